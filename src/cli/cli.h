@@ -1,0 +1,33 @@
+/*
+ * cli.h: the drydock command-line front end. One file per subcommand
+ * (cmd_serve.c, cmd_scan.c, ...), each defining
+ *
+ *     int cmd_NAME(int argc, char **argv);   // argv[0] is "NAME"
+ *
+ * listed in the command table in main.c. A command returns its exit status.
+ * Only code under src/cli/ may print to the user or exit the process.
+ */
+#ifndef DD_CLI_H
+#define DD_CLI_H
+
+#include "dd/core.h"
+
+int cmd_serve(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_findings(int argc, char **argv);
+
+/* The data directory: --data-dir DIR (handled by each command), else
+ * $DRYDOCK_DATA, else "./drydock-data". */
+const char *cli_default_data_dir(void);
+
+/* Prints "drydock: <msg>" to stderr and returns exit status 1 (or the given
+ * status), git's error() idiom for the CLI. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,128 @@
+/*
+ * buf.c: dd_buf_t, a growable byte buffer with a hard cap. Every decoder of
+ * untrusted input gets a buffer whose cap is its limit, so exceeding the
+ * limit is an ordinary error (DD_ELIMIT) rather than an allocation storm.
+ */
+#include "dd/core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void dd_buf_init(dd_buf_t *b, size_t max)
+{
+    b->ptr = NULL;
+    b->len = b->cap = 0;
+    b->max = max;
+}
+
+void dd_buf_release(dd_buf_t *b)
+{
+    free(b->ptr);
+    b->ptr = NULL;
+    b->len = b->cap = 0;
+}
+
+void dd_buf_reset(dd_buf_t *b)
+{
+    b->len = 0;
+    if (b->ptr) b->ptr[0] = '\0';
+}
+
+static int grow(dd_buf_t *b, size_t extra)
+{
+    if (b->max && (extra > b->max || b->len > b->max - extra))
+        return DD_ELIMIT;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return DD_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap *= 2;
+    if (b->max && cap > b->max + 1) cap = b->max + 1;
+    b->ptr = dd_realloc(b->ptr, cap);
+    b->cap = cap;
+    return DD_OK;
+}
+
+int dd_buf_append(dd_buf_t *b, const void *p, size_t n)
+{
+    if (grow(b, n) != DD_OK) return DD_ELIMIT;
+    if (n) memcpy(b->ptr + b->len, p, n);
+    b->len += n;
+    b->ptr[b->len] = '\0';
+    return DD_OK;
+}
+
+int dd_buf_puts(dd_buf_t *b, const char *s)
+{
+    return dd_buf_append(b, s, strlen(s));
+}
+
+int dd_buf_putc(dd_buf_t *b, char c)
+{
+    return dd_buf_append(b, &c, 1);
+}
+
+int dd_buf_vprintf(dd_buf_t *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    char tmp[256];
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) return DD_EINVAL;
+    if ((size_t)n < sizeof tmp) return dd_buf_append(b, tmp, (size_t)n);
+    if (grow(b, (size_t)n) != DD_OK) return DD_ELIMIT;
+    vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return DD_OK;
+}
+
+int dd_buf_printf(dd_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = dd_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int dd_buf_json_str(dd_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (dd_buf_putc(b, '"')) return DD_ELIMIT;
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;
+    for (; *p; p++) {
+        const char *esc = NULL;
+        char u[7];
+        switch (*p) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            if (*p < 0x20) {
+                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+                u[4] = hex[*p >> 4]; u[5] = hex[*p & 15]; u[6] = 0;
+                esc = u;
+            }
+        }
+        if (esc) {
+            if (dd_buf_append(b, run, (size_t)(p - run))) return DD_ELIMIT;
+            if (dd_buf_puts(b, esc)) return DD_ELIMIT;
+            run = p + 1;
+        }
+    }
+    if (dd_buf_append(b, run, (size_t)(p - run))) return DD_ELIMIT;
+    return dd_buf_putc(b, '"');
+}
+
+char *dd_buf_detach(dd_buf_t *b, size_t *len_out)
+{
+    char *p = b->ptr;
+    if (!p) p = dd_calloc(1, 1);
+    if (len_out) *len_out = b->len;
+    dd_buf_init(b, b->max);
+    return p;
+}
