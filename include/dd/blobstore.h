@@ -1,0 +1,112 @@
+/*
+ * blobstore.h: the interface between the registry and blob storage.
+ *
+ * A blob store holds content-addressed blobs (layers, configs and manifest
+ * bytes), one copy per digest shared by every repository, plus upload
+ * sessions whose bytes are still arriving. Which repository may read which
+ * blob is NOT the blob store's business: that lives in the metadata store
+ * (meta.h).
+ *
+ * Drivers implement dd_blobstore_ops_t and register by name in the table in
+ * src/storage/blobstore.c ("fs" now; "s3" later). Core code calls only the
+ * dd_blobstore_* wrappers below, never a driver directly, and never sees a
+ * file path: no path or SQL leaks above this interface.
+ *
+ * Invariants every driver keeps:
+ *   1. A blob is visible (stat/open_read succeed) only once all its bytes are
+ *      durable and they hash to its digest. Crashes and kill -9 never leave a
+ *      visible blob whose bytes don't match (temp file, fsync, rename).
+ *   2. Upload bytes are hashed as they arrive; a blob is never held whole in
+ *      memory.
+ *   3. Upload sessions survive a restart: after one, the session's bytes are
+ *      re-hashed on first use, so it can be resumed. Stale sessions expire
+ *      through dd_blobstore_upload_expire().
+ *   4. Concurrent commits of the same digest are safe: the second finds the
+ *      blob present and discards its own copy.
+ */
+#ifndef DD_BLOBSTORE_H
+#define DD_BLOBSTORE_H
+
+#include "dd/core.h"
+#include "dd/digest.h"
+
+typedef struct dd_blobstore dd_blobstore_t;
+typedef struct dd_upload dd_upload_t;
+
+/* An open blob for reading. For local drivers fd >= 0 and the HTTP layer
+ * uses sendfile(2); otherwise fd == -1 and read() is used. */
+typedef struct dd_blob_reader {
+    int fd;           /* owned; closed by dd_blob_reader_close */
+    uint64_t size;
+    /* for drivers without an fd; NULL when fd >= 0 */
+    ssize_t (*read)(struct dd_blob_reader *r, uint64_t off, void *buf, size_t n);
+    void (*close)(struct dd_blob_reader *r);
+    void *priv;
+} dd_blob_reader_t;
+
+typedef struct dd_blobstore_ops {
+    int version;          /* 1 */
+    const char *name;     /* "fs" */
+    /* root: driver-specific location (fs: a directory). */
+    int (*open)(const char *root, dd_blobstore_t **out, dd_err_t *e);
+    void (*close)(dd_blobstore_t *bs);
+
+    int (*stat)(dd_blobstore_t *bs, const dd_digest_t *d, uint64_t *size /* OUT */);
+    int (*open_read)(dd_blobstore_t *bs, const dd_digest_t *d, dd_blob_reader_t *out, dd_err_t *e);
+    /* Stores a small blob given whole (manifests), verifying its digest. */
+    int (*put)(dd_blobstore_t *bs, const dd_digest_t *d, const void *p, size_t n, dd_err_t *e);
+    int (*remove)(dd_blobstore_t *bs, const dd_digest_t *d);
+
+    /* Upload sessions, identified by a uuid chosen by the caller. */
+    int (*upload_create)(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e);
+    /* Opens an existing session for more data; DD_ENOTFOUND if unknown.
+     * Only one holder at a time: DD_EBUSY if another request holds it. */
+    int (*upload_open)(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e);
+    uint64_t (*upload_size)(dd_upload_t *u);
+    int (*upload_write)(dd_upload_t *u, const void *p, size_t n, dd_err_t *e);
+    /* Verifies the bytes against expected, makes the blob visible and ends
+     * the session. On DD_EDIGEST the session is ended and its bytes dropped. */
+    int (*upload_commit)(dd_upload_t *u, const dd_digest_t *expected, uint64_t *size /* OUT */,
+                         dd_err_t *e);
+    /* Lets go of the handle; the session stays for a later request. */
+    void (*upload_release)(dd_upload_t *u);
+    /* Drops a session (and its bytes), held or not. */
+    int (*upload_abort)(dd_blobstore_t *bs, const char *uuid);
+    /* Drops sessions not written for max_age_ms; reports how many. */
+    int (*upload_expire)(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_expired /* OUT */);
+    /* Calls fn for every blob digest (for garbage collection and checks). */
+    int (*each)(dd_blobstore_t *bs, int (*fn)(const dd_digest_t *d, uint64_t size, void *arg), void *arg);
+} dd_blobstore_ops_t;
+
+/* Opens the driver registered as name ("fs"). */
+int dd_blobstore_open(const char *driver, const char *root, dd_blobstore_t **out, dd_err_t *e);
+void dd_blobstore_close(dd_blobstore_t *bs);
+
+int dd_blobstore_stat(dd_blobstore_t *bs, const dd_digest_t *d, uint64_t *size);
+int dd_blobstore_open_read(dd_blobstore_t *bs, const dd_digest_t *d, dd_blob_reader_t *out, dd_err_t *e);
+void dd_blob_reader_close(dd_blob_reader_t *r);
+/* Reads [off, off+n) from r, looping on short reads; returns bytes read or -1. */
+ssize_t dd_blob_reader_pread(dd_blob_reader_t *r, uint64_t off, void *buf, size_t n);
+int dd_blobstore_put(dd_blobstore_t *bs, const dd_digest_t *d, const void *p, size_t n, dd_err_t *e);
+int dd_blobstore_remove(dd_blobstore_t *bs, const dd_digest_t *d);
+
+int dd_blobstore_upload_create(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e);
+int dd_blobstore_upload_open(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e);
+uint64_t dd_upload_size(dd_upload_t *u);
+int dd_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e);
+int dd_upload_commit(dd_upload_t *u, const dd_digest_t *expected, uint64_t *size, dd_err_t *e);
+void dd_upload_release(dd_upload_t *u);
+int dd_blobstore_upload_abort(dd_blobstore_t *bs, const char *uuid);
+int dd_blobstore_upload_expire(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_expired);
+int dd_blobstore_each(dd_blobstore_t *bs, int (*fn)(const dd_digest_t *d, uint64_t size, void *arg),
+                      void *arg);
+
+/* Every driver's base struct starts with this. */
+struct dd_blobstore {
+    const dd_blobstore_ops_t *ops;
+};
+struct dd_upload {
+    dd_blobstore_t *bs;
+};
+
+#endif

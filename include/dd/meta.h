@@ -1,0 +1,145 @@
+/*
+ * meta.h: the interface between Drydock's core and its metadata store.
+ *
+ * The metadata store holds everything that is not blob bytes: repositories,
+ * which blobs each repository may read (links), manifests and the blobs and
+ * child manifests they reference, tags, referrers (manifests with a subject),
+ * and upload sessions. Later issues append scan jobs, findings, users and
+ * tokens (ops->version grows; new slots are appended, never reordered).
+ *
+ * Drivers implement dd_meta_ops_t and register by name in the table in
+ * src/meta/meta.c ("sqlite" now; "pg" later). Core code calls the dd_meta_*
+ * wrappers only; no SQL leaks above this interface.
+ *
+ * Concurrency: a dd_meta_t is shared by all threads; the driver gives each
+ * thread what it needs (e.g. a connection per thread). Every mutating call is
+ * one transaction: either all of it is visible or none of it is.
+ */
+#ifndef DD_META_H
+#define DD_META_H
+
+#include "dd/core.h"
+#include "dd/digest.h"
+
+typedef struct dd_meta dd_meta_t;
+
+#define DD_REPO_MAX 256      /* bytes, including NUL */
+#define DD_TAG_MAX 129       /* tags are at most 128 chars */
+#define DD_MEDIATYPE_MAX 256
+
+/* A stored manifest (or index). Bytes live in the blob store under digest. */
+typedef struct dd_manifest_rec {
+    char repo[DD_REPO_MAX];
+    dd_digest_t digest;
+    char media_type[DD_MEDIATYPE_MAX];
+    char artifact_type[DD_MEDIATYPE_MAX]; /* "" if none (after the config mediaType rule) */
+    uint64_t size;
+    char subject[DD_DIGEST_MAX];          /* "" if no subject */
+    char *annotations_json;               /* owned (free); NULL if none; used by referrers */
+    int64_t pushed_ms;
+} dd_manifest_rec_t;
+
+void dd_manifest_rec_release(dd_manifest_rec_t *m);
+
+/* What a manifest references; given to manifest_put so the store can keep
+ * blob and child-manifest references for deletes and garbage collection. */
+typedef struct dd_manifest_refs {
+    const dd_digest_t *blobs;     /* config + layers */
+    size_t n_blobs;
+    const dd_digest_t *manifests; /* index children */
+    size_t n_manifests;
+} dd_manifest_refs_t;
+
+/* A referrer as the referrers API lists it. */
+typedef struct dd_referrer {
+    const char *media_type;
+    const char *digest;
+    uint64_t size;
+    const char *artifact_type;    /* "" if none */
+    const char *annotations_json; /* NULL if none */
+} dd_referrer_t;
+
+typedef struct dd_upload_rec {
+    char uuid[64];
+    char repo[DD_REPO_MAX];
+    uint64_t offset;
+    int64_t created_ms, updated_ms;
+} dd_upload_rec_t;
+
+typedef struct dd_meta_ops {
+    int version; /* 1 */
+    const char *name;
+    /* dsn: driver-specific (sqlite: a database file path). */
+    int (*open)(const char *dsn, dd_meta_t **out, dd_err_t *e);
+    void (*close)(dd_meta_t *m);
+
+    /* --- blob links: which repository may read which blob --- */
+    int (*blob_link)(dd_meta_t *m, const char *repo, const dd_digest_t *d, uint64_t size, dd_err_t *e);
+    /* DD_OK with size, or DD_ENOTFOUND */
+    int (*blob_linked)(dd_meta_t *m, const char *repo, const dd_digest_t *d, uint64_t *size);
+    int (*blob_unlink)(dd_meta_t *m, const char *repo, const dd_digest_t *d, dd_err_t *e);
+    /* number of repository links plus manifest references to d (0 = garbage) */
+    int (*blob_refs)(dd_meta_t *m, const dd_digest_t *d, uint64_t *count);
+
+    /* --- manifests and tags --- */
+    /* Stores rec (replacing an identical digest), its references, its referrer
+     * entry if rec->subject is set, and points tag at it if tag != NULL: all
+     * in one transaction. Creates the repository if needed. */
+    int (*manifest_put)(dd_meta_t *m, const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs,
+                        const char *tag, dd_err_t *e);
+    /* reference is a tag or a digest string; DD_ENOTFOUND if absent. */
+    int (*manifest_get)(dd_meta_t *m, const char *repo, const char *reference, dd_manifest_rec_t *out);
+    /* Deletes the manifest, the tags pointing at it and its referrer entry. */
+    int (*manifest_delete)(dd_meta_t *m, const char *repo, const dd_digest_t *d, dd_err_t *e);
+    int (*tag_delete)(dd_meta_t *m, const char *repo, const char *tag, dd_err_t *e);
+    /* Tags of repo in lexical order, strictly after last (NULL = from the
+     * start), at most n (0 = no limit). fn returns non-zero to stop.
+     * DD_ENOTFOUND if the repository does not exist. */
+    int (*tags_list)(dd_meta_t *m, const char *repo, const char *last, size_t n,
+                     int (*fn)(const char *tag, void *arg), void *arg);
+    /* Repositories in lexical order, after last, at most n. */
+    int (*catalog)(dd_meta_t *m, const char *last, size_t n, int (*fn)(const char *repo, void *arg),
+                   void *arg);
+    int (*repo_exists)(dd_meta_t *m, const char *repo);  /* DD_OK or DD_ENOTFOUND */
+    /* Manifests in repo whose subject is subject; artifact_type NULL = all. */
+    int (*referrers)(dd_meta_t *m, const char *repo, const dd_digest_t *subject, const char *artifact_type,
+                     int (*fn)(const dd_referrer_t *r, void *arg), void *arg);
+
+    /* --- upload sessions --- */
+    int (*upload_put)(dd_meta_t *m, const dd_upload_rec_t *u, dd_err_t *e);   /* insert or update */
+    int (*upload_get)(dd_meta_t *m, const char *uuid, dd_upload_rec_t *out);  /* DD_ENOTFOUND */
+    int (*upload_delete)(dd_meta_t *m, const char *uuid);
+    /* Sessions last updated before before_ms. */
+    int (*uploads_stale)(dd_meta_t *m, int64_t before_ms, int (*fn)(const dd_upload_rec_t *u, void *arg),
+                         void *arg);
+} dd_meta_ops_t;
+
+struct dd_meta {
+    const dd_meta_ops_t *ops;
+};
+
+int dd_meta_open(const char *driver, const char *dsn, dd_meta_t **out, dd_err_t *e);
+void dd_meta_close(dd_meta_t *m);
+
+int dd_meta_blob_link(dd_meta_t *m, const char *repo, const dd_digest_t *d, uint64_t size, dd_err_t *e);
+int dd_meta_blob_linked(dd_meta_t *m, const char *repo, const dd_digest_t *d, uint64_t *size);
+int dd_meta_blob_unlink(dd_meta_t *m, const char *repo, const dd_digest_t *d, dd_err_t *e);
+int dd_meta_blob_refs(dd_meta_t *m, const dd_digest_t *d, uint64_t *count);
+int dd_meta_manifest_put(dd_meta_t *m, const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs,
+                         const char *tag, dd_err_t *e);
+int dd_meta_manifest_get(dd_meta_t *m, const char *repo, const char *reference, dd_manifest_rec_t *out);
+int dd_meta_manifest_delete(dd_meta_t *m, const char *repo, const dd_digest_t *d, dd_err_t *e);
+int dd_meta_tag_delete(dd_meta_t *m, const char *repo, const char *tag, dd_err_t *e);
+int dd_meta_tags_list(dd_meta_t *m, const char *repo, const char *last, size_t n,
+                      int (*fn)(const char *tag, void *arg), void *arg);
+int dd_meta_catalog(dd_meta_t *m, const char *last, size_t n, int (*fn)(const char *repo, void *arg), void *arg);
+int dd_meta_repo_exists(dd_meta_t *m, const char *repo);
+int dd_meta_referrers(dd_meta_t *m, const char *repo, const dd_digest_t *subject, const char *artifact_type,
+                      int (*fn)(const dd_referrer_t *r, void *arg), void *arg);
+int dd_meta_upload_put(dd_meta_t *m, const dd_upload_rec_t *u, dd_err_t *e);
+int dd_meta_upload_get(dd_meta_t *m, const char *uuid, dd_upload_rec_t *out);
+int dd_meta_upload_delete(dd_meta_t *m, const char *uuid);
+int dd_meta_uploads_stale(dd_meta_t *m, int64_t before_ms, int (*fn)(const dd_upload_rec_t *u, void *arg),
+                          void *arg);
+
+#endif
