@@ -27,6 +27,8 @@
 #ifndef DD_BLOBSTORE_H
 #define DD_BLOBSTORE_H
 
+#include <sys/types.h> /* ssize_t */
+
 #include "dd/core.h"
 #include "dd/digest.h"
 
@@ -62,10 +64,15 @@ typedef struct dd_blobstore_ops {
     /* Opens an existing session for more data; DD_ENOTFOUND if unknown.
      * Only one holder at a time: DD_EBUSY if another request holds it. */
     int (*upload_open)(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e);
+    /* Bytes durably written so far (flushes any gathered writes first; a
+     * failed flush shrinks the size back: use it for the Range header). */
     uint64_t (*upload_size)(dd_upload_t *u);
     int (*upload_write)(dd_upload_t *u, const void *p, size_t n, dd_err_t *e);
     /* Verifies the bytes against expected, makes the blob visible and ends
-     * the session. On DD_EDIGEST the session is ended and its bytes dropped. */
+     * the session. On DD_EDIGEST the session is ended and its bytes dropped.
+     * The handle is consumed whatever the result: do NOT call upload_release
+     * after upload_commit. (On DD_EIO before publishing, the session stays
+     * on disk and can be opened again.) */
     int (*upload_commit)(dd_upload_t *u, const dd_digest_t *expected, uint64_t *size /* OUT */,
                          dd_err_t *e);
     /* Lets go of the handle; the session stays for a later request. */

@@ -1,0 +1,737 @@
+/*
+ * fs.c: the "fs" blob-store driver: content-addressed blobs in a directory
+ * on a local filesystem.
+ *
+ * Layout under the root
+ *   sha256/ab/<64 hex>       a published blob (first two hex chars fan out)
+ *   sha512/ab/<128 hex>
+ *   _uploads/<uuid>/data     the bytes of an upload session so far
+ *   _tmp/<random>            temp files of put(); emptied at open
+ *
+ * Design notes
+ *   Invariants
+ *     1. A file under sha256/ or sha512/ is complete, fsynced and hashes to
+ *        its name: it only ever gets there by rename(2) of a file that was
+ *        verified and fsynced, followed by an fsync of the directory.
+ *     2. An upload's data file holds exactly the bytes acknowledged so far,
+ *        plus at most the tail of one interrupted write after a kill -9.
+ *        sess->size is the number of bytes on disk that the hasher covered.
+ *        A failed write truncates the file back to sess->size.
+ *     3. A session is held by at most one handle (sess->held); the table
+ *        mutex guards the table and the held/dead flags, never I/O on a
+ *        held session, which only its holder touches.
+ *
+ *   Session life (all transitions take the table mutex)
+ *     (none) --create--> HELD --release--> IDLE --open--> HELD
+ *     HELD --commit--> (published, gone)      HELD --abort--> DEAD (holder frees)
+ *     IDLE --abort/expire--> (gone)           (disk only, after restart)
+ *     (disk only) --open: re-hash the bytes once--> HELD
+ *
+ *   Writes are gathered in a per-handle buffer of WBUF bytes and written and
+ *   hashed in large pieces; dd_upload_size() flushes first, so the size it
+ *   reports is what is on disk. The buffer is freed on release, so an idle
+ *   session costs a small struct and a hasher state, no fd.
+ */
+#include "storage/storage_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WBUF (256u * 1024u)   /* write gathering buffer per held session */
+#define RBUF (256u * 1024u)   /* read buffer for re-hashing */
+#define NBUCKET 256
+
+typedef struct fs_store fs_store_t;
+
+typedef struct fs_session {
+    dd_upload_t super;
+    fs_store_t *st;
+    struct fs_session *next;  /* bucket chain */
+    char uuid[64];
+    int fd;                   /* -1 unless held */
+    uint64_t size;            /* bytes on disk, covered by h */
+    dd_hasher_t *h;           /* sha256 over the first size bytes */
+    char *buf;                /* gathered, not yet written (held only) */
+    size_t blen;
+    bool held, dead;
+} fs_session_t;
+
+struct fs_store {
+    dd_blobstore_t super;
+    char *root;
+    pthread_mutex_t mu;
+    fs_session_t *bucket[NBUCKET];
+};
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static bool uuid_ok(const char *u)
+{
+    size_t n = strlen(u);
+    if (n == 0 || n >= 64) return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = u[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static unsigned bucket_of(const char *uuid)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = uuid; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % NBUCKET;
+}
+
+static fs_session_t *table_find(fs_store_t *st, const char *uuid)
+{
+    for (fs_session_t *s = st->bucket[bucket_of(uuid)]; s; s = s->next)
+        if (strcmp(s->uuid, uuid) == 0) return s;
+    return NULL;
+}
+
+static void table_add(fs_store_t *st, fs_session_t *s)
+{
+    unsigned b = bucket_of(s->uuid);
+    s->next = st->bucket[b];
+    st->bucket[b] = s;
+}
+
+static void table_remove(fs_store_t *st, fs_session_t *s)
+{
+    for (fs_session_t **pp = &st->bucket[bucket_of(s->uuid)]; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            s->next = NULL;
+            return;
+        }
+    }
+}
+
+static void session_free(fs_session_t *s)
+{
+    if (!s) return;
+    if (s->fd >= 0) close(s->fd);
+    dd_hasher_free(s->h);
+    free(s->buf);
+    free(s);
+}
+
+static void blob_path(const fs_store_t *st, const dd_digest_t *d, char *out, size_t n)
+{
+    const char *hex = dd_digest_hex(d);
+    snprintf(out, n, "%s/%s/%.2s/%s", st->root, dd_digest_alg_name(d->alg), hex, hex);
+}
+
+static void blob_dir(const fs_store_t *st, const dd_digest_t *d, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s/%.2s", st->root, dd_digest_alg_name(d->alg), dd_digest_hex(d));
+}
+
+static void sess_dir(const fs_store_t *st, const char *uuid, char *out, size_t n)
+{
+    snprintf(out, n, "%s/_uploads/%s", st->root, uuid);
+}
+
+static void sess_data(const fs_store_t *st, const char *uuid, char *out, size_t n)
+{
+    snprintf(out, n, "%s/_uploads/%s/data", st->root, uuid);
+}
+
+/* Removes a session's files (best effort). */
+static void sess_remove_files(const fs_store_t *st, const char *uuid)
+{
+    char dir[PATH_MAX];
+    sess_dir(st, uuid, dir, sizeof dir);
+    DIR *dh = opendir(dir);
+    if (dh) {
+        struct dirent *de;
+        while ((de = readdir(dh)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+            unlinkat(dirfd(dh), de->d_name, 0);
+        }
+        closedir(dh);
+    }
+    rmdir(dir);
+}
+
+/* Writes all of p at off; on failure truncates the file back to off. */
+static int write_all_at(int fd, uint64_t off, const void *p, size_t n, dd_err_t *e)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k;
+        if (dd_storage_fault("blob_write")) {
+            /* simulate a disk that fills up half way through */
+            size_t half = (n - done) / 2;
+            if (half) (void)!pwrite(fd, (const char *)p + done, half, (off_t)(off + done));
+            k = -1;
+            errno = ENOSPC;
+        } else {
+            k = pwrite(fd, (const char *)p + done, n - done, (off_t)(off + done));
+        }
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            (void)!ftruncate(fd, (off_t)off);
+            return dd_err_errno(e, DD_EIO, err, "cannot write blob data");
+        }
+        done += (size_t)k;
+    }
+    return DD_OK;
+}
+
+static int fsync_fault(int fd)
+{
+    if (dd_storage_fault("blob_fsync")) {
+        errno = EIO;
+        return -1;
+    }
+    return fsync(fd);
+}
+
+static int rename_fault(const char *from, const char *to)
+{
+    if (dd_storage_fault("blob_rename")) {
+        errno = EIO;
+        return -1;
+    }
+    return rename(from, to);
+}
+
+/* Hashes the first len bytes of fd with alg. */
+static int hash_fd(int fd, uint64_t len, dd_digest_alg_t alg, dd_hasher_t **out, dd_err_t *e)
+{
+    dd_hasher_t *h = dd_hasher_new(alg);
+    char *buf = dd_malloc(RBUF);
+    uint64_t off = 0;
+    while (off < len) {
+        size_t want = len - off < RBUF ? (size_t)(len - off) : RBUF;
+        ssize_t k = pread(fd, buf, want, (off_t)off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            int err = k < 0 ? errno : EIO;
+            free(buf);
+            dd_hasher_free(h);
+            return dd_err_errno(e, DD_EIO, err, "cannot read upload data");
+        }
+        dd_hasher_update(h, buf, (size_t)k);
+        off += (uint64_t)k;
+    }
+    free(buf);
+    *out = h;
+    return DD_OK;
+}
+
+/* ---- open / close ----------------------------------------------------------- */
+
+static int fs_open(const char *root, dd_blobstore_t **out, dd_err_t *e)
+{
+    char p[PATH_MAX];
+    int rc;
+    if (!root || !*root) return dd_err(e, DD_EINVAL, "empty blob store root");
+    if (strlen(root) > PATH_MAX - 200) return dd_err(e, DD_EINVAL, "blob store root too long '%s'", root);
+    if ((rc = dd_mkdirs(root, 0755, e)) != DD_OK) return rc;
+    static const char *const algs[] = {"sha256", "sha512"};
+    for (size_t a = 0; a < 2; a++) {
+        snprintf(p, sizeof p, "%s/%s", root, algs[a]);
+        if ((rc = dd_mkdirs(p, 0755, e)) != DD_OK) return rc;
+        for (int i = 0; i < 256; i++) {
+            snprintf(p, sizeof p, "%s/%s/%02x", root, algs[a], i);
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                return dd_err_errno(e, DD_EIO, errno, "cannot create directory '%s'", p);
+        }
+        snprintf(p, sizeof p, "%s/%s", root, algs[a]);
+        dd_fsync_dir(p);
+    }
+    snprintf(p, sizeof p, "%s/_uploads", root);
+    if ((rc = dd_mkdirs(p, 0755, e)) != DD_OK) return rc;
+    snprintf(p, sizeof p, "%s/_tmp", root);
+    if ((rc = dd_mkdirs(p, 0755, e)) != DD_OK) return rc;
+    /* leftovers of put() interrupted by a crash */
+    DIR *dh = opendir(p);
+    if (dh) {
+        struct dirent *de;
+        while ((de = readdir(dh)) != NULL)
+            if (de->d_name[0] != '.') unlinkat(dirfd(dh), de->d_name, 0);
+        closedir(dh);
+    }
+    dd_fsync_dir(root);
+
+    fs_store_t *st = dd_calloc(1, sizeof *st);
+    st->super.ops = &dd_blobstore_fs_ops;
+    st->root = dd_strdup(root);
+    pthread_mutex_init(&st->mu, NULL);
+    *out = &st->super;
+    return DD_OK;
+}
+
+static void fs_close(dd_blobstore_t *bs)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    for (int i = 0; i < NBUCKET; i++) {
+        fs_session_t *s = st->bucket[i];
+        while (s) {
+            fs_session_t *next = s->next;
+            /* a still-held handle is a caller bug; free it anyway */
+            session_free(s);
+            s = next;
+        }
+    }
+    pthread_mutex_destroy(&st->mu);
+    free(st->root);
+    free(st);
+}
+
+/* ---- published blobs -------------------------------------------------------- */
+
+static int fs_stat(dd_blobstore_t *bs, const dd_digest_t *d, uint64_t *size)
+{
+    char p[PATH_MAX];
+    struct stat sb;
+    blob_path((fs_store_t *)bs, d, p, sizeof p);
+    if (stat(p, &sb) != 0) return errno == ENOENT || errno == ENOTDIR ? DD_ENOTFOUND : DD_EIO;
+    if (size) *size = (uint64_t)sb.st_size;
+    return DD_OK;
+}
+
+static int fs_open_read(dd_blobstore_t *bs, const dd_digest_t *d, dd_blob_reader_t *out, dd_err_t *e)
+{
+    char p[PATH_MAX];
+    blob_path((fs_store_t *)bs, d, p, sizeof p);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return dd_err(e, DD_ENOTFOUND, "blob '%s' not found", d->str);
+        return dd_err_errno(e, DD_EIO, errno, "cannot open blob '%s'", d->str);
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int err = errno;
+        close(fd);
+        return dd_err_errno(e, DD_EIO, err, "cannot stat blob '%s'", d->str);
+    }
+    out->fd = fd;
+    out->size = (uint64_t)sb.st_size;
+    out->read = NULL;
+    out->close = NULL;
+    out->priv = NULL;
+    return DD_OK;
+}
+
+/* Moves the fsynced file at from to d's place (or drops it if d is there). */
+static int publish(fs_store_t *st, const char *from, const dd_digest_t *d, dd_err_t *e)
+{
+    char final[PATH_MAX], dir[PATH_MAX];
+    struct stat sb;
+    blob_path(st, d, final, sizeof final);
+    if (stat(final, &sb) == 0) { /* already there: one copy per digest */
+        unlink(from);
+        return DD_OK;
+    }
+    if (rename_fault(from, final) != 0) {
+        int err = errno;
+        unlink(from);
+        return dd_err_errno(e, DD_EIO, err, "cannot publish blob '%s'", d->str);
+    }
+    blob_dir(st, d, dir, sizeof dir);
+    if (dd_fsync_dir(dir) != DD_OK) return dd_err(e, DD_EIO, "cannot sync directory of blob '%s'", d->str);
+    return DD_OK;
+}
+
+static int fs_put(dd_blobstore_t *bs, const dd_digest_t *d, const void *p, size_t n, dd_err_t *e)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    dd_digest_t got;
+    dd_digest_buf(d->alg, p, n, &got);
+    if (strcmp(got.str, d->str) != 0)
+        return dd_err(e, DD_EDIGEST, "digest mismatch: expected '%s', content is '%s'", d->str, got.str);
+    if (fs_stat(bs, d, NULL) == DD_OK) return DD_OK;
+
+    char tmp[PATH_MAX], rnd[33];
+    dd_random_hex(rnd, 16);
+    snprintf(tmp, sizeof tmp, "%s/_tmp/%s", st->root, rnd);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return dd_err_errno(e, DD_EIO, errno, "cannot create temp file for '%s'", d->str);
+    int rc = write_all_at(fd, 0, p, n, e);
+    if (rc == DD_OK && fsync_fault(fd) != 0) rc = dd_err_errno(e, DD_EIO, errno, "cannot sync blob '%s'", d->str);
+    if (close(fd) != 0 && rc == DD_OK) rc = dd_err_errno(e, DD_EIO, errno, "cannot close blob '%s'", d->str);
+    if (rc != DD_OK) {
+        unlink(tmp);
+        return rc;
+    }
+    return publish(st, tmp, d, e);
+}
+
+static int fs_remove(dd_blobstore_t *bs, const dd_digest_t *d)
+{
+    char p[PATH_MAX], dir[PATH_MAX];
+    blob_path((fs_store_t *)bs, d, p, sizeof p);
+    if (unlink(p) != 0) return errno == ENOENT ? DD_ENOTFOUND : DD_EIO;
+    blob_dir((fs_store_t *)bs, d, dir, sizeof dir);
+    dd_fsync_dir(dir);
+    return DD_OK;
+}
+
+static bool hex_ok(const char *s, size_t want)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f'))) return false;
+    return n == want;
+}
+
+static int fs_each(dd_blobstore_t *bs, int (*fn)(const dd_digest_t *d, uint64_t size, void *arg), void *arg)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    static const struct { const char *name; size_t hexlen; } algs[] = {{"sha256", 64}, {"sha512", 128}};
+    char p[PATH_MAX];
+    for (size_t a = 0; a < 2; a++) {
+        for (int i = 0; i < 256; i++) {
+            snprintf(p, sizeof p, "%s/%s/%02x", st->root, algs[a].name, i);
+            DIR *dh = opendir(p);
+            if (!dh) continue;
+            struct dirent *de;
+            while ((de = readdir(dh)) != NULL) {
+                if (!hex_ok(de->d_name, algs[a].hexlen)) continue;
+                char ds[300];
+                dd_digest_t d;
+                struct stat sb;
+                snprintf(ds, sizeof ds, "%s:%s", algs[a].name, de->d_name);
+                if (dd_digest_parse(ds, &d, NULL) != DD_OK) continue;
+                if (fstatat(dirfd(dh), de->d_name, &sb, 0) != 0 || !S_ISREG(sb.st_mode)) continue;
+                int r = fn(&d, (uint64_t)sb.st_size, arg);
+                if (r != 0) {
+                    closedir(dh);
+                    return r;
+                }
+            }
+            closedir(dh);
+        }
+    }
+    return DD_OK;
+}
+
+/* ---- upload sessions --------------------------------------------------------- */
+
+static int fs_upload_create(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    char dir[PATH_MAX], data[PATH_MAX];
+    if (!uuid_ok(uuid)) return dd_err(e, DD_EINVAL, "invalid upload id '%.80s'", uuid);
+    sess_dir(st, uuid, dir, sizeof dir);
+    sess_data(st, uuid, data, sizeof data);
+
+    pthread_mutex_lock(&st->mu);
+    if (table_find(st, uuid)) {
+        pthread_mutex_unlock(&st->mu);
+        return dd_err(e, DD_EEXIST, "upload '%s' already exists", uuid);
+    }
+    if (mkdir(dir, 0755) != 0) {
+        int err = errno;
+        pthread_mutex_unlock(&st->mu);
+        if (err == EEXIST) return dd_err(e, DD_EEXIST, "upload '%s' already exists", uuid);
+        return dd_err_errno(e, DD_EIO, err, "cannot create upload '%s'", uuid);
+    }
+    int fd = open(data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int err = errno;
+        rmdir(dir);
+        pthread_mutex_unlock(&st->mu);
+        return dd_err_errno(e, DD_EIO, err, "cannot create upload '%s'", uuid);
+    }
+    fs_session_t *s = dd_calloc(1, sizeof *s);
+    s->super.bs = bs;
+    s->st = st;
+    snprintf(s->uuid, sizeof s->uuid, "%s", uuid);
+    s->fd = fd;
+    s->h = dd_hasher_new(DD_DIGEST_SHA256);
+    s->held = true;
+    table_add(st, s);
+    pthread_mutex_unlock(&st->mu);
+    *out = &s->super;
+    return DD_OK;
+}
+
+static int fs_upload_open(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    char data[PATH_MAX];
+    if (!uuid_ok(uuid)) return dd_err(e, DD_ENOTFOUND, "upload '%.80s' not found", uuid);
+    sess_data(st, uuid, data, sizeof data);
+
+    pthread_mutex_lock(&st->mu);
+    fs_session_t *s = table_find(st, uuid);
+    bool fresh = false;
+    if (s) {
+        if (s->held) {
+            pthread_mutex_unlock(&st->mu);
+            return dd_err(e, DD_EBUSY, "upload '%s' is in use by another request", uuid);
+        }
+    } else {
+        /* not in memory (restart): claim it, then re-hash outside the lock */
+        s = dd_calloc(1, sizeof *s);
+        s->super.bs = bs;
+        s->st = st;
+        s->fd = -1;
+        snprintf(s->uuid, sizeof s->uuid, "%s", uuid);
+        table_add(st, s);
+        fresh = true;
+    }
+    s->held = true;
+    pthread_mutex_unlock(&st->mu);
+
+    int rc = DD_OK;
+    s->fd = open(data, O_RDWR | O_CLOEXEC);
+    struct stat sb;
+    if (s->fd < 0) {
+        rc = errno == ENOENT ? dd_err(e, DD_ENOTFOUND, "upload '%s' not found", uuid)
+                             : dd_err_errno(e, DD_EIO, errno, "cannot open upload '%s'", uuid);
+    } else if (fstat(s->fd, &sb) != 0) {
+        rc = dd_err_errno(e, DD_EIO, errno, "cannot stat upload '%s'", uuid);
+    } else if (fresh || !s->h || (uint64_t)sb.st_size != s->size) {
+        dd_hasher_t *h = NULL;
+        rc = hash_fd(s->fd, (uint64_t)sb.st_size, DD_DIGEST_SHA256, &h, e);
+        if (rc == DD_OK) {
+            dd_hasher_free(s->h);
+            s->h = h;
+            s->size = (uint64_t)sb.st_size;
+        }
+    }
+    if (rc != DD_OK) {
+        pthread_mutex_lock(&st->mu);
+        if (!s->dead) table_remove(st, s);
+        if (rc == DD_ENOTFOUND) sess_remove_files(st, uuid); /* stray empty dir */
+        pthread_mutex_unlock(&st->mu);
+        session_free(s);
+        return rc;
+    }
+    *out = &s->super;
+    return DD_OK;
+}
+
+/* Writes and hashes the gathered buffer. On failure the buffer is dropped
+ * and the file is back at s->size. */
+static int flush(fs_session_t *s, dd_err_t *e)
+{
+    if (s->blen == 0) return DD_OK;
+    int rc = write_all_at(s->fd, s->size, s->buf, s->blen, e);
+    if (rc == DD_OK) {
+        dd_hasher_update(s->h, s->buf, s->blen);
+        s->size += s->blen;
+    }
+    s->blen = 0;
+    return rc;
+}
+
+static uint64_t fs_upload_size(dd_upload_t *u)
+{
+    fs_session_t *s = (fs_session_t *)u;
+    if (s->blen) (void)flush(s, NULL);
+    return s->size;
+}
+
+static int fs_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
+{
+    fs_session_t *s = (fs_session_t *)u;
+    if (s->dead) return dd_err(e, DD_ENOTFOUND, "upload '%s' was cancelled", s->uuid);
+    if (n == 0) return DD_OK;
+    if (s->blen + n <= WBUF) {
+        if (!s->buf) s->buf = dd_malloc(WBUF);
+        memcpy(s->buf + s->blen, p, n);
+        s->blen += n;
+        if (s->blen == WBUF) return flush(s, e);
+        return DD_OK;
+    }
+    int rc = flush(s, e);
+    if (rc != DD_OK) return rc;
+    if (n >= WBUF / 2) {
+        rc = write_all_at(s->fd, s->size, p, n, e);
+        if (rc != DD_OK) return rc;
+        dd_hasher_update(s->h, p, n);
+        s->size += n;
+        return DD_OK;
+    }
+    if (!s->buf) s->buf = dd_malloc(WBUF);
+    memcpy(s->buf, p, n);
+    s->blen = n;
+    return DD_OK;
+}
+
+/* Lets go of a held session: it stays in the table, idle, without fd. */
+static void unhold(fs_session_t *s)
+{
+    fs_store_t *st = s->st;
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+    free(s->buf);
+    s->buf = NULL;
+    s->blen = 0;
+    pthread_mutex_lock(&st->mu);
+    bool dead = s->dead;
+    s->held = false;
+    pthread_mutex_unlock(&st->mu);
+    if (dead) session_free(s);
+}
+
+/* Ends a held session: out of the table, files gone, handle freed. */
+static void drop(fs_session_t *s)
+{
+    fs_store_t *st = s->st;
+    pthread_mutex_lock(&st->mu);
+    bool dead = s->dead;
+    if (!dead) {
+        table_remove(st, s);
+        sess_remove_files(st, s->uuid);
+    }
+    pthread_mutex_unlock(&st->mu);
+    session_free(s);
+}
+
+static void fs_upload_release(dd_upload_t *u)
+{
+    fs_session_t *s = (fs_session_t *)u;
+    if (s->blen && !s->dead) (void)flush(s, NULL);
+    unhold(s);
+}
+
+static int fs_upload_commit(dd_upload_t *u, const dd_digest_t *expected, uint64_t *size, dd_err_t *e)
+{
+    fs_session_t *s = (fs_session_t *)u;
+    fs_store_t *st = s->st;
+    if (s->dead) {
+        session_free(s);
+        return dd_err(e, DD_ENOTFOUND, "upload was cancelled");
+    }
+    int rc = flush(s, e);
+    if (rc != DD_OK) {
+        unhold(s);
+        return rc;
+    }
+    dd_digest_t got;
+    if (expected->alg == DD_DIGEST_SHA256) {
+        dd_hasher_t *h = dd_hasher_dup(s->h);
+        dd_hasher_final(h, &got);
+        dd_hasher_free(h);
+    } else {
+        dd_hasher_t *h = NULL;
+        rc = hash_fd(s->fd, s->size, expected->alg, &h, e);
+        if (rc != DD_OK) {
+            unhold(s);
+            return rc;
+        }
+        dd_hasher_final(h, &got);
+        dd_hasher_free(h);
+    }
+    if (strcmp(got.str, expected->str) != 0) {
+        rc = dd_err(e, DD_EDIGEST, "digest mismatch: expected '%s', content is '%s'", expected->str, got.str);
+        drop(s);
+        return rc;
+    }
+    if (fsync_fault(s->fd) != 0) {
+        rc = dd_err_errno(e, DD_EIO, errno, "cannot sync upload '%s'", s->uuid);
+        unhold(s);
+        return rc;
+    }
+    *size = s->size;
+    char data[PATH_MAX];
+    sess_data(st, s->uuid, data, sizeof data);
+    rc = publish(st, data, expected, e);
+    /* on a failed rename the data file is gone too: the session ends */
+    drop(s);
+    return rc;
+}
+
+static int fs_upload_abort(dd_blobstore_t *bs, const char *uuid)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    char dir[PATH_MAX];
+    struct stat sb;
+    if (!uuid_ok(uuid)) return DD_ENOTFOUND;
+    sess_dir(st, uuid, dir, sizeof dir);
+    pthread_mutex_lock(&st->mu);
+    fs_session_t *s = table_find(st, uuid);
+    bool found = s != NULL || stat(dir, &sb) == 0;
+    if (s) {
+        table_remove(st, s);
+        if (s->held)
+            s->dead = true; /* its holder frees it */
+        else
+            session_free(s);
+    }
+    sess_remove_files(st, uuid);
+    pthread_mutex_unlock(&st->mu);
+    return found ? DD_OK : DD_ENOTFOUND;
+}
+
+static int fs_upload_expire(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_expired)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    char p[PATH_MAX];
+    *n_expired = 0;
+    snprintf(p, sizeof p, "%s/_uploads", st->root);
+    DIR *dh = opendir(p);
+    if (!dh) return DD_EIO;
+    int64_t cutoff = dd_now_ms() - max_age_ms;
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        if (!uuid_ok(de->d_name)) continue;
+        char data[PATH_MAX], dir[PATH_MAX];
+        struct stat sb;
+        sess_data(st, de->d_name, data, sizeof data);
+        sess_dir(st, de->d_name, dir, sizeof dir);
+        pthread_mutex_lock(&st->mu);
+        fs_session_t *s = table_find(st, de->d_name);
+        if (s && s->held) {
+            pthread_mutex_unlock(&st->mu);
+            continue;
+        }
+        if (stat(data, &sb) != 0 && stat(dir, &sb) != 0) {
+            pthread_mutex_unlock(&st->mu);
+            continue;
+        }
+        int64_t mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+        if (mtime_ms < cutoff) {
+            if (s) {
+                table_remove(st, s);
+                session_free(s);
+            }
+            sess_remove_files(st, de->d_name);
+            (*n_expired)++;
+        }
+        pthread_mutex_unlock(&st->mu);
+    }
+    closedir(dh);
+    return DD_OK;
+}
+
+const dd_blobstore_ops_t dd_blobstore_fs_ops = {
+    .version = 1,
+    .name = "fs",
+    .open = fs_open,
+    .close = fs_close,
+    .stat = fs_stat,
+    .open_read = fs_open_read,
+    .put = fs_put,
+    .remove = fs_remove,
+    .upload_create = fs_upload_create,
+    .upload_open = fs_upload_open,
+    .upload_size = fs_upload_size,
+    .upload_write = fs_upload_write,
+    .upload_commit = fs_upload_commit,
+    .upload_release = fs_upload_release,
+    .upload_abort = fs_upload_abort,
+    .upload_expire = fs_upload_expire,
+    .each = fs_each,
+};
