@@ -1,0 +1,177 @@
+/*
+ * catalog.h: OS detection and OS package catalogs (dpkg, apk, rpm).
+ *
+ * Input is a dd_fileset_t: the files the layer analyzer kept from an image
+ * (already overlaid, whiteouts applied), keyed by normalized path. The
+ * analyzer asks dd_catalog_wants() which paths to keep; that question is
+ * answered by ONE static interest table in src/catalog/catalog.c.
+ *
+ * dd_catalog_run() detects the OS and runs every registered cataloger (a
+ * versioned vtable, one sorted static table) over the fileset, filling a
+ * dd_inventory_t. All parsing is in memory and bounds-checked; the lower
+ * level parsers are exported below for tests and libFuzzer drivers.
+ *
+ * Ownership: an inventory owns every string in it (malloc'd), released by
+ * dd_inventory_release(). See docs/catalog.md.
+ */
+#ifndef DD_CATALOG_H
+#define DD_CATALOG_H
+
+#include "dd/core.h"
+#include "dd/fileset.h"
+
+/* ---- limits -------------------------------------------------------------- */
+#define DD_CATALOG_MAX_PKGS 200000        /* packages per database */
+#define DD_CATALOG_MAX_TOTAL_PKGS 1000000 /* packages per inventory */
+#define DD_CATALOG_MAX_FIELD 4096         /* bytes of one kept field (name, version, license...) */
+#define DD_CATALOG_MAX_WARNINGS 64        /* warnings kept per inventory (more are counted) */
+#define DD_CATALOG_MAX_RPM_BLOB (64u << 20) /* one rpm header blob */
+
+/* ---- inventory ----------------------------------------------------------- */
+typedef enum { DD_PKG_DPKG = 1, DD_PKG_APK, DD_PKG_RPM } dd_pkg_type_t;
+
+typedef struct dd_package {
+    dd_pkg_type_t type;
+    char *name;            /* binary package name */
+    char *version;         /* full version as the ecosystem writes it: dpkg "1:2.8.2-1ubuntu1",
+                              apk "1.24.2-r9", rpm "[E:]V-R" (epoch prefix only when the Epoch
+                              tag is present and non-zero) */
+    char *source_name;     /* dpkg Source: name (or = name), apk origin (o:, or = name),
+                              rpm source rpm's name (or = name) */
+    char *source_version;  /* dpkg "(version)" from Source: or = version; apk = version;
+                              rpm [E:]V-R of the srpm (or = version) */
+    char *arch;            /* NULL if the db has none */
+    int epoch;             /* rpm: Epoch tag, -1 when absent; dpkg: epoch parsed from the
+                              version, -1 if none; apk: -1 */
+    char *rpm_version, *rpm_release, *source_rpm; /* rpm only, else NULL */
+    char *license;         /* when the db has it (apk L:, rpm License), else NULL */
+    int layer;             /* layer index that added it (the db file's layer; for dpkg
+                              status.d, per file); -1 if unknown */
+    char *db_path;         /* which database file it came from */
+} dd_package_t;
+
+typedef struct dd_os {
+    char *id, *version_id, *name, *pretty_name, *codename; /* NULL if unknown */
+    char *ecosystem;       /* feed ecosystem name: "Debian:12", "Alpine:v3.18", "Ubuntu:22.04",
+                              "Red Hat:8", "AlmaLinux:9", "Rocky Linux:9", "CBL-Mariner:2.0",
+                              "Azure Linux:3.0", "SUSE:Linux Enterprise Server 15 SP3", ...;
+                              NULL when unknown (see docs/catalog.md for the table) */
+} dd_os_t;
+
+typedef struct dd_inventory {
+    dd_os_t os;
+    dd_package_t *pkgs;
+    size_t n, cap;
+    char **warnings;       /* problems that did not stop the run ("<db path>: <message>") */
+    size_t nwarnings;      /* entries in warnings[] */
+    size_t nwarnings_dropped; /* warnings beyond DD_CATALOG_MAX_WARNINGS, counted only */
+} dd_inventory_t;
+
+void dd_inventory_init(dd_inventory_t *inv);
+void dd_inventory_release(dd_inventory_t *inv);   /* frees contents, not inv */
+/* Appends a zeroed package (epoch = -1, layer = -1) and returns it (borrowed,
+ * valid until the next add). NULL when the inventory already holds
+ * DD_CATALOG_MAX_TOTAL_PKGS packages. */
+dd_package_t *dd_inventory_add(dd_inventory_t *inv);
+/* Drops the last package (used when a half-filled entry turns out invalid). */
+void dd_inventory_pop(dd_inventory_t *inv);
+/* Records a warning (printf-style). */
+void dd_inventory_warn(dd_inventory_t *inv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sorts packages by (type, name, version, arch). */
+void dd_inventory_sort(dd_inventory_t *inv);
+void dd_package_release(dd_package_t *p);
+void dd_os_release(dd_os_t *os);
+
+/* ---- the interest table -------------------------------------------------- */
+/* Non-zero if the layer analyzer must keep this normalized path: os-release and
+ * friends, package databases incl. var/lib/dpkg/status.d/<name> (not *.md5sums),
+ * lib/apk/db/installed, var/lib/rpm/{Packages,Packages.db,rpmdb.sqlite} and the
+ * same under usr/lib/sysimage/rpm/. */
+bool dd_catalog_wants(const char *path);
+/* Max size of a kept file for that path (256 MiB for rpm dbs, 64 MiB for dpkg
+ * status and apk installed, 64 KiB for os-release...); 0 if not wanted. */
+size_t dd_catalog_max_file_size(const char *path);
+
+/* ---- catalogers ---------------------------------------------------------- */
+#define DD_CATALOGER_V1 1
+
+/* A cataloger: one per package database family, registered in the sorted
+ * static table in catalog.c. */
+typedef struct dd_cataloger {
+    int version;           /* DD_CATALOGER_V1; methods are only appended */
+    const char *name;      /* "apk", "dpkg", "rpm": the table is sorted by name */
+    /* Non-zero if path is one of this cataloger's databases (answers from the
+     * interest table rows owned by this cataloger). */
+    bool (*wants)(const char *path);
+    /* Reads this cataloger's databases out of fs into inv. Returns DD_OK when
+     * at least one database was read, DD_DECLINED when none is present, or an
+     * error (and e) when every database present failed. Problems that do not
+     * stop it go to inv warnings. */
+    int (*run)(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e);
+} dd_cataloger_t;
+
+/* The registered catalogers (borrowed, static, sorted by name) and their number. */
+const dd_cataloger_t *const *dd_catalog_catalogers(size_t *n_out);
+const dd_cataloger_t *dd_catalog_find(const char *name);
+
+/* Detects the OS and runs every cataloger over fs, appending to inv (which the
+ * caller has dd_inventory_init'ed). Packages are sorted at the end.
+ *
+ * Return: DD_OK if at least one package database was read, or if none exists
+ * (a scratch or static image: empty inventory). When some database was corrupt
+ * but another was read, rc is DD_OK, the problem is in inv->warnings, and e
+ * (if given) also carries the first such error (e->code != 0). When every
+ * database present failed, the rc of the first failure is returned (usually
+ * DD_ECORRUPT or DD_ELIMIT) with e set. */
+int dd_catalog_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e);
+
+/* ---- OS detection -------------------------------------------------------- */
+/* Fills os (which must be zeroed or released) from etc/os-release, else
+ * usr/lib/os-release, then etc/alpine-release, etc/debian_version,
+ * etc/redhat-release. DD_OK when something was recognized, DD_DECLINED when
+ * nothing was (os left empty). */
+int dd_os_detect(dd_fileset_t *fs, dd_os_t *os);
+/* Parses os-release text (KEY=value lines, quotes, comments) into os and
+ * derives the ecosystem. DD_EINVAL if the text has no ID= line. */
+int dd_os_release_parse(const char *text, size_t len, dd_os_t *os);
+/* Computes the ecosystem name for (id, version_id); NULL if unknown. Caller frees. */
+char *dd_os_ecosystem(const char *id, const char *version_id);
+
+/* ---- parsers (exported for tests and fuzzing) ----------------------------- */
+/* A dpkg status file (or one status.d file when status_d is true: stanzas
+ * without a Status: field count as installed there). db_path/layer are copied
+ * into each package. Returns DD_OK, or DD_ELIMIT when a bound was hit (the
+ * packages read so far stay in inv). */
+int dd_dpkg_parse(const char *data, size_t len, bool status_d, const char *db_path, int layer,
+                  dd_inventory_t *inv, dd_err_t *e);
+/* An apk installed database. */
+int dd_apk_parse(const char *data, size_t len, const char *db_path, int layer,
+                 dd_inventory_t *inv, dd_err_t *e);
+
+/* One rpm header blob as stored in the databases (no lead, no magic):
+ * be32 index count, be32 data size, index entries, data store. */
+typedef struct dd_rpm_header {
+    const char *name, *version, *release, *arch, *sourcerpm, *license; /* borrowed from blob, NULL if absent */
+    int epoch;             /* -1 if absent */
+} dd_rpm_header_t;
+int dd_rpm_header_parse(const uint8_t *blob, size_t len, dd_rpm_header_t *h, dd_err_t *e);
+
+/* Calls fn(blob, len, arg) for each header blob in an rpm database held in
+ * memory. fn returns non-zero to stop (returned as is). Errors: DD_ECORRUPT
+ * for a malformed container, DD_ELIMIT for bounds. */
+typedef int (*dd_rpmdb_blob_fn)(const uint8_t *blob, size_t len, void *arg);
+int dd_rpmdb_bdb_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, void *arg, dd_err_t *e);
+int dd_rpmdb_ndb_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, void *arg, dd_err_t *e);
+int dd_rpmdb_sqlite_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, void *arg, dd_err_t *e);
+/* Reads a whole rpm database (format chosen by the file's magic) into inv. */
+int dd_rpmdb_parse(const uint8_t *data, size_t len, const char *db_path, int layer,
+                   dd_inventory_t *inv, dd_err_t *e);
+
+/* ---- loading a root directory ------------------------------------------- */
+/* Loads the wanted files (dd_catalog_wants) from an unpacked root filesystem
+ * directory, for tests and `drydock scan dir:PATH`. Symlinks are resolved
+ * inside root (absolute targets and ".." stay within it) and never followed
+ * out of it; directories reached through symlinks are not walked. Layer is 0. */
+int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e);
+
+#endif

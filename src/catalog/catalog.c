@@ -1,0 +1,454 @@
+/*
+ * catalog.c: the catalog subsystem's core: the interest table (which files
+ * the layer analyzer keeps), the cataloger registry, the inventory, the
+ * dd_catalog_run() driver, and dd_fileset_load_dir() for unpacked roots.
+ *
+ * Design notes
+ *   - The interest table is the ONE place that names the paths catalogers
+ *     read. Each row is owned by "os" or by a cataloger name; a cataloger's
+ *     wants() answers from its own rows. Language ecosystems add rows here.
+ *   - The cataloger table is sorted by name and holds versioned vtables
+ *     (DD_CATALOGER_V1). dd_catalog_run() runs them all in table order;
+ *     a failing database never stops the others (see catalog.h for the rc).
+ *   - dd_fileset_load_dir() walks only directories that can contain a wanted
+ *     path and resolves symlinks itself, clamped to the root, so nothing
+ *     outside the root is ever opened.
+ */
+#include "catalog/catalog_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- the interest table ------------------------------------------------- */
+
+enum { MATCH_EXACT, MATCH_CHILDREN };
+
+#define KiB ((size_t)1024)
+#define MiB (KiB * 1024)
+
+/* One row per wanted path. Fields:
+ *   path     normalized path (EXACT) or directory (CHILDREN: its direct
+ *            children, except names starting with '.' or ending in skip_suffix)
+ *   match    MATCH_EXACT or MATCH_CHILDREN
+ *   owner    "os" or the cataloger that reads it
+ *   max_size largest file kept; bigger files are an analyzer error
+ *   skip_suffix  CHILDREN only: names ending so are not wanted (NULL: none)
+ * MUST be sorted by path (strcmp order): lookups binary-search it. */
+static const struct interest {
+    const char *path;
+    int match;
+    const char *owner;
+    size_t max_size;
+    const char *skip_suffix;
+} interest[] = {
+    {"etc/alpine-release", MATCH_EXACT, "os", 64 * KiB, NULL},
+    {"etc/debian_version", MATCH_EXACT, "os", 64 * KiB, NULL},
+    {"etc/os-release", MATCH_EXACT, "os", 64 * KiB, NULL},
+    {"etc/redhat-release", MATCH_EXACT, "os", 64 * KiB, NULL},
+    {"lib/apk/db/installed", MATCH_EXACT, "apk", 64 * MiB, NULL},
+    {"usr/lib/os-release", MATCH_EXACT, "os", 64 * KiB, NULL},
+    {"usr/lib/sysimage/rpm/Packages", MATCH_EXACT, "rpm", 256 * MiB, NULL},
+    {"usr/lib/sysimage/rpm/Packages.db", MATCH_EXACT, "rpm", 256 * MiB, NULL},
+    {"usr/lib/sysimage/rpm/rpmdb.sqlite", MATCH_EXACT, "rpm", 256 * MiB, NULL},
+    {"var/lib/dpkg/status", MATCH_EXACT, "dpkg", 64 * MiB, NULL},
+    {"var/lib/dpkg/status.d", MATCH_CHILDREN, "dpkg", 16 * MiB, ".md5sums"},
+    {"var/lib/rpm/Packages", MATCH_EXACT, "rpm", 256 * MiB, NULL},
+    {"var/lib/rpm/Packages.db", MATCH_EXACT, "rpm", 256 * MiB, NULL},
+    {"var/lib/rpm/rpmdb.sqlite", MATCH_EXACT, "rpm", 256 * MiB, NULL},
+};
+#define N_INTEREST (sizeof interest / sizeof interest[0])
+
+static const struct interest *interest_find(const char *path, size_t len, int match)
+{
+    size_t lo = 0, hi = N_INTEREST;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *p = interest[mid].path;
+        int c = strncmp(p, path, len);
+        if (c == 0 && p[len] != '\0') c = 1;
+        if (c == 0) return interest[mid].match == match ? &interest[mid] : NULL;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+static const struct interest *interest_lookup(const char *path)
+{
+    if (!path) return NULL;
+    size_t len = strlen(path);
+    const struct interest *r = interest_find(path, len, MATCH_EXACT);
+    if (r) return r;
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return NULL;
+    const char *base = slash + 1;
+    if (!*base || base[0] == '.') return NULL;
+    r = interest_find(path, (size_t)(slash - path), MATCH_CHILDREN);
+    if (r && r->skip_suffix && dd_str_endswith(base, r->skip_suffix)) return NULL;
+    return r;
+}
+
+bool dd_catalog_wants(const char *path)
+{
+    return interest_lookup(path) != NULL;
+}
+
+size_t dd_catalog_max_file_size(const char *path)
+{
+    const struct interest *r = interest_lookup(path);
+    return r ? r->max_size : 0;
+}
+
+bool dd_catalog_wants_owner(const char *path, const char *owner)
+{
+    const struct interest *r = interest_lookup(path);
+    return r && strcmp(r->owner, owner) == 0;
+}
+
+/* True if directory dir (normalized, "" for the root) may hold a wanted path. */
+static bool dir_may_contain(const char *dir)
+{
+    size_t dl = strlen(dir);
+    if (dl == 0) return true;
+    for (size_t i = 0; i < N_INTEREST; i++) {
+        const char *p = interest[i].path;
+        if (strncmp(p, dir, dl) != 0) continue;
+        if (p[dl] == '/') return true;
+        if (p[dl] == '\0' && interest[i].match == MATCH_CHILDREN) return true;
+    }
+    return false;
+}
+
+/* ---- the cataloger table ------------------------------------------------ */
+
+/* Sorted by name; each entry is a DD_CATALOGER_V1 vtable defined in its own file. */
+static const dd_cataloger_t *const catalogers[] = {
+    &dd_cataloger_apk,
+    &dd_cataloger_dpkg,
+    &dd_cataloger_rpm,
+};
+#define N_CATALOGERS (sizeof catalogers / sizeof catalogers[0])
+
+const dd_cataloger_t *const *dd_catalog_catalogers(size_t *n_out)
+{
+    *n_out = N_CATALOGERS;
+    return catalogers;
+}
+
+const dd_cataloger_t *dd_catalog_find(const char *name)
+{
+    for (size_t i = 0; i < N_CATALOGERS; i++)
+        if (strcmp(catalogers[i]->name, name) == 0) return catalogers[i];
+    return NULL;
+}
+
+/* ---- inventory ---------------------------------------------------------- */
+
+void dd_inventory_init(dd_inventory_t *inv)
+{
+    memset(inv, 0, sizeof *inv);
+}
+
+void dd_package_release(dd_package_t *p)
+{
+    free(p->name);
+    free(p->version);
+    free(p->source_name);
+    free(p->source_version);
+    free(p->arch);
+    free(p->rpm_version);
+    free(p->rpm_release);
+    free(p->source_rpm);
+    free(p->license);
+    free(p->db_path);
+    memset(p, 0, sizeof *p);
+    p->epoch = -1;
+    p->layer = -1;
+}
+
+void dd_os_release(dd_os_t *os)
+{
+    free(os->id);
+    free(os->version_id);
+    free(os->name);
+    free(os->pretty_name);
+    free(os->codename);
+    free(os->ecosystem);
+    memset(os, 0, sizeof *os);
+}
+
+void dd_inventory_release(dd_inventory_t *inv)
+{
+    for (size_t i = 0; i < inv->n; i++) dd_package_release(&inv->pkgs[i]);
+    free(inv->pkgs);
+    for (size_t i = 0; i < inv->nwarnings; i++) free(inv->warnings[i]);
+    free(inv->warnings);
+    dd_os_release(&inv->os);
+    dd_inventory_init(inv);
+}
+
+dd_package_t *dd_inventory_add(dd_inventory_t *inv)
+{
+    if (inv->n >= DD_CATALOG_MAX_TOTAL_PKGS) return NULL;
+    if (inv->n == inv->cap) {
+        inv->cap = inv->cap ? inv->cap * 2 : 64;
+        inv->pkgs = dd_realloc(inv->pkgs, inv->cap * sizeof *inv->pkgs);
+    }
+    dd_package_t *p = &inv->pkgs[inv->n++];
+    memset(p, 0, sizeof *p);
+    p->epoch = -1;
+    p->layer = -1;
+    return p;
+}
+
+void dd_inventory_pop(dd_inventory_t *inv)
+{
+    if (inv->n == 0) return;
+    dd_package_release(&inv->pkgs[--inv->n]);
+}
+
+void dd_inventory_warn(dd_inventory_t *inv, const char *fmt, ...)
+{
+    if (inv->nwarnings >= DD_CATALOG_MAX_WARNINGS) {
+        inv->nwarnings_dropped++;
+        return;
+    }
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    inv->warnings = dd_realloc(inv->warnings, (inv->nwarnings + 1) * sizeof *inv->warnings);
+    inv->warnings[inv->nwarnings++] = dd_strdup(buf);
+}
+
+void dd_catalog_warn_err(dd_inventory_t *inv, const char *db_path, const dd_err_t *e)
+{
+    dd_inventory_warn(inv, "%s: %s", db_path, e && e->msg[0] ? e->msg : "unreadable database");
+}
+
+static int strcmp_null(const char *a, const char *b)
+{
+    if (!a || !b) return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int cmp_pkg(const void *x, const void *y)
+{
+    const dd_package_t *a = x, *b = y;
+    if (a->type != b->type) return (int)a->type - (int)b->type;
+    int c = strcmp_null(a->name, b->name);
+    if (c == 0) c = strcmp_null(a->version, b->version);
+    if (c == 0) c = strcmp_null(a->arch, b->arch);
+    if (c == 0) c = strcmp_null(a->db_path, b->db_path);
+    return c;
+}
+
+void dd_inventory_sort(dd_inventory_t *inv)
+{
+    if (inv->n > 1) qsort(inv->pkgs, inv->n, sizeof *inv->pkgs, cmp_pkg);
+}
+
+char *dd_catalog_field_dup(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t' || *s == '\r')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
+    if (n == 0 || n > DD_CATALOG_MAX_FIELD) return NULL;
+    if (memchr(s, '\0', n)) return NULL;
+    return dd_strndup(s, n);
+}
+
+/* ---- the driver --------------------------------------------------------- */
+
+int dd_catalog_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e)
+{
+    dd_err_clear(e);
+    dd_os_release(&inv->os);
+    (void)dd_os_detect(fs, &inv->os);
+
+    bool any_ok = false;
+    int first_rc = DD_OK;
+    dd_err_t first = {0};
+    for (size_t i = 0; i < N_CATALOGERS; i++) {
+        const dd_cataloger_t *c = catalogers[i];
+        if (c->version < DD_CATALOGER_V1 || !c->run) continue;
+        dd_err_t ce = {0};
+        int rc = c->run(fs, inv, &ce);
+        if (rc == DD_OK) {
+            any_ok = true;
+        } else if (rc < 0) {
+            /* the cataloger has put a warning per failed db in inv */
+            if (first_rc == DD_OK) {
+                first_rc = rc;
+                first = ce;
+                if (!first.code) first.code = rc;
+            }
+        }
+    }
+    dd_inventory_sort(inv);
+    if (first_rc != DD_OK) {
+        if (e) *e = first;
+        if (!any_ok) return first_rc;
+    }
+    return DD_OK;
+}
+
+/* ---- loading an unpacked root directory --------------------------------- */
+
+#define LOAD_MAX_DEPTH 32
+#define LOAD_MAX_LINKS 40
+#define LOAD_PATH_MAX 4096
+
+struct loader {
+    int root_fd;
+    dd_fileset_t *fs;
+    dd_err_t *e;
+};
+
+/* Resolves rel (normalized) inside the root: symlinks are expanded by hand,
+ * absolute targets restart at the root and ".." never climbs above it.
+ * Writes the resolved relative path into out ("" for the root itself). */
+static int resolve_in_root(int root_fd, const char *rel, char *out, size_t outsz)
+{
+    char rest[LOAD_PATH_MAX]; /* components still to walk */
+    char cur[LOAD_PATH_MAX];  /* resolved so far */
+    size_t cl = 0;
+    int links = 0;
+    if (snprintf(rest, sizeof rest, "%s", rel) >= (int)sizeof rest) return DD_ELIMIT;
+    cur[0] = '\0';
+    char *p = rest;
+    while (*p) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        char *seg = p;
+        while (*p && *p != '/') p++;
+        size_t sl = (size_t)(p - seg);
+        if (sl == 1 && seg[0] == '.') continue;
+        if (sl == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (cl > 0 && cur[cl - 1] != '/') cl--;
+            if (cl > 0) cl--;
+            cur[cl] = '\0';
+            continue;
+        }
+        size_t save = cl;
+        if (cl + 1 + sl + 1 > sizeof cur) return DD_ELIMIT;
+        if (cl) cur[cl++] = '/';
+        memcpy(cur + cl, seg, sl);
+        cl += sl;
+        cur[cl] = '\0';
+        struct stat st;
+        if (fstatat(root_fd, cur, &st, AT_SYMLINK_NOFOLLOW) != 0) return DD_ENOTFOUND;
+        if (!S_ISLNK(st.st_mode)) continue;
+        if (++links > LOAD_MAX_LINKS) return DD_ELIMIT;
+        char target[LOAD_PATH_MAX];
+        ssize_t tl = readlinkat(root_fd, cur, target, sizeof target - 1);
+        if (tl <= 0) return DD_ENOTFOUND;
+        target[tl] = '\0';
+        /* new rest = target + "/" + remaining */
+        char nrest[LOAD_PATH_MAX];
+        if (snprintf(nrest, sizeof nrest, "%s/%s", target, p) >= (int)sizeof nrest) return DD_ELIMIT;
+        memcpy(rest, nrest, strlen(nrest) + 1);
+        p = rest;
+        if (target[0] == '/') cl = 0;
+        else cl = save;
+        cur[cl] = '\0';
+    }
+    if (snprintf(out, outsz, "%s", cur) >= (int)outsz) return DD_ELIMIT;
+    return DD_OK;
+}
+
+static int load_file(struct loader *L, const char *rel, bool is_link)
+{
+    char real[LOAD_PATH_MAX];
+    const char *open_path = rel;
+    if (is_link) {
+        if (resolve_in_root(L->root_fd, rel, real, sizeof real) != DD_OK || !real[0]) return DD_OK;
+        open_path = real;
+    }
+    size_t max = dd_catalog_max_file_size(rel);
+    int fd = openat(L->root_fd, open_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return DD_OK; /* dangling or unreadable: not there */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return DD_OK;
+    }
+    if ((uint64_t)st.st_size > max) {
+        close(fd);
+        return dd_err(L->e, DD_ELIMIT, "file '%s' is larger than %zu bytes", rel, max);
+    }
+    dd_buf_t b;
+    dd_buf_init(&b, max + 1);
+    char tmp[65536];
+    int rc = DD_OK;
+    for (;;) {
+        ssize_t n = read(fd, tmp, sizeof tmp);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            rc = dd_err_errno(L->e, DD_EIO, errno, "cannot read '%s'", rel);
+            break;
+        }
+        if (n == 0) break;
+        if (b.len + (size_t)n > max || dd_buf_append(&b, tmp, (size_t)n) != DD_OK) {
+            rc = dd_err(L->e, DD_ELIMIT, "file '%s' is larger than %zu bytes", rel, max);
+            break;
+        }
+    }
+    close(fd);
+    if (rc == DD_OK) dd_fileset_put(L->fs, rel, b.ptr ? b.ptr : "", b.len, 0, (uint32_t)st.st_mode);
+    dd_buf_release(&b);
+    return rc;
+}
+
+static int walk(struct loader *L, int dfd, const char *rel, int depth)
+{
+    if (depth > LOAD_MAX_DEPTH) return DD_OK;
+    int dup_fd = dup(dfd);
+    if (dup_fd < 0) return dd_err_errno(L->e, DD_EIO, errno, "cannot dup directory fd");
+    DIR *d = fdopendir(dup_fd);
+    if (!d) {
+        close(dup_fd);
+        return dd_err_errno(L->e, DD_EIO, errno, "cannot list '%s'", rel[0] ? rel : ".");
+    }
+    int rc = DD_OK;
+    struct dirent *de;
+    while (rc == DD_OK && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0) continue;
+        char child[LOAD_PATH_MAX];
+        if (snprintf(child, sizeof child, "%s%s%s", rel, rel[0] ? "/" : "", nm) >= (int)sizeof child)
+            continue;
+        struct stat st;
+        if (fstatat(dfd, nm, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (!dir_may_contain(child)) continue;
+            int cfd = openat(dfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (cfd < 0) continue;
+            rc = walk(L, cfd, child, depth + 1);
+            close(cfd);
+        } else if ((S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && dd_catalog_wants(child)) {
+            rc = load_file(L, child, S_ISLNK(st.st_mode));
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e)
+{
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return dd_err_errno(e, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, errno,
+                            "cannot open root directory '%s'", root);
+    struct loader L = {.root_fd = fd, .fs = fs, .e = e};
+    int rc = walk(&L, fd, "", 0);
+    close(fd);
+    return rc;
+}

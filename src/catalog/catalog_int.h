@@ -1,0 +1,26 @@
+/*
+ * catalog_int.h: private glue between catalog.c and the catalogers in
+ * src/catalog/ (not part of the public API in include/dd/catalog.h).
+ */
+#ifndef DD_CATALOG_INT_H
+#define DD_CATALOG_INT_H
+
+#include "dd/catalog.h"
+
+/* True if the interest table row that matches path belongs to owner
+ * ("os", "dpkg", "apk", "rpm"). */
+bool dd_catalog_wants_owner(const char *path, const char *owner);
+
+/* The catalogers (one per file), referenced by the table in catalog.c. */
+extern const dd_cataloger_t dd_cataloger_apk;
+extern const dd_cataloger_t dd_cataloger_dpkg;
+extern const dd_cataloger_t dd_cataloger_rpm;
+
+/* Copies [s, s+n) with surrounding blanks (space, tab, CR) removed; NULL when
+ * the result is empty or longer than DD_CATALOG_MAX_FIELD. */
+char *dd_catalog_field_dup(const char *s, size_t n);
+
+/* Records e's message as a warning "<db_path>: <msg>". */
+void dd_catalog_warn_err(dd_inventory_t *inv, const char *db_path, const dd_err_t *e);
+
+#endif

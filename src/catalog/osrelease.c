@@ -1,0 +1,348 @@
+/*
+ * osrelease.c: OS detection. Parses os-release(5) text (KEY=value lines with
+ * shell-style quoting and comments) and the older distribution files
+ * (etc/alpine-release, etc/debian_version, etc/redhat-release), then maps the
+ * OS to the ecosystem name the vulnerability feeds use ("Debian:12",
+ * "Alpine:v3.18", ...) through one sorted table.
+ *
+ * Order: etc/os-release, else usr/lib/os-release; the distribution files
+ * fill in only what os-release did not give (or everything when there is
+ * no os-release at all).
+ */
+#include "catalog/catalog_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define OSREL_MAX_VALUE 1024
+
+/* ---- ecosystem mapping -------------------------------------------------- */
+
+enum {
+    EV_MAJOR,       /* "Debian:12" from "12.4" */
+    EV_FULL,        /* "Ubuntu:22.04": VERSION_ID as is */
+    EV_MAJOR_MINOR, /* "CBL-Mariner:2.0": major.minor, ".0" added when missing */
+    EV_ALPINE,      /* "Alpine:v3.18" from "3.18.4" */
+    EV_SLES,        /* "SUSE:Linux Enterprise Server 15 SP3" from "15.3" */
+    EV_NONE,        /* "openSUSE:Tumbleweed": no version */
+};
+
+/* os-release ID -> ecosystem. Fields: id (lowercase, as in os-release),
+ * prefix of the ecosystem name, how the version is appended.
+ * MUST be sorted by id (strcmp order). */
+static const struct eco {
+    const char *id;
+    const char *prefix;
+    int style;
+} ecos[] = {
+    {"almalinux", "AlmaLinux:", EV_MAJOR},
+    {"alpine", "Alpine:", EV_ALPINE},
+    {"amzn", "Amazon Linux:", EV_FULL},
+    {"azurelinux", "Azure Linux:", EV_MAJOR_MINOR},
+    {"centos", "CentOS:", EV_MAJOR},
+    {"chainguard", "Chainguard", EV_NONE},
+    {"debian", "Debian:", EV_MAJOR},
+    {"fedora", "Fedora:", EV_MAJOR},
+    {"mariner", "CBL-Mariner:", EV_MAJOR_MINOR},
+    {"ol", "Oracle Linux:", EV_MAJOR},
+    {"opensuse-leap", "openSUSE:Leap ", EV_FULL},
+    {"opensuse-tumbleweed", "openSUSE:Tumbleweed", EV_NONE},
+    {"photon", "Photon OS:", EV_MAJOR_MINOR},
+    {"rhel", "Red Hat:", EV_MAJOR},
+    {"rocky", "Rocky Linux:", EV_MAJOR},
+    {"sles", "SUSE:Linux Enterprise Server ", EV_SLES},
+    {"ubuntu", "Ubuntu:", EV_FULL},
+    {"wolfi", "Wolfi", EV_NONE},
+};
+
+static const struct eco *eco_find(const char *id)
+{
+    size_t lo = 0, hi = sizeof ecos / sizeof ecos[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(ecos[mid].id, id);
+        if (c == 0) return &ecos[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+/* Leading decimal number of s into *out; returns chars consumed (0 if none). */
+static size_t num(const char *s, unsigned long *out)
+{
+    size_t i = 0;
+    unsigned long v = 0;
+    while (isdigit((unsigned char)s[i]) && i < 9) v = v * 10 + (unsigned long)(s[i++] - '0');
+    *out = v;
+    return i;
+}
+
+char *dd_os_ecosystem(const char *id, const char *version_id)
+{
+    if (!id) return NULL;
+    const struct eco *m = eco_find(id);
+    if (!m) return NULL;
+    if (m->style == EV_NONE) return dd_strdup(m->prefix);
+    if (!version_id || !*version_id) return NULL;
+    unsigned long major = 0, minor = 0;
+    size_t n = num(version_id, &major);
+    if (n == 0) return NULL;
+    bool has_minor = version_id[n] == '.' && num(version_id + n + 1, &minor) > 0;
+    switch (m->style) {
+    case EV_MAJOR:
+        return dd_asprintf("%s%lu", m->prefix, major);
+    case EV_FULL:
+        if (strlen(version_id) > 64) return NULL;
+        return dd_asprintf("%s%s", m->prefix, version_id);
+    case EV_MAJOR_MINOR:
+        return dd_asprintf("%s%lu.%lu", m->prefix, major, has_minor ? minor : 0);
+    case EV_ALPINE:
+        if (!has_minor) return NULL;
+        return dd_asprintf("%sv%lu.%lu", m->prefix, major, minor);
+    case EV_SLES:
+        if (has_minor && minor > 0) return dd_asprintf("%s%lu SP%lu", m->prefix, major, minor);
+        return dd_asprintf("%s%lu", m->prefix, major);
+    }
+    return NULL;
+}
+
+/* ---- os-release --------------------------------------------------------- */
+
+/* Decodes one value (after '=') into out: "double" quotes with \ escapes,
+ * 'single' quotes, or a bare word. Returns false when it is too long. */
+static bool decode_value(const char *s, size_t n, char *out, size_t outsz)
+{
+    size_t o = 0, i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+    char q = 0;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (!q && (c == '"' || c == '\'')) {
+            q = c;
+            continue;
+        }
+        if (q && c == q) {
+            q = 0;
+            continue;
+        }
+        if (q != '\'' && c == '\\' && i + 1 < n) {
+            c = s[++i];
+        } else if (!q && (c == ' ' || c == '\t' || c == '\r')) {
+            /* unquoted blank: rest is trailing space or a stray word */
+            break;
+        }
+        if (c == '\0') return false;
+        if (o + 1 >= outsz) return false;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = v && *v ? dd_strdup(v) : NULL;
+}
+
+/* Codename from VERSION="12 (bookworm)" or "18.04.1 LTS (Bionic Beaver)":
+ * the first word inside the parentheses, lowercased. */
+static char *codename_from_version(const char *v)
+{
+    const char *l = strchr(v, '(');
+    if (!l) return NULL;
+    l++;
+    size_t n = 0;
+    while (l[n] && isalpha((unsigned char)l[n])) n++;
+    if (n == 0 || l[n] == '\0') return NULL;
+    char *c = dd_strndup(l, n);
+    for (char *p = c; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return c;
+}
+
+int dd_os_release_parse(const char *text, size_t len, dd_os_t *os)
+{
+    char val[OSREL_MAX_VALUE];
+    char *version = NULL, *ubuntu_codename = NULL;
+    bool have_id = false;
+    size_t i = 0;
+    while (i < len) {
+        size_t ls = i;
+        while (i < len && text[i] != '\n') i++;
+        size_t le = i;
+        if (i < len) i++;
+        while (ls < le && (text[ls] == ' ' || text[ls] == '\t')) ls++;
+        if (ls >= le || text[ls] == '#') continue;
+        const char *eq = memchr(text + ls, '=', le - ls);
+        if (!eq) continue;
+        size_t kl = (size_t)(eq - (text + ls));
+        const char *k = text + ls;
+        const char *v = eq + 1;
+        size_t vl = le - (size_t)(v - text);
+        if (!decode_value(v, vl, val, sizeof val)) continue;
+#define KEY(s) (kl == sizeof(s) - 1 && memcmp(k, s, kl) == 0)
+        if (KEY("ID")) {
+            for (char *p = val; *p; p++) *p = (char)tolower((unsigned char)*p);
+            set_str(&os->id, val);
+            have_id = os->id != NULL;
+        } else if (KEY("VERSION_ID")) {
+            set_str(&os->version_id, val);
+        } else if (KEY("NAME")) {
+            set_str(&os->name, val);
+        } else if (KEY("PRETTY_NAME")) {
+            set_str(&os->pretty_name, val);
+        } else if (KEY("VERSION_CODENAME")) {
+            set_str(&os->codename, val);
+        } else if (KEY("UBUNTU_CODENAME")) {
+            set_str(&ubuntu_codename, val);
+        } else if (KEY("VERSION")) {
+            set_str(&version, val);
+        }
+#undef KEY
+    }
+    if (!os->codename && ubuntu_codename) {
+        os->codename = ubuntu_codename;
+        ubuntu_codename = NULL;
+    }
+    if (!os->codename && version) os->codename = codename_from_version(version);
+    free(version);
+    free(ubuntu_codename);
+    if (!have_id) return DD_EINVAL;
+    free(os->ecosystem);
+    os->ecosystem = dd_os_ecosystem(os->id, os->version_id);
+    return DD_OK;
+}
+
+/* ---- the older distribution files ---------------------------------------- */
+
+/* First line of a file, trimmed; NULL if absent, empty or too long. */
+static char *first_line(const dd_file_t *f)
+{
+    if (!f) return NULL;
+    const char *s = (const char *)f->data;
+    size_t n = 0;
+    while (n < f->len && s[n] != '\n') n++;
+    if (n > OSREL_MAX_VALUE) return NULL;
+    return dd_catalog_field_dup(s, n);
+}
+
+static const dd_file_t *get_regular(dd_fileset_t *fs, const char *path)
+{
+    const dd_file_t *f = dd_fileset_get(fs, path);
+    if (f && (f->mode & S_IFMT) == S_IFLNK) return NULL; /* link kept as such: use the target path */
+    return f;
+}
+
+static bool from_alpine_release(dd_fileset_t *fs, dd_os_t *os)
+{
+    char *v = first_line(get_regular(fs, "etc/alpine-release"));
+    if (!v) return false;
+    set_str(&os->id, "alpine");
+    set_str(&os->name, "Alpine Linux");
+    free(os->version_id);
+    os->version_id = v;
+    return true;
+}
+
+/* Codenames that etc/debian_version may carry as "<codename>/sid". */
+static const char *const debian_codenames[] = {
+    "bookworm", "bullseye", "buster", "forky", "jessie", "stretch", "trixie",
+};
+
+static bool from_debian_version(dd_fileset_t *fs, dd_os_t *os)
+{
+    char *v = first_line(get_regular(fs, "etc/debian_version"));
+    if (!v) return false;
+    set_str(&os->id, "debian");
+    set_str(&os->name, "Debian GNU/Linux");
+    if (isdigit((unsigned char)v[0])) {
+        free(os->version_id);
+        os->version_id = v;
+        return true;
+    }
+    /* "bookworm/sid": testing or unstable, no release number */
+    char *slash = strchr(v, '/');
+    if (slash) *slash = '\0';
+    for (size_t i = 0; i < sizeof debian_codenames / sizeof debian_codenames[0]; i++)
+        if (strcmp(v, debian_codenames[i]) == 0) set_str(&os->codename, v);
+    free(v);
+    return true;
+}
+
+/* "Red Hat Enterprise Linux release 8.6 (Ootpa)", "CentOS Linux release
+ * 7.9.2009 (Core)", "AlmaLinux release 9.2 (...)", "Rocky Linux release 9.1". */
+static bool from_redhat_release(dd_fileset_t *fs, dd_os_t *os)
+{
+    char *line = first_line(get_regular(fs, "etc/redhat-release"));
+    if (!line) return false;
+    static const struct {
+        const char *prefix, *id, *name;
+    } rh[] = {
+        {"AlmaLinux", "almalinux", "AlmaLinux"},
+        {"CentOS", "centos", "CentOS Linux"},
+        {"Fedora", "fedora", "Fedora Linux"},
+        {"Red Hat Enterprise Linux", "rhel", "Red Hat Enterprise Linux"},
+        {"Rocky Linux", "rocky", "Rocky Linux"},
+    };
+    bool ok = false;
+    for (size_t i = 0; i < sizeof rh / sizeof rh[0]; i++) {
+        if (!dd_str_startswith(line, rh[i].prefix)) continue;
+        set_str(&os->id, rh[i].id);
+        set_str(&os->name, rh[i].name);
+        set_str(&os->pretty_name, line);
+        const char *r = strstr(line, " release ");
+        if (r) {
+            r += strlen(" release ");
+            size_t n = 0;
+            while (r[n] && (isdigit((unsigned char)r[n]) || r[n] == '.')) n++;
+            if (n) {
+                free(os->version_id);
+                os->version_id = dd_strndup(r, n);
+            }
+        }
+        ok = true;
+        break;
+    }
+    free(line);
+    return ok;
+}
+
+int dd_os_detect(dd_fileset_t *fs, dd_os_t *os)
+{
+    static const char *const paths[] = {"etc/os-release", "usr/lib/os-release"};
+    bool found = false;
+    for (size_t i = 0; i < 2 && !found; i++) {
+        const dd_file_t *f = get_regular(fs, paths[i]);
+        if (!f) continue;
+        dd_os_t tmp = {0};
+        if (dd_os_release_parse((const char *)f->data, f->len, &tmp) == DD_OK) {
+            dd_os_release(os);
+            *os = tmp;
+            found = true;
+        } else {
+            dd_os_release(&tmp);
+        }
+    }
+    /* Distribution files fill in what os-release did not give. */
+    if (!found || (os->id && strcmp(os->id, "alpine") == 0 && !os->version_id)) {
+        if (from_alpine_release(fs, os)) found = true;
+    }
+    if (!found || (os->id && strcmp(os->id, "debian") == 0 && !os->version_id)) {
+        if (!found || get_regular(fs, "etc/debian_version")) {
+            char *keep_codename = os->codename ? dd_strdup(os->codename) : NULL;
+            if (from_debian_version(fs, os)) found = true;
+            if (keep_codename && !os->codename) os->codename = keep_codename;
+            else free(keep_codename);
+        }
+    }
+    if (!found) {
+        if (from_redhat_release(fs, os)) found = true;
+    }
+    if (!found) return DD_DECLINED;
+    if (!os->ecosystem) os->ecosystem = dd_os_ecosystem(os->id, os->version_id);
+    return DD_OK;
+}
