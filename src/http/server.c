@@ -1,0 +1,704 @@
+/*
+ * server.c: the libmicrohttpd glue: daemon setup, request lifecycle, body
+ * streaming, response helpers, per-request log lines and graceful stop.
+ *
+ * Design notes (request state machine, one MHD connection thread per request):
+ *
+ *   uri_log_cb            -> NEW        req allocated, raw URI kept, id assigned
+ *   access_cb (1st call)  -> DISPATCHED path decoded, route matched, auth hook,
+ *                                       handler run. If it set a response, the
+ *                                       response is queued now (MHD skips the
+ *                                       body); if it asked for the body:
+ *   access_cb (data)      -> BODY       each chunk goes to on_data (or the
+ *                                       bounded buffer); after an error the rest
+ *                                       is dropped (bounded: see DROP_MAX)
+ *   access_cb (size 0)    -> DONE       on_done answers; response queued
+ *   completed_cb          -> freed      log line, arena released (cleanups run:
+ *                                       upload handles, fds), req freed
+ *
+ * Invariants: a response is queued exactly once; every req reaches
+ * completed_cb (MHD calls it once uri_log_cb made the connection
+ * "client aware"), so arena cleanups always run, also for aborted requests.
+ * The in-flight counter counts requests between uri_log_cb and completed_cb;
+ * dd_http_stop() waits for it to reach zero after quiescing the listen socket.
+ */
+#include "dd/http.h"
+#include "dd/registry.h"
+
+#include <microhttpd.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_TABLES 32
+#define MAX_ERRFNS 8
+#define DROP_MAX (64u << 20) /* bytes of body we read and drop after an error */
+
+typedef struct {
+    const dd_route_t *routes;
+    size_t n;
+    void *ctx;
+} route_table_t;
+
+struct dd_http_server {
+    dd_http_opts_t opts;
+    char *listen;
+    struct MHD_Daemon *d;
+    route_table_t tables[MAX_TABLES];
+    size_t n_tables;
+    dd_auth_hook_fn auth_fn;
+    void *auth_ctx;
+    struct {
+        const char *prefix;
+        dd_error_fn fn;
+    } errfns[MAX_ERRFNS];
+    size_t n_errfns;
+    atomic_long inflight;
+    atomic_ullong next_id;
+    char id_prefix[8];
+    unsigned port;
+};
+
+typedef struct hdr {
+    struct hdr *next;
+    const char *name, *value;
+} hdr_t;
+
+enum { ST_NEW, ST_BODY, ST_DONE };
+enum { BODY_NONE, BODY_STREAM, BODY_BUFFER };
+
+struct dd_req_priv {
+    dd_http_server_t *srv;
+    struct MHD_Connection *conn;
+    int state;
+    int64_t t0;
+    hdr_t *hdrs;               /* headers added before the response existed */
+    struct MHD_Response *resp;
+    int status;
+    uint64_t bytes_out;
+    int body_mode;
+    dd_body_data_fn on_data;
+    dd_handler_fn on_done;
+    int body_rc;
+    uint64_t dropped;
+    dd_buf_t body;
+    bool head;
+    bool queued;
+};
+
+/* ---- small helpers --------------------------------------------------------*/
+
+const char *dd_action_name(dd_action_t a)
+{
+    static const char *names[] = {"none", "pull", "push", "delete", "catalog", "scan-read", "admin",
+                                  "authenticated"};
+    return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "?";
+}
+
+const char *dd_req_var(const dd_req_t *req, const char *var)
+{
+    for (size_t i = 0; i < req->n_vars; i++)
+        if (!strcmp(req->var_names[i], var)) return req->var_vals[i];
+    return NULL;
+}
+
+const char *dd_req_header(dd_req_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->priv->conn, MHD_HEADER_KIND, name);
+}
+
+size_t dd_req_query_all(dd_req_t *req, const char *name, const char **out, size_t max)
+{
+    size_t found = 0;
+    size_t nlen = strlen(name);
+    const char *q = req->query;
+    while (*q && found < max) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        size_t klen = eq ? (size_t)(eq - q) : len;
+        /* keys we look up are plain ASCII: compare the raw key directly */
+        if (klen == nlen && !memcmp(q, name, nlen)) {
+            const char *v = eq ? dd_http_query_decode(eq + 1, len - klen - 1, &req->arena) : "";
+            if (v) out[found++] = v;
+        }
+        if (!amp) break;
+        q = amp + 1;
+    }
+    return found;
+}
+
+const char *dd_req_query(dd_req_t *req, const char *name)
+{
+    const char *v = NULL;
+    return dd_req_query_all(req, name, &v, 1) ? v : NULL;
+}
+
+int dd_req_content_length(dd_req_t *req, uint64_t *out)
+{
+    const char *h = dd_req_header(req, "Content-Length");
+    if (!h) return DD_ENOTFOUND;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(h, &end, 10);
+    if (errno || end == h || *end || *h == '-') return DD_EINVAL;
+    *out = v;
+    return DD_OK;
+}
+
+bool dd_req_is_head(const dd_req_t *req)
+{
+    return req->priv->head;
+}
+
+int dd_req_read_body(dd_req_t *req, dd_body_data_fn on_data, dd_handler_fn on_done)
+{
+    req->priv->body_mode = BODY_STREAM;
+    req->priv->on_data = on_data;
+    req->priv->on_done = on_done;
+    return DD_OK;
+}
+
+int dd_req_buffer_body(dd_req_t *req, size_t max, dd_handler_fn on_done)
+{
+    req->priv->body_mode = BODY_BUFFER;
+    dd_buf_init(&req->priv->body, max);
+    req->priv->on_done = on_done;
+    return DD_OK;
+}
+
+const char *dd_req_body(dd_req_t *req, size_t *len)
+{
+    *len = req->priv->body.len;
+    return req->priv->body.ptr ? req->priv->body.ptr : "";
+}
+
+int dd_req_body_rc(dd_req_t *req)
+{
+    return req->priv->body_rc;
+}
+
+/* ---- responses ------------------------------------------------------------*/
+
+void dd_resp_header(dd_req_t *req, const char *name, const char *value)
+{
+    struct dd_req_priv *p = req->priv;
+    if (p->resp) {
+        MHD_add_response_header(p->resp, name, value);
+        return;
+    }
+    hdr_t *h = dd_arena_alloc(&req->arena, sizeof *h);
+    h->name = dd_arena_strdup(&req->arena, name);
+    h->value = dd_arena_strdup(&req->arena, value);
+    h->next = p->hdrs;
+    p->hdrs = h;
+}
+
+void dd_resp_headerf(dd_req_t *req, const char *name, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof buf) {
+        va_start(ap, fmt);
+        char *big = NULL;
+        if (vasprintf(&big, fmt, ap) >= 0) {
+            dd_resp_header(req, name, big);
+            free(big);
+        }
+        va_end(ap);
+        return;
+    }
+    dd_resp_header(req, name, buf);
+}
+
+/* Installs r as the response (replacing an earlier one). */
+static int set_resp(dd_req_t *req, int status, const char *ctype, struct MHD_Response *r, uint64_t n)
+{
+    struct dd_req_priv *p = req->priv;
+    if (!r) return DD_ENOMEM;
+    if (p->resp) MHD_destroy_response(p->resp);
+    p->resp = r;
+    p->status = status;
+    p->bytes_out = p->head ? 0 : n;
+    /* headers were pushed to the front: apply oldest first */
+    hdr_t *rev = NULL;
+    for (hdr_t *h = p->hdrs, *next; h; h = next) {
+        next = h->next;
+        h->next = rev;
+        rev = h;
+    }
+    for (hdr_t *h = rev; h; h = h->next) MHD_add_response_header(r, h->name, h->value);
+    p->hdrs = NULL;
+    if (ctype) MHD_add_response_header(r, "Content-Type", ctype);
+    MHD_add_response_header(r, "X-Request-Id", req->id);
+    return DD_OK;
+}
+
+bool dd_resp_is_set(const dd_req_t *req)
+{
+    return req->priv->resp != NULL;
+}
+
+int dd_resp_bytes(dd_req_t *req, int status, const char *content_type, const void *p, size_t n)
+{
+    return set_resp(req, status, content_type,
+                    MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY), n);
+}
+
+int dd_resp_text(dd_req_t *req, int status, const char *text)
+{
+    return dd_resp_bytes(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+int dd_resp_json(dd_req_t *req, int status, dd_buf_t *b)
+{
+    size_t n = 0;
+    char *mem = dd_buf_detach(b, &n);
+    if (!mem) return dd_resp_bytes(req, status, "application/json", "", 0);
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(n, mem, free);
+    if (!r) free(mem);
+    return set_resp(req, status, "application/json", r, n);
+}
+
+int dd_resp_empty(dd_req_t *req, int status)
+{
+    return set_resp(req, status, NULL,
+                    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT), 0);
+}
+
+int dd_resp_fd(dd_req_t *req, int status, const char *content_type, int fd, uint64_t off, uint64_t n)
+{
+    struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(n, fd, off);
+    if (!r) {
+        close(fd);
+        return DD_ENOMEM;
+    }
+    return set_resp(req, status, content_type, r, n);
+}
+
+static ssize_t never_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+int dd_resp_head(dd_req_t *req, int status, const char *content_type, uint64_t n)
+{
+    return set_resp(req, status, content_type,
+                    MHD_create_response_from_callback(n, 4096, never_read, NULL, NULL), n);
+}
+
+typedef struct {
+    ssize_t (*read_fn)(void *arg, uint64_t pos, char *buf, size_t max);
+    void (*free_fn)(void *arg);
+    void *arg;
+} cb_resp_t;
+
+static ssize_t cb_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    cb_resp_t *c = cls;
+    ssize_t n = c->read_fn(c->arg, pos, buf, max);
+    return n <= 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
+}
+
+static void cb_free(void *cls)
+{
+    cb_resp_t *c = cls;
+    if (c->free_fn) c->free_fn(c->arg);
+    free(c);
+}
+
+int dd_resp_callback(dd_req_t *req, int status, const char *content_type, uint64_t n,
+                     ssize_t (*read_fn)(void *arg, uint64_t pos, char *buf, size_t max),
+                     void (*free_fn)(void *arg), void *arg)
+{
+    cb_resp_t *c = dd_malloc(sizeof *c);
+    c->read_fn = read_fn;
+    c->free_fn = free_fn;
+    c->arg = arg;
+    struct MHD_Response *r = MHD_create_response_from_callback(n, 64 * 1024, cb_read, c, cb_free);
+    if (!r) {
+        cb_free(c);
+        return DD_ENOMEM;
+    }
+    return set_resp(req, status, content_type, r, n);
+}
+
+int dd_resp_error(dd_req_t *req, int status, const char *code, const char *message)
+{
+    dd_http_server_t *s = req->priv->srv;
+    const char *path = req->path ? req->path : req->raw_uri;
+    for (size_t i = 0; i < s->n_errfns; i++)
+        if (path && dd_str_startswith(path, s->errfns[i].prefix))
+            return s->errfns[i].fn(req, status, code, message);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"errors\":[{\"code\":");
+    dd_buf_json_str(&b, code);
+    dd_buf_puts(&b, ",\"message\":");
+    dd_buf_json_str(&b, message);
+    dd_buf_puts(&b, "}]}");
+    return dd_resp_json(req, status, &b);
+}
+
+/* ---- MHD callbacks --------------------------------------------------------*/
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    dd_http_server_t *s = cls;
+    dd_req_t *req = dd_calloc(1, sizeof *req + sizeof(struct dd_req_priv));
+    req->priv = (struct dd_req_priv *)(req + 1);
+    req->priv->srv = s;
+    req->priv->conn = conn;
+    req->priv->t0 = dd_mono_ns();
+    dd_arena_init(&req->arena);
+    req->raw_uri = dd_arena_strdup(&req->arena, uri ? uri : "");
+    unsigned long long id = atomic_fetch_add(&s->next_id, 1);
+    snprintf(req->id, sizeof req->id, "%s%010llx", s->id_prefix, id & 0xffffffffffULL);
+    atomic_fetch_add(&s->inflight, 1);
+    return req;
+}
+
+static void log_request(dd_req_t *req, enum MHD_RequestTerminationCode toe)
+{
+    if (!dd_log_enabled(DD_LOG_INFO)) return;
+    struct dd_req_priv *p = req->priv;
+    double ms = (double)(dd_mono_ns() - p->t0) / 1e6;
+    char ts[32];
+    dd_time_rfc3339(dd_now_ms() / 1000, ts);
+    dd_buf_t b;
+    dd_buf_init(&b, 8192);
+    dd_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"id\":\"%s\",\"method\":", ts,
+                  req->id);
+    dd_buf_json_str(&b, req->method ? req->method : "");
+    dd_buf_puts(&b, ",\"path\":");
+    const char *path = req->raw_uri ? req->raw_uri : "";
+    /* log the path without the query (it may hold tokens) */
+    const char *q = strchr(path, '?');
+    char *pcopy = dd_arena_strndup(&req->arena, path, q ? (size_t)(q - path) : strlen(path));
+    if (strlen(pcopy) > 1024) pcopy[1024] = '\0';
+    dd_buf_json_str(&b, pcopy);
+    dd_buf_printf(&b, ",\"status\":%d,\"bytes\":%llu,\"bytes_in\":%llu,\"duration_ms\":%.3f", p->status,
+                  (unsigned long long)p->bytes_out, (unsigned long long)req->bytes_in, ms);
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        static const char *toes[] = {"ok", "error", "timeout", "shutdown", "read_error", "client_abort"};
+        dd_buf_printf(&b, ",\"termination\":\"%s\"", (unsigned)toe < 6 ? toes[toe] : "other");
+    }
+    dd_buf_puts(&b, "}\n");
+    dd_log_raw(b.ptr, b.len);
+    dd_buf_release(&b);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    dd_http_server_t *s = cls;
+    (void)conn;
+    dd_req_t *req = *con_cls;
+    if (!req) return;
+    *con_cls = NULL;
+    log_request(req, toe);
+    if (req->priv->resp && !req->priv->queued) MHD_destroy_response(req->priv->resp);
+    dd_buf_release(&req->priv->body);
+    dd_arena_release(&req->arena);
+    free(req);
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* Finds the route; answers 404/405/400 itself when there is none. */
+static const dd_route_t *find_route(dd_http_server_t *s, dd_req_t *req)
+{
+    bool path_matched = false;
+    for (size_t t = 0; t < s->n_tables; t++) {
+        for (size_t i = 0; i < s->tables[t].n; i++) {
+            const dd_route_t *r = &s->tables[t].routes[i];
+            const char *name;
+            size_t nv = 0;
+            if (!dd_route_match(r->pattern, req->path, &req->arena, &name, req->var_names,
+                                req->var_vals, &nv))
+                continue;
+            bool m_ok = !strcmp(r->method, "*") || !strcmp(r->method, req->method) ||
+                        (!strcmp(r->method, "GET") && !strcmp(req->method, "HEAD"));
+            if (!m_ok) {
+                path_matched = true;
+                continue;
+            }
+            req->name = name;
+            req->n_vars = nv;
+            req->ctx = s->tables[t].ctx;
+            req->route = r;
+            return r;
+        }
+    }
+    if (path_matched)
+        dd_resp_error(req, 405, "UNSUPPORTED", "method not allowed");
+    else
+        dd_resp_error(req, 404, "NOT_FOUND", "no such endpoint");
+    return NULL;
+}
+
+/* Phase 1: route, authorize, run the handler. */
+static void dispatch(dd_http_server_t *s, dd_req_t *req)
+{
+    const char *raw = req->raw_uri;
+    const char *q = strchr(raw, '?');
+    size_t plen = q ? (size_t)(q - raw) : strlen(raw);
+    req->query = q ? q + 1 : "";
+    char *path = NULL;
+    if (plen == 0 || raw[0] != '/' || dd_http_path_decode(raw, plen, &req->arena, &path) != DD_OK) {
+        req->path = dd_arena_strndup(&req->arena, raw, plen);
+        if (dd_str_startswith(req->path, "/v2/"))
+            dd_resp_error(req, 400, "NAME_INVALID", "invalid path");
+        else
+            dd_resp_error(req, 400, "BAD_REQUEST", "invalid path");
+        return;
+    }
+    req->path = path;
+    const dd_route_t *r = find_route(s, req);
+    if (!r) return;
+    if ((r->flags & DD_ROUTE_REPO_NAME) && req->name && !dd_repo_name_valid(req->name)) {
+        dd_resp_error(req, 400, "NAME_INVALID", "invalid repository name");
+        return;
+    }
+    if (r->action != DD_ACT_NONE && s->auth_fn) {
+        int rc = s->auth_fn(s->auth_ctx, req, r->action, req->name);
+        if (rc == DD_EAUTH) {
+            if (!dd_resp_is_set(req)) dd_resp_error(req, 401, "UNAUTHORIZED", "authentication required");
+            return;
+        }
+        if (rc != DD_OK) {
+            if (!dd_resp_is_set(req)) dd_resp_error(req, 403, "DENIED", "access denied");
+            return;
+        }
+    }
+    int rc = r->fn(req);
+    if (rc != DD_OK && !dd_resp_is_set(req) && req->priv->body_mode == BODY_NONE)
+        dd_resp_error(req, 500, "INTERNAL", "internal error");
+}
+
+static enum MHD_Result queue(dd_req_t *req)
+{
+    struct dd_req_priv *p = req->priv;
+    if (!p->resp) dd_resp_error(req, 500, "INTERNAL", "handler set no response");
+    if (!p->resp) return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(p->conn, (unsigned)p->status, p->resp);
+    MHD_destroy_response(p->resp); /* MHD keeps its own reference */
+    p->resp = NULL;
+    p->queued = true;
+    p->state = ST_DONE;
+    return ret;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    dd_http_server_t *s = cls;
+    (void)url;
+    (void)version;
+    dd_req_t *req = *con_cls;
+    if (!req) { /* no uri_log_cb (should not happen) */
+        req = uri_log_cb(s, url, conn);
+        *con_cls = req;
+    }
+    struct dd_req_priv *p = req->priv;
+    if (p->state == ST_NEW) {
+        req->method = method;
+        p->head = !strcmp(method, "HEAD");
+        dispatch(s, req);
+        if (p->resp || p->body_mode == BODY_NONE) return queue(req);
+        p->state = ST_BODY;
+        return MHD_YES;
+    }
+    if (p->state == ST_DONE) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    /* ST_BODY */
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        req->bytes_in += n;
+        if (p->body_rc != DD_OK) {
+            p->dropped += n;
+            return p->dropped > DROP_MAX ? MHD_NO : MHD_YES;
+        }
+        if (p->body_mode == BODY_STREAM) {
+            int rc = p->on_data(req, upload_data, n);
+            if (rc != DD_OK) p->body_rc = rc;
+        } else if (dd_buf_append(&p->body, upload_data, n) != DD_OK) {
+            p->body_rc = DD_ELIMIT;
+            dd_buf_release(&p->body);
+        }
+        return MHD_YES;
+    }
+    int rc = p->on_done(req);
+    if (rc != DD_OK && !p->resp) dd_resp_error(req, 500, "INTERNAL", "internal error");
+    return queue(req);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (!dd_log_enabled(DD_LOG_DEBUG)) return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n') msg[--n] = '\0';
+    dd_log(DD_LOG_DEBUG, NULL, "mhd: %s", msg);
+}
+
+/* ---- server lifecycle -----------------------------------------------------*/
+
+int dd_http_server_new(const dd_http_opts_t *o, dd_http_server_t **out, dd_err_t *e)
+{
+    dd_http_server_t *s = dd_calloc(1, sizeof *s);
+    s->opts = *o;
+    s->listen = dd_strdup(o->listen ? o->listen : "127.0.0.1:5000");
+    s->opts.listen = s->listen;
+    if (!s->opts.threads) s->opts.threads = 4;
+    if (!s->opts.conn_memory_limit) s->opts.conn_memory_limit = 64 * 1024;
+    unsigned char rnd[3];
+    dd_random_bytes(rnd, sizeof rnd);
+    snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x", rnd[0], rnd[1], rnd[2]);
+    atomic_init(&s->inflight, 0);
+    atomic_init(&s->next_id, 1);
+    *out = s;
+    (void)e;
+    return DD_OK;
+}
+
+void dd_http_register_routes(dd_http_server_t *s, const dd_route_t *routes, size_t n, void *ctx)
+{
+    if (s->n_tables == MAX_TABLES) DD_BUG("too many route tables");
+    s->tables[s->n_tables].routes = routes;
+    s->tables[s->n_tables].n = n;
+    s->tables[s->n_tables].ctx = ctx;
+    s->n_tables++;
+}
+
+void dd_http_set_auth_hook(dd_http_server_t *s, dd_auth_hook_fn fn, void *ctx)
+{
+    s->auth_fn = fn;
+    s->auth_ctx = ctx;
+}
+
+void dd_http_set_error_fn(dd_http_server_t *s, const char *path_prefix, dd_error_fn fn)
+{
+    if (s->n_errfns == MAX_ERRFNS) DD_BUG("too many error functions");
+    s->errfns[s->n_errfns].prefix = path_prefix;
+    s->errfns[s->n_errfns].fn = fn;
+    s->n_errfns++;
+}
+
+/* Parses "HOST:PORT", "[V6]:PORT" or ":PORT" into a sockaddr. */
+static int parse_listen(const char *l, struct sockaddr_storage *ss, dd_err_t *e)
+{
+    memset(ss, 0, sizeof *ss);
+    const char *colon = strrchr(l, ':');
+    if (!colon) return dd_err(e, DD_EINVAL, "invalid listen address '%s' (want HOST:PORT)", l);
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return dd_err(e, DD_EINVAL, "invalid port in listen address '%s'", l);
+    char host[256];
+    size_t hl = (size_t)(colon - l);
+    if (hl >= sizeof host) return dd_err(e, DD_EINVAL, "invalid listen address '%s'", l);
+    memcpy(host, l, hl);
+    host[hl] = '\0';
+    if (host[0] == '[') {
+        size_t n = strlen(host);
+        if (n < 2 || host[n - 1] != ']') return dd_err(e, DD_EINVAL, "invalid listen address '%s'", l);
+        host[n - 1] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            return dd_err(e, DD_EINVAL, "invalid IPv6 address in '%s'", l);
+        return DD_OK;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "*")) {
+        a4->sin_addr.s_addr = htonl(INADDR_ANY);
+    } else if (!strcmp(host, "localhost")) {
+        a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+        return dd_err(e, DD_EINVAL, "invalid IPv4 address in '%s' (use a numeric address)", l);
+    }
+    return DD_OK;
+}
+
+int dd_http_start(dd_http_server_t *s, dd_err_t *e)
+{
+    struct sockaddr_storage ss;
+    int rc = parse_listen(s->opts.listen, &ss, e);
+    if (rc) return rc;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    if (s->opts.turbo) flags |= MHD_USE_TURBO;
+    struct MHD_OptionItem ops[12];
+    int k = 0;
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->opts.threads, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                       (intptr_t)s->opts.conn_memory_limit, NULL};
+    if (s->opts.idle_timeout_s)
+        ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)s->opts.idle_timeout_s,
+                                           NULL};
+    if (s->opts.thread_stack_size)
+        ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE,
+                                           (intptr_t)s->opts.thread_stack_size, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_cb, s};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, s};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    if (!s->d) return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : 0;
+    return DD_OK;
+}
+
+unsigned dd_http_port(dd_http_server_t *s)
+{
+    return s->port;
+}
+
+void dd_http_stop(dd_http_server_t *s)
+{
+    if (!s->d) return;
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+    int64_t deadline = dd_mono_ns() + (int64_t)(s->opts.shutdown_grace_s ? s->opts.shutdown_grace_s : 10) *
+                                           1000000000LL;
+    while (atomic_load(&s->inflight) > 0 && dd_mono_ns() < deadline) {
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(s->d);
+    s->d = NULL;
+}
+
+void dd_http_server_free(dd_http_server_t *s)
+{
+    if (!s) return;
+    if (s->d) dd_http_stop(s);
+    free(s->listen);
+    free(s);
+}
