@@ -1,0 +1,77 @@
+/*
+ * feeds.h: vulnerability feed importers. One file per source format under
+ * src/feeds/, registered in ONE sorted static table (feeds.c):
+ *
+ *   alpine-secdb    Alpine secdb JSON (secdb.alpinelinux.org/v3.N/main.json)
+ *   debian-tracker  Debian security tracker JSON (security-tracker.debian.org/tracker/data/json)
+ *   nvd             NVD CVE API 2.0 result page (enrichment only)
+ *   osv             OSV JSON: one record, an array of records, a directory, or an all.zip export
+ *
+ * Each importer writes into a writable dd_vulndb_t (normally the temp file of
+ * a dd_vulndb_update_t). A bad record is rolled back alone, counted and its
+ * message kept (the first DD_FEED_MAX_MSGS), and the import goes on.
+ * See docs/feeds.md for the mapping of each format onto the schema.
+ */
+#ifndef DD_FEEDS_H
+#define DD_FEEDS_H
+
+#include "dd/core.h"
+#include "dd/vulndb.h"
+
+#define DD_FEED_V1 1
+#define DD_FEED_MAX_MSGS 5
+#define DD_FEED_MAX_DOC (1024u << 20)      /* one JSON document (tracker is ~100 MB live) */
+#define DD_FEED_MAX_RECORD (16u << 20)     /* one OSV record / zip entry */
+#define DD_FEED_MAX_ENTRIES 2000000        /* zip entries or directory files */
+
+typedef struct dd_feed_stats {
+    char feed[64];      /* feed name records were stored under ("osv/Debian") */
+    char format[32];    /* importer used */
+    long records;       /* records imported (OSV records, tracker package/CVE pairs,
+                           secdb packages, NVD CVEs) */
+    long affected;      /* affected entries written */
+    long withdrawn;     /* withdrawn records (stored without affected entries) */
+    long ignored;       /* entries deliberately not stored (not affected, unknown release) */
+    long skipped;       /* bad records skipped */
+    int n_msgs;         /* messages kept in msgs[] (first few bad records) */
+    char msgs[DD_FEED_MAX_MSGS][256];
+} dd_feed_stats_t;
+
+typedef struct dd_feed {
+    int version;        /* DD_FEED_V1; members are only appended */
+    const char *name;   /* the table is sorted by name */
+    const char *desc;
+    /* True if head (the first bytes of a file, up to 64 KiB) is this format. */
+    bool (*detect)(const uint8_t *head, size_t n);
+    /* Imports one document held in memory. feed: the feed name to store under,
+     * or NULL to derive it from the content. */
+    int (*import_mem)(dd_vulndb_t *db, const char *feed, const uint8_t *data, size_t len,
+                      dd_feed_stats_t *st, dd_err_t *e);
+} dd_feed_t;
+
+const dd_feed_t *const *dd_feeds(size_t *n_out);
+const dd_feed_t *dd_feed_find(const char *name);
+/* The format of a document from its first bytes, or NULL. */
+const dd_feed_t *dd_feed_detect(const uint8_t *head, size_t n);
+
+/* Imports a file or directory: a directory or a zip is OSV; other files are
+ * detected (or forced with format). feed as in import_mem. */
+int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, const char *feed,
+                        dd_feed_stats_t *st, dd_err_t *e);
+
+/* OSV entry points used by dd_feed_import_path (exported for tests/fuzzing). */
+int dd_feed_osv_import_zip(dd_vulndb_t *db, const char *path, const uint8_t *mem, size_t len,
+                           const char *feed, dd_feed_stats_t *st, dd_err_t *e);
+int dd_feed_osv_import_dir(dd_vulndb_t *db, const char *dir, const char *feed,
+                           dd_feed_stats_t *st, dd_err_t *e);
+
+/* Extracts advisory ids from a free-form secdb string: "CVE-2016-6258 XSA-182"
+ * -> CVE-2016-6258, XSA-182; "CVE_2019-2426" -> CVE-2019-2426; "CVE 2018-16859"
+ * -> CVE-2018-16859; "CVE-????-?????  XSA-295" -> XSA-295. Returns the number of
+ * ids written (at most max), each of at most 63 chars. */
+int dd_feed_extract_ids(const char *s, char ids[][64], int max);
+
+/* Records a bad-record message in st (kept if fewer than DD_FEED_MAX_MSGS). */
+void dd_feed_stats_msg(dd_feed_stats_t *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * vulndb.h: the vulnerability database, one normalized SQLite schema that
+ * every feed importer (feeds.h) writes and the matcher (match.h) reads.
+ *
+ * Life cycle of the file (see docs/vulndb.md):
+ *   - readers open the live file read-only and immutable; nobody ever writes
+ *     to the live file in place;
+ *   - writers go through dd_vulndb_update_begin(): the live database is
+ *     copied into a temp file next to it, the importers write there inside
+ *     one transaction, and dd_vulndb_update_commit() bumps the database
+ *     version, fsyncs and rename()s the temp file over the live one. A scan
+ *     that opened the old file keeps reading the old inode, so it never sees
+ *     half an update. Writers are serialized by an flock() on PATH.lock.
+ *   - long-lived readers (the server) call dd_vulndb_current_version(path)
+ *     (cheap: one stat plus, if the inode changed, one read of the meta
+ *     table) and re-open when it differs from dd_vulndb_version(db).
+ */
+#ifndef DD_VULNDB_H
+#define DD_VULNDB_H
+
+#include "dd/core.h"
+
+#define DD_VULNDB_SCHEMA_VERSION 1
+
+typedef struct dd_vulndb dd_vulndb_t;
+
+/* ---- normalized values -------------------------------------------------- */
+
+/* Fix state of one affected entry (per ecosystem and package). */
+typedef enum {
+    DD_FIX_UNKNOWN = 0,
+    DD_FIX_FIXED = 1,        /* a fixed version exists */
+    DD_FIX_NOT_FIXED = 2,    /* affected, no fix yet (open / unfixed / undetermined) */
+    DD_FIX_WONT_FIX = 3,     /* vendor will not fix (Debian no-dsa "ignored") */
+    DD_FIX_DEFERRED = 4,     /* fix postponed (Debian no-dsa, "postponed") */
+    DD_FIX_EOL = 5,          /* release or package is end-of-life */
+    DD_FIX_NOT_AFFECTED = 6, /* vendor states the release is not affected */
+} dd_fix_state_t;
+
+/* Severity bands, ordered. */
+typedef enum {
+    DD_SEV_UNKNOWN = 0,
+    DD_SEV_NEGLIGIBLE = 1,
+    DD_SEV_LOW = 2,
+    DD_SEV_MEDIUM = 3,
+    DD_SEV_HIGH = 4,
+    DD_SEV_CRITICAL = 5,
+} dd_severity_t;
+
+const char *dd_fix_state_name(dd_fix_state_t s);      /* "fixed", "not-fixed", ... */
+int dd_fix_state_parse(const char *s, dd_fix_state_t *out);
+const char *dd_severity_name(dd_severity_t s);        /* "Critical" ... "Unknown" */
+/* Case-insensitive; accepts vendor words too: "unimportant" and
+ * "negligible" -> Negligible, "moderate"/"medium" -> Medium, "important" ->
+ * High; a trailing '*' (Debian) is ignored. Unknown words give UNKNOWN. */
+dd_severity_t dd_severity_parse(const char *s);
+/* CVSS v3 band: 0 none->UNKNOWN, <4 LOW, <7 MEDIUM, <9 HIGH, else CRITICAL. */
+dd_severity_t dd_severity_from_cvss(double score);
+/* CVSS v3.0/v3.1 base score from a vector "CVSS:3.1/AV:N/...". DD_EINVAL if
+ * the vector is not a complete v3 base vector. */
+int dd_cvss3_base_score(const char *vector, double *out);
+
+/* Normalizes an ecosystem name: "Ubuntu:22.04:LTS" -> "Ubuntu:22.04",
+ * "Ubuntu:Pro:18.04:LTS" -> "Ubuntu:Pro:18.04", "Alpine:3.18" ->
+ * "Alpine:v3.18"; others unchanged. out holds at least 128 bytes. */
+void dd_ecosystem_normalize(const char *in, char *out, size_t outsz);
+
+/* ---- affected entries --------------------------------------------------- */
+
+typedef enum {
+    DD_EV_INTRODUCED = 1,
+    DD_EV_FIXED = 2,
+    DD_EV_LAST_AFFECTED = 3,
+    DD_EV_LIMIT = 4,
+} dd_event_kind_t;
+
+typedef enum { DD_RANGE_ECOSYSTEM = 1, DD_RANGE_SEMVER = 2, DD_RANGE_GIT = 3 } dd_range_type_t;
+
+typedef struct dd_event {
+    dd_event_kind_t kind;
+    const char *version;
+} dd_event_t;
+
+typedef struct dd_range {
+    dd_range_type_t type;
+    size_t n_events;
+    dd_event_t *events;
+} dd_range_t;
+
+/* One (vulnerability, ecosystem, package) entry. All pointers are borrowed
+ * from the database handle's cache and stay valid until dd_vulndb_close(). */
+typedef struct dd_affected {
+    const char *vuln_id;    /* DSA-5380-1, CVE-2022-0456, GO-2022-0001 ... */
+    const char *feed;       /* feed that produced it: "osv/Debian" ... */
+    const char *ecosystem;  /* normalized: "Debian:12" */
+    const char *package;    /* source package where the feed names sources */
+    size_t n_ranges;
+    dd_range_t *ranges;
+    size_t n_versions;      /* explicit affected versions (OSV "versions") */
+    const char **versions;
+    dd_fix_state_t fix_state;
+    const char *fixed;      /* the fixed version to show (NULL if none) */
+    dd_severity_t severity; /* vendor severity for this entry, or UNKNOWN */
+    const char *severity_raw; /* vendor word as written ("low**"), or NULL */
+} dd_affected_t;
+
+/* ---- vulnerabilities ---------------------------------------------------- */
+
+/* A vulnerability with its NVD enrichment. Strings are owned by the struct:
+ * release with dd_vuln_release(). JSON arrays are kept as JSON text. */
+typedef struct dd_vuln {
+    char *id;
+    char *summary;
+    char *details;
+    char *published;          /* RFC 3339 or NULL */
+    char *modified;
+    char *withdrawn;          /* non-NULL if withdrawn */
+    dd_severity_t severity;   /* vendor severity (record level) */
+    char *cvss_vector;        /* from the record's own severity[] */
+    double cvss_score;        /* 0 if none */
+    char *aliases_json;       /* ["CVE-..."] (aliases) */
+    char *upstream_json;      /* ["CVE-..."] (upstream) */
+    char *refs_json;          /* ["https://..."] */
+    /* NVD enrichment of this id (or its first CVE alias/upstream) */
+    bool has_nvd;
+    char *nvd_id;
+    char *nvd_description;
+    char *nvd_published;
+    double cvss3_score;
+    char *cvss3_vector;
+    dd_severity_t cvss3_severity;
+    double cvss4_score;
+    char *cvss4_vector;
+    dd_severity_t cvss4_severity;
+    char *cwe_json;           /* ["CWE-79"] */
+    char *nvd_refs_json;
+} dd_vuln_t;
+
+void dd_vuln_release(dd_vuln_t *v);
+
+/* ---- status ------------------------------------------------------------- */
+
+typedef struct dd_vulndb_feed_info {
+    char name[64];
+    char source[512];
+    char etag[256];
+    char last_modified[64];
+    char updated[32];
+    long records;
+    long errors;
+} dd_vulndb_feed_info_t;
+
+typedef struct dd_vulndb_status {
+    int schema_version;
+    int64_t version;        /* monotonic, +1 per committed update */
+    char built[32];         /* RFC 3339 of first creation */
+    char updated[32];       /* RFC 3339 of last commit */
+    long n_vulns;
+    long n_affected;
+    long n_nvd;
+    size_t n_feeds;
+    dd_vulndb_feed_info_t *feeds;  /* owned; dd_vulndb_status_release() */
+} dd_vulndb_status_t;
+
+void dd_vulndb_status_release(dd_vulndb_status_t *st);
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* Opens a database file. readonly: the live file, immutable (no locks). A
+ * missing file gives DD_ENOTFOUND. !readonly: creates the schema if absent
+ * (used for temp files, tests and ":memory:"). */
+int dd_vulndb_open(const char *path, bool readonly, dd_vulndb_t **out, dd_err_t *e);
+void dd_vulndb_close(dd_vulndb_t *db);
+int64_t dd_vulndb_version(dd_vulndb_t *db);
+
+/* The version of the live file at path (0 if absent). Cheap enough to call
+ * before every scan. */
+int dd_vulndb_current_version(const char *path, int64_t *out, dd_err_t *e);
+
+/* Calls cb for every affected entry of (ecosystem, package), in a stable
+ * order. ecosystem is normalized first. cb returning non-zero stops the walk
+ * and that value is returned. Entries are served from an in-memory cache
+ * loaded per ecosystem on first use. */
+int dd_vulndb_each_affected(dd_vulndb_t *db, const char *ecosystem, const char *pkg,
+                            int (*cb)(const dd_affected_t *a, void *arg), void *arg);
+/* Number of affected entries of an ecosystem (loads its cache). */
+long dd_vulndb_count_ecosystem(dd_vulndb_t *db, const char *ecosystem);
+
+/* Details of id plus NVD enrichment. DD_ENOTFOUND if neither a record nor
+ * NVD data exists. A CVE id with only NVD data gives a record with has_nvd. */
+int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out /* OUT */);
+
+int dd_vulndb_status(dd_vulndb_t *db, dd_vulndb_status_t *out /* OUT */);
+
+/* ---- writing (importers) ------------------------------------------------ */
+
+typedef struct dd_vuln_rec {
+    const char *id;
+    const char *summary, *details, *published, *modified, *withdrawn;
+    dd_severity_t severity;
+    const char *severity_raw;
+    const char *cvss_vector;
+    double cvss_score;
+    const char *aliases_json, *upstream_json, *refs_json;
+} dd_vuln_rec_t;
+
+typedef struct dd_affected_rec {
+    const char *ecosystem;     /* normalized by the writer */
+    const char *package;
+    const char *ranges_json;   /* [{"type":"ECOSYSTEM","events":[{"introduced":"0"},...]}] */
+    const char *versions_json; /* ["1.0", ...] or NULL */
+    dd_fix_state_t fix_state;
+    const char *fixed;
+    dd_severity_t severity;
+    const char *severity_raw;
+} dd_affected_rec_t;
+
+typedef struct dd_nvd_rec {
+    const char *id, *description, *published, *modified;
+    double cvss3_score;
+    const char *cvss3_vector;
+    dd_severity_t cvss3_severity;
+    double cvss4_score;
+    const char *cvss4_vector;
+    dd_severity_t cvss4_severity;
+    const char *cwe_json, *refs_json;
+} dd_nvd_rec_t;
+
+/* Writes are only allowed on a writable handle (inside an update). */
+/* Upserts the vulnerability and drops the affected entries this feed had for
+ * it, so re-importing the same record is idempotent. Non-NULL fields win over
+ * what another feed stored for the same id. */
+int dd_vulndb_put_vuln(dd_vulndb_t *db, const char *feed, const dd_vuln_rec_t *v, dd_err_t *e);
+int dd_vulndb_put_affected(dd_vulndb_t *db, const char *feed, const char *vuln_id,
+                           const dd_affected_rec_t *a, dd_err_t *e);
+/* Drops the affected entries a feed stored for (vuln_id, ecosystem, package);
+ * vuln_id NULL means every vulnerability of that package. Used by feeds whose
+ * records are keyed by package rather than by vulnerability. */
+int dd_vulndb_drop_affected(dd_vulndb_t *db, const char *feed, const char *vuln_id,
+                            const char *ecosystem, const char *package, dd_err_t *e);
+int dd_vulndb_put_nvd(dd_vulndb_t *db, const dd_nvd_rec_t *n, dd_err_t *e);
+/* Per-record savepoint: a bad record is rolled back alone (ok=false) and the
+ * import goes on. */
+int dd_vulndb_rec_begin(dd_vulndb_t *db);
+void dd_vulndb_rec_end(dd_vulndb_t *db, bool ok);
+/* Forgets every affected entry of a feed (full refresh of that feed). */
+int dd_vulndb_clear_feed(dd_vulndb_t *db, const char *feed, dd_err_t *e);
+/* Records a feed's bookkeeping row (any NULL string keeps the stored one). */
+int dd_vulndb_set_feed(dd_vulndb_t *db, const char *feed, const char *source, const char *etag,
+                       const char *last_modified, long records, long errors, dd_err_t *e);
+/* Reads a feed's stored ETag / Last-Modified (empty strings if unknown). */
+int dd_vulndb_get_feed(dd_vulndb_t *db, const char *feed, dd_vulndb_feed_info_t *out);
+
+/* ---- atomic update ------------------------------------------------------ */
+
+typedef struct dd_vulndb_update dd_vulndb_update_t;
+
+/* Locks PATH.lock, copies the live database (if any) into a temp file next to
+ * it and opens it writable inside a transaction. */
+int dd_vulndb_update_begin(const char *path, dd_vulndb_update_t **out, dd_err_t *e);
+dd_vulndb_t *dd_vulndb_update_db(dd_vulndb_update_t *u);
+/* Bumps the version, commits, fsyncs and renames the temp file over the live
+ * one; frees u in all cases. */
+int dd_vulndb_update_commit(dd_vulndb_update_t *u, dd_err_t *e);
+/* Discards the temp file; frees u. NULL is a no-op. */
+void dd_vulndb_update_abort(dd_vulndb_update_t *u);
+
+/* The default database path under a data dir: DIR/vulndb/vuln.db (malloc'd). */
+char *dd_vulndb_default_path(const char *data_dir);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * feeds.c: the feed registry (one sorted static table), format detection,
+ * dd_feed_import_path() (file, directory or zip), and helpers shared by the
+ * importers.
+ */
+#include "feeds_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The registered feeds, sorted by name. */
+static const dd_feed_t *const feeds[] = {
+    &dd_feed_alpine_secdb,
+    &dd_feed_debian_tracker,
+    &dd_feed_nvd,
+    &dd_feed_osv,
+};
+
+const dd_feed_t *const *dd_feeds(size_t *n_out)
+{
+    *n_out = sizeof feeds / sizeof feeds[0];
+    return feeds;
+}
+
+const dd_feed_t *dd_feed_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof feeds / sizeof feeds[0]; i++)
+        if (!strcmp(feeds[i]->name, name)) return feeds[i];
+    return NULL;
+}
+
+const dd_feed_t *dd_feed_detect(const uint8_t *head, size_t n)
+{
+    for (size_t i = 0; i < sizeof feeds / sizeof feeds[0]; i++)
+        if (feeds[i]->detect(head, n)) return feeds[i];
+    return NULL;
+}
+
+void dd_feed_stats_msg(dd_feed_stats_t *st, const char *fmt, ...)
+{
+    if (st->n_msgs >= DD_FEED_MAX_MSGS) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->msgs[st->n_msgs++], sizeof st->msgs[0], fmt, ap);
+    va_end(ap);
+}
+
+json_t *feeds_json_parse(const uint8_t *data, size_t len, dd_err_t *e)
+{
+    if (len > DD_FEED_MAX_DOC) {
+        dd_err(e, DD_ELIMIT, "document of %zu bytes exceeds the limit", len);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb((const char *)data, len, JSON_ALLOW_NUL, &je);
+    if (!j) dd_err(e, DD_EINVAL, "invalid json at line %d: %s", je.line, je.text);
+    return j;
+}
+
+const char *feeds_jstr(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+char *feeds_jdump(json_t *v)
+{
+    if (!v || (json_is_array(v) && json_array_size(v) == 0)) return NULL;
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+bool feeds_has(const uint8_t *head, size_t n, const char *needle)
+{
+    return memmem(head, n, needle, strlen(needle)) != NULL;
+}
+
+/* ---- advisory id extraction (secdb strings) ------------------------------ */
+
+static bool is_idchar(int c) { return isalnum(c) || c == '-' || c == '_' || c == '.'; }
+
+int dd_feed_extract_ids(const char *s, char ids[][64], int max)
+{
+    int n = 0;
+    size_t len = strlen(s);
+    /* CVE ids, tolerant of '_' or ' ' after "CVE" */
+    for (size_t i = 0; i + 3 < len && n < max; i++) {
+        if (strncasecmp(s + i, "CVE", 3) || (i > 0 && isalnum((unsigned char)s[i - 1]))) continue;
+        size_t j = i + 3;
+        if (s[j] != '-' && s[j] != '_' && s[j] != ' ') continue;
+        j++;
+        size_t y = j;
+        while (j < len && isdigit((unsigned char)s[j])) j++;
+        if (j - y != 4 || s[j] != '-') continue;
+        j++;
+        size_t d = j;
+        while (j < len && isdigit((unsigned char)s[j]) && j - d < 12) j++;
+        if (j - d < 4) continue;
+        snprintf(ids[n++], 64, "CVE-%.4s-%.*s", s + y, (int)(j - d), s + d);
+        i = j - 1;
+    }
+    /* other advisory ids: TOKEN-digits... (XSA-182, GHSA-xxxx-..) not starting with CVE */
+    for (size_t i = 0; i < len && n < max;) {
+        while (i < len && !is_idchar((unsigned char)s[i])) i++;
+        size_t st = i;
+        while (i < len && is_idchar((unsigned char)s[i])) i++;
+        size_t tl = i - st;
+        if (!tl || tl >= 64 || !strncasecmp(s + st, "CVE", 3)) continue;
+        const char *dash = memchr(s + st, '-', tl);
+        if (!dash || dash == s + st || (!isdigit((unsigned char)dash[1]) && strncmp(s + st, "GHSA-", 5)))
+            continue;
+        bool upper = isupper((unsigned char)s[st]);
+        for (const char *p = s + st; p < dash; p++)
+            if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p)) upper = false;
+        if (!upper) continue;
+        snprintf(ids[n++], 64, "%.*s", (int)tl, s + st);
+    }
+    return n;
+}
+
+/* ---- import by path ----------------------------------------------------- */
+
+int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, const char *feed,
+                        dd_feed_stats_t *st, dd_err_t *e)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return dd_err_errno(e, DD_EIO, errno, "cannot stat '%s'", path);
+    if (S_ISDIR(sb.st_mode)) {
+        if (format && strcmp(format, "osv"))
+            return dd_err(e, DD_EINVAL, "'%s': a directory can only hold osv records", path);
+        return dd_feed_osv_import_dir(db, path, feed, st, e);
+    }
+    uint8_t head[65536];
+    size_t n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return dd_err_errno(e, DD_EIO, errno, "cannot open '%s'", path);
+    ssize_t r;
+    while (n < sizeof head && (r = read(fd, head + n, sizeof head - n)) > 0) n += (size_t)r;
+    close(fd);
+    if (n >= 4 && !memcmp(head, "PK\3\4", 4)) {
+        if (format && strcmp(format, "osv"))
+            return dd_err(e, DD_EINVAL, "'%s': a zip can only hold osv records", path);
+        return dd_feed_osv_import_zip(db, path, NULL, 0, feed, st, e);
+    }
+    const dd_feed_t *f = format ? dd_feed_find(format) : dd_feed_detect(head, n);
+    if (!f) {
+        if (format) return dd_err(e, DD_EINVAL, "unknown feed format '%s'", format);
+        return dd_err(e, DD_EUNSUPPORTED, "'%s': not a known feed format", path);
+    }
+    dd_buf_t b;
+    dd_buf_init(&b, DD_FEED_MAX_DOC);
+    int rc = dd_file_read(path, DD_FEED_MAX_DOC, &b, e);
+    if (rc == DD_OK) rc = f->import_mem(db, feed, (const uint8_t *)b.ptr, b.len, st, e);
+    dd_buf_release(&b);
+    if (rc && e && !strstr(e->msg, path)) {
+        char tmp[sizeof e->msg];
+        snprintf(tmp, sizeof tmp, "%s", e->msg);
+        dd_err(e, rc, "'%s': %s", path, tmp);
+    }
+    return rc;
+}

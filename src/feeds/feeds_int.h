@@ -1,0 +1,27 @@
+/*
+ * feeds_int.h: helpers shared by the feed importers (not a public header).
+ */
+#ifndef DD_FEEDS_INT_H
+#define DD_FEEDS_INT_H
+
+#include "dd/feeds.h"
+
+#include <jansson.h>
+
+extern const dd_feed_t dd_feed_alpine_secdb;
+extern const dd_feed_t dd_feed_debian_tracker;
+extern const dd_feed_t dd_feed_nvd;
+extern const dd_feed_t dd_feed_osv;
+
+/* Parses a JSON document with bounded size (depth is bounded by jansson). */
+json_t *feeds_json_parse(const uint8_t *data, size_t len, dd_err_t *e);
+/* A string member or NULL. */
+const char *feeds_jstr(json_t *obj, const char *key);
+/* Compact JSON text of v (malloc'd), or NULL if v is NULL/empty array. */
+char *feeds_jdump(json_t *v);
+/* Bounded case-sensitive search in the first n bytes. */
+bool feeds_has(const uint8_t *head, size_t n, const char *needle);
+/* Imports one parsed OSV record (used by the OSV file, dir and zip paths). */
+int feeds_osv_record(dd_vulndb_t *db, const char *feed, json_t *rec, dd_feed_stats_t *st, dd_err_t *e);
+
+#endif

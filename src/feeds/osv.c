@@ -1,0 +1,382 @@
+/*
+ * osv.c: the OSV importer (https://ossf.github.io/osv-schema/). Accepts one
+ * record, a JSON array of records, a directory of *.json records (walked
+ * recursively, sorted), or an all.zip export read entry by entry with
+ * libarchive (bounded per-entry size, never extracted to disk).
+ *
+ * Mapping (see docs/feeds.md):
+ *   id, summary, details, published, modified, withdrawn, aliases, upstream,
+ *   references[].url -> vulns; severity[] CVSS_V3 (else CVSS_V4) vector, with
+ *   the v3 base score computed; a severity of a vendor type ("Ubuntu", ...)
+ *   or database_specific.severity -> vendor severity;
+ *   affected[] -> one affected row per entry: normalized ecosystem, package
+ *   name, ranges (ECOSYSTEM/SEMVER/GIT, known event keys only) and versions;
+ *   fix state "fixed" when some range has a fixed event, else "not-fixed".
+ *   Withdrawn records keep their vulns row but get no affected rows.
+ */
+#include "feeds_int.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static bool osv_detect(const uint8_t *head, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
+    if (i >= n || (head[i] != '{' && head[i] != '[')) return false;
+    return feeds_has(head, n, "\"id\"") && feeds_has(head, n, "\"modified\"") &&
+           !feeds_has(head, n, "\"resultsPerPage\"") && !feeds_has(head, n, "\"distroversion\"");
+}
+
+/* Copies ranges keeping known types and event keys; *has_fixed / *first_fixed
+ * report the first fixed event. Returns NULL and sets e on malformed input. */
+static json_t *clean_ranges(json_t *ranges, const char **first_fixed, const char *id, dd_err_t *e)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(ranges, i, r) {
+        const char *type = feeds_jstr(r, "type");
+        json_t *evs = json_object_get(r, "events");
+        if (!type || !json_is_array(evs)) {
+            json_decref(out);
+            dd_err(e, DD_EINVAL, "%s: range without type or events", id);
+            return NULL;
+        }
+        if (strcmp(type, "ECOSYSTEM") && strcmp(type, "SEMVER") && strcmp(type, "GIT")) continue;
+        json_t *cevs = json_array();
+        size_t k;
+        json_t *ev;
+        json_array_foreach(evs, k, ev) {
+            static const char *const keys[] = {"introduced", "fixed", "last_affected", "limit"};
+            for (size_t q = 0; q < 4; q++) {
+                json_t *v = json_object_get(ev, keys[q]);
+                if (!v) continue;
+                if (!json_is_string(v)) {
+                    json_decref(cevs);
+                    json_decref(out);
+                    dd_err(e, DD_EINVAL, "%s: event '%s' is not a string", id, keys[q]);
+                    return NULL;
+                }
+                json_t *o = json_object();
+                json_object_set(o, keys[q], v);
+                json_array_append_new(cevs, o);
+                if (q == 1 && !*first_fixed && strcmp(type, "GIT")) *first_fixed = json_string_value(v);
+                break;
+            }
+        }
+        json_t *cr = json_object();
+        json_object_set_new(cr, "type", json_string(type));
+        json_object_set_new(cr, "events", cevs);
+        json_array_append_new(out, cr);
+    }
+    return out;
+}
+
+static json_t *string_array(json_t *a)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) if (json_is_string(v)) json_array_append(out, v);
+    return out;
+}
+
+static void eco_base(const char *eco, char *out, size_t n)
+{
+    size_t l = strcspn(eco, ":");
+    snprintf(out, n, "%.*s", (int)l, eco);
+}
+
+int feeds_osv_record(dd_vulndb_t *db, const char *feed_opt, json_t *rec, dd_feed_stats_t *st, dd_err_t *e)
+{
+    if (!json_is_object(rec)) return dd_err(e, DD_EINVAL, "record is not an object");
+    const char *id = feeds_jstr(rec, "id");
+    if (!id || !*id || strlen(id) > 255) return dd_err(e, DD_EINVAL, "record without a valid id");
+    json_t *affected = json_object_get(rec, "affected");
+    if (affected && !json_is_array(affected) && !json_is_null(affected))
+        return dd_err(e, DD_EINVAL, "%s: 'affected' is not an array", id);
+    json_t *sev = json_object_get(rec, "severity");
+    if (sev && !json_is_array(sev) && !json_is_null(sev))
+        return dd_err(e, DD_EINVAL, "%s: 'severity' is not an array", id);
+
+    /* feed name: given, else "osv/<ecosystem base>" of the first affected entry */
+    char feed[64];
+    if (feed_opt) snprintf(feed, sizeof feed, "%s", feed_opt);
+    else {
+        const char *eco = feeds_jstr(json_object_get(json_array_get(affected, 0), "package"), "ecosystem");
+        if (eco) {
+            char b[48];
+            eco_base(eco, b, sizeof b);
+            snprintf(feed, sizeof feed, "osv/%s", b);
+        } else snprintf(feed, sizeof feed, "%s", st->feed[0] ? st->feed : "osv");
+    }
+    if (!st->feed[0]) snprintf(st->feed, sizeof st->feed, "%s", feed);
+
+    dd_vuln_rec_t v = {0};
+    v.id = id;
+    v.summary = feeds_jstr(rec, "summary");
+    v.details = feeds_jstr(rec, "details");
+    v.published = feeds_jstr(rec, "published");
+    v.modified = feeds_jstr(rec, "modified");
+    v.withdrawn = feeds_jstr(rec, "withdrawn");
+    size_t i;
+    json_t *s;
+    const char *v4 = NULL;
+    json_array_foreach(sev, i, s) {
+        const char *type = feeds_jstr(s, "type"), *score = feeds_jstr(s, "score");
+        if (!type || !score) continue;
+        if (!strcmp(type, "CVSS_V3")) {
+            if (!v.cvss_vector) {
+                v.cvss_vector = score;
+                double sc;
+                if (dd_cvss3_base_score(score, &sc) == DD_OK) v.cvss_score = sc;
+            }
+        } else if (!strcmp(type, "CVSS_V4")) {
+            v4 = score;
+        } else if (strcmp(type, "CVSS_V2")) {
+            /* a vendor rating ("Ubuntu": "medium") */
+            dd_severity_t vs = dd_severity_parse(score);
+            if (vs != DD_SEV_UNKNOWN) {
+                v.severity = vs;
+                v.severity_raw = score;
+            }
+        }
+    }
+    if (!v.cvss_vector && v4) v.cvss_vector = v4;
+    if (v.severity == DD_SEV_UNKNOWN) {
+        const char *ds = feeds_jstr(json_object_get(rec, "database_specific"), "severity");
+        if (ds && (v.severity = dd_severity_parse(ds)) != DD_SEV_UNKNOWN) v.severity_raw = ds;
+    }
+    json_t *aliases = string_array(json_object_get(rec, "aliases"));
+    json_t *upstream = string_array(json_object_get(rec, "upstream"));
+    json_t *refs = json_array();
+    json_t *r;
+    json_array_foreach(json_object_get(rec, "references"), i, r) {
+        json_t *u = json_object_get(r, "url");
+        if (json_is_string(u)) json_array_append(refs, u);
+    }
+    char *aj = feeds_jdump(aliases), *uj = feeds_jdump(upstream), *rj = feeds_jdump(refs);
+    v.aliases_json = aj;
+    v.upstream_json = uj;
+    v.refs_json = rj;
+    json_decref(aliases);
+    json_decref(upstream);
+    json_decref(refs);
+
+    int rc = dd_vulndb_put_vuln(db, feed, &v, e);
+    free(aj);
+    free(uj);
+    free(rj);
+    if (rc) return rc;
+    if (v.withdrawn) {
+        st->withdrawn++;
+        return DD_OK;
+    }
+    long n_aff = 0;
+    json_t *a;
+    json_array_foreach(affected, i, a) {
+        json_t *pkg = json_object_get(a, "package");
+        const char *eco = feeds_jstr(pkg, "ecosystem"), *name = feeds_jstr(pkg, "name");
+        if (!eco || !name || !*eco || !*name)
+            return dd_err(e, DD_EINVAL, "%s: affected[%zu] without package ecosystem and name", id, i);
+        json_t *ranges = json_object_get(a, "ranges");
+        json_t *versions = json_object_get(a, "versions");
+        if ((ranges && !json_is_array(ranges) && !json_is_null(ranges)) ||
+            (versions && !json_is_array(versions) && !json_is_null(versions)))
+            return dd_err(e, DD_EINVAL, "%s: affected[%zu] ranges/versions are not arrays", id, i);
+        const char *first_fixed = NULL;
+        json_t *cr = clean_ranges(ranges, &first_fixed, id, e);
+        if (!cr) return e ? e->code : DD_EINVAL;
+        json_t *cv = string_array(versions);
+        char normeco[128];
+        dd_ecosystem_normalize(eco, normeco, sizeof normeco);
+        char *crj = feeds_jdump(cr), *cvj = feeds_jdump(cv);
+        dd_affected_rec_t ar = {0};
+        ar.ecosystem = normeco;
+        ar.package = name;
+        ar.ranges_json = crj;
+        ar.versions_json = cvj;
+        ar.fix_state = first_fixed ? DD_FIX_FIXED : DD_FIX_NOT_FIXED;
+        ar.fixed = first_fixed;
+        ar.severity = v.severity;
+        ar.severity_raw = v.severity_raw;
+        const char *es = feeds_jstr(json_object_get(a, "ecosystem_specific"), "severity");
+        if (!es) es = feeds_jstr(json_object_get(a, "database_specific"), "severity");
+        if (es && dd_severity_parse(es) != DD_SEV_UNKNOWN) {
+            ar.severity = dd_severity_parse(es);
+            ar.severity_raw = es;
+        }
+        rc = dd_vulndb_put_affected(db, feed, id, &ar, e);
+        free(crj);
+        free(cvj);
+        json_decref(cr);
+        json_decref(cv);
+        if (rc) return rc;
+        n_aff++;
+    }
+    st->affected += n_aff;
+    return DD_OK;
+}
+
+/* One record (or array of records) in memory, each in its own savepoint. */
+static int import_doc(dd_vulndb_t *db, const char *feed, const char *name, const uint8_t *data,
+                      size_t len, dd_feed_stats_t *st)
+{
+    dd_err_t e = {0};
+    json_t *j = feeds_json_parse(data, len, &e);
+    if (!j) {
+        st->skipped++;
+        dd_feed_stats_msg(st, "%s: %s", name, e.msg);
+        return DD_OK;
+    }
+    size_t n = json_is_array(j) ? json_array_size(j) : 1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *rec = json_is_array(j) ? json_array_get(j, i) : j;
+        dd_err_clear(&e);
+        dd_vulndb_rec_begin(db);
+        int rc = feeds_osv_record(db, feed, rec, st, &e);
+        dd_vulndb_rec_end(db, rc == DD_OK);
+        if (rc) {
+            st->skipped++;
+            dd_feed_stats_msg(st, "%s: %s", name, e.msg);
+        } else {
+            st->records++;
+        }
+    }
+    json_decref(j);
+    return DD_OK;
+}
+
+static int osv_import_mem(dd_vulndb_t *db, const char *feed, const uint8_t *data, size_t len,
+                          dd_feed_stats_t *st, dd_err_t *e)
+{
+    snprintf(st->format, sizeof st->format, "osv");
+    if (len >= 4 && !memcmp(data, "PK\3\4", 4)) return dd_feed_osv_import_zip(db, NULL, data, len, feed, st, e);
+    return import_doc(db, feed, "record", data, len, st);
+}
+
+int dd_feed_osv_import_zip(dd_vulndb_t *db, const char *path, const uint8_t *mem, size_t len,
+                           const char *feed, dd_feed_stats_t *st, dd_err_t *e)
+{
+    snprintf(st->format, sizeof st->format, "osv");
+    struct archive *ar = archive_read_new();
+    archive_read_support_format_zip(ar);
+    int r = path ? archive_read_open_filename(ar, path, 1 << 16) : archive_read_open_memory(ar, mem, len);
+    if (r != ARCHIVE_OK) {
+        int rc = dd_err(e, DD_EINVAL, "cannot open zip '%s': %s", path ? path : "(memory)",
+                        archive_error_string(ar));
+        archive_read_free(ar);
+        return rc;
+    }
+    dd_buf_t b;
+    dd_buf_init(&b, DD_FEED_MAX_RECORD);
+    struct archive_entry *ent;
+    long entries = 0;
+    int rc = DD_OK;
+    while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
+        if (++entries > DD_FEED_MAX_ENTRIES) {
+            rc = dd_err(e, DD_ELIMIT, "zip has more than %d entries", DD_FEED_MAX_ENTRIES);
+            break;
+        }
+        const char *name = archive_entry_pathname(ent);
+        if (!name || archive_entry_filetype(ent) != AE_IFREG || !dd_str_endswith(name, ".json")) continue;
+        if (archive_entry_size_is_set(ent) && archive_entry_size(ent) > (la_int64_t)DD_FEED_MAX_RECORD) {
+            st->skipped++;
+            dd_feed_stats_msg(st, "%s: entry larger than %u bytes", name, DD_FEED_MAX_RECORD);
+            continue;
+        }
+        dd_buf_reset(&b);
+        char chunk[65536];
+        la_ssize_t n;
+        bool too_big = false, bad = false;
+        while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0) {
+            if (dd_buf_append(&b, chunk, (size_t)n) != DD_OK) {
+                too_big = true;
+                break;
+            }
+        }
+        if (n < 0) bad = true;
+        if (too_big || bad) {
+            st->skipped++;
+            dd_feed_stats_msg(st, "%s: %s", name, too_big ? "entry too large" : archive_error_string(ar));
+            if (bad) {
+                rc = dd_err(e, DD_ECORRUPT, "corrupt zip entry '%s': %s", name, archive_error_string(ar));
+                break;
+            }
+            continue;
+        }
+        import_doc(db, feed, name, (const uint8_t *)b.ptr, b.len, st);
+    }
+    if (rc == DD_OK && r != ARCHIVE_EOF)
+        rc = dd_err(e, DD_ECORRUPT, "corrupt zip '%s': %s", path ? path : "(memory)", archive_error_string(ar));
+    dd_buf_release(&b);
+    archive_read_free(ar);
+    return rc;
+}
+
+static int json_only(const struct dirent *d)
+{
+    return d->d_name[0] != '.';
+}
+
+static int walk(dd_vulndb_t *db, const char *dir, const char *feed, int depth, long *nfiles,
+                dd_feed_stats_t *st, dd_err_t *e)
+{
+    if (depth > 8) return DD_OK;
+    struct dirent **list = NULL;
+    int n = scandir(dir, &list, json_only, alphasort);
+    if (n < 0) return dd_err_errno(e, DD_EIO, errno, "cannot read directory '%s'", dir);
+    int rc = DD_OK;
+    dd_buf_t b;
+    dd_buf_init(&b, DD_FEED_MAX_RECORD);
+    for (int i = 0; i < n; i++) {
+        char *p = dd_asprintf("%s/%s", dir, list[i]->d_name);
+        struct stat sb;
+        if (rc == DD_OK && stat(p, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode)) {
+                rc = walk(db, p, feed, depth + 1, nfiles, st, e);
+            } else if (S_ISREG(sb.st_mode) && dd_str_endswith(list[i]->d_name, ".json")) {
+                if (++*nfiles > DD_FEED_MAX_ENTRIES) {
+                    rc = dd_err(e, DD_ELIMIT, "more than %d files under '%s'", DD_FEED_MAX_ENTRIES, dir);
+                } else {
+                    dd_err_t fe = {0};
+                    dd_buf_reset(&b);
+                    if (dd_file_read(p, DD_FEED_MAX_RECORD, &b, &fe) != DD_OK) {
+                        st->skipped++;
+                        dd_feed_stats_msg(st, "%s: %s", list[i]->d_name, fe.msg);
+                    } else {
+                        import_doc(db, feed, list[i]->d_name, (const uint8_t *)b.ptr, b.len, st);
+                    }
+                }
+            }
+        }
+        free(p);
+        free(list[i]);
+    }
+    free(list);
+    dd_buf_release(&b);
+    return rc;
+}
+
+int dd_feed_osv_import_dir(dd_vulndb_t *db, const char *dir, const char *feed, dd_feed_stats_t *st,
+                           dd_err_t *e)
+{
+    snprintf(st->format, sizeof st->format, "osv");
+    long nfiles = 0;
+    return walk(db, dir, feed, 0, &nfiles, st, e);
+}
+
+const dd_feed_t dd_feed_osv = {
+    .version = DD_FEED_V1,
+    .name = "osv",
+    .desc = "OSV JSON records: one file, a directory, or an all.zip export",
+    .detect = osv_detect,
+    .import_mem = osv_import_mem,
+};
