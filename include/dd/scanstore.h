@@ -1,0 +1,185 @@
+/*
+ * scanstore.h: where scan results live: the per-layer analysis cache, the
+ * images the registry holds and their scan state, each image's inventory,
+ * its findings, the history of changes from re-assessment, and the durable
+ * scan-job queue.
+ *
+ * It is the third store beside the blob store and the metadata store, kept
+ * separate so that the registry's hot path never waits on scan writes. The
+ * SQLite implementation (src/jobs/scanstore.c, file DATA/scans.db, WAL) is
+ * the only one now; a PostgreSQL one follows with the scale-out work, so no
+ * SQL leaks above this interface.
+ *
+ * Image states (one row per manifest digest, shared by every repository
+ * that holds it):
+ *
+ *     (push) -> QUEUED -> ANALYZING -> DONE
+ *                  ^          |  \--> FAILED      (error text)
+ *                  |          \-----> UNSUPPORTED (reason: no OS / packages)
+ *                  +-- re-queued after a restart if it was ANALYZING
+ *
+ * Invariants:
+ *   1. A job row exists for every image in QUEUED or ANALYZING; a restart
+ *      turns ANALYZING jobs back into QUEUED ones (no job is lost).
+ *   2. An image's findings are replaced in one transaction with the history
+ *      rows that describe the change (new / resolved), so readers never see
+ *      half a re-assessment.
+ *   3. Deleting an image's last reference removes its results.
+ */
+#ifndef DD_SCANSTORE_H
+#define DD_SCANSTORE_H
+
+#include "dd/core.h"
+#include "dd/digest.h"
+
+typedef struct dd_scanstore dd_scanstore_t;
+
+typedef enum {
+    DD_SCAN_QUEUED = 0,
+    DD_SCAN_ANALYZING = 1,
+    DD_SCAN_DONE = 2,
+    DD_SCAN_FAILED = 3,
+    DD_SCAN_UNSUPPORTED = 4,
+} dd_scan_state_t;
+
+const char *dd_scan_state_name(dd_scan_state_t s); /* "queued", ... */
+int dd_scan_state_parse(const char *s, dd_scan_state_t *out);
+
+/* Number of severity bands (dd_severity_t in vulndb.h: Unknown..Critical). */
+#define DD_NSEV 6
+
+typedef struct dd_image_rec {
+    char digest[DD_DIGEST_MAX];
+    char media_type[256];
+    bool is_index;
+    dd_scan_state_t state;
+    char error[512];         /* failure or unsupported reason, "" if none */
+    char os[128];            /* ecosystem ("Debian:12") or "" */
+    char os_pretty[128];
+    char platform[64];       /* "linux/amd64" or "" */
+    int64_t pushed_ms;
+    int64_t scanned_ms;      /* 0 if never */
+    int64_t db_version;      /* vulnerability DB version of the findings, 0 if none */
+    int64_t size;            /* sum of config + layer sizes */
+    int n_packages;
+    int counts[DD_NSEV];     /* findings by severity (after filters: all findings) */
+    int n_fixable;           /* findings with a fixed version */
+    char children[2048];     /* index: JSON array of child digests; "" otherwise */
+} dd_image_rec_t;
+
+/* One finding as stored; the full JSON object (as the report writes it) is
+ * kept verbatim in json. */
+typedef struct dd_finding_row {
+    const char *vuln_id;
+    const char *package;
+    const char *version;     /* installed */
+    const char *fixed;       /* "" if none */
+    const char *fix_state;   /* "fixed", "not-fixed", ... */
+    int severity;            /* dd_severity_t */
+    int layer;
+    const char *json;
+} dd_finding_row_t;
+
+typedef struct dd_findings_filter {
+    int min_severity;        /* -1 = any */
+    int severity;            /* exact band (dd_severity_t), -1 = any */
+    const char *fix_state;   /* NULL = any */
+    const char *package;     /* NULL = any */
+    const char *vuln_id;     /* NULL = any */
+    size_t offset, limit;    /* limit 0 = no limit */
+} dd_findings_filter_t;
+
+typedef struct dd_history_row {
+    int64_t id;
+    const char *image;
+    int64_t ts_ms;
+    const char *change;      /* "new" | "resolved" */
+    const char *vuln_id;
+    const char *package;
+    int64_t db_version;
+} dd_history_row_t;
+
+typedef struct dd_job {
+    int64_t id;
+    char digest[DD_DIGEST_MAX];
+    char repo[256];
+    int attempts;
+} dd_job_t;
+
+int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e);
+void dd_scanstore_close(dd_scanstore_t *s);
+
+/* ---- layer analysis cache (key: layer digest + analyzer version) ---- */
+/* DD_OK with the serialized result in out, DD_ENOTFOUND, or DD_DECLINED if
+ * the blob is known not to be a layer (error text in why if given). */
+int dd_scanstore_layer_get(dd_scanstore_t *s, const char *digest, int version, dd_buf_t *out,
+                           char *why, size_t whysz);
+/* status: DD_OK (result = serialized), DD_DECLINED (not a layer) or an
+ * error rc (error text kept). */
+int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, int status,
+                           const void *result, size_t n, const char *error);
+/* number of cached layer analyses (for the counters in the API) */
+int64_t dd_scanstore_layer_count(dd_scanstore_t *s);
+
+/* ---- images and their references ---- */
+/* Records that repo holds digest (tag may be NULL) and creates the image row
+ * in QUEUED state with a job if it is new. *created tells whether it was. */
+int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *digest,
+                              const char *media_type, const char *tag, bool enqueue,
+                              bool *created, dd_err_t *e);
+/* Removes repo's reference; when none is left the image and its results go. */
+int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *digest);
+int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out);
+/* Stores state, error and the summary fields of rec (by rec->digest). */
+int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *rec);
+/* Images, optionally only those referenced by repo, in digest order after
+ * `after` (NULL = start), at most limit (0 = all). */
+int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, size_t limit,
+                        int (*fn)(const dd_image_rec_t *r, void *arg), void *arg);
+/* Repositories holding digest. */
+int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
+                             int (*fn)(const char *repo, const char *tag, void *arg), void *arg);
+/* Repositories with their image references (repo, digest, tag or NULL). */
+int dd_scanstore_refs(dd_scanstore_t *s, const char *repo,
+                      int (*fn)(const char *repo, const char *digest, const char *tag, void *arg), void *arg);
+
+/* ---- inventories ---- */
+int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void *p, size_t n);
+int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *out);
+/* Every image with a stored inventory (for re-assessment). */
+int dd_scanstore_each_inventory(dd_scanstore_t *s,
+                                int (*fn)(const char *digest, const void *p, size_t n, void *arg), void *arg);
+
+/* ---- findings ---- */
+/* Replaces digest's findings with rows[] and records, in the same
+ * transaction, a history row per new and per resolved (vuln, package) pair
+ * (none when record_history is false: the first scan). Returns the number of
+ * new and resolved findings. */
+int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const dd_finding_row_t *rows,
+                                  size_t n, int64_t db_version, bool record_history, size_t *n_new,
+                                  size_t *n_resolved, dd_err_t *e);
+/* Findings of digest matching f; *total gets the count before offset/limit. */
+int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findings_filter_t *f,
+                          int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total);
+/* Images whose findings include vuln_id. */
+int dd_scanstore_images_with_vuln(dd_scanstore_t *s, const char *vuln_id,
+                                  int (*fn)(const char *digest, const dd_finding_row_t *r, void *arg),
+                                  void *arg);
+/* History rows, newest first; image NULL = all; since_ms 0 = all. */
+int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms, size_t limit,
+                         int (*fn)(const dd_history_row_t *r, void *arg), void *arg);
+
+/* ---- durable job queue ---- */
+int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo);
+/* Claims the oldest queued job (marks it running). DD_ENOTFOUND if none. */
+int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out);
+int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id);
+/* Puts running jobs back in the queue (at startup). Returns how many. */
+int dd_scanstore_jobs_requeue(dd_scanstore_t *s, size_t *n);
+int64_t dd_scanstore_jobs_pending(dd_scanstore_t *s);
+
+/* ---- key/value settings (db version seen, counters) ---- */
+int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out);
+int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v);
+
+#endif

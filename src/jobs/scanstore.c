@@ -1,0 +1,974 @@
+/*
+ * scanstore.c: the SQLite implementation of scanstore.h (DATA/scans.db).
+ *
+ * One connection in WAL mode, guarded by a mutex: scan writes are off the
+ * registry's hot path, and every call is short. Each mutating call is one
+ * transaction. Statements are prepared once and cached by slot.
+ */
+#include "dd/scanstore.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dd_scanstore {
+    sqlite3 *db;
+    pthread_mutex_t mu;
+};
+
+static const char *const schema[] = {
+    /* migration 1 */
+    "CREATE TABLE layers (digest TEXT NOT NULL, version INTEGER NOT NULL, status INTEGER NOT NULL,"
+    " result BLOB, error TEXT, analyzed_ms INTEGER NOT NULL, PRIMARY KEY (digest, version));"
+    "CREATE TABLE images (digest TEXT PRIMARY KEY, media_type TEXT NOT NULL DEFAULT '',"
+    " is_index INTEGER NOT NULL DEFAULT 0, state INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',"
+    " os TEXT NOT NULL DEFAULT '', os_pretty TEXT NOT NULL DEFAULT '', platform TEXT NOT NULL DEFAULT '',"
+    " pushed_ms INTEGER NOT NULL DEFAULT 0, scanned_ms INTEGER NOT NULL DEFAULT 0,"
+    " db_version INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0,"
+    " n_packages INTEGER NOT NULL DEFAULT 0, c0 INTEGER NOT NULL DEFAULT 0, c1 INTEGER NOT NULL DEFAULT 0,"
+    " c2 INTEGER NOT NULL DEFAULT 0, c3 INTEGER NOT NULL DEFAULT 0, c4 INTEGER NOT NULL DEFAULT 0,"
+    " c5 INTEGER NOT NULL DEFAULT 0, n_fixable INTEGER NOT NULL DEFAULT 0, children TEXT NOT NULL DEFAULT '',"
+    " inventory BLOB);"
+    "CREATE TABLE refs (repo TEXT NOT NULL, digest TEXT NOT NULL, tag TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY (repo, digest, tag));"
+    "CREATE INDEX refs_digest ON refs(digest);"
+    "CREATE TABLE findings (image TEXT NOT NULL, vuln_id TEXT NOT NULL, package TEXT NOT NULL,"
+    " version TEXT NOT NULL, fixed TEXT NOT NULL, fix_state TEXT NOT NULL, severity INTEGER NOT NULL,"
+    " layer INTEGER NOT NULL, json TEXT NOT NULL);"
+    "CREATE INDEX findings_image ON findings(image, severity DESC, vuln_id, package);"
+    "CREATE INDEX findings_vuln ON findings(vuln_id);"
+    "CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, image TEXT NOT NULL, ts_ms INTEGER NOT NULL,"
+    " change TEXT NOT NULL, vuln_id TEXT NOT NULL, package TEXT NOT NULL, db_version INTEGER NOT NULL);"
+    "CREATE INDEX history_image ON history(image, id);"
+    "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL, repo TEXT NOT NULL,"
+    " state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX jobs_state ON jobs(state, id);"
+    "CREATE TABLE kv (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+};
+
+const char *dd_scan_state_name(dd_scan_state_t s)
+{
+    switch (s) {
+    case DD_SCAN_QUEUED: return "queued";
+    case DD_SCAN_ANALYZING: return "analyzing";
+    case DD_SCAN_DONE: return "done";
+    case DD_SCAN_FAILED: return "failed";
+    case DD_SCAN_UNSUPPORTED: return "unsupported";
+    }
+    return "unknown";
+}
+
+int dd_scan_state_parse(const char *s, dd_scan_state_t *out)
+{
+    for (int i = 0; i <= DD_SCAN_UNSUPPORTED; i++)
+        if (strcmp(s, dd_scan_state_name((dd_scan_state_t)i)) == 0) {
+            *out = (dd_scan_state_t)i;
+            return DD_OK;
+        }
+    return DD_EINVAL;
+}
+
+static int exec(dd_scanstore_t *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? DD_OK : DD_EIO;
+}
+
+int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
+{
+    dd_scanstore_t *s = dd_calloc(1, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        dd_err(e, DD_EIO, "cannot open scan store '%s': %s", path, sqlite3_errmsg(s->db));
+        dd_scanstore_close(s);
+        return DD_EIO;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    sqlite3_stmt *st;
+    int uv = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) uv = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    int nmig = (int)(sizeof schema / sizeof schema[0]);
+    for (int v = uv; v < nmig; v++) {
+        char *err = NULL;
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
+        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(s->db, schema[v], NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(s->db, pragma, NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
+            dd_err(e, DD_EIO, "scan store migration %d failed: %s", v + 1, err ? err : sqlite3_errmsg(s->db));
+            sqlite3_free(err);
+            dd_scanstore_close(s);
+            return DD_EIO;
+        }
+    }
+    *out = s;
+    return DD_OK;
+}
+
+void dd_scanstore_close(dd_scanstore_t *s)
+{
+    if (!s) return;
+    sqlite3_close_v2(s->db);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+/* prepare (uncached: statements are cheap next to the work each call does,
+ * and sqlite caches the schema) */
+static sqlite3_stmt *prep(dd_scanstore_t *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        dd_log(DD_LOG_ERROR, NULL, "scanstore: prepare failed: %s: %s", sqlite3_errmsg(s->db), sql);
+        return NULL;
+    }
+    return st;
+}
+
+#define LOCK(s) pthread_mutex_lock(&(s)->mu)
+#define UNLOCK(s) pthread_mutex_unlock(&(s)->mu)
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* ---- layers ---- */
+
+int dd_scanstore_layer_get(dd_scanstore_t *s, const char *digest, int version, dd_buf_t *out, char *why,
+                           size_t whysz)
+{
+    LOCK(s);
+    int rc = DD_ENOTFOUND;
+    sqlite3_stmt *st = prep(s, "SELECT status, result, error FROM layers WHERE digest=? AND version=?");
+    if (st) {
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, version);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            rc = sqlite3_column_int(st, 0);
+            if (why) copy_str(why, whysz, col_text(st, 2));
+            if (rc == DD_OK && out) {
+                dd_buf_reset(out);
+                if (dd_buf_append(out, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)))
+                    rc = DD_ELIMIT;
+            }
+        }
+        sqlite3_finalize(st);
+    } else {
+        rc = DD_EIO;
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, int status, const void *result,
+                           size_t n, const char *error)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO layers(digest, version, status, result, error, analyzed_ms)"
+                               " VALUES (?,?,?,?,?,?)");
+    if (st) {
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, version);
+        sqlite3_bind_int(st, 3, status);
+        if (result) sqlite3_bind_blob64(st, 4, result, n, SQLITE_STATIC);
+        else sqlite3_bind_null(st, 4);
+        sqlite3_bind_text(st, 5, error ? error : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, dd_now_ms());
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+static int64_t scalar_i64(dd_scanstore_t *s, const char *sql, const char *arg)
+{
+    int64_t v = 0;
+    sqlite3_stmt *st = prep(s, sql);
+    if (!st) return -1;
+    if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int64_t dd_scanstore_layer_count(dd_scanstore_t *s)
+{
+    LOCK(s);
+    int64_t v = scalar_i64(s, "SELECT count(*) FROM layers WHERE status=0", NULL);
+    UNLOCK(s);
+    return v;
+}
+
+/* ---- images ---- */
+
+#define IMAGE_COLS                                                                                  \
+    "digest, media_type, is_index, state, error, os, os_pretty, platform, pushed_ms, scanned_ms,"   \
+    " db_version, size, n_packages, c0, c1, c2, c3, c4, c5, n_fixable, children"
+
+static void read_image(sqlite3_stmt *st, dd_image_rec_t *r)
+{
+    memset(r, 0, sizeof *r);
+    copy_str(r->digest, sizeof r->digest, col_text(st, 0));
+    copy_str(r->media_type, sizeof r->media_type, col_text(st, 1));
+    r->is_index = sqlite3_column_int(st, 2) != 0;
+    r->state = (dd_scan_state_t)sqlite3_column_int(st, 3);
+    copy_str(r->error, sizeof r->error, col_text(st, 4));
+    copy_str(r->os, sizeof r->os, col_text(st, 5));
+    copy_str(r->os_pretty, sizeof r->os_pretty, col_text(st, 6));
+    copy_str(r->platform, sizeof r->platform, col_text(st, 7));
+    r->pushed_ms = sqlite3_column_int64(st, 8);
+    r->scanned_ms = sqlite3_column_int64(st, 9);
+    r->db_version = sqlite3_column_int64(st, 10);
+    r->size = sqlite3_column_int64(st, 11);
+    r->n_packages = sqlite3_column_int(st, 12);
+    for (int i = 0; i < DD_NSEV; i++) r->counts[i] = sqlite3_column_int(st, 13 + i);
+    r->n_fixable = sqlite3_column_int(st, 19);
+    copy_str(r->children, sizeof r->children, col_text(st, 20));
+}
+
+int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *digest, const char *media_type,
+                              const char *tag, bool enqueue, bool *created, dd_err_t *e)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    bool made = false;
+    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) {
+        UNLOCK(s);
+        return dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO images(digest, media_type, state, pushed_ms) VALUES (?,?,0,?)");
+    if (!st) goto out;
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, media_type ? media_type : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, dd_now_ms());
+    if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
+    made = sqlite3_changes(s->db) > 0;
+    sqlite3_finalize(st);
+    st = prep(s, "INSERT OR IGNORE INTO refs(repo, digest, tag) VALUES (?,?,?)");
+    if (!st) goto out;
+    sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, tag ? tag : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
+    sqlite3_finalize(st);
+    if (tag && *tag) {
+        /* a tag names one digest per repository: drop its older reference */
+        st = prep(s, "DELETE FROM refs WHERE repo=? AND tag=? AND digest<>?");
+        if (!st) goto out;
+        sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    if (made && enqueue) {
+        st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)");
+        if (!st) goto out;
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, repo, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, dd_now_ms());
+        if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
+        sqlite3_finalize(st);
+    }
+    rc = exec(s, "COMMIT");
+out:
+    if (rc != DD_OK) {
+        dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+        exec(s, "ROLLBACK");
+    }
+    UNLOCK(s);
+    if (created) *created = made && rc == DD_OK;
+    return rc;
+}
+
+static void delete_image_locked(dd_scanstore_t *s, const char *digest)
+{
+    static const char *const sqls[] = {
+        "DELETE FROM images WHERE digest=?", "DELETE FROM findings WHERE image=?",
+        "DELETE FROM jobs WHERE digest=?",   "DELETE FROM history WHERE image=?",
+    };
+    for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++) {
+        sqlite3_stmt *st = prep(s, sqls[i]);
+        if (!st) continue;
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+}
+
+int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *digest)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto done;
+    sqlite3_stmt *st = prep(s, "DELETE FROM refs WHERE repo=? AND digest=?");
+    if (st) {
+        sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    if (scalar_i64(s, "SELECT count(*) FROM refs WHERE digest=?", digest) == 0) delete_image_locked(s, digest);
+    rc = exec(s, "COMMIT");
+    if (rc != DD_OK) exec(s, "ROLLBACK");
+done:
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out)
+{
+    LOCK(s);
+    int rc = DD_ENOTFOUND;
+    sqlite3_stmt *st = prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest=?");
+    if (st) {
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            read_image(st, out);
+            rc = DD_OK;
+        }
+        sqlite3_finalize(st);
+    } else {
+        rc = DD_EIO;
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "UPDATE images SET media_type=?, is_index=?, state=?, error=?, os=?, os_pretty=?,"
+                               " platform=?, scanned_ms=?, db_version=?, size=?, n_packages=?, c0=?, c1=?, c2=?,"
+                               " c3=?, c4=?, c5=?, n_fixable=?, children=? WHERE digest=?");
+    if (st) {
+        int i = 1;
+        sqlite3_bind_text(st, i++, r->media_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, i++, r->is_index);
+        sqlite3_bind_int(st, i++, (int)r->state);
+        sqlite3_bind_text(st, i++, r->error, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, i++, r->os, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, i++, r->os_pretty, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, i++, r->platform, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, i++, r->scanned_ms);
+        sqlite3_bind_int64(st, i++, r->db_version);
+        sqlite3_bind_int64(st, i++, r->size);
+        sqlite3_bind_int(st, i++, r->n_packages);
+        for (int k = 0; k < DD_NSEV; k++) sqlite3_bind_int(st, i++, r->counts[k]);
+        sqlite3_bind_int(st, i++, r->n_fixable);
+        sqlite3_bind_text(st, i++, r->children, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, i++, r->digest, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? (sqlite3_changes(s->db) ? DD_OK : DD_ENOTFOUND) : DD_EIO;
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, size_t limit,
+                        int (*fn)(const dd_image_rec_t *r, void *arg), void *arg)
+{
+    LOCK(s);
+    sqlite3_stmt *st = repo ? prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest IN"
+                                      " (SELECT digest FROM refs WHERE repo=?1) AND digest > ?2"
+                                      " ORDER BY digest LIMIT ?3")
+                            : prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest > ?2"
+                                      " ORDER BY digest LIMIT ?3");
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO;
+    }
+    if (repo) sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, after ? after : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+    /* collect first so callbacks may call back into the store */
+    size_t n = 0, cap = 0;
+    dd_image_rec_t *recs = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            recs = dd_realloc(recs, cap * sizeof *recs);
+        }
+        read_image(st, &recs[n++]);
+    }
+    sqlite3_finalize(st);
+    UNLOCK(s);
+    int rc = DD_OK;
+    for (size_t i = 0; i < n; i++)
+        if (fn(&recs[i], arg)) break;
+    free(recs);
+    return rc;
+}
+
+typedef struct strrow { char *a, *b, *c; } strrow_t;
+
+static int collect_rows(dd_scanstore_t *s, sqlite3_stmt *st, int ncol, strrow_t **rows, size_t *n)
+{
+    (void)s;
+    size_t cap = 0;
+    *rows = NULL;
+    *n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *rows = dd_realloc(*rows, cap * sizeof **rows);
+        }
+        strrow_t *r = &(*rows)[(*n)++];
+        r->a = dd_strdup(col_text(st, 0));
+        r->b = ncol > 1 ? dd_strdup(col_text(st, 1)) : NULL;
+        r->c = ncol > 2 ? dd_strdup(col_text(st, 2)) : NULL;
+    }
+    sqlite3_finalize(st);
+    return DD_OK;
+}
+
+static void free_rows(strrow_t *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].a);
+        free(rows[i].b);
+        free(rows[i].c);
+    }
+    free(rows);
+}
+
+int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
+                             int (*fn)(const char *repo, const char *tag, void *arg), void *arg)
+{
+    LOCK(s);
+    sqlite3_stmt *st = prep(s, "SELECT repo, tag FROM refs WHERE digest=? ORDER BY repo, tag");
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO;
+    }
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+    strrow_t *rows;
+    size_t n;
+    collect_rows(s, st, 2, &rows, &n);
+    UNLOCK(s);
+    for (size_t i = 0; i < n; i++)
+        if (fn(rows[i].a, rows[i].b[0] ? rows[i].b : NULL, arg)) break;
+    free_rows(rows, n);
+    return DD_OK;
+}
+
+int dd_scanstore_refs(dd_scanstore_t *s, const char *repo,
+                      int (*fn)(const char *repo, const char *digest, const char *tag, void *arg), void *arg)
+{
+    LOCK(s);
+    sqlite3_stmt *st = repo ? prep(s, "SELECT repo, digest, tag FROM refs WHERE repo=? ORDER BY repo, tag, digest")
+                            : prep(s, "SELECT repo, digest, tag FROM refs ORDER BY repo, tag, digest");
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO;
+    }
+    if (repo) sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+    strrow_t *rows;
+    size_t n;
+    collect_rows(s, st, 3, &rows, &n);
+    UNLOCK(s);
+    for (size_t i = 0; i < n; i++)
+        if (fn(rows[i].a, rows[i].b, rows[i].c[0] ? rows[i].c : NULL, arg)) break;
+    free_rows(rows, n);
+    return DD_OK;
+}
+
+/* ---- inventories ---- */
+
+int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void *p, size_t n)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "UPDATE images SET inventory=? WHERE digest=?");
+    if (st) {
+        sqlite3_bind_blob64(st, 1, p, n, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *out)
+{
+    LOCK(s);
+    int rc = DD_ENOTFOUND;
+    sqlite3_stmt *st = prep(s, "SELECT inventory FROM images WHERE digest=? AND inventory IS NOT NULL");
+    if (st) {
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            dd_buf_reset(out);
+            rc = dd_buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        }
+        sqlite3_finalize(st);
+    } else {
+        rc = DD_EIO;
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_each_inventory(dd_scanstore_t *s,
+                                int (*fn)(const char *digest, const void *p, size_t n, void *arg), void *arg)
+{
+    /* Walk in digest order, a batch at a time, so the callback runs unlocked
+     * (it writes findings back through this store). */
+    char after[DD_DIGEST_MAX] = "";
+    for (;;) {
+        LOCK(s);
+        sqlite3_stmt *st = prep(s, "SELECT digest, inventory FROM images WHERE inventory IS NOT NULL AND digest > ?"
+                                   " ORDER BY digest LIMIT 256");
+        if (!st) {
+            UNLOCK(s);
+            return DD_EIO;
+        }
+        sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+        size_t n = 0, cap = 0;
+        struct item { char digest[DD_DIGEST_MAX]; void *p; size_t len; } *items = NULL;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                items = dd_realloc(items, cap * sizeof *items);
+            }
+            copy_str(items[n].digest, sizeof items[n].digest, col_text(st, 0));
+            items[n].len = (size_t)sqlite3_column_bytes(st, 1);
+            items[n].p = dd_malloc(items[n].len + 1);
+            memcpy(items[n].p, sqlite3_column_blob(st, 1), items[n].len);
+            n++;
+        }
+        sqlite3_finalize(st);
+        UNLOCK(s);
+        int stop = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!stop) stop = fn(items[i].digest, items[i].p, items[i].len, arg);
+            free(items[i].p);
+        }
+        if (n) copy_str(after, sizeof after, items[n - 1].digest);
+        free(items);
+        if (stop || n < 256) return DD_OK;
+    }
+}
+
+/* ---- findings ---- */
+
+typedef struct fkey { char *vuln, *pkg; } fkey_t;
+
+static int fkey_cmp(const void *a, const void *b)
+{
+    const fkey_t *x = a, *y = b;
+    int c = strcmp(x->vuln, y->vuln);
+    return c ? c : strcmp(x->pkg, y->pkg);
+}
+
+int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const dd_finding_row_t *rows, size_t n,
+                                  int64_t db_version, bool record_history, size_t *n_new, size_t *n_resolved,
+                                  dd_err_t *e)
+{
+    LOCK(s);
+    size_t nn = 0, nr = 0;
+    int rc = DD_EIO;
+    fkey_t *old = NULL, *cur = NULL;
+    size_t nold = 0, oldcap = 0;
+    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto out;
+    sqlite3_stmt *st;
+    if (record_history) {
+        st = prep(s, "SELECT DISTINCT vuln_id, package FROM findings WHERE image=?");
+        if (!st) goto out;
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (nold == oldcap) {
+                oldcap = oldcap ? oldcap * 2 : 64;
+                old = dd_realloc(old, oldcap * sizeof *old);
+            }
+            old[nold].vuln = dd_strdup(col_text(st, 0));
+            old[nold].pkg = dd_strdup(col_text(st, 1));
+            nold++;
+        }
+        sqlite3_finalize(st);
+    }
+    st = prep(s, "DELETE FROM findings WHERE image=?");
+    if (!st) goto out;
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    st = prep(s, "INSERT INTO findings(image, vuln_id, package, version, fixed, fix_state, severity, layer, json)"
+                 " VALUES (?,?,?,?,?,?,?,?,?)");
+    if (!st) goto out;
+    for (size_t i = 0; i < n; i++) {
+        const dd_finding_row_t *r = &rows[i];
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->vuln_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, r->package, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, r->version ? r->version : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, r->fixed ? r->fixed : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, r->fix_state ? r->fix_state : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 7, r->severity);
+        sqlite3_bind_int(st, 8, r->layer);
+        sqlite3_bind_text(st, 9, r->json ? r->json : "{}", -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            goto out;
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (record_history) {
+        cur = dd_malloc((n ? n : 1) * sizeof *cur);
+        for (size_t i = 0; i < n; i++) {
+            cur[i].vuln = (char *)rows[i].vuln_id;
+            cur[i].pkg = (char *)rows[i].package;
+        }
+        qsort(cur, n, sizeof *cur, fkey_cmp);
+        if (nold) qsort(old, nold, sizeof *old, fkey_cmp);
+        st = prep(s, "INSERT INTO history(image, ts_ms, change, vuln_id, package, db_version) VALUES (?,?,?,?,?,?)");
+        if (!st) goto out;
+        int64_t now = dd_now_ms();
+        size_t i = 0, j = 0;
+        while (i < nold || j < n) {
+            int c;
+            if (i >= nold) c = 1;
+            else if (j >= n) c = -1;
+            else c = fkey_cmp(&old[i], &cur[j]);
+            const fkey_t *k = NULL;
+            const char *change = NULL;
+            if (c < 0) { k = &old[i++]; change = "resolved"; nr++; }
+            else if (c > 0) {
+                k = &cur[j++];
+                /* duplicates in cur (same vuln+package, several versions) count once */
+                if (j >= 2 && fkey_cmp(&cur[j - 2], k) == 0) continue;
+                change = "new"; nn++;
+            } else {
+                fkey_t *same = &cur[j];
+                i++;
+                while (j < n && fkey_cmp(&cur[j], same) == 0) j++;
+                continue;
+            }
+            sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, now);
+            sqlite3_bind_text(st, 3, change, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, k->vuln, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, k->pkg, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 6, db_version);
+            if (sqlite3_step(st) != SQLITE_DONE) {
+                sqlite3_finalize(st);
+                goto out;
+            }
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+    }
+    rc = exec(s, "COMMIT");
+out:
+    if (rc != DD_OK) {
+        dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+        exec(s, "ROLLBACK");
+        nn = nr = 0;
+    }
+    UNLOCK(s);
+    for (size_t i = 0; i < nold; i++) {
+        free(old[i].vuln);
+        free(old[i].pkg);
+    }
+    free(old);
+    free(cur);
+    if (n_new) *n_new = nn;
+    if (n_resolved) *n_resolved = nr;
+    return rc;
+}
+
+typedef struct frow {
+    char *vuln, *pkg, *ver, *fixed, *state, *json;
+    int sev, layer;
+    char *image;
+} frow_t;
+
+static void frow_free(frow_t *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(r[i].vuln); free(r[i].pkg); free(r[i].ver); free(r[i].fixed);
+        free(r[i].state); free(r[i].json); free(r[i].image);
+    }
+    free(r);
+}
+
+static size_t collect_findings(sqlite3_stmt *st, frow_t **out, bool with_image)
+{
+    size_t n = 0, cap = 0;
+    frow_t *rows = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            rows = dd_realloc(rows, cap * sizeof *rows);
+        }
+        frow_t *r = &rows[n++];
+        r->vuln = dd_strdup(col_text(st, 0));
+        r->pkg = dd_strdup(col_text(st, 1));
+        r->ver = dd_strdup(col_text(st, 2));
+        r->fixed = dd_strdup(col_text(st, 3));
+        r->state = dd_strdup(col_text(st, 4));
+        r->sev = sqlite3_column_int(st, 5);
+        r->layer = sqlite3_column_int(st, 6);
+        r->json = dd_strdup(col_text(st, 7));
+        r->image = with_image ? dd_strdup(col_text(st, 8)) : NULL;
+    }
+    sqlite3_finalize(st);
+    *out = rows;
+    return n;
+}
+
+static void to_row(const frow_t *f, dd_finding_row_t *r)
+{
+    r->vuln_id = f->vuln;
+    r->package = f->pkg;
+    r->version = f->ver;
+    r->fixed = f->fixed;
+    r->fix_state = f->state;
+    r->severity = f->sev;
+    r->layer = f->layer;
+    r->json = f->json;
+}
+
+#define FINDING_COLS "vuln_id, package, version, fixed, fix_state, severity, layer, json"
+#define FINDING_WHERE                                                                                      \
+    " WHERE image=?1 AND (?2 < 0 OR severity >= ?2) AND (?3 IS NULL OR severity = ?3)"                    \
+    " AND (?4 IS NULL OR fix_state = ?4) AND (?5 IS NULL OR package = ?5) AND (?6 IS NULL OR vuln_id = ?6)"
+
+static void bind_filter(sqlite3_stmt *st, const char *digest, const dd_findings_filter_t *f)
+{
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, f ? f->min_severity : -1);
+    if (f && f->severity >= 0) {
+        sqlite3_bind_int(st, 3, f->severity);
+    } else {
+        sqlite3_bind_null(st, 3);
+    }
+    if (f && f->fix_state) sqlite3_bind_text(st, 4, f->fix_state, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 4);
+    if (f && f->package) sqlite3_bind_text(st, 5, f->package, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 5);
+    if (f && f->vuln_id) sqlite3_bind_text(st, 6, f->vuln_id, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 6);
+}
+
+int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findings_filter_t *f,
+                          int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total)
+{
+    LOCK(s);
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM findings" FINDING_WHERE);
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO;
+    }
+    bind_filter(st, digest, f);
+    size_t tot = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    st = prep(s, "SELECT " FINDING_COLS " FROM findings" FINDING_WHERE
+                 " ORDER BY severity DESC, vuln_id, package LIMIT ?7 OFFSET ?8");
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO;
+    }
+    bind_filter(st, digest, f);
+    sqlite3_bind_int64(st, 7, f && f->limit ? (int64_t)f->limit : -1);
+    sqlite3_bind_int64(st, 8, f ? (int64_t)f->offset : 0);
+    frow_t *rows;
+    size_t n = collect_findings(st, &rows, false);
+    UNLOCK(s);
+    if (total) *total = tot;
+    for (size_t i = 0; i < n; i++) {
+        dd_finding_row_t r;
+        to_row(&rows[i], &r);
+        if (fn(&r, arg)) break;
+    }
+    frow_free(rows, n);
+    return DD_OK;
+}
+
+int dd_scanstore_images_with_vuln(dd_scanstore_t *s, const char *vuln_id,
+                                  int (*fn)(const char *digest, const dd_finding_row_t *r, void *arg), void *arg)
+{
+    LOCK(s);
+    sqlite3_stmt *st = prep(s, "SELECT " FINDING_COLS ", image FROM findings WHERE vuln_id=? ORDER BY image, package");
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO;
+    }
+    sqlite3_bind_text(st, 1, vuln_id, -1, SQLITE_STATIC);
+    frow_t *rows;
+    size_t n = collect_findings(st, &rows, true);
+    UNLOCK(s);
+    for (size_t i = 0; i < n; i++) {
+        dd_finding_row_t r;
+        to_row(&rows[i], &r);
+        if (fn(rows[i].image, &r, arg)) break;
+    }
+    frow_free(rows, n);
+    return DD_OK;
+}
+
+int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms, size_t limit,
+                         int (*fn)(const dd_history_row_t *r, void *arg), void *arg)
+{
+    LOCK(s);
+    sqlite3_stmt *st = prep(s, "SELECT id, image, ts_ms, change, vuln_id, package, db_version FROM history"
+                               " WHERE (?1 IS NULL OR image=?1) AND ts_ms >= ?2 ORDER BY id DESC LIMIT ?3");
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO;
+    }
+    if (image) sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 1);
+    sqlite3_bind_int64(st, 2, since_ms);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+    size_t n = 0, cap = 0;
+    struct h { int64_t id, ts, dbv; char *img, *chg, *vuln, *pkg; } *rows = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            rows = dd_realloc(rows, cap * sizeof *rows);
+        }
+        rows[n].id = sqlite3_column_int64(st, 0);
+        rows[n].img = dd_strdup(col_text(st, 1));
+        rows[n].ts = sqlite3_column_int64(st, 2);
+        rows[n].chg = dd_strdup(col_text(st, 3));
+        rows[n].vuln = dd_strdup(col_text(st, 4));
+        rows[n].pkg = dd_strdup(col_text(st, 5));
+        rows[n].dbv = sqlite3_column_int64(st, 6);
+        n++;
+    }
+    sqlite3_finalize(st);
+    UNLOCK(s);
+    bool stop = false;
+    for (size_t i = 0; i < n; i++) {
+        if (!stop) {
+            dd_history_row_t r = {rows[i].id, rows[i].img, rows[i].ts, rows[i].chg, rows[i].vuln, rows[i].pkg,
+                                  rows[i].dbv};
+            stop = fn(&r, arg) != 0;
+        }
+        free(rows[i].img); free(rows[i].chg); free(rows[i].vuln); free(rows[i].pkg);
+    }
+    free(rows);
+    return DD_OK;
+}
+
+/* ---- jobs ---- */
+
+int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)");
+    if (st) {
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, repo ? repo : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, dd_now_ms());
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out)
+{
+    LOCK(s);
+    int rc = DD_ENOTFOUND;
+    sqlite3_stmt *st = prep(s, "UPDATE jobs SET state=1, attempts=attempts+1 WHERE id ="
+                               " (SELECT id FROM jobs WHERE state=0 ORDER BY id LIMIT 1)"
+                               " RETURNING id, digest, repo, attempts");
+    if (st) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            out->id = sqlite3_column_int64(st, 0);
+            copy_str(out->digest, sizeof out->digest, col_text(st, 1));
+            copy_str(out->repo, sizeof out->repo, col_text(st, 2));
+            out->attempts = sqlite3_column_int(st, 3);
+            rc = DD_OK;
+        }
+        sqlite3_finalize(st);
+    } else {
+        rc = DD_EIO;
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "DELETE FROM jobs WHERE id=?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_jobs_requeue(dd_scanstore_t *s, size_t *n)
+{
+    LOCK(s);
+    int rc = exec(s, "UPDATE jobs SET state=0 WHERE state=1");
+    if (n) *n = (size_t)sqlite3_changes(s->db);
+    UNLOCK(s);
+    return rc;
+}
+
+int64_t dd_scanstore_jobs_pending(dd_scanstore_t *s)
+{
+    LOCK(s);
+    int64_t v = scalar_i64(s, "SELECT count(*) FROM jobs", NULL);
+    UNLOCK(s);
+    return v;
+}
+
+int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out)
+{
+    LOCK(s);
+    int rc = DD_ENOTFOUND;
+    sqlite3_stmt *st = prep(s, "SELECT value FROM kv WHERE key=?");
+    if (st) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *out = sqlite3_column_int64(st, 0);
+            rc = DD_OK;
+        }
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO kv(key, value) VALUES (?,?)");
+    if (st) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, v);
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
+}

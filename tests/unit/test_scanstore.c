@@ -1,0 +1,143 @@
+/* test_scanstore.c: unit tests of src/jobs/scanstore.c (the scan-result store). */
+#include "dd/scanstore.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dbpath[256];
+
+static dd_scanstore_t *fresh(void)
+{
+    snprintf(dbpath, sizeof dbpath, "/tmp/dd-test-scanstore-%d.db", (int)getpid());
+    unlink(dbpath);
+    char p[300];
+    snprintf(p, sizeof p, "%s-wal", dbpath); unlink(p);
+    snprintf(p, sizeof p, "%s-shm", dbpath); unlink(p);
+    dd_scanstore_t *s = NULL;
+    dd_err_t e;
+    CHECK_INT(dd_scanstore_open(dbpath, &s, &e), DD_OK);
+    return s;
+}
+
+static const char *D1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+static const char *D2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+static int count_cb(const dd_image_rec_t *r, void *arg) { (void)r; (*(int *)arg)++; return 0; }
+
+TEST(images_and_jobs)
+{
+    dd_scanstore_t *s = fresh();
+    bool created = false;
+    CHECK_INT(dd_scanstore_image_pushed(s, "team/app", D1, "application/vnd.oci.image.manifest.v1+json", "1.0", true,
+                                        &created, NULL), DD_OK);
+    CHECK(created);
+    CHECK_INT(dd_scanstore_image_pushed(s, "other", D1, "x", NULL, true, &created, NULL), DD_OK);
+    CHECK(!created); /* same digest: no rescan */
+    CHECK_INT(dd_scanstore_jobs_pending(s), 1);
+    dd_job_t j;
+    CHECK_INT(dd_scanstore_job_claim(s, &j), DD_OK);
+    CHECK_STR(j.digest, D1);
+    CHECK_INT(dd_scanstore_job_claim(s, &j), DD_ENOTFOUND);
+    size_t n = 0;
+    CHECK_INT(dd_scanstore_jobs_requeue(s, &n), DD_OK); /* restart */
+    CHECK_INT(n, 1);
+    CHECK_INT(dd_scanstore_job_claim(s, &j), DD_OK);
+    CHECK_INT(j.attempts, 2);
+    CHECK_INT(dd_scanstore_job_done(s, j.id), DD_OK);
+    CHECK_INT(dd_scanstore_jobs_pending(s), 0);
+
+    dd_image_rec_t r;
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r), DD_OK);
+    CHECK_INT(r.state, DD_SCAN_QUEUED);
+    r.state = DD_SCAN_DONE;
+    r.counts[4] = 3;
+    snprintf(r.os, sizeof r.os, "Debian:12");
+    CHECK_INT(dd_scanstore_image_update(s, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r), DD_OK);
+    CHECK_INT(r.counts[4], 3);
+    CHECK_STR(r.os, "Debian:12");
+    int cnt = 0;
+    dd_scanstore_images(s, "team/app", NULL, 0, count_cb, &cnt);
+    CHECK_INT(cnt, 1);
+    cnt = 0;
+    dd_scanstore_images(s, "nope", NULL, 0, count_cb, &cnt);
+    CHECK_INT(cnt, 0);
+    /* unref from one repo keeps it; from the last removes it */
+    CHECK_INT(dd_scanstore_image_unref(s, "other", D1), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_unref(s, "team/app", D1), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r), DD_ENOTFOUND);
+    dd_scanstore_close(s);
+}
+
+static int hist_cb(const dd_history_row_t *h, void *arg)
+{
+    dd_buf_t *b = arg;
+    dd_buf_printf(b, "%s:%s:%s;", h->change, h->vuln_id, h->package);
+    return 0;
+}
+
+static int find_cb(const dd_finding_row_t *r, void *arg)
+{
+    dd_buf_t *b = arg;
+    dd_buf_printf(b, "%s/%s;", r->vuln_id, r->package);
+    return 0;
+}
+
+TEST(findings_and_history)
+{
+    dd_scanstore_t *s = fresh();
+    CHECK_INT(dd_scanstore_image_pushed(s, "r", D2, "m", "t", true, NULL, NULL), DD_OK);
+    dd_finding_row_t a[] = {
+        {"CVE-1", "openssl", "1.0", "1.1", "fixed", 4, 0, "{}"},
+        {"CVE-2", "zlib", "1.2", "", "not-fixed", 2, 0, "{}"},
+    };
+    size_t nn = 9, nr = 9;
+    CHECK_INT(dd_scanstore_findings_replace(s, D2, a, 2, 1, false, &nn, &nr, NULL), DD_OK);
+    CHECK_INT(nn, 0);
+    dd_finding_row_t b[] = {
+        {"CVE-2", "zlib", "1.2", "", "not-fixed", 2, 0, "{}"},
+        {"CVE-3", "curl", "7", "8", "fixed", 5, 1, "{}"},
+        {"CVE-3", "curl", "7b", "8", "fixed", 5, 1, "{}"},
+    };
+    CHECK_INT(dd_scanstore_findings_replace(s, D2, b, 3, 2, true, &nn, &nr, NULL), DD_OK);
+    CHECK_INT(nn, 1);
+    CHECK_INT(nr, 1);
+    dd_buf_t buf;
+    dd_buf_init(&buf, 0);
+    dd_scanstore_history(s, D2, 0, 0, hist_cb, &buf);
+    CHECK(strstr(buf.ptr, "new:CVE-3:curl;") != NULL);
+    CHECK(strstr(buf.ptr, "resolved:CVE-1:openssl;") != NULL);
+    dd_buf_reset(&buf);
+    dd_findings_filter_t f = {.min_severity = 4, .severity = -1, .limit = 1};
+    size_t total = 0;
+    dd_scanstore_findings(s, D2, &f, find_cb, &buf, &total);
+    CHECK_INT(total, 2);
+    CHECK_STR(buf.ptr, "CVE-3/curl;");
+    dd_buf_release(&buf);
+    dd_scanstore_close(s);
+    unlink(dbpath);
+}
+
+TEST(layer_cache)
+{
+    dd_scanstore_t *s = fresh();
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    CHECK_INT(dd_scanstore_layer_get(s, D1, 1, &b, NULL, 0), DD_ENOTFOUND);
+    CHECK_INT(dd_scanstore_layer_put(s, D1, 1, DD_OK, "abc", 3, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_layer_get(s, D1, 1, &b, NULL, 0), DD_OK);
+    CHECK_INT(b.len, 3);
+    CHECK_INT(dd_scanstore_layer_get(s, D1, 2, &b, NULL, 0), DD_ENOTFOUND);
+    CHECK_INT(dd_scanstore_layer_put(s, D2, 1, DD_DECLINED, NULL, 0, "not a layer"), DD_OK);
+    char why[64];
+    CHECK_INT(dd_scanstore_layer_get(s, D2, 1, &b, why, sizeof why), DD_DECLINED);
+    CHECK_STR(why, "not a layer");
+    CHECK_INT(dd_scanstore_layer_count(s), 1);
+    dd_buf_release(&b);
+    dd_scanstore_close(s);
+    unlink(dbpath);
+}
+
+TEST_MAIN(RUN(images_and_jobs); RUN(findings_and_history); RUN(layer_cache))
