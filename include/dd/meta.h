@@ -112,6 +112,17 @@ typedef struct dd_meta_ops {
     /* Sessions last updated before before_ms. */
     int (*uploads_stale)(dd_meta_t *m, int64_t before_ms, int (*fn)(const dd_upload_rec_t *u, void *arg),
                          void *arg);
+
+    /* --- walks, for consistency checks (storecheck.h) and garbage collection --- */
+    /* Every manifest of every repository (by repository, then digest) with
+     * its references; rec and refs are borrowed for the call. fn returns
+     * non-zero to stop, and that value is returned. */
+    int (*manifests_each)(dd_meta_t *m,
+                          int (*fn)(const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs, void *arg),
+                          void *arg);
+    /* Every blob link (by repository, then digest); same stop rule. */
+    int (*links_each)(dd_meta_t *m, int (*fn)(const char *repo, const dd_digest_t *d, uint64_t size, void *arg),
+                      void *arg);
 } dd_meta_ops_t;
 
 struct dd_meta {
@@ -141,5 +152,10 @@ int dd_meta_upload_get(dd_meta_t *m, const char *uuid, dd_upload_rec_t *out);
 int dd_meta_upload_delete(dd_meta_t *m, const char *uuid);
 int dd_meta_uploads_stale(dd_meta_t *m, int64_t before_ms, int (*fn)(const dd_upload_rec_t *u, void *arg),
                           void *arg);
+int dd_meta_manifests_each(dd_meta_t *m,
+                           int (*fn)(const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs, void *arg),
+                           void *arg);
+int dd_meta_links_each(dd_meta_t *m, int (*fn)(const char *repo, const dd_digest_t *d, uint64_t size, void *arg),
+                       void *arg);
 
 #endif

@@ -121,3 +121,16 @@ int dd_meta_uploads_stale(dd_meta_t *m, int64_t before_ms, int (*fn)(const dd_up
 {
     return m->ops->uploads_stale(m, before_ms, fn, arg);
 }
+
+int dd_meta_manifests_each(dd_meta_t *m,
+                           int (*fn)(const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs, void *arg),
+                           void *arg)
+{
+    return m->ops->manifests_each(m, fn, arg);
+}
+
+int dd_meta_links_each(dd_meta_t *m, int (*fn)(const char *repo, const dd_digest_t *d, uint64_t size, void *arg),
+                       void *arg)
+{
+    return m->ops->links_each(m, fn, arg);
+}

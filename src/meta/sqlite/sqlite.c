@@ -68,6 +68,9 @@ enum {
     S_UP_GET,
     S_UP_DEL,
     S_UP_STALE,
+    S_MAN_ALL,
+    S_REFS_OF,
+    S_LINKS_ALL,
     S_COUNT
 };
 
@@ -119,6 +122,11 @@ static const char *const sql_text[S_COUNT] = {
     [S_UP_DEL] = "DELETE FROM uploads WHERE uuid = ?1",
     [S_UP_STALE] = "SELECT uuid, repo, offset, created_ms, updated_ms FROM uploads WHERE updated_ms < ?1"
                    " ORDER BY updated_ms",
+    [S_MAN_ALL] = "SELECT " MAN_COLS ", r.name, m.id FROM repos r JOIN manifests m ON m.repo_id = r.id"
+                  " ORDER BY r.name, m.digest",
+    [S_REFS_OF] = "SELECT kind, digest FROM manifest_refs WHERE manifest_id = ?1 ORDER BY kind, digest",
+    [S_LINKS_ALL] = "SELECT r.name, l.digest, l.size FROM repos r JOIN blob_links l ON l.repo_id = r.id"
+                    " ORDER BY r.name, l.digest",
 };
 
 typedef struct sq_meta sq_meta_t;
@@ -505,6 +513,8 @@ static int sq_blob_refs(dd_meta_t *mm, const dd_digest_t *d, uint64_t *count)
 
 /* ---- manifests and tags ---------------------------------------------------------- */
 
+static int read_manifest(sqlite3_stmt *s, dd_manifest_rec_t *out);
+
 struct put_args {
     const dd_manifest_rec_t *rec;
     const dd_manifest_refs_t *refs;
@@ -601,15 +611,8 @@ static int sq_manifest_get(dd_meta_t *mm, const char *repo, const char *referenc
     int res = DD_OK;
     if (rc == SQLITE_ROW) {
         snprintf(out->repo, sizeof out->repo, "%s", repo);
-        const char *ds = (const char *)sqlite3_column_text(s, 0);
-        if (!ds || dd_digest_parse(ds, &out->digest, NULL) != DD_OK) res = DD_ECORRUPT;
-        copy_col(s, 1, out->media_type, sizeof out->media_type);
-        copy_col(s, 2, out->artifact_type, sizeof out->artifact_type);
-        out->size = (uint64_t)sqlite3_column_int64(s, 3);
-        copy_col(s, 4, out->subject, sizeof out->subject);
-        const char *ann = (const char *)sqlite3_column_text(s, 5);
-        out->annotations_json = ann ? dd_strdup(ann) : NULL;
-        out->pushed_ms = sqlite3_column_int64(s, 6);
+        res = read_manifest(s, out);
+        if (res != DD_OK) dd_manifest_rec_release(out);
     } else {
         res = rc == SQLITE_DONE ? DD_ENOTFOUND : sqlerr(c, rc, NULL);
     }
@@ -820,6 +823,112 @@ static int sq_uploads_stale(dd_meta_t *mm, int64_t before_ms, int (*fn)(const dd
     return res;
 }
 
+/* ---- walks ----------------------------------------------------------------------- */
+
+/* Fills out from a row of MAN_COLS starting at column 0 (repo set by caller). */
+static int read_manifest(sqlite3_stmt *s, dd_manifest_rec_t *out)
+{
+    int res = DD_OK;
+    const char *ds = (const char *)sqlite3_column_text(s, 0);
+    if (!ds || dd_digest_parse(ds, &out->digest, NULL) != DD_OK) res = DD_ECORRUPT;
+    copy_col(s, 1, out->media_type, sizeof out->media_type);
+    copy_col(s, 2, out->artifact_type, sizeof out->artifact_type);
+    out->size = (uint64_t)sqlite3_column_int64(s, 3);
+    copy_col(s, 4, out->subject, sizeof out->subject);
+    const char *ann = (const char *)sqlite3_column_text(s, 5);
+    out->annotations_json = ann ? dd_strdup(ann) : NULL;
+    out->pushed_ms = sqlite3_column_int64(s, 6);
+    return res;
+}
+
+/* References of manifest mid into two growable arrays. */
+static int load_refs(conn_t *c, int64_t mid, dd_digest_t **blobs, size_t *nb, size_t *capb, dd_digest_t **kids,
+                     size_t *nk, size_t *capk)
+{
+    sqlite3_stmt *s = stmt(c, S_REFS_OF, NULL);
+    if (!s) return DD_EIO;
+    sqlite3_bind_int64(s, 1, mid);
+    int rc, res = DD_OK;
+    *nb = *nk = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(s, 0);
+        const char *ds = (const char *)sqlite3_column_text(s, 1);
+        dd_digest_t d;
+        if (!ds || dd_digest_parse(ds, &d, NULL) != DD_OK) {
+            res = DD_ECORRUPT;
+            continue;
+        }
+        dd_digest_t **arr = kind ? kids : blobs;
+        size_t *n = kind ? nk : nb, *cap = kind ? capk : capb;
+        if (*n == *cap) {
+            *cap = *cap ? *cap * 2 : 16;
+            *arr = dd_realloc(*arr, *cap * sizeof **arr);
+        }
+        (*arr)[(*n)++] = d;
+    }
+    if (rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
+    done(s);
+    return res;
+}
+
+static int sq_manifests_each(dd_meta_t *mm,
+                             int (*fn)(const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs, void *arg),
+                             void *arg)
+{
+    conn_t *c;
+    int rc = get_conn((sq_meta_t *)mm, &c, NULL);
+    if (rc != DD_OK) return rc;
+    sqlite3_stmt *s = stmt(c, S_MAN_ALL, NULL);
+    if (!s) return DD_EIO;
+    dd_digest_t *blobs = NULL, *kids = NULL;
+    size_t nb = 0, capb = 0, nk = 0, capk = 0;
+    int res = DD_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        dd_manifest_rec_t r;
+        memset(&r, 0, sizeof r);
+        copy_col(s, 7, r.repo, sizeof r.repo);
+        int64_t mid = sqlite3_column_int64(s, 8);
+        res = read_manifest(s, &r);
+        if (res == DD_OK) res = load_refs(c, mid, &blobs, &nb, &capb, &kids, &nk, &capk);
+        if (res == DD_OK) {
+            dd_manifest_refs_t refs = {blobs, nb, kids, nk};
+            res = fn(&r, &refs, arg);
+        }
+        dd_manifest_rec_release(&r);
+        if (res != DD_OK) break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
+    done(s);
+    free(blobs);
+    free(kids);
+    return res;
+}
+
+static int sq_links_each(dd_meta_t *mm, int (*fn)(const char *repo, const dd_digest_t *d, uint64_t size, void *arg),
+                         void *arg)
+{
+    conn_t *c;
+    int rc = get_conn((sq_meta_t *)mm, &c, NULL);
+    if (rc != DD_OK) return rc;
+    sqlite3_stmt *s = stmt(c, S_LINKS_ALL, NULL);
+    if (!s) return DD_EIO;
+    int res = DD_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *repo = (const char *)sqlite3_column_text(s, 0);
+        const char *ds = (const char *)sqlite3_column_text(s, 1);
+        dd_digest_t d;
+        if (!repo || !ds || dd_digest_parse(ds, &d, NULL) != DD_OK) {
+            res = DD_ECORRUPT;
+            break;
+        }
+        res = fn(repo, &d, (uint64_t)sqlite3_column_int64(s, 2), arg);
+        if (res != DD_OK) break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
+    done(s);
+    return res;
+}
+
 const dd_meta_ops_t dd_meta_sqlite_ops = {
     .version = 1,
     .name = "sqlite",
@@ -841,4 +950,6 @@ const dd_meta_ops_t dd_meta_sqlite_ops = {
     .upload_get = sq_upload_get,
     .upload_delete = sq_upload_delete,
     .uploads_stale = sq_uploads_stale,
+    .manifests_each = sq_manifests_each,
+    .links_each = sq_links_each,
 };
