@@ -152,7 +152,7 @@ class ReferenceServer(Server):
                     "storage:\n  filesystem:\n    rootdirectory: %s\n"
                     "  delete:\n    enabled: true\n"
                     "  maintenance:\n    uploadpurging:\n      enabled: false\n"
-                    "http:\n  addr: %s\n" % (self.data_dir, self.host))
+                    "http:\n  addr: %s\n  secret: drydock-regtest\n" % (self.data_dir, self.host))
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([REFERENCE_BIN, "serve", cfg],
                                      stdout=self.log, stderr=self.log, env=self.env)
