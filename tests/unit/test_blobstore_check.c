@@ -4,11 +4,15 @@
  * damage (missing layer, missing manifest bytes, corrupt bytes, missing
  * linked blob, missing index child) is found and counted.
  */
+#include <dirent.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dd/storecheck.h"
@@ -149,4 +153,108 @@ TEST(check_finds_damage)
     nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-TEST_MAIN(RUN(check_finds_damage))
+/* The child pushes images in the order the registry must follow: layer
+ * bytes (chunked upload), link, manifest bytes (put), then manifest_put with
+ * a tag; forever, until it is killed. */
+static _Noreturn void pusher(const char *blobs, const char *db, unsigned seed)
+{
+    dd_blobstore_t *bs;
+    dd_meta_t *m;
+    if (dd_blobstore_open("fs", blobs, &bs, NULL) != DD_OK || dd_meta_open("sqlite", db, &m, NULL) != DD_OK)
+        _exit(3);
+    static unsigned char chunk[200000];
+    for (unsigned i = 0;; i++) {
+        char uuid[64], man[256], tag[32];
+        unsigned x = seed * 7919u + i;
+        for (size_t k = 0; k < sizeof chunk; k++) chunk[k] = (unsigned char)(x + k * 31u);
+        snprintf(uuid, sizeof uuid, "s%u-%u", seed, i);
+        dd_upload_t *u;
+        if (dd_blobstore_upload_create(bs, uuid, &u, NULL) != DD_OK) _exit(4);
+        dd_hasher_t *h = dd_hasher_new(DD_DIGEST_SHA256);
+        size_t total = 0;
+        for (int c = 0; c < 5; c++) {
+            if (dd_upload_write(u, chunk, sizeof chunk, NULL) != DD_OK) _exit(5);
+            dd_hasher_update(h, chunk, sizeof chunk);
+            total += sizeof chunk;
+        }
+        dd_digest_t layer;
+        dd_hasher_final(h, &layer);
+        dd_hasher_free(h);
+        if (dd_upload_commit(u, &layer, NULL, NULL) != DD_OK) _exit(6);
+        if (dd_meta_blob_link(m, "crash/app", &layer, total, NULL) != DD_OK) _exit(7);
+        snprintf(man, sizeof man, "{\"layer\":\"%s\",\"i\":%u}", layer.str, i);
+        dd_manifest_rec_t r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.repo, sizeof r.repo, "crash/app");
+        dd_digest_buf(DD_DIGEST_SHA256, man, strlen(man), &r.digest);
+        snprintf(r.media_type, sizeof r.media_type, "application/vnd.oci.image.manifest.v1+json");
+        r.size = strlen(man);
+        if (dd_blobstore_put(bs, &r.digest, man, strlen(man), NULL) != DD_OK) _exit(8);
+        dd_manifest_refs_t refs = {&layer, 1, NULL, 0};
+        snprintf(tag, sizeof tag, "t%u", i % 7);
+        if (dd_meta_manifest_put(m, &r, &refs, tag, NULL) != DD_OK) _exit(9);
+        /* leave a session half-written now and then, to be resumed or expired */
+        if (i % 3 == 0) {
+            snprintf(uuid, sizeof uuid, "open%u-%u", seed, i);
+            if (dd_blobstore_upload_create(bs, uuid, &u, NULL) == DD_OK) {
+                dd_upload_write(u, chunk, 1000 + i, NULL);
+                dd_upload_release(u);
+            }
+        }
+    }
+}
+
+TEST(kill9_leaves_consistent_store)
+{
+    snprintf(dir, sizeof dir, "/tmp/dd-test-crash-XXXXXX");
+    if (!mkdtemp(dir)) abort();
+    char blobs[400], db[400];
+    snprintf(blobs, sizeof blobs, "%s/blobs", dir);
+    snprintf(db, sizeof db, "%s/meta.db", dir);
+    srand((unsigned)getpid());
+    size_t manifests = 0;
+    for (unsigned round = 0; round < 6; round++) {
+        pid_t pid = fork();
+        if (pid == 0) pusher(blobs, db, round);
+        /* kill at a random moment (what is asserted never depends on it) */
+        struct timespec ts = {0, (long)(30 + rand() % 150) * 1000000L};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        CHECK(WIFSIGNALED(st)); /* not an early _exit(n) failure */
+
+        dd_blobstore_t *bs;
+        dd_meta_t *m;
+        CHECK_INT(dd_blobstore_open("fs", blobs, &bs, NULL), DD_OK);
+        CHECK_INT(dd_meta_open("sqlite", db, &m, NULL), DD_OK);
+        dd_storecheck_report_t rep;
+        struct lines l;
+        memset(&l, 0, sizeof l);
+        dd_err_t e;
+        CHECK_INT(dd_storage_check(bs, m, DD_STORECHECK_HASH_ALL, &rep, on_problem, &l, &e), DD_OK);
+        CHECK_INT(rep.problems, 0);
+        if (l.n) fprintf(stderr, "%s", l.s);
+        CHECK(rep.manifests >= manifests);
+        manifests = rep.manifests;
+        /* leftover sessions can be resumed: their size is what is on disk */
+        char up[500];
+        snprintf(up, sizeof up, "%s/_uploads", blobs);
+        DIR *dh = opendir(up);
+        struct dirent *de;
+        while (dh && (de = readdir(dh)) != NULL) {
+            if (de->d_name[0] == '.') continue;
+            dd_upload_t *u;
+            int rc = dd_blobstore_upload_open(bs, de->d_name, &u, NULL);
+            CHECK(rc == DD_OK || rc == DD_ENOTFOUND);
+            if (rc == DD_OK) dd_upload_release(u);
+        }
+        if (dh) closedir(dh);
+        dd_meta_close(m);
+        dd_blobstore_close(bs);
+    }
+    if (getenv("DD_TEST_VERBOSE")) fprintf(stderr, "crash test: %zu manifests survived\n", manifests);
+    nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TEST_MAIN(RUN(check_finds_damage); RUN(kill9_leaves_consistent_store))
