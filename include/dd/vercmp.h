@@ -8,7 +8,7 @@
  *   DD_VS_DPKG    Debian/Ubuntu: dpkg (Debian Policy 5.6.12), epoch, '~', revision
  *   DD_VS_APK     Alpine: apk-tools version rules (_alpha.._rc < none < _cvs.._p, -rN)
  *   DD_VS_RPM     RPM distros: rpmvercmp over epoch, version, release ('~', '^')
- *   DD_VS_SEMVER  npm: semver 2.0.0 precedence (optional leading 'v' or '=')
+ *   DD_VS_SEMVER  npm: semver 2.0.0 precedence, node-semver strict syntax (optional "v")
  *   DD_VS_PEP440  PyPI: PEP 440 (epochs, pre/post/dev, local, normalization)
  *   DD_VS_GO      Go modules: semver with 'v' (optional), pseudo-versions,
  *                 "+incompatible" ignored

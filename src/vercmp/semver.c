@@ -14,7 +14,9 @@
  * alphanumeric ones in ASCII order, numeric < alphanumeric, and a shorter
  * list that is a prefix of the other is lower. Build metadata is ignored.
  *
- * npm: an optional leading "=" and/or "v"/"V" is accepted.
+ * npm: as node-semver's strict parser (what npm uses): an optional leading
+ * lowercase "v"; major, minor and patch at most 2^53 - 1 (JavaScript's
+ * safe integers); at most 256 bytes.
  * Go (golang.org/x/mod/semver): the "v" is optional here because OSV's Go
  * ecosystem writes versions without it; "v1" and "v1.2" are shorthands for
  * v1.0.0 and v1.2.0 (only without prerelease or build). Pseudo-versions
@@ -70,8 +72,7 @@ static size_t parse_idents(const char *p, bool strict_num)
 static bool parse(const char *s, semver_t *v, bool go)
 {
     const char *p = s;
-    if (!go && *p == '=') p++;
-    if (*p == 'v' || (!go && *p == 'V')) p++;
+    if (*p == 'v') p++;
     for (int i = 0; i < 3; i++) {
         v->num[i] = "0";
         v->numlen[i] = 1;
@@ -86,6 +87,8 @@ static bool parse(const char *s, semver_t *v, bool go)
         }
         size_t n = parse_num(p);
         if (n == 0) return false;
+        if (!go && (n > 16 || (n == 16 && memcmp(p, "9007199254740991", 16) > 0)))
+            return false; /* node-semver: "Invalid major version" etc. */
         v->num[i] = p;
         v->numlen[i] = n;
         p += n;
@@ -104,7 +107,8 @@ static bool parse(const char *s, semver_t *v, bool go)
         if (n == 0) return false;
         p += n;
     }
-    return *p == 0;
+    if (*p != 0) return false;
+    return go || p - s <= 256; /* node-semver's MAX_LENGTH */
 }
 
 static bool all_digits(const char *p, size_t n)

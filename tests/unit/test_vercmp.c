@@ -268,11 +268,11 @@ TEST(semver_table)
         "0.0.0-0", "0.0.0", "0.1.0", "1.0.0-0", "1.0.0-alpha", "1.0.0-alpha.1",
         "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",
         "1.0.0", "1.0.1", "1.9.0", "1.10.0", "1.11.0", "2.0.0", "2.1.0", "2.1.1",
-        "10.0.0", "99999999999999999999999.0.0",
+        "10.0.0", "9007199254740991.0.0",
     };
     RUN_CHAIN(DD_VS_SEMVER, chain);
-    static const char *const same[] = { "1.2.3", "v1.2.3", "V1.2.3", "=1.2.3", "=v1.2.3",
-                                        "1.2.3+build.5", "1.2.3+20130313144700" };
+    static const char *const same[] = { "1.2.3", "v1.2.3", "1.2.3+build.5",
+                                        "v1.2.3+20130313144700" };
     RUN_EQUAL(DD_VS_SEMVER, same);
     static const pair_t pairs[] = {
         { "1.0.0-2", "1.0.0-10", -1 },     /* numeric identifiers by value */
@@ -284,8 +284,19 @@ TEST(semver_table)
         { "1.0", "0.0.0", -1 },            /* invalid < valid */
         { "1.0", "1.0.x", -1 },            /* invalid among themselves: strcmp */
         { "", "0.0.0", -1 },
+        { "1.2.3-99999999999999999999", "1.2.3-99999999999999999998", 1 }, /* by value */
+        { "9007199254740992.0.0", "0.0.0", -1 }, /* too big for npm: invalid */
     };
     RUN_PAIRS(DD_VS_SEMVER, pairs);
+    /* node-semver's 256-byte limit */
+    char longv[300];
+    memset(longv, 0, sizeof longv);
+    memcpy(longv, "1.2.3-", 6);
+    memset(longv + 6, 'a', 250);
+    CHECK(dd_version_valid(DD_VS_SEMVER, longv));
+    longv[256] = 'a';
+    CHECK(!dd_version_valid(DD_VS_SEMVER, longv));
+    CHECK(dd_version_valid(DD_VS_GO, "v1.2.3-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
     static const valid_t valid[] = {
         { "1.2.3", true },           { "v1.2.3", true },        { "1.0.0-0a", true },
         { "1.2.3+01", true },        { "1.0.0-x-y-z.--", true },{ "1.2.3-rc.1+build.1", true },
@@ -293,6 +304,9 @@ TEST(semver_table)
         { "1.2.3-01", false },       { "1.2.3-", false },       { "1.2.3-a..b", false },
         { "1.2.3+", false },         { "1.2.3.4", false },      { "", false },
         { "1.2.3 ", false },         { "1.2.3-a_b", false },    { "vv1.2.3", false },
+        { "V1.2.3", false },         { "=1.2.3", false },       { "v=1.2.3", false },
+        { "9007199254740992.0.0", false }, { "1.9007199254740991.0", true },
+        { "99999999999999999999.0.0", false }, { "1.2.3-99999999999999999999", true },
     };
     RUN_VALID(DD_VS_SEMVER, valid);
 }
@@ -543,6 +557,7 @@ static int run_fixture(dd_verscheme_t s, const char *name)
 TEST(dpkg_real_tool) { CHECK(run_fixture(DD_VS_DPKG, "vercmp/dpkg_pairs.txt") > 3000); }
 TEST(rpm_real_tool) { CHECK(run_fixture(DD_VS_RPM, "vercmp/rpm_pairs.txt") > 3000); }
 TEST(pep440_real_tool) { CHECK(run_fixture(DD_VS_PEP440, "vercmp/pep440_pairs.txt") > 3000); }
+TEST(semver_real_tool) { CHECK(run_fixture(DD_VS_SEMVER, "vercmp/semver_pairs.txt") > 3000); }
 
 /* The secdb fixed versions that break apk's grammar (typos in the real
  * feed); apk-tools itself rejects them. Every other real version is valid. */
@@ -581,7 +596,7 @@ static void run_real_list(dd_verscheme_t s, const char *name, bool has_flag)
     CHECK(n > 100);
     check_sorted(s, &all);
     strvec_free(&all);
-    printf("  %s: %d real versions\n", name, n);
+    printf("  %s: %d versions\n", name, n);
 }
 
 TEST(apk_real_versions)
@@ -592,8 +607,10 @@ TEST(apk_real_versions)
 }
 TEST(go_real_versions) { run_real_list(DD_VS_GO, "vercmp/real_go.txt", false); }
 TEST(pypi_real_versions) { run_real_list(DD_VS_PEP440, "vercmp/real_pypi.txt", true); }
+/* generated strings with node-semver's own validity verdict */
+TEST(semver_valid_tool) { run_real_list(DD_VS_SEMVER, "vercmp/semver_valid.txt", true); }
 
 TEST_MAIN(RUN(dpkg_table); RUN(apk_table); RUN(rpm_table); RUN(semver_table); RUN(go_table);
           RUN(pep440_table); RUN(ecosystems); RUN(dpkg_real_tool); RUN(rpm_real_tool);
-          RUN(pep440_real_tool); RUN(apk_real_versions); RUN(go_real_versions);
-          RUN(pypi_real_versions))
+          RUN(pep440_real_tool); RUN(semver_real_tool); RUN(apk_real_versions);
+          RUN(go_real_versions); RUN(pypi_real_versions); RUN(semver_valid_tool))
