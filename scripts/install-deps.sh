@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libargon2-dev librpm-dev
 )
 TEST_PKGS=(
-  python3 python3-pytest python3-requests python3-packaging
+  python3 python3-pytest python3-requests python3-packaging node-semver
   dpkg-dev rpm skopeo podman umoci mmdebstrap debootstrap
   isal zstd curl valgrind unzip zip
 )
