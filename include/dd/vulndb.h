@@ -190,6 +190,11 @@ long dd_vulndb_count_ecosystem(dd_vulndb_t *db, const char *ecosystem);
  * NVD data exists. A CVE id with only NVD data gives a record with has_nvd. */
 int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out /* OUT */);
 
+/* Like dd_vulndb_get_vuln but memoized in the handle: the record (borrowed)
+ * stays valid until dd_vulndb_close() (or the next write on a writable
+ * handle). NULL if unknown. Thread-safe. */
+const dd_vuln_t *dd_vulndb_vuln_cached(dd_vulndb_t *db, const char *id);
+
 int dd_vulndb_status(dd_vulndb_t *db, dd_vulndb_status_t *out /* OUT */);
 
 /* ---- writing (importers) ------------------------------------------------ */

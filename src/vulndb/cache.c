@@ -24,6 +24,56 @@ void vdb_cache_free(dd_vulndb_t *db)
         c = n;
     }
     db->ecos = NULL;
+    if (db->vbuckets) {
+        for (size_t i = 0; i < VDB_VBUCKETS; i++) {
+            vdb_vnode_t *v = db->vbuckets[i];
+            while (v) {
+                vdb_vnode_t *n = v->next;
+                dd_vuln_release(&v->v);
+                free(v);
+                v = n;
+            }
+        }
+        free(db->vbuckets);
+        db->vbuckets = NULL;
+    }
+}
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
+}
+
+const dd_vuln_t *dd_vulndb_vuln_cached(dd_vulndb_t *db, const char *id)
+{
+    if (!id) return NULL;
+    size_t b = hash_str(id) % VDB_VBUCKETS;
+    pthread_mutex_lock(&db->lock);
+    if (!db->vbuckets) db->vbuckets = dd_calloc(VDB_VBUCKETS, sizeof *db->vbuckets);
+    vdb_vnode_t *n = db->vbuckets[b];
+    while (n && strcmp(n->key, id)) n = n->next;
+    pthread_mutex_unlock(&db->lock);
+    if (!n) {
+        size_t kl = strlen(id) + 1;
+        n = dd_calloc(1, sizeof *n + kl);
+        memcpy(n->key, id, kl);
+        n->found = dd_vulndb_get_vuln(db, id, &n->v) == DD_OK; /* takes the lock itself */
+        pthread_mutex_lock(&db->lock);
+        vdb_vnode_t *o = db->vbuckets[b];
+        while (o && strcmp(o->key, id)) o = o->next;
+        if (o) { /* another thread won the race */
+            dd_vuln_release(&n->v);
+            free(n);
+            n = o;
+        } else {
+            n->next = db->vbuckets[b];
+            db->vbuckets[b] = n;
+        }
+        pthread_mutex_unlock(&db->lock);
+    }
+    return n->found ? &n->v : NULL;
 }
 
 static const char *adup(dd_arena_t *a, const unsigned char *s)

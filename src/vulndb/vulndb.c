@@ -276,7 +276,7 @@ static int step_done(dd_vulndb_t *db, sqlite3_stmt *st, const char *what, dd_err
 static int check_writable(dd_vulndb_t *db, dd_err_t *e)
 {
     if (db->readonly) return dd_err(e, DD_EINVAL, "vulndb: handle is read-only");
-    if (db->ecos) vdb_cache_free(db); /* written: cached entries are stale */
+    if (db->ecos || db->vbuckets) vdb_cache_free(db); /* written: cached entries are stale */
     return DD_OK;
 }
 

@@ -22,6 +22,15 @@ typedef struct vdb_eco {
     dd_arena_t arena;
 } vdb_eco_t;
 
+typedef struct vdb_vnode {
+    struct vdb_vnode *next;
+    bool found;
+    dd_vuln_t v;
+    char key[];
+} vdb_vnode_t;
+
+#define VDB_VBUCKETS 4096
+
 struct dd_vulndb {
     sqlite3 *h;
     bool readonly;
@@ -29,6 +38,7 @@ struct dd_vulndb {
     sqlite3_stmt *st[VDB_NSTMT];
     pthread_mutex_t lock;   /* guards the handle's statements and the cache list */
     vdb_eco_t *ecos;
+    vdb_vnode_t **vbuckets; /* memoized dd_vulndb_vuln_cached() records */
 };
 
 sqlite3_stmt *vdb_stmt(dd_vulndb_t *db, int which);

@@ -1,0 +1,106 @@
+/*
+ * match.h: packages x advisories -> findings, and the scan report.
+ *
+ * dd_match_inventory() matches every package of an inventory against the
+ * affected entries of the image's ecosystem (inv->os.ecosystem) with the
+ * OSV evaluation algorithm (explicit versions, then ranges: introduced /
+ * fixed / last_affected / limit, "0" sorts first), in the ecosystem's own
+ * version ordering (vercmp.h). Names looked up (docs/vulndb.md#matching):
+ *   dpkg  source package name and source version (the feeds name sources)
+ *   apk   origin (source) name and the package version
+ *   rpm   binary name, then source rpm name
+ *
+ * One finding per (installed package, vulnerability): an advisory (DSA,
+ * DLA, USN, UBUNTU-CVE, GHSA...) that names CVEs yields one finding per CVE
+ * with the advisory listed under `advisories`; several feeds agreeing on the
+ * same CVE merge into one finding.
+ *
+ * Ownership: every string of a dd_findings_t lives in its arena, released
+ * by dd_findings_release(). Findings reference packages of the inventory by
+ * index and copy their strings.
+ */
+#ifndef DD_MATCH_H
+#define DD_MATCH_H
+
+#include "dd/catalog.h"
+#include "dd/core.h"
+#include "dd/vercmp.h"
+#include "dd/vulndb.h"
+
+#define DD_FINDING_MAX_IDS 16   /* aliases and advisories kept per finding */
+#define DD_FINDING_MAX_REFS 16  /* references kept per finding */
+
+typedef struct dd_match_opts {
+    dd_severity_t min_severity;  /* findings below it are suppressed (Unknown is never
+                                    suppressed by this filter); DD_SEV_UNKNOWN = keep all */
+    bool ignore_unfixed;         /* suppress findings whose fix state is not "fixed" */
+    const char *const *ignore;   /* ids to suppress (CVE, advisory or alias) */
+    size_t n_ignore;
+} dd_match_opts_t;
+
+typedef struct dd_finding {
+    const char *id;              /* CVE id when known, else the advisory id */
+    const char *aliases[DD_FINDING_MAX_IDS];
+    size_t n_aliases;
+    const char *advisories[DD_FINDING_MAX_IDS]; /* DSA-..., DLA-..., USN-..., feed record ids */
+    size_t n_advisories;
+    size_t pkg_index;            /* index into inv->pkgs */
+    const char *package;         /* installed (binary) package name */
+    const char *version;         /* installed version */
+    const char *source_name;     /* name that matched (source where the feed uses sources) */
+    const char *source_version;  /* version compared */
+    dd_pkg_type_t pkg_type;
+    int layer;                   /* layer index that added the package, -1 unknown */
+    const char *ecosystem;
+    const char *fixed_version;   /* NULL when there is no fix */
+    dd_fix_state_t fix_state;
+    dd_severity_t severity;
+    const char *severity_source; /* "debian", "ubuntu", "osv", "nvd", "cvss" or NULL */
+    double cvss_score;           /* 0 if none */
+    const char *cvss_vector;
+    const char *title;
+    const char *description;
+    const char *published;
+    const char *refs[DD_FINDING_MAX_REFS];
+    size_t n_refs;
+    const char *feeds;           /* feeds that reported it, comma separated */
+    bool suppressed;             /* hidden by a filter; still listed */
+    const char *suppressed_by;   /* "ignore-list", "min-severity", "unfixed" */
+} dd_finding_t;
+
+typedef struct dd_findings {
+    dd_arena_t arena;
+    dd_finding_t *v;
+    size_t n, cap;
+    size_t counts[DD_SEV_CRITICAL + 1]; /* by severity, unsuppressed findings */
+    size_t n_reported;           /* unsuppressed findings */
+    size_t n_suppressed;
+    bool assessed;               /* false: no data for this OS (see reason) */
+    bool healthy;                /* assessed && n_reported == 0 */
+    const char *reason;          /* why not assessed, or NULL */
+    int64_t db_version;
+    dd_match_opts_t opts;        /* copy (ignore list borrowed) */
+} dd_findings_t;
+
+void dd_findings_init(dd_findings_t *f);
+void dd_findings_release(dd_findings_t *f);
+
+/* Matches inv against db into out (which the caller has dd_findings_init'ed).
+ * o may be NULL (no filters). Findings are sorted by severity (highest
+ * first), then package, then id. */
+int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_match_opts_t *o,
+                       dd_findings_t *out, dd_err_t *e);
+
+/* The OSV evaluation of one version against one affected entry. Returns true
+ * if affected; *fixed_out (may be NULL) gets the fixed version of the range
+ * that matched (NULL if that range has none). */
+bool dd_match_affected(dd_verscheme_t s, const char *version, const dd_affected_t *a, const char **fixed_out);
+
+/* The report as JSON (docs/report-schema.md). image_digest may be NULL. */
+int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd_findings_t *f,
+                   dd_buf_t *out);
+
+/* "dpkg", "apk", "rpm". */
+const char *dd_pkg_type_name(dd_pkg_type_t t);
+
+#endif

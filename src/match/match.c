@@ -1,0 +1,432 @@
+/*
+ * match.c: the matcher. For each package of an inventory it walks the
+ * affected entries of (image ecosystem, package name) from the vulndb cache,
+ * evaluates them with the OSV algorithm in the ecosystem's version ordering,
+ * and folds the hits into one finding per (package, vulnerability id):
+ *
+ *   1. An affected entry of record R matches (dd_match_affected).
+ *   2. Its finding ids: R's id if it is a CVE, else the CVEs among R's
+ *      aliases and upstream ids, else R's id. R itself becomes an advisory
+ *      of each finding when it is not the finding id.
+ *   3. Hits on the same (package, id) merge: the highest fixed version wins
+ *      (the upgrade that satisfies every source); without any fix the most
+ *      specific vendor state wins (end-of-life / will-not-fix / deferred over
+ *      not-fixed); the highest vendor severity wins.
+ *   4. Enrichment: NVD data of the CVE (description, CVSS, published).
+ *      Severity: vendor rating first, then the NVD CVSS v3 band, then the
+ *      band of a CVSS v3 vector carried by the record itself, else Unknown.
+ *   5. Filters mark findings suppressed; counts and status use the rest.
+ */
+#include "dd/match.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *dd_pkg_type_name(dd_pkg_type_t t)
+{
+    switch (t) {
+    case DD_PKG_DPKG: return "dpkg";
+    case DD_PKG_APK: return "apk";
+    case DD_PKG_RPM: return "rpm";
+    }
+    return "unknown";
+}
+
+void dd_findings_init(dd_findings_t *f)
+{
+    memset(f, 0, sizeof *f);
+    dd_arena_init(&f->arena);
+}
+
+void dd_findings_release(dd_findings_t *f)
+{
+    if (!f) return;
+    dd_arena_release(&f->arena);
+    free(f->v);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- OSV evaluation -------------------------------------------------------- */
+
+static bool is_zero(const dd_event_t *ev) { return ev->kind == DD_EV_INTRODUCED && !strcmp(ev->version, "0"); }
+
+static int ev_cmp(dd_verscheme_t s, const dd_event_t *a, const dd_event_t *b)
+{
+    bool za = is_zero(a), zb = is_zero(b);
+    if (za || zb) return za && zb ? 0 : za ? -1 : 1;
+    return dd_vercmp(s, a->version, b->version);
+}
+
+static bool in_range(dd_verscheme_t s, const char *v, const dd_range_t *r, const char **fixed_out)
+{
+    if (r->type == DD_RANGE_GIT || r->n_events == 0) return false;
+    if (r->type == DD_RANGE_SEMVER) s = s == DD_VS_GO ? DD_VS_GO : DD_VS_SEMVER;
+    bool has_limit = false, before = false;
+    for (size_t i = 0; i < r->n_events; i++) {
+        const dd_event_t *ev = &r->events[i];
+        if (ev->kind != DD_EV_LIMIT) continue;
+        has_limit = true;
+        if (strchr(ev->version, '*') || dd_vercmp(s, v, ev->version) < 0) before = true;
+    }
+    if (has_limit && !before) return false;
+    /* stable insertion sort of the events by version */
+    dd_event_t local[32];
+    dd_event_t *evs = r->n_events <= 32 ? local : dd_malloc(r->n_events * sizeof *evs);
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_events; i++) {
+        if (r->events[i].kind == DD_EV_LIMIT) continue;
+        size_t j = n++;
+        while (j > 0 && ev_cmp(s, &evs[j - 1], &r->events[i]) > 0) {
+            evs[j] = evs[j - 1];
+            j--;
+        }
+        evs[j] = r->events[i];
+    }
+    bool vuln = false;
+    for (size_t i = 0; i < n; i++) {
+        const dd_event_t *ev = &evs[i];
+        if (ev->kind == DD_EV_INTRODUCED) {
+            if (is_zero(ev) || dd_vercmp(s, v, ev->version) >= 0) vuln = true;
+        } else if (ev->kind == DD_EV_FIXED) {
+            if (dd_vercmp(s, v, ev->version) >= 0) vuln = false;
+        } else if (ev->kind == DD_EV_LAST_AFFECTED) {
+            if (dd_vercmp(s, v, ev->version) > 0) vuln = false;
+        }
+    }
+    if (vuln && fixed_out) {
+        *fixed_out = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (evs[i].kind == DD_EV_FIXED && dd_vercmp(s, v, evs[i].version) < 0) {
+                *fixed_out = evs[i].version;
+                break;
+            }
+    }
+    if (evs != local) free(evs);
+    return vuln;
+}
+
+bool dd_match_affected(dd_verscheme_t s, const char *version, const dd_affected_t *a, const char **fixed_out)
+{
+    if (fixed_out) *fixed_out = NULL;
+    if (!version || a->fix_state == DD_FIX_NOT_AFFECTED) return false;
+    for (size_t i = 0; i < a->n_ranges; i++)
+        if (in_range(s, version, &a->ranges[i], fixed_out)) return true;
+    for (size_t i = 0; i < a->n_versions; i++)
+        if (!strcmp(a->versions[i], version) || dd_vercmp(s, a->versions[i], version) == 0) {
+            /* the version is listed; a fix above it may still exist in a range */
+            if (fixed_out)
+                for (size_t r = 0; r < a->n_ranges && !*fixed_out; r++)
+                    for (size_t k = 0; k < a->ranges[r].n_events; k++) {
+                        const dd_event_t *ev = &a->ranges[r].events[k];
+                        if (ev->kind == DD_EV_FIXED && dd_vercmp(s, version, ev->version) < 0) {
+                            *fixed_out = ev->version;
+                            break;
+                        }
+                    }
+            return true;
+        }
+    return false;
+}
+
+/* ---- folding hits into findings ----------------------------------------------- */
+
+typedef struct ctx {
+    dd_vulndb_t *db;
+    const dd_inventory_t *inv;
+    dd_findings_t *out;
+    dd_verscheme_t scheme;
+    size_t pkg_index;
+    size_t pkg_first;       /* first finding of the current package */
+    const char *name, *version; /* what is being matched */
+} ctx_t;
+
+/* Each "CVE-..." string of a JSON string array (as jansson dumps it). */
+static size_t json_cves(const char *json, const char *out[], size_t max, dd_arena_t *a)
+{
+    size_t n = 0;
+    for (const char *p = json; p && (p = strstr(p, "\"CVE-")) && n < max;) {
+        p++;
+        const char *q = strchr(p, '"');
+        if (!q) break;
+        out[n++] = dd_arena_strndup(a, p, (size_t)(q - p));
+        p = q + 1;
+    }
+    return n;
+}
+
+/* Each string of a JSON string array that is not a CVE id. */
+static size_t json_others(const char *json, const char *out[], size_t max, dd_arena_t *a)
+{
+    size_t n = 0;
+    for (const char *p = json; p && (p = strchr(p, '"')) && n < max;) {
+        p++;
+        const char *q = strchr(p, '"');
+        if (!q) break;
+        if (strncmp(p, "CVE-", 4)) out[n++] = dd_arena_strndup(a, p, (size_t)(q - p));
+        p = q + 1;
+    }
+    return n;
+}
+
+static void add_unique(const char *arr[], size_t *n, size_t max, const char *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(arr[i], s)) return;
+    if (*n < max) arr[(*n)++] = s;
+}
+
+static const char *vendor_of(const char *feed)
+{
+    if (!feed) return "osv";
+    if (!strcmp(feed, "debian-tracker") || !strcmp(feed, "osv/Debian")) return "debian";
+    if (!strncmp(feed, "osv/Ubuntu", 10)) return "ubuntu";
+    if (!strncmp(feed, "alpine/", 7) || !strcmp(feed, "osv/Alpine")) return "alpine";
+    return "osv";
+}
+
+static int fix_rank(dd_fix_state_t s)
+{
+    switch (s) {
+    case DD_FIX_FIXED: return 5;
+    case DD_FIX_EOL: return 4;
+    case DD_FIX_WONT_FIX: return 3;
+    case DD_FIX_DEFERRED: return 2;
+    case DD_FIX_NOT_FIXED: return 1;
+    default: return 0;
+    }
+}
+
+static const char *adup(dd_arena_t *a, const char *s)
+{
+    return s ? dd_arena_strdup(a, s) : NULL;
+}
+
+static dd_finding_t *finding_for(ctx_t *c, const char *id)
+{
+    dd_findings_t *o = c->out;
+    for (size_t i = c->pkg_first; i < o->n; i++)
+        if (!strcmp(o->v[i].id, id)) return &o->v[i];
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 64;
+        o->v = dd_realloc(o->v, o->cap * sizeof *o->v);
+    }
+    dd_finding_t *f = &o->v[o->n++];
+    memset(f, 0, sizeof *f);
+    const dd_package_t *p = &c->inv->pkgs[c->pkg_index];
+    f->id = dd_arena_strdup(&o->arena, id);
+    f->pkg_index = c->pkg_index;
+    f->package = adup(&o->arena, p->name);
+    f->version = adup(&o->arena, p->version);
+    f->source_name = adup(&o->arena, c->name);
+    f->source_version = adup(&o->arena, c->version);
+    f->pkg_type = p->type;
+    f->layer = p->layer;
+    f->ecosystem = adup(&o->arena, c->inv->os.ecosystem);
+    return f;
+}
+
+static void fold(ctx_t *c, dd_finding_t *f, const dd_affected_t *a, const char *fixed, const dd_vuln_t *rec)
+{
+    dd_arena_t *ar = &c->out->arena;
+    if (strcmp(a->vuln_id, f->id)) add_unique(f->advisories, &f->n_advisories, DD_FINDING_MAX_IDS, a->vuln_id);
+    if (rec) {
+        const char *others[DD_FINDING_MAX_IDS];
+        size_t n = json_others(rec->aliases_json, others, DD_FINDING_MAX_IDS, ar);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(others[i], f->id)) add_unique(f->aliases, &f->n_aliases, DD_FINDING_MAX_IDS, others[i]);
+        const char *cves[DD_FINDING_MAX_IDS];
+        n = json_cves(rec->aliases_json, cves, DD_FINDING_MAX_IDS, ar);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(cves[i], f->id)) add_unique(f->aliases, &f->n_aliases, DD_FINDING_MAX_IDS, cves[i]);
+    }
+    /* fix state and fixed version */
+    dd_fix_state_t st = a->fix_state;
+    if (fixed) st = DD_FIX_FIXED;
+    else if (st == DD_FIX_FIXED || st == DD_FIX_UNKNOWN) st = DD_FIX_NOT_FIXED;
+    if (fixed) {
+        if (!f->fixed_version || dd_vercmp(c->scheme, fixed, f->fixed_version) > 0)
+            f->fixed_version = dd_arena_strdup(ar, fixed);
+        f->fix_state = DD_FIX_FIXED;
+    } else if (fix_rank(st) > fix_rank(f->fix_state)) {
+        f->fix_state = st;
+    }
+    /* vendor severity */
+    dd_severity_t sev = a->severity != DD_SEV_UNKNOWN ? a->severity : rec ? rec->severity : DD_SEV_UNKNOWN;
+    if (sev > f->severity) {
+        f->severity = sev;
+        f->severity_source = vendor_of(a->feed);
+    }
+    if (rec) {
+        if (!f->title && rec->summary) f->title = dd_arena_strdup(ar, rec->summary);
+        if (!f->description && rec->details) f->description = dd_arena_strdup(ar, rec->details);
+        if (!f->published && rec->published) f->published = dd_arena_strdup(ar, rec->published);
+        if (!f->cvss_vector && rec->cvss_vector) {
+            f->cvss_vector = dd_arena_strdup(ar, rec->cvss_vector);
+            f->cvss_score = rec->cvss_score;
+        }
+        const char *refs[DD_FINDING_MAX_REFS];
+        size_t n = json_others(rec->refs_json, refs, DD_FINDING_MAX_REFS, ar);
+        for (size_t i = 0; i < n; i++) add_unique(f->refs, &f->n_refs, DD_FINDING_MAX_REFS, refs[i]);
+    }
+    if (!f->feeds) f->feeds = dd_arena_strdup(ar, a->feed);
+    else if (!strstr(f->feeds, a->feed)) f->feeds = dd_arena_printf(ar, "%s,%s", f->feeds, a->feed);
+}
+
+static int on_affected(const dd_affected_t *a, void *arg)
+{
+    ctx_t *c = arg;
+    const char *fixed = NULL;
+    if (!dd_match_affected(c->scheme, c->version, a, &fixed)) return 0;
+    const dd_vuln_t *rec = dd_vulndb_vuln_cached(c->db, a->vuln_id);
+    if (rec && rec->withdrawn) return 0;
+    const char *ids[DD_FINDING_MAX_IDS];
+    size_t n = 0;
+    if (!strncmp(a->vuln_id, "CVE-", 4)) {
+        ids[n++] = a->vuln_id;
+    } else if (rec) {
+        n = json_cves(rec->aliases_json, ids, DD_FINDING_MAX_IDS, &c->out->arena);
+        if (n == 0) n = json_cves(rec->upstream_json, ids, DD_FINDING_MAX_IDS, &c->out->arena);
+    }
+    if (n == 0) ids[n++] = a->vuln_id;
+    for (size_t i = 0; i < n; i++) fold(c, finding_for(c, ids[i]), a, fixed, rec);
+    return 0;
+}
+
+static void enrich(dd_vulndb_t *db, dd_findings_t *o, dd_finding_t *f)
+{
+    dd_arena_t *ar = &o->arena;
+    const dd_vuln_t *cve = dd_vulndb_vuln_cached(db, f->id);
+    if (cve) {
+        /* the CVE's own record (tracker description, GHSA summary) comes first */
+        if (cve->details) f->description = dd_arena_strdup(ar, cve->details);
+        else if (cve->has_nvd && cve->nvd_description) f->description = dd_arena_strdup(ar, cve->nvd_description);
+        if (cve->summary && !f->title) f->title = dd_arena_strdup(ar, cve->summary);
+        if (cve->has_nvd) {
+            if (cve->nvd_published) f->published = dd_arena_strdup(ar, cve->nvd_published);
+            if (cve->cvss3_vector) {
+                f->cvss_vector = dd_arena_strdup(ar, cve->cvss3_vector);
+                f->cvss_score = cve->cvss3_score;
+            } else if (cve->cvss4_vector && !f->cvss_vector) {
+                f->cvss_vector = dd_arena_strdup(ar, cve->cvss4_vector);
+                f->cvss_score = cve->cvss4_score;
+            }
+            if (f->severity == DD_SEV_UNKNOWN && cve->cvss3_vector) {
+                f->severity = cve->cvss3_severity != DD_SEV_UNKNOWN ? cve->cvss3_severity
+                                                                    : dd_severity_from_cvss(cve->cvss3_score);
+                if (f->severity != DD_SEV_UNKNOWN) f->severity_source = "nvd";
+            }
+            const char *refs[DD_FINDING_MAX_REFS];
+            size_t n = json_others(cve->nvd_refs_json, refs, DD_FINDING_MAX_REFS, ar);
+            for (size_t i = 0; i < n; i++) add_unique(f->refs, &f->n_refs, DD_FINDING_MAX_REFS, refs[i]);
+        }
+        if (!f->published && cve->published) f->published = dd_arena_strdup(ar, cve->published);
+        if (!f->cvss_vector && cve->cvss_vector) {
+            f->cvss_vector = dd_arena_strdup(ar, cve->cvss_vector);
+            f->cvss_score = cve->cvss_score;
+        }
+    }
+    if (f->severity == DD_SEV_UNKNOWN && f->cvss_vector) {
+        double s = f->cvss_score;
+        if (s <= 0) dd_cvss3_base_score(f->cvss_vector, &s);
+        if ((f->severity = dd_severity_from_cvss(s)) != DD_SEV_UNKNOWN) f->severity_source = "cvss";
+    }
+}
+
+static bool ignored(const dd_match_opts_t *o, const dd_finding_t *f)
+{
+    for (size_t i = 0; i < o->n_ignore; i++) {
+        const char *x = o->ignore[i];
+        if (!x) continue;
+        if (!strcmp(x, f->id)) return true;
+        for (size_t k = 0; k < f->n_aliases; k++)
+            if (!strcmp(x, f->aliases[k])) return true;
+        for (size_t k = 0; k < f->n_advisories; k++)
+            if (!strcmp(x, f->advisories[k])) return true;
+    }
+    return false;
+}
+
+static int finding_cmp(const void *pa, const void *pb)
+{
+    const dd_finding_t *a = pa, *b = pb;
+    if (a->severity != b->severity) return a->severity > b->severity ? -1 : 1;
+    int c = strcmp(a->package ? a->package : "", b->package ? b->package : "");
+    if (c) return c;
+    c = strcmp(a->version ? a->version : "", b->version ? b->version : "");
+    if (c) return c;
+    c = strcmp(a->id, b->id);
+    if (c) return c;
+    return a->pkg_index < b->pkg_index ? -1 : a->pkg_index > b->pkg_index;
+}
+
+int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_match_opts_t *o, dd_findings_t *out,
+                       dd_err_t *e)
+{
+    (void)e;
+    static const dd_match_opts_t none = {0};
+    if (!o) o = &none;
+    out->opts = *o;
+    out->db_version = dd_vulndb_version(db);
+    const char *eco = inv->os.ecosystem;
+    ctx_t c = {.db = db, .inv = inv, .out = out};
+    if (!eco) {
+        out->reason = "operating system not recognized";
+    } else if (dd_verscheme_from_ecosystem(eco, &c.scheme) != DD_OK) {
+        out->reason = dd_arena_printf(&out->arena, "no version ordering for ecosystem '%s'", eco);
+    } else if (dd_vulndb_count_ecosystem(db, eco) == 0) {
+        out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s'", eco);
+    } else {
+        out->assessed = true;
+    }
+    if (out->assessed) {
+        for (size_t i = 0; i < inv->n; i++) {
+            const dd_package_t *p = &inv->pkgs[i];
+            c.pkg_index = i;
+            c.pkg_first = out->n;
+            const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
+            switch (p->type) {
+            case DD_PKG_DPKG:
+                names[0] = p->source_name ? p->source_name : p->name;
+                vers[0] = p->source_version ? p->source_version : p->version;
+                break;
+            case DD_PKG_APK:
+                names[0] = p->source_name ? p->source_name : p->name;
+                vers[0] = p->version;
+                break;
+            default:
+                names[0] = p->name;
+                vers[0] = p->version;
+                if (p->source_name && strcmp(p->source_name, p->name)) {
+                    names[1] = p->source_name;
+                    vers[1] = p->source_version ? p->source_version : p->version;
+                }
+                break;
+            }
+            for (int k = 0; k < 2 && names[k]; k++) {
+                c.name = names[k];
+                c.version = vers[k];
+                dd_vulndb_each_affected(db, eco, names[k], on_affected, &c);
+            }
+        }
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        dd_finding_t *f = &out->v[i];
+        enrich(db, out, f);
+        if (ignored(o, f)) f->suppressed_by = "ignore-list";
+        else if (o->min_severity > DD_SEV_UNKNOWN && f->severity != DD_SEV_UNKNOWN && f->severity < o->min_severity)
+            f->suppressed_by = "min-severity";
+        else if (o->ignore_unfixed && f->fix_state != DD_FIX_FIXED) f->suppressed_by = "unfixed";
+        f->suppressed = f->suppressed_by != NULL;
+        if (f->suppressed) {
+            out->n_suppressed++;
+        } else {
+            out->n_reported++;
+            out->counts[f->severity]++;
+        }
+    }
+    if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, finding_cmp);
+    out->healthy = out->assessed && out->n_reported == 0;
+    return DD_OK;
+}
