@@ -13,7 +13,8 @@
  *   il x { be32 tag, be32 type, be32 offset, be32 count }
  *   dl bytes of data; offset is relative to the start of the data store
  * Types used here: INT32 (4), STRING (6), STRING_ARRAY (8), I18NSTRING (9).
- * Strings are NUL-terminated inside the data store. Region tags (61-63) and
+ * Strings are NUL-terminated inside the data store; a kept string longer than
+ * DD_CATALOG_MAX_FIELD is ignored (NULL). Region tags (61-63) and
  * everything else are ignored; when a tag appears twice the later one wins.
  *
  * Database choice: the first of these present that reads cleanly is used;
@@ -88,9 +89,17 @@ int dd_rpm_header_parse(const uint8_t *b, size_t len, dd_rpm_header_t *h, dd_err
         if (type != T_STRING && type != T_STRING_ARRAY && type != T_I18NSTRING)
             return dd_err(e, DD_ECORRUPT, "rpm header: tag %u has type %u, not a string", tag, type);
         if (cnt < 1 || off >= dl) return dd_err(e, DD_ECORRUPT, "rpm header: tag %u out of bounds", tag);
+        /* Scan at most one field's length for the NUL, so that a header
+         * listing the same tag 65535 times costs O(il), not O(il * dl). */
         const uint8_t *s = data + off;
-        if (!memchr(s, '\0', dl - off))
-            return dd_err(e, DD_ECORRUPT, "rpm header: tag %u string not terminated", tag);
+        size_t window = dl - off;
+        bool capped = window > DD_CATALOG_MAX_FIELD + 1;
+        if (capped) window = DD_CATALOG_MAX_FIELD + 1;
+        if (!memchr(s, '\0', window)) {
+            if (!capped) return dd_err(e, DD_ECORRUPT, "rpm header: tag %u string not terminated", tag);
+            *dst = NULL; /* oversized: ignored, like any field over DD_CATALOG_MAX_FIELD */
+            continue;
+        }
         *dst = (const char *)s; /* first string of an array or i18n table */
     }
     return DD_OK;

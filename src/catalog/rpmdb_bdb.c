@@ -23,7 +23,9 @@
  * rpm's keys are 4-byte package numbers; key 0 holds a counter, not a header.
  *
  * Every offset is checked against the page and the file; overflow chains are
- * bounded by the page count (no loops) and DD_CATALOG_MAX_RPM_BLOB.
+ * bounded by the page count (no loops) and DD_CATALOG_MAX_RPM_BLOB, and all
+ * values together by twice the file size (shared chains or items cannot
+ * multiply the work).
  */
 #include "catalog/catalog_int.h"
 
@@ -107,6 +109,9 @@ int dd_rpmdb_bdb_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, void
     if (data[26] & 1) return dd_err(e, DD_EUNSUPPORTED, "bdb: page checksums not supported");
     db.psize = psize;
     db.npages = len / psize;
+    /* In a sane file every byte belongs to at most one value: values that add
+     * up to more than twice the file mean items or chains are shared. */
+    uint64_t budget = 2 * (uint64_t)len + (1u << 20);
 
     for (size_t pgno = 1; pgno < db.npages; pgno++) {
         const uint8_t *pg = data + pgno * psize;
@@ -129,11 +134,15 @@ int dd_rpmdb_bdb_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, void
             }
             int rc = 0;
             if (pg[doff] == H_KEYDATA) {
+                if (dend - doff - 1 > budget) return dd_err(e, DD_ELIMIT, "bdb: values overlap (work budget exceeded)");
+                budget -= dend - doff - 1;
                 rc = fn(pg + doff + 1, dend - doff - 1, arg);
             } else if (pg[doff] == H_OFFPAGE) {
                 if (dend - doff < 12) return dd_err(e, DD_ECORRUPT, "bdb: short off-page item on page %zu", pgno);
                 uint8_t *blob = NULL;
                 uint32_t opg = rd32(&db, pg + doff + 4), tlen = rd32(&db, pg + doff + 8);
+                if (tlen > budget) return dd_err(e, DD_ELIMIT, "bdb: values overlap (work budget exceeded)");
+                budget -= tlen;
                 int orc = read_overflow(&db, opg, tlen, &blob, e);
                 if (orc != DD_OK) return orc;
                 rc = fn(blob, tlen, arg);

@@ -13,6 +13,8 @@
  *
  * Every slot and blob is bounds-checked against the file; a slot with a bad
  * magic or a blob whose head/tail do not agree makes the database corrupt.
+ * Slots pointing at the same blob cannot multiply the work: the blobs handed
+ * out may not add up to more than the file size.
  */
 #include "catalog/catalog_int.h"
 
@@ -40,6 +42,8 @@ int dd_rpmdb_ndb_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, void
     size_t slot_end = (size_t)slotnpages * NDB_PAGE;
     if (slot_end > len) return dd_err(e, DD_ECORRUPT, "ndb: truncated slot pages");
     size_t min_blkoff = slot_end / NDB_BLK;
+    /* blobs do not overlap in a sane file: their total is bounded by it */
+    uint64_t budget = (uint64_t)len;
     for (size_t o = NDB_HDR; o + 16 <= slot_end; o += 16) {
         const uint8_t *s = data + o;
         if (memcmp(s, "Slot", 4) != 0) return dd_err(e, DD_ECORRUPT, "ndb: bad slot magic at %zu", o);
@@ -59,6 +63,8 @@ int dd_rpmdb_ndb_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, void
             return dd_err(e, DD_ECORRUPT, "ndb: bad blob tail for package %u", pkgidx);
         if (bloblen > DD_CATALOG_MAX_RPM_BLOB)
             return dd_err(e, DD_ELIMIT, "ndb: blob of %u bytes is over the limit", bloblen);
+        if (bloblen > budget) return dd_err(e, DD_ELIMIT, "ndb: blobs overlap (work budget exceeded)");
+        budget -= bloblen;
         int rc = fn(b + BLOB_HEAD, bloblen, arg);
         if (rc) return rc;
     }

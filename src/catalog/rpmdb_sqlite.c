@@ -55,7 +55,22 @@ int dd_rpmdb_sqlite_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, v
     int left = SQLITE_STEP_BUDGET;
     sqlite3_progress_handler(db, 1000, budget_cb, &left);
 
+    /* Packages must be a real table (not a view doing arbitrary work) */
     sqlite3_stmt *st = NULL;
+    bool is_table = false;
+    if (sqlite3_prepare_v2(db, "SELECT type FROM sqlite_master WHERE name = 'Packages'", -1, &st, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            const unsigned char *t = sqlite3_column_text(st, 0);
+            is_table = t && strcmp((const char *)t, "table") == 0;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!is_table) {
+        sqlite3_close(db);
+        return dd_err(e, DD_ECORRUPT, "sqlite: no Packages table");
+    }
     rc = sqlite3_prepare_v2(db, "SELECT blob FROM Packages ORDER BY hnum", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         int out = dd_err(e, DD_ECORRUPT, "sqlite: no readable Packages table: %s", sqlite3_errmsg(db));

@@ -581,6 +581,26 @@ TEST(rpm_header_malformed)
     put_be32(c + 8 + 4, 4);
     CHECK_INT(dd_rpm_header_parse(c, n, &h, &e), DD_ECORRUPT);
     CHECK_INT(dd_rpm_header_parse(NULL, 0, &h, &e), DD_ECORRUPT);
+
+    /* 65535 index entries all naming one long unterminated string: the scan
+     * per entry is capped, the oversized field is ignored */
+    size_t il = 0xffff, dl = 1u << 20;
+    size_t blen = 8 + il * 16 + dl;
+    uint8_t *big = malloc(blen);
+    memset(big, 'a', blen);
+    put_be32(big, (uint32_t)il);
+    put_be32(big + 4, (uint32_t)dl);
+    for (size_t i = 0; i < il; i++) {
+        uint8_t *ent = big + 8 + i * 16;
+        put_be32(ent, 1000), put_be32(ent + 4, 6), put_be32(ent + 8, 0), put_be32(ent + 12, 1);
+    }
+    big[blen - 1] = '\0';
+    CHECK_INT(dd_rpm_header_parse(big, blen, &h, &e), DD_OK);
+    CHECK(h.name == NULL);
+    big[blen - 1] = 'a'; /* and truly unterminated near the end: corrupt */
+    put_be32(big + 8 + 8, (uint32_t)(dl - 10));
+    CHECK_INT(dd_rpm_header_parse(big, blen, &h, &e), DD_ECORRUPT);
+    free(big);
 }
 
 static uint8_t *slurp(const char *rel, size_t *len)
@@ -658,6 +678,19 @@ TEST(rpm_containers_malformed)
     memcpy(bad, ndb, len);
     memcpy(bad + 48, "Slop", 4);
     CHECK_INT(dd_rpmdb_ndb_each(bad, len, count_blob, &n, &e), DD_ECORRUPT);
+    /* every slot pointing at the largest blob: the work budget stops it */
+    memcpy(bad, ndb, len);
+    {
+        size_t best = 0, bestcnt = 0;
+        for (size_t o = 32; o < 4096; o += 16) {
+            size_t cnt = bad[o + 12] | (size_t)bad[o + 13] << 8 | (size_t)bad[o + 14] << 16;
+            if (cnt > bestcnt) bestcnt = cnt, best = o;
+        }
+        for (size_t o = 32; o < 4096; o += 16) memcpy(bad + o, bad + best, 16);
+        n = 0;
+        CHECK_INT(dd_rpmdb_ndb_each(bad, len, count_blob, &n, &e), DD_ELIMIT);
+        CHECK(n > 0 && n < 255);
+    }
     free(bad);
     free(ndb);
 
