@@ -98,8 +98,9 @@ bool dd_route_match(const char *pattern, const char *path, dd_arena_t *a, const 
             return false;
     const char *start = xs[name_at].p;
     const char *end = xs[name_end - 1].p + xs[name_end - 1].n;
-    for (int i = name_at; i < name_end; i++)
-        if (xs[i].n == 0) return false; /* empty component */
+    /* empty components ("a//b", a trailing '/') stay in the name: the name
+     * grammar refuses them later with NAME_INVALID rather than a 404 */
+    if (name_end - name_at == 1 && xs[name_at].n == 0) return false;
     *name = dd_arena_strndup(a, start, (size_t)(end - start));
     return true;
 }
@@ -234,11 +235,7 @@ int dd_http_parse_range(const char *h, uint64_t size, uint64_t *first, uint64_t 
 int dd_http_parse_content_range(const char *h, uint64_t *first, uint64_t *last)
 {
     const char *s = skip_ws(h);
-    if (strncasecmp(s, "bytes", 5) == 0) {
-        s += 5;
-        if (*s == '=' ) s++;
-        s = skip_ws(s);
-    }
+    if (strncasecmp(s, "bytes ", 6) == 0) s = skip_ws(s + 6); /* RFC 9110 form; "bytes=" is not one */
     uint64_t a, b;
     if (!parse_u64(&s, &a)) return DD_EINVAL;
     if (*s != '-') return DD_EINVAL;

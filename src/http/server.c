@@ -5,10 +5,12 @@
  * Design notes (request state machine, one MHD connection thread per request):
  *
  *   uri_log_cb            -> NEW        req allocated, raw URI kept, id assigned
- *   access_cb (1st call)  -> DISPATCHED path decoded, route matched, auth hook,
- *                                       handler run. If it set a response, the
- *                                       response is queued now (MHD skips the
- *                                       body); if it asked for the body:
+ *   access_cb (1st call)  -> READY      path decoded, route matched, auth hook,
+ *                                       handler run. If it set a response: with a
+ *                                       request body, it is queued now (MHD skips
+ *                                       the body and closes); without one, it is
+ *                                       queued in the next call (keep-alive).
+ *                                       If the handler asked for the body:
  *   access_cb (data)      -> BODY       each chunk goes to on_data (or the
  *                                       bounded buffer); after an error the rest
  *                                       is dropped (bounded: see DROP_MAX)
@@ -71,7 +73,7 @@ typedef struct hdr {
     const char *name, *value;
 } hdr_t;
 
-enum { ST_NEW, ST_BODY, ST_DONE };
+enum { ST_NEW, ST_READY, ST_BODY, ST_DONE };
 enum { BODY_NONE, BODY_STREAM, BODY_BUFFER };
 
 struct dd_req_priv {
@@ -489,6 +491,15 @@ static void dispatch(dd_http_server_t *s, dd_req_t *req)
         dd_resp_error(req, 500, "INTERNAL", "internal error");
 }
 
+static bool request_has_body(dd_req_t *req)
+{
+    uint64_t cl;
+    int rc = dd_req_content_length(req, &cl);
+    if (rc == DD_OK) return cl > 0;
+    if (rc == DD_EINVAL) return true;
+    return dd_req_header(req, "Transfer-Encoding") != NULL;
+}
+
 static enum MHD_Result queue(dd_req_t *req)
 {
     struct dd_req_priv *p = req->priv;
@@ -519,13 +530,28 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->method = method;
         p->head = !strcmp(method, "HEAD");
         dispatch(s, req);
-        if (p->resp || p->body_mode == BODY_NONE) return queue(req);
+        if (p->resp || p->body_mode == BODY_NONE) {
+            /* Queuing in this first call makes MHD close the connection
+             * (it can't know what follows); without a body, answer in the
+             * next call and keep the connection alive. */
+            if (request_has_body(req)) return queue(req);
+            p->state = ST_READY;
+            return MHD_YES;
+        }
         p->state = ST_BODY;
         return MHD_YES;
     }
     if (p->state == ST_DONE) {
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (p->state == ST_READY) {
+        if (*upload_data_size > 0) {
+            req->bytes_in += *upload_data_size;
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return queue(req);
     }
     /* ST_BODY */
     if (*upload_data_size > 0) {
