@@ -15,12 +15,14 @@
  *     exactly as dpkg on a signed-char platform), digit runs by numeric
  *     value (leading zeros ignored).
  *
- * The epoch is read like dpkg's strtol(): "+1:2" has epoch 1.
+ * The epoch is read like dpkg's strtol(): "+1:2" has epoch 1. Leading
+ * and trailing blanks (space, tab) are trimmed, as dpkg does.
  *
  * Deviation for malformed input only: where dpkg refuses a version (an
  * epoch that is not a number, embedded blanks, empty parts), this code
  * still orders it: a prefix before ':' that is not all digits is taken as
- * part of the upstream version with epoch 0, and blanks are ordinary bytes.
+ * part of the upstream version with epoch 0, and embedded blanks are
+ * ordinary bytes.
  */
 #include "dd/vercmp.h"
 #include "vercmp/vercmp_int.h"
@@ -69,27 +71,39 @@ typedef struct {
     bool has_epoch, has_rev;
 } dver_t;
 
+static bool isblank_(int c) { return c == ' ' || c == '\t'; }
+
+/* Splits s into epoch, upstream and revision, after trimming leading and
+ * trailing blanks as dpkg does. */
 static void split(const char *s, dver_t *v)
 {
-    const char *colon = strchr(s, ':');
+    while (isblank_((unsigned char)*s)) s++;
     const char *end = s + strlen(s);
+    while (end > s && isblank_((unsigned char)end[-1])) end--;
+    const char *colon = memchr(s, ':', (size_t)(end - s));
     v->ep = v->epe = s;
     v->has_epoch = false;
     if (colon) {
         /* dpkg reads the epoch with strtol(): an optional sign, then digits
-         * (or nothing at all: ":1.0" has epoch 0) */
+         * (dpkg refuses an empty epoch; it is ordered as 0 here) */
         const char *p = s;
         if (p < colon && (*p == '+' || *p == '-') && p + 1 < colon) p++;
         const char *d = p;
         while (p < colon && vc_isdigit((unsigned char)*p)) p++;
-        if (p == colon && (d == colon || d == s || vc_isdigit((unsigned char)*d))) {
+        if (p == colon) {
             v->ep = d;
             v->epe = colon;
             v->has_epoch = true;
             s = colon + 1;
         }
     }
-    const char *hyphen = strrchr(s, '-');
+    const char *hyphen = NULL;
+    for (const char *p = end; p > s; p--) {
+        if (p[-1] == '-') {
+            hyphen = p - 1;
+            break;
+        }
+    }
     v->up = s;
     if (hyphen) {
         v->upe = hyphen;
@@ -119,34 +133,39 @@ int dd_vercmp_dpkg(const char *a, const char *b)
 
 bool dd_version_valid_dpkg(const char *s)
 {
-    if (!s || !*s) return false;
-    const char *colon = strchr(s, ':');
+    if (!s) return false;
+    while (isblank_((unsigned char)*s)) s++;
+    const char *end = s + strlen(s);
+    while (end > s && isblank_((unsigned char)end[-1])) end--;
+    if (end == s) return false; /* "version string is empty" */
+    for (const char *p = s; p < end; p++)
+        if (isblank_((unsigned char)*p)) return false; /* "embedded spaces" */
+    const char *colon = memchr(s, ':', (size_t)(end - s));
     if (colon) {
-        /* dpkg accepts an empty epoch (":1.0" is epoch 0) and a sign */
+        /* strtol(): an optional sign, then digits */
+        if (colon == s) return false; /* "epoch in version is empty" */
         const char *d = s;
         bool neg = *d == '-';
         if ((*d == '+' || *d == '-') && d + 1 < colon) d++;
-        for (const char *p = d; p < colon; p++)
-            if (!vc_isdigit((unsigned char)*p)) return false;
-        if (neg) {
-            for (const char *p = d; p < colon; p++)
-                if (*p != '0') return false; /* "epoch in version is negative" */
+        for (const char *p = d; p < colon; p++) {
+            if (!vc_isdigit((unsigned char)*p)) return false; /* "not number" */
+            if (neg && *p != '0') return false;               /* "negative" */
         }
         while (d < colon - 1 && *d == '0') d++;
-        /* dpkg: the epoch must fit an int */
+        /* "epoch in version is too big": it must fit an int */
         if (colon - d > 10 || (colon - d == 10 && memcmp(d, "2147483647", 10) > 0))
             return false;
     }
     dver_t v;
     split(s, &v);
-    if (v.up == v.upe) return false;
+    if (v.up == v.upe) return false; /* "nothing after colon" */
     if (!vc_isdigit((unsigned char)*v.up)) return false;
     for (const char *p = v.up; p < v.upe; p++) {
         int c = (unsigned char)*p;
         if (!vc_isalnum(c) && !strchr(".-+~:", c)) return false;
     }
     if (v.has_rev) {
-        if (v.rev == v.reve) return false;
+        if (v.rev == v.reve) return false; /* "revision number is empty" */
         for (const char *p = v.rev; p < v.reve; p++) {
             int c = (unsigned char)*p;
             if (!vc_isalnum(c) && !strchr(".+~", c)) return false;

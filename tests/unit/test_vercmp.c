@@ -106,6 +106,9 @@ TEST(dpkg_table)
         { "1.0-1ubuntu1", "1.0-1+b1", -1 }, /* 'u' (letter) < '+' */
         { "+1:1.0", "1:1.0", 0 },         /* dpkg reads the epoch with strtol */
         { "+0:4~r~ac", "0:4~r~ac", 0 },
+        { " 1.0\t", "1.0", 0 },          /* dpkg trims blanks */
+        { "\t1:1.0-1 ", "1:1.0-1", 0 },
+        { "1.0-1 ", "1.0-1+", -1 },
         { "7.6p2-4", "7.6-0", 1 },
         { "2.30-1", "2.3-1", 1 },
         { "1:1.2.3-1", "1:1.2.3-1ubuntu1", -1 },
@@ -139,7 +142,9 @@ TEST(dpkg_table)
         { "1.0 1", false },     { "1.0_1", false },      { "1.0-1_2", false },
         { "-1", false },        { "2147483648:1", false }, { "2147483647:1", true },
         { "1.0-1:2", false },   { "+1:1.0", true },      { "-0:1.0", true },
-        { "-1:1.0", false },    { "+:1.0", false },
+        { "-1:1.0", false },    { "+:1.0", false },      { " 1.0-1\t", true },
+        { "1 .0", false },      { "  ", false },         { ":1.0", false },
+        { "1.0\n", false },
     };
     RUN_VALID(DD_VS_DPKG, valid);
 }
@@ -609,8 +614,11 @@ TEST(go_real_versions) { run_real_list(DD_VS_GO, "vercmp/real_go.txt", false); }
 TEST(pypi_real_versions) { run_real_list(DD_VS_PEP440, "vercmp/real_pypi.txt", true); }
 /* generated strings with node-semver's own validity verdict */
 TEST(semver_valid_tool) { run_real_list(DD_VS_SEMVER, "vercmp/semver_valid.txt", true); }
+/* ... and with dpkg's verdict (accepted without warning) */
+TEST(dpkg_valid_tool) { run_real_list(DD_VS_DPKG, "vercmp/dpkg_valid.txt", true); }
 
 TEST_MAIN(RUN(dpkg_table); RUN(apk_table); RUN(rpm_table); RUN(semver_table); RUN(go_table);
           RUN(pep440_table); RUN(ecosystems); RUN(dpkg_real_tool); RUN(rpm_real_tool);
           RUN(pep440_real_tool); RUN(semver_real_tool); RUN(apk_real_versions);
-          RUN(go_real_versions); RUN(pypi_real_versions); RUN(semver_valid_tool))
+          RUN(go_real_versions); RUN(pypi_real_versions); RUN(semver_valid_tool);
+          RUN(dpkg_valid_tool))
