@@ -1,0 +1,427 @@
+#!/usr/bin/python3
+"""Registry benchmark (not a test): the CNCF reference registry
+(docker-registry), drydock and nginx (serving the same blob and manifest files
+as static files: the ceiling) side by side on loopback.
+
+Measures, each bounded in time:
+  - blob push MB/s, monolithic (POST + one PUT) and chunked (PATCH 8 MiB chunks), 1 MiB .. 512 MiB
+  - blob pull MB/s (curl, body to /dev/null)
+  - 16 concurrent pushers (aggregate MB/s)
+  - requests/s and p99 latency for manifest GET, tags list and /v2/ (wrk), and
+    manifest HEAD (headbench.c: Debian's wrk 4.1.0 hangs on HEAD)
+  - SHA-256 rate of one core (hashlib, i.e. OpenSSL)
+  - peak RSS (VmHWM from /proc/PID/status)
+and prints a table with drydock/reference and drydock/nginx ratios.
+
+Environment: DRYDOCK_BIN (default build/drydock; skipped if missing),
+BENCH_QUICK=1 (sizes up to 64 MiB, 2 s per request-rate run), BENCH_SECONDS
+(request-rate run length, default 4), BENCH_OUT (results file).
+"""
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+DRYDOCK = os.environ.get("DRYDOCK_BIN", os.path.join(ROOT, "build", "drydock"))
+QUICK = bool(os.environ.get("BENCH_QUICK"))
+SECS = float(os.environ.get("BENCH_SECONDS", "2" if QUICK else "4"))
+MiB = 1 << 20
+SIZES = [1 * MiB, 16 * MiB, 64 * MiB] if QUICK else [1 * MiB, 16 * MiB, 128 * MiB, 512 * MiB]
+CHUNK = 8 * MiB
+CONC = 16
+CONC_SIZE = 16 * MiB if QUICK else 32 * MiB
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def vm_hwm_kib(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Target:
+    def __init__(self, name, work):
+        self.name = name
+        self.port = free_port()
+        self.dir = os.path.join(work, name)
+        os.makedirs(self.dir)
+        self.proc = None
+        self.results = {}
+
+    @property
+    def host(self):
+        return f"127.0.0.1:{self.port}"
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def peak_rss_mib(self):
+        return max(vm_hwm_kib(p) for p in self.pids()) / 1024
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Reference(Target):
+    def start(self):
+        cfg = os.path.join(self.dir, "config.yml")
+        with open(cfg, "w") as f:
+            f.write("version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\n"
+                    f"storage:\n  filesystem:\n    rootdirectory: {self.dir}/data\n"
+                    "  delete:\n    enabled: true\n"
+                    f"http:\n  addr: {self.host}\n  secret: bench\n")
+        self.log = open(os.path.join(self.dir, "log"), "wb")
+        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=self.log,
+                                     stderr=self.log)
+        wait_port(self.port, self.proc)
+
+
+class Drydock(Target):
+    def start(self):
+        self.log = open(os.path.join(self.dir, "log"), "wb")
+        self.proc = subprocess.Popen([DRYDOCK, "serve", "--data-dir", self.dir + "/data",
+                                      "--listen", self.host], stdout=self.log, stderr=self.log)
+        wait_port(self.port, self.proc)
+
+
+class Nginx(Target):
+    """Static files laid out under the same URL paths as the registries."""
+
+    def start(self):
+        self.root = os.path.join(self.dir, "root")
+        os.makedirs(os.path.join(self.root, "v2"))
+        with open(os.path.join(self.root, "v2", "index.json"), "w") as f:
+            f.write("{}")
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""user root;
+worker_processes auto;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log {self.dir}/access.log;
+  sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 60;
+  default_type application/octet-stream;
+  server {{
+    listen {self.host};
+    root {self.root};
+    index index.json;
+    location /v2/bench/img/manifests/ {{ default_type {OCI_MANIFEST}; }}
+    location /v2/bench/img/tags/ {{ default_type application/json; }}
+  }}
+}}
+""")
+        self.proc = subprocess.Popen(["nginx", "-p", self.dir, "-c", conf, "-g", "daemon off;"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, self.proc)
+
+    def pids(self):
+        out = [self.proc.pid]
+        try:
+            kids = open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read().split()
+            out += [int(k) for k in kids]
+        except OSError:
+            pass
+        return out
+
+    def put_file(self, path, data):
+        p = os.path.join(self.root, path.lstrip("/"))
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+
+
+# ------------------------------------------------------------------ client
+def conn(t):
+    return http.client.HTTPConnection("127.0.0.1", t.port, timeout=300)
+
+
+def request(c, method, url, body=None, headers=None):
+    c.request(method, url, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    return r.status, r, data
+
+
+def loc_path(loc):
+    if loc.startswith("http"):
+        u = urllib.parse.urlsplit(loc)
+        return u.path + ("?" + u.query if u.query else "")
+    return loc
+
+
+def add_q(url, **kw):
+    return url + ("&" if "?" in url else "?") + urllib.parse.urlencode(kw)
+
+
+def push(t, repo, data, digest, chunked=False):
+    c = conn(t)
+    st, r, _ = request(c, "POST", f"/v2/{repo}/blobs/uploads/", b"", {"Content-Length": "0"})
+    assert st == 202, st
+    loc = loc_path(r.getheader("Location"))
+    mv = memoryview(data)
+    if chunked:
+        for off in range(0, len(data), CHUNK):
+            piece = mv[off:off + CHUNK]
+            st, r, _ = request(c, "PATCH", loc, piece, {
+                "Content-Type": "application/octet-stream", "Content-Length": str(len(piece)),
+                "Content-Range": f"{off}-{off + len(piece) - 1}"})
+            assert st == 202, st
+            loc = loc_path(r.getheader("Location"))
+        st, r, _ = request(c, "PUT", add_q(loc, digest=digest), b"", {"Content-Length": "0"})
+    else:
+        st, r, _ = request(c, "PUT", add_q(loc, digest=digest), mv, {
+            "Content-Type": "application/octet-stream", "Content-Length": str(len(data))})
+    assert st == 201, (st, t.name)
+    c.close()
+
+
+def curl_pull(t, url, reps=1):
+    """(bytes, seconds) pulling url reps times over one keep-alive connection."""
+    cmd = ["curl", "-s", "-w", "%{size_download} %{time_total}\\n"]
+    for _ in range(reps):
+        cmd += ["-o", "/dev/null", f"http://{t.host}{url}"]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True,
+                         timeout=120).stdout.decode().split()
+    n = sum(int(x) for x in out[0::2])
+    secs = sum(float(x) for x in out[1::2])
+    return n, secs
+
+
+def mbps(nbytes, secs):
+    return nbytes / MiB / secs if secs > 0 else 0.0
+
+
+def wrk(t, path, accept=None):
+    cmd = ["wrk", "-t2", "-c32", f"-d{int(SECS)}s", "--latency", "--timeout", "5s"]
+    if accept:
+        cmd += ["-H", f"Accept: {accept}"]
+    out = subprocess.run(cmd + [f"http://{t.host}{path}"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, timeout=SECS + 30).stdout.decode()
+    rps = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\b", out, re.M)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
+    lat = None
+    if p99:
+        lat = float(p99.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[p99.group(2)]
+    return (float(rps.group(1)) if rps else 0.0), lat, int(non2xx.group(1)) if non2xx else 0
+
+
+def headbench(t, path, accept=None):
+    exe = os.path.join(WORK, "headbench")
+    cmd = [exe, "127.0.0.1", str(t.port), path, "32", str(SECS), "HEAD"]
+    if accept:
+        cmd.append(accept)
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, timeout=SECS + 30).stdout.decode()
+    kv = dict(x.split("=") for x in out.split())
+    return float(kv["rps"]), float(kv["p99_ms"]), int(kv["errors"])
+
+
+def sha256_rate():
+    """MB/s of one core hashing 1 MiB blocks (openssl speed -evp sha256)."""
+    out = subprocess.run(["openssl", "speed", "-evp", "sha256", "-seconds", "2", "-bytes",
+                          str(MiB)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         timeout=60).stdout.decode()
+    m = re.search(r"^sha256\s+([\d.]+)k", out, re.M)
+    return float(m.group(1)) * 1000 / MiB if m else 0.0
+
+
+# ------------------------------------------------------------------ runs
+def bench_registry(t, blobs, manifest):
+    R = t.results
+    repo = "bench/img"
+    for size, (data, dg) in blobs.items():
+        for mode in ("mono", "chunk"):
+            reps = 8 if size <= MiB else 1
+            t0 = time.perf_counter()
+            for i in range(reps):
+                push(t, f"bench/{mode}{i}", data, dg, chunked=(mode == "chunk"))
+            R[f"push {mode} {size // MiB} MiB (MB/s)"] = mbps(size * reps, time.perf_counter() - t0)
+        push(t, repo, data, dg)
+    for size, (data, dg) in blobs.items():
+        reps = 16 if size <= MiB else (4 if size <= 16 * MiB else 1)
+        n, secs = curl_pull(t, f"/v2/{repo}/blobs/{dg}", reps)
+        assert n == size * reps, (t.name, n, size)
+        R[f"pull {size // MiB} MiB (MB/s)"] = mbps(n, secs)
+    # concurrent pushers: distinct blobs
+    cblobs = [os.urandom(CONC_SIZE) for _ in range(CONC)]
+    cdig = ["sha256:" + hashlib.sha256(b).hexdigest() for b in cblobs]
+    ths = [threading.Thread(target=push, args=(t, f"bench/c{i}", cblobs[i], cdig[i]))
+           for i in range(CONC)]
+    t0 = time.perf_counter()
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    R[f"{CONC} concurrent pushes x {CONC_SIZE // MiB} MiB (MB/s)"] = mbps(
+        CONC * CONC_SIZE, time.perf_counter() - t0)
+    # manifest + tags for the request-rate runs
+    cfg, layer = manifest["blobs"]
+    for b in (cfg, layer):
+        push(t, repo, b, "sha256:" + hashlib.sha256(b).hexdigest())
+    c = conn(t)
+    for tag in ("bench", "a", "b", "c"):
+        st, _, _ = request(c, "PUT", f"/v2/{repo}/manifests/{tag}", manifest["body"],
+                           {"Content-Type": OCI_MANIFEST})
+        assert st == 201, st
+    c.close()
+    request_rates(t)
+
+
+def request_rates(t):
+    R = t.results
+    for label, path, accept in (("manifest GET", "/v2/bench/img/manifests/bench", OCI_MANIFEST),
+                                ("tags list GET", "/v2/bench/img/tags/list", None),
+                                ("/v2/ GET", "/v2/", None)):
+        rps, p99, bad = wrk(t, path, accept)
+        R[f"{label} (req/s)"] = rps
+        R[f"{label} p99 (ms)"] = p99
+        if bad:
+            R[f"{label} non-2xx"] = bad
+    rps, p99, err = headbench(t, "/v2/bench/img/manifests/bench", OCI_MANIFEST)
+    R["manifest HEAD (req/s)"] = rps
+    R["manifest HEAD p99 (ms)"] = p99
+
+
+def bench_nginx(t, blobs, manifest):
+    R = t.results
+    for size, (data, dg) in blobs.items():
+        t.put_file(f"/v2/bench/img/blobs/{dg}", data)
+    t.put_file("/v2/bench/img/manifests/bench", manifest["body"])
+    t.put_file("/v2/bench/img/tags/list", b'{"name":"bench/img","tags":["a","b","bench","c"]}')
+    for size, (data, dg) in blobs.items():
+        reps = 16 if size <= MiB else (4 if size <= 16 * MiB else 1)
+        n, secs = curl_pull(t, f"/v2/bench/img/blobs/{dg}", reps)
+        assert n == size * reps
+        R[f"pull {size // MiB} MiB (MB/s)"] = mbps(n, secs)
+    request_rates(t)
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    return f"{v:,.0f}" if v >= 100 else f"{v:.2f}"
+
+
+def ratio(a, b):
+    if not a or not b:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+def main():
+    global WORK
+    WORK = tempfile.mkdtemp(prefix="dd-bench-", dir=os.environ.get("BENCH_DIR"))
+    subprocess.run(["cc", "-O2", "-std=c11", "-pthread", "-o", os.path.join(WORK, "headbench"),
+                    os.path.join(HERE, "headbench.c")], check=True)
+    targets = [Reference("reference", WORK)]
+    if os.path.exists(DRYDOCK):
+        targets.append(Drydock("drydock", WORK))
+    else:
+        print(f"(drydock binary {DRYDOCK} not found: measuring reference and nginx only)")
+    ngx = Nginx("nginx", WORK)
+    blobs = {}
+    for size in SIZES:
+        data = os.urandom(size)
+        blobs[size] = (data, "sha256:" + hashlib.sha256(data).hexdigest())
+    cfg = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+    layer = os.urandom(4096)
+
+    def desc(mt, b):
+        return '{"mediaType":"%s","digest":"sha256:%s","size":%d}' % (
+            mt, hashlib.sha256(b).hexdigest(), len(b))
+    body = ('{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}' % (
+        OCI_MANIFEST, desc("application/vnd.oci.image.config.v1+json", cfg),
+        desc("application/vnd.oci.image.layer.v1.tar", layer))).encode()
+    manifest = {"body": body, "blobs": (cfg, layer)}
+    sha = sha256_rate()
+    try:
+        for t in list(targets):
+            try:
+                t.start()
+            except RuntimeError as e:
+                print(f"[{t.name}] could not start ({e}); log: "
+                      f"{open(os.path.join(t.dir, 'log'), errors='replace').read()[-300:]}",
+                      file=sys.stderr)
+                targets.remove(t)
+                continue
+            t0 = time.time()
+            bench_registry(t, blobs, manifest)
+            t.results["peak RSS (MiB)"] = t.peak_rss_mib()
+            print(f"[{t.name}] done in {time.time() - t0:.0f}s", file=sys.stderr)
+            t.stop()
+        ngx.start()
+        bench_nginx(ngx, blobs, manifest)
+        ngx.results["peak RSS (MiB)"] = ngx.peak_rss_mib()
+    finally:
+        for t in targets + [ngx]:
+            t.stop()
+    keys = []
+    for t in targets + [ngx]:
+        keys += [k for k in t.results if k not in keys]
+    ref = targets[0].results if targets and targets[0].name == "reference" else {}
+    dd = next((t.results for t in targets if t.name == "drydock"), {})
+    ng = ngx.results
+    lines = [f"SHA-256 one core (openssl speed, 1 MiB blocks): {sha:,.0f} MB/s",
+             f"{'metric':44} {'reference':>11} {'drydock':>11} {'nginx':>11} {'dd/ref':>8} {'dd/nginx':>9}"]
+    for k in keys:
+        lines.append(f"{k:44} {fmt(ref.get(k)):>11} {fmt(dd.get(k)):>11} {fmt(ng.get(k)):>11} "
+                     f"{ratio(dd.get(k), ref.get(k)):>8} {ratio(dd.get(k), ng.get(k)):>9}")
+    if dd:
+        single = max(v for k, v in dd.items() if k.startswith("push mono"))
+        lines.append(f"drydock best single push stream / SHA-256 rate: {single / sha:.2f}")
+    text = "\n".join(lines)
+    print(text)
+    out = os.environ.get("BENCH_OUT")
+    if out:
+        with open(out, "w") as f:
+            f.write(time.strftime("%Y-%m-%d %H:%M UTC\n", time.gmtime()) + text + "\n")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
