@@ -491,6 +491,205 @@ TEST(uploads)
     dd_meta_close(m);
 }
 
+struct del_ctx {
+    dd_meta_t *m;
+    int n, failed;
+};
+
+static int stale_delete_cb(const dd_upload_rec_t *u, void *arg)
+{
+    struct del_ctx *c = arg;
+    c->n++;
+    if (dd_meta_upload_delete(c->m, u->uuid) != DD_OK) c->failed++;
+    return 0;
+}
+
+static int each_put_cb(const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs, void *arg)
+{
+    struct del_ctx *c = arg;
+    (void)refs;
+    c->n++;
+    if (dd_meta_manifest_put(c->m, rec, NULL, "seen", NULL) != DD_OK) c->failed++;
+    return 0;
+}
+
+/* The registry's janitor deletes sessions from inside uploads_stale: a write
+ * while the listing statement is active on the same connection. */
+TEST(write_inside_callbacks)
+{
+    dd_meta_t *m = fresh();
+    for (int i = 0; i < 5; i++) {
+        dd_upload_rec_t u = {.offset = 0, .created_ms = 10, .updated_ms = 10 + i};
+        snprintf(u.uuid, sizeof u.uuid, "u%d", i);
+        snprintf(u.repo, sizeof u.repo, "r");
+        CHECK_INT(dd_meta_upload_put(m, &u, NULL), DD_OK);
+    }
+    struct del_ctx c = {m, 0, 0};
+    CHECK_INT(dd_meta_uploads_stale(m, 100, stale_delete_cb, &c), DD_OK);
+    CHECK_INT(c.n, 5);
+    CHECK_INT(c.failed, 0);
+    dd_upload_rec_t g;
+    for (int i = 0; i < 5; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "u%d", i);
+        CHECK_INT(dd_meta_upload_get(m, id, &g), DD_ENOTFOUND);
+    }
+    dd_manifest_rec_t r = rec("w", "one");
+    CHECK_INT(dd_meta_manifest_put(m, &r, NULL, NULL, NULL), DD_OK);
+    r = rec("w", "two");
+    CHECK_INT(dd_meta_manifest_put(m, &r, NULL, NULL, NULL), DD_OK);
+    c = (struct del_ctx){m, 0, 0};
+    CHECK_INT(dd_meta_manifests_each(m, each_put_cb, &c), DD_OK);
+    CHECK_INT(c.n, 2);
+    CHECK_INT(c.failed, 0);
+    int rc;
+    CHECK_STR(tags(m, "w", NULL, 0, &rc), "seen");
+    dd_meta_close(m);
+}
+
+static int link_names_cb(const char *repo, const dd_digest_t *d, uint64_t size, void *arg)
+{
+    (void)d;
+    char s[300];
+    snprintf(s, sizeof s, "%s:%llu", repo, (unsigned long long)size);
+    return names_cb(s, arg);
+}
+
+struct writer_arg {
+    dd_meta_t *m;
+    volatile int stop;
+    int rc;
+};
+
+static void *writer_thread(void *p)
+{
+    struct writer_arg *a = p;
+    for (int i = 0; !a->stop && a->rc == DD_OK; i++) {
+        dd_upload_rec_t u = {.offset = (uint64_t)i, .created_ms = 0, .updated_ms = 0};
+        snprintf(u.uuid, sizeof u.uuid, "fresh%d", i % 10);
+        snprintf(u.repo, sizeof u.repo, "r");
+        a->rc = dd_meta_upload_put(a->m, &u, NULL); /* updated_ms = now: not stale */
+    }
+    return NULL;
+}
+
+/* Many stale sessions (several batches), each deleted from the callback,
+ * while another thread keeps committing writes. */
+TEST(stale_delete_under_concurrent_writes)
+{
+    dd_meta_t *m = fresh();
+    for (int i = 0; i < 150; i++) {
+        dd_upload_rec_t u = {.offset = 0, .created_ms = 10, .updated_ms = 10 + i % 7};
+        snprintf(u.uuid, sizeof u.uuid, "old%03d", i);
+        snprintf(u.repo, sizeof u.repo, "r");
+        CHECK_INT(dd_meta_upload_put(m, &u, NULL), DD_OK);
+    }
+    struct writer_arg w = {m, 0, DD_OK};
+    pthread_t th;
+    pthread_create(&th, NULL, writer_thread, &w);
+    struct del_ctx c = {m, 0, 0};
+    CHECK_INT(dd_meta_uploads_stale(m, 1000, stale_delete_cb, &c), DD_OK);
+    w.stop = 1;
+    pthread_join(th, NULL);
+    CHECK_INT(w.rc, DD_OK);
+    CHECK_INT(c.n, 150);
+    CHECK_INT(c.failed, 0);
+    c = (struct del_ctx){m, 0, 0};
+    CHECK_INT(dd_meta_uploads_stale(m, 1000, stale_delete_cb, &c), DD_OK);
+    CHECK_INT(c.n, 0);
+    /* stopping early */
+    struct names a;
+    memset(&a, 0, sizeof a);
+    a.stop_after = 1;
+    dd_upload_rec_t u = {.uuid = "x1", .repo = "r", .updated_ms = 5};
+    CHECK_INT(dd_meta_upload_put(m, &u, NULL), DD_OK);
+    snprintf(u.uuid, sizeof u.uuid, "x2");
+    CHECK_INT(dd_meta_upload_put(m, &u, NULL), DD_OK);
+    CHECK_INT(dd_meta_uploads_stale(m, 1000, stale_cb, &a), DD_OK);
+    CHECK_STR(a.s, "x1");
+    dd_meta_close(m);
+}
+
+TEST(walks)
+{
+    dd_meta_t *m = fresh();
+    dd_digest_t a = dg("a"), b = dg("b");
+    CHECK_INT(dd_meta_blob_link(m, "y", &a, 1, NULL), DD_OK);
+    CHECK_INT(dd_meta_blob_link(m, "x", &b, 2, NULL), DD_OK);
+    struct names n;
+    memset(&n, 0, sizeof n);
+    CHECK_INT(dd_meta_links_each(m, link_names_cb, &n), DD_OK);
+    CHECK_STR(n.s, "x:2,y:1");
+    memset(&n, 0, sizeof n);
+    n.stop_after = 1;
+    CHECK_INT(dd_meta_links_each(m, link_names_cb, &n), 1);
+    CHECK_STR(n.s, "x:2");
+    dd_meta_close(m);
+}
+
+struct walk_ctx {
+    dd_meta_t *m;
+    int n, out_of_order, failed;
+    char last[400];
+};
+
+static int gc_cb(const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs, void *arg)
+{
+    struct walk_ctx *c = arg;
+    char key[400];
+    snprintf(key, sizeof key, "%s@%s", rec->repo, rec->digest.str);
+    if (c->n && strcmp(key, c->last) <= 0) c->out_of_order++;
+    snprintf(c->last, sizeof c->last, "%s", key);
+    if (refs->n_blobs != 1) c->failed++;
+    c->n++;
+    /* garbage collection deletes what it walks */
+    if (dd_meta_manifest_delete(c->m, rec->repo, &rec->digest, NULL) != DD_OK) c->failed++;
+    return 0;
+}
+
+static int gc_link_cb(const char *repo, const dd_digest_t *d, uint64_t size, void *arg)
+{
+    struct walk_ctx *c = arg;
+    (void)size;
+    c->n++;
+    if (dd_meta_blob_unlink(c->m, repo, d, NULL) != DD_OK) c->failed++;
+    return 0;
+}
+
+/* Walks over several batches, deleting from the callback. */
+TEST(walks_batches_with_deletes)
+{
+    dd_meta_t *m = fresh();
+    for (int i = 0; i < 150; i++) {
+        char content[32], repo[16];
+        snprintf(content, sizeof content, "man-%d", i);
+        snprintf(repo, sizeof repo, "repo%d", i % 3);
+        dd_manifest_rec_t r = rec(repo, content);
+        dd_digest_t layer = dg(content);
+        dd_manifest_refs_t refs = {&layer, 1, NULL, 0};
+        CHECK_INT(dd_meta_manifest_put(m, &r, &refs, i % 10 ? NULL : "t", NULL), DD_OK);
+        CHECK_INT(dd_meta_blob_link(m, repo, &layer, 1, NULL), DD_OK);
+    }
+    struct walk_ctx c;
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    CHECK_INT(dd_meta_manifests_each(m, gc_cb, &c), DD_OK);
+    CHECK_INT(c.n, 150);
+    CHECK_INT(c.out_of_order, 0);
+    CHECK_INT(c.failed, 0);
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    CHECK_INT(dd_meta_manifests_each(m, gc_cb, &c), DD_OK);
+    CHECK_INT(c.n, 0);
+    CHECK_INT(dd_meta_links_each(m, gc_link_cb, &c), DD_OK);
+    CHECK_INT(c.n, 150);
+    CHECK_INT(c.failed, 0);
+    memset(&c, 0, sizeof c);
+    CHECK_INT(dd_meta_links_each(m, gc_link_cb, &c), DD_OK);
+    CHECK_INT(c.n, 0);
+    dd_meta_close(m);
+}
+
 static void cleanup(void)
 {
     if (dir[0]) nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
@@ -499,4 +698,5 @@ static void cleanup(void)
 
 TEST_MAIN(RUN(open_bad); RUN(blob_links); RUN(manifests_and_tags); RUN(manifest_delete_cascades);
           RUN(tags_list_pagination); RUN(catalog_pagination); RUN(referrers); RUN(concurrent_same_tag);
-          RUN(reopen_persists); RUN(uploads); cleanup())
+          RUN(reopen_persists); RUN(uploads); RUN(write_inside_callbacks); RUN(stale_delete_under_concurrent_writes);
+          RUN(walks); RUN(walks_batches_with_deletes); cleanup())

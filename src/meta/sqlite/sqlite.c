@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,12 +122,12 @@ static const char *const sql_text[S_COUNT] = {
     [S_UP_GET] = "SELECT uuid, repo, offset, created_ms, updated_ms FROM uploads WHERE uuid = ?1",
     [S_UP_DEL] = "DELETE FROM uploads WHERE uuid = ?1",
     [S_UP_STALE] = "SELECT uuid, repo, offset, created_ms, updated_ms FROM uploads WHERE updated_ms < ?1"
-                   " ORDER BY updated_ms",
+                   " AND (updated_ms, uuid) > (?2, ?3) ORDER BY updated_ms, uuid LIMIT 64",
     [S_MAN_ALL] = "SELECT " MAN_COLS ", r.name, m.id FROM repos r JOIN manifests m ON m.repo_id = r.id"
-                  " ORDER BY r.name, m.digest",
+                  " WHERE (r.name, m.digest) > (?1, ?2) ORDER BY r.name, m.digest LIMIT 64",
     [S_REFS_OF] = "SELECT kind, digest FROM manifest_refs WHERE manifest_id = ?1 ORDER BY kind, digest",
     [S_LINKS_ALL] = "SELECT r.name, l.digest, l.size FROM repos r JOIN blob_links l ON l.repo_id = r.id"
-                    " ORDER BY r.name, l.digest",
+                    " WHERE (r.name, l.digest) > (?1, ?2) ORDER BY r.name, l.digest LIMIT 64",
 };
 
 typedef struct sq_meta sq_meta_t;
@@ -803,23 +804,41 @@ static int sq_upload_delete(dd_meta_t *m, const char *uuid)
     return tx((sq_meta_t *)m, updel_body, &a, NULL);
 }
 
+/* Fetched in batches (keyset on updated_ms, uuid) and handed to fn with no
+ * statement active, so fn may delete the sessions it is given (the
+ * registry's janitor does) without its write hitting a stale read snapshot. */
 static int sq_uploads_stale(dd_meta_t *mm, int64_t before_ms, int (*fn)(const dd_upload_rec_t *u, void *arg),
                             void *arg)
 {
+    enum { BATCH = 64 };
     conn_t *c;
     int rc = get_conn((sq_meta_t *)mm, &c, NULL);
     if (rc != DD_OK) return rc;
-    sqlite3_stmt *s = stmt(c, S_UP_STALE, NULL);
-    if (!s) return DD_EIO;
-    sqlite3_bind_int64(s, 1, before_ms);
+    dd_upload_rec_t *batch = dd_malloc(BATCH * sizeof *batch);
+    int64_t after_ms = INT64_MIN;
+    char after_uuid[64] = "";
     int res = DD_OK;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        dd_upload_rec_t u;
-        read_upload(s, &u);
-        if (fn(&u, arg) != 0) break;
+    for (;;) {
+        sqlite3_stmt *s = stmt(c, S_UP_STALE, NULL);
+        if (!s) {
+            res = DD_EIO;
+            break;
+        }
+        sqlite3_bind_int64(s, 1, before_ms);
+        sqlite3_bind_int64(s, 2, after_ms);
+        bind_text(s, 3, after_uuid);
+        size_t n = 0;
+        while (n < BATCH && (rc = sqlite3_step(s)) == SQLITE_ROW) read_upload(s, &batch[n++]);
+        if (n < BATCH && rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
+        done(s);
+        if (res != DD_OK || n == 0) break;
+        after_ms = batch[n - 1].updated_ms;
+        memcpy(after_uuid, batch[n - 1].uuid, sizeof after_uuid);
+        bool stop = false;
+        for (size_t i = 0; i < n && !stop; i++) stop = fn(&batch[i], arg) != 0;
+        if (stop || n < BATCH) break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
-    done(s);
+    free(batch);
     return res;
 }
 
@@ -871,6 +890,16 @@ static int load_refs(conn_t *c, int64_t mid, dd_digest_t **blobs, size_t *nb, si
     return res;
 }
 
+/* The walks fetch in batches of WALK_BATCH (keyset on repository name and
+ * digest) and call fn with no statement active, so fn may write (garbage
+ * collection deletes what it walks) without hitting a stale read snapshot. */
+#define WALK_BATCH 64
+
+struct man_row {
+    dd_manifest_rec_t rec;
+    int64_t id;
+};
+
 static int sq_manifests_each(dd_meta_t *mm,
                              int (*fn)(const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs, void *arg),
                              void *arg)
@@ -878,31 +907,60 @@ static int sq_manifests_each(dd_meta_t *mm,
     conn_t *c;
     int rc = get_conn((sq_meta_t *)mm, &c, NULL);
     if (rc != DD_OK) return rc;
-    sqlite3_stmt *s = stmt(c, S_MAN_ALL, NULL);
-    if (!s) return DD_EIO;
+    struct man_row *rows = dd_calloc(WALK_BATCH, sizeof *rows);
     dd_digest_t *blobs = NULL, *kids = NULL;
     size_t nb = 0, capb = 0, nk = 0, capk = 0;
+    char after_repo[DD_REPO_MAX] = "", after_digest[DD_DIGEST_MAX] = "";
     int res = DD_OK;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        dd_manifest_rec_t r;
-        memset(&r, 0, sizeof r);
-        copy_col(s, 7, r.repo, sizeof r.repo);
-        int64_t mid = sqlite3_column_int64(s, 8);
-        res = read_manifest(s, &r);
-        if (res == DD_OK) res = load_refs(c, mid, &blobs, &nb, &capb, &kids, &nk, &capk);
-        if (res == DD_OK) {
-            dd_manifest_refs_t refs = {blobs, nb, kids, nk};
-            res = fn(&r, &refs, arg);
+    for (;;) {
+        sqlite3_stmt *s = stmt(c, S_MAN_ALL, NULL);
+        if (!s) {
+            res = DD_EIO;
+            break;
         }
-        dd_manifest_rec_release(&r);
-        if (res != DD_OK) break;
+        bind_text(s, 1, after_repo);
+        bind_text(s, 2, after_digest);
+        size_t n = 0;
+        while (n < WALK_BATCH && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+            struct man_row *row = &rows[n];
+            memset(row, 0, sizeof *row);
+            copy_col(s, 7, row->rec.repo, sizeof row->rec.repo);
+            row->id = sqlite3_column_int64(s, 8);
+            /* keyset from the raw column, even for a row we can't parse */
+            copy_col(s, 0, after_digest, sizeof after_digest);
+            memcpy(after_repo, row->rec.repo, sizeof after_repo);
+            if (read_manifest(s, &row->rec) != DD_OK) {
+                dd_manifest_rec_release(&row->rec);
+                res = DD_ECORRUPT;
+                break;
+            }
+            n++;
+        }
+        if (res == DD_OK && n < WALK_BATCH && rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
+        done(s);
+        size_t i = 0;
+        for (; i < n && res == DD_OK; i++) {
+            res = load_refs(c, rows[i].id, &blobs, &nb, &capb, &kids, &nk, &capk);
+            if (res == DD_OK) {
+                dd_manifest_refs_t refs = {blobs, nb, kids, nk};
+                res = fn(&rows[i].rec, &refs, arg);
+            }
+            dd_manifest_rec_release(&rows[i].rec);
+        }
+        for (; i < n; i++) dd_manifest_rec_release(&rows[i].rec);
+        if (res != DD_OK || n < WALK_BATCH) break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
-    done(s);
+    free(rows);
     free(blobs);
     free(kids);
     return res;
 }
+
+struct link_row {
+    char repo[DD_REPO_MAX];
+    dd_digest_t d;
+    uint64_t size;
+};
 
 static int sq_links_each(dd_meta_t *mm, int (*fn)(const char *repo, const dd_digest_t *d, uint64_t size, void *arg),
                          void *arg)
@@ -910,22 +968,36 @@ static int sq_links_each(dd_meta_t *mm, int (*fn)(const char *repo, const dd_dig
     conn_t *c;
     int rc = get_conn((sq_meta_t *)mm, &c, NULL);
     if (rc != DD_OK) return rc;
-    sqlite3_stmt *s = stmt(c, S_LINKS_ALL, NULL);
-    if (!s) return DD_EIO;
+    struct link_row *rows = dd_malloc(WALK_BATCH * sizeof *rows);
+    char after_repo[DD_REPO_MAX] = "", after_digest[DD_DIGEST_MAX] = "";
     int res = DD_OK;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *repo = (const char *)sqlite3_column_text(s, 0);
-        const char *ds = (const char *)sqlite3_column_text(s, 1);
-        dd_digest_t d;
-        if (!repo || !ds || dd_digest_parse(ds, &d, NULL) != DD_OK) {
-            res = DD_ECORRUPT;
+    for (;;) {
+        sqlite3_stmt *s = stmt(c, S_LINKS_ALL, NULL);
+        if (!s) {
+            res = DD_EIO;
             break;
         }
-        res = fn(repo, &d, (uint64_t)sqlite3_column_int64(s, 2), arg);
-        if (res != DD_OK) break;
+        bind_text(s, 1, after_repo);
+        bind_text(s, 2, after_digest);
+        size_t n = 0;
+        while (n < WALK_BATCH && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+            struct link_row *row = &rows[n];
+            copy_col(s, 0, row->repo, sizeof row->repo);
+            copy_col(s, 1, after_digest, sizeof after_digest);
+            memcpy(after_repo, row->repo, sizeof after_repo);
+            if (dd_digest_parse(after_digest, &row->d, NULL) != DD_OK) {
+                res = DD_ECORRUPT;
+                break;
+            }
+            row->size = (uint64_t)sqlite3_column_int64(s, 2);
+            n++;
+        }
+        if (res == DD_OK && n < WALK_BATCH && rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
+        done(s);
+        for (size_t i = 0; i < n && res == DD_OK; i++) res = fn(rows[i].repo, &rows[i].d, rows[i].size, arg);
+        if (res != DD_OK || n < WALK_BATCH) break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) res = sqlerr(c, rc, NULL);
-    done(s);
+    free(rows);
     return res;
 }
 
