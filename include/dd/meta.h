@@ -109,14 +109,16 @@ typedef struct dd_meta_ops {
     int (*upload_put)(dd_meta_t *m, const dd_upload_rec_t *u, dd_err_t *e);   /* insert or update */
     int (*upload_get)(dd_meta_t *m, const char *uuid, dd_upload_rec_t *out);  /* DD_ENOTFOUND */
     int (*upload_delete)(dd_meta_t *m, const char *uuid);
-    /* Sessions last updated before before_ms. */
+    /* Sessions last updated before before_ms (oldest first). fn may write to
+     * the store, e.g. delete the session it is given. */
     int (*uploads_stale)(dd_meta_t *m, int64_t before_ms, int (*fn)(const dd_upload_rec_t *u, void *arg),
                          void *arg);
 
     /* --- walks, for consistency checks (storecheck.h) and garbage collection --- */
     /* Every manifest of every repository (by repository, then digest) with
      * its references; rec and refs are borrowed for the call. fn returns
-     * non-zero to stop, and that value is returned. */
+     * non-zero to stop, and that value is returned. fn may write to the
+     * store (garbage collection deletes what it walks). */
     int (*manifests_each)(dd_meta_t *m,
                           int (*fn)(const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs, void *arg),
                           void *arg);
