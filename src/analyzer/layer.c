@@ -28,15 +28,12 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The catalog's interest table (include/dd/catalog.h), referenced weakly so
- * the analyzer links in programs that don't contain the catalog (tests pass
- * their own filter). */
-extern bool dd_catalog_wants(const char *path) __attribute__((weak));
-extern size_t dd_catalog_max_file_size(const char *path) __attribute__((weak));
+#include "dd/catalog.h"
 
 #define PATH_MAX_LEN 4096
 
@@ -102,9 +99,17 @@ typedef struct ctx {
     dd_err_t derr;
     const dd_analyze_limits_t *lim;
     dd_layer_result_t *out;
-    unsigned char *buf; /* scratch for kept file data */
+    uint64_t tar_bytes;  /* decompressed bytes handed to libarchive */
+    bool padded;
 } ctx_t;
 
+static const unsigned char zero_block[512];
+
+/* Hands decompressed chunks to libarchive. A stream that ends inside a
+ * 512-byte block (the last file's padding and the end-of-archive blocks
+ * missing, as umoci 0.4 writes layers) is completed with zeros up to the
+ * block boundary; integrity is still guaranteed by the compression checksum
+ * and the layer digest, and anything still short is reported as truncated. */
 static la_ssize_t read_cb(struct archive *a, void *arg, const void **buf)
 {
     ctx_t *c = arg;
@@ -114,19 +119,25 @@ static la_ssize_t read_cb(struct archive *a, void *arg, const void **buf)
         archive_set_error(a, EIO, "%s", c->derr.msg);
         return -1;
     }
+    if (n == 0 && !c->padded && c->tar_bytes % 512) {
+        c->padded = true;
+        *buf = zero_block;
+        return (la_ssize_t)(512 - c->tar_bytes % 512);
+    }
+    c->tar_bytes += (uint64_t)n;
     return n;
 }
 
 static bool wants(const ctx_t *c, const char *path)
 {
     if (c->lim->wants) return c->lim->wants(path, c->lim->filter_arg);
-    return dd_catalog_wants ? dd_catalog_wants(path) : false;
+    return dd_catalog_wants(path);
 }
 
 static size_t max_size(const ctx_t *c, const char *path)
 {
     if (c->lim->max_file_size) return c->lim->max_file_size(path, c->lim->filter_arg);
-    return dd_catalog_max_file_size ? dd_catalog_max_file_size(path) : 0;
+    return dd_catalog_max_file_size(path);
 }
 
 /* DD_OK with norm filled, DD_DECLINED for the root itself ("./"), or an error. */
@@ -288,8 +299,6 @@ int dd_layer_analyze_stream(dd_read_fn read_fn, void *arg, const dd_analyze_limi
         dd_analyze_limits_default(&defl);
         lim = &defl;
     }
-    if (!lim->wants && !dd_catalog_wants)
-        return dd_err(e, DD_EUNSUPPORTED, "no file filter: the catalog is not linked in");
     ctx_t c = {.lim = lim, .out = out};
     int rc = dd_decomp_open(read_fn, arg, lim, &c.d, e);
     if (rc != DD_OK) return rc;

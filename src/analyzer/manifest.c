@@ -13,6 +13,7 @@
 #include "dd/manifest.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -555,6 +555,37 @@ TEST(endless_file)
     dd_buf_release(&b);
 }
 
+TEST(unpadded_tar)
+{
+    /* umoci 0.4 writes layers that end right after the last file's data */
+    tarw_t t;
+    tar_begin(&t);
+    tar_file(&t, "etc/passwd", "root\n");
+    tar_file(&t, "var/lib/dpkg/status", "Package: x\n");
+    tar_end(&t);
+    size_t cut = t.out.len - 1024 - 512 + 11;
+    dd_buf_t gz;
+    dd_buf_init(&gz, 0);
+    gzip_member(t.out.ptr, cut, &gz);
+    dd_analyze_limits_t l = lim();
+    l.compute_diff_id = true;
+    dd_layer_result_t r;
+    dd_err_t e = {0};
+    CHECK_INT(analyze(&gz, &l, &r, &e), DD_OK);
+    const dd_file_t *f = dd_fileset_get(&r.files, "var/lib/dpkg/status");
+    CHECK(f && f->len == 11 && memcmp(f->data, "Package: x\n", 11) == 0);
+    CHECK_INT(r.bytes_out, cut);
+    dd_digest_t want;
+    dd_digest_buf(DD_DIGEST_SHA256, t.out.ptr, cut, &want);
+    CHECK_STR(r.diff_id.str, want.str); /* the padding is not part of the DiffID */
+    dd_layer_result_release(&r);
+    /* ending inside a header is still truncated */
+    dd_buf_t b = {t.out.ptr, 512 * 2 + 100, 0, 0};
+    CHECK_INT(analyze(&b, &l, &r, &e), DD_ECORRUPT);
+    dd_buf_release(&gz);
+    dd_buf_release(&t.out);
+}
+
 TEST(not_a_layer)
 {
     dd_analyze_limits_t l = lim();
@@ -672,5 +703,5 @@ TEST(serialize_roundtrip)
 
 TEST_MAIN(RUN(plain_tar); RUN(gzip_and_zstd); RUN(multi_member_gzip_and_zstd_frames);
           RUN(big_layer_level1); RUN(whiteouts_and_opaque); RUN(overlay); RUN(traversal_names);
-          RUN(links); RUN(bomb_ratio); RUN(corrupt_streams); RUN(endless_file); RUN(not_a_layer);
+          RUN(links); RUN(bomb_ratio); RUN(corrupt_streams); RUN(endless_file); RUN(unpadded_tar); RUN(not_a_layer);
           RUN(empty_layer); RUN(size_limits); RUN(serialize_roundtrip))
