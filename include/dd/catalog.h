@@ -167,6 +167,17 @@ int dd_rpmdb_sqlite_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, v
 int dd_rpmdb_parse(const uint8_t *data, size_t len, const char *db_path, int layer,
                    dd_inventory_t *inv, dd_err_t *e);
 
+/* ---- which layer added each package -------------------------------------- */
+/* Refines pkg->layer from the history of the database files. hist[] holds the
+ * versions of package database files as the layers wrote them (path, data,
+ * layer), in any order; for each path only the versions since its last
+ * whiteout belong there. Each package's layer becomes the first layer from
+ * which on every version of its database (up to the one it was read from)
+ * lists it with the same name, version and arch. A version that does not
+ * parse stops the walk (the package keeps the earliest layer above it).
+ * Packages whose db_path has no history are unchanged. Returns DD_OK. */
+int dd_catalog_attribute_layers(dd_inventory_t *inv, const dd_file_t *hist, size_t nhist, dd_err_t *e);
+
 /* ---- loading a root directory ------------------------------------------- */
 /* Loads the wanted files (dd_catalog_wants) from an unpacked root filesystem
  * directory, for tests and `drydock scan dir:PATH`. Symlinks are resolved

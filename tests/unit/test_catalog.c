@@ -785,6 +785,59 @@ TEST(limits)
     dd_inventory_release(&inv);
 }
 
+/* ---- layer attribution -------------------------------------------------- */
+
+TEST(attribute_layers)
+{
+    /* layer 0 installs a and b; layer 2 upgrades b and adds c; layer 3
+     * adds d; the final view has layer 3's file */
+    const char *v0 = "Package: a\nStatus: install ok installed\nVersion: 1\n\n"
+                     "Package: b\nStatus: install ok installed\nVersion: 1\n";
+    const char *v2 = "Package: a\nStatus: install ok installed\nVersion: 1\n\n"
+                     "Package: b\nStatus: install ok installed\nVersion: 2\n\n"
+                     "Package: c\nStatus: install ok installed\nVersion: 1\n";
+    const char *v3 = "Package: a\nStatus: install ok installed\nVersion: 1\n\n"
+                     "Package: b\nStatus: install ok installed\nVersion: 2\n\n"
+                     "Package: c\nStatus: install ok installed\nVersion: 1\n\n"
+                     "Package: d\nStatus: install ok installed\nVersion: 1\n";
+    dd_fileset_t fs;
+    dd_fileset_init(&fs);
+    dd_fileset_put(&fs, "var/lib/dpkg/status", v3, strlen(v3), 3, 0100644);
+    const char *apk = "P:x\nV:1\n";
+    dd_fileset_put(&fs, "lib/apk/db/installed", apk, strlen(apk), 1, 0100644);
+    dd_inventory_t inv;
+    dd_inventory_init(&inv);
+    CHECK_INT(dd_catalog_run(&fs, &inv, NULL), DD_OK);
+    CHECK_INT(inv.n, 5);
+    dd_file_t hist[] = {
+        {.path = "var/lib/dpkg/status", .data = (unsigned char *)v3, .len = strlen(v3), .layer = 3},
+        {.path = "var/lib/dpkg/status", .data = (unsigned char *)v0, .len = strlen(v0), .layer = 0},
+        {.path = "var/lib/dpkg/status", .data = (unsigned char *)v2, .len = strlen(v2), .layer = 2},
+    };
+    CHECK_INT(dd_catalog_attribute_layers(&inv, hist, 3, NULL), DD_OK);
+    CHECK_INT(find_pkg(&inv, "a")->layer, 0);
+    CHECK_INT(find_pkg(&inv, "b")->layer, 2);
+    CHECK_INT(find_pkg(&inv, "c")->layer, 2);
+    CHECK_INT(find_pkg(&inv, "d")->layer, 3);
+    CHECK_INT(find_pkg(&inv, "x")->layer, 1); /* no history: unchanged */
+    dd_inventory_release(&inv);
+
+    /* history of a path no package came from is ignored; a gap (no layer-2
+     * version given) is fine */
+    dd_inventory_init(&inv);
+    CHECK_INT(dd_catalog_run(&fs, &inv, NULL), DD_OK);
+    dd_file_t hist2[] = {
+        {.path = "var/lib/dpkg/status", .data = (unsigned char *)v0, .len = strlen(v0), .layer = 0},
+        {.path = "var/lib/rpm/Packages", .data = (unsigned char *)"junk", .len = 4, .layer = 1},
+        {.path = "var/lib/dpkg/status", .data = (unsigned char *)v3, .len = strlen(v3), .layer = 3},
+    };
+    CHECK_INT(dd_catalog_attribute_layers(&inv, hist2, 3, NULL), DD_OK);
+    CHECK_INT(find_pkg(&inv, "a")->layer, 0);
+    CHECK_INT(find_pkg(&inv, "c")->layer, 3);
+    dd_inventory_release(&inv);
+    dd_fileset_release(&fs);
+}
+
 /* ---- the interest table and registry ------------------------------------ */
 
 TEST(interest_table)
@@ -908,5 +961,5 @@ TEST_MAIN(RUN(dpkg_ubuntu_vs_dpkg_query); RUN(apk_alpine34); RUN(rpm_sqlite_mari
           RUN(rpm_bdb_libuuid_vs_rpm); RUN(rpm_ndb_sle15); RUN(rpm_db_preference_and_fallback);
           RUN(os_release_samples); RUN(os_detect_fallbacks); RUN(os_detect_fixtures); RUN(dpkg_edge_cases);
           RUN(dpkg_distroless_status_d); RUN(apk_edge_cases); RUN(rpm_header_malformed);
-          RUN(rpm_containers_malformed); RUN(catalog_run_partial_failure); RUN(limits); RUN(interest_table);
+          RUN(rpm_containers_malformed); RUN(catalog_run_partial_failure); RUN(limits); RUN(attribute_layers); RUN(interest_table);
           RUN(load_dir_symlinks_stay_inside))
