@@ -836,6 +836,23 @@ TEST(attribute_layers)
     CHECK_INT(find_pkg(&inv, "c")->layer, 3);
     dd_inventory_release(&inv);
     dd_fileset_release(&fs);
+
+    /* rpm: an unreadable older version stops the walk down */
+    dd_fileset_init(&fs);
+    put_fixture(&fs, "catalog/rpm/sle15-ndb/Packages.db", "var/lib/rpm/Packages.db", 4);
+    dd_inventory_init(&inv);
+    CHECK_INT(dd_catalog_run(&fs, &inv, NULL), DD_OK);
+    const dd_file_t *top = dd_fileset_get(&fs, "var/lib/rpm/Packages.db");
+    dd_file_t hist3[] = {
+        {.path = "var/lib/rpm/Packages.db", .data = top->data, .len = top->len, .layer = 4},
+        {.path = "var/lib/rpm/Packages.db", .data = (unsigned char *)"RpmPjunk", .len = 8, .layer = 1},
+        {.path = "var/lib/rpm/Packages.db", .data = top->data, .len = top->len, .layer = 2},
+    };
+    CHECK_INT(dd_catalog_attribute_layers(&inv, hist3, 3, NULL), DD_OK);
+    CHECK_INT(inv.n, 35);
+    for (size_t i = 0; i < inv.n; i++) CHECK_INT(inv.pkgs[i].layer, 2);
+    dd_inventory_release(&inv);
+    dd_fileset_release(&fs);
 }
 
 /* ---- the interest table and registry ------------------------------------ */
