@@ -731,7 +731,7 @@ static int parse_pipe(parser_t *p, qpipe_t **out)
     qop_t **tail = &pp->ops;
     while (*tail) tail = &(*tail)->next;
     while (accept(p, TK_PIPE)) {
-        qop_t *op;
+        qop_t *op = NULL;
         if ((rc = parse_op(p, &op))) return rc;
         *tail = op;
         tail = &op->next;
