@@ -158,7 +158,8 @@ int dd_scanstore_each_inventory(dd_scanstore_t *s,
 int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const dd_finding_row_t *rows,
                                   size_t n, int64_t db_version, bool record_history, size_t *n_new,
                                   size_t *n_resolved, dd_err_t *e);
-/* Findings of digest matching f; *total gets the count before offset/limit. */
+/* Findings of digest matching f; *total gets the count before offset/limit.
+ * fn may be NULL to count only. */
 int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findings_filter_t *f,
                           int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total);
 /* Images whose findings include vuln_id. */

@@ -780,6 +780,11 @@ int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findin
     bind_filter(st, digest, f);
     size_t tot = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
+    if (total) *total = tot;
+    if (!fn) {
+        UNLOCK(s);
+        return DD_OK;
+    }
     st = prep(s, "SELECT " FINDING_COLS " FROM findings" FINDING_WHERE
                  " ORDER BY severity DESC, vuln_id, package LIMIT ?7 OFFSET ?8");
     if (!st) {

@@ -1,0 +1,1360 @@
+/*
+ * api.c: the findings REST API (see include/dd/findings.h and docs/API.md).
+ *
+ * Every handler resolves what it needs through the metadata store (tags ->
+ * digests, repository existence) and the scan store (scan state, findings,
+ * history), builds its JSON in a dd_buf and answers. Nothing here writes.
+ */
+#include "dd/findings.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dd/digest.h"
+#include "dd/vulndb.h"
+
+struct dd_findings_api {
+    dd_findings_api_opts_t o;
+    char *host;
+};
+
+/* ---- helpers ---- */
+
+static int api_error(dd_req_t *req, int status, const char *code, const char *message)
+{
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"error\":{\"code\":");
+    dd_buf_json_str(&b, code);
+    dd_buf_puts(&b, ",\"message\":");
+    dd_buf_json_str(&b, message);
+    dd_buf_puts(&b, "}}");
+    return dd_resp_json(req, status, &b);
+}
+
+static int bad_param(dd_req_t *req, const char *param, const char *fmt, const char *val)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, fmt, val);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"error\":{\"code\":\"INVALID_PARAMETER\",\"parameter\":");
+    dd_buf_json_str(&b, param);
+    dd_buf_puts(&b, ",\"message\":");
+    dd_buf_json_str(&b, msg);
+    dd_buf_puts(&b, "}}");
+    return dd_resp_json(req, 400, &b);
+}
+
+static int parse_size(const char *s, size_t max, size_t *out)
+{
+    if (!s || !*s) return DD_EINVAL;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || s[0] == '-' || v > max) return DD_EINVAL;
+    *out = (size_t)v;
+    return DD_OK;
+}
+
+static int sev_parse(const char *s)
+{
+    static const char *names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
+    for (int i = 0; i < 6; i++)
+        if (strcasecmp(s, names[i]) == 0) return i;
+    return -1;
+}
+
+static void url_encode(dd_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+            dd_buf_putc(b, (char)*p);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            dd_buf_append(b, e, 3);
+        }
+    }
+}
+
+static void put_time(dd_buf_t *b, int64_t ms)
+{
+    if (!ms) {
+        dd_buf_puts(b, "null");
+        return;
+    }
+    char t[32];
+    dd_time_rfc3339(ms / 1000, t);
+    dd_buf_json_str(b, t);
+}
+
+/* Resolves repo + reference (tag or digest) to a digest. */
+static int resolve(dd_findings_api_t *api, dd_req_t *req, const char *repo, const char *ref,
+                   char digest[DD_DIGEST_MAX])
+{
+    if (dd_meta_repo_exists(api->o.meta, repo) != DD_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "repository '%s' not found", repo);
+        api_error(req, 404, "NAME_UNKNOWN", msg);
+        return DD_ENOTFOUND;
+    }
+    dd_manifest_rec_t m;
+    memset(&m, 0, sizeof m);
+    if (dd_meta_manifest_get(api->o.meta, repo, ref, &m) != DD_OK) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "image '%s' not found in repository '%s'", ref, repo);
+        api_error(req, 404, "MANIFEST_UNKNOWN", msg);
+        return DD_ENOTFOUND;
+    }
+    snprintf(digest, DD_DIGEST_MAX, "%s", m.digest.str);
+    dd_manifest_rec_release(&m);
+    return DD_OK;
+}
+
+/* The image record, or a stand-in for an image the scanner never saw
+ * (scanning off, or pushed before scanning was on). */
+static void image_or_standin(dd_findings_api_t *api, const char *digest, dd_image_rec_t *r, bool *known)
+{
+    *known = dd_scanstore_image_get(api->o.store, digest, r) == DD_OK;
+    if (!*known) {
+        memset(r, 0, sizeof *r);
+        snprintf(r->digest, sizeof r->digest, "%s", digest);
+        r->state = DD_SCAN_UNSUPPORTED;
+        snprintf(r->error, sizeof r->error, "not scanned: scanning was off for this image");
+    }
+}
+
+static const char *sev_names[DD_NSEV] = {"unknown", "negligible", "low", "medium", "high", "critical"};
+
+/* Aggregate of an index's children (or just the image). */
+typedef struct agg {
+    int counts[DD_NSEV];
+    int n_fixable, n_packages;
+    const char *status;
+    char reason[600];
+    int64_t db_version, scanned_ms;
+} agg_t;
+
+static void aggregate(dd_findings_api_t *api, const dd_image_rec_t *r, agg_t *a)
+{
+    memset(a, 0, sizeof *a);
+    if (!r->is_index || r->state != DD_SCAN_DONE) {
+        memcpy(a->counts, r->counts, sizeof a->counts);
+        a->n_fixable = r->n_fixable;
+        a->n_packages = r->n_packages;
+        a->status = dd_scanner_assess(api->o.scanner, r, a->reason, sizeof a->reason);
+        a->db_version = r->db_version;
+        a->scanned_ms = r->scanned_ms;
+        return;
+    }
+    json_t *ch = json_loads(r->children, 0, NULL);
+    bool any_unhealthy = false, any_assessed = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(ch, i, v)
+    {
+        dd_image_rec_t c;
+        if (!json_is_string(v) || dd_scanstore_image_get(api->o.store, json_string_value(v), &c) != DD_OK) continue;
+        char why[512];
+        const char *st = dd_scanner_assess(api->o.scanner, &c, why, sizeof why);
+        for (int k = 0; k < DD_NSEV; k++) a->counts[k] += c.counts[k];
+        a->n_fixable += c.n_fixable;
+        a->n_packages += c.n_packages;
+        if (c.db_version > a->db_version) a->db_version = c.db_version;
+        if (c.scanned_ms > a->scanned_ms) a->scanned_ms = c.scanned_ms;
+        if (!strcmp(st, "Unhealthy")) any_unhealthy = true;
+        if (strcmp(st, "NotAssessed")) any_assessed = true;
+        else if (!a->reason[0]) snprintf(a->reason, sizeof a->reason, "%.40s: %.500s", c.platform, why);
+    }
+    json_decref(ch);
+    a->status = any_unhealthy ? "Unhealthy" : any_assessed ? "Healthy" : "NotAssessed";
+    if (strcmp(a->status, "NotAssessed")) a->reason[0] = '\0';
+}
+
+typedef struct tagctx {
+    dd_buf_t *b;
+    const char *repo;
+    int n;
+} tagctx_t;
+
+static int tag_cb(const char *rp, const char *tag, void *arg)
+{
+    tagctx_t *tc = arg;
+    if (!tag || (tc->repo && strcmp(rp, tc->repo) != 0)) return 0;
+    if (tc->n++) dd_buf_putc(tc->b, ',');
+    dd_buf_json_str(tc->b, tag);
+    return 0;
+}
+
+static void image_summary_json(dd_findings_api_t *api, dd_buf_t *b, const char *repo, const dd_image_rec_t *r,
+                               bool known)
+{
+    agg_t a;
+    aggregate(api, r, &a);
+    dd_buf_puts(b, "{\"repository\":");
+    dd_buf_json_str(b, repo ? repo : "");
+    dd_buf_puts(b, ",\"digest\":");
+    dd_buf_json_str(b, r->digest);
+    dd_buf_puts(b, ",\"mediaType\":");
+    dd_buf_json_str(b, r->media_type);
+    /* tags of this digest in this repository */
+    dd_buf_puts(b, ",\"tags\":[");
+    tagctx_t tc = {b, repo, 0};
+    dd_scanstore_image_repos(api->o.store, r->digest, tag_cb, &tc);
+    dd_buf_puts(b, "],\"scan\":{\"state\":");
+    dd_buf_json_str(b, known ? dd_scan_state_name(r->state) : "not-scanned");
+    dd_buf_puts(b, ",\"error\":");
+    if (r->error[0]) dd_buf_json_str(b, r->error);
+    else dd_buf_puts(b, "null");
+    dd_buf_puts(b, ",\"scannedAt\":");
+    put_time(b, a.scanned_ms);
+    dd_buf_puts(b, ",\"pushedAt\":");
+    put_time(b, r->pushed_ms);
+    dd_buf_printf(b, ",\"dbVersion\":%lld},\"status\":", (long long)a.db_version);
+    dd_buf_json_str(b, a.status);
+    dd_buf_puts(b, ",\"statusReason\":");
+    if (a.reason[0]) dd_buf_json_str(b, a.reason);
+    else dd_buf_puts(b, "null");
+    dd_buf_puts(b, ",\"os\":");
+    dd_buf_json_str(b, r->os);
+    dd_buf_puts(b, ",\"osName\":");
+    dd_buf_json_str(b, r->os_pretty);
+    dd_buf_puts(b, ",\"platform\":");
+    dd_buf_json_str(b, r->platform);
+    dd_buf_printf(b, ",\"isIndex\":%s,\"size\":%lld,\"packages\":%d,\"fixable\":%d,\"counts\":{",
+                  r->is_index ? "true" : "false", (long long)r->size, a.n_packages, a.n_fixable);
+    int total = 0;
+    for (int k = DD_NSEV - 1; k >= 0; k--) {
+        dd_buf_printf(b, "\"%s\":%d,", sev_names[k], a.counts[k]);
+        total += a.counts[k];
+    }
+    dd_buf_printf(b, "\"total\":%d}", total);
+    if (r->is_index && r->children[0]) dd_buf_printf(b, ",\"manifests\":%s", r->children);
+    dd_buf_putc(b, '}');
+}
+
+/* ---- /api/v1/repositories/<name>/images/<ref> ---- */
+
+static int h_image(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    char digest[DD_DIGEST_MAX];
+    if (resolve(api, req, req->name, dd_req_var(req, "ref"), digest)) return DD_OK;
+    dd_image_rec_t r;
+    bool known;
+    image_or_standin(api, digest, &r, &known);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    image_summary_json(api, &b, req->name, &r, known);
+    return dd_resp_json(req, 200, &b);
+}
+
+/* ---- findings ---- */
+
+typedef struct fctx {
+    dd_buf_t *b;
+    int n;
+    const char *platform;   /* set for index children */
+    const char *child;
+} fctx_t;
+
+static int finding_cb(const dd_finding_row_t *r, void *arg)
+{
+    fctx_t *c = arg;
+    if (c->n++) dd_buf_putc(c->b, ',');
+    if (c->child) {
+        /* splice the child's digest and platform into the stored object */
+        size_t len = strlen(r->json);
+        if (len >= 2 && r->json[len - 1] == '}') {
+            dd_buf_append(c->b, r->json, len - 1);
+            dd_buf_puts(c->b, ",\"imageDigest\":");
+            dd_buf_json_str(c->b, c->child);
+            dd_buf_puts(c->b, ",\"platform\":");
+            dd_buf_json_str(c->b, c->platform ? c->platform : "");
+            dd_buf_putc(c->b, '}');
+            return 0;
+        }
+    }
+    dd_buf_puts(c->b, r->json);
+    return 0;
+}
+
+static int parse_filter(dd_req_t *req, dd_findings_filter_t *f, size_t page_max)
+{
+    memset(f, 0, sizeof *f);
+    f->min_severity = -1;
+    f->severity = -1;
+    f->limit = 100;
+    const char *v;
+    if ((v = dd_req_query(req, "severity"))) {
+        if ((f->severity = sev_parse(v)) < 0)
+            return bad_param(req, "severity", "invalid severity '%s' (critical, high, medium, low, negligible, unknown)", v), DD_EINVAL;
+    }
+    if ((v = dd_req_query(req, "min_severity"))) {
+        if ((f->min_severity = sev_parse(v)) < 0)
+            return bad_param(req, "min_severity", "invalid severity '%s' (critical, high, medium, low, negligible, unknown)", v), DD_EINVAL;
+    }
+    if ((v = dd_req_query(req, "fix_state"))) {
+        dd_fix_state_t fs;
+        if (dd_fix_state_parse(v, &fs) != DD_OK)
+            return bad_param(req, "fix_state", "invalid fix state '%s' (fixed, not-fixed, will-not-fix, deferred, end-of-life)", v), DD_EINVAL;
+        f->fix_state = dd_fix_state_name(fs);
+    }
+    if ((v = dd_req_query(req, "package"))) {
+        if (!*v) return bad_param(req, "package", "empty package name%s", ""), DD_EINVAL;
+        f->package = v;
+    }
+    if ((v = dd_req_query(req, "id")) || (v = dd_req_query(req, "vulnerability"))) {
+        if (!*v) return bad_param(req, "id", "empty vulnerability id%s", ""), DD_EINVAL;
+        f->vuln_id = v;
+    }
+    if ((v = dd_req_query(req, "limit")) && (parse_size(v, page_max, &f->limit) || f->limit == 0)) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%zu", page_max);
+        return bad_param(req, "limit", "limit must be an integer from 1 to %s", msg), DD_EINVAL;
+    }
+    if ((v = dd_req_query(req, "offset")) && parse_size(v, (size_t)1 << 40, &f->offset))
+        return bad_param(req, "offset", "invalid offset '%s'", v), DD_EINVAL;
+    return DD_OK;
+}
+
+static int h_findings(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    dd_findings_filter_t f;
+    if (parse_filter(req, &f, api->o.page_max)) return DD_OK;
+    char digest[DD_DIGEST_MAX];
+    if (resolve(api, req, req->name, dd_req_var(req, "ref"), digest)) return DD_OK;
+    dd_image_rec_t r;
+    bool known;
+    image_or_standin(api, digest, &r, &known);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"repository\":");
+    dd_buf_json_str(&b, req->name);
+    dd_buf_puts(&b, ",\"reference\":");
+    dd_buf_json_str(&b, dd_req_var(req, "ref"));
+    dd_buf_puts(&b, ",\"digest\":");
+    dd_buf_json_str(&b, digest);
+    agg_t a;
+    aggregate(api, &r, &a);
+    dd_buf_puts(&b, ",\"status\":");
+    dd_buf_json_str(&b, a.status);
+    dd_buf_puts(&b, ",\"findings\":[");
+    size_t total = 0;
+    fctx_t c = {&b, 0, NULL, NULL};
+    if (r.is_index) {
+        /* findings of every platform image, each tagged with its platform */
+        json_t *ch = json_loads(r.children, 0, NULL);
+        size_t i, skip = f.offset, left = f.limit;
+        json_t *v;
+        json_array_foreach(ch, i, v)
+        {
+            dd_image_rec_t cr;
+            if (!json_is_string(v) || dd_scanstore_image_get(api->o.store, json_string_value(v), &cr)) continue;
+            dd_findings_filter_t cf = f;
+            cf.offset = 0;
+            cf.limit = 0;
+            size_t ctot = 0;
+            /* count first, then page across children */
+            dd_scanstore_findings(api->o.store, cr.digest, &cf, NULL, NULL, &ctot);
+            total += ctot;
+            if (left == 0 || skip >= ctot) {
+                skip -= skip >= ctot ? ctot : skip;
+                continue;
+            }
+            cf.offset = skip;
+            cf.limit = left;
+            skip = 0;
+            c.child = cr.digest;
+            c.platform = cr.platform;
+            int before = c.n;
+            dd_scanstore_findings(api->o.store, cr.digest, &cf, finding_cb, &c, NULL);
+            left -= (size_t)(c.n - before) < left ? (size_t)(c.n - before) : left;
+        }
+        json_decref(ch);
+    } else {
+        dd_scanstore_findings(api->o.store, digest, &f, finding_cb, &c, &total);
+    }
+    dd_buf_printf(&b, "],\"total\":%zu,\"offset\":%zu,\"limit\":%zu,\"next\":", total, f.offset, f.limit);
+    if (f.offset + (size_t)c.n < total) {
+        dd_buf_puts(&b, "\"");
+        dd_buf_printf(&b, "/api/v1/repositories/%s/images/%s/findings?offset=%zu&limit=%zu", req->name,
+                      dd_req_var(req, "ref"), f.offset + (size_t)c.n, f.limit);
+        const char *keys[] = {"severity", "min_severity", "fix_state", "package", "id"};
+        for (size_t k = 0; k < 5; k++) {
+            const char *v = dd_req_query(req, keys[k]);
+            if (v) {
+                dd_buf_printf(&b, "&%s=", keys[k]);
+                url_encode(&b, v);
+            }
+        }
+        dd_buf_puts(&b, "\"");
+    } else {
+        dd_buf_puts(&b, "null");
+    }
+    dd_buf_putc(&b, '}');
+    return dd_resp_json(req, 200, &b);
+}
+
+/* ---- repositories and images ---- */
+
+typedef struct listctx {
+    dd_findings_api_t *api;
+    dd_buf_t *b;
+    int n;
+    const char *repo;
+    int counts[DD_NSEV];
+    int images, healthy, unhealthy, not_assessed;
+} listctx_t;
+
+static void tally(listctx_t *c, const dd_image_rec_t *r)
+{
+    agg_t a;
+    aggregate(c->api, r, &a);
+    c->images++;
+    if (!r->is_index)
+        for (int k = 0; k < DD_NSEV; k++) c->counts[k] += a.counts[k];
+    if (!strcmp(a.status, "Healthy")) c->healthy++;
+    else if (!strcmp(a.status, "Unhealthy")) c->unhealthy++;
+    else c->not_assessed++;
+}
+
+static int image_list_cb(const dd_image_rec_t *r, void *arg)
+{
+    listctx_t *c = arg;
+    if (c->n++) dd_buf_putc(c->b, ',');
+    image_summary_json(c->api, c->b, c->repo, r, true);
+    return 0;
+}
+
+static int h_repo_images(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    if (dd_meta_repo_exists(api->o.meta, req->name) != DD_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "repository '%s' not found", req->name);
+        return api_error(req, 404, "NAME_UNKNOWN", msg);
+    }
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"repository\":");
+    dd_buf_json_str(&b, req->name);
+    dd_buf_puts(&b, ",\"images\":[");
+    listctx_t c = {.api = api, .b = &b, .repo = req->name};
+    dd_scanstore_images(api->o.store, req->name, NULL, 0, image_list_cb, &c);
+    dd_buf_puts(&b, "]}");
+    return dd_resp_json(req, 200, &b);
+}
+
+static int tally_cb(const dd_image_rec_t *r, void *arg)
+{
+    tally(arg, r);
+    return 0;
+}
+
+static void summary_json(dd_buf_t *b, const listctx_t *c)
+{
+    dd_buf_printf(b, "\"images\":%d,\"healthy\":%d,\"unhealthy\":%d,\"notAssessed\":%d,\"counts\":{", c->images,
+                  c->healthy, c->unhealthy, c->not_assessed);
+    int total = 0;
+    for (int k = DD_NSEV - 1; k >= 0; k--) {
+        dd_buf_printf(b, "\"%s\":%d,", sev_names[k], c->counts[k]);
+        total += c->counts[k];
+    }
+    dd_buf_printf(b, "\"total\":%d}", total);
+}
+
+static int h_repo_summary(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    if (dd_meta_repo_exists(api->o.meta, req->name) != DD_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "repository '%s' not found", req->name);
+        return api_error(req, 404, "NAME_UNKNOWN", msg);
+    }
+    listctx_t c = {.api = api, .repo = req->name};
+    dd_scanstore_images(api->o.store, req->name, NULL, 0, tally_cb, &c);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"repository\":");
+    dd_buf_json_str(&b, req->name);
+    dd_buf_putc(&b, ',');
+    summary_json(&b, &c);
+    dd_buf_putc(&b, '}');
+    return dd_resp_json(req, 200, &b);
+}
+
+typedef struct repos_ctx {
+    dd_findings_api_t *api;
+    dd_buf_t *b;
+    int n;
+} repos_ctx_t;
+
+static int repo_cb(const char *repo, void *arg)
+{
+    repos_ctx_t *rc = arg;
+    listctx_t c = {.api = rc->api, .repo = repo};
+    dd_scanstore_images(rc->api->o.store, repo, NULL, 0, tally_cb, &c);
+    if (rc->n++) dd_buf_putc(rc->b, ',');
+    dd_buf_puts(rc->b, "{\"repository\":");
+    dd_buf_json_str(rc->b, repo);
+    dd_buf_putc(rc->b, ',');
+    summary_json(rc->b, &c);
+    dd_buf_putc(rc->b, '}');
+    return 0;
+}
+
+static int h_repos(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"repositories\":[");
+    repos_ctx_t rc = {api, &b, 0};
+    dd_meta_catalog(api->o.meta, NULL, 0, repo_cb, &rc);
+    dd_buf_puts(&b, "]}");
+    return dd_resp_json(req, 200, &b);
+}
+
+typedef struct images_ctx {
+    dd_findings_api_t *api;
+    dd_buf_t *b;
+    int n;
+} images_ctx_t;
+
+static int images_repo_cb(const char *repo, void *arg)
+{
+    images_ctx_t *ic = arg;
+    listctx_t c = {.api = ic->api, .b = ic->b, .n = ic->n, .repo = repo};
+    dd_scanstore_images(ic->api->o.store, repo, NULL, 0, image_list_cb, &c);
+    ic->n = c.n;
+    return 0;
+}
+
+static int h_images(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    const char *repo = dd_req_query(req, "repository");
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"images\":[");
+    images_ctx_t ic = {api, &b, 0};
+    if (repo) images_repo_cb(repo, &ic);
+    else dd_meta_catalog(api->o.meta, NULL, 0, images_repo_cb, &ic);
+    dd_buf_puts(&b, "]}");
+    return dd_resp_json(req, 200, &b);
+}
+
+static int h_summary(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    listctx_t c = {.api = api};
+    dd_scanstore_images(api->o.store, NULL, NULL, 0, tally_cb, &c);
+    dd_scanner_counters_t ctr;
+    dd_scanner_counters(api->o.scanner, &ctr);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{");
+    summary_json(&b, &c);
+    dd_buf_printf(&b, ",\"dbVersion\":%lld,\"jobsPending\":%lld}", (long long)ctr.db_version,
+                  (long long)ctr.jobs_pending);
+    return dd_resp_json(req, 200, &b);
+}
+
+/* ---- vulnerabilities ---- */
+
+typedef struct vctx {
+    dd_findings_api_t *api;
+    dd_buf_t *b;
+    int n;
+    char last[DD_DIGEST_MAX];
+} vctx_t;
+
+typedef struct repoof {
+    vctx_t *c;
+    const char *digest;
+    const dd_finding_row_t *r;
+    char last_repo[DD_REPO_MAX];
+} repoof_t;
+
+/* One entry per repository holding the image (refs list a repository once
+ * per tag, adjacent). */
+static int repo_of(const char *repo, const char *tag, void *arg)
+{
+    repoof_t *x = arg;
+    (void)tag;
+    if (!strcmp(x->last_repo, repo)) return 0;
+    snprintf(x->last_repo, sizeof x->last_repo, "%s", repo);
+    vctx_t *c = x->c;
+    if (c->n++) dd_buf_putc(c->b, ',');
+    dd_buf_puts(c->b, "{\"repository\":");
+    dd_buf_json_str(c->b, repo);
+    dd_buf_puts(c->b, ",\"digest\":");
+    dd_buf_json_str(c->b, x->digest);
+    dd_buf_puts(c->b, ",\"package\":");
+    dd_buf_json_str(c->b, x->r->package);
+    dd_buf_puts(c->b, ",\"installedVersion\":");
+    dd_buf_json_str(c->b, x->r->version);
+    dd_buf_puts(c->b, ",\"fixedVersion\":");
+    if (x->r->fixed[0]) dd_buf_json_str(c->b, x->r->fixed);
+    else dd_buf_puts(c->b, "null");
+    dd_buf_puts(c->b, ",\"severity\":");
+    dd_buf_json_str(c->b, dd_severity_name((dd_severity_t)x->r->severity));
+    dd_buf_putc(c->b, '}');
+    return 0;
+}
+
+static int vuln_image_cb(const char *digest, const dd_finding_row_t *r, void *arg)
+{
+    vctx_t *c = arg;
+    if (!strcmp(c->last, digest)) return 0; /* one entry per image */
+    snprintf(c->last, sizeof c->last, "%s", digest);
+    repoof_t x = {c, digest, r, ""};
+    dd_scanstore_image_repos(c->api->o.store, digest, repo_of, &x);
+    return 0;
+}
+
+static bool vuln_id_valid(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 128) return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-_.:", *p)))
+            return false;
+    return true;
+}
+
+static int h_vuln_images(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    const char *id = dd_req_var(req, "id");
+    if (!vuln_id_valid(id)) return bad_param(req, "id", "invalid vulnerability id '%s'", id);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"id\":");
+    dd_buf_json_str(&b, id);
+    dd_buf_puts(&b, ",\"images\":[");
+    vctx_t c = {api, &b, 0, ""};
+    dd_scanstore_images_with_vuln(api->o.store, id, vuln_image_cb, &c);
+    dd_buf_puts(&b, "]}");
+    return dd_resp_json(req, 200, &b);
+}
+
+typedef struct fixed_ctx {
+    dd_findings_api_t *api;
+    const char *id;
+    dd_buf_t *b;
+    int n;
+    char **affected; /* digests affected */
+    size_t n_affected;
+    char **repos;    /* repositories with an affected image */
+    size_t n_repos;
+} fixed_ctx_t;
+
+static int collect_affected(const char *digest, const dd_finding_row_t *r, void *arg)
+{
+    fixed_ctx_t *c = arg;
+    (void)r;
+    if (c->n_affected && !strcmp(c->affected[c->n_affected - 1], digest)) return 0;
+    c->affected = dd_realloc(c->affected, (c->n_affected + 1) * sizeof *c->affected);
+    c->affected[c->n_affected++] = dd_strdup(digest);
+    return 0;
+}
+
+static int collect_repo(const char *repo, const char *tag, void *arg)
+{
+    fixed_ctx_t *c = arg;
+    (void)tag;
+    for (size_t i = 0; i < c->n_repos; i++)
+        if (!strcmp(c->repos[i], repo)) return 0;
+    c->repos = dd_realloc(c->repos, (c->n_repos + 1) * sizeof *c->repos);
+    c->repos[c->n_repos++] = dd_strdup(repo);
+    return 0;
+}
+
+static const char *fixed_repo;
+
+static int fixed_image_cb(const dd_image_rec_t *r, void *arg)
+{
+    fixed_ctx_t *c = arg;
+    if (r->state != DD_SCAN_DONE || r->is_index) return 0;
+    for (size_t i = 0; i < c->n_affected; i++)
+        if (!strcmp(c->affected[i], r->digest)) return 0;
+    if (c->n++) dd_buf_putc(c->b, ',');
+    image_summary_json(c->api, c->b, fixed_repo, r, true);
+    return 0;
+}
+
+/* Images where the vulnerability is fixed: scanned images, in the
+ * repositories that hold an affected image (or the one named by
+ * ?repository=), whose findings don't include it. */
+static int h_vuln_fixed(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    const char *id = dd_req_var(req, "id");
+    if (!vuln_id_valid(id)) return bad_param(req, "id", "invalid vulnerability id '%s'", id);
+    const char *repo = dd_req_query(req, "repository");
+    if (repo && dd_meta_repo_exists(api->o.meta, repo) != DD_OK) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "repository '%s' not found", repo);
+        return api_error(req, 404, "NAME_UNKNOWN", msg);
+    }
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    fixed_ctx_t c = {api, id, &b, 0, NULL, 0, NULL, 0};
+    dd_scanstore_images_with_vuln(api->o.store, id, collect_affected, &c);
+    if (repo) collect_repo(repo, NULL, &c);
+    else
+        for (size_t i = 0; i < c.n_affected; i++) dd_scanstore_image_repos(api->o.store, c.affected[i], collect_repo, &c);
+    dd_buf_puts(&b, "{\"id\":");
+    dd_buf_json_str(&b, id);
+    dd_buf_puts(&b, ",\"images\":[");
+    for (size_t i = 0; i < c.n_repos; i++) {
+        fixed_repo = c.repos[i];
+        dd_scanstore_images(api->o.store, c.repos[i], NULL, 0, fixed_image_cb, &c);
+    }
+    dd_buf_puts(&b, "]}");
+    for (size_t i = 0; i < c.n_affected; i++) free(c.affected[i]);
+    for (size_t i = 0; i < c.n_repos; i++) free(c.repos[i]);
+    free(c.affected);
+    free(c.repos);
+    return dd_resp_json(req, 200, &b);
+}
+
+typedef struct vdetail {
+    const char *id;
+    dd_buf_t *b;
+    int found;
+} vdetail_t;
+
+static void put_json_or_null(dd_buf_t *b, const char *raw)
+{
+    if (raw && *raw) dd_buf_puts(b, raw);
+    else dd_buf_puts(b, "null");
+}
+
+static void put_str_or_null(dd_buf_t *b, const char *s)
+{
+    if (s) dd_buf_json_str(b, s);
+    else dd_buf_puts(b, "null");
+}
+
+static int vuln_detail_db(dd_vulndb_t *db, void *arg)
+{
+    vdetail_t *d = arg;
+    if (!db) return 0;
+    dd_vuln_t v;
+    memset(&v, 0, sizeof v);
+    if (dd_vulndb_get_vuln(db, d->id, &v) != DD_OK) return 0;
+    d->found = 1;
+    dd_buf_t *b = d->b;
+    dd_buf_puts(b, ",\"summary\":");
+    put_str_or_null(b, v.summary);
+    dd_buf_puts(b, ",\"details\":");
+    put_str_or_null(b, v.details ? v.details : v.nvd_description);
+    dd_buf_puts(b, ",\"published\":");
+    put_str_or_null(b, v.published ? v.published : v.nvd_published);
+    dd_buf_puts(b, ",\"modified\":");
+    put_str_or_null(b, v.modified);
+    dd_buf_puts(b, ",\"severity\":");
+    dd_buf_json_str(b, dd_severity_name(v.severity ? v.severity : v.cvss3_severity));
+    dd_buf_puts(b, ",\"aliases\":");
+    put_json_or_null(b, v.aliases_json);
+    dd_buf_puts(b, ",\"upstream\":");
+    put_json_or_null(b, v.upstream_json);
+    dd_buf_puts(b, ",\"references\":");
+    put_json_or_null(b, v.refs_json);
+    if (v.cvss3_score > 0) {
+        dd_buf_printf(b, ",\"cvss3\":{\"score\":%.1f,\"vector\":", v.cvss3_score);
+        put_str_or_null(b, v.cvss3_vector);
+        dd_buf_putc(b, '}');
+    }
+    if (v.cvss4_score > 0) {
+        dd_buf_printf(b, ",\"cvss4\":{\"score\":%.1f,\"vector\":", v.cvss4_score);
+        put_str_or_null(b, v.cvss4_vector);
+        dd_buf_putc(b, '}');
+    }
+    dd_buf_puts(b, ",\"cwe\":");
+    put_json_or_null(b, v.cwe_json);
+    dd_vuln_release(&v);
+    return 0;
+}
+
+static int h_vuln(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    const char *id = dd_req_var(req, "id");
+    if (!vuln_id_valid(id)) return bad_param(req, "id", "invalid vulnerability id '%s'", id);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"id\":");
+    dd_buf_json_str(&b, id);
+    vdetail_t d = {id, &b, 0};
+    dd_scanner_with_db(api->o.scanner, vuln_detail_db, &d);
+    dd_buf_puts(&b, ",\"images\":[");
+    vctx_t c = {api, &b, 0, ""};
+    dd_scanstore_images_with_vuln(api->o.store, id, vuln_image_cb, &c);
+    dd_buf_puts(&b, "]}");
+    if (!d.found && c.n == 0) {
+        dd_buf_release(&b);
+        char msg[300];
+        snprintf(msg, sizeof msg, "vulnerability '%s' not found", id);
+        return api_error(req, 404, "NOT_FOUND", msg);
+    }
+    return dd_resp_json(req, 200, &b);
+}
+
+/* ---- database, history, scanner ---- */
+
+static int db_status_cb(dd_vulndb_t *db, void *arg)
+{
+    dd_buf_t *b = arg;
+    if (!db) {
+        dd_buf_puts(b, "{\"status\":\"empty\",\"message\":\"no vulnerability data: run 'drydock db import' or 'drydock db update'\",\"feeds\":[]}");
+        return 0;
+    }
+    dd_vulndb_status_t st;
+    if (dd_vulndb_status(db, &st) != DD_OK) {
+        dd_buf_puts(b, "{\"status\":\"error\"}");
+        return 0;
+    }
+    dd_buf_printf(b, "{\"status\":\"ok\",\"schemaVersion\":%d,\"version\":%lld,\"built\":", st.schema_version,
+                  (long long)st.version);
+    dd_buf_json_str(b, st.built);
+    dd_buf_puts(b, ",\"updated\":");
+    dd_buf_json_str(b, st.updated);
+    dd_buf_printf(b, ",\"records\":{\"vulnerabilities\":%ld,\"affected\":%ld,\"nvd\":%ld},\"feeds\":[", st.n_vulns,
+                  st.n_affected, st.n_nvd);
+    for (size_t i = 0; i < st.n_feeds; i++) {
+        const dd_vulndb_feed_info_t *f = &st.feeds[i];
+        if (i) dd_buf_putc(b, ',');
+        dd_buf_puts(b, "{\"name\":");
+        dd_buf_json_str(b, f->name);
+        dd_buf_puts(b, ",\"source\":");
+        dd_buf_json_str(b, f->source);
+        dd_buf_puts(b, ",\"updated\":");
+        dd_buf_json_str(b, f->updated);
+        dd_buf_printf(b, ",\"records\":%ld,\"errors\":%ld}", f->records, f->errors);
+    }
+    dd_buf_puts(b, "]}");
+    dd_vulndb_status_release(&st);
+    return 0;
+}
+
+static int h_db(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_scanner_with_db(api->o.scanner, db_status_cb, &b);
+    return dd_resp_json(req, 200, &b);
+}
+
+typedef struct hctx {
+    dd_buf_t *b;
+    int n;
+} hctx_t;
+
+static int history_cb(const dd_history_row_t *h, void *arg)
+{
+    hctx_t *c = arg;
+    if (c->n++) dd_buf_putc(c->b, ',');
+    dd_buf_printf(c->b, "{\"id\":%lld,\"time\":", (long long)h->id);
+    put_time(c->b, h->ts_ms);
+    dd_buf_puts(c->b, ",\"image\":");
+    dd_buf_json_str(c->b, h->image);
+    dd_buf_puts(c->b, ",\"change\":");
+    dd_buf_json_str(c->b, h->change);
+    dd_buf_puts(c->b, ",\"vulnerability\":");
+    dd_buf_json_str(c->b, h->vuln_id);
+    dd_buf_puts(c->b, ",\"package\":");
+    dd_buf_json_str(c->b, h->package);
+    dd_buf_printf(c->b, ",\"dbVersion\":%lld}", (long long)h->db_version);
+    return 0;
+}
+
+static int h_history(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    const char *image = dd_req_query(req, "image");
+    const char *since = dd_req_query(req, "since");
+    const char *lim = dd_req_query(req, "limit");
+    int64_t since_s = 0;
+    size_t limit = 1000;
+    if (image) {
+        dd_digest_t d;
+        if (dd_digest_parse(image, &d, NULL) != DD_OK) return bad_param(req, "image", "invalid image digest '%s'", image);
+    }
+    if (since && dd_time_parse(since, &since_s) != DD_OK)
+        return bad_param(req, "since", "invalid time '%s' (RFC 3339, e.g. 2026-01-31T00:00:00Z)", since);
+    if (lim && (parse_size(lim, 100000, &limit) || !limit))
+        return bad_param(req, "limit", "invalid limit '%s'", lim);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"changes\":[");
+    hctx_t c = {&b, 0};
+    dd_scanstore_history(api->o.store, image, since_s * 1000, limit, history_cb, &c);
+    dd_buf_puts(&b, "]}");
+    return dd_resp_json(req, 200, &b);
+}
+
+static int h_scanner(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    dd_scanner_counters_t c;
+    dd_scanner_counters(api->o.scanner, &c);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_printf(&b,
+                  "{\"layersAnalyzed\":%llu,\"layerCacheHits\":%llu,\"layersDeclined\":%llu,\"layersCached\":%lld,"
+                  "\"imagesScanned\":%llu,\"imagesFailed\":%llu,\"rematches\":%llu,\"dbVersion\":%lld,"
+                  "\"jobsPending\":%lld}",
+                  (unsigned long long)c.layers_analyzed, (unsigned long long)c.layer_cache_hits,
+                  (unsigned long long)c.layers_declined, (long long)dd_scanstore_layer_count(api->o.store),
+                  (unsigned long long)c.images_scanned, (unsigned long long)c.images_failed,
+                  (unsigned long long)c.rematches, (long long)c.db_version, (long long)c.jobs_pending);
+    return dd_resp_json(req, 200, &b);
+}
+
+/* ---- the Azure-compatible view ---- */
+
+static void guid_of(const char *a, const char *b, const char *c, char out[37])
+{
+    dd_hasher_t *h = dd_hasher_new(DD_DIGEST_SHA256);
+    dd_hasher_update(h, a, strlen(a));
+    dd_hasher_update(h, "\n", 1);
+    dd_hasher_update(h, b, strlen(b));
+    dd_hasher_update(h, "\n", 1);
+    dd_hasher_update(h, c, strlen(c));
+    dd_digest_t d;
+    dd_hasher_final(h, &d);
+    dd_hasher_free(h);
+    const char *x = dd_digest_hex(&d);
+    snprintf(out, 37, "%.8s-%.4s-4%.3s-a%.3s-%.12s", x, x + 8, x + 13, x + 17, x + 20);
+}
+
+static const char *json_str(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static void link_for(const char *id, char *out, size_t n)
+{
+    if (!strncmp(id, "CVE-", 4)) snprintf(out, n, "https://nvd.nist.gov/vuln/detail/%s", id);
+    else if (!strncmp(id, "DSA-", 4) || !strncmp(id, "DLA-", 4) || !strncmp(id, "DTSA-", 5))
+        snprintf(out, n, "https://security-tracker.debian.org/tracker/%s", id);
+    else if (!strncmp(id, "USN-", 4)) snprintf(out, n, "https://ubuntu.com/security/notices/%s", id);
+    else if (!strncmp(id, "GHSA-", 5)) snprintf(out, n, "https://github.com/advisories/%s", id);
+    else snprintf(out, n, "https://osv.dev/vulnerability/%s", id);
+}
+
+int dd_azure_subassessment_json(const char *registry_host, const char *repo, const char *digest,
+                                const dd_finding_row_t *f, int64_t time_ms, dd_buf_t *b)
+{
+    json_t *j = json_loads(f->json, 0, NULL);
+    if (!j) j = json_object();
+    char guid[37];
+    guid_of(digest, f->vuln_id, f->package, guid);
+    const char *title = json_str(j, "title");
+    const char *desc = json_str(j, "description");
+    const char *eco = json_str(j, "ecosystem");
+    const char *published = json_str(j, "published");
+    const char *sev = dd_severity_name((dd_severity_t)f->severity);
+    dd_buf_puts(b, "{\"id\":");
+    char *id = dd_asprintf("/registries/%s/repositories/%s/images/%s/providers/Microsoft.Security/assessments/"
+                           DD_AZURE_ASSESSMENT_KEY "/subAssessments/%s",
+                           registry_host, repo, digest, guid);
+    dd_buf_json_str(b, id);
+    free(id);
+    dd_buf_puts(b, ",\"name\":");
+    dd_buf_json_str(b, guid);
+    dd_buf_puts(b, ",\"type\":\"Microsoft.Security/assessments/subAssessments\",\"properties\":{\"id\":");
+    dd_buf_json_str(b, f->vuln_id);
+    dd_buf_puts(b, ",\"displayName\":");
+    char *dn = dd_asprintf("%s: %s %s", f->vuln_id, f->package, title ? title : "");
+    size_t dl = strlen(dn);
+    while (dl && dn[dl - 1] == ' ') dn[--dl] = '\0';
+    dd_buf_json_str(b, dn);
+    free(dn);
+    dd_buf_puts(b, ",\"status\":{\"code\":\"Unhealthy\",\"severity\":");
+    dd_buf_json_str(b, sev);
+    dd_buf_puts(b, ",\"cause\":null,\"description\":");
+    char *sd = dd_asprintf("%s severity vulnerability in %s %s", sev, f->package, f->version);
+    dd_buf_json_str(b, sd);
+    free(sd);
+    dd_buf_puts(b, "},\"remediation\":");
+    char *rem = f->fixed[0] ? dd_asprintf("Upgrade %s from %s to %s or later.", f->package, f->version, f->fixed)
+                            : dd_asprintf("No fix is available yet for %s %s (%s); track the vendor advisory.",
+                                          f->package, f->version, f->fix_state);
+    dd_buf_json_str(b, rem);
+    free(rem);
+    dd_buf_puts(b, ",\"impact\":");
+    char *imp = dd_asprintf("The image contains %s %s, which is affected by %s.", f->package, f->version, f->vuln_id);
+    dd_buf_json_str(b, imp);
+    free(imp);
+    dd_buf_puts(b, ",\"category\":");
+    char cat[64] = "";
+    if (eco) {
+        snprintf(cat, sizeof cat, "%s", eco);
+        char *colon = strchr(cat, ':');
+        if (colon) *colon = '\0';
+    }
+    dd_buf_json_str(b, cat[0] ? cat : "OS package");
+    dd_buf_puts(b, ",\"description\":");
+    put_str_or_null(b, desc ? desc : title);
+    dd_buf_puts(b, ",\"timeGenerated\":");
+    put_time(b, time_ms);
+    dd_buf_puts(b, ",\"resourceDetails\":{\"source\":\"Drydock\",\"id\":");
+    char *rid = dd_asprintf("/registries/%s/repositories/%s/images/%s", registry_host, repo, digest);
+    dd_buf_json_str(b, rid);
+    free(rid);
+    dd_buf_puts(b, "},\"additionalData\":{\"assessedResourceType\":\"ContainerRegistryVulnerability\","
+                   "\"type\":\"Vulnerability\",\"cvss\":");
+    json_t *cvss = json_object_get(j, "cvss");
+    if (json_is_object(cvss) && json_is_number(json_object_get(cvss, "score"))) {
+        const char *vec = json_str(cvss, "vector");
+        bool v3 = !vec || !strncmp(vec, "CVSS:3", 6);
+        dd_buf_printf(b, "{\"2.0\":null,\"%s\":{\"base\":%.1f,\"cvssVectorString\":", v3 ? "3.0" : "4.0",
+                      json_number_value(json_object_get(cvss, "score")));
+        put_str_or_null(b, vec);
+        dd_buf_puts(b, "}}");
+    } else {
+        dd_buf_puts(b, "{\"2.0\":null,\"3.0\":null}");
+    }
+    dd_buf_printf(b, ",\"patchable\":%s,\"cve\":[", f->fixed[0] ? "true" : "false");
+    /* the finding's CVE ids: its id and CVE aliases */
+    int nc = 0;
+    char link[256];
+    if (!strncmp(f->vuln_id, "CVE-", 4)) {
+        link_for(f->vuln_id, link, sizeof link);
+        dd_buf_puts(b, "{\"title\":");
+        dd_buf_json_str(b, f->vuln_id);
+        dd_buf_puts(b, ",\"link\":");
+        dd_buf_json_str(b, link);
+        dd_buf_putc(b, '}');
+        nc++;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(j, "aliases"), i, v)
+    {
+        if (!json_is_string(v) || strncmp(json_string_value(v), "CVE-", 4)) continue;
+        if (!strcmp(json_string_value(v), f->vuln_id)) continue;
+        link_for(json_string_value(v), link, sizeof link);
+        if (nc++) dd_buf_putc(b, ',');
+        dd_buf_puts(b, "{\"title\":");
+        dd_buf_json_str(b, json_string_value(v));
+        dd_buf_puts(b, ",\"link\":");
+        dd_buf_json_str(b, link);
+        dd_buf_putc(b, '}');
+    }
+    dd_buf_puts(b, "],\"publishedTime\":");
+    put_str_or_null(b, published);
+    dd_buf_puts(b, ",\"vendorReferences\":[");
+    int nv = 0;
+    json_array_foreach(json_object_get(j, "advisories"), i, v)
+    {
+        if (!json_is_string(v)) continue;
+        link_for(json_string_value(v), link, sizeof link);
+        if (nv++) dd_buf_putc(b, ',');
+        dd_buf_puts(b, "{\"title\":");
+        dd_buf_json_str(b, json_string_value(v));
+        dd_buf_puts(b, ",\"link\":");
+        dd_buf_json_str(b, link);
+        dd_buf_putc(b, '}');
+    }
+    json_array_foreach(json_object_get(j, "references"), i, v)
+    {
+        if (!json_is_string(v) || nv >= 10) continue;
+        if (nv++) dd_buf_putc(b, ',');
+        dd_buf_puts(b, "{\"title\":");
+        dd_buf_json_str(b, json_string_value(v));
+        dd_buf_puts(b, ",\"link\":");
+        dd_buf_json_str(b, json_string_value(v));
+        dd_buf_putc(b, '}');
+    }
+    dd_buf_puts(b, "],\"repositoryName\":");
+    dd_buf_json_str(b, repo);
+    dd_buf_puts(b, ",\"imageDigest\":");
+    dd_buf_json_str(b, digest);
+    dd_buf_puts(b, ",\"registryHost\":");
+    dd_buf_json_str(b, registry_host);
+    dd_buf_puts(b, ",\"package\":{\"name\":");
+    dd_buf_json_str(b, f->package);
+    dd_buf_puts(b, ",\"installedVersion\":");
+    dd_buf_json_str(b, f->version);
+    dd_buf_puts(b, ",\"fixedVersion\":");
+    if (f->fixed[0]) dd_buf_json_str(b, f->fixed);
+    else dd_buf_puts(b, "null");
+    dd_buf_puts(b, "}}}}");
+    json_decref(j);
+    return DD_OK;
+}
+
+typedef struct azctx {
+    dd_findings_api_t *api;
+    dd_buf_t *b;
+    size_t skip, top, seen, emitted;
+    const char *repo, *digest;
+    int64_t time_ms;
+} azctx_t;
+
+static int az_finding_cb(const dd_finding_row_t *r, void *arg)
+{
+    azctx_t *c = arg;
+    size_t idx = c->seen++;
+    if (idx < c->skip || c->emitted >= c->top) return 0;
+    if (c->emitted++) dd_buf_putc(c->b, ',');
+    dd_azure_subassessment_json(c->api->host, c->repo, c->digest, r, c->time_ms, c->b);
+    return 0;
+}
+
+static void az_image(azctx_t *c, const char *repo, const dd_image_rec_t *r)
+{
+    if (r->state != DD_SCAN_DONE) return;
+    if (r->is_index) {
+        json_t *ch = json_loads(r->children, 0, NULL);
+        size_t i;
+        json_t *v;
+        json_array_foreach(ch, i, v)
+        {
+            dd_image_rec_t cr;
+            if (json_is_string(v) && dd_scanstore_image_get(c->api->o.store, json_string_value(v), &cr) == DD_OK)
+                az_image(c, repo, &cr);
+        }
+        json_decref(ch);
+        return;
+    }
+    char why[512];
+    if (strcmp(dd_scanner_assess(c->api->o.scanner, r, why, sizeof why), "Unhealthy") != 0) return;
+    c->repo = repo;
+    c->digest = r->digest;
+    c->time_ms = r->scanned_ms;
+    size_t total = 0;
+    dd_findings_filter_t f = {.min_severity = -1, .severity = -1};
+    /* count-only when the whole image lies before the page */
+    dd_scanstore_findings(c->api->o.store, r->digest, &f, NULL, NULL, &total);
+    if (c->seen + total <= c->skip || c->emitted >= c->top) {
+        c->seen += total;
+        return;
+    }
+    dd_scanstore_findings(c->api->o.store, r->digest, &f, az_finding_cb, c, NULL);
+}
+
+static int az_image_cb(const dd_image_rec_t *r, void *arg)
+{
+    azctx_t *c = arg;
+    az_image(c, c->repo, r);
+    return 0;
+}
+
+static int az_repo_cb(const char *repo, void *arg)
+{
+    azctx_t *c = arg;
+    char *keep = dd_strdup(repo);
+    c->repo = keep;
+    dd_scanstore_images(c->api->o.store, keep, NULL, 0, az_image_cb, c);
+    free(keep);
+    return 0;
+}
+
+static int parse_top_skip(dd_req_t *req, size_t page_max, size_t *top, size_t *skip)
+{
+    const char *v;
+    *top = 100;
+    *skip = 0;
+    if ((v = dd_req_query(req, "$top")) && (parse_size(v, page_max, top) || !*top))
+        return bad_param(req, "$top", "invalid $top '%s'", v), DD_EINVAL;
+    if ((v = dd_req_query(req, "$skipToken")) && parse_size(v, (size_t)1 << 40, skip))
+        return bad_param(req, "$skipToken", "invalid $skipToken '%s'", v), DD_EINVAL;
+    return DD_OK;
+}
+
+static int h_subassessments(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    size_t top, skip;
+    if (parse_top_skip(req, api->o.page_max, &top, &skip)) return DD_OK;
+    const char *repo = dd_req_query(req, "repository");
+    const char *ref = dd_req_query(req, "digest");
+    if (!ref) ref = dd_req_query(req, "reference");
+    if (ref && !repo) return bad_param(req, "repository", "repository is required with a digest%s", "");
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    azctx_t c = {api, &b, skip, top, 0, 0, NULL, NULL, 0};
+    if (repo && ref) {
+        char digest[DD_DIGEST_MAX];
+        if (resolve(api, req, repo, ref, digest)) {
+            dd_buf_release(&b);
+            return DD_OK;
+        }
+        dd_image_rec_t r;
+        dd_buf_puts(&b, "{\"value\":[");
+        c.repo = repo;
+        if (dd_scanstore_image_get(api->o.store, digest, &r) == DD_OK) az_image(&c, repo, &r);
+    } else if (repo) {
+        if (dd_meta_repo_exists(api->o.meta, repo) != DD_OK) {
+            dd_buf_release(&b);
+            char msg[400];
+            snprintf(msg, sizeof msg, "repository '%s' not found", repo);
+            return api_error(req, 404, "NAME_UNKNOWN", msg);
+        }
+        dd_buf_puts(&b, "{\"value\":[");
+        az_repo_cb(repo, &c);
+    } else {
+        dd_buf_puts(&b, "{\"value\":[");
+        dd_meta_catalog(api->o.meta, NULL, 0, az_repo_cb, &c);
+    }
+    dd_buf_puts(&b, "],\"nextLink\":");
+    if (c.seen > skip + c.emitted) {
+        dd_buf_printf(&b, "\"/api/v1/subAssessments?$top=%zu&$skipToken=%zu", top, skip + c.emitted);
+        if (repo) {
+            dd_buf_puts(&b, "&repository=");
+            url_encode(&b, repo);
+        }
+        if (ref) {
+            dd_buf_puts(&b, "&digest=");
+            url_encode(&b, ref);
+        }
+        dd_buf_putc(&b, '"');
+    } else {
+        dd_buf_puts(&b, "null");
+    }
+    dd_buf_putc(&b, '}');
+    return dd_resp_json(req, 200, &b);
+}
+
+typedef struct asctx {
+    dd_findings_api_t *api;
+    dd_buf_t *b;
+    int n;
+    const char *repo;
+} asctx_t;
+
+static int as_image_cb(const dd_image_rec_t *r, void *arg)
+{
+    asctx_t *c = arg;
+    agg_t a;
+    aggregate(c->api, r, &a);
+    const char *code = !strcmp(a.status, "NotAssessed") ? "NotApplicable" : a.status;
+    if (c->n++) dd_buf_putc(c->b, ',');
+    char *rid = dd_asprintf("/registries/%s/repositories/%s/images/%s", c->api->host, c->repo, r->digest);
+    char *id = dd_asprintf("%s/providers/Microsoft.Security/assessments/" DD_AZURE_ASSESSMENT_KEY, rid);
+    dd_buf_puts(c->b, "{\"id\":");
+    dd_buf_json_str(c->b, id);
+    dd_buf_puts(c->b, ",\"name\":\"" DD_AZURE_ASSESSMENT_KEY "\",\"type\":\"Microsoft.Security/assessments\","
+                      "\"properties\":{\"displayName\":\"Container registry images should have vulnerability "
+                      "findings resolved\",\"status\":{\"code\":");
+    dd_buf_json_str(c->b, code);
+    dd_buf_puts(c->b, ",\"cause\":");
+    if (a.reason[0]) dd_buf_json_str(c->b, a.reason);
+    else dd_buf_puts(c->b, "null");
+    dd_buf_puts(c->b, ",\"description\":");
+    int total = 0;
+    for (int k = 0; k < DD_NSEV; k++) total += a.counts[k];
+    char *desc = dd_asprintf("%d vulnerabilities found", total);
+    dd_buf_json_str(c->b, desc);
+    free(desc);
+    dd_buf_puts(c->b, "},\"resourceDetails\":{\"source\":\"Drydock\",\"id\":");
+    dd_buf_json_str(c->b, rid);
+    dd_buf_puts(c->b, "},\"additionalData\":{\"repositoryName\":");
+    dd_buf_json_str(c->b, c->repo);
+    dd_buf_puts(c->b, ",\"imageDigest\":");
+    dd_buf_json_str(c->b, r->digest);
+    dd_buf_puts(c->b, ",\"registryHost\":");
+    dd_buf_json_str(c->b, c->api->host);
+    dd_buf_puts(c->b, ",\"counts\":{");
+    for (int k = DD_NSEV - 1; k >= 0; k--) dd_buf_printf(c->b, "\"%s\":%d%s", sev_names[k], a.counts[k], k ? "," : "");
+    dd_buf_puts(c->b, "}");
+    if (!strcmp(code, "Unhealthy")) {
+        dd_buf_puts(c->b, ",\"subAssessmentsLink\":\"/api/v1/subAssessments?repository=");
+        url_encode(c->b, c->repo);
+        dd_buf_puts(c->b, "&digest=");
+        url_encode(c->b, r->digest);
+        dd_buf_putc(c->b, '"');
+    }
+    dd_buf_puts(c->b, "}}}");
+    free(rid);
+    free(id);
+    return 0;
+}
+
+static int as_repo_cb(const char *repo, void *arg)
+{
+    asctx_t *c = arg;
+    char *keep = dd_strdup(repo);
+    c->repo = keep;
+    dd_scanstore_images(c->api->o.store, keep, NULL, 0, as_image_cb, c);
+    free(keep);
+    return 0;
+}
+
+static int h_assessments(dd_req_t *req)
+{
+    dd_findings_api_t *api = req->ctx;
+    const char *repo = dd_req_query(req, "repository");
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"value\":[");
+    asctx_t c = {api, &b, 0, NULL};
+    if (repo) as_repo_cb(repo, &c);
+    else dd_meta_catalog(api->o.meta, NULL, 0, as_repo_cb, &c);
+    dd_buf_puts(&b, "],\"nextLink\":null}");
+    return dd_resp_json(req, 200, &b);
+}
+
+/* ---- registration ---- */
+
+#define R DD_ROUTE_REPO_NAME
+static const dd_route_t routes[] = {
+    {"GET", "/api/v1/assessments", h_assessments, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/db", h_db, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/history", h_history, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/images", h_images, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/repositories", h_repos, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/repositories/{name}/images", h_repo_images, DD_ACT_SCAN_READ, R},
+    {"GET", "/api/v1/repositories/{name}/images/{ref}", h_image, DD_ACT_SCAN_READ, R},
+    {"GET", "/api/v1/repositories/{name}/images/{ref}/findings", h_findings, DD_ACT_SCAN_READ, R},
+    {"GET", "/api/v1/repositories/{name}/summary", h_repo_summary, DD_ACT_SCAN_READ, R},
+    {"GET", "/api/v1/scanner", h_scanner, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/subAssessments", h_subassessments, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/summary", h_summary, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/vulnerabilities/{id}", h_vuln, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/vulnerabilities/{id}/fixed", h_vuln_fixed, DD_ACT_SCAN_READ, 0},
+    {"GET", "/api/v1/vulnerabilities/{id}/images", h_vuln_images, DD_ACT_SCAN_READ, 0},
+};
+#undef R
+
+static int api_error_fn(dd_req_t *req, int status, const char *code, const char *message)
+{
+    return api_error(req, status, code, message);
+}
+
+int dd_findings_api_new(const dd_findings_api_opts_t *o, dd_findings_api_t **out, dd_err_t *e)
+{
+    if (!o->meta || !o->store || !o->scanner) return dd_err(e, DD_EINVAL, "findings api needs meta, store and scanner");
+    dd_findings_api_t *api = dd_calloc(1, sizeof *api);
+    api->o = *o;
+    if (!api->o.page_max) api->o.page_max = 1000;
+    api->host = dd_strdup(o->registry_host ? o->registry_host : "localhost");
+    *out = api;
+    return DD_OK;
+}
+
+void dd_findings_api_free(dd_findings_api_t *api)
+{
+    if (!api) return;
+    free(api->host);
+    free(api);
+}
+
+void dd_findings_api_register(dd_findings_api_t *api, dd_http_server_t *srv)
+{
+    dd_http_register_routes(srv, routes, sizeof routes / sizeof routes[0], api);
+    dd_http_set_error_fn(srv, "/api/", api_error_fn);
+}

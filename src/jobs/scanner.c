@@ -1,0 +1,876 @@
+/*
+ * scanner.c: scan on push, the worker pool and continuous re-assessment
+ * (see include/dd/scanner.h for the design).
+ *
+ * Threads:
+ *   - HTTP threads call the hooks: they append to the in-memory layer queue
+ *     or write one job row, signal the workers and return.
+ *   - N workers: layer tasks first (so a manifest usually finds its layers
+ *     analyzed), then durable jobs from the scan store.
+ *   - one watcher: polls the vulnerability DB version every db_poll_ms and
+ *     runs dd_scanner_rematch_all() when it changes.
+ *
+ * Layer analysis is single-flight: a digest being analyzed is in `inflight`;
+ * a second worker wanting it waits on `cond` instead of streaming it again.
+ *
+ * The vulnerability DB handle is shared and guarded by db_mu; a new
+ * database version swaps the handle under the lock.
+ */
+#include "dd/scanner.h"
+
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dd/analyzer.h"
+#include "dd/manifest.h"
+#include "dd/vulndb.h"
+
+#define LAYER_QUEUE_MAX 4096
+#define MAX_INFLIGHT 64
+
+struct dd_scanner {
+    dd_scanner_opts_t o;
+    char *vulndb_path, *include, *exclude, *registry_host;
+
+    pthread_mutex_t mu;        /* queue, inflight, running flags, counters */
+    pthread_cond_t cond;       /* work arrived / a layer finished / state changed */
+    char (*layer_q)[DD_DIGEST_MAX];
+    size_t lq_head, lq_len;
+    char inflight[MAX_INFLIGHT][DD_DIGEST_MAX];
+    size_t n_inflight;
+    unsigned busy;             /* workers running a job or layer task */
+    bool running;
+    pthread_t *threads;
+    unsigned n_threads;
+    pthread_t watcher;
+    bool watcher_started;
+    dd_scanner_counters_t ctr;
+
+    pthread_mutex_t db_mu;     /* the vulnerability DB handle */
+    dd_vulndb_t *db;
+    int64_t db_version;
+    int64_t db_updated_s;
+    pthread_mutex_t rematch_mu; /* one re-assessment at a time */
+};
+
+void dd_scanner_opts_default(dd_scanner_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->workers = 2;
+    o->enabled = true;
+    o->eager_layers = true;
+    o->stale_after_s = 7 * 86400;
+    o->db_poll_ms = 1000;
+}
+
+/* ---- vulnerability DB handle ---- */
+
+/* Opens the live DB if its version changed. Returns true if it did. Caller
+ * holds db_mu. */
+static bool db_refresh_locked(dd_scanner_t *sc)
+{
+    int64_t v = 0;
+    if (!sc->vulndb_path || dd_vulndb_current_version(sc->vulndb_path, &v, NULL) != DD_OK) v = 0;
+    if (sc->db && v == sc->db_version) return false;
+    if (v == 0) {
+        if (!sc->db) return false;
+        dd_vulndb_close(sc->db);
+        sc->db = NULL;
+        sc->db_version = 0;
+        return true;
+    }
+    dd_vulndb_t *db = NULL;
+    dd_err_t e;
+    if (dd_vulndb_open(sc->vulndb_path, true, &db, &e) != DD_OK) {
+        dd_log(DD_LOG_WARN, "scanner", "cannot open vulnerability database: %s", e.msg);
+        return false;
+    }
+    if (sc->db) dd_vulndb_close(sc->db);
+    sc->db = db;
+    sc->db_version = dd_vulndb_version(db);
+    sc->db_updated_s = 0;
+    dd_vulndb_status_t st;
+    if (dd_vulndb_status(db, &st) == DD_OK) {
+        int64_t t;
+        if (st.updated[0] && dd_time_parse(st.updated, &t) == DD_OK) sc->db_updated_s = t;
+        dd_vulndb_status_release(&st);
+    }
+    dd_log(DD_LOG_INFO, "scanner", "vulnerability database version %lld loaded", (long long)sc->db_version);
+    return true;
+}
+
+int dd_scanner_with_db(dd_scanner_t *sc, int (*fn)(dd_vulndb_t *db, void *arg), void *arg)
+{
+    pthread_mutex_lock(&sc->db_mu);
+    db_refresh_locked(sc);
+    int rc = fn(sc->db, arg);
+    pthread_mutex_unlock(&sc->db_mu);
+    return rc;
+}
+
+/* ---- lifecycle ---- */
+
+int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e)
+{
+    if (!o->blobs || !o->store) return dd_err(e, DD_EINVAL, "scanner needs a blob store and a scan store");
+    dd_scanner_t *sc = dd_calloc(1, sizeof *sc);
+    sc->o = *o;
+    sc->vulndb_path = o->vulndb_path ? dd_strdup(o->vulndb_path) : NULL;
+    sc->include = o->include ? dd_strdup(o->include) : NULL;
+    sc->exclude = o->exclude ? dd_strdup(o->exclude) : NULL;
+    sc->registry_host = dd_strdup(o->registry_host ? o->registry_host : "localhost");
+    if (!sc->o.workers) sc->o.workers = 2;
+    if (!sc->o.db_poll_ms) sc->o.db_poll_ms = 1000;
+    sc->layer_q = dd_calloc(LAYER_QUEUE_MAX, sizeof *sc->layer_q);
+    pthread_mutex_init(&sc->mu, NULL);
+    pthread_cond_init(&sc->cond, NULL);
+    pthread_mutex_init(&sc->db_mu, NULL);
+    pthread_mutex_init(&sc->rematch_mu, NULL);
+    pthread_mutex_lock(&sc->db_mu);
+    db_refresh_locked(sc);
+    pthread_mutex_unlock(&sc->db_mu);
+    *out = sc;
+    return DD_OK;
+}
+
+void dd_scanner_free(dd_scanner_t *sc)
+{
+    if (!sc) return;
+    dd_scanner_stop(sc);
+    if (sc->db) dd_vulndb_close(sc->db);
+    pthread_mutex_destroy(&sc->mu);
+    pthread_cond_destroy(&sc->cond);
+    pthread_mutex_destroy(&sc->db_mu);
+    pthread_mutex_destroy(&sc->rematch_mu);
+    free(sc->layer_q);
+    free(sc->vulndb_path);
+    free(sc->include);
+    free(sc->exclude);
+    free(sc->registry_host);
+    free(sc);
+}
+
+/* ---- repository patterns ---- */
+
+static bool glob_list_match(const char *list, const char *repo)
+{
+    if (!list || !*list) return false;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *g = strtok_r(buf, ", ", &save); g; g = strtok_r(NULL, ", ", &save))
+        if (fnmatch(g, repo, 0) == 0) return true;
+    return false;
+}
+
+bool dd_scanner_repo_enabled(dd_scanner_t *sc, const char *repo)
+{
+    if (!sc->o.enabled) return false;
+    if (sc->exclude && glob_list_match(sc->exclude, repo)) return false;
+    if (sc->include && *sc->include) return glob_list_match(sc->include, repo);
+    return true;
+}
+
+/* ---- hooks (HTTP threads: quick) ---- */
+
+static void hook_blob(void *ctx, const char *repo, const char *digest, uint64_t size)
+{
+    dd_scanner_t *sc = ctx;
+    (void)size;
+    if (!sc->o.eager_layers || !dd_scanner_repo_enabled(sc, repo)) return;
+    pthread_mutex_lock(&sc->mu);
+    if (sc->lq_len < LAYER_QUEUE_MAX) {
+        size_t at = (sc->lq_head + sc->lq_len) % LAYER_QUEUE_MAX;
+        snprintf(sc->layer_q[at], DD_DIGEST_MAX, "%s", digest);
+        sc->lq_len++;
+        pthread_cond_signal(&sc->cond);
+    }
+    pthread_mutex_unlock(&sc->mu);
+}
+
+static void hook_manifest_put(void *ctx, const char *repo, const char *digest, const char *media_type,
+                              const char *tag)
+{
+    dd_scanner_t *sc = ctx;
+    bool created = false;
+    dd_err_t e;
+    bool on = dd_scanner_repo_enabled(sc, repo);
+    if (dd_scanstore_image_pushed(sc->o.store, repo, digest, media_type, tag, on, &created, &e) != DD_OK) {
+        dd_log(DD_LOG_ERROR, "scanner", "cannot record push of %s@%s: %s", repo, digest, e.msg);
+        return;
+    }
+    if (created && on) {
+        pthread_mutex_lock(&sc->mu);
+        pthread_cond_broadcast(&sc->cond);
+        pthread_mutex_unlock(&sc->mu);
+    }
+}
+
+static void hook_manifest_deleted(void *ctx, const char *repo, const char *digest)
+{
+    dd_scanner_t *sc = ctx;
+    dd_scanstore_image_unref(sc->o.store, repo, digest);
+}
+
+void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ctx = sc;
+    out->on_blob_committed = hook_blob;
+    out->on_manifest_put = hook_manifest_put;
+    out->on_manifest_deleted = hook_manifest_deleted;
+}
+
+/* ---- layer analysis (single-flight, cached) ---- */
+
+static ssize_t reader_read(void *arg, void *buf, size_t n)
+{
+    struct { dd_blob_reader_t *r; uint64_t off; } *st = arg;
+    if (st->off >= st->r->size) return 0;
+    if (n > st->r->size - st->off) n = (size_t)(st->r->size - st->off);
+    ssize_t got = dd_blob_reader_pread(st->r, st->off, buf, n);
+    if (got > 0) st->off += (uint64_t)got;
+    return got;
+}
+
+/* Analyzes digest unless cached. DD_OK with the result in out (if non-NULL),
+ * DD_DECLINED if the blob is not a layer, or an error. */
+static int layer_get_or_analyze(dd_scanner_t *sc, const char *digest, dd_layer_result_t *out, dd_err_t *e)
+{
+    dd_buf_t buf;
+    dd_buf_init(&buf, 0);
+    char why[512] = "";
+    int rc;
+    /* single flight */
+    pthread_mutex_lock(&sc->mu);
+    for (;;) {
+        bool busy = false;
+        for (size_t i = 0; i < sc->n_inflight; i++)
+            if (strcmp(sc->inflight[i], digest) == 0) busy = true;
+        if (!busy) break;
+        pthread_cond_wait(&sc->cond, &sc->mu);
+    }
+    rc = dd_scanstore_layer_get(sc->o.store, digest, DD_ANALYZER_VERSION, &buf, why, sizeof why);
+    bool mine = false;
+    if (rc == DD_ENOTFOUND && sc->n_inflight < MAX_INFLIGHT) {
+        snprintf(sc->inflight[sc->n_inflight++], DD_DIGEST_MAX, "%s", digest);
+        mine = true;
+    }
+    pthread_mutex_unlock(&sc->mu);
+
+    if (rc == DD_OK || rc == DD_DECLINED || (rc != DD_ENOTFOUND)) {
+        if (rc == DD_OK) {
+            pthread_mutex_lock(&sc->mu);
+            sc->ctr.layer_cache_hits++;
+            pthread_mutex_unlock(&sc->mu);
+            if (out) rc = dd_layer_result_deserialize(buf.ptr, buf.len, out, e);
+            if (rc == DD_DECLINED) rc = DD_ENOTFOUND; /* another analyzer version: redo below */
+        } else if (rc == DD_DECLINED) {
+            dd_err(e, DD_DECLINED, "not a layer: %s", why);
+        } else if (rc != DD_ENOTFOUND) {
+            dd_err(e, rc, "layer %s failed earlier: %s", digest, why);
+        }
+        if (rc != DD_ENOTFOUND) {
+            dd_buf_release(&buf);
+            return rc;
+        }
+    }
+    dd_buf_release(&buf);
+
+    /* analyze now */
+    dd_digest_t d;
+    dd_layer_result_t res;
+    dd_layer_result_init(&res);
+    dd_blob_reader_t rd;
+    rc = dd_digest_parse(digest, &d, e);
+    if (rc == DD_OK) rc = dd_blobstore_open_read(sc->o.blobs, &d, &rd, e);
+    if (rc == DD_OK) {
+        unsigned char head[512];
+        ssize_t got = dd_blob_reader_pread(&rd, 0, head, sizeof head);
+        const char *comp = NULL;
+        if (got < 0) {
+            rc = dd_err(e, DD_EIO, "cannot read blob %s", digest);
+        } else if (dd_layer_sniff(head, (size_t)got, &comp) != DD_OK) {
+            rc = dd_err(e, DD_DECLINED, "blob is not a tar, gzip or zstd stream");
+        } else {
+            struct { dd_blob_reader_t *r; uint64_t off; } st = {&rd, 0};
+            rc = dd_layer_analyze_stream(reader_read, &st, NULL, &res, e);
+        }
+        dd_blob_reader_close(&rd);
+    }
+    if (rc == DD_OK) {
+        dd_buf_t ser;
+        dd_buf_init(&ser, 0);
+        dd_layer_result_serialize(&res, &ser);
+        dd_scanstore_layer_put(sc->o.store, digest, DD_ANALYZER_VERSION, DD_OK, ser.ptr, ser.len, NULL);
+        dd_buf_release(&ser);
+    } else if (rc == DD_DECLINED || rc == DD_ECORRUPT || rc == DD_ELIMIT) {
+        /* remembered: the same bytes give the same answer */
+        dd_scanstore_layer_put(sc->o.store, digest, DD_ANALYZER_VERSION, rc, NULL, 0, e ? e->msg : "");
+    }
+    pthread_mutex_lock(&sc->mu);
+    if (rc == DD_OK) sc->ctr.layers_analyzed++;
+    else if (rc == DD_DECLINED) sc->ctr.layers_declined++;
+    if (mine) {
+        for (size_t i = 0; i < sc->n_inflight; i++)
+            if (strcmp(sc->inflight[i], digest) == 0) {
+                memmove(sc->inflight[i], sc->inflight[i + 1], (sc->n_inflight - i - 1) * DD_DIGEST_MAX);
+                sc->n_inflight--;
+                break;
+            }
+        pthread_cond_broadcast(&sc->cond);
+    }
+    pthread_mutex_unlock(&sc->mu);
+    if (rc == DD_OK && out) {
+        *out = res;
+    } else {
+        dd_layer_result_release(&res);
+    }
+    return rc;
+}
+
+/* ---- one image ---- */
+
+static int read_blob(dd_scanner_t *sc, const dd_digest_t *d, size_t max, dd_buf_t *out, dd_err_t *e)
+{
+    dd_blob_reader_t rd;
+    int rc = dd_blobstore_open_read(sc->o.blobs, d, &rd, e);
+    if (rc) return rc;
+    if (rd.size > max) {
+        dd_blob_reader_close(&rd);
+        return dd_err(e, DD_ELIMIT, "blob %s is larger than %zu bytes", d->str, max);
+    }
+    dd_buf_reset(out);
+    char tmp[65536];
+    uint64_t off = 0;
+    while (off < rd.size) {
+        size_t want = rd.size - off > sizeof tmp ? sizeof tmp : (size_t)(rd.size - off);
+        ssize_t got = dd_blob_reader_pread(&rd, off, tmp, want);
+        if (got <= 0) {
+            dd_blob_reader_close(&rd);
+            return dd_err(e, DD_EIO, "cannot read blob %s", d->str);
+        }
+        dd_buf_append(out, tmp, (size_t)got);
+        off += (uint64_t)got;
+    }
+    dd_blob_reader_close(&rd);
+    if (!out->ptr) dd_buf_append(out, "", 0);
+    return DD_OK;
+}
+
+int dd_finding_json(const dd_finding_t *f, const char *layer_digest, dd_buf_t *b)
+{
+    dd_buf_puts(b, "{\"id\":");
+    dd_buf_json_str(b, f->id);
+    dd_buf_puts(b, ",\"aliases\":[");
+    for (size_t i = 0; i < f->n_aliases; i++) {
+        if (i) dd_buf_putc(b, ',');
+        dd_buf_json_str(b, f->aliases[i]);
+    }
+    dd_buf_puts(b, "],\"advisories\":[");
+    for (size_t i = 0; i < f->n_advisories; i++) {
+        if (i) dd_buf_putc(b, ',');
+        dd_buf_json_str(b, f->advisories[i]);
+    }
+    dd_buf_puts(b, "],\"package\":");
+    dd_buf_json_str(b, f->package ? f->package : "");
+    dd_buf_puts(b, ",\"type\":");
+    dd_buf_json_str(b, dd_pkg_type_name(f->pkg_type));
+    dd_buf_puts(b, ",\"installedVersion\":");
+    dd_buf_json_str(b, f->version ? f->version : "");
+    dd_buf_puts(b, ",\"sourcePackage\":");
+    dd_buf_json_str(b, f->source_name ? f->source_name : "");
+    dd_buf_puts(b, ",\"sourceVersion\":");
+    dd_buf_json_str(b, f->source_version ? f->source_version : "");
+    dd_buf_puts(b, ",\"ecosystem\":");
+    dd_buf_json_str(b, f->ecosystem ? f->ecosystem : "");
+    dd_buf_printf(b, ",\"layerIndex\":%d,\"layer\":", f->layer);
+    if (layer_digest) dd_buf_json_str(b, layer_digest);
+    else dd_buf_puts(b, "null");
+    dd_buf_puts(b, ",\"fixedVersion\":");
+    if (f->fixed_version) dd_buf_json_str(b, f->fixed_version);
+    else dd_buf_puts(b, "null");
+    dd_buf_puts(b, ",\"fixState\":");
+    dd_buf_json_str(b, dd_fix_state_name(f->fix_state));
+    dd_buf_puts(b, ",\"severity\":");
+    dd_buf_json_str(b, dd_severity_name(f->severity));
+    dd_buf_puts(b, ",\"severitySource\":");
+    if (f->severity_source) dd_buf_json_str(b, f->severity_source);
+    else dd_buf_puts(b, "null");
+    if (f->cvss_score > 0) {
+        dd_buf_printf(b, ",\"cvss\":{\"score\":%.1f,\"vector\":", f->cvss_score);
+        if (f->cvss_vector) dd_buf_json_str(b, f->cvss_vector);
+        else dd_buf_puts(b, "null");
+        dd_buf_putc(b, '}');
+    } else {
+        dd_buf_puts(b, ",\"cvss\":null");
+    }
+    const char *strs[] = {"title", f->title, "description", f->description, "published", f->published,
+                          "feeds", f->feeds};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i += 2) {
+        dd_buf_printf(b, ",\"%s\":", strs[i]);
+        if (strs[i + 1]) dd_buf_json_str(b, strs[i + 1]);
+        else dd_buf_puts(b, "null");
+    }
+    dd_buf_puts(b, ",\"references\":[");
+    for (size_t i = 0; i < f->n_refs; i++) {
+        if (i) dd_buf_putc(b, ',');
+        dd_buf_json_str(b, f->refs[i]);
+    }
+    return dd_buf_puts(b, "]}");
+}
+
+typedef struct scan_ctx {
+    dd_image_rec_t rec;
+    dd_inventory_t inv;
+    char **layer_digests;
+    size_t n_layers;
+} scan_ctx_t;
+
+/* Matches inv and stores findings + summary into rec. Caller fills rec's
+ * identity fields. */
+static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inventory_t *inv,
+                           char *const *layer_digests, size_t n_layers, bool record_history, size_t *n_new,
+                           size_t *n_resolved, dd_err_t *e)
+{
+    dd_findings_t f;
+    dd_findings_init(&f);
+    pthread_mutex_lock(&sc->db_mu);
+    db_refresh_locked(sc);
+    int rc = DD_OK;
+    int64_t dbv = sc->db_version;
+    if (sc->db) rc = dd_match_inventory(sc->db, inv, &sc->o.match, &f, e);
+    pthread_mutex_unlock(&sc->db_mu);
+    if (rc != DD_OK) {
+        dd_findings_release(&f);
+        return rc;
+    }
+    dd_finding_row_t *rows = dd_calloc(f.n ? f.n : 1, sizeof *rows);
+    dd_buf_t *jsons = dd_calloc(f.n ? f.n : 1, sizeof *jsons);
+    size_t n = 0;
+    memset(rec->counts, 0, sizeof rec->counts);
+    rec->n_fixable = 0;
+    for (size_t i = 0; i < f.n; i++) {
+        const dd_finding_t *x = &f.v[i];
+        if (x->suppressed) continue;
+        dd_buf_init(&jsons[n], 0);
+        const char *ld = x->layer >= 0 && (size_t)x->layer < n_layers ? layer_digests[x->layer] : NULL;
+        dd_finding_json(x, ld, &jsons[n]);
+        rows[n] = (dd_finding_row_t){x->id,
+                                     x->package ? x->package : "",
+                                     x->version,
+                                     x->fixed_version ? x->fixed_version : "",
+                                     dd_fix_state_name(x->fix_state),
+                                     (int)x->severity,
+                                     x->layer,
+                                     jsons[n].ptr};
+        if ((int)x->severity >= 0 && (int)x->severity < DD_NSEV) rec->counts[x->severity]++;
+        if (x->fixed_version) rec->n_fixable++;
+        n++;
+    }
+    rc = dd_scanstore_findings_replace(sc->o.store, rec->digest, rows, n, dbv, record_history, n_new, n_resolved, e);
+    for (size_t i = 0; i < n; i++) dd_buf_release(&jsons[i]);
+    free(jsons);
+    free(rows);
+    rec->db_version = dbv;
+    rec->n_packages = (int)inv->n;
+    if (rc == DD_OK) {
+        if (!f.assessed && inv->n > 0 && sc->db) {
+            rec->state = DD_SCAN_UNSUPPORTED;
+            snprintf(rec->error, sizeof rec->error, "%s", f.reason ? f.reason : "no vulnerability data for this OS");
+        } else {
+            rec->state = DD_SCAN_DONE;
+            rec->error[0] = '\0';
+        }
+    }
+    dd_findings_release(&f);
+    return rc;
+}
+
+static int scan_image(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_manifest_t *m, const char *repo, dd_err_t *e)
+{
+    (void)repo;
+    /* artifacts are not container images */
+    const char *cmt = m->config.media_type ? m->config.media_type : "";
+    if (m->artifact_type || (strcmp(cmt, DD_MT_OCI_CONFIG) != 0 && strcmp(cmt, DD_MT_DOCKER_CONFIG) != 0)) {
+        rec->state = DD_SCAN_UNSUPPORTED;
+        snprintf(rec->error, sizeof rec->error, "not a container image (artifact type '%s')",
+                 m->artifact_type ? m->artifact_type : cmt);
+        return DD_OK;
+    }
+    dd_buf_t cfgbuf;
+    dd_buf_init(&cfgbuf, 0);
+    int rc = read_blob(sc, &m->config.digest, DD_CONFIG_MAX, &cfgbuf, e);
+    if (rc == DD_OK) {
+        dd_image_config_t cfg;
+        if (dd_image_config_parse(cfgbuf.ptr, cfgbuf.len, &cfg, NULL) == DD_OK) {
+            snprintf(rec->platform, sizeof rec->platform, "%s/%s%s%s", cfg.os ? cfg.os : "?",
+                     cfg.architecture ? cfg.architecture : "?", cfg.variant ? "/" : "", cfg.variant ? cfg.variant : "");
+            dd_image_config_release(&cfg);
+        }
+    }
+    dd_buf_release(&cfgbuf);
+    if (rc) return rc;
+    rec->size = m->config.size;
+    dd_layer_result_t *layers = dd_calloc(m->n_layers ? m->n_layers : 1, sizeof *layers);
+    char **ldig = dd_calloc(m->n_layers ? m->n_layers : 1, sizeof *ldig);
+    size_t nl = 0;
+    for (size_t i = 0; i < m->n_layers && rc == DD_OK; i++) {
+        rec->size += m->layers[i].size;
+        ldig[i] = m->layers[i].digest.str;
+        dd_layer_result_init(&layers[nl]);
+        int lrc = layer_get_or_analyze(sc, m->layers[i].digest.str, &layers[nl], e);
+        if (lrc == DD_OK) {
+            nl++;
+        } else if (lrc == DD_DECLINED) {
+            /* a non-tar layer (e.g. foreign media): contributes no files */
+            dd_layer_result_release(&layers[nl]);
+            dd_layer_result_init(&layers[nl]);
+            nl++;
+        } else {
+            rc = lrc;
+        }
+    }
+    dd_inventory_t inv;
+    dd_inventory_init(&inv);
+    if (rc == DD_OK) {
+        dd_fileset_t fs;
+        dd_fileset_init(&fs);
+        rc = dd_overlay(layers, nl, &fs, e);
+        if (rc == DD_OK) rc = dd_catalog_run(&fs, &inv, e);
+        dd_fileset_release(&fs);
+    }
+    for (size_t i = 0; i < nl; i++) dd_layer_result_release(&layers[i]);
+    free(layers);
+    if (rc == DD_OK) {
+        snprintf(rec->os, sizeof rec->os, "%s", inv.os.ecosystem ? inv.os.ecosystem : "");
+        snprintf(rec->os_pretty, sizeof rec->os_pretty, "%s",
+                 inv.os.pretty_name ? inv.os.pretty_name : inv.os.id ? inv.os.id : "");
+        if (!inv.os.id && !inv.os.ecosystem && inv.n == 0) {
+            rec->state = DD_SCAN_UNSUPPORTED;
+            snprintf(rec->error, sizeof rec->error, "no OS release file or package database found");
+            rec->n_packages = 0;
+        } else {
+            dd_buf_t enc;
+            dd_buf_init(&enc, 0);
+            dd_inventory_encode(&inv, ldig, m->n_layers, &enc);
+            dd_scanstore_inventory_put(sc->o.store, rec->digest, enc.ptr, enc.len);
+            dd_buf_release(&enc);
+            rc = match_and_store(sc, rec, &inv, ldig, m->n_layers, false, NULL, NULL, e);
+        }
+    }
+    dd_inventory_release(&inv);
+    free(ldig);
+    return rc;
+}
+
+int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *repo, dd_err_t *e)
+{
+    dd_image_rec_t rec;
+    int rc = dd_scanstore_image_get(sc->o.store, digest, &rec);
+    if (rc) return dd_err(e, rc, "no image %s in the scan store", digest);
+    rec.state = DD_SCAN_ANALYZING;
+    dd_scanstore_image_update(sc->o.store, &rec);
+
+    dd_digest_t d;
+    dd_buf_t mbuf;
+    dd_buf_init(&mbuf, 0);
+    dd_manifest_t m;
+    bool have_m = false;
+    rc = dd_digest_parse(digest, &d, e);
+    if (rc == DD_OK) rc = read_blob(sc, &d, DD_MANIFEST_MAX, &mbuf, e);
+    if (rc == DD_OK) {
+        rc = dd_manifest_parse(mbuf.ptr, mbuf.len, rec.media_type[0] ? rec.media_type : NULL, &m, e);
+        have_m = rc == DD_OK;
+    }
+    if (rc == DD_OK && m.kind == DD_MANIFEST_INDEX) {
+        rec.is_index = true;
+        dd_buf_t ch;
+        dd_buf_init(&ch, sizeof rec.children - 1);
+        dd_buf_putc(&ch, '[');
+        for (size_t i = 0; i < m.n_manifests; i++) {
+            if (i) dd_buf_putc(&ch, ',');
+            dd_buf_json_str(&ch, m.manifests[i].digest.str);
+            /* make sure each platform image has a job */
+            dd_image_rec_t child;
+            if (dd_scanstore_image_get(sc->o.store, m.manifests[i].digest.str, &child) == DD_ENOTFOUND)
+                dd_scanstore_image_pushed(sc->o.store, repo && *repo ? repo : "_", m.manifests[i].digest.str,
+                                          m.manifests[i].media_type, NULL, true, NULL, NULL);
+            else if (repo && *repo)
+                dd_scanstore_image_pushed(sc->o.store, repo, m.manifests[i].digest.str, m.manifests[i].media_type,
+                                          NULL, false, NULL, NULL);
+        }
+        if (dd_buf_putc(&ch, ']') == DD_OK) snprintf(rec.children, sizeof rec.children, "%s", ch.ptr);
+        dd_buf_release(&ch);
+        rec.state = DD_SCAN_DONE;
+        rec.error[0] = '\0';
+    } else if (rc == DD_OK) {
+        rc = scan_image(sc, &rec, &m, repo, e);
+    }
+    if (have_m) dd_manifest_release(&m);
+    dd_buf_release(&mbuf);
+    rec.scanned_ms = dd_now_ms();
+    if (rc != DD_OK) {
+        rec.state = DD_SCAN_FAILED;
+        snprintf(rec.error, sizeof rec.error, "%s", e && e->msg[0] ? e->msg : dd_rc_name(rc));
+    }
+    dd_scanstore_image_update(sc->o.store, &rec);
+    pthread_mutex_lock(&sc->mu);
+    if (rc == DD_OK) sc->ctr.images_scanned++;
+    else sc->ctr.images_failed++;
+    pthread_mutex_unlock(&sc->mu);
+    if (rc != DD_OK) dd_log(DD_LOG_WARN, "scanner", "scan of %s failed: %s", digest, rec.error);
+    return rc;
+}
+
+/* ---- re-assessment ---- */
+
+typedef struct rematch_ctx {
+    dd_scanner_t *sc;
+    dd_rematch_stats_t *st;
+} rematch_ctx_t;
+
+static int rematch_one(const char *digest, const void *p, size_t n, void *arg)
+{
+    rematch_ctx_t *rc_ = arg;
+    dd_scanner_t *sc = rc_->sc;
+    dd_image_rec_t rec;
+    if (dd_scanstore_image_get(sc->o.store, digest, &rec) != DD_OK) return 0;
+    if (rec.state != DD_SCAN_DONE && rec.state != DD_SCAN_UNSUPPORTED) return 0;
+    dd_inventory_t inv;
+    dd_inventory_init(&inv);
+    dd_err_t e;
+    rc_->st->images++;
+    char **layers = NULL;
+    size_t nl = 0;
+    if (dd_inventory_decode(p, n, &inv, &layers, &nl, &e) != DD_OK) {
+        rc_->st->failed++;
+        dd_inventory_release(&inv);
+        return 0;
+    }
+    size_t nn = 0, nr = 0;
+    int mrc = match_and_store(sc, &rec, &inv, layers, nl, true, &nn, &nr, &e);
+    dd_layer_list_free(layers, nl);
+    if (mrc == DD_OK) {
+        rec.scanned_ms = dd_now_ms();
+        dd_scanstore_image_update(sc->o.store, &rec);
+        rc_->st->n_new += nn;
+        rc_->st->n_resolved += nr;
+        if (nn || nr) rc_->st->changed++;
+    } else {
+        rc_->st->failed++;
+    }
+    dd_inventory_release(&inv);
+    return 0;
+}
+
+int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e)
+{
+    dd_rematch_stats_t local;
+    if (!st) st = &local;
+    memset(st, 0, sizeof *st);
+    pthread_mutex_lock(&sc->rematch_mu);
+    int64_t t0 = dd_mono_ns();
+    rematch_ctx_t ctx = {sc, st};
+    int rc = dd_scanstore_each_inventory(sc->o.store, rematch_one, &ctx);
+    st->seconds = (double)(dd_mono_ns() - t0) / 1e9;
+    pthread_mutex_lock(&sc->db_mu);
+    st->db_version = sc->db_version;
+    pthread_mutex_unlock(&sc->db_mu);
+    pthread_mutex_lock(&sc->mu);
+    sc->ctr.rematches++;
+    pthread_mutex_unlock(&sc->mu);
+    dd_scanstore_kv_set(sc->o.store, "rematched_db_version", st->db_version);
+    pthread_mutex_unlock(&sc->rematch_mu);
+    dd_log(DD_LOG_INFO, "scanner",
+           "re-assessed %zu images against database version %lld in %.3f s: %zu changed, %zu new, %zu resolved",
+           st->images, (long long)st->db_version, st->seconds, st->changed, st->n_new, st->n_resolved);
+    if (rc) return dd_err(e, rc, "re-assessment failed");
+    return DD_OK;
+}
+
+/* ---- threads ---- */
+
+static void *worker_main(void *arg)
+{
+    dd_scanner_t *sc = arg;
+    pthread_mutex_lock(&sc->mu);
+    while (sc->running) {
+        if (sc->lq_len > 0) {
+            char digest[DD_DIGEST_MAX];
+            memcpy(digest, sc->layer_q[sc->lq_head], DD_DIGEST_MAX);
+            sc->lq_head = (sc->lq_head + 1) % LAYER_QUEUE_MAX;
+            sc->lq_len--;
+            sc->busy++;
+            pthread_mutex_unlock(&sc->mu);
+            dd_err_t e;
+            dd_err_clear(&e);
+            int rc = layer_get_or_analyze(sc, digest, NULL, &e);
+            if (rc != DD_OK && rc != DD_DECLINED)
+                dd_log(DD_LOG_WARN, "scanner", "layer %s: %s", digest, e.msg);
+            pthread_mutex_lock(&sc->mu);
+            sc->busy--;
+            pthread_cond_broadcast(&sc->cond);
+            continue;
+        }
+        sc->busy++;
+        pthread_mutex_unlock(&sc->mu);
+        dd_job_t job;
+        int rc = dd_scanstore_job_claim(sc->o.store, &job);
+        if (rc == DD_OK) {
+            dd_err_t e;
+            dd_err_clear(&e);
+            dd_scanner_scan_digest(sc, job.digest, job.repo, &e);
+            dd_scanstore_job_done(sc->o.store, job.id);
+        }
+        pthread_mutex_lock(&sc->mu);
+        sc->busy--;
+        pthread_cond_broadcast(&sc->cond);
+        if (rc == DD_OK) continue;
+        if (!sc->running) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (sc->lq_len == 0) pthread_cond_timedwait(&sc->cond, &sc->mu, &ts);
+    }
+    pthread_mutex_unlock(&sc->mu);
+    return NULL;
+}
+
+static void *watcher_main(void *arg)
+{
+    dd_scanner_t *sc = arg;
+    int64_t seen = 0;
+    dd_scanstore_kv_get(sc->o.store, "rematched_db_version", &seen);
+    pthread_mutex_lock(&sc->mu);
+    while (sc->running) {
+        pthread_mutex_unlock(&sc->mu);
+        pthread_mutex_lock(&sc->db_mu);
+        db_refresh_locked(sc);
+        int64_t v = sc->db_version;
+        pthread_mutex_unlock(&sc->db_mu);
+        if (v != seen) {
+            if (seen != 0 || v != 0) dd_scanner_rematch_all(sc, NULL, NULL);
+            seen = v;
+        }
+        pthread_mutex_lock(&sc->mu);
+        if (!sc->running) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ns = ts.tv_nsec + (int64_t)sc->o.db_poll_ms * 1000000LL;
+        ts.tv_sec += (time_t)(ns / 1000000000LL);
+        ts.tv_nsec = (long)(ns % 1000000000LL);
+        pthread_cond_timedwait(&sc->cond, &sc->mu, &ts);
+    }
+    pthread_mutex_unlock(&sc->mu);
+    return NULL;
+}
+
+int dd_scanner_start(dd_scanner_t *sc, dd_err_t *e)
+{
+    size_t requeued = 0;
+    dd_scanstore_jobs_requeue(sc->o.store, &requeued);
+    if (requeued) dd_log(DD_LOG_INFO, "scanner", "re-queued %zu scan jobs left running by a previous run", requeued);
+    pthread_mutex_lock(&sc->mu);
+    sc->running = true;
+    pthread_mutex_unlock(&sc->mu);
+    sc->threads = dd_calloc(sc->o.workers, sizeof *sc->threads);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 512 * 1024);
+    for (unsigned i = 0; i < sc->o.workers; i++) {
+        if (pthread_create(&sc->threads[i], &attr, worker_main, sc) != 0) {
+            pthread_attr_destroy(&attr);
+            dd_scanner_stop(sc);
+            return dd_err(e, DD_EIO, "cannot start scan workers");
+        }
+        sc->n_threads++;
+    }
+    if (pthread_create(&sc->watcher, &attr, watcher_main, sc) == 0) sc->watcher_started = true;
+    pthread_attr_destroy(&attr);
+    return DD_OK;
+}
+
+void dd_scanner_stop(dd_scanner_t *sc)
+{
+    pthread_mutex_lock(&sc->mu);
+    sc->running = false;
+    pthread_cond_broadcast(&sc->cond);
+    pthread_mutex_unlock(&sc->mu);
+    for (unsigned i = 0; i < sc->n_threads; i++) pthread_join(sc->threads[i], NULL);
+    sc->n_threads = 0;
+    free(sc->threads);
+    sc->threads = NULL;
+    if (sc->watcher_started) pthread_join(sc->watcher, NULL);
+    sc->watcher_started = false;
+}
+
+bool dd_scanner_wait_idle(dd_scanner_t *sc, int64_t timeout_ms)
+{
+    int64_t deadline = dd_mono_ns() + timeout_ms * 1000000LL;
+    for (;;) {
+        pthread_mutex_lock(&sc->mu);
+        bool idle = sc->lq_len == 0 && sc->busy == 0;
+        pthread_mutex_unlock(&sc->mu);
+        if (idle && dd_scanstore_jobs_pending(sc->o.store) == 0) return true;
+        if (dd_mono_ns() > deadline) return false;
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void dd_scanner_counters(dd_scanner_t *sc, dd_scanner_counters_t *out)
+{
+    pthread_mutex_lock(&sc->mu);
+    *out = sc->ctr;
+    pthread_mutex_unlock(&sc->mu);
+    pthread_mutex_lock(&sc->db_mu);
+    out->db_version = sc->db_version;
+    out->db_updated_s = sc->db_updated_s;
+    pthread_mutex_unlock(&sc->db_mu);
+    out->jobs_pending = dd_scanstore_jobs_pending(sc->o.store);
+}
+
+const char *dd_scanner_assess(dd_scanner_t *sc, const dd_image_rec_t *img, char *reason, size_t reasonsz)
+{
+    reason[0] = '\0';
+    switch (img->state) {
+    case DD_SCAN_QUEUED:
+    case DD_SCAN_ANALYZING:
+        snprintf(reason, reasonsz, "scan %s", dd_scan_state_name(img->state));
+        return "NotAssessed";
+    case DD_SCAN_FAILED:
+        snprintf(reason, reasonsz, "scan failed: %s", img->error);
+        return "NotAssessed";
+    case DD_SCAN_UNSUPPORTED:
+        snprintf(reason, reasonsz, "unsupported: %s", img->error);
+        return "NotAssessed";
+    case DD_SCAN_DONE:
+        break;
+    }
+    if (img->is_index) return "Healthy"; /* the API aggregates children */
+    pthread_mutex_lock(&sc->db_mu);
+    db_refresh_locked(sc);
+    int64_t v = sc->db_version, upd = sc->db_updated_s;
+    pthread_mutex_unlock(&sc->db_mu);
+    if (v == 0 || img->db_version == 0) {
+        snprintf(reason, reasonsz, "not assessed: no vulnerability data");
+        return "NotAssessed";
+    }
+    int64_t age = upd ? dd_now_ms() / 1000 - upd : 0;
+    if (sc->o.stale_after_s > 0 && age > sc->o.stale_after_s) {
+        snprintf(reason, reasonsz, "stale data, %lld days old", (long long)(age / 86400));
+        return "NotAssessed";
+    }
+    int total = 0;
+    for (int i = 0; i < DD_NSEV; i++) total += img->counts[i];
+    return total ? "Unhealthy" : "Healthy";
+}
