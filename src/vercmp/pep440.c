@@ -44,7 +44,8 @@ typedef struct {
     const char *local, *locale;             /* after '+', NULL when absent */
 } pep_t;
 
-static bool isws(int c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+/* Python's str.isspace() on ASCII: \t \n \v \f \r, \x1c-\x1f and space */
+static bool isws(int c) { return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f); }
 static bool issep(int c) { return c == '-' || c == '_' || c == '.'; }
 
 /* Case-insensitive match of word at p; returns its length or 0. */
@@ -81,8 +82,7 @@ static int part(const char **pp, const char *const *ws, int nws,
     int w = words(p, ws, nws, &wl);
     if (w < 0) return -1;
     p += wl;
-    if (issep((unsigned char)*p) && vc_isdigit((unsigned char)p[1])) p++;
-    else if (issep((unsigned char)*p)) p++; /* "1.0a-" : separator, no number */
+    if (issep((unsigned char)*p)) p++; /* even with no number after: "1.0a-" */
     *num = p;
     *numlen = vc_digits(p);
     p += *numlen;

@@ -402,6 +402,7 @@ TEST(pep440_table)
     static const valid_t valid[] = {
         { "1.0", true },       { "1!1.0.post1.dev2+abc.1", true }, { "v1.0", true },
         { "1.0a-", true },     { "1.0-dev", true },   { "1.0.a.-1", true }, { " 1.0 ", true },
+        { "\x1c" "1.0\x1f", true }, { "1.0\xa0", false },
         { "1.0+", false },     { "1.0_1", false },    { "1.0-", false },    { "abc", false },
         { "1.0a1a2", false },  { "1!", false },       { "1.0.", false },    { "", false },
         { "1.0+abc.", false }, { "1.0+a..b", false }, { "1.0.post1.post2", false },
