@@ -386,11 +386,11 @@ def test_slow_client_eventually_dropped(registry):
     b"GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (2 << 20) + b"\r\n\r\n",
     b"POST /v2/bad/x/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
     b"POST /v2/bad/x/blobs/uploads/ HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
-    b"GET /v2/bad/x/blobs/sha256:%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /v2/bad/x/blobs/sha256:%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
 ])
 def test_garbage_requests(registry, reg, payload):
     try:
-        out = raw_request(registry.port, payload, read_timeout=10)
+        out = raw_request(registry.port, payload, read_timeout=4)
     except (ConnectionResetError, BrokenPipeError):
         out = b""
     st = raw_status(out)

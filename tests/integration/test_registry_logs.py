@@ -12,7 +12,7 @@ from regclient import REFERENCE, Registry, sha256
 KEYS = {
     "bytes": re.compile(r"(bytes|written|size|length|len)[\"']?\s*[=:]\s*[\"']?\d+", re.I),
     "duration": re.compile(r"(dur|duration|elapsed|latency|took|time_ms|ms)[\"']?\s*[=:]\s*[\"']?[\d.]+", re.I),
-    "request id": re.compile(r"(req(uest)?[._-]?id|rid)[\"']?\s*[=:]\s*[\"']?[\w-]{4,}", re.I),
+    "request id": re.compile(r"(req(uest)?[._-]?id|rid|\bid)[\"']?\s*[=:]\s*[\"']?[\w-]{4,}", re.I),
 }
 
 
