@@ -59,6 +59,18 @@ const dd_feed_t *dd_feed_detect(const uint8_t *head, size_t n);
 int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, const char *feed,
                         dd_feed_stats_t *st, dd_err_t *e);
 
+/* Imports a directory tree of feed files, e.g. the shipped sample
+ * tests/fixtures/feeds/. Per directory (entries sorted, dotfiles skipped):
+ * every *.zip is an OSV export (and the directory's loose *.json records are
+ * then ignored as copies of it); else if its first *.json is an OSV record
+ * the whole directory (recursively) is one OSV import; else each *.json is
+ * imported on its own with its format detected. Subdirectories are walked
+ * the same way (depth <= 8). done() is called after each import with the
+ * path imported and its stats. Stops at the first import that fails. */
+int dd_feed_import_tree(dd_vulndb_t *db, const char *dir,
+                        int (*done)(const char *path, const dd_feed_stats_t *st, void *arg), void *arg,
+                        dd_err_t *e);
+
 /* OSV entry points used by dd_feed_import_path (exported for tests/fuzzing). */
 int dd_feed_osv_import_zip(dd_vulndb_t *db, const char *path, const uint8_t *mem, size_t len,
                            const char *feed, dd_feed_stats_t *st, dd_err_t *e);

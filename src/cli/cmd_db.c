@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_OSV_URL "https://osv-vulnerabilities.storage.googleapis.com"
@@ -36,7 +37,8 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: drydock db import [--format F] [--feed NAME] PATH...\n"
+            "usage: drydock db import [--format F] [--feed NAME] PATH...  (PATH: file, all.zip, directory\n"
+            "                         of OSV records, or a tree of feed files such as tests/fixtures/feeds)\n"
             "       drydock db update [--feeds LIST] [--osv-url BASE] [--osv-ecosystems LIST]\n"
             "                         [--debian-tracker-url URL] [--alpine-secdb-url BASE]\n"
             "                         [--alpine-branches LIST] [--nvd-url URL]\n"
@@ -70,6 +72,16 @@ static void print_stats(const char *what, const dd_feed_stats_t *st)
 
 /* ---- import ---------------------------------------------------------------- */
 
+static int tree_done(const char *path, const dd_feed_stats_t *st, void *arg)
+{
+    dd_err_t e = {0};
+    int rc = dd_vulndb_set_feed(arg, st->feed[0] ? st->feed : "unknown", path, NULL, NULL, st->records,
+                                st->skipped, &e);
+    if (rc) fprintf(stderr, "drydock: %s\n", e.msg);
+    else print_stats(path, st);
+    return rc;
+}
+
 static int db_import(const char *dbpath, const char *format, const char *feed, int n, char **paths)
 {
     if (n == 0) return cli_usage_error("db", "import needs at least one PATH");
@@ -79,6 +91,15 @@ static int db_import(const char *dbpath, const char *format, const char *feed, i
     dd_vulndb_t *db = dd_vulndb_update_db(u);
     for (int i = 0; i < n; i++) {
         dd_feed_stats_t st = {0};
+        struct stat sb;
+        if (!format && !feed && stat(paths[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            /* a tree of feed files (the shipped sample) or a directory of OSV records */
+            if (dd_feed_import_tree(db, paths[i], tree_done, db, &e)) {
+                dd_vulndb_update_abort(u);
+                return cli_error("import of '%s' failed, database unchanged: %s", paths[i], e.msg);
+            }
+            continue;
+        }
         if (dd_feed_import_path(db, paths[i], format, feed, &st, &e)) {
             dd_vulndb_update_abort(u);
             return cli_error("import of '%s' failed, database unchanged: %s", paths[i], e.msg);

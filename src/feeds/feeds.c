@@ -6,6 +6,7 @@
 #include "feeds_int.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -111,13 +112,13 @@ int dd_feed_extract_ids(const char *s, char ids[][64], int max)
         while (i < len && is_idchar((unsigned char)s[i])) i++;
         size_t tl = i - st;
         if (!tl || tl >= 64 || !strncasecmp(s + st, "CVE", 3)) continue;
-        const char *dash = memchr(s + st, '-', tl);
-        if (!dash || dash == s + st || (!isdigit((unsigned char)dash[1]) && strncmp(s + st, "GHSA-", 5)))
-            continue;
-        bool upper = isupper((unsigned char)s[st]);
-        for (const char *p = s + st; p < dash; p++)
-            if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p)) upper = false;
-        if (!upper) continue;
+        /* a letters-only prefix and a "-<digit>" part: XSA-182, wnpa-sec-2017-18 */
+        bool dashdigit = false, alpha_prefix = true;
+        size_t k = st;
+        while (k < i && s[k] != '-') alpha_prefix &= isalpha((unsigned char)s[k++]) != 0;
+        for (; k + 1 < i; k++)
+            if (s[k] == '-' && isdigit((unsigned char)s[k + 1])) dashdigit = true;
+        if (k == st || !alpha_prefix || (!dashdigit && strncmp(s + st, "GHSA-", 5))) continue;
         snprintf(ids[n++], 64, "%.*s", (int)tl, s + st);
     }
     return n;
@@ -163,4 +164,74 @@ int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, c
         dd_err(e, rc, "'%s': %s", path, tmp);
     }
     return rc;
+}
+
+/* ---- import of a directory tree ------------------------------------------- */
+
+static int visible(const struct dirent *d) { return d->d_name[0] != '.'; }
+
+static bool head_is_osv(const char *path)
+{
+    uint8_t head[65536];
+    size_t n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t r;
+    while (n < sizeof head && (r = read(fd, head + n, sizeof head - n)) > 0) n += (size_t)r;
+    close(fd);
+    const dd_feed_t *f = dd_feed_detect(head, n);
+    return f && !strcmp(f->name, "osv");
+}
+
+static int tree(dd_vulndb_t *db, const char *dir, int depth,
+                int (*done)(const char *, const dd_feed_stats_t *, void *), void *arg, dd_err_t *e)
+{
+    if (depth > 8) return DD_OK;
+    struct dirent **list = NULL;
+    int n = scandir(dir, &list, visible, alphasort);
+    if (n < 0) return dd_err_errno(e, DD_EIO, errno, "cannot read directory '%s'", dir);
+    char **paths = dd_calloc((size_t)n + 1, sizeof *paths);
+    int nzip = 0, njson = 0, first_json = -1;
+    for (int i = 0; i < n; i++) {
+        paths[i] = dd_asprintf("%s/%s", dir, list[i]->d_name);
+        if (dd_str_endswith(list[i]->d_name, ".zip")) nzip++;
+        else if (dd_str_endswith(list[i]->d_name, ".json")) {
+            if (first_json < 0) first_json = i;
+            njson++;
+        }
+    }
+    int rc = DD_OK;
+    bool osv_dir = !nzip && njson && head_is_osv(paths[first_json]);
+    if (osv_dir) {
+        dd_feed_stats_t st = {0};
+        rc = dd_feed_osv_import_dir(db, dir, NULL, &st, e);
+        if (!rc && done) rc = done(dir, &st, arg);
+    }
+    for (int i = 0; i < n && !rc && !osv_dir; i++) {
+        struct stat sb;
+        if (stat(paths[i], &sb) != 0) continue;
+        bool is_zip = dd_str_endswith(list[i]->d_name, ".zip");
+        bool is_json = dd_str_endswith(list[i]->d_name, ".json");
+        if (S_ISDIR(sb.st_mode)) {
+            rc = tree(db, paths[i], depth + 1, done, arg, e);
+        } else if (S_ISREG(sb.st_mode) && (is_zip || (is_json && !nzip))) {
+            dd_feed_stats_t st = {0};
+            rc = dd_feed_import_path(db, paths[i], NULL, NULL, &st, e);
+            if (!rc && done) rc = done(paths[i], &st, arg);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        free(paths[i]);
+        free(list[i]);
+    }
+    free(paths);
+    free(list);
+    return rc;
+}
+
+int dd_feed_import_tree(dd_vulndb_t *db, const char *dir,
+                        int (*done)(const char *path, const dd_feed_stats_t *st, void *arg), void *arg,
+                        dd_err_t *e)
+{
+    return tree(db, dir, 0, done, arg, e);
 }

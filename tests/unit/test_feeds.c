@@ -381,6 +381,9 @@ TEST(extract_ids)
     CHECK_INT(dd_feed_extract_ids("CVE-2018-14881 (BGP)", ids, 8), 1);
     CHECK_STR(ids[0], "CVE-2018-14881");
     CHECK_INT(dd_feed_extract_ids("nothing here", ids, 8), 0);
+    CHECK_INT(dd_feed_extract_ids("wnpa-sec-2017-18", ids, 8), 1);
+    CHECK_STR(ids[0], "wnpa-sec-2017-18");
+    CHECK_INT(dd_feed_extract_ids("2018-16859 (v1.2-3)", ids, 8), 0);
 }
 
 TEST(cleanup)
