@@ -1,11 +1,486 @@
 /*
- * cmd_scan.c: `drydock scan` (not implemented yet; see the issue list).
+ * cmd_scan.c: `drydock scan IMAGE`: scans an image from an OCI layout, a
+ * docker-archive tarball or a registry, and prints the report as a table
+ * (terminal), JSON (docs/report-schema.md) or a CycloneDX 1.5 SBOM.
+ *
+ * Pipeline per platform image: dd_image_analyze (layers, cached in the data
+ * directory's scan store unless --no-cache) -> dd_overlay -> dd_catalog_run
+ * -> dd_match_inventory -> output. --exit-code N makes the command exit N
+ * when a reported finding reaches --severity-threshold (CI gates).
  */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "dd/analyzer.h"
+#include "dd/catalog.h"
+#include "dd/image.h"
+#include "dd/match.h"
+#include "dd/scanstore.h"
+#include "dd/vulndb.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: drydock scan [options] IMAGE\n\n"
+            "IMAGE is one of\n"
+            "  oci:DIR[:TAG]                 an OCI image layout\n"
+            "  docker-archive:FILE           a `docker save` tarball\n"
+            "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  an image in a registry\n\n"
+            "options:\n"
+            "  --format table|json|cyclonedx output format (default: table on a terminal, else json)\n"
+            "  -o, --output FILE             write the report to FILE\n"
+            "  --platform OS/ARCH[/VARIANT]  scan only this platform of a multi-platform image\n"
+            "  --min-severity SEV            suppress findings below SEV (critical..negligible, unknown)\n"
+            "  --ignore-unfixed              suppress findings that have no fix\n"
+            "  --ignore ID[,ID...]           suppress these vulnerability ids (repeatable)\n"
+            "  --exit-code N                 exit with N when a finding reaches the threshold\n"
+            "  --severity-threshold SEV      threshold for --exit-code (default: any reported finding)\n"
+            "  --db PATH                     vulnerability database (default DATA/vulndb/vuln.db)\n"
+            "  --data-dir DIR                data directory (default $DRYDOCK_DATA or ./drydock-data)\n"
+            "  --no-cache                    don't reuse or store layer analyses\n"
+            "  --insecure                    plain http for docker:// registries\n"
+            "  --no-progress                 no progress indicator on a terminal\n");
+}
+
+static int sev_from(const char *s, dd_severity_t *out)
+{
+    static const char *names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
+    for (int i = 0; i < 6; i++)
+        if (!strcasecmp(s, names[i])) {
+            *out = (dd_severity_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- layer cache over the scan store ---- */
+
+static int cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out)
+{
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    int rc = dd_scanstore_layer_get(arg, layer->str, DD_ANALYZER_VERSION, &b, NULL, 0);
+    if (rc == DD_OK) rc = dd_layer_result_deserialize(b.ptr, b.len, out, NULL);
+    dd_buf_release(&b);
+    return rc == DD_OK ? DD_OK : DD_ENOTFOUND;
+}
+
+static void cache_put(void *arg, const dd_digest_t *layer, const dd_layer_result_t *r)
+{
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    if (dd_layer_result_serialize(r, &b) == DD_OK)
+        dd_scanstore_layer_put(arg, layer->str, DD_ANALYZER_VERSION, DD_OK, b.ptr, b.len, NULL);
+    dd_buf_release(&b);
+}
+
+/* ---- output ---- */
+
+static const char *sev_short(dd_severity_t s)
+{
+    return dd_severity_name(s);
+}
+
+static void print_table(FILE *out, const dd_image_desc_t *img, const dd_inventory_t *inv, const dd_findings_t *f)
+{
+    char plat[128];
+    dd_platform_format(&img->platform, plat, sizeof plat);
+    fprintf(out, "Image:    %s%s%s (%s)\n", img->ref ? img->ref : "", img->ref ? " " : "", img->digest.str, plat);
+    fprintf(out, "OS:       %s%s%s%s\n", inv->os.pretty_name ? inv->os.pretty_name : inv->os.id ? inv->os.id : "unknown",
+            inv->os.ecosystem ? " [" : "", inv->os.ecosystem ? inv->os.ecosystem : "", inv->os.ecosystem ? "]" : "");
+    fprintf(out, "Packages: %zu\n", inv->n);
+    fprintf(out, "Findings: %zu (critical %zu, high %zu, medium %zu, low %zu, negligible %zu, unknown %zu)",
+            f->n_reported, f->counts[DD_SEV_CRITICAL], f->counts[DD_SEV_HIGH], f->counts[DD_SEV_MEDIUM],
+            f->counts[DD_SEV_LOW], f->counts[DD_SEV_NEGLIGIBLE], f->counts[DD_SEV_UNKNOWN]);
+    if (f->n_suppressed) fprintf(out, ", %zu suppressed", f->n_suppressed);
+    fprintf(out, "\nStatus:   %s%s%s%s\n\n", !f->assessed ? "NotAssessed" : f->healthy ? "Healthy" : "Unhealthy",
+            f->reason ? " (" : "", f->reason ? f->reason : "", f->reason ? ")" : "");
+    if (f->n_reported == 0) return;
+    size_t wp = 7, wi = 9, wf = 5, wv = 13;
+    for (size_t i = 0; i < f->n; i++) {
+        const dd_finding_t *x = &f->v[i];
+        if (x->suppressed) continue;
+        if (strlen(x->package) > wp) wp = strlen(x->package);
+        if (strlen(x->version) > wi) wi = strlen(x->version);
+        if (x->fixed_version && strlen(x->fixed_version) > wf) wf = strlen(x->fixed_version);
+        if (strlen(x->id) > wv) wv = strlen(x->id);
+    }
+    if (wp > 40) wp = 40;
+    if (wi > 40) wi = 40;
+    if (wf > 40) wf = 40;
+    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-10s  %s\n", (int)wp, "PACKAGE", (int)wi, "INSTALLED", (int)wf, "FIXED",
+            (int)wv, "VULNERABILITY", "SEVERITY", "STATE");
+    for (size_t i = 0; i < f->n; i++) {
+        const dd_finding_t *x = &f->v[i];
+        if (x->suppressed) continue;
+        fprintf(out, "%-*.*s  %-*.*s  %-*.*s  %-*s  %-10s  %s\n", (int)wp, (int)wp, x->package, (int)wi, (int)wi,
+                x->version, (int)wf, (int)wf, x->fixed_version ? x->fixed_version : "-", (int)wv, x->id,
+                sev_short(x->severity), dd_fix_state_name(x->fix_state));
+    }
+    fputc('\n', out);
+}
+
+static const char *purl_type(dd_pkg_type_t t)
+{
+    return t == DD_PKG_DPKG ? "deb" : t == DD_PKG_APK ? "apk" : "rpm";
+}
+
+static void purl_escape(dd_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~+", *p)) {
+            dd_buf_putc(b, (char)*p);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            dd_buf_append(b, e, 3);
+        }
+    }
+}
+
+static void purl(dd_buf_t *b, const dd_inventory_t *inv, const dd_package_t *p)
+{
+    const char *ns = inv->os.id ? inv->os.id : "unknown";
+    dd_buf_printf(b, "pkg:%s/", purl_type(p->type));
+    purl_escape(b, ns);
+    dd_buf_putc(b, '/');
+    purl_escape(b, p->name);
+    dd_buf_putc(b, '@');
+    purl_escape(b, p->version);
+    char sep = '?';
+    if (p->arch) {
+        dd_buf_printf(b, "%carch=", sep);
+        purl_escape(b, p->arch);
+        sep = '&';
+    }
+    if (p->source_name && strcmp(p->source_name, p->name) != 0 && p->type != DD_PKG_RPM) {
+        dd_buf_printf(b, "%cupstream=", sep);
+        purl_escape(b, p->source_name);
+        sep = '&';
+    }
+    if (inv->os.id && inv->os.version_id) {
+        dd_buf_printf(b, "%cdistro=", sep);
+        purl_escape(b, inv->os.id);
+        dd_buf_putc(b, '-');
+        purl_escape(b, inv->os.version_id);
+    }
+}
+
+static void cyclonedx(dd_buf_t *b, const dd_image_desc_t *img, const dd_inventory_t *inv, const dd_findings_t *f)
+{
+    char serial[33];
+    dd_random_hex(serial, 16);
+    char now[32];
+    dd_time_rfc3339(dd_now_ms() / 1000, now);
+    dd_buf_printf(b, "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\","
+                     "\"serialNumber\":\"urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s\",\"version\":1,",
+                  serial, serial + 8, serial + 12, serial + 16, serial + 20);
+    dd_buf_puts(b, "\"metadata\":{\"timestamp\":");
+    dd_buf_json_str(b, now);
+    dd_buf_puts(b, ",\"tools\":{\"components\":[{\"type\":\"application\",\"name\":\"drydock\"}]},"
+                   "\"component\":{\"type\":\"container\",\"bom-ref\":");
+    dd_buf_json_str(b, img->digest.str);
+    dd_buf_puts(b, ",\"name\":");
+    dd_buf_json_str(b, img->ref ? img->ref : img->digest.str);
+    dd_buf_puts(b, ",\"version\":");
+    dd_buf_json_str(b, img->digest.str);
+    dd_buf_puts(b, "}},\"components\":[");
+    if (inv->os.id) {
+        dd_buf_puts(b, "{\"type\":\"operating-system\",\"bom-ref\":\"os\",\"name\":");
+        dd_buf_json_str(b, inv->os.id);
+        dd_buf_puts(b, ",\"version\":");
+        dd_buf_json_str(b, inv->os.version_id ? inv->os.version_id : "");
+        dd_buf_puts(b, "}");
+    }
+    for (size_t i = 0; i < inv->n; i++) {
+        const dd_package_t *p = &inv->pkgs[i];
+        if (i || inv->os.id) dd_buf_putc(b, ',');
+        dd_buf_t pu;
+        dd_buf_init(&pu, 0);
+        purl(&pu, inv, p);
+        dd_buf_puts(b, "{\"type\":\"library\",\"bom-ref\":");
+        dd_buf_json_str(b, pu.ptr);
+        dd_buf_puts(b, ",\"name\":");
+        dd_buf_json_str(b, p->name);
+        dd_buf_puts(b, ",\"version\":");
+        dd_buf_json_str(b, p->version);
+        dd_buf_puts(b, ",\"purl\":");
+        dd_buf_json_str(b, pu.ptr);
+        if (p->license) {
+            dd_buf_puts(b, ",\"licenses\":[{\"expression\":");
+            dd_buf_json_str(b, p->license);
+            dd_buf_puts(b, "}]");
+        }
+        dd_buf_puts(b, ",\"properties\":[{\"name\":\"drydock:package:type\",\"value\":");
+        dd_buf_json_str(b, dd_pkg_type_name(p->type));
+        dd_buf_puts(b, "},{\"name\":\"drydock:package:source\",\"value\":");
+        dd_buf_json_str(b, p->source_name ? p->source_name : p->name);
+        dd_buf_printf(b, "},{\"name\":\"drydock:layer\",\"value\":\"%d\"}]}", p->layer);
+        dd_buf_release(&pu);
+    }
+    dd_buf_puts(b, "],\"vulnerabilities\":[");
+    size_t nv = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        const dd_finding_t *x = &f->v[i];
+        if (x->suppressed) continue;
+        if (nv++) dd_buf_putc(b, ',');
+        dd_buf_t pu;
+        dd_buf_init(&pu, 0);
+        purl(&pu, inv, &inv->pkgs[x->pkg_index]);
+        dd_buf_puts(b, "{\"id\":");
+        dd_buf_json_str(b, x->id);
+        dd_buf_puts(b, ",\"ratings\":[{\"severity\":");
+        char sev[16];
+        snprintf(sev, sizeof sev, "%s", dd_severity_name(x->severity));
+        for (char *c = sev; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        dd_buf_json_str(b, !strcmp(sev, "negligible") ? "info" : sev);
+        if (x->cvss_score > 0) dd_buf_printf(b, ",\"score\":%.1f,\"method\":\"CVSSv31\"", x->cvss_score);
+        if (x->cvss_vector) {
+            dd_buf_puts(b, ",\"vector\":");
+            dd_buf_json_str(b, x->cvss_vector);
+        }
+        dd_buf_puts(b, "}]");
+        if (x->description) {
+            dd_buf_puts(b, ",\"description\":");
+            dd_buf_json_str(b, x->description);
+        }
+        if (x->n_advisories) {
+            dd_buf_puts(b, ",\"advisories\":[");
+            for (size_t k = 0; k < x->n_advisories; k++) {
+                if (k) dd_buf_putc(b, ',');
+                dd_buf_puts(b, "{\"title\":");
+                dd_buf_json_str(b, x->advisories[k]);
+                dd_buf_puts(b, "}");
+            }
+            dd_buf_putc(b, ']');
+        }
+        dd_buf_puts(b, ",\"affects\":[{\"ref\":");
+        dd_buf_json_str(b, pu.ptr);
+        dd_buf_puts(b, "}]");
+        if (x->fixed_version) {
+            dd_buf_puts(b, ",\"recommendation\":");
+            char *r = dd_asprintf("Upgrade %s to %s", x->package, x->fixed_version);
+            dd_buf_json_str(b, r);
+            free(r);
+        }
+        dd_buf_putc(b, '}');
+        dd_buf_release(&pu);
+    }
+    dd_buf_puts(b, "]}");
+}
+
+/* ---- main ---- */
+
+enum { OPT_FORMAT = 256, OPT_PLATFORM, OPT_MINSEV, OPT_UNFIXED, OPT_IGNORE, OPT_EXIT, OPT_THRESH, OPT_DB,
+       OPT_DATA, OPT_NOCACHE, OPT_INSECURE, OPT_NOPROGRESS };
 
 int cmd_scan(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_error("'scan' is not implemented yet");
+    static const struct option opts[] = {
+        {"data-dir", required_argument, 0, OPT_DATA},
+        {"db", required_argument, 0, OPT_DB},
+        {"exit-code", required_argument, 0, OPT_EXIT},
+        {"format", required_argument, 0, OPT_FORMAT},
+        {"help", no_argument, 0, 'h'},
+        {"ignore", required_argument, 0, OPT_IGNORE},
+        {"ignore-unfixed", no_argument, 0, OPT_UNFIXED},
+        {"insecure", no_argument, 0, OPT_INSECURE},
+        {"min-severity", required_argument, 0, OPT_MINSEV},
+        {"no-cache", no_argument, 0, OPT_NOCACHE},
+        {"no-progress", no_argument, 0, OPT_NOPROGRESS},
+        {"output", required_argument, 0, 'o'},
+        {"platform", required_argument, 0, OPT_PLATFORM},
+        {"severity-threshold", required_argument, 0, OPT_THRESH},
+        {0, 0, 0, 0},
+    };
+    const char *format = NULL, *output = NULL, *platform = NULL, *dbpath = NULL;
+    const char *data_dir = cli_default_data_dir();
+    int exit_code = 0;
+    bool no_cache = false, insecure = false, progress = isatty(2);
+    dd_severity_t threshold = DD_SEV_UNKNOWN;
+    dd_match_opts_t mo = {0};
+    char **ignore = NULL;
+    size_t n_ignore = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': usage(stdout); return 0;
+        case 'o': output = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "table") && strcmp(optarg, "json") && strcmp(optarg, "cyclonedx"))
+                return cli_usage_error("scan", "unknown format '%s' (table, json, cyclonedx)", optarg);
+            format = optarg;
+            break;
+        case OPT_PLATFORM: platform = optarg; break;
+        case OPT_MINSEV:
+            if (sev_from(optarg, &mo.min_severity)) return cli_usage_error("scan", "unknown severity '%s'", optarg);
+            break;
+        case OPT_THRESH:
+            if (sev_from(optarg, &threshold)) return cli_usage_error("scan", "unknown severity '%s'", optarg);
+            break;
+        case OPT_UNFIXED: mo.ignore_unfixed = true; break;
+        case OPT_IGNORE: {
+            char *dup = dd_strdup(optarg), *save = NULL;
+            for (char *t = strtok_r(dup, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+                ignore = dd_realloc(ignore, (n_ignore + 1) * sizeof *ignore);
+                ignore[n_ignore++] = dd_strdup(t);
+            }
+            free(dup);
+            break;
+        }
+        case OPT_EXIT: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 255) return cli_usage_error("scan", "invalid exit code '%s'", optarg);
+            exit_code = (int)v;
+            break;
+        }
+        case OPT_DB: dbpath = optarg; break;
+        case OPT_DATA: data_dir = optarg; break;
+        case OPT_NOCACHE: no_cache = true; break;
+        case OPT_INSECURE: insecure = true; break;
+        case OPT_NOPROGRESS: progress = false; break;
+        default: return cli_usage_error("scan", "unknown option");
+        }
+    }
+    if (optind != argc - 1) return cli_usage_error("scan", "expected one IMAGE argument");
+    const char *ref = argv[optind];
+    if (!format) format = isatty(output ? -1 : 1) ? "table" : "json";
+    mo.ignore = (const char *const *)ignore;
+    mo.n_ignore = n_ignore;
+
+    char *dbdefault = dd_asprintf("%s/vulndb/vuln.db", data_dir);
+    if (!dbpath) dbpath = dbdefault;
+    int status = 0;
+    dd_err_t e;
+    dd_err_clear(&e);
+    dd_vulndb_t *db = NULL;
+    dd_scanstore_t *cache_store = NULL;
+    dd_image_source_t *src = NULL;
+    dd_image_desc_t *imgs = NULL;
+    size_t n_imgs = 0;
+    FILE *out = stdout;
+    dd_buf_t all;
+    dd_buf_init(&all, 0);
+
+    int rc = dd_vulndb_open(dbpath, true, &db, &e);
+    if (rc == DD_ENOTFOUND) {
+        fprintf(stderr, "drydock scan: warning: no vulnerability database at '%s' (run 'drydock db import' or "
+                        "'drydock db update'); reporting the inventory only\n", dbpath);
+        db = NULL;
+    } else if (rc) {
+        status = cli_error("%s", e.msg);
+        goto done;
+    }
+    if (!no_cache) {
+        struct stat sb;
+        if (stat(data_dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            char *p = dd_asprintf("%s/scans.db", data_dir);
+            if (dd_scanstore_open(p, &cache_store, NULL) != DD_OK) cache_store = NULL;
+            free(p);
+        }
+    }
+    dd_image_opts_t io = {.platform = platform, .insecure = insecure};
+    if (progress) fprintf(stderr, "\r\033[Kopening %s ...", ref);
+    if ((rc = dd_image_open(ref, &io, &src, &e)) || (rc = dd_image_list(src, &imgs, &n_imgs, &e))) {
+        if (progress) fprintf(stderr, "\r\033[K");
+        status = cli_error("cannot read image '%s': %s", ref, e.msg);
+        goto done;
+    }
+    if (output && !(out = fopen(output, "w"))) {
+        status = cli_error("cannot write '%s'", output);
+        out = stdout;
+        goto done;
+    }
+    dd_layer_cache_t cache = {cache_get, cache_put, cache_store};
+    bool gate = false;
+    bool multi = n_imgs > 1;
+    if (multi && strcmp(format, "table")) dd_buf_puts(&all, strcmp(format, "json") ? "[" : "{\"images\":[");
+    for (size_t i = 0; i < n_imgs; i++) {
+        dd_image_desc_t *img = &imgs[i];
+        char plat[128];
+        dd_platform_format(&img->platform, plat, sizeof plat);
+        if (progress)
+            fprintf(stderr, "\r\033[K[%zu/%zu] %s: analyzing %zu layers ...", i + 1, n_imgs, plat, img->n_layers);
+        dd_layer_result_t *layers = NULL;
+        size_t n_analyzed = 0;
+        rc = dd_image_analyze(src, img, cache_store ? &cache : NULL, &layers, &n_analyzed, &e);
+        if (rc) {
+            if (progress) fprintf(stderr, "\r\033[K");
+            status = cli_error("cannot analyze %s (%s): %s", img->digest.str, plat, e.msg);
+            goto done;
+        }
+        dd_fileset_t fs;
+        dd_fileset_init(&fs);
+        dd_inventory_t inv;
+        dd_inventory_init(&inv);
+        rc = dd_overlay(layers, img->n_layers, &fs, &e);
+        for (size_t k = 0; k < img->n_layers; k++) dd_layer_result_release(&layers[k]);
+        free(layers);
+        if (rc == DD_OK) {
+            if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: reading package databases ...", i + 1, n_imgs, plat);
+            rc = dd_catalog_run(&fs, &inv, &e);
+            if (rc == DD_OK && e.code) fprintf(stderr, "drydock scan: warning: %s\n", e.msg);
+        }
+        dd_fileset_release(&fs);
+        if (rc) {
+            if (progress) fprintf(stderr, "\r\033[K");
+            dd_inventory_release(&inv);
+            status = cli_error("cannot read the packages of %s: %s", img->digest.str, e.msg);
+            goto done;
+        }
+        for (size_t w = 0; w < inv.nwarnings; w++) fprintf(stderr, "drydock scan: warning: %s\n", inv.warnings[w]);
+        dd_findings_t f;
+        dd_findings_init(&f);
+        if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: matching %zu packages ...", i + 1, n_imgs, plat, inv.n);
+        if (db) {
+            rc = dd_match_inventory(db, &inv, &mo, &f, &e);
+        } else {
+            f.assessed = false;
+            f.reason = "no vulnerability data";
+        }
+        if (progress) fprintf(stderr, "\r\033[K");
+        if (rc) {
+            dd_findings_release(&f);
+            dd_inventory_release(&inv);
+            status = cli_error("matching failed: %s", e.msg);
+            goto done;
+        }
+        for (size_t k = 0; k < f.n; k++)
+            if (!f.v[k].suppressed && f.v[k].severity >= threshold) gate = true;
+        if (!strcmp(format, "table")) {
+            if (i) fputc('\n', out);
+            print_table(out, img, &inv, &f);
+        } else {
+            if (i) dd_buf_putc(&all, ',');
+            if (!strcmp(format, "json")) dd_report_json(img->digest.str, &inv, &f, &all);
+            else cyclonedx(&all, img, &inv, &f);
+        }
+        dd_findings_release(&f);
+        dd_inventory_release(&inv);
+    }
+    if (multi && strcmp(format, "table")) dd_buf_puts(&all, strcmp(format, "json") ? "]" : "]}");
+    if (all.len) {
+        fwrite(all.ptr, 1, all.len, out);
+        fputc('\n', out);
+    }
+    if (exit_code && gate) status = exit_code;
+done:
+    if (out != stdout) fclose(out);
+    dd_buf_release(&all);
+    dd_image_descs_free(imgs, n_imgs);
+    dd_image_close(src);
+    if (cache_store) dd_scanstore_close(cache_store);
+    if (db) dd_vulndb_close(db);
+    for (size_t i = 0; i < n_ignore; i++) free(ignore[i]);
+    free(ignore);
+    free(dbdefault);
+    return status;
 }
