@@ -200,3 +200,17 @@ def test_import_unknown_file_leaves_db_unchanged(tmp_path):
     st = status(data)
     assert st["version"] == 1 and st["nvd"] == 0
     assert not [f for f in os.listdir(data / "vulndb") if ".tmp." in f]
+
+
+def test_import_shipped_sample_tree(tmp_path):
+    """The README's offline path: one import of the whole shipped sample."""
+    data = tmp_path / "data"
+    p = drydock("db", "import", "--data-dir", str(data), str(FEEDS))
+    assert "now at version 1" in p.stdout
+    st = status(data)
+    byname = {f["name"]: f["records"] for f in st["feeds"]}
+    assert len(byname) == 24  # 18 secdb files, tracker, NVD, 4 OSV exports
+    assert byname["osv/Debian"] == 8940 and byname["osv/Ubuntu"] == 9
+    assert byname["osv/Go"] == 4291 and byname["osv/PyPI"] == 2661
+    assert byname["debian-tracker"] == 7 and byname["nvd"] == 38
+    assert sum(v for k, v in byname.items() if k.startswith("alpine/")) == 1652
