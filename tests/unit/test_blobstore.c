@@ -544,6 +544,88 @@ TEST(fault_publish_leaves_no_visible_blob)
     dd_blobstore_close(bs);
 }
 
+struct stress_arg {
+    dd_blobstore_t *bs;
+    unsigned seed;
+    int unexpected;
+    int commits;
+};
+
+/* Random operations on 4 shared session ids from several threads: every
+ * result must be one the contract allows, and ASan watches the table. */
+static void *stress_thread(void *p)
+{
+    struct stress_arg *a = p;
+    unsigned x = a->seed;
+    static const char data[] = "0123456789abcdef0123456789abcdef";
+    for (int i = 0; i < 400; i++) {
+        x = x * 1103515245u + 12345u;
+        char uuid[16];
+        snprintf(uuid, sizeof uuid, "st%u", (x >> 8) % 4);
+        dd_upload_t *u = NULL;
+        int rc;
+        switch ((x >> 16) % 5) {
+        case 0:
+            rc = dd_blobstore_upload_create(a->bs, uuid, &u, NULL);
+            if (rc != DD_OK && rc != DD_EEXIST) a->unexpected++;
+            break;
+        case 1:
+            rc = dd_blobstore_upload_open(a->bs, uuid, &u, NULL);
+            if (rc != DD_OK && rc != DD_EBUSY && rc != DD_ENOTFOUND) a->unexpected++;
+            break;
+        case 2:
+            rc = dd_blobstore_upload_abort(a->bs, uuid);
+            if (rc != DD_OK && rc != DD_ENOTFOUND) a->unexpected++;
+            break;
+        case 3: {
+            size_t n;
+            if (dd_blobstore_upload_expire(a->bs, -1000, &n) != DD_OK) a->unexpected++;
+            break;
+        }
+        default:
+            break;
+        }
+        if (!u) continue;
+        /* write a few pieces; an abort from another thread may cut in */
+        int w = (int)((x >> 20) % 4);
+        for (int k = 0; k < w; k++) {
+            rc = dd_upload_write(u, data, (x >> 4) % 32 + 1, NULL);
+            if (rc != DD_OK && rc != DD_ENOTFOUND) a->unexpected++;
+        }
+        (void)dd_upload_size(u);
+        if ((x >> 24) % 3 == 0) {
+            /* commit with whatever digest the bytes have: read them back first */
+            dd_digest_t d;
+            dd_digest_buf(DD_DIGEST_SHA256, "nope", 4, &d);
+            rc = dd_upload_commit(u, &d, NULL, NULL);
+            if (rc != DD_EDIGEST && rc != DD_ENOTFOUND && rc != DD_EIO) a->unexpected++;
+            a->commits++;
+        } else {
+            dd_upload_release(u);
+        }
+    }
+    return NULL;
+}
+
+TEST(session_table_stress)
+{
+    dd_blobstore_t *bs = fresh();
+    pthread_t th[6];
+    struct stress_arg args[6];
+    for (int i = 0; i < 6; i++) {
+        args[i] = (struct stress_arg){bs, (unsigned)i * 7919u + 1, 0, 0};
+        pthread_create(&th[i], NULL, stress_thread, &args[i]);
+    }
+    for (int i = 0; i < 6; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 6; i++) CHECK_INT(args[i].unexpected, 0);
+    CHECK_INT(count_blobs(bs), 0);
+    /* everything left is idle: expire clears it all */
+    size_t n;
+    CHECK_INT(dd_blobstore_upload_expire(bs, -1000, &n), DD_OK);
+    CHECK_INT(count_dir("_uploads"), 0);
+    dd_blobstore_close(bs);
+}
+
 static void cleanup(void)
 {
     if (root[0]) rm_rf(root);
@@ -554,4 +636,4 @@ TEST_MAIN(RUN(chunked_upload_and_read); RUN(empty_blob); RUN(sha512_commit);
           RUN(digest_mismatch_drops_session); RUN(resume_after_restart); RUN(busy_and_invalid);
           RUN(abort_session); RUN(expire); RUN(concurrent_commits_same_digest);
           RUN(put_small_blobs_and_each); RUN(each_stops); RUN(fault_write_keeps_size_consistent);
-          RUN(fault_publish_leaves_no_visible_blob); cleanup())
+          RUN(fault_publish_leaves_no_visible_blob); RUN(session_table_stress); cleanup())

@@ -6,6 +6,7 @@
  */
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,14 +558,14 @@ static int link_names_cb(const char *repo, const dd_digest_t *d, uint64_t size, 
 
 struct writer_arg {
     dd_meta_t *m;
-    volatile int stop;
+    atomic_int stop;
     int rc;
 };
 
 static void *writer_thread(void *p)
 {
     struct writer_arg *a = p;
-    for (int i = 0; !a->stop && a->rc == DD_OK; i++) {
+    for (int i = 0; !atomic_load(&a->stop) && a->rc == DD_OK; i++) {
         dd_upload_rec_t u = {.offset = (uint64_t)i, .created_ms = 0, .updated_ms = 0};
         snprintf(u.uuid, sizeof u.uuid, "fresh%d", i % 10);
         snprintf(u.repo, sizeof u.repo, "r");
@@ -584,12 +585,13 @@ TEST(stale_delete_under_concurrent_writes)
         snprintf(u.repo, sizeof u.repo, "r");
         CHECK_INT(dd_meta_upload_put(m, &u, NULL), DD_OK);
     }
-    struct writer_arg w = {m, 0, DD_OK};
+    struct writer_arg w = {.m = m, .rc = DD_OK};
+    atomic_init(&w.stop, 0);
     pthread_t th;
     pthread_create(&th, NULL, writer_thread, &w);
     struct del_ctx c = {m, 0, 0};
     CHECK_INT(dd_meta_uploads_stale(m, 1000, stale_delete_cb, &c), DD_OK);
-    w.stop = 1;
+    atomic_store(&w.stop, 1);
     pthread_join(th, NULL);
     CHECK_INT(w.rc, DD_OK);
     CHECK_INT(c.n, 150);

@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,9 @@ typedef struct fs_session {
     dd_hasher_t *h;           /* sha256 over the first size bytes */
     char *buf;                /* gathered, not yet written (held only) */
     size_t blen;
-    bool held, dead;
+    bool held;                /* guarded by the table mutex */
+    atomic_bool dead;         /* set (under the mutex) by an abort while held;
+                               * the holder reads it without the lock */
 } fs_session_t;
 
 struct fs_store {
@@ -511,7 +514,7 @@ static int fs_upload_open(dd_blobstore_t *bs, const char *uuid, dd_upload_t **ou
     }
     if (rc != DD_OK) {
         pthread_mutex_lock(&st->mu);
-        if (!s->dead) table_remove(st, s);
+        if (!atomic_load(&s->dead)) table_remove(st, s);
         if (rc == DD_ENOTFOUND) sess_remove_files(st, uuid); /* stray empty dir */
         pthread_mutex_unlock(&st->mu);
         session_free(s);
@@ -545,7 +548,7 @@ static uint64_t fs_upload_size(dd_upload_t *u)
 static int fs_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
 {
     fs_session_t *s = (fs_session_t *)u;
-    if (s->dead) return dd_err(e, DD_ENOTFOUND, "upload '%s' was cancelled", s->uuid);
+    if (atomic_load(&s->dead)) return dd_err(e, DD_ENOTFOUND, "upload '%s' was cancelled", s->uuid);
     if (n == 0) return DD_OK;
     if (s->blen + n <= WBUF) {
         if (!s->buf) s->buf = dd_malloc(WBUF);
@@ -579,7 +582,7 @@ static void unhold(fs_session_t *s)
     s->buf = NULL;
     s->blen = 0;
     pthread_mutex_lock(&st->mu);
-    bool dead = s->dead;
+    bool dead = atomic_load(&s->dead);
     s->held = false;
     pthread_mutex_unlock(&st->mu);
     if (dead) session_free(s);
@@ -590,7 +593,7 @@ static void drop(fs_session_t *s)
 {
     fs_store_t *st = s->st;
     pthread_mutex_lock(&st->mu);
-    bool dead = s->dead;
+    bool dead = atomic_load(&s->dead);
     if (!dead) {
         table_remove(st, s);
         sess_remove_files(st, s->uuid);
@@ -602,7 +605,7 @@ static void drop(fs_session_t *s)
 static void fs_upload_release(dd_upload_t *u)
 {
     fs_session_t *s = (fs_session_t *)u;
-    if (s->blen && !s->dead) (void)flush(s, NULL);
+    if (s->blen && !atomic_load(&s->dead)) (void)flush(s, NULL);
     unhold(s);
 }
 
@@ -610,7 +613,7 @@ static int fs_upload_commit(dd_upload_t *u, const dd_digest_t *expected, uint64_
 {
     fs_session_t *s = (fs_session_t *)u;
     fs_store_t *st = s->st;
-    if (s->dead) {
+    if (atomic_load(&s->dead)) {
         session_free(s);
         return dd_err(e, DD_ENOTFOUND, "upload was cancelled");
     }
@@ -666,7 +669,7 @@ static int fs_upload_abort(dd_blobstore_t *bs, const char *uuid)
     if (s) {
         table_remove(st, s);
         if (s->held)
-            s->dead = true; /* its holder frees it */
+            atomic_store(&s->dead, true); /* its holder frees it */
         else
             session_free(s);
     }
