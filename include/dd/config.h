@@ -32,11 +32,25 @@ typedef struct dd_config {
     int64_t max_header_size; /* max-header-size: per-connection memory (bounds headers) */
     int64_t manifest_max;    /* manifest-max: bytes */
     int64_t idle_timeout;    /* idle-timeout: seconds */
+    int64_t header_timeout;  /* header-timeout: seconds */
     int64_t upload_max_age;  /* upload-max-age: seconds */
     int64_t janitor_interval; /* janitor-interval: seconds */
     int64_t shutdown_grace;  /* shutdown-grace: seconds */
     int64_t list_max;        /* list-max: max page size for tags list / catalog */
     bool turbo;              /* turbo: MHD_USE_TURBO */
+    /* scanning (issue 4; see docs/config.md) */
+    bool scan;               /* scan: scan images on push */
+    char *scan_include;      /* scan-include: repository globs to scan ("" = all) */
+    char *scan_exclude;      /* scan-exclude: repository globs never scanned */
+    int64_t scan_workers;    /* scan-workers: scan worker threads */
+    bool scan_eager_layers;  /* scan-eager-layers: analyze layers as their upload completes */
+    char *scan_min_severity; /* scan-min-severity: findings below it don't make an image Unhealthy */
+    bool scan_ignore_unfixed; /* scan-ignore-unfixed: unfixed findings don't count */
+    char *scan_ignore;       /* scan-ignore: comma-separated vulnerability ids to ignore */
+    char *vulndb_path;       /* vulndb-path (default DATA/vulndb/vuln.db) */
+    int64_t stale_after;     /* stale-after: seconds; older vulnerability data is "stale" */
+    int64_t db_poll_interval; /* db-poll-interval: seconds between DB version checks */
+    char *registry_host;     /* registry-host: host name in reports (default: listen) */
     char *config_file;       /* the file that was loaded, NULL if none */
 } dd_config_t;
 

@@ -11,12 +11,16 @@
 #include "dd/config.h"
 #include "dd/http.h"
 #include "dd/meta.h"
+#include "dd/findings.h"
 #include "dd/registry.h"
+#include "dd/scanner.h"
+#include "dd/scanstore.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void print_line(const char *line, void *arg)
 {
@@ -32,6 +36,17 @@ static void usage(FILE *out)
                  "variables, then flags. Keys:\n\n");
     dd_config_help(print_line, out);
     fprintf(out, "\nSee docs/config.md.\n");
+}
+
+static int scan_severity(const char *s, dd_severity_t *out)
+{
+    static const char *names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
+    for (int i = 0; i < 6; i++)
+        if (!strcasecmp(s, names[i])) {
+            *out = (dd_severity_t)i;
+            return 0;
+        }
+    return -1;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -73,6 +88,11 @@ int cmd_serve(int argc, char **argv)
     dd_meta_t *meta = NULL;
     dd_registry_t *reg = NULL;
     dd_http_server_t *srv = NULL;
+    dd_scanstore_t *scans = NULL;
+    dd_scanner_t *scanner = NULL;
+    dd_findings_api_t *fapi = NULL;
+    char **ignore = NULL;
+    size_t n_ignore = 0;
     int status = 1;
     if ((rc = dd_mkdirs(cfg.data_dir, 0750, &e))) {
         cli_error("cannot create data directory: %s", e.msg);
@@ -103,6 +123,7 @@ int cmd_serve(int argc, char **argv)
         .threads = (unsigned)cfg.threads,
         .conn_memory_limit = (size_t)cfg.max_header_size,
         .idle_timeout_s = (unsigned)cfg.idle_timeout,
+        .header_timeout_s = (unsigned)cfg.header_timeout,
         .thread_stack_size = (size_t)cfg.thread_stack,
         .shutdown_grace_s = (unsigned)cfg.shutdown_grace,
         .turbo = cfg.turbo,
@@ -112,7 +133,76 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     dd_registry_register(reg, srv);
-    /* later subsystems (findings API, auth, web UI) register here */
+    /* scanning: scan store, scanner (hooks into the registry), findings API */
+    {
+        char *p = dd_asprintf("%s/scans.db", cfg.data_dir);
+        rc = dd_scanstore_open(p, &scans, &e);
+        free(p);
+        if (rc) {
+            cli_error("cannot open the scan store: %s", e.msg);
+            goto out;
+        }
+        char *vdir = dd_strdup(cfg.vulndb_path);
+        char *slash = strrchr(vdir, '/');
+        if (slash) {
+            *slash = '\0';
+            dd_mkdirs(vdir, 0750, NULL);
+        }
+        free(vdir);
+        dd_scanner_opts_t so;
+        dd_scanner_opts_default(&so);
+        so.blobs = bs;
+        so.store = scans;
+        so.vulndb_path = cfg.vulndb_path;
+        so.registry_host = cfg.registry_host && *cfg.registry_host ? cfg.registry_host : cfg.listen;
+        so.workers = (unsigned)cfg.scan_workers;
+        so.enabled = cfg.scan;
+        so.include = cfg.scan_include;
+        so.exclude = cfg.scan_exclude;
+        so.eager_layers = cfg.scan_eager_layers;
+        so.stale_after_s = cfg.stale_after;
+        so.db_poll_ms = (unsigned)(cfg.db_poll_interval * 1000);
+        if (scan_severity(cfg.scan_min_severity, &so.match.min_severity)) {
+            cli_error("invalid scan-min-severity '%s'", cfg.scan_min_severity);
+            goto out;
+        }
+        so.match.ignore_unfixed = cfg.scan_ignore_unfixed;
+        if (cfg.scan_ignore && *cfg.scan_ignore) {
+            char *dup = dd_strdup(cfg.scan_ignore), *save = NULL;
+            for (char *t = strtok_r(dup, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+                ignore = dd_realloc(ignore, (n_ignore + 1) * sizeof *ignore);
+                ignore[n_ignore++] = dd_strdup(t);
+            }
+            free(dup);
+        }
+        so.match.ignore = (const char *const *)ignore;
+        so.match.n_ignore = n_ignore;
+        if ((rc = dd_scanner_new(&so, &scanner, &e))) {
+            cli_error("%s", e.msg);
+            goto out;
+        }
+        dd_registry_hooks_t hooks;
+        dd_scanner_registry_hooks(scanner, &hooks);
+        dd_registry_set_hooks(reg, &hooks);
+        dd_findings_api_opts_t fo = {.meta = meta, .store = scans, .scanner = scanner,
+                                     .registry_host = so.registry_host};
+        if ((rc = dd_findings_api_new(&fo, &fapi, &e))) {
+            cli_error("%s", e.msg);
+            goto out;
+        }
+        dd_findings_api_register(fapi, srv);
+        if ((rc = dd_scanner_start(scanner, &e))) {
+            cli_error("%s", e.msg);
+            goto out;
+        }
+        dd_scanner_counters_t ctr;
+        dd_scanner_counters(scanner, &ctr);
+        if (ctr.db_version == 0)
+            dd_log(DD_LOG_WARN, NULL, "no vulnerability database at %s: images will be reported as "
+                   "'not assessed: no vulnerability data' until 'drydock db import' or 'drydock db update' runs",
+                   cfg.vulndb_path);
+    }
+    /* later subsystems (auth, web UI) register here */
     if ((rc = dd_http_start(srv, &e))) {
         cli_error("%s", e.msg);
         goto out;
@@ -129,8 +219,14 @@ int cmd_serve(int argc, char **argv)
     dd_http_stop(srv);
     status = 0;
 out:
+    if (scanner) dd_scanner_stop(scanner);
     dd_http_server_free(srv);
     dd_registry_free(reg);
+    dd_findings_api_free(fapi);
+    dd_scanner_free(scanner);
+    dd_scanstore_close(scans);
+    for (size_t i = 0; i < n_ignore; i++) free(ignore[i]);
+    free(ignore);
     if (meta) dd_meta_close(meta);
     if (bs) dd_blobstore_close(bs);
     dd_config_release(&cfg);

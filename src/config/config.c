@@ -47,6 +47,10 @@ static const struct key {
      "blob store location (default DATA/blobs)"},
     {"data-dir", T_STR, offsetof(dd_config_t, data_dir), "./drydock-data", 0, 0,
      "data directory (also $DRYDOCK_DATA)"},
+    {"db-poll-interval", T_DURATION, offsetof(dd_config_t, db_poll_interval), "1s", 1, 3600,
+     "how often the server looks for a new vulnerability database"},
+    {"header-timeout", T_DURATION, offsetof(dd_config_t, header_timeout), "30s", 1, 3600,
+     "request headers must arrive within this (slow clients are dropped)"},
     {"idle-timeout", T_DURATION, offsetof(dd_config_t, idle_timeout), "60s", 1, 86400,
      "close idle or stalled connections after this long"},
     {"janitor-interval", T_DURATION, offsetof(dd_config_t, janitor_interval), "5m", 1, 86400,
@@ -64,8 +68,26 @@ static const struct key {
     {"meta-driver", T_STR, offsetof(dd_config_t, meta_driver), "sqlite", 0, 0, "metadata store driver"},
     {"meta-dsn", T_STR, offsetof(dd_config_t, meta_dsn), "", 0, 0,
      "metadata store location (default DATA/meta.db)"},
+    {"registry-host", T_STR, offsetof(dd_config_t, registry_host), "", 0, 0,
+     "registry host name in findings and reports (default: the listen address)"},
+    {"scan", T_BOOL, offsetof(dd_config_t, scan), "true", 0, 0, "scan images when they are pushed"},
+    {"scan-eager-layers", T_BOOL, offsetof(dd_config_t, scan_eager_layers), "true", 0, 0,
+     "analyze layers as soon as their blob upload completes"},
+    {"scan-exclude", T_STR, offsetof(dd_config_t, scan_exclude), "", 0, 0,
+     "comma-separated repository globs never scanned"},
+    {"scan-ignore", T_STR, offsetof(dd_config_t, scan_ignore), "", 0, 0,
+     "comma-separated vulnerability ids that don't count"},
+    {"scan-ignore-unfixed", T_BOOL, offsetof(dd_config_t, scan_ignore_unfixed), "false", 0, 0,
+     "findings without a fix don't make an image Unhealthy"},
+    {"scan-include", T_STR, offsetof(dd_config_t, scan_include), "", 0, 0,
+     "comma-separated repository globs to scan (empty: all)"},
+    {"scan-min-severity", T_STR, offsetof(dd_config_t, scan_min_severity), "unknown", 0, 0,
+     "findings below this severity don't count (critical, high, medium, low, negligible, unknown)"},
+    {"scan-workers", T_INT, offsetof(dd_config_t, scan_workers), "2", 1, 64, "scan worker threads"},
     {"shutdown-grace", T_DURATION, offsetof(dd_config_t, shutdown_grace), "10s", 0, 3600,
      "how long in-flight requests may finish on SIGTERM"},
+    {"stale-after", T_DURATION, offsetof(dd_config_t, stale_after), "7d", 0, 3650LL * 86400,
+     "vulnerability data older than this makes images 'not assessed: stale data' (0 = never)"},
     {"thread-stack", T_SIZE, offsetof(dd_config_t, thread_stack), "0", 0, 64LL << 20,
      "stack size of HTTP threads (0 = system default)"},
     {"threads", T_INT, offsetof(dd_config_t, threads), "4", 1, 1024, "HTTP thread pool size"},
@@ -73,6 +95,8 @@ static const struct key {
      "libmicrohttpd turbo mode (fewer syscalls per request)"},
     {"upload-max-age", T_DURATION, offsetof(dd_config_t, upload_max_age), "24h", 60, 365LL * 86400,
      "upload sessions idle this long expire"},
+    {"vulndb-path", T_STR, offsetof(dd_config_t, vulndb_path), "", 0, 0,
+     "vulnerability database file (default DATA/vulndb/vuln.db)"},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -374,6 +398,10 @@ int dd_config_finish(dd_config_t *c, dd_err_t *e)
     if (!c->meta_dsn || !*c->meta_dsn) {
         free(c->meta_dsn);
         c->meta_dsn = dd_asprintf("%s/meta.db", c->data_dir);
+    }
+    if (!c->vulndb_path || !*c->vulndb_path) {
+        free(c->vulndb_path);
+        c->vulndb_path = dd_asprintf("%s/vulndb/vuln.db", c->data_dir);
     }
     return DD_OK;
 }
