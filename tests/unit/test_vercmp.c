@@ -441,7 +441,9 @@ TEST(ecosystems)
         { "CentOS", DD_VS_RPM },            { "npm", DD_VS_SEMVER },
         { "PyPI", DD_VS_PEP440 },           { "Go", DD_VS_GO },
         { "debian:11", DD_VS_DPKG },        { "pypi", DD_VS_PEP440 },
-        { "Wolfi", DD_VS_APK },
+        { "Wolfi", DD_VS_APK },             { "Chainguard", DD_VS_APK },
+        { "Amazon Linux:2023", DD_VS_RPM }, { "openSUSE:Leap 15.5", DD_VS_RPM },
+        { "openEuler:22.03-LTS", DD_VS_RPM }, { "Mageia:9", DD_VS_RPM },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         dd_verscheme_t s = 0;
