@@ -30,4 +30,14 @@ const char *cli_default_data_dir(void);
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- talking to a running server (client.c) ---- */
+/* The server base URL: flag, else $DRYDOCK_SERVER, else http://$DRYDOCK_LISTEN,
+ * else http://127.0.0.1:5000. */
+const char *cli_server_url(const char *flag);
+/* Performs a request; body (JSON) may be NULL. Returns the HTTP status, or 0
+ * with err set when the server could not be reached. */
+long cli_http(const char *method, const char *url, const char *body, dd_buf_t *out, char *err, size_t errsz);
+/* Percent-encodes s into b (keeping '/' when keep_slash). */
+void cli_url_escape(dd_buf_t *b, const char *s, bool keep_slash);
+
 #endif
