@@ -785,6 +785,49 @@ TEST(limits)
     dd_inventory_release(&inv);
 }
 
+/* A big-endian (s390x, ppc64) Berkeley DB: the libuuid fixture with every
+ * field the reader uses byte-swapped. */
+static void swap32(uint8_t *p)
+{
+    uint8_t t = p[0];
+    p[0] = p[3], p[3] = t, t = p[1], p[1] = p[2], p[2] = t;
+}
+
+static void swap16(uint8_t *p)
+{
+    uint8_t t = p[0];
+    p[0] = p[1], p[1] = t;
+}
+
+TEST(rpm_bdb_big_endian)
+{
+    size_t len;
+    uint8_t *d = slurp("catalog/rpm/libuuid-bdb/Packages", &len);
+    const size_t ps = 4096;
+    swap32(d + 12), swap32(d + 16), swap32(d + 20);
+    for (size_t pg = 1; pg < len / ps; pg++) {
+        uint8_t *p = d + pg * ps;
+        uint16_t nent = (uint16_t)(p[20] | p[21] << 8);
+        if (p[25] == 13) {
+            for (size_t i = 0; i < nent; i++) {
+                uint8_t *inp = p + 26 + 2 * i;
+                size_t off = (size_t)(inp[0] | inp[1] << 8);
+                if (i % 2 == 1 && p[off] == 3) swap32(p + off + 4), swap32(p + off + 8);
+                swap16(inp);
+            }
+        }
+        swap32(p + 8), swap32(p + 12), swap32(p + 16), swap16(p + 20), swap16(p + 22);
+    }
+    dd_inventory_t inv;
+    dd_inventory_init(&inv);
+    dd_err_t e = {0};
+    CHECK_INT(dd_rpmdb_parse(d, len, "var/lib/rpm/Packages", 0, &inv, &e), DD_OK);
+    CHECK_INT(inv.n, 1);
+    if (inv.n) CHECK_STR(inv.pkgs[0].version, "2.32.1-42.el8_8");
+    dd_inventory_release(&inv);
+    free(d);
+}
+
 /* ---- layer attribution -------------------------------------------------- */
 
 TEST(attribute_layers)
@@ -978,5 +1021,5 @@ TEST_MAIN(RUN(dpkg_ubuntu_vs_dpkg_query); RUN(apk_alpine34); RUN(rpm_sqlite_mari
           RUN(rpm_bdb_libuuid_vs_rpm); RUN(rpm_ndb_sle15); RUN(rpm_db_preference_and_fallback);
           RUN(os_release_samples); RUN(os_detect_fallbacks); RUN(os_detect_fixtures); RUN(dpkg_edge_cases);
           RUN(dpkg_distroless_status_d); RUN(apk_edge_cases); RUN(rpm_header_malformed);
-          RUN(rpm_containers_malformed); RUN(catalog_run_partial_failure); RUN(limits); RUN(attribute_layers); RUN(interest_table);
+          RUN(rpm_containers_malformed); RUN(catalog_run_partial_failure); RUN(limits); RUN(rpm_bdb_big_endian); RUN(attribute_layers); RUN(interest_table);
           RUN(load_dir_symlinks_stay_inside))
