@@ -576,6 +576,7 @@ TEST(dpkg_real_tool) { CHECK(run_fixture(DD_VS_DPKG, "vercmp/dpkg_pairs.txt") > 
 TEST(rpm_real_tool) { CHECK(run_fixture(DD_VS_RPM, "vercmp/rpm_pairs.txt") > 3000); }
 TEST(pep440_real_tool) { CHECK(run_fixture(DD_VS_PEP440, "vercmp/pep440_pairs.txt") > 3000); }
 TEST(semver_real_tool) { CHECK(run_fixture(DD_VS_SEMVER, "vercmp/semver_pairs.txt") > 3000); }
+TEST(go_real_tool) { CHECK(run_fixture(DD_VS_GO, "vercmp/go_pairs.txt") > 3000); }
 
 /* The secdb fixed versions that break apk's grammar (typos in the real
  * feed); apk-tools itself rejects them. Every other real version is valid. */
@@ -629,9 +630,11 @@ TEST(pypi_real_versions) { run_real_list(DD_VS_PEP440, "vercmp/real_pypi.txt", t
 TEST(semver_valid_tool) { run_real_list(DD_VS_SEMVER, "vercmp/semver_valid.txt", true); }
 /* ... and with dpkg's verdict (accepted without warning) */
 TEST(dpkg_valid_tool) { run_real_list(DD_VS_DPKG, "vercmp/dpkg_valid.txt", true); }
+/* ... and with golang.org/x/mod/semver.IsValid (after adding the "v") */
+TEST(go_valid_tool) { run_real_list(DD_VS_GO, "vercmp/go_valid.txt", true); }
 
 TEST_MAIN(RUN(dpkg_table); RUN(apk_table); RUN(rpm_table); RUN(semver_table); RUN(go_table);
           RUN(pep440_table); RUN(ecosystems); RUN(dpkg_real_tool); RUN(rpm_real_tool);
           RUN(pep440_real_tool); RUN(semver_real_tool); RUN(apk_real_versions);
           RUN(go_real_versions); RUN(pypi_real_versions); RUN(semver_valid_tool);
-          RUN(dpkg_valid_tool))
+          RUN(dpkg_valid_tool); RUN(go_real_tool); RUN(go_valid_tool))
