@@ -92,6 +92,7 @@ typedef struct dd_http_opts {
     unsigned threads;            /* MHD thread pool size */
     size_t conn_memory_limit;    /* per-connection memory: bounds the header size */
     unsigned idle_timeout_s;     /* idle / slow connection timeout */
+    unsigned header_timeout_s;   /* request headers must be complete within this (default 30) */
     size_t thread_stack_size;    /* 0 = default */
     unsigned shutdown_grace_s;   /* how long in-flight requests may finish */
     bool turbo;                  /* MHD_USE_TURBO */

@@ -32,6 +32,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +68,25 @@ struct dd_http_server {
     atomic_ullong next_id;
     char id_prefix[8];
     unsigned port;
+    /* header watchdog (see conn_t) */
+    pthread_mutex_t conns_mu;
+    struct conn *conns;
+    pthread_t watchdog;
+    bool watchdog_running, stopping;
+    pthread_cond_t stop_cv;
 };
+
+/* A connection, tracked so a watchdog can end those whose request headers
+ * take too long (slow-loris): MHD's own timeout is an idle timeout that a
+ * client trickling a byte a second never hits. deadline_ns is when the
+ * current request's headers must be complete (0 while a request is being
+ * handled); it is armed at connect and after each completed request. */
+typedef struct conn {
+    struct conn *prev, *next;
+    int fd;
+    _Atomic int64_t deadline_ns;
+    bool shut;
+} conn_t;
 
 typedef struct hdr {
     struct hdr *next;
@@ -408,8 +428,12 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     dd_http_server_t *s = cls;
-    (void)conn;
     dd_req_t *req = *con_cls;
+    const union MHD_ConnectionInfo *ci = conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT)
+                                              : NULL;
+    if (ci && ci->socket_context && s->opts.header_timeout_s)
+        atomic_store(&((conn_t *)ci->socket_context)->deadline_ns,
+                     dd_mono_ns() + (int64_t)s->opts.header_timeout_s * 1000000000LL);
     if (!req) return;
     *con_cls = NULL;
     log_request(req, toe);
@@ -527,6 +551,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     }
     struct dd_req_priv *p = req->priv;
     if (p->state == ST_NEW) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci && ci->socket_context) atomic_store(&((conn_t *)ci->socket_context)->deadline_ns, 0);
         req->method = method;
         p->head = !strcmp(method, "HEAD");
         dispatch(s, req);
@@ -576,6 +602,62 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     return queue(req);
 }
 
+static void notify_conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+                           enum MHD_ConnectionNotificationCode code)
+{
+    dd_http_server_t *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_t *c = dd_calloc(1, sizeof *c);
+        c->fd = ci ? ci->connect_fd : -1;
+        atomic_init(&c->deadline_ns,
+                    s->opts.header_timeout_s ? dd_mono_ns() + (int64_t)s->opts.header_timeout_s * 1000000000LL : 0);
+        pthread_mutex_lock(&s->conns_mu);
+        c->next = s->conns;
+        if (s->conns) s->conns->prev = c;
+        s->conns = c;
+        pthread_mutex_unlock(&s->conns_mu);
+        *socket_context = c;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_t *c = *socket_context;
+        if (!c) return;
+        pthread_mutex_lock(&s->conns_mu);
+        if (c->prev) c->prev->next = c->next;
+        else s->conns = c->next;
+        if (c->next) c->next->prev = c->prev;
+        pthread_mutex_unlock(&s->conns_mu);
+        *socket_context = NULL;
+        free(c);
+    }
+}
+
+/* Once a second: shuts down (not closes: MHD owns the fd) connections whose
+ * headers are overdue; MHD then sees EOF and closes them itself. The fd stays
+ * valid while the entry is in the list (the CLOSED notification removes it
+ * under the same lock before MHD closes the socket). */
+static void *watchdog_main(void *arg)
+{
+    dd_http_server_t *s = arg;
+    pthread_mutex_lock(&s->conns_mu);
+    while (!s->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&s->stop_cv, &s->conns_mu, &ts);
+        int64_t now = dd_mono_ns();
+        for (conn_t *c = s->conns; c; c = c->next) {
+            int64_t dl = atomic_load(&c->deadline_ns);
+            if (dl && now > dl && !c->shut && c->fd >= 0) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->shut = true;
+                dd_log(DD_LOG_DEBUG, NULL, "closing a connection whose request headers took too long");
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->conns_mu);
+    return NULL;
+}
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -600,6 +682,9 @@ int dd_http_server_new(const dd_http_opts_t *o, dd_http_server_t **out, dd_err_t
     unsigned char rnd[3];
     dd_random_bytes(rnd, sizeof rnd);
     snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x", rnd[0], rnd[1], rnd[2]);
+    if (!s->opts.header_timeout_s) s->opts.header_timeout_s = 30;
+    pthread_mutex_init(&s->conns_mu, NULL);
+    pthread_cond_init(&s->stop_cv, NULL);
     atomic_init(&s->inflight, 0);
     atomic_init(&s->next_id, 1);
     *out = s;
@@ -677,7 +762,7 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     if (s->opts.turbo) flags |= MHD_USE_TURBO;
-    struct MHD_OptionItem ops[12];
+    struct MHD_OptionItem ops[14];
     int k = 0;
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->opts.threads, NULL};
@@ -693,11 +778,17 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn_cb, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     if (!s->d) return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : 0;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, 128 * 1024);
+    if (pthread_create(&s->watchdog, &at, watchdog_main, s) == 0) s->watchdog_running = true;
+    pthread_attr_destroy(&at);
     return DD_OK;
 }
 
@@ -717,6 +808,14 @@ void dd_http_stop(dd_http_server_t *s)
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
+    if (s->watchdog_running) {
+        pthread_mutex_lock(&s->conns_mu);
+        s->stopping = true;
+        pthread_cond_broadcast(&s->stop_cv);
+        pthread_mutex_unlock(&s->conns_mu);
+        pthread_join(s->watchdog, NULL);
+        s->watchdog_running = false;
+    }
     MHD_stop_daemon(s->d);
     s->d = NULL;
 }
@@ -725,6 +824,8 @@ void dd_http_server_free(dd_http_server_t *s)
 {
     if (!s) return;
     if (s->d) dd_http_stop(s);
+    pthread_mutex_destroy(&s->conns_mu);
+    pthread_cond_destroy(&s->stop_cv);
     free(s->listen);
     free(s);
 }
