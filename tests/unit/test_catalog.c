@@ -404,6 +404,25 @@ TEST(os_detect_fallbacks)
     CHECK_STR(eco, "CBL-Mariner:2.0");
     free(eco);
     CHECK(dd_os_ecosystem("alpine", "edge") == NULL);
+    /* every row of the (binary-searched) ecosystem table is reachable */
+    static const char *const eco_rows[][3] = {
+        {"almalinux", "8.9", "AlmaLinux:8"},      {"alpine", "3.19.1", "Alpine:v3.19"},
+        {"amzn", "2023", "Amazon Linux:2023"},    {"azurelinux", "3.0", "Azure Linux:3.0"},
+        {"centos", "7", "CentOS:7"},              {"chainguard", NULL, "Chainguard"},
+        {"debian", "11", "Debian:11"},            {"fedora", "39", "Fedora:39"},
+        {"mariner", "1.0", "CBL-Mariner:1.0"},    {"ol", "9.3", "Oracle Linux:9"},
+        {"opensuse-leap", "15.5", "openSUSE:Leap 15.5"},
+        {"opensuse-tumbleweed", "20240101", "openSUSE:Tumbleweed"},
+        {"photon", "5.0", "Photon OS:5.0"},       {"rhel", "9.3", "Red Hat:9"},
+        {"rocky", "8.9", "Rocky Linux:8"},        {"sles", "15.5", "SUSE:Linux Enterprise Server 15 SP5"},
+        {"ubuntu", "24.04", "Ubuntu:24.04"},      {"wolfi", "20230201", "Wolfi"},
+    };
+    for (size_t i = 0; i < sizeof eco_rows / sizeof eco_rows[0]; i++) {
+        eco = dd_os_ecosystem(eco_rows[i][0], eco_rows[i][1]);
+        CHECK_STR(eco, eco_rows[i][2]);
+        free(eco);
+    }
+    CHECK(dd_os_ecosystem("gentoo", "2.14") == NULL);
     CHECK(dd_os_ecosystem(NULL, "1") == NULL);
 }
 
@@ -921,6 +940,7 @@ TEST(interest_table)
     CHECK(dd_catalog_wants("var/lib/rpm/rpmdb.sqlite"));
     CHECK(dd_catalog_wants("usr/lib/sysimage/rpm/rpmdb.sqlite"));
     CHECK(dd_catalog_wants("usr/lib/sysimage/rpm/Packages.db"));
+    CHECK(dd_catalog_wants("usr/lib/sysimage/rpm/Packages"));
     CHECK(!dd_catalog_wants("var/lib/rpm/Name"));
     CHECK(!dd_catalog_wants("etc/passwd"));
     CHECK(!dd_catalog_wants(""));
