@@ -209,9 +209,38 @@ void dd_vulndb_close(dd_vulndb_t *db)
 
 int64_t dd_vulndb_version(dd_vulndb_t *db) { return db->version; }
 
+/* The live file never changes in place (invariant 1), so its version is a
+ * function of its inode: remember the last (path, dev, ino) -> version and
+ * answer repeated calls with one stat(). */
+static pthread_mutex_t cv_lock = PTHREAD_MUTEX_INITIALIZER;
+static char cv_path[PATH_MAX];
+static dev_t cv_dev;
+static ino_t cv_ino;
+static struct timespec cv_mtim, cv_ctim;
+static off_t cv_size;
+static int64_t cv_version;
+
+/* Inode numbers are reused after a swap frees the old file: the key also
+ * holds size and the ns timestamps of the file. */
+static bool same_file(const struct stat *a, dev_t dev, ino_t ino, off_t size, struct timespec m, struct timespec c)
+{
+    return a->st_dev == dev && a->st_ino == ino && a->st_size == size && a->st_mtim.tv_sec == m.tv_sec &&
+           a->st_mtim.tv_nsec == m.tv_nsec && a->st_ctim.tv_sec == c.tv_sec && a->st_ctim.tv_nsec == c.tv_nsec;
+}
+
 int dd_vulndb_current_version(const char *path, int64_t *out, dd_err_t *e)
 {
     *out = 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT) return DD_OK;
+        return dd_err_errno(e, DD_EIO, errno, "vulndb: stat '%s'", path);
+    }
+    pthread_mutex_lock(&cv_lock);
+    bool hit = !strcmp(cv_path, path) && same_file(&sb, cv_dev, cv_ino, cv_size, cv_mtim, cv_ctim);
+    if (hit) *out = cv_version;
+    pthread_mutex_unlock(&cv_lock);
+    if (hit) return DD_OK;
     sqlite3 *h = NULL;
     int rc = open_handle(path, true, &h, e);
     if (rc == DD_ENOTFOUND) {
@@ -219,8 +248,24 @@ int dd_vulndb_current_version(const char *path, int64_t *out, dd_err_t *e)
         return DD_OK;
     }
     if (rc) return rc;
-    *out = meta_version(h);
+    struct stat sb2;
+    int64_t v = meta_version(h);
+    /* stat again through the open handle's path: if the file was swapped
+     * meanwhile, do not cache (the next call re-reads) */
+    bool stable = stat(path, &sb2) == 0 && same_file(&sb2, sb.st_dev, sb.st_ino, sb.st_size, sb.st_mtim, sb.st_ctim);
     sqlite3_close(h);
+    *out = v;
+    if (stable && strlen(path) < sizeof cv_path) {
+        pthread_mutex_lock(&cv_lock);
+        snprintf(cv_path, sizeof cv_path, "%s", path);
+        cv_dev = sb.st_dev;
+        cv_ino = sb.st_ino;
+        cv_size = sb.st_size;
+        cv_mtim = sb.st_mtim;
+        cv_ctim = sb.st_ctim;
+        cv_version = v;
+        pthread_mutex_unlock(&cv_lock);
+    }
     return DD_OK;
 }
 

@@ -125,6 +125,23 @@ TEST(lifecycle)
     dd_vulndb_close(r);
 }
 
+TEST(current_version_follows_swaps)
+{
+    setup();
+    int64_t base = 0, v = 0;
+    CHECK_INT(dd_vulndb_current_version(dbpath, &base, NULL), 0);
+    for (int i = 1; i <= 6; i++) {
+        dd_vulndb_update_t *u = NULL;
+        CHECK_INT(dd_vulndb_update_begin(dbpath, &u, NULL), 0);
+        if (!u) return;
+        CHECK_INT(dd_vulndb_update_commit(u, NULL), 0);
+        CHECK_INT(dd_vulndb_current_version(dbpath, &v, NULL), 0);
+        CHECK_INT(v, base + i);
+        CHECK_INT(dd_vulndb_current_version(dbpath, &v, NULL), 0); /* cached answer */
+        CHECK_INT(v, base + i);
+    }
+}
+
 TEST(reimport_replaces_feed_rows)
 {
     dd_vulndb_t *db = NULL;
@@ -222,4 +239,4 @@ TEST(cleanup)
     if (tmpdir[0]) CHECK_INT(system(cmd), 0);
 }
 
-TEST_MAIN(RUN(lifecycle); RUN(reimport_replaces_feed_rows); RUN(vocabulary); RUN(cvss3); RUN(cleanup))
+TEST_MAIN(RUN(lifecycle); RUN(current_version_follows_swaps); RUN(reimport_replaces_feed_rows); RUN(vocabulary); RUN(cvss3); RUN(cleanup))
