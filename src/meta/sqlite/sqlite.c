@@ -185,7 +185,10 @@ static int conn_open(const char *path, conn_t **out, dd_err_t *e)
                    "PRAGMA journal_mode = WAL;"
                    "PRAGMA synchronous = FULL;"
                    "PRAGMA foreign_keys = ON;"
-                   "PRAGMA temp_store = MEMORY;",
+                   "PRAGMA temp_store = MEMORY;"
+                   /* 1 MiB page cache per connection (one per thread): the
+                    * hot index pages fit, the OS page cache holds the rest */
+                   "PRAGMA cache_size = -1024;",
                    e);
     if (drc != DD_OK) {
         sqlite3_close_v2(db);
