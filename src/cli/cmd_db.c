@@ -31,7 +31,10 @@
 #define DEFAULT_SECDB_URL "https://secdb.alpinelinux.org"
 #define DEFAULT_SECDB_BRANCHES "v3.18,v3.19,v3.20,v3.21,v3.22"
 #define DEFAULT_NVD_URL "https://services.nvd.nist.gov/rest/json/cves/2.0"
-#define DEFAULT_FEEDS "osv,debian-tracker,alpine-secdb,nvd"
+/* NVD is opt-in: the API pages from its oldest CVEs, so one unparameterized
+ * page is no useful enrichment; it is fetched when --nvd-url (or
+ * $DRYDOCK_NVD_URL) names the page to use, or --feeds lists nvd. */
+#define DEFAULT_FEEDS "osv,debian-tracker,alpine-secdb"
 #define MAX_DOWNLOAD (1024LL << 20)
 
 static void usage(FILE *out)
@@ -50,7 +53,8 @@ static void usage(FILE *out)
             "  --feeds %s\n  --osv-url %s (BASE/<Ecosystem>/all.zip)\n"
             "  --osv-ecosystems %s\n  --debian-tracker-url %s\n"
             "  --alpine-secdb-url %s (BASE/<branch>/{main,community}.json)\n"
-            "  --alpine-branches %s\n  --nvd-url %s\n",
+            "  --alpine-branches %s\n  --nvd-url %s (NVD is fetched only when --nvd-url or\n"
+            "    $DRYDOCK_NVD_URL is given, or --feeds lists nvd)\n",
             DEFAULT_FEEDS, DEFAULT_OSV_URL, DEFAULT_OSV_ECOSYSTEMS, DEFAULT_TRACKER_URL, DEFAULT_SECDB_URL,
             DEFAULT_SECDB_BRANCHES, DEFAULT_NVD_URL);
 }
@@ -244,6 +248,7 @@ static void trim_slash(char *s)
 
 struct update_opts {
     const char *feeds, *osv_url, *osv_ecos, *tracker_url, *secdb_url, *secdb_branches, *nvd_url;
+    bool nvd_explicit; /* --nvd-url or $DRYDOCK_NVD_URL given */
 };
 
 static int db_update(const char *dbpath, const struct update_opts *o)
@@ -281,7 +286,7 @@ static int db_update(const char *dbpath, const struct update_opts *o)
             if (*p) p++;
         }
     }
-    if (in_list(o->feeds, "nvd")) add_job(&jobs, &nj, "nvd", o->nvd_url, "nvd");
+    if (in_list(o->feeds, "nvd") || o->nvd_explicit) add_job(&jobs, &nj, "nvd", o->nvd_url, "nvd");
     if (nj == 0) {
         free(jobs);
         return cli_usage_error("db", "no feeds selected (--feeds %s)", DEFAULT_FEEDS);
@@ -436,6 +441,7 @@ int cmd_db(int argc, char **argv)
         .secdb_url = envor("DRYDOCK_ALPINE_SECDB_URL", DEFAULT_SECDB_URL),
         .secdb_branches = DEFAULT_SECDB_BRANCHES,
         .nvd_url = envor("DRYDOCK_NVD_URL", DEFAULT_NVD_URL),
+        .nvd_explicit = getenv("DRYDOCK_NVD_URL") && *getenv("DRYDOCK_NVD_URL"),
     };
     enum { O_DATA = 256, O_DB, O_FORMAT, O_FEED, O_JSON, O_FEEDS, O_OSV, O_OSVE, O_TRACKER, O_SECDB, O_BRANCHES,
            O_NVD, O_HELP };
@@ -470,7 +476,10 @@ int cmd_db(int argc, char **argv)
         case O_TRACKER: uo.tracker_url = optarg; break;
         case O_SECDB: uo.secdb_url = optarg; break;
         case O_BRANCHES: uo.secdb_branches = optarg; break;
-        case O_NVD: uo.nvd_url = optarg; break;
+        case O_NVD:
+            uo.nvd_url = optarg;
+            uo.nvd_explicit = true;
+            break;
         case O_HELP: usage(stdout); return 0;
         default: return cli_usage_error("db", "bad option");
         }
