@@ -78,7 +78,8 @@ typedef struct dd_meta_ops {
     /* DD_OK with size, or DD_ENOTFOUND */
     int (*blob_linked)(dd_meta_t *m, const char *repo, const dd_digest_t *d, uint64_t *size);
     int (*blob_unlink)(dd_meta_t *m, const char *repo, const dd_digest_t *d, dd_err_t *e);
-    /* number of repository links plus manifest references to d (0 = garbage) */
+    /* number of repository links plus manifest references to d, plus
+     * manifests whose own bytes are d (0 = garbage) */
     int (*blob_refs)(dd_meta_t *m, const dd_digest_t *d, uint64_t *count);
 
     /* --- manifests and tags --- */
