@@ -321,9 +321,8 @@ static int get_auth(reg_src_t *s, const char *url, const char *accept, size_t ma
 
 static int reg_open(const char *rest, dd_image_source_t **out, dd_err_t *e)
 {
-    if (!dd_str_startswith(rest, "//")) return dd_err(e, DD_EINVAL, "docker: expected docker://HOST/REPO");
     reg_src_t *s = dd_calloc(1, sizeof *s);
-    int rc = dd_docker_ref_parse(rest + 2, &s->ref, e);
+    int rc = dd_docker_ref_parse(rest, &s->ref, e);
     if (rc) {
         free(s);
         return rc;
