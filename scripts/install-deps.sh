@@ -10,9 +10,9 @@ BUILD_PKGS=(
   libargon2-dev librpm-dev
 )
 TEST_PKGS=(
-  python3 python3-pytest python3-requests python3-packaging node-semver
+  python3 python3-pytest python3-requests python3-packaging node-semver python3-jsonschema
   dpkg-dev rpm skopeo podman umoci mmdebstrap debootstrap
-  isal zstd curl valgrind unzip zip
+  isal zstd curl valgrind unzip zip docker-registry
 )
 BENCH_PKGS=( docker-registry nginx-light wrk )
 
