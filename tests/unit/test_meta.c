@@ -6,6 +6,7 @@
  */
 #include <ftw.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,6 +449,21 @@ TEST(reopen_persists)
     dd_meta_close(m);
 }
 
+TEST(newer_schema_refused)
+{
+    dd_meta_t *m = fresh();
+    dd_meta_close(m);
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    dd_err_t e = {0};
+    m = NULL;
+    CHECK_INT(dd_meta_open("sqlite", dbpath, &m, &e), DD_EUNSUPPORTED);
+    CHECK(strstr(e.msg, "newer") != NULL);
+    CHECK(m == NULL);
+}
+
 static int stale_cb(const dd_upload_rec_t *u, void *arg)
 {
     return names_cb(u->uuid, arg);
@@ -700,5 +716,5 @@ static void cleanup(void)
 
 TEST_MAIN(RUN(open_bad); RUN(blob_links); RUN(manifests_and_tags); RUN(manifest_delete_cascades);
           RUN(tags_list_pagination); RUN(catalog_pagination); RUN(referrers); RUN(concurrent_same_tag);
-          RUN(reopen_persists); RUN(uploads); RUN(write_inside_callbacks); RUN(stale_delete_under_concurrent_writes);
+          RUN(reopen_persists); RUN(newer_schema_refused); RUN(uploads); RUN(write_inside_callbacks); RUN(stale_delete_under_concurrent_writes);
           RUN(walks); RUN(walks_batches_with_deletes); cleanup())
