@@ -14,6 +14,10 @@
  * Orphan blobs (in the store, referenced by nothing) are counted, not
  * reported as problems: a crash between publishing a blob and recording it
  * leaves one, and garbage collection removes it.
+ *
+ * Run it on a quiescent store (e.g. after a restart, before traffic): a
+ * delete that lands between the walk and a lookup could show up as a
+ * spurious missing reference.
  */
 #ifndef DD_STORECHECK_H
 #define DD_STORECHECK_H
