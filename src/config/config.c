@@ -410,8 +410,10 @@ void dd_config_help(void (*out)(const char *line, void *arg), void *arg)
 {
     for (size_t i = 0; i < N_KEYS; i++) {
         char line[512];
-        snprintf(line, sizeof line, "  --%-18s %s (default: %s)", keys[i].name, keys[i].help,
-                 keys[i].def[0] ? keys[i].def : "derived");
+        if (keys[i].def[0])
+            snprintf(line, sizeof line, "  --%-18s %s (default: %s)", keys[i].name, keys[i].help, keys[i].def);
+        else
+            snprintf(line, sizeof line, "  --%-18s %s", keys[i].name, keys[i].help);
         out(line, arg);
     }
 }
