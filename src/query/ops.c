@@ -360,6 +360,14 @@ typedef struct {
     htab_t groups;
     group_t *first, **tail;
     dd_qval_t *keybuf;
+    /* aggregations inside larger expressions, e.g. round(avg(x), 2): the
+     * aggregations are "hidden" (states after the direct ones), and each
+     * such item is an expression over [by keys..., hidden results...] */
+    int nhidden, ncomp;
+    aggdef_t *hidden;
+    qexpr_t **comp;
+    int *compcol;
+    dd_qval_t *syn;
 } summ_t;
 
 static void list_push(qctx_t *q, aggst_t *s, const dd_qval_t *v)
@@ -378,6 +386,7 @@ static int agg_update(qctx_t *q, aggdef_t *a, aggst_t *s, const dd_qval_t *row)
 {
     dd_qval_t v = dd_qval_null();
     int rc;
+    if (!a->kind) return DD_OK;   /* a computed item: nothing to accumulate */
     if (a->kind == AG_COUNT) { s->n++; return DD_OK; }
     if ((rc = qexpr_eval(q, a->arg, row, &v))) return rc;
     switch (a->kind) {
@@ -507,7 +516,7 @@ static group_t *new_group(summ_t *s, uint64_t h, const dd_qval_t *key)
     qctx_t *q = s->super.q;
     group_t *g = qalloc(&q->perm, sizeof *g);
     g->key = copy_row(q, key, s->nby);
-    g->st = qalloc(&q->perm, (size_t)(s->nagg ? s->nagg : 1) * sizeof *g->st);
+    g->st = qalloc(&q->perm, (size_t)(s->nagg + s->nhidden + 1) * sizeof *g->st);
     ht_add(q, &s->groups, h, g->key)->data = g;
     *s->tail = g;
     s->tail = &g->nextg;
@@ -526,6 +535,8 @@ static int summ_push(qnode_t *n, const dd_qval_t *row)
     group_t *g = e ? e->data : new_group(s, h, s->keybuf);
     for (int i = 0; i < s->nagg; i++)
         if ((rc = agg_update(n->q, &s->aggs[i], &g->st[i], row))) return rc;
+    for (int i = 0; i < s->nhidden; i++)
+        if ((rc = agg_update(n->q, &s->hidden[i], &g->st[s->nagg + i], row))) return rc;
     return DD_OK;
 }
 
@@ -540,6 +551,17 @@ static int summ_finish(qnode_t *n)
         if ((rc = qstep(q, 1))) return rc;
         for (int i = 0; i < s->nby; i++) out[i] = g->key[i];
         for (int i = 0; i < s->nagg; i++) agg_result(q, &s->aggs[i], &g->st[i], &out[s->aggs[i].outcol]);
+        if (s->ncomp) {
+            qmark_t m = qarena_mark(&q->tmp);
+            for (int i = 0; i < s->nby; i++) s->syn[i] = g->key[i];
+            for (int i = 0; i < s->nhidden; i++) agg_result(q, &s->hidden[i], &g->st[s->nagg + i], &s->syn[s->nby + i]);
+            for (int i = 0; i < s->ncomp; i++) {
+                dd_qval_t v;
+                if ((rc = qexpr_eval(q, s->comp[i], s->syn, &v))) return rc;
+                out[s->compcol[i]] = qval_copy(&q->perm, &v);
+            }
+            qarena_reset(&q->tmp, m);
+        }
         rc = emit(n, out);
         if (rc == DD_DECLINED) break;
         if (rc) return rc;
@@ -560,6 +582,78 @@ static const char *agg_prefix(int kind)
     case AG_TAKE_ANY: return "any_";
     default: return "";
     }
+}
+
+/* Validates an aggregation call x (function f) and fills a; *rt gets the
+ * result type. */
+static int agg_setup(qctx_t *q, aggdef_t *a, qexpr_t *x, const qfunc_t *f, const qschema_t *in, dd_qtype_t *rt)
+{
+    int rc;
+    if (x->nargs < f->minargs || x->nargs > f->maxargs) {
+        if (f->minargs == f->maxargs)
+            return qerr_at(q, x->line, x->col, DD_EINVAL, "function '%s' expects %d argument%s", f->name, f->minargs, f->minargs == 1 ? "" : "s");
+        if (f->maxargs > 60)
+            return qerr_at(q, x->line, x->col, DD_EINVAL, "function '%s' expects at least %d argument%s", f->name, f->minargs, f->minargs == 1 ? "" : "s");
+        return qerr_at(q, x->line, x->col, DD_EINVAL, "function '%s' expects %d to %d arguments", f->name, f->minargs, f->maxargs);
+    }
+    a->kind = f->agg;
+    a->limit = 1048576;
+    if (x->nargs > 0) {
+        a->arg = x->args[0];
+        if ((rc = qexpr_resolve(q, a->arg, in))) return rc;
+    }
+    if ((a->kind == AG_MAKE_SET || a->kind == AG_MAKE_LIST) && x->nargs == 2) {
+        if (x->args[1]->kind != E_LIT || x->args[1]->lit.t != DD_QT_LONG || x->args[1]->lit.u.l < 0)
+            return qerr_at(q, x->args[1]->line, x->args[1]->col, DD_EINVAL, "%s expects a constant maximum size", f->name);
+        a->limit = x->args[1]->lit.u.l;
+    }
+    if (a->kind == AG_DCOUNT && x->nargs == 2 && (rc = qexpr_resolve(q, x->args[1], in))) return rc;
+    dd_qtype_t at = a->arg ? a->arg->type : DD_QT_DYNAMIC;
+    if ((a->kind == AG_SUM || a->kind == AG_AVG) && (at == DD_QT_STRING || at == DD_QT_BOOL || at == DD_QT_DATETIME))
+        return qerr_at(q, x->line, x->col, DD_EINVAL, "type error: %s() expects a numeric argument, got %s", f->name, dd_qtype_name(at));
+    if (a->kind == AG_COUNTIF && at != DD_QT_BOOL && at != DD_QT_DYNAMIC)
+        return qerr_at(q, x->line, x->col, DD_EINVAL, "type error: countif() expects a bool predicate, got %s", dd_qtype_name(at));
+    *rt = f->ret;
+    if (a->kind == AG_MIN || a->kind == AG_MAX || a->kind == AG_TAKE_ANY || a->kind == AG_ARG_MAX || a->kind == AG_ARG_MIN) *rt = at;
+    if (a->kind == AG_SUM) *rt = at == DD_QT_LONG || at == DD_QT_TIMESPAN ? at : at == DD_QT_REAL ? DD_QT_REAL : DD_QT_DYNAMIC;
+    return DD_OK;
+}
+
+static bool is_agg_call(const qexpr_t *x) { return x->kind == E_CALL && qagg_find(x->name) && !qfunc_find(x->name); }
+
+static int count_aggs(const qexpr_t *x)
+{
+    if (is_agg_call(x)) return 1;
+    int n = 0;
+    for (int i = 0; i < x->nargs; i++) n += count_aggs(x->args[i]);
+    return n;
+}
+
+/* Replaces every aggregation call inside x by a reference to a hidden
+ * aggregation column of the synthetic schema syn. */
+static int lift_aggs(qctx_t *q, summ_t *s, qexpr_t *x, const qschema_t *in, qschema_t *syn)
+{
+    int rc;
+    if (is_agg_call(x)) {
+        const qfunc_t *f = qagg_find(x->name);
+        if (f->agg == AG_ARG_MAX || f->agg == AG_ARG_MIN)
+            return qerr_at(q, x->line, x->col, DD_EINVAL, "%s cannot be used inside an expression", f->name);
+        aggdef_t *a = &s->hidden[s->nhidden];
+        dd_qtype_t rt;
+        if ((rc = agg_setup(q, a, x, f, in, &rt))) return rc;
+        char *nm = qalloc(&q->perm, 24);
+        sprintf(nm, "__agg%d", s->nhidden);
+        schema_add(syn, nm, rt);
+        s->nhidden++;
+        x->kind = E_COL;
+        x->name = nm;
+        x->nargs = 0;
+        x->args = NULL;
+        return DD_OK;
+    }
+    for (int i = 0; i < x->nargs; i++)
+        if ((rc = lift_aggs(q, s, x->args[i], in, syn))) return rc;
+    return DD_OK;
 }
 
 static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
@@ -590,40 +684,42 @@ static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t 
         if (qschema_find(os, name) >= 0) return qerr_at(q, x->line, x->col, DD_EINVAL, "duplicate column name '%s' in summarize", name);
         schema_add(os, name, x->type);
     }
+    /* the synthetic row of computed items: by keys, then hidden aggregations */
+    int nh = 0;
+    for (int i = 0; i < op->n; i++)
+        if (!is_agg_call(op->exprs[i])) nh += count_aggs(op->exprs[i]);
+    qschema_t syn;
+    schema_alloc(q, &syn, op->nby + nh);
+    for (int i = 0; i < op->nby; i++) schema_add(&syn, os->cols[i].name, os->cols[i].type);
+    if (nh) {
+        s->hidden = qalloc(&q->perm, (size_t)nh * sizeof *s->hidden);
+        s->comp = qalloc(&q->perm, (size_t)op->n * sizeof *s->comp);
+        s->compcol = qalloc(&q->perm, (size_t)op->n * sizeof *s->compcol);
+        s->syn = qalloc(&q->perm, (size_t)(op->nby + nh) * sizeof *s->syn);
+    }
     for (int i = 0; i < op->n; i++) {
         qexpr_t *x = op->exprs[i];
         aggdef_t *a = &s->aggs[i];
-        const qfunc_t *f = x->kind == E_CALL ? qagg_find(x->name) : NULL;
+        const qfunc_t *f = is_agg_call(x) ? qagg_find(x->name) : NULL;
         if (!f) {
-            if (x->kind == E_CALL && !qfunc_find(x->name)) return qerr_at(q, x->line, x->col, DD_EINVAL, "unknown aggregation function '%s'", x->name);
-            return qerr_at(q, x->line, x->col, DD_EINVAL, "summarize expects an aggregation function such as count() or sum(x)");
+            if (x->kind == E_CALL && !qfunc_find(x->name) && !qagg_find(x->name))
+                return qerr_at(q, x->line, x->col, DD_EINVAL, "unknown aggregation function '%s'", x->name);
+            if (count_aggs(x) == 0)
+                return qerr_at(q, x->line, x->col, DD_EINVAL, "summarize expects an aggregation function such as count() or sum(x)");
+            if ((rc = lift_aggs(q, s, x, in, &syn))) return rc;
+            if ((rc = qexpr_resolve(q, x, &syn))) return rc;
+            const char *name = op->names[i];
+            if (!name) name = column_n(q, os);
+            else if (qschema_find(os, name) >= 0)
+                return qerr_at(q, x->line, x->col, DD_EINVAL, "duplicate column name '%s' in summarize", name);
+            s->comp[s->ncomp] = x;
+            s->compcol[s->ncomp++] = os->n;
+            schema_add(os, name, x->type);
+            continue;
         }
-        if (x->nargs < f->minargs || x->nargs > f->maxargs) {
-            if (f->minargs == f->maxargs)
-                return qerr_at(q, x->line, x->col, DD_EINVAL, "function '%s' expects %d argument%s", f->name, f->minargs, f->minargs == 1 ? "" : "s");
-            return qerr_at(q, x->line, x->col, DD_EINVAL, "function '%s' expects %d to %d arguments", f->name, f->minargs, f->maxargs);
-        }
-        a->kind = f->agg;
-        a->limit = 1048576;
+        dd_qtype_t rt;
+        if ((rc = agg_setup(q, a, x, f, in, &rt))) return rc;
         a->outcol = os->n;
-        if (x->nargs > 0) {
-            a->arg = x->args[0];
-            if ((rc = qexpr_resolve(q, a->arg, in))) return rc;
-        }
-        if ((a->kind == AG_MAKE_SET || a->kind == AG_MAKE_LIST) && x->nargs == 2) {
-            if (x->args[1]->kind != E_LIT || x->args[1]->lit.t != DD_QT_LONG || x->args[1]->lit.u.l < 0)
-                return qerr_at(q, x->args[1]->line, x->args[1]->col, DD_EINVAL, "%s expects a constant maximum size", f->name);
-            a->limit = x->args[1]->lit.u.l;
-        }
-        if (a->kind == AG_DCOUNT && x->nargs == 2 && (rc = qexpr_resolve(q, x->args[1], in))) return rc;
-        dd_qtype_t at = a->arg ? a->arg->type : DD_QT_DYNAMIC;
-        if ((a->kind == AG_SUM || a->kind == AG_AVG) && (at == DD_QT_STRING || at == DD_QT_BOOL || at == DD_QT_DATETIME))
-            return qerr_at(q, x->line, x->col, DD_EINVAL, "type error: %s() expects a numeric argument, got %s", f->name, dd_qtype_name(at));
-        if (a->kind == AG_COUNTIF && at != DD_QT_BOOL && at != DD_QT_DYNAMIC)
-            return qerr_at(q, x->line, x->col, DD_EINVAL, "type error: countif() expects a bool predicate, got %s", dd_qtype_name(at));
-        dd_qtype_t rt = f->ret;
-        if (a->kind == AG_MIN || a->kind == AG_MAX || a->kind == AG_TAKE_ANY || a->kind == AG_ARG_MAX || a->kind == AG_ARG_MIN) rt = at;
-        if (a->kind == AG_SUM) rt = at == DD_QT_LONG || at == DD_QT_TIMESPAN ? at : at == DD_QT_REAL ? DD_QT_REAL : DD_QT_DYNAMIC;
         const char *name = op->names[i];
         if (a->kind == AG_ARG_MAX || a->kind == AG_ARG_MIN) {
             const char *dn = qexpr_derive_name(&q->perm, a->arg);
