@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -211,4 +212,128 @@ TEST(basic_auth_pull)
     teardown();
 }
 
-TEST_MAIN(RUN(anonymous_pull); RUN(basic_auth_pull))
+/* ---- a fake registry for the bearer-token flow and tampered blobs -------- */
+
+static int fake_fd, fake_port, token_hits;
+static volatile int fake_stop;
+
+static void reply(int c, const char *status, const char *extra, const void *body, size_t n)
+{
+    char h[1024];
+    int k = snprintf(h, sizeof h, "HTTP/1.1 %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n", status, n, extra);
+    if (write(c, h, (size_t)k) < 0) return;
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(c, (const char *)body + off, n - off);
+        if (w <= 0) return;
+        off += (size_t)w;
+    }
+}
+
+static void serve_one(int c)
+{
+    char req[8192] = "";
+    size_t len = 0;
+    while (len < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
+        ssize_t r = read(c, req + len, sizeof req - 1 - len);
+        if (r <= 0) break;
+        len += (size_t)r;
+        req[len] = '\0';
+    }
+    char path[1024] = "";
+    sscanf(req, "GET %1023s", path);
+    if (strncmp(path, "/token?", 7) == 0) {
+        token_hits++;
+        const char *ok = strstr(path, "scope=repository%3Adrydock%2F") ? "{\"token\":\"tok123\"}" : "{}";
+        reply(c, "200 OK", "Content-Type: application/json\r\n", ok, strlen(ok));
+        return;
+    }
+    if (!strstr(req, "Authorization: Bearer tok123")) {
+        char ch[512];
+        snprintf(ch, sizeof ch,
+                 "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:%d/token\",service=\"fake\","
+                 "scope=\"repository:drydock/fixture:pull\"\r\n", fake_port);
+        reply(c, "401 Unauthorized", ch, "{}", 2);
+        return;
+    }
+    bool evil = strncmp(path, "/v2/drydock/evil/", 17) == 0;
+    const char *rest = strstr(path, "/manifests/");
+    bool manifest = rest != NULL;
+    if (!rest) rest = strstr(path, "/blobs/");
+    if (!rest) {
+        reply(c, "404 Not Found", "", "{}", 2);
+        return;
+    }
+    rest = strchr(rest + 1, '/') + 1;
+    const char *hex = strcmp(rest, "v1") == 0 ? "adc11982448da4b4a0688ccc6162804b975c1d2297c2ee18852608defd887773"
+                      : strncmp(rest, "sha256:", 7) == 0 ? rest + 7 : NULL;
+    char file[300];
+    snprintf(file, sizeof file, "analyzer/oci/blobs/sha256/%.64s", hex ? hex : "none");
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    if (!hex || dd_file_read(fixture(file), 1 << 20, &b, NULL) != DD_OK) {
+        reply(c, "404 Not Found", "", "{}", 2);
+        dd_buf_release(&b);
+        return;
+    }
+    if (evil && !manifest && b.len > 20000) b.ptr[b.len - 10] ^= 1; /* the big layer's gzip trailer */
+    char extra[300];
+    snprintf(extra, sizeof extra, "Content-Type: %s\r\nDocker-Content-Digest: sha256:%.64s\r\n",
+             manifest ? DD_MT_OCI_MANIFEST : "application/octet-stream", hex);
+    reply(c, "200 OK", extra, b.ptr, b.len);
+    dd_buf_release(&b);
+}
+
+static void *fake_main(void *arg)
+{
+    (void)arg;
+    while (!fake_stop) {
+        int c = accept(fake_fd, NULL, NULL);
+        if (c < 0) continue;
+        serve_one(c);
+        close(c);
+    }
+    return NULL;
+}
+
+TEST(bearer_token_flow)
+{
+    fake_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(fake_fd, (struct sockaddr *)&a, sizeof a) == 0);
+    socklen_t al = sizeof a;
+    getsockname(fake_fd, (struct sockaddr *)&a, &al);
+    fake_port = ntohs(a.sin_port);
+    listen(fake_fd, 16);
+    pthread_t th;
+    pthread_create(&th, NULL, fake_main, NULL);
+    char ref[256];
+    snprintf(ref, sizeof ref, "docker://127.0.0.1:%d/drydock/fixture:v1", fake_port);
+    pull_and_check(ref, NULL, DD_OK);
+    CHECK_INT(token_hits, 1);
+    /* a blob whose bytes don't match its digest */
+    snprintf(ref, sizeof ref, "docker://127.0.0.1:%d/drydock/evil:v1", fake_port);
+    dd_image_source_t *src = NULL;
+    dd_image_desc_t *imgs = NULL;
+    size_t n = 0;
+    dd_err_t e = {0};
+    CHECK_INT(dd_image_open(ref, NULL, &src, &e), DD_OK);
+    CHECK_INT(dd_image_list(src, &imgs, &n, &e), DD_OK);
+    if (n == 1) {
+        dd_layer_result_t *L = NULL;
+        int rc = dd_image_analyze(src, &imgs[0], NULL, &L, NULL, &e);
+        CHECK(rc == DD_EDIGEST || rc == DD_ECORRUPT);
+        CHECK(strstr(e.msg, "sha256:e73f0dc7") != NULL);
+        dd_image_descs_free(imgs, n);
+    }
+    dd_image_close(src);
+    fake_stop = 1;
+    shutdown(fake_fd, SHUT_RDWR);
+    close(fake_fd);
+    /* wake accept() */
+    port_open(fake_port);
+    pthread_join(th, NULL);
+}
+
+TEST_MAIN(RUN(anonymous_pull); RUN(basic_auth_pull); RUN(bearer_token_flow))
