@@ -146,8 +146,13 @@ size_t dd_req_query_all(dd_req_t *req, const char *name, const char **out, size_
         size_t len = amp ? (size_t)(amp - q) : strlen(q);
         const char *eq = memchr(q, '=', len);
         size_t klen = eq ? (size_t)(eq - q) : len;
-        /* keys we look up are plain ASCII: compare the raw key directly */
-        if (klen == nlen && !memcmp(q, name, nlen)) {
+        /* keys may arrive percent-encoded ("%24top" for "$top") */
+        bool hit = klen == nlen && !memcmp(q, name, nlen);
+        if (!hit && memchr(q, '%', klen)) {
+            const char *k = dd_http_query_decode(q, klen, &req->arena);
+            hit = k && !strcmp(k, name);
+        }
+        if (hit) {
             const char *v = eq ? dd_http_query_decode(eq + 1, len - klen - 1, &req->arena) : "";
             if (v) out[found++] = v;
         }
