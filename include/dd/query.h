@@ -149,7 +149,7 @@ typedef struct dd_query_limits {
     uint64_t max_steps;       /* rows processed summed over operators; default 50,000,000 */
     size_t max_memory;        /* bytes of engine memory; default 512 MiB */
     int64_t timeout_ms;       /* wall-clock budget; 0 = none */
-    int max_depth;            /* expression / sub-query nesting; default 64 */
+    int max_depth;            /* expression / sub-query nesting; default 128 */
 } dd_query_limits_t;
 
 void dd_query_limits_default(dd_query_limits_t *l);

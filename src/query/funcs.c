@@ -105,6 +105,11 @@ int qregex_compile(qctx_t *q, const char *pat, size_t n, regex_t *re, int line, 
         }
         if (c == '\\' && i + 1 < n) {
             char d = pat[i + 1];
+            if (d >= '1' && d <= '9') {
+                /* back-references can make matching exponential */
+                dd_buf_release(&b);
+                return qerr_at(q, line, col, DD_EINVAL, "invalid regular expression: back-references are not supported");
+            }
             if (d == 'd') dd_buf_puts(&b, "[0-9]");
             else if (d == 'D') dd_buf_puts(&b, "[^0-9]");
             else { dd_buf_putc(&b, c); dd_buf_putc(&b, d); }

@@ -1336,7 +1336,7 @@ void dd_query_limits_default(dd_query_limits_t *l)
     l->max_steps = 50 * 1000 * 1000;
     l->max_memory = 512u << 20;
     l->timeout_ms = 0;
-    l->max_depth = 64;
+    l->max_depth = 128;
 }
 
 /* Rewrites e->msg as "<msg> at line L, column C" plus the query line and a caret. */
