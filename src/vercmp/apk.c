@@ -1,6 +1,7 @@
 /*
- * apk.c: Alpine version ordering, following apk-tools' version rules
- * (apk-tools 2.14 / 3.x semantics).
+ * apk.c: Alpine version ordering, following the version rules of current
+ * apk-tools (3.x). apk-tools 2.x agrees on valid versions except for
+ * '.N' components with leading zeros and "~hash" (docs/vercmp.md).
  *
  * Grammar: digit{.digit}...{letter}{_suffix{digits}}...{~hash}{-rN}
  *
