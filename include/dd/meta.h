@@ -66,8 +66,34 @@ typedef struct dd_upload_rec {
     int64_t created_ms, updated_ms;
 } dd_upload_rec_t;
 
+/* A user (issue 6). role and repos are stored as text; the auth module
+ * gives them meaning (auth.h). */
+#define DD_AUTH_NAME_MAX 65    /* user names and token names, incl. NUL */
+#define DD_AUTH_ROLE_MAX 32
+#define DD_AUTH_REPOS_MAX 1024 /* comma-separated repository globs; "" = all */
+#define DD_AUTH_PWHASH_MAX 128 /* crypto_pwhash_STRBYTES */
+typedef struct dd_user_rec {
+    char name[DD_AUTH_NAME_MAX];
+    char role[DD_AUTH_ROLE_MAX];
+    char repos[DD_AUTH_REPOS_MAX];
+    char pwhash[DD_AUTH_PWHASH_MAX]; /* argon2id string ("$argon2id$...") */
+    int64_t created_ms, updated_ms;
+} dd_user_rec_t;
+
+/* A robot token: only the SHA-256 of its secret is stored. */
+#define DD_TOKEN_ID_MAX 33
+typedef struct dd_token_rec {
+    char id[DD_TOKEN_ID_MAX];        /* public id, e.g. "t_3f9a..." */
+    char name[DD_AUTH_NAME_MAX];     /* free label, "" if none */
+    char role[DD_AUTH_ROLE_MAX];
+    char repos[DD_AUTH_REPOS_MAX];
+    char hash[65];                   /* hex SHA-256 of the secret */
+    int64_t created_ms, expires_ms;  /* expires_ms 0 = never */
+    int64_t revoked_ms;              /* 0 = not revoked */
+} dd_token_rec_t;
+
 typedef struct dd_meta_ops {
-    int version; /* 1 */
+    int version; /* 2 (1: registry core; 2: appended users and tokens) */
     const char *name;
     /* dsn: driver-specific (sqlite: a database file path). */
     int (*open)(const char *dsn, dd_meta_t **out, dd_err_t *e);
@@ -126,6 +152,22 @@ typedef struct dd_meta_ops {
     /* Every blob link (by repository, then digest); same stop rule. */
     int (*links_each)(dd_meta_t *m, int (*fn)(const char *repo, const dd_digest_t *d, uint64_t size, void *arg),
                       void *arg);
+
+    /* --- version 2: users and robot tokens (issue 6, see auth.h) --- */
+    /* Inserts (create) or updates (!create) a user; DD_EEXIST / DD_ENOTFOUND.
+     * Bumps the auth generation. */
+    int (*user_put)(dd_meta_t *m, const dd_user_rec_t *u, bool create, dd_err_t *e);
+    int (*user_get)(dd_meta_t *m, const char *name, dd_user_rec_t *out);   /* DD_ENOTFOUND */
+    int (*user_delete)(dd_meta_t *m, const char *name, dd_err_t *e);       /* DD_ENOTFOUND */
+    /* Every user by name; fn returns non-zero to stop (that value is returned). */
+    int (*users_each)(dd_meta_t *m, int (*fn)(const dd_user_rec_t *u, void *arg), void *arg);
+    int (*token_put)(dd_meta_t *m, const dd_token_rec_t *t, dd_err_t *e);  /* insert; DD_EEXIST */
+    /* Marks a token revoked at now_ms; DD_ENOTFOUND. Bumps the generation. */
+    int (*token_revoke)(dd_meta_t *m, const char *id, int64_t now_ms, dd_err_t *e);
+    int (*tokens_each)(dd_meta_t *m, int (*fn)(const dd_token_rec_t *t, void *arg), void *arg);
+    /* A counter bumped by every user or token change (also by other
+     * processes sharing the store): cheap, called per request. */
+    int (*auth_generation)(dd_meta_t *m, uint64_t *gen);
 } dd_meta_ops_t;
 
 struct dd_meta {
@@ -160,5 +202,14 @@ int dd_meta_manifests_each(dd_meta_t *m,
                            void *arg);
 int dd_meta_links_each(dd_meta_t *m, int (*fn)(const char *repo, const dd_digest_t *d, uint64_t size, void *arg),
                        void *arg);
+/* users and tokens (ops version 2; DD_EUNSUPPORTED on older drivers) */
+int dd_meta_user_put(dd_meta_t *m, const dd_user_rec_t *u, bool create, dd_err_t *e);
+int dd_meta_user_get(dd_meta_t *m, const char *name, dd_user_rec_t *out);
+int dd_meta_user_delete(dd_meta_t *m, const char *name, dd_err_t *e);
+int dd_meta_users_each(dd_meta_t *m, int (*fn)(const dd_user_rec_t *u, void *arg), void *arg);
+int dd_meta_token_put(dd_meta_t *m, const dd_token_rec_t *t, dd_err_t *e);
+int dd_meta_token_revoke(dd_meta_t *m, const char *id, int64_t now_ms, dd_err_t *e);
+int dd_meta_tokens_each(dd_meta_t *m, int (*fn)(const dd_token_rec_t *t, void *arg), void *arg);
+int dd_meta_auth_generation(dd_meta_t *m, uint64_t *gen);
 
 #endif

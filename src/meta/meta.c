@@ -134,3 +134,60 @@ int dd_meta_links_each(dd_meta_t *m, int (*fn)(const char *repo, const dd_digest
 {
     return m->ops->links_each(m, fn, arg);
 }
+
+/* ---- users and tokens (ops version 2, issue 6) ------------------------------ */
+
+#define NEED_V2(m, e)                                                                    \
+    do {                                                                                 \
+        if ((m)->ops->version < 2 || !(m)->ops->auth_generation)                          \
+            return dd_err(e, DD_EUNSUPPORTED, "metadata driver '%s' has no users or tokens", \
+                          (m)->ops->name);                                               \
+    } while (0)
+
+int dd_meta_user_put(dd_meta_t *m, const dd_user_rec_t *u, bool create, dd_err_t *e)
+{
+    NEED_V2(m, e);
+    return m->ops->user_put(m, u, create, e);
+}
+
+int dd_meta_user_get(dd_meta_t *m, const char *name, dd_user_rec_t *out)
+{
+    NEED_V2(m, NULL);
+    return m->ops->user_get(m, name, out);
+}
+
+int dd_meta_user_delete(dd_meta_t *m, const char *name, dd_err_t *e)
+{
+    NEED_V2(m, e);
+    return m->ops->user_delete(m, name, e);
+}
+
+int dd_meta_users_each(dd_meta_t *m, int (*fn)(const dd_user_rec_t *u, void *arg), void *arg)
+{
+    NEED_V2(m, NULL);
+    return m->ops->users_each(m, fn, arg);
+}
+
+int dd_meta_token_put(dd_meta_t *m, const dd_token_rec_t *t, dd_err_t *e)
+{
+    NEED_V2(m, e);
+    return m->ops->token_put(m, t, e);
+}
+
+int dd_meta_token_revoke(dd_meta_t *m, const char *id, int64_t now_ms, dd_err_t *e)
+{
+    NEED_V2(m, e);
+    return m->ops->token_revoke(m, id, now_ms, e);
+}
+
+int dd_meta_tokens_each(dd_meta_t *m, int (*fn)(const dd_token_rec_t *t, void *arg), void *arg)
+{
+    NEED_V2(m, NULL);
+    return m->ops->tokens_each(m, fn, arg);
+}
+
+int dd_meta_auth_generation(dd_meta_t *m, uint64_t *gen)
+{
+    NEED_V2(m, NULL);
+    return m->ops->auth_generation(m, gen);
+}

@@ -60,6 +60,27 @@ const dd_meta_migration_t dd_meta_sqlite_migrations[] = {
      "  created_ms INTEGER NOT NULL,"
      "  updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
      "CREATE INDEX uploads_updated ON uploads(updated_ms);"},
+    {2, "auth: users, robot tokens and the auth generation counter (issue 6)",
+     "CREATE TABLE users ("
+     "  name TEXT PRIMARY KEY,"
+     "  role TEXT NOT NULL,"
+     "  repos TEXT NOT NULL DEFAULT '',"
+     "  pwhash TEXT NOT NULL,"
+     "  created_ms INTEGER NOT NULL,"
+     "  updated_ms INTEGER NOT NULL) WITHOUT ROWID;"
+     /* only the SHA-256 of a token's secret is stored */
+     "CREATE TABLE tokens ("
+     "  id TEXT PRIMARY KEY,"
+     "  name TEXT NOT NULL DEFAULT '',"
+     "  role TEXT NOT NULL,"
+     "  repos TEXT NOT NULL DEFAULT '',"
+     "  hash TEXT NOT NULL UNIQUE,"
+     "  created_ms INTEGER NOT NULL,"
+     "  expires_ms INTEGER NOT NULL,"
+     "  revoked_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+     /* one row: bumped by every user or token change */
+     "CREATE TABLE auth_gen (id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);"
+     "INSERT INTO auth_gen(id, gen) VALUES (1, 1);"},
 };
 
 const size_t dd_meta_sqlite_n_migrations = sizeof dd_meta_sqlite_migrations / sizeof dd_meta_sqlite_migrations[0];

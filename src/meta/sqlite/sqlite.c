@@ -1005,7 +1005,7 @@ static int sq_links_each(dd_meta_t *mm, int (*fn)(const char *repo, const dd_dig
 }
 
 const dd_meta_ops_t dd_meta_sqlite_ops = {
-    .version = 1,
+    .version = 2,
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
@@ -1027,4 +1027,22 @@ const dd_meta_ops_t dd_meta_sqlite_ops = {
     .uploads_stale = sq_uploads_stale,
     .manifests_each = sq_manifests_each,
     .links_each = sq_links_each,
+    /* version 2: users and tokens (auth.c) */
+    .user_put = dd_sq_user_put,
+    .user_get = dd_sq_user_get,
+    .user_delete = dd_sq_user_delete,
+    .users_each = dd_sq_users_each,
+    .token_put = dd_sq_token_put,
+    .token_revoke = dd_sq_token_revoke,
+    .tokens_each = dd_sq_tokens_each,
+    .auth_generation = dd_sq_auth_generation,
 };
+
+/* For the driver's other files (auth.c): the calling thread's connection. */
+int dd_meta_sqlite_db(dd_meta_t *mm, sqlite3 **out, dd_err_t *e)
+{
+    conn_t *c;
+    int rc = get_conn((sq_meta_t *)mm, &c, e);
+    if (rc == DD_OK) *out = c->db;
+    return rc;
+}
