@@ -197,6 +197,8 @@ static long fetch(const char *url, const char *path, const dd_vulndb_feed_info_t
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "drydock-db-update");
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* the tracker JSON compresses well */
     CURLcode cr = curl_easy_perform(c);
     long status = 0;
     if (cr != CURLE_OK) snprintf(msg, msgsz, "%s: %s", url, curl_easy_strerror(cr));
