@@ -122,8 +122,11 @@ int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, i
 int64_t dd_scanstore_layer_count(dd_scanstore_t *s);
 
 /* ---- images and their references ---- */
-/* Records that repo holds digest (tag may be NULL) and creates the image row
- * in QUEUED state with a job if it is new. *created tells whether it was. */
+/* Records that repo holds digest (tag may be NULL). A new image is created
+ * QUEUED with a job when enqueue, else UNSUPPORTED with DD_SCAN_OFF_REASON;
+ * an image left that way is queued when a later push has enqueue set.
+ * *created tells whether a job was made. */
+#define DD_SCAN_OFF_REASON "scanning is off for this repository"
 int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *digest,
                               const char *media_type, const char *tag, bool enqueue,
                               bool *created, dd_err_t *e);

@@ -135,7 +135,7 @@ static void purl_escape(dd_buf_t *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~+", *p)) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
             dd_buf_putc(b, (char)*p);
         } else {
             char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
@@ -370,15 +370,7 @@ int cmd_scan(int argc, char **argv)
     dd_buf_t all;
     dd_buf_init(&all, 0);
 
-    int rc = dd_vulndb_open(dbpath, true, &db, &e);
-    if (rc == DD_ENOTFOUND) {
-        fprintf(stderr, "drydock scan: warning: no vulnerability database at '%s' (run 'drydock db import' or "
-                        "'drydock db update'); reporting the inventory only\n", dbpath);
-        db = NULL;
-    } else if (rc) {
-        status = cli_error("%s", e.msg);
-        goto done;
-    }
+    int rc;
     if (!no_cache) {
         struct stat sb;
         if (stat(data_dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -392,6 +384,15 @@ int cmd_scan(int argc, char **argv)
     if ((rc = dd_image_open(ref, &io, &src, &e)) || (rc = dd_image_list(src, &imgs, &n_imgs, &e))) {
         if (progress) fprintf(stderr, "\r\033[K");
         status = cli_error("cannot read image '%s': %s", ref, e.msg);
+        goto done;
+    }
+    rc = dd_vulndb_open(dbpath, true, &db, &e);
+    if (rc == DD_ENOTFOUND) {
+        fprintf(stderr, "drydock: warning: no vulnerability database at '%s' (run 'drydock db import' or "
+                        "'drydock db update'); reporting the inventory only\n", dbpath);
+        db = NULL;
+    } else if (rc) {
+        status = cli_error("%s", e.msg);
         goto done;
     }
     if (output && !(out = fopen(output, "w"))) {
@@ -427,7 +428,7 @@ int cmd_scan(int argc, char **argv)
         if (rc == DD_OK) {
             if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: reading package databases ...", i + 1, n_imgs, plat);
             rc = dd_catalog_run(&fs, &inv, &e);
-            if (rc == DD_OK && e.code) fprintf(stderr, "drydock scan: warning: %s\n", e.msg);
+            if (rc == DD_OK && e.code) fprintf(stderr, "drydock: warning: %s\n", e.msg);
         }
         dd_fileset_release(&fs);
         if (rc) {
@@ -436,7 +437,7 @@ int cmd_scan(int argc, char **argv)
             status = cli_error("cannot read the packages of %s: %s", img->digest.str, e.msg);
             goto done;
         }
-        for (size_t w = 0; w < inv.nwarnings; w++) fprintf(stderr, "drydock scan: warning: %s\n", inv.warnings[w]);
+        for (size_t w = 0; w < inv.nwarnings; w++) fprintf(stderr, "drydock: warning: %s\n", inv.warnings[w]);
         dd_findings_t f;
         dd_findings_init(&f);
         if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: matching %zu packages ...", i + 1, n_imgs, plat, inv.n);

@@ -123,7 +123,7 @@ static void image_or_standin(dd_findings_api_t *api, const char *digest, dd_imag
         memset(r, 0, sizeof *r);
         snprintf(r->digest, sizeof r->digest, "%s", digest);
         r->state = DD_SCAN_UNSUPPORTED;
-        snprintf(r->error, sizeof r->error, "not scanned: scanning was off for this image");
+        snprintf(r->error, sizeof r->error, "%s", DD_SCAN_OFF_REASON);
     }
 }
 

@@ -252,14 +252,30 @@ int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *d
         UNLOCK(s);
         return dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
     }
-    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO images(digest, media_type, state, pushed_ms) VALUES (?,?,0,?)");
+    /* a push into a repository that is not scanned records the image as
+     * unsupported with DD_SCAN_OFF_REASON; a later push of the same digest
+     * into a scanned repository queues it after all */
+    sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO images(digest, media_type, state, error, pushed_ms)"
+                               " VALUES (?,?,?,?,?)");
     if (!st) goto out;
     sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, media_type ? media_type : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, dd_now_ms());
+    sqlite3_bind_int(st, 3, enqueue ? DD_SCAN_QUEUED : DD_SCAN_UNSUPPORTED);
+    sqlite3_bind_text(st, 4, enqueue ? "" : DD_SCAN_OFF_REASON, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, dd_now_ms());
     if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
     made = sqlite3_changes(s->db) > 0;
     sqlite3_finalize(st);
+    if (!made && enqueue) {
+        st = prep(s, "UPDATE images SET state=0, error='' WHERE digest=? AND state=? AND error=?");
+        if (!st) goto out;
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, DD_SCAN_UNSUPPORTED);
+        sqlite3_bind_text(st, 3, DD_SCAN_OFF_REASON, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
+        made = sqlite3_changes(s->db) > 0;
+        sqlite3_finalize(st);
+    }
     st = prep(s, "INSERT OR IGNORE INTO refs(repo, digest, tag) VALUES (?,?,?)");
     if (!st) goto out;
     sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
