@@ -317,20 +317,19 @@ static int db_update(const char *dbpath, const struct update_opts *o)
         } else if (status == 200) {
             dd_feed_stats_t st = {0};
             dd_err_clear(&e);
+            /* each feed in its own savepoint: a feed that fails to import
+             * (corrupt zip, not its format) keeps its previous data and the
+             * other feeds still update */
+            dd_vulndb_rec_begin(db);
             int rc = dd_vulndb_clear_feed(db, j->feed, &e);
             if (!rc) rc = dd_feed_import_path(db, tmp, j->format, j->feed, &st, &e);
             if (!rc)
                 rc = dd_vulndb_set_feed(db, j->feed, j->url, d.etag, d.last_modified, st.records, st.skipped, &e);
+            dd_vulndb_rec_end(db, rc == DD_OK);
             if (rc) {
                 failed++;
-                fprintf(stderr, "drydock: %s: import failed: %s\n", j->feed, e.msg);
-                /* a failed import of one feed must not leave it half-cleared */
-                dd_vulndb_update_abort(u);
-                unlink(tmp);
-                free(tmp);
-                free(jobs);
-                curl_global_cleanup();
-                return cli_error("update aborted, database unchanged");
+                fprintf(stderr, "drydock: %s: import failed, previous data kept: %s\n", j->feed, e.msg);
+                continue;
             }
             print_stats(j->feed, &st);
             changed++;

@@ -152,6 +152,18 @@ def test_update_twice_then_changed_feed(feeds, tmp_path):
     assert {f["name"]: f for f in st3["feeds"]}["debian-tracker"]["records"] == 1
     assert st3["affected"] == st["affected"] - 21 + 1
 
+    # a corrupt feed keeps its previous data; the others still update
+    feeds.overrides["/osv/Ubuntu/all.zip"] = b"PK\x03\x04 this is not a zip"
+    feeds.overrides["/tracker/json"] = json.dumps({"newpkg": {"CVE-2099-1235": {"releases": {}}}}).encode()
+    p = drydock(*update_args(feeds, data), check=False)
+    assert p.returncode == 1
+    assert "osv/Ubuntu: import failed, previous data kept" in p.stderr
+    assert "database updated to version 3" in p.stdout
+    st4 = status(data)
+    by4 = {f["name"]: f for f in st4["feeds"]}
+    assert by4["osv/Ubuntu"]["records"] == 9 and by4["debian-tracker"]["records"] == 1
+    assert st4["affected"] == st3["affected"] - 1
+
 
 def test_import_and_status(tmp_path):
     data = tmp_path / "data"
