@@ -386,7 +386,7 @@ TEST(tampered_blobs)
     snprintf(ref, sizeof ref, "oci:%s:v1", tmpdir);
     /* flip one byte of layer 1 */
     char path[512];
-    snprintf(path, sizeof path, "%s/blobs/sha256/%s", tmpdir, OCI_L1 + 7);
+    snprintf(path, sizeof path, "%s/blobs/sha256/%s", tmpdir, &OCI_L1[7]);
     FILE *f = fopen(path, "r+b");
     CHECK(f != NULL);
     if (f) {
@@ -411,7 +411,7 @@ TEST(tampered_blobs)
         dd_image_close(src);
     }
     /* a tampered config: listing fails with a digest error */
-    snprintf(path, sizeof path, "%s/blobs/sha256/%s", tmpdir, OCI_V1_CONFIG + 7);
+    snprintf(path, sizeof path, "%s/blobs/sha256/%s", tmpdir, &OCI_V1_CONFIG[7]);
     f = fopen(path, "r+b");
     if (f) {
         fputc(' ', f);
