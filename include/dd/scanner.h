@@ -28,6 +28,7 @@
 #ifndef DD_SCANNER_H
 #define DD_SCANNER_H
 
+#include "dd/analyzer.h"
 #include "dd/blobstore.h"
 #include "dd/catalog.h"
 #include "dd/core.h"
@@ -106,6 +107,12 @@ const char *dd_scanner_assess(dd_scanner_t *sc, const dd_image_rec_t *img, char 
 /* Runs fn with the current vulnerability DB handle (NULL if none) under the
  * scanner's DB lock, for API handlers that need details. */
 int dd_scanner_with_db(dd_scanner_t *sc, int (*fn)(dd_vulndb_t *db, void *arg), void *arg);
+
+/* ---- the shared scan pipeline (pipeline.c) ---- */
+/* Overlays an image's ordered layer results, reads its packages into inv
+ * (dd_inventory_init'ed) and attributes each package to the layer that first
+ * added it. Errors as dd_catalog_run. */
+int dd_scan_inventory(const dd_layer_result_t *layers, size_t n, dd_inventory_t *inv, dd_err_t *e);
 
 /* ---- stored inventories (invcodec.c) ---- */
 /* Encodes inv and the image's layer digests (may be NULL/0). */

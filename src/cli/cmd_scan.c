@@ -21,6 +21,7 @@
 #include "dd/catalog.h"
 #include "dd/image.h"
 #include "dd/match.h"
+#include "dd/scanner.h"
 #include "dd/scanstore.h"
 #include "dd/vulndb.h"
 
@@ -418,19 +419,14 @@ int cmd_scan(int argc, char **argv)
             status = cli_error("cannot analyze %s (%s): %s", img->digest.str, plat, e.msg);
             goto done;
         }
-        dd_fileset_t fs;
-        dd_fileset_init(&fs);
         dd_inventory_t inv;
         dd_inventory_init(&inv);
-        rc = dd_overlay(layers, img->n_layers, &fs, &e);
+        if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: reading package databases ...", i + 1, n_imgs, plat);
+        dd_err_clear(&e);
+        rc = dd_scan_inventory(layers, img->n_layers, &inv, &e);
+        if (rc == DD_OK && e.code) fprintf(stderr, "drydock: warning: %s\n", e.msg);
         for (size_t k = 0; k < img->n_layers; k++) dd_layer_result_release(&layers[k]);
         free(layers);
-        if (rc == DD_OK) {
-            if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: reading package databases ...", i + 1, n_imgs, plat);
-            rc = dd_catalog_run(&fs, &inv, &e);
-            if (rc == DD_OK && e.code) fprintf(stderr, "drydock: warning: %s\n", e.msg);
-        }
-        dd_fileset_release(&fs);
         if (rc) {
             if (progress) fprintf(stderr, "\r\033[K");
             dd_inventory_release(&inv);

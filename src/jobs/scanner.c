@@ -537,13 +537,7 @@ static int scan_image(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_manifest_t
     }
     dd_inventory_t inv;
     dd_inventory_init(&inv);
-    if (rc == DD_OK) {
-        dd_fileset_t fs;
-        dd_fileset_init(&fs);
-        rc = dd_overlay(layers, nl, &fs, e);
-        if (rc == DD_OK) rc = dd_catalog_run(&fs, &inv, e);
-        dd_fileset_release(&fs);
-    }
+    if (rc == DD_OK) rc = dd_scan_inventory(layers, nl, &inv, e);
     for (size_t i = 0; i < nl; i++) dd_layer_result_release(&layers[i]);
     free(layers);
     if (rc == DD_OK) {

@@ -512,3 +512,22 @@ def test_vulnerability_views(scan_server, tmp_path, debian_layout):
     assert s["images"] == 2
     db = requests.get(f"{srv.url}/api/v1/db").json()
     assert db["status"] == "ok" and db["records"]["vulnerabilities"] > 8000 and db["feeds"]
+
+
+def test_layer_that_added_the_package(scan_server, tmp_path):
+    srv = scan_server
+    lay = tmp_path / "layers"
+    base = ocigen.debian_rootfs("11", "bullseye", OLD_DEBIAN[:2])
+    upper = ocigen.debian_rootfs("11", "bullseye", OLD_DEBIAN[:3])
+    ocigen.layout(str(lay), [base, {"etc/motd": b"x"}, upper], tag="l")
+    push(lay, "l", srv, "layers/app:l")
+    wait_done(srv, "layers/app", "l")
+    fs = findings(srv, "layers/app", "l", limit=1000)
+    by_pkg = {f["package"]: f["layerIndex"] for f in fs}
+    assert by_pkg["libssl1.1"] == 0 and by_pkg["zlib1g"] == 2
+    # a package database deleted in a higher layer is gone
+    lay2 = tmp_path / "wh"
+    ocigen.layout(str(lay2), [base, {"var/lib/dpkg/status": None}], tag="w")
+    push(lay2, "w", srv, "layers/wh:w")
+    img = wait_done(srv, "layers/wh", "w")
+    assert img["packages"] == 0 and img["counts"]["total"] == 0
