@@ -96,6 +96,10 @@ typedef struct dd_http_opts {
     size_t thread_stack_size;    /* 0 = default */
     unsigned shutdown_grace_s;   /* how long in-flight requests may finish */
     bool turbo;                  /* MHD_USE_TURBO */
+    /* TLS (issue 6, src/http/tls.c): HTTPS when tls_cert_pem is set */
+    const char *tls_cert_pem;    /* certificate chain, PEM text (borrowed while the server lives) */
+    const char *tls_key_pem;     /* private key, PEM text */
+    const char *tls_priorities;  /* GnuTLS priorities; NULL = TLS 1.2 minimum */
 } dd_http_opts_t;
 
 int dd_http_server_new(const dd_http_opts_t *o, dd_http_server_t **out, dd_err_t *e);
@@ -147,6 +151,8 @@ size_t dd_req_query_all(dd_req_t *req, const char *name, const char **out, size_
  * or DD_EINVAL. */
 int dd_req_content_length(dd_req_t *req, uint64_t *out);
 bool dd_req_is_head(const dd_req_t *req);
+/* The client's address ("127.0.0.1", "::1") in the arena; "" if unknown. */
+const char *dd_req_peer(dd_req_t *req);
 
 /* Body: call from the handler (phase 1), at most one of them. */
 typedef int (*dd_body_data_fn)(dd_req_t *req, const char *data, size_t n);

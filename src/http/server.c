@@ -26,6 +26,7 @@
  */
 #include "dd/http.h"
 #include "dd/registry.h"
+#include "http/tls_int.h"
 
 #include <microhttpd.h>
 
@@ -183,6 +184,21 @@ int dd_req_content_length(dd_req_t *req, uint64_t *out)
 bool dd_req_is_head(const dd_req_t *req)
 {
     return req->priv->head;
+}
+
+const char *dd_req_peer(dd_req_t *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->priv->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof buf);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof buf);
+    }
+    return dd_arena_strdup(&req->arena, buf);
 }
 
 int dd_req_read_body(dd_req_t *req, dd_body_data_fn on_data, dd_handler_fn on_done)
@@ -767,7 +783,7 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     if (s->opts.turbo) flags |= MHD_USE_TURBO;
-    struct MHD_OptionItem ops[14];
+    struct MHD_OptionItem ops[20];
     int k = 0;
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->opts.threads, NULL};
@@ -784,6 +800,7 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn_cb, s};
+    if (s->opts.tls_cert_pem) k += dd_http_tls_options(&s->opts, &ops[k], &flags); /* tls.c */
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     if (!s->d) return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
