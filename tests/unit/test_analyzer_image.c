@@ -5,6 +5,8 @@
  * assembled in a temp dir, tampered blobs, and the layer cache.
  * docker:// is covered by tests/integration/test_analyzer_sources.py.
  */
+#include <archive.h>
+#include <archive_entry.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -501,6 +503,97 @@ TEST(multi_platform)
     remove_copy();
 }
 
+/* A newer `docker save` layout: blobs/sha256/<hex> names, gzip layers, and
+ * a config whose diff_ids must match the decompressed layers. */
+static void tar_add(struct archive *a, const char *name, const void *p, size_t n)
+{
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)n);
+    archive_write_header(a, e);
+    archive_write_data(a, p, n);
+    archive_entry_free(e);
+}
+
+static void make_archive(const char *path, bool good_diff_ids)
+{
+    dd_buf_t cfg, l0, l1;
+    dd_buf_init(&cfg, 0);
+    dd_buf_init(&l0, 0);
+    dd_buf_init(&l1, 0);
+    dd_file_read(fixture("analyzer/oci/blobs/sha256/0993820fef09b164d207fd7050b04db246e8d61f7179e92541b0fe78d1a27a3c"), 1 << 20, &cfg, NULL);
+    dd_file_read(fixture("analyzer/oci/blobs/sha256/35d116b8f8657fa3dd5d282487d41623c59e09b7561dba84cf96afc02164e471"), 1 << 20, &l0, NULL);
+    dd_file_read(fixture("analyzer/oci/blobs/sha256/e73f0dc785be0307a7c2735c7bf939e547b9e1b1e0a6c1d2e3c73a4aed1025d8"), 1 << 20, &l1, NULL);
+    if (!good_diff_ids) {
+        char *p = strstr(cfg.ptr, "sha256:5261");
+        if (p) memcpy(p + 7, "0000", 4);
+    }
+    dd_digest_t dc;
+    dd_digest_buf(DD_DIGEST_SHA256, cfg.ptr, cfg.len, &dc);
+    char cfgname[128], man[1024];
+    snprintf(cfgname, sizeof cfgname, "blobs/sha256/%s", dd_digest_hex(&dc));
+    snprintf(man, sizeof man,
+             "[{\"Config\":\"%s\",\"RepoTags\":[\"x/y:z\"],\"Layers\":[\"blobs/sha256/%s\",\"blobs/sha256/%s\"]}]",
+             cfgname, &OCI_L0[7], &OCI_L1[7]);
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_open_filename(a, path);
+    char n0[128], n1[128];
+    snprintf(n0, sizeof n0, "blobs/sha256/%s", &OCI_L0[7]);
+    snprintf(n1, sizeof n1, "blobs/sha256/%s", &OCI_L1[7]);
+    tar_add(a, n1, l1.ptr, l1.len); /* out of order on purpose */
+    tar_add(a, n0, l0.ptr, l0.len);
+    tar_add(a, cfgname, cfg.ptr, cfg.len);
+    tar_add(a, "manifest.json", man, strlen(man));
+    archive_write_close(a);
+    archive_write_free(a);
+    dd_buf_release(&cfg);
+    dd_buf_release(&l0);
+    dd_buf_release(&l1);
+}
+
+TEST(docker_archive_new_layout)
+{
+    char path[] = "/tmp/dd-archive-test-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    make_archive(path, true);
+    char ref[256];
+    snprintf(ref, sizeof ref, "docker-archive:%s", path);
+    dd_image_source_t *src;
+    dd_image_desc_t *imgs;
+    size_t n;
+    dd_err_t e = {0};
+    CHECK_INT(open_list(ref, NULL, &src, &imgs, &n, &e), DD_OK);
+    if (src) {
+        CHECK_STR(imgs[0].ref, "x/y:z");
+        dd_fileset_t fs;
+        size_t analyzed;
+        int rc;
+        overlay_of(src, &imgs[0], NULL, &fs, &analyzed, &rc);
+        CHECK_INT(rc, DD_OK);
+        CHECK_INT(analyzed, 2);
+        check_ubuntu(&fs, true);
+        dd_fileset_release(&fs);
+        dd_image_descs_free(imgs, n);
+        dd_image_close(src);
+    }
+    /* a layer whose DiffID doesn't match the config */
+    make_archive(path, false);
+    CHECK_INT(open_list(ref, NULL, &src, &imgs, &n, &e), DD_OK);
+    if (src) {
+        dd_layer_result_t *L;
+        CHECK_INT(dd_image_analyze(src, &imgs[0], NULL, &L, NULL, &e), DD_EDIGEST);
+        CHECK(strstr(e.msg, "DiffID") != NULL);
+        dd_image_descs_free(imgs, n);
+        dd_image_close(src);
+    }
+    unlink(path);
+}
+
 TEST(docker_ref)
 {
     dd_docker_ref_t r;
@@ -522,5 +615,5 @@ TEST(docker_ref)
 }
 
 TEST_MAIN(RUN(manifest_valid); RUN(manifest_invalid); RUN(config_parse); RUN(oci_layout);
-          RUN(docker_archive); RUN(layer_cache); RUN(tampered_blobs); RUN(multi_platform);
+          RUN(docker_archive); RUN(docker_archive_new_layout); RUN(layer_cache); RUN(tampered_blobs); RUN(multi_platform);
           RUN(docker_ref))
