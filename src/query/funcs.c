@@ -554,6 +554,130 @@ static int f_round(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *
     return DD_OK;
 }
 
+/* ---- dynamic builders and set helpers --------------------------------------------- */
+static dd_qval_t arr_val(dd_qarray_t *a) { dd_qval_t v = dd_qval_null(); v.t = DD_QT_ARRAY; v.u.a = a; v.dyn = 1; return v; }
+
+static int f_pack_array(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)x;
+    dd_qarray_t *arr = qalloc(&q->tmp, sizeof *arr + (size_t)n * sizeof(dd_qval_t));
+    arr->n = (uint32_t)n;
+    for (int i = 0; i < n; i++) { arr->v[i] = a[i]; arr->v[i].dyn = 1; }
+    *out = arr_val(arr);
+    return DD_OK;
+}
+
+static int f_bag_pack(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    if (n % 2) return qerr_at(q, x->line, x->col, DD_EINVAL, "function '%s' expects key/value pairs (an even number of arguments)", x->fn->name);
+    dd_qobject_t *o = qalloc(&q->tmp, sizeof *o + (size_t)(n / 2) * sizeof(dd_qkv_t));
+    uint32_t k = 0;
+    for (int i = 0; i + 1 < n; i += 2) {
+        dd_qval_t key = tostr(q, &a[i]);
+        uint32_t j;
+        for (j = 0; j < k; j++)   /* a repeated key keeps the last value */
+            if (o->kv[j].klen == key.len && !memcmp(o->kv[j].key, key.u.s, key.len)) break;
+        o->kv[j].key = key.u.s;
+        o->kv[j].klen = key.len;
+        o->kv[j].v = a[i + 1];
+        o->kv[j].v.dyn = 1;
+        if (j == k) k++;
+    }
+    o->n = k;
+    *out = dd_qval_null();
+    out->t = DD_QT_OBJECT;
+    out->u.o = o;
+    out->dyn = 1;
+    return DD_OK;
+}
+
+static int f_bag_keys(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)x; (void)n;
+    *out = dd_qval_null();
+    if (a[0].t != DD_QT_OBJECT) return DD_OK;
+    dd_qarray_t *arr = qalloc(&q->tmp, sizeof *arr + a[0].u.o->n * sizeof(dd_qval_t));
+    arr->n = a[0].u.o->n;
+    for (uint32_t i = 0; i < arr->n; i++) { arr->v[i] = dd_qval_strn(a[0].u.o->kv[i].key, a[0].u.o->kv[i].klen); arr->v[i].dyn = 1; }
+    *out = arr_val(arr);
+    return DD_OK;
+}
+
+static int64_t index_in(const dd_qval_t *arr, const dd_qval_t *v)
+{
+    for (uint32_t i = 0; i < arr->u.a->n; i++) {
+        const dd_qval_t *e = &arr->u.a->v[i];
+        if (e->t == DD_QT_NULL || v->t == DD_QT_NULL) continue;
+        if ((qv_isnum(e) && qv_isnum(v)) || e->t == v->t)
+            if (qval_cmp(e, v) == 0) return i;
+    }
+    return -1;
+}
+
+static int f_set_has_element(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)q; (void)x; (void)n;
+    *out = a[0].t == DD_QT_ARRAY ? dd_qval_bool(index_in(&a[0], &a[1]) >= 0) : dd_qval_null();
+    return DD_OK;
+}
+
+static int f_array_index_of(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)q; (void)x; (void)n;
+    *out = a[0].t == DD_QT_ARRAY ? dd_qval_long(index_in(&a[0], &a[1])) : dd_qval_null();
+    return DD_OK;
+}
+
+static int f_strcat_array(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)n;
+    *out = dd_qval_strn("", 0);
+    if (a[0].t != DD_QT_ARRAY) return DD_OK;
+    dd_qval_t d = tostr(q, &a[1]);
+    dd_buf_t b;
+    dd_buf_init(&b, 16 * 1024 * 1024);
+    int rc = DD_OK;
+    for (uint32_t i = 0; i < a[0].u.a->n && rc == DD_OK; i++) {
+        if (i) rc = dd_buf_append(&b, d.u.s, d.len);
+        dd_qval_t e = tostr(q, &a[0].u.a->v[i]);
+        if (rc == DD_OK) rc = dd_buf_append(&b, e.u.s, e.len);
+    }
+    if (rc) { dd_buf_release(&b); return qerr_at(q, x->line, x->col, DD_ELIMIT, "strcat_array result too large"); }
+    *out = qval_str_copy(&q->tmp, b.ptr ? b.ptr : "", b.len);
+    dd_buf_release(&b);
+    return DD_OK;
+}
+
+static int f_startof(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)q; (void)n;
+    *out = dd_qval_null();
+    if (a[0].t != DD_QT_DATETIME) return DD_OK;
+    const int64_t day = 86400LL * DD_QTICKS_PER_SEC;
+    int64_t t = a[0].u.l, d = t / day - (t % day < 0);
+    if (!strcmp(x->fn->name, "startofday")) { *out = dd_qval_datetime(d * day); return DD_OK; }
+    char buf[48];
+    qfmt_datetime(d * day, buf);   /* YYYY-MM-DD... */
+    buf[!strcmp(x->fn->name, "startofmonth") ? 7 : 4] = 0;
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "%.40s%s", buf, !strcmp(x->fn->name, "startofmonth") ? "-01" : "-01-01");
+    int64_t r;
+    if (qparse_datetime(tmp, strlen(tmp), &r)) *out = dd_qval_datetime(r);
+    return DD_OK;
+}
+
+static int f_dayofweek(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)q; (void)x; (void)n;
+    *out = dd_qval_null();
+    if (a[0].t != DD_QT_DATETIME) return DD_OK;
+    const int64_t day = 86400LL * DD_QTICKS_PER_SEC;
+    int64_t d = a[0].u.l / day - (a[0].u.l % day < 0);
+    int64_t w = ((d % 7) + 7 + 4) % 7;   /* 1970-01-01 was a Thursday; Sunday = 0 */
+    *out = dd_qval_timespan(w * day);
+    return DD_OK;
+}
+
 /* ---- the tables ------------------------------------------------------------------ */
 #define MANY 64
 /* Sorted by name.
@@ -562,10 +686,14 @@ static int f_round(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *
 static const qfunc_t funcs[] = {
     {"abs", 1, 1, DD_QT_DYNAMIC, f_abs, 0, false},
     {"ago", 1, 1, DD_QT_DATETIME, f_ago, 0, false},
+    {"array_index_of", 2, 2, DD_QT_LONG, f_array_index_of, 0, false},
     {"array_length", 1, 1, DD_QT_LONG, f_array_length, 0, false},
+    {"bag_keys", 1, 1, DD_QT_DYNAMIC, f_bag_keys, 0, false},
+    {"bag_pack", 2, MANY, DD_QT_DYNAMIC, f_bag_pack, 0, false},
     {"bin", 2, 2, DD_QT_DYNAMIC, f_bin, 0, false},
     {"case", 3, MANY, DD_QT_DYNAMIC, NULL, -2, true},
     {"coalesce", 1, MANY, DD_QT_DYNAMIC, NULL, -3, true},
+    {"dayofweek", 1, 1, DD_QT_TIMESPAN, f_dayofweek, 0, false},
     {"extract", 3, 3, DD_QT_STRING, f_extract, 0, false},
     {"floor", 2, 2, DD_QT_DYNAMIC, f_bin, 0, false},
     {"gettype", 1, 1, DD_QT_STRING, f_gettype, 0, false},
@@ -578,11 +706,18 @@ static const qfunc_t funcs[] = {
     {"isnull", 1, 1, DD_QT_BOOL, f_isnull, 0, false},
     {"not", 1, 1, DD_QT_BOOL, f_not, 0, false},
     {"now", 0, 1, DD_QT_DATETIME, f_now, 0, false},
+    {"pack", 2, MANY, DD_QT_DYNAMIC, f_bag_pack, 0, false},
+    {"pack_array", 1, MANY, DD_QT_DYNAMIC, f_pack_array, 0, false},
     {"parse_json", 1, 1, DD_QT_DYNAMIC, f_todynamic, 0, false},
     {"replace_string", 3, 3, DD_QT_STRING, f_replace_string, 0, false},
     {"round", 1, 2, DD_QT_REAL, f_round, 0, false},
+    {"set_has_element", 2, 2, DD_QT_BOOL, f_set_has_element, 0, false},
     {"split", 2, 3, DD_QT_DYNAMIC, f_split, 0, false},
+    {"startofday", 1, 1, DD_QT_DATETIME, f_startof, 0, false},
+    {"startofmonth", 1, 1, DD_QT_DATETIME, f_startof, 0, false},
+    {"startofyear", 1, 1, DD_QT_DATETIME, f_startof, 0, false},
     {"strcat", 1, MANY, DD_QT_STRING, f_strcat, 0, false},
+    {"strcat_array", 2, 2, DD_QT_STRING, f_strcat_array, 0, false},
     {"strlen", 1, 1, DD_QT_LONG, f_strlen, 0, false},
     {"substring", 2, 3, DD_QT_STRING, f_substring, 0, false},
     {"tobool", 1, 1, DD_QT_BOOL, f_tobool, 0, false},
