@@ -99,7 +99,7 @@ static int secdb_import(dd_vulndb_t *db, const char *feed_opt, const uint8_t *da
     snprintf(raw, sizeof raw, "Alpine:%s", dv);
     dd_ecosystem_normalize(raw, eco, sizeof eco);
     if (feed_opt) snprintf(st->feed, sizeof st->feed, "%s", feed_opt);
-    else snprintf(st->feed, sizeof st->feed, "alpine/%s/%s", eco + 7, repo ? repo : "main");
+    else snprintf(st->feed, sizeof st->feed, "alpine/%.24s/%.24s", eco + 7, repo ? repo : "main");
     size_t i;
     json_t *p;
     json_array_foreach(pkgs, i, p) {
