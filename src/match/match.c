@@ -281,15 +281,25 @@ static int on_affected(const dd_affected_t *a, void *arg)
     if (!dd_match_affected(c->scheme, c->version, a, &fixed)) return 0;
     const dd_vuln_t *rec = dd_vulndb_vuln_cached(c->db, a->vuln_id);
     if (rec && rec->withdrawn) return 0;
-    const char *ids[DD_FINDING_MAX_IDS];
+    /* an advisory may name many CVEs (DSAs with 30+ exist): no cap here */
+    const char *one[1], **ids = one;
     size_t n = 0;
     if (!strncmp(a->vuln_id, "CVE-", 4)) {
         ids[n++] = a->vuln_id;
     } else if (rec) {
-        n = json_cves(rec->aliases_json, ids, DD_FINDING_MAX_IDS, &c->out->arena);
-        if (n == 0) n = json_cves(rec->upstream_json, ids, DD_FINDING_MAX_IDS, &c->out->arena);
+        const char *src = rec->aliases_json && strstr(rec->aliases_json, "\"CVE-") ? rec->aliases_json
+                                                                                  : rec->upstream_json;
+        size_t max = 0;
+        for (const char *p = src; p && (p = strstr(p, "\"CVE-")); p++) max++;
+        if (max) {
+            ids = dd_arena_alloc(&c->out->arena, max * sizeof *ids);
+            n = json_cves(src, ids, max, &c->out->arena);
+        }
     }
-    if (n == 0) ids[n++] = a->vuln_id;
+    if (n == 0) {
+        ids = one;
+        ids[n++] = a->vuln_id;
+    }
     for (size_t i = 0; i < n; i++) fold(c, finding_for(c, ids[i]), a, fixed, rec);
     return 0;
 }

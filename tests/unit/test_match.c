@@ -376,6 +376,32 @@ TEST(nvd_severity_fallback_and_report)
     dd_vulndb_close(m);
 }
 
+TEST(advisory_with_many_cves)
+{
+    dd_vulndb_t *m = NULL;
+    CHECK_INT(dd_vulndb_open(":memory:", false, &m, NULL), 0);
+    if (!m) return;
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "{\"id\":\"DSA-9998-1\",\"modified\":\"2024-01-01T00:00:00Z\",\"upstream\":[");
+    for (int i = 0; i < 40; i++) dd_buf_printf(&b, "%s\"CVE-2099-%04d\"", i ? "," : "", i);
+    dd_buf_puts(&b, "],\"affected\":[{\"package\":{\"ecosystem\":\"Debian:12\",\"name\":\"gpac\"},"
+                    "\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+                    "{\"fixed\":\"2.0-1\"}]}]}]}");
+    dd_feed_stats_t st = {0};
+    CHECK_INT(dd_feed_find("osv")->import_mem(m, NULL, (const uint8_t *)b.ptr, b.len, &st, NULL), 0);
+    dd_buf_release(&b);
+    dd_package_t p[] = {pkg(DD_PKG_DPKG, "gpac", "1.0-1", "gpac", "1.0-1")};
+    dd_inventory_t inv = inv_of("Debian:12", p, 1);
+    dd_findings_t f;
+    dd_findings_init(&f);
+    dd_match_inventory(m, &inv, NULL, &f, NULL);
+    CHECK_INT(f.n, 40); /* one finding per CVE, none dropped */
+    CHECK(find(&f, NULL, "CVE-2099-0039") != NULL);
+    dd_findings_release(&f);
+    dd_vulndb_close(m);
+}
+
 TEST(cleanup)
 {
     dd_vulndb_close(db);
@@ -386,4 +412,5 @@ TEST(cleanup)
 }
 
 TEST_MAIN(RUN(debian_dsa_below_fix); RUN(debian_tracker_states); RUN(alpine_origin); RUN(ubuntu_versions_and_unfixed);
-          RUN(go_semver_multiple_ranges); RUN(osv_semantics); RUN(nvd_severity_fallback_and_report); RUN(cleanup))
+          RUN(go_semver_multiple_ranges); RUN(osv_semantics); RUN(nvd_severity_fallback_and_report); RUN(advisory_with_many_cves);
+          RUN(cleanup))
