@@ -635,10 +635,12 @@ TEST(semver_valid_tool) { run_real_list(DD_VS_SEMVER, "vercmp/semver_valid.txt",
 TEST(dpkg_valid_tool) { run_real_list(DD_VS_DPKG, "vercmp/dpkg_valid.txt", true); }
 /* ... and with golang.org/x/mod/semver.IsValid (after adding the "v") */
 TEST(go_valid_tool) { run_real_list(DD_VS_GO, "vercmp/go_valid.txt", true); }
+/* ... and with packaging's Version() on generated strings */
+TEST(pep440_valid_tool) { run_real_list(DD_VS_PEP440, "vercmp/pep440_valid.txt", true); }
 
 TEST_MAIN(RUN(dpkg_table); RUN(apk_table); RUN(rpm_table); RUN(semver_table); RUN(go_table);
           RUN(pep440_table); RUN(ecosystems); RUN(dpkg_real_tool); RUN(rpm_real_tool);
           RUN(pep440_real_tool); RUN(semver_real_tool); RUN(apk_real_versions);
           RUN(go_real_versions); RUN(pypi_real_versions); RUN(semver_valid_tool);
           RUN(dpkg_valid_tool); RUN(go_real_tool); RUN(go_valid_tool);
-          RUN(apk_reference))
+          RUN(apk_reference); RUN(pep440_valid_tool))
