@@ -10,6 +10,7 @@
 #include "registry_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -98,21 +99,36 @@ bool reg_parse_digest(dd_req_t *req, const char *s, dd_digest_t *out)
 
 /* ---- janitor -------------------------------------------------------------*/
 
+typedef struct {
+    char (*uuids)[64];
+    size_t n, cap;
+} stale_t;
+
 static int stale_cb(const dd_upload_rec_t *u, void *arg)
 {
-    dd_registry_t *r = arg;
-    dd_blobstore_upload_abort(r->o.blobs, u->uuid);
-    dd_meta_upload_delete(r->o.meta, u->uuid);
-    return 0;
+    stale_t *st = arg;
+    if (st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 64;
+        st->uuids = dd_realloc(st->uuids, st->cap * sizeof *st->uuids);
+    }
+    snprintf(st->uuids[st->n++], 64, "%s", u->uuid);
+    return st->n >= 100000; /* one pass handles at most this many */
 }
 
 int dd_registry_expire_uploads(dd_registry_t *r, size_t *n_expired)
 {
     size_t n = 0;
     int64_t before = dd_now_ms() - r->o.upload_max_age_ms;
-    int rc = dd_meta_uploads_stale(r->o.meta, before, stale_cb, r);
+    /* collect first, then drop: no store calls while the listing runs */
+    stale_t st = {NULL, 0, 0};
+    int rc = dd_meta_uploads_stale(r->o.meta, before, stale_cb, &st);
+    for (size_t i = 0; i < st.n; i++) {
+        dd_blobstore_upload_abort(r->o.blobs, st.uuids[i]);
+        dd_meta_upload_delete(r->o.meta, st.uuids[i]);
+    }
+    free(st.uuids);
     int rc2 = dd_blobstore_upload_expire(r->o.blobs, r->o.upload_max_age_ms, &n);
-    if (n_expired) *n_expired = n;
+    if (n_expired) *n_expired = n > st.n ? n : st.n;
     return rc ? rc : rc2;
 }
 
