@@ -13,6 +13,7 @@
 #include "dd/manifest.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,37 @@ static int platform(json_t *o, const char *where, dd_platform_t *p, dd_err_t *e)
     return rc;
 }
 
+/* The embedded "data" must be base64 (RFC 4648, padded) of exactly the
+ * referenced content: its size and digest are checked. */
+static int check_data(const char *b64, size_t n, const dd_descriptor_t *d, const char *where, dd_err_t *e)
+{
+    if (n % 4 != 0 || n / 4 * 3 > (size_t)INT32_MAX)
+        return dd_err(e, DD_EINVAL, "%s: data is not base64", where);
+    for (size_t i = 0; i < n; i++) {
+        char c = b64[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+                  c == '/' || (c == '=' && i >= n - 2 && (i == n - 1 || b64[n - 1] == '='));
+        if (!ok) return dd_err(e, DD_EINVAL, "%s: data is not base64", where);
+    }
+    size_t pad = n && b64[n - 1] == '=' ? (n > 1 && b64[n - 2] == '=' ? 2 : 1) : 0;
+    unsigned char *buf = dd_malloc(n / 4 * 3 + 1);
+    int got = n ? EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)n) : 0;
+    int rc = DD_OK;
+    if (got < 0 || (size_t)got < pad) {
+        rc = dd_err(e, DD_EINVAL, "%s: data is not base64", where);
+    } else {
+        size_t len = (size_t)got - pad;
+        dd_digest_t dg;
+        dd_digest_buf(d->digest.alg, buf, len, &dg);
+        if ((int64_t)len != d->size)
+            rc = dd_err(e, DD_EINVAL, "%s: data has %zu bytes, size says %lld", where, len, (long long)d->size);
+        else if (strcmp(dg.str, d->digest.str) != 0)
+            rc = dd_err(e, DD_EINVAL, "%s: data does not match the digest", where);
+    }
+    free(buf);
+    return rc;
+}
+
 static int descriptor(json_t *o, const char *where, bool want_platform, dd_descriptor_t *d,
                       dd_err_t *e)
 {
@@ -136,7 +168,11 @@ static int descriptor(json_t *o, const char *where, bool want_platform, dd_descr
         d->n_urls = json_array_size(urls);
     }
     json_t *data = json_object_get(o, "data");
-    if (data && !json_is_string(data)) return dd_err(e, DD_EINVAL, "%s: data must be a string", where);
+    if (data) {
+        if (!json_is_string(data)) return dd_err(e, DD_EINVAL, "%s: data must be a string", where);
+        rc = check_data(json_string_value(data), json_string_length(data), d, where, e);
+        if (rc) return rc;
+    }
     rc = opt_string(o, "artifactType", where, &d->artifact_type, e);
     if (!rc && d->artifact_type && !valid_media_type(d->artifact_type))
         rc = dd_err(e, DD_EINVAL, "%s: invalid artifactType", where);

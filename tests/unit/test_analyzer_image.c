@@ -80,6 +80,12 @@ TEST(manifest_valid)
     CHECK_INT(parse(art, NULL, &m, &e), DD_OK);
     CHECK_STR(m.artifact_type, "application/vnd.example+json");
     dd_manifest_release(&m);
+    /* embedded data matching its descriptor (the OCI empty descriptor) */
+    const char *emb = "{\"schemaVersion\":2,\"mediaType\":\"" DD_MT_OCI_MANIFEST "\",\"artifactType\":\"application/x.a\","
+                      "\"config\":{\"mediaType\":\"" DD_MT_OCI_EMPTY "\",\"digest\":\"sha256:"
+                      "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":2,\"data\":\"e30=\"},\"layers\":[]}";
+    CHECK_INT(parse(emb, NULL, &m, &e), DD_OK);
+    dd_manifest_release(&m);
 }
 
 TEST(manifest_invalid)
@@ -113,6 +119,10 @@ TEST(manifest_invalid)
         {"{\"schemaVersion\":2,\"mediaType\":\"" DD_MT_DOCKER_LIST "\",\"manifests\":[" DESC("a/b") "]}", NULL, DD_EINVAL},
         {"{\"schemaVersion\":2,\"config\":" DESC("a/b") ",\"layers\":[],\"manifests\":[]}", NULL, DD_EINVAL},
         {"{\"schemaVersion\":2,\"config\":" DESC("a/b") ",\"layers\":[]}", DD_MT_DOCKER_MANIFEST, DD_EINVAL},
+        /* embedded data: not base64, wrong size, wrong digest */
+        {"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a/b\",\"digest\":\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":2,\"data\":\"e3!=\"},\"layers\":[]}", NULL, DD_EINVAL},
+        {"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a/b\",\"digest\":\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\"size\":3,\"data\":\"e30=\"},\"layers\":[]}", NULL, DD_EINVAL},
+        {"{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a/b\",\"digest\":\"sha256:" H64 "\",\"size\":2,\"data\":\"e30=\"},\"layers\":[]}", NULL, DD_EINVAL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int rc = parse(cases[i].json, cases[i].ct, &m, &e);
