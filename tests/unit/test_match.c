@@ -10,6 +10,7 @@
 #include "test.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -402,6 +403,54 @@ TEST(advisory_with_many_cves)
     dd_vulndb_close(m);
 }
 
+struct thr {
+    dd_vulndb_t *db;
+    size_t n;
+    bool same;
+};
+
+static void *match_thread(void *arg)
+{
+    struct thr *t = arg;
+    dd_package_t p[] = {
+        pkg(DD_PKG_DPKG, "libssl1.1", "1.1.1k-1", "openssl", "1.1.1k-1"),
+        pkg(DD_PKG_DPKG, "curl", "7.74.0-1.3", "curl", "7.74.0-1.3"),
+        pkg(DD_PKG_DPKG, "xserver-xorg-core", "2:1.20.11-1", "xorg-server", "2:1.20.11-1"),
+    };
+    dd_inventory_t inv = inv_of("Debian:11", p, 3);
+    t->same = true;
+    for (int i = 0; i < 20; i++) {
+        dd_findings_t f;
+        dd_findings_init(&f);
+        dd_match_inventory(t->db, &inv, NULL, &f, NULL);
+        if (i == 0) t->n = f.n;
+        else if (f.n != t->n) t->same = false;
+        dd_findings_release(&f);
+    }
+    return NULL;
+}
+
+TEST(concurrent_matching_one_handle)
+{
+    setup();
+    dd_vulndb_t *h = NULL; /* fresh handle: threads race on the cold caches */
+    CHECK_INT(dd_vulndb_open(dbpath, true, &h, NULL), 0);
+    if (!h) return;
+    struct thr t[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        t[i].db = h;
+        pthread_create(&th[i], NULL, match_thread, &t[i]);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        CHECK(t[i].same);
+        CHECK_INT(t[i].n, t[0].n);
+    }
+    CHECK(t[0].n > 40);
+    dd_vulndb_close(h);
+}
+
 TEST(cleanup)
 {
     dd_vulndb_close(db);
@@ -412,5 +461,5 @@ TEST(cleanup)
 }
 
 TEST_MAIN(RUN(debian_dsa_below_fix); RUN(debian_tracker_states); RUN(alpine_origin); RUN(ubuntu_versions_and_unfixed);
-          RUN(go_semver_multiple_ranges); RUN(osv_semantics); RUN(nvd_severity_fallback_and_report); RUN(advisory_with_many_cves);
+          RUN(go_semver_multiple_ranges); RUN(osv_semantics); RUN(nvd_severity_fallback_and_report); RUN(advisory_with_many_cves); RUN(concurrent_matching_one_handle);
           RUN(cleanup))
