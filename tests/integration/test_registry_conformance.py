@@ -1049,3 +1049,24 @@ def test_tags_last_not_a_tag(reg, tagged_repo):
     if REFERENCE:
         pytest.xfail("reference deviation: tags not in lexical order")
     assert r.json()["tags"] == [t for t in expect if t > "b"]
+
+
+@ref_lacks("referrers API (404)", strict=True)
+def test_referrers_for_missing_subject(reg, repo):
+    """Referrers pushed before their subject are listed for it."""
+    ghost = oci_manifest(empty_descriptor(), [], annotations={"n": uuid.uuid4().hex})
+    body, r = _push_artifact(reg, repo, subject=descriptor(OCI_MANIFEST, ghost))
+    assert r.status_code == 201
+    assert r.headers.get("OCI-Subject") == sha256(ghost)
+    got = _referrers_index(reg.referrers(repo, sha256(ghost)))["manifests"]
+    assert [d["digest"] for d in got] == [sha256(body)]
+
+
+@ref_lacks("referrers API (404)", strict=True)
+def test_referrers_scoped_to_repository(reg, repo):
+    _, sdg, _ = _push_oci(reg, repo, "base")
+    subj = descriptor(OCI_MANIFEST, reg.get_manifest(repo, sdg).content)
+    other = repo + "-other"
+    _push_artifact(reg, other, subject=subj)
+    assert _referrers_index(reg.referrers(repo, sdg))["manifests"] == []
+    assert len(_referrers_index(reg.referrers(other, sdg))["manifests"]) == 1
