@@ -1,0 +1,70 @@
+/*
+ * auth_int.h: what hook.c (identities, the auth hook) shares with
+ * tokenendpoint.c (/auth/token).
+ */
+#ifndef DD_AUTH_INT_H
+#define DD_AUTH_INT_H
+
+#include <pthread.h>
+
+#include "dd/auth.h"
+
+#define PWCACHE_SLOTS 64
+#define PWCACHE_TTL_MS (5 * 60 * 1000)
+
+typedef enum { ID_LOCAL, ID_ANON, ID_USER, ID_TOKEN } id_kind_t;
+
+/* The caller of a request (req->auth), in the request's arena. */
+typedef struct ident {
+    id_kind_t kind;
+    char name[DD_JWT_SUB_MAX];   /* "alice", "robot:t_..", "anonymous", "local" */
+    dd_role_t role;
+    char repos[DD_AUTH_REPOS_MAX];
+    const char *anon;            /* anonymous-pull globs (borrowed from dd_auth_t) */
+    dd_jwt_claims_t *jwt;        /* the Bearer JWT's claims; NULL for Basic */
+} ident_t;
+
+struct dd_auth {
+    dd_meta_t *meta;
+    char *service, *anon, *realm;
+    bool loopback_only, insecure_no_auth, tls;
+    int64_t token_ttl_s;
+    uint8_t key[32];
+    char kid[17];
+    dd_audit_t *audit;
+    dd_ratelimit_t *rl;
+    /* identity cache, reloaded when the store's auth generation moves */
+    pthread_rwlock_t lk;
+    bool loaded;
+    uint64_t gen;
+    dd_user_rec_t *users;
+    size_t n_users;
+    dd_token_rec_t *tokens;
+    size_t n_tokens;
+    /* passwords verified recently: key = SHA-256(pepper, name, password) */
+    pthread_mutex_t cmu;
+    struct pwc {
+        uint8_t k[32];
+        uint64_t gen;
+        int64_t exp_ms;
+    } pwc[PWCACHE_SLOTS];
+    size_t pwc_next;
+    uint8_t pepper[32];
+};
+
+/* Brings the identity cache up to date; *required = auth applies now. */
+int auth_refresh(dd_auth_t *a, bool *required);
+/* Checks Basic credentials (user password or robot token secret) with the
+ * failed-login rate limits. DD_OK (id filled), DD_EAUTH, or DD_ELIMIT with
+ * *retry_s set. */
+int auth_check_basic(dd_auth_t *a, dd_req_t *req, const char *user, const char *pass, ident_t *id,
+                     int64_t *retry_s);
+/* Splits "Basic base64(user:pass)" into arena strings; DD_EINVAL if malformed. */
+int auth_parse_basic(dd_req_t *req, const char *hdr, const char **user, const char **pass);
+bool auth_ident_may(const ident_t *id, dd_action_t a, const char *repo);
+void auth_set_local(dd_auth_t *a, ident_t *id);
+void auth_set_anon(dd_auth_t *a, ident_t *id);
+/* GET and POST /auth/token (tokenendpoint.c). */
+int auth_h_token(dd_req_t *req);
+
+#endif
