@@ -51,6 +51,17 @@ typedef struct dd_config {
     int64_t stale_after;     /* stale-after: seconds; older vulnerability data is "stale" */
     int64_t db_poll_interval; /* db-poll-interval: seconds between DB version checks */
     char *registry_host;     /* registry-host: host name in reports (default: listen) */
+    /* authentication and TLS (issue 6; see docs/auth.md) */
+    char *anonymous_pull;    /* anonymous-pull: repository globs anyone may pull */
+    char *auth_realm;        /* auth-realm: token endpoint URL in challenges ("" = derived) */
+    int64_t auth_token_ttl;  /* auth-token-ttl: seconds */
+    bool insecure_http;      /* insecure-http: plain HTTP beyond loopback */
+    bool insecure_no_auth;   /* insecure-no-auth: no auth without users beyond loopback */
+    int64_t login_fail_burst; /* login-fail-burst */
+    int64_t login_fail_rate; /* login-fail-rate: per minute */
+    char *tls_cert;          /* tls-cert: PEM file */
+    char *tls_key;           /* tls-key: PEM file */
+    char *tls_priorities;    /* tls-priorities: GnuTLS priority string */
     char *config_file;       /* the file that was loaded, NULL if none */
 } dd_config_t;
 
