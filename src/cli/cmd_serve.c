@@ -6,6 +6,7 @@
  * requests finish (bounded by shutdown-grace), close the stores, exit 0.
  */
 #include "cli.h"
+#include "serve_auth.h"
 
 #include "dd/blobstore.h"
 #include "dd/config.h"
@@ -91,6 +92,7 @@ int cmd_serve(int argc, char **argv)
     dd_scanstore_t *scans = NULL;
     dd_scanner_t *scanner = NULL;
     dd_findings_api_t *fapi = NULL;
+    serve_auth_t *sauth = NULL; /* auth + TLS (serve_auth.c) */
     char **ignore = NULL;
     size_t n_ignore = 0;
     int status = 1;
@@ -128,6 +130,7 @@ int cmd_serve(int argc, char **argv)
         .shutdown_grace_s = (unsigned)cfg.shutdown_grace,
         .turbo = cfg.turbo,
     };
+    if (serve_tls_setup(&cfg, &ho, &sauth)) goto out;
     if ((rc = dd_http_server_new(&ho, &srv, &e))) {
         cli_error("%s", e.msg);
         goto out;
@@ -203,6 +206,7 @@ int cmd_serve(int argc, char **argv)
                    cfg.vulndb_path);
     }
     /* later subsystems (auth, web UI) register here */
+    if (serve_auth_setup(sauth, &cfg, meta, srv)) goto out;
     if ((rc = dd_http_start(srv, &e))) {
         cli_error("%s", e.msg);
         goto out;
@@ -221,6 +225,7 @@ int cmd_serve(int argc, char **argv)
 out:
     if (scanner) dd_scanner_stop(scanner);
     dd_http_server_free(srv);
+    serve_auth_free(sauth);
     dd_registry_free(reg);
     dd_findings_api_free(fapi);
     dd_scanner_free(scanner);
