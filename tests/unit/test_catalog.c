@@ -721,8 +721,9 @@ TEST(rpm_containers_malformed)
         CHECK(inv.n <= 129);
         dd_inventory_release(&inv);
     }
-    uint8_t *garb = malloc(len);
-    memcpy(garb, sq, 100);
+    CHECK(len > 100);
+    uint8_t *garb = malloc(len > 100 ? len : 100);
+    memcpy(garb, sq, len > 100 ? 100 : len);
     for (size_t i = 100; i < len; i++) garb[i] = (uint8_t)(i * 2654435761u >> 13);
     dd_inventory_init(&inv);
     CHECK(dd_rpmdb_parse(garb, len, "rpmdb.sqlite", 0, &inv, &e) != DD_OK);
