@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 struct dd_decomp {
     int kind;
@@ -231,6 +232,15 @@ static ssize_t gzip_chunk(dd_decomp_t *d)
     return (ssize_t)produced;
 }
 
+/* A zstd error: a frame asking for a window over windowLogMax is a limit,
+ * anything else a corrupt stream. */
+static ssize_t zstd_fail(dd_decomp_t *d, size_t z)
+{
+    if (ZSTD_getErrorCode(z) == ZSTD_error_frameParameter_windowTooLarge)
+        return d->err_rc = dd_err(&d->err, DD_ELIMIT, "zstd frame needs a window over 128 MiB (limit)");
+    return d->err_rc = dd_err(&d->err, DD_ECORRUPT, "corrupt zstd stream: %s", ZSTD_getErrorName(z));
+}
+
 static ssize_t zstd_chunk(dd_decomp_t *d)
 {
     ZSTD_outBuffer ob = {d->out, DD_DECOMP_BUF, 0};
@@ -244,9 +254,7 @@ static ssize_t zstd_chunk(dd_decomp_t *d)
                     size_t before = ob.pos;
                     ZSTD_inBuffer ib = {d->in, 0, 0};
                     size_t z = ZSTD_decompressStream(d->zs, &ob, &ib);
-                    if (ZSTD_isError(z))
-                        return d->err_rc = dd_err(&d->err, DD_ECORRUPT, "corrupt zstd stream: %s",
-                                                  ZSTD_getErrorName(z));
+                    if (ZSTD_isError(z)) return zstd_fail(d, z);
                     d->zlast = z;
                     if (ob.pos > before) continue;
                     if (z != 0)
@@ -259,8 +267,7 @@ static ssize_t zstd_chunk(dd_decomp_t *d)
         ZSTD_inBuffer ib = {d->in + d->in_pos, d->in_len - d->in_pos, 0};
         size_t z = ZSTD_decompressStream(d->zs, &ob, &ib);
         d->in_pos += ib.pos;
-        if (ZSTD_isError(z))
-            return d->err_rc = dd_err(&d->err, DD_ECORRUPT, "corrupt zstd stream: %s", ZSTD_getErrorName(z));
+        if (ZSTD_isError(z)) return zstd_fail(d, z);
         d->zlast = z;
         if (ob.pos == ob.size) break;
     }

@@ -519,6 +519,32 @@ TEST(corrupt_streams)
     dd_buf_release(&zs);
 }
 
+TEST(zstd_window_limit)
+{
+    /* a frame declaring a 256 MiB window (over windowLogMax 27) */
+    dd_buf_t tar;
+    base_layer(&tar);
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, 28);
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
+    size_t cap = ZSTD_compressBound(tar.len) + 1024;
+    char *buf = malloc(cap);
+    ZSTD_outBuffer ob = {buf, cap, 0};
+    ZSTD_inBuffer ib = {tar.ptr, tar.len, 0};
+    ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_continue);
+    ZSTD_inBuffer none = {NULL, 0, 0};
+    while (ZSTD_compressStream2(cc, &ob, &none, ZSTD_e_end) != 0) {}
+    dd_buf_t zs = {buf, ob.pos, cap, 0};
+    dd_analyze_limits_t l = lim();
+    dd_layer_result_t r;
+    dd_err_t e = {0};
+    CHECK_INT(analyze(&zs, &l, &r, &e), DD_ELIMIT);
+    CHECK(strstr(e.msg, "window") != NULL);
+    ZSTD_freeCCtx(cc);
+    free(buf);
+    dd_buf_release(&tar);
+}
+
 TEST(endless_file)
 {
     /* a ustar header claiming 64 GiB of data, 8 KiB of it, then the end */
@@ -703,5 +729,5 @@ TEST(serialize_roundtrip)
 
 TEST_MAIN(RUN(plain_tar); RUN(gzip_and_zstd); RUN(multi_member_gzip_and_zstd_frames);
           RUN(big_layer_level1); RUN(whiteouts_and_opaque); RUN(overlay); RUN(traversal_names);
-          RUN(links); RUN(bomb_ratio); RUN(corrupt_streams); RUN(endless_file); RUN(unpadded_tar); RUN(not_a_layer);
+          RUN(links); RUN(bomb_ratio); RUN(corrupt_streams); RUN(endless_file); RUN(zstd_window_limit); RUN(unpadded_tar); RUN(not_a_layer);
           RUN(empty_layer); RUN(size_limits); RUN(serialize_roundtrip))
