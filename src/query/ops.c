@@ -64,6 +64,16 @@ int qstep(qctx_t *q, uint64_t n)
     return DD_OK;
 }
 
+/* Runs fn(arg) when the result is released (also after an error). */
+static void qdefer(qctx_t *q, void (*fn)(void *), void *arg)
+{
+    struct qdefer *d = qalloc(&q->perm, sizeof *d);
+    d->fn = fn;
+    d->arg = arg;
+    d->next = q->defers;
+    q->defers = d;
+}
+
 /* ---- helpers ------------------------------------------------------------------- */
 static dd_qval_t *copy_row(qctx_t *q, const dd_qval_t *row, int n)
 {
@@ -344,7 +354,9 @@ typedef struct aggst {
     double d;              /* sum (real), avg */
     bool real, seen;
     dd_qval_t v;           /* min/max/take_any/arg best */
-    dd_qval_t *rowv;       /* arg_max/arg_min returned values */
+    dd_qval_t *rowv;       /* arg_max/arg_min returned values (in blk) */
+    void *blk;             /* arg_max/arg_min: malloc'd flat copy of v and rowv */
+    size_t blksz;
     htab_t set;            /* dcount / make_set */
     dd_qval_t *items;      /* make_list / make_set, in order */
     size_t cap;
@@ -369,6 +381,8 @@ typedef struct {
     int *compcol;
     dd_qval_t *syn;
 } summ_t;
+
+static size_t al8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 static void list_push(qctx_t *q, aggst_t *s, const dd_qval_t *v)
 {
@@ -457,14 +471,26 @@ static int agg_update(qctx_t *q, aggdef_t *a, aggst_t *s, const dd_qval_t *row)
         if (v.t == DD_QT_NULL && s->seen) break;
         if (!s->seen || (v.t != DD_QT_NULL && (s->v.t == DD_QT_NULL ||
                          (a->kind == AG_ARG_MAX ? qval_cmp(&v, &s->v) > 0 : qval_cmp(&v, &s->v) < 0)))) {
-            s->v = qval_copy(&q->perm, &v);
-            s->seen = true;
-            if (!s->rowv) s->rowv = qalloc(&q->perm, (size_t)(a->nret ? a->nret : 1) * sizeof *s->rowv);
+            /* the best row changes often (e.g. ascending input): keep it in
+             * one malloc'd block that is replaced, not in the query arena */
+            dd_qval_t *ret = qalloc(&q->tmp, (size_t)(a->nret + 1) * sizeof *ret);
+            size_t sz = al8((size_t)(a->nret + 1) * sizeof(dd_qval_t)) + qval_flat_size(&v);
             for (int i = 0; i < a->nret; i++) {
-                dd_qval_t r;
-                if ((rc = qexpr_eval(q, a->ret[i], row, &r))) return rc;
-                s->rowv[i] = qval_copy(&q->perm, &r);
+                if ((rc = qexpr_eval(q, a->ret[i], row, &ret[i]))) return rc;
+                sz += qval_flat_size(&ret[i]);
             }
+            char *blk = dd_malloc(sz), *cur = blk;
+            dd_qval_t *vals = (dd_qval_t *)cur;
+            cur += al8((size_t)(a->nret + 1) * sizeof(dd_qval_t));
+            vals[0] = qval_flat_copy(&cur, &v);
+            for (int i = 0; i < a->nret; i++) vals[1 + i] = qval_flat_copy(&cur, &ret[i]);
+            if (s->blk) { free(s->blk); q->mem_used -= s->blksz; }
+            s->blk = blk;
+            s->blksz = sz;
+            q->mem_used += sz;
+            s->v = vals[0];
+            s->rowv = vals + 1;
+            s->seen = true;
         }
         break;
     }
@@ -509,6 +535,13 @@ static void agg_result(qctx_t *q, aggdef_t *a, aggst_t *s, dd_qval_t *out)
         for (int i = 0; i < a->nret; i++) out[1 + i] = s->rowv ? s->rowv[i] : dd_qval_null();
         break;
     }
+}
+
+static void summ_cleanup(void *arg)
+{
+    summ_t *s = arg;
+    for (group_t *g = s->first; g; g = g->nextg)
+        for (int i = 0; i < s->nagg + s->nhidden; i++) free(g->st[i].blk);
 }
 
 static group_t *new_group(summ_t *s, uint64_t h, const dd_qval_t *key)
@@ -663,6 +696,7 @@ static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t 
     s->super.push = summ_push;
     s->super.finish = summ_finish;
     s->super.q = q;
+    qdefer(q, summ_cleanup, s);
     s->super.in = *in;
     s->tail = &s->first;
     s->nby = op->nby;
@@ -782,7 +816,11 @@ typedef struct {
     int64_t limit;        /* top N, or -1 */
     srow_t *rows;
     size_t n, cap, seq;
+    bool trimmed;         /* top: rows[limit-1] is the current N-th row */
+    qarena_t *store;      /* top: the kept rows, compacted on each trim */
 } sort_t;
+
+static void store_release(void *arg) { qarena_release(arg); }
 
 static __thread sort_t *g_sort;   /* qsort has no context argument */
 
@@ -817,10 +855,35 @@ static int sort_push(qnode_t *n, const dd_qval_t *row)
     int rc = qstep(q, 1);
     if (rc) return rc;
     if (s->limit == 0) return DD_OK;
+    dd_qval_t *keys = qalloc(&q->tmp, (size_t)s->nkeys * sizeof *keys);
+    for (int i = 0; i < s->nkeys; i++)
+        if ((rc = qexpr_eval(q, s->keys[i], row, &keys[i]))) return rc;
+    if (s->trimmed) {
+        /* top N: a row sorting after the current N-th can never be kept */
+        srow_t cand = {NULL, keys, s->seq};
+        sort_t *save = g_sort;
+        g_sort = s;
+        int c = srow_cmp(&cand, &s->rows[s->limit - 1]);
+        g_sort = save;
+        if (c > 0) { s->seq++; return DD_OK; }
+    }
     if (s->n == s->cap) {
         if (s->limit > 0 && s->n >= (size_t)s->limit * 2 && s->n >= 64) {
             sort_rows(s);
             s->n = (size_t)s->limit;
+            s->trimmed = true;
+            /* move the kept rows to a fresh arena, free the dropped ones */
+            qarena_t fresh;
+            qarena_init(&fresh, &q->mem_used);
+            for (size_t i = 0; i < s->n; i++) {
+                dd_qval_t *k = qalloc(&fresh, (size_t)s->nkeys * sizeof *k), *r = qalloc(&fresh, (size_t)(n->in.n ? n->in.n : 1) * sizeof *r);
+                for (int j = 0; j < s->nkeys; j++) k[j] = qval_copy(&fresh, &s->rows[i].keys[j]);
+                for (int j = 0; j < n->in.n; j++) r[j] = qval_copy(&fresh, &s->rows[i].row[j]);
+                s->rows[i].keys = k;
+                s->rows[i].row = r;
+            }
+            qarena_release(s->store);
+            *s->store = fresh;
         } else {
             size_t nc = s->cap ? s->cap * 2 : 256;
             srow_t *nr = qalloc(&q->perm, nc * sizeof *nr);
@@ -830,11 +893,11 @@ static int sort_push(qnode_t *n, const dd_qval_t *row)
         }
     }
     srow_t *r = &s->rows[s->n];
-    dd_qval_t *keys = qalloc(&q->tmp, (size_t)s->nkeys * sizeof *keys);
-    for (int i = 0; i < s->nkeys; i++)
-        if ((rc = qexpr_eval(q, s->keys[i], row, &keys[i]))) return rc;
-    r->keys = copy_row(q, keys, s->nkeys);
-    r->row = copy_row(q, row, n->in.n);
+    qarena_t *a = s->store ? s->store : &q->perm;
+    r->keys = qalloc(a, (size_t)(s->nkeys ? s->nkeys : 1) * sizeof *r->keys);
+    for (int i = 0; i < s->nkeys; i++) r->keys[i] = qval_copy(a, &keys[i]);
+    r->row = qalloc(a, (size_t)(n->in.n ? n->in.n : 1) * sizeof *r->row);
+    for (int i = 0; i < n->in.n; i++) r->row[i] = qval_copy(a, &row[i]);
     r->seq = s->seq++;
     s->n++;
     return DD_OK;
@@ -869,6 +932,13 @@ static int compile_sort(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out
     s->desc = op->desc;
     s->nf = op->nullsfirst;
     s->limit = op->kind == Q_TOP ? op->count : -1;
+    /* `order by ... | take N` keeps only N rows, like top */
+    if (op->kind == Q_SORT && op->next && op->next->kind == Q_TAKE) s->limit = op->next->count;
+    if (s->limit > 0) {
+        s->store = qalloc(&q->perm, sizeof *s->store);
+        qarena_init(s->store, &q->mem_used);
+        qdefer(q, store_release, s->store);
+    }
     for (int i = 0; i < op->nby; i++)
         if ((rc = qexpr_resolve(q, op->by[i], in))) return rc;
     *out = &s->super;
@@ -1373,7 +1443,8 @@ void dd_qresult_release(dd_qresult_t *r)
     if (!r) return;
     qctx_t *q = r->priv;
     if (q) {
-        for (struct qre *x = q->regexes; x; x = x->next) regfree(&x->re);
+        for (struct qdefer *d = q->defers; d; d = d->next) d->fn(d->arg);
+    for (struct qre *x = q->regexes; x; x = x->next) regfree(&x->re);
         qarena_release(&q->tmp);
         qarena_release(&q->perm);
         free(q);

@@ -43,6 +43,10 @@ static inline bool qv_isnum(const dd_qval_t *v) { return v->t == DD_QT_LONG || v
 static inline double qv_num(const dd_qval_t *v) { return v->t == DD_QT_LONG ? (double)v->u.l : v->u.d; }
 
 dd_qval_t qval_copy(qarena_t *a, const dd_qval_t *v);           /* deep */
+/* Deep copy into one flat block: qval_flat_size() bytes (8-aligned) are
+ * consumed from *cursor. Used for values replaced often (arg_max rows). */
+size_t qval_flat_size(const dd_qval_t *v);
+dd_qval_t qval_flat_copy(char **cursor, const dd_qval_t *v);
 dd_qval_t qval_str_copy(qarena_t *a, const char *s, size_t n);
 /* Three-way ordering for sort/min/max; nulls sort first. */
 int qval_cmp(const dd_qval_t *a, const dd_qval_t *b);
@@ -178,9 +182,11 @@ typedef struct qctx {
     dd_err_t *e;
     int ncolumn_names;             /* for ColumnN naming */
     struct qre *regexes;           /* constant regexes to regfree at the end */
+    struct qdefer *defers;         /* cleanups run by dd_qresult_release */
 } qctx_t;
 
 struct qre { regex_t re; struct qre *next; };
+struct qdefer { void (*fn)(void *); void *arg; struct qdefer *next; };
 
 typedef struct qschema { int n; dd_qcolumn_t *cols; } qschema_t;
 

@@ -149,6 +149,68 @@ dd_qval_t qval_copy(qarena_t *a, const dd_qval_t *v)
     return r;
 }
 
+static size_t al8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+size_t qval_flat_size(const dd_qval_t *v)
+{
+    switch (v->t) {
+    case DD_QT_STRING: return al8(v->len + 1);
+    case DD_QT_ARRAY: {
+        size_t n = al8(sizeof(dd_qarray_t) + v->u.a->n * sizeof(dd_qval_t));
+        for (uint32_t i = 0; i < v->u.a->n; i++) n += qval_flat_size(&v->u.a->v[i]);
+        return n;
+    }
+    case DD_QT_OBJECT: {
+        size_t n = al8(sizeof(dd_qobject_t) + v->u.o->n * sizeof(dd_qkv_t));
+        for (uint32_t i = 0; i < v->u.o->n; i++) n += al8(v->u.o->kv[i].klen + 1) + qval_flat_size(&v->u.o->kv[i].v);
+        return n;
+    }
+    default: return 0;
+    }
+}
+
+dd_qval_t qval_flat_copy(char **cur, const dd_qval_t *v)
+{
+    dd_qval_t r = *v;
+    switch (v->t) {
+    case DD_QT_STRING: {
+        char *p = *cur;
+        if (v->len) memcpy(p, v->u.s, v->len);
+        p[v->len] = 0;
+        *cur += al8(v->len + 1);
+        r.u.s = p;
+        break;
+    }
+    case DD_QT_ARRAY: {
+        dd_qarray_t *a = (dd_qarray_t *)*cur;
+        *cur += al8(sizeof *a + v->u.a->n * sizeof(dd_qval_t));
+        a->n = v->u.a->n;
+        for (uint32_t i = 0; i < a->n; i++) a->v[i] = qval_flat_copy(cur, &v->u.a->v[i]);
+        r.u.a = a;
+        break;
+    }
+    case DD_QT_OBJECT: {
+        dd_qobject_t *o = (dd_qobject_t *)*cur;
+        *cur += al8(sizeof *o + v->u.o->n * sizeof(dd_qkv_t));
+        o->n = v->u.o->n;
+        for (uint32_t i = 0; i < o->n; i++) {
+            char *k = *cur;
+            memcpy(k, v->u.o->kv[i].key, v->u.o->kv[i].klen);
+            k[v->u.o->kv[i].klen] = 0;
+            *cur += al8(v->u.o->kv[i].klen + 1);
+            o->kv[i].key = k;
+            o->kv[i].klen = v->u.o->kv[i].klen;
+            o->kv[i].v = qval_flat_copy(cur, &v->u.o->kv[i].v);
+        }
+        r.u.o = o;
+        break;
+    }
+    default:
+        break;
+    }
+    return r;
+}
+
 const dd_qval_t *qobj_get(const dd_qobject_t *o, const char *k, size_t klen)
 {
     for (uint32_t i = 0; i < o->n; i++)
