@@ -146,6 +146,8 @@ void dd_audit_close(dd_audit_t *a);
  * is left out. Never pass secrets. a may be NULL (no-op). */
 void dd_audit_event(dd_audit_t *a, const char *event, const char *actor, const char *ip, const char *method,
                     const char *path, const char *repo, const char *action, int status, const char *detail);
+/* A change to a user or token: {"ts","event","actor","target","detail"}. */
+void dd_audit_change(dd_audit_t *a, const char *event, const char *actor, const char *target, const char *detail);
 
 /* ---- the server side (hook.c, tokenendpoint.c) -----------------------------*/
 typedef struct dd_auth dd_auth_t;

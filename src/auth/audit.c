@@ -70,3 +70,21 @@ void dd_audit_event(dd_audit_t *a, const char *event, const char *actor, const c
     }
     dd_buf_release(&b);
 }
+
+void dd_audit_change(dd_audit_t *a, const char *event, const char *actor, const char *target, const char *detail)
+{
+    if (!a) return;
+    char ts[32];
+    dd_time_rfc3339(dd_now_ms() / 1000, ts);
+    dd_buf_t b;
+    dd_buf_init(&b, 16384);
+    dd_buf_puts(&b, "{\"ts\":");
+    dd_buf_json_str(&b, ts);
+    field(&b, "event", event);
+    field(&b, "actor", actor);
+    field(&b, "target", target);
+    field(&b, "detail", detail);
+    if (dd_buf_puts(&b, "}\n") == DD_OK && write(a->fd, b.ptr, b.len) != (ssize_t)b.len)
+        dd_log(DD_LOG_WARN, NULL, "audit log write failed");
+    dd_buf_release(&b);
+}

@@ -621,7 +621,7 @@ int dd_auth_bootstrap(dd_auth_t *a, char *pw, size_t pw_size, bool *created, dd_
         sodium_memzero(pw, pw_size);
         return rc;
     }
-    dd_audit_event(a->audit, "user_add", "drydock", NULL, NULL, NULL, NULL, NULL, 0, "bootstrap admin 'admin' (owner)");
+    dd_audit_change(a->audit, "user_add", "drydock serve", "admin", "first admin (role owner), created at start");
     *created = true;
     return auth_refresh(a, &req);
 }
