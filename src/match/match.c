@@ -131,13 +131,20 @@ bool dd_match_affected(dd_verscheme_t s, const char *version, const dd_affected_
 
 /* ---- folding hits into findings ----------------------------------------------- */
 
+/* (package index, id) -> finding index, open addressing; lives for one match */
+typedef struct fmap {
+    size_t *slots; /* finding index + 1; 0 = empty */
+    size_t cap;    /* power of two */
+    size_t used;
+} fmap_t;
+
 typedef struct ctx {
     dd_vulndb_t *db;
+    fmap_t map;
     const dd_inventory_t *inv;
     dd_findings_t *out;
     dd_verscheme_t scheme;
     size_t pkg_index;
-    size_t pkg_first;       /* first finding of the current package */
     const char *name, *version; /* what is being matched */
 } ctx_t;
 
@@ -203,11 +210,37 @@ static const char *adup(dd_arena_t *a, const char *s)
     return s ? dd_arena_strdup(a, s) : NULL;
 }
 
+static size_t fkey(size_t pkg, const char *id)
+{
+    size_t h = 1469598103934665603ull ^ pkg;
+    while (*id) h = (h ^ (unsigned char)*id++) * 1099511628211ull;
+    return h;
+}
+
+static void fmap_grow(ctx_t *c)
+{
+    size_t ncap = c->map.cap ? c->map.cap * 2 : 256;
+    size_t *ns = dd_calloc(ncap, sizeof *ns);
+    for (size_t i = 0; i < c->out->n; i++) {
+        size_t k = fkey(c->out->v[i].pkg_index, c->out->v[i].id) & (ncap - 1);
+        while (ns[k]) k = (k + 1) & (ncap - 1);
+        ns[k] = i + 1;
+    }
+    free(c->map.slots);
+    c->map.slots = ns;
+    c->map.cap = ncap;
+}
+
 static dd_finding_t *finding_for(ctx_t *c, const char *id)
 {
     dd_findings_t *o = c->out;
-    for (size_t i = c->pkg_first; i < o->n; i++)
-        if (!strcmp(o->v[i].id, id)) return &o->v[i];
+    if ((o->n + 1) * 2 > c->map.cap) fmap_grow(c);
+    size_t k = fkey(c->pkg_index, id) & (c->map.cap - 1);
+    for (; c->map.slots[k]; k = (k + 1) & (c->map.cap - 1)) {
+        dd_finding_t *f = &o->v[c->map.slots[k] - 1];
+        if (f->pkg_index == c->pkg_index && !strcmp(f->id, id)) return f;
+    }
+    c->map.slots[k] = o->n + 1;
     if (o->n == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 64;
         o->v = dd_realloc(o->v, o->cap * sizeof *o->v);
@@ -394,7 +427,6 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
         for (size_t i = 0; i < inv->n; i++) {
             const dd_package_t *p = &inv->pkgs[i];
             c.pkg_index = i;
-            c.pkg_first = out->n;
             const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
             switch (p->type) {
             case DD_PKG_DPKG:
@@ -436,6 +468,7 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
             out->counts[f->severity]++;
         }
     }
+    free(c.map.slots);
     if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, finding_cmp);
     out->healthy = out->assessed && out->n_reported == 0;
     return DD_OK;

@@ -181,9 +181,16 @@ static vdb_eco_t *load_eco(dd_vulndb_t *db, const char *eco)
 static vdb_eco_t *get_eco(dd_vulndb_t *db, const char *ecosystem)
 {
     char eco[128];
-    dd_ecosystem_normalize(ecosystem, eco, sizeof eco);
     pthread_mutex_lock(&db->lock);
+    /* fast path: the name is already normalized (the usual case) */
     vdb_eco_t *c = db->ecos;
+    while (c && strcmp(c->name, ecosystem)) c = c->next;
+    if (c) {
+        pthread_mutex_unlock(&db->lock);
+        return c;
+    }
+    dd_ecosystem_normalize(ecosystem, eco, sizeof eco);
+    c = db->ecos;
     while (c && strcmp(c->name, eco)) c = c->next;
     if (!c) {
         c = load_eco(db, eco);
