@@ -25,6 +25,7 @@
  *   3. A session belongs to the repository it was started in; any other name
  *      gets BLOB_UPLOAD_UNKNOWN.
  */
+#include "dd/auth.h"
 #include "registry_int.h"
 
 #include <stdio.h>
@@ -320,7 +321,8 @@ int reg_upload_start(dd_req_t *req)
     dd_err_t e;
     const char *mount = dd_req_query(req, "mount");
     const char *from = dd_req_query(req, "from");
-    if (mount && from && dd_repo_name_valid(from)) {
+    /* mounting needs pull on the source (auth.h); else a plain upload */
+    if (mount && from && dd_repo_name_valid(from) && dd_auth_may(req, DD_ACT_PULL, from)) {
         dd_digest_t d;
         uint64_t size;
         if (dd_digest_parse(mount, &d, NULL) == DD_OK &&

@@ -7,6 +7,7 @@
  * Blob and upload handlers live in blobs.c, manifest and referrers handlers
  * in manifests.c.
  */
+#include "dd/auth.h"
 #include "registry_int.h"
 
 #include <errno.h>
@@ -259,6 +260,24 @@ static int h_tags(dd_req_t *req)
     return send_list(req, req->name, &l, n);
 }
 
+/* _catalog lists only what the caller may see (auth.h): filtered pages are
+ * refilled from the store until n + 1 visible names or the end. */
+typedef struct {
+    list_t *l;
+    dd_req_t *req;
+    const char *last_seen;
+    size_t seen;
+} catalog_filter_t;
+
+static int catalog_visible(const char *repo, void *arg)
+{
+    catalog_filter_t *f = arg;
+    f->seen++;
+    f->last_seen = dd_arena_strdup(&f->req->arena, repo);
+    if (!dd_auth_may(f->req, DD_ACT_CATALOG, repo)) return 0;
+    return list_add(repo, f->l);
+}
+
 static int h_catalog(dd_req_t *req)
 {
     dd_registry_t *r = req->ctx;
@@ -269,8 +288,13 @@ static int h_catalog(dd_req_t *req)
     list_t l = {&req->arena, NULL, 0, n + 1};
     l.items = dd_arena_alloc(&req->arena, (n + 1) * sizeof *l.items);
     if (n > 0) {
-        int rc = dd_meta_catalog(r->o.meta, last, n + 1, list_add, &l);
-        if (rc != DD_OK) return dd_registry_error(req, DD_REGERR_INTERNAL, "catalog failed");
+        for (const char *from = last;;) {
+            catalog_filter_t f = {&l, req, NULL, 0};
+            int rc = dd_meta_catalog(r->o.meta, from, n + 1, catalog_visible, &f);
+            if (rc != DD_OK) return dd_registry_error(req, DD_REGERR_INTERNAL, "catalog failed");
+            if (l.n > n || f.seen < n + 1 || !f.last_seen) break;
+            from = f.last_seen;
+        }
     }
     return send_list(req, NULL, &l, n);
 }
