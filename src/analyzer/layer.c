@@ -192,8 +192,15 @@ static int keep_file(ctx_t *c, struct archive *a, struct archive_entry *ent, con
         free(data);
         return dd_err(e, DD_ECORRUPT, "corrupt tar: '%s' is truncated", path);
     }
-    dd_fileset_put(&c->out->files, path, data, got, -1, (uint32_t)archive_entry_mode(ent));
-    free(data);
+    /* hand the buffer to the fileset instead of copying it (kept files can be
+     * tens of MiB): put an empty entry, then swap its data for ours */
+    data[got] = '\0';
+    dd_fileset_put(&c->out->files, path, "", 0, -1, (uint32_t)archive_entry_mode(ent));
+    dd_file_t *f = (dd_file_t *)dd_fileset_get(&c->out->files, path);
+    free(f->data);
+    f->data = data;
+    f->len = got;
+    c->out->files.bytes += got;
     return DD_OK;
 }
 
