@@ -181,6 +181,11 @@ dd_audit_t *dd_auth_audit(dd_auth_t *a);
  * handlers that filter lists (_catalog, findings, query results). A request
  * that went through no auth hook (auth not installed) may do everything. */
 bool dd_auth_may(const dd_req_t *req, dd_action_t a, const char *repo);
+/* The same for the request this thread is handling now (set by the auth
+ * hook just before the handler): for callbacks deep in a handler that have
+ * no req at hand (the findings API's repository walks). Valid only during
+ * the synchronous part of a handler whose route went through the hook. */
+bool dd_auth_may_current(dd_action_t a, const char *repo);
 /* The caller's name for logs ("alice", "robot:t_..", "anonymous", "local"). */
 const char *dd_auth_actor(const dd_req_t *req);
 

@@ -359,6 +359,25 @@ bool dd_auth_may(const dd_req_t *req, dd_action_t a, const char *repo)
     return auth_ident_may(id, a, repo);
 }
 
+/* The identity of the request this thread is in (copied without its JWT:
+ * dd_auth_may_current serves non-registry actions such as SCAN_READ). */
+static __thread ident_t tl_ident;
+static __thread bool tl_set;
+
+static void set_current(const ident_t *id)
+{
+    tl_ident = *id;
+    tl_ident.jwt = NULL;
+    tl_set = true;
+}
+
+bool dd_auth_may_current(dd_action_t a, const char *repo)
+{
+    if (!tl_set) return true; /* no auth hook ran on this thread */
+    if (registry_action(a) && a != DD_ACT_CATALOG && tl_ident.kind != ID_LOCAL) return false;
+    return auth_ident_may(&tl_ident, a, repo);
+}
+
 const char *dd_auth_actor(const dd_req_t *req)
 {
     const ident_t *id = req->auth;
@@ -467,9 +486,11 @@ static int hook(void *ctx, dd_req_t *req, dd_action_t action, const char *repo)
         dd_resp_error(req, 503, "UNAVAILABLE", "authentication backend unavailable");
         return DD_EDENIED;
     }
+    tl_set = false;
     if (!required) {
         auth_set_local(a, id);
         req->auth = id;
+        set_current(id);
         return DD_OK;
     }
     const char *error = NULL;
@@ -480,6 +501,7 @@ static int hook(void *ctx, dd_req_t *req, dd_action_t action, const char *repo)
         return DD_EAUTH;
     }
     req->auth = id;
+    set_current(id);
     if (!auth_ident_may(id, action, repo)) {
         if (id->kind == ID_ANON) {
             challenge(a, req, action, repo, NULL);

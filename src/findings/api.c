@@ -5,6 +5,7 @@
  * digests, repository existence) and the scan store (scan state, findings,
  * history), builds its JSON in a dd_buf and answers. Nothing here writes.
  */
+#include "dd/auth.h"
 #include "dd/findings.h"
 
 #include <jansson.h>
@@ -497,6 +498,7 @@ typedef struct repos_ctx {
 static int repo_cb(const char *repo, void *arg)
 {
     repos_ctx_t *rc = arg;
+    if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     listctx_t c = {.api = rc->api, .repo = repo};
     dd_scanstore_images(rc->api->o.store, repo, NULL, 0, tally_cb, &c);
     if (rc->n++) dd_buf_putc(rc->b, ',');
@@ -529,6 +531,7 @@ typedef struct images_ctx {
 static int images_repo_cb(const char *repo, void *arg)
 {
     images_ctx_t *ic = arg;
+    if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     listctx_t c = {.api = ic->api, .b = ic->b, .n = ic->n, .repo = repo};
     dd_scanstore_images(ic->api->o.store, repo, NULL, 0, image_list_cb, &c);
     ic->n = c.n;
@@ -588,6 +591,7 @@ static int repo_of(const char *repo, const char *tag, void *arg)
     repoof_t *x = arg;
     (void)tag;
     if (!strcmp(x->last_repo, repo)) return 0;
+    if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     snprintf(x->last_repo, sizeof x->last_repo, "%s", repo);
     vctx_t *c = x->c;
     if (c->n++) dd_buf_putc(c->b, ',');
@@ -669,6 +673,7 @@ static int collect_repo(const char *repo, const char *tag, void *arg)
 {
     fixed_ctx_t *c = arg;
     (void)tag;
+    if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     for (size_t i = 0; i < c->n_repos; i++)
         if (!strcmp(c->repos[i], repo)) return 0;
     c->repos = dd_realloc(c->repos, (c->n_repos + 1) * sizeof *c->repos);
@@ -698,6 +703,7 @@ static int h_vuln_fixed(dd_req_t *req)
     const char *id = dd_req_var(req, "id");
     if (!vuln_id_valid(id)) return bad_param(req, "id", "invalid vulnerability id '%s'", id);
     const char *repo = dd_req_query(req, "repository");
+    if (repo && !dd_auth_may(req, DD_ACT_SCAN_READ, repo)) return api_error(req, 403, "DENIED", "access denied");
     if (repo && dd_meta_repo_exists(api->o.meta, repo) != DD_OK) {
         char msg[400];
         snprintf(msg, sizeof msg, "repository '%s' not found", repo);
@@ -1156,6 +1162,7 @@ static int az_image_cb(const dd_image_rec_t *r, void *arg)
 static int az_repo_cb(const char *repo, void *arg)
 {
     azctx_t *c = arg;
+    if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     char *keep = dd_strdup(repo);
     c->repo = keep;
     dd_scanstore_images(c->api->o.store, keep, NULL, 0, az_image_cb, c);
@@ -1182,6 +1189,7 @@ static int h_subassessments(dd_req_t *req)
     if (parse_top_skip(req, api->o.page_max, &top, &skip)) return DD_OK;
     const char *repo = dd_req_query(req, "repository");
     const char *ref = dd_req_query(req, "digest");
+    if (repo && !dd_auth_may(req, DD_ACT_SCAN_READ, repo)) return api_error(req, 403, "DENIED", "access denied");
     if (!ref) ref = dd_req_query(req, "reference");
     if (ref && !repo) return bad_param(req, "repository", "repository is required with a digest%s", "");
     dd_buf_t b;
@@ -1287,6 +1295,7 @@ static int as_image_cb(const dd_image_rec_t *r, void *arg)
 static int as_repo_cb(const char *repo, void *arg)
 {
     asctx_t *c = arg;
+    if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     char *keep = dd_strdup(repo);
     c->repo = keep;
     dd_scanstore_images(c->api->o.store, keep, NULL, 0, as_image_cb, c);
