@@ -452,6 +452,51 @@ static ssize_t stream_read(void *arg, void *buf, size_t n)
     return 0;
 }
 
+/* Streams one layer blob into the analyzer. */
+static int stream_layer(reg_src_t *s, const dd_descriptor_t *d, dd_layer_result_t *out, long *status,
+                        char *challenge, size_t chsz, dd_err_t *e)
+{
+    char url[1200];
+    snprintf(url, sizeof url, "%s/v2/%s/blobs/%s", s->base, s->ref.repo, d->digest.str);
+    stream_t st;
+    memset(&st, 0, sizeof st);
+    resp_t hdr;
+    memset(&hdr, 0, sizeof hdr);
+    struct curl_slist *h;
+    st.easy = easy_new(s, url, &h, NULL);
+    st.multi = curl_multi_init();
+    if (!st.easy || !st.multi) {
+        if (st.easy) curl_easy_cleanup(st.easy);
+        if (st.multi) curl_multi_cleanup(st.multi);
+        curl_slist_free_all(h);
+        return dd_err(e, DD_ENOMEM, "docker: curl init failed");
+    }
+    st.pend = dd_malloc(PENDING_MAX);
+    curl_easy_setopt(st.easy, CURLOPT_WRITEFUNCTION, stream_cb);
+    curl_easy_setopt(st.easy, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt(st.easy, CURLOPT_HEADERFUNCTION, head_cb);
+    curl_easy_setopt(st.easy, CURLOPT_HEADERDATA, &hdr);
+    curl_easy_setopt(st.easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+    curl_multi_add_handle(st.multi, st.easy);
+    dd_layer_result_init(out);
+    int rc = dd_source_analyze_verified(&s->super, d, stream_read, &st, out, e);
+    *status = st.status;
+    snprintf(challenge, chsz, "%s", hdr.challenge);
+    if (rc != DD_OK && (st.bad || st.status || st.result != CURLE_OK)) {
+        if (st.status == 404) rc = dd_err(e, DD_ENOTFOUND, "docker: layer %s not found", d->digest.str);
+        else if (st.status == 401 || st.status == 403)
+            rc = dd_err(e, DD_EAUTH, "docker: layer %s: access denied (%ld)", d->digest.str, st.status);
+        else if (st.status) rc = dd_err(e, DD_EIO, "docker: layer %s: HTTP %ld", d->digest.str, st.status);
+        else rc = dd_err(e, DD_EIO, "docker: layer %s: %s", d->digest.str, curl_easy_strerror(st.result));
+    }
+    curl_multi_remove_handle(st.multi, st.easy);
+    curl_easy_cleanup(st.easy);
+    curl_multi_cleanup(st.multi);
+    curl_slist_free_all(h);
+    free(st.pend);
+    return rc;
+}
+
 static int reg_analyze(dd_image_source_t *src, const dd_image_desc_t *img, const bool *todo,
                        dd_layer_result_t *res, dd_err_t *e)
 {
@@ -459,37 +504,14 @@ static int reg_analyze(dd_image_source_t *src, const dd_image_desc_t *img, const
     set_base(s);
     for (size_t i = 0; i < img->n_layers; i++) {
         if (!todo[i]) continue;
-        const dd_descriptor_t *d = &img->layers[i];
-        char url[1200];
-        snprintf(url, sizeof url, "%s/v2/%s/blobs/%s", s->base, s->ref.repo, d->digest.str);
-        stream_t st;
-        memset(&st, 0, sizeof st);
-        struct curl_slist *h;
-        st.easy = easy_new(s, url, &h, NULL);
-        st.multi = curl_multi_init();
-        if (!st.easy || !st.multi) {
-            if (st.easy) curl_easy_cleanup(st.easy);
-            if (st.multi) curl_multi_cleanup(st.multi);
-            curl_slist_free_all(h);
-            return dd_err(e, DD_ENOMEM, "docker: curl init failed");
+        long status = 0;
+        char ch[1024];
+        int rc = stream_layer(s, &img->layers[i], &res[i], &status, ch, sizeof ch, e);
+        /* a registry that only challenges on blobs: authenticate, then retry once */
+        if (rc != DD_OK && status == 401 && !s->auth_tried && ch[0]) {
+            rc = authenticate(s, ch, e);
+            if (rc == DD_OK) rc = stream_layer(s, &img->layers[i], &res[i], &status, ch, sizeof ch, e);
         }
-        st.pend = dd_malloc(PENDING_MAX);
-        curl_easy_setopt(st.easy, CURLOPT_WRITEFUNCTION, stream_cb);
-        curl_easy_setopt(st.easy, CURLOPT_WRITEDATA, &st);
-        curl_easy_setopt(st.easy, CURLOPT_BUFFERSIZE, 256L * 1024);
-        curl_multi_add_handle(st.multi, st.easy);
-        dd_layer_result_init(&res[i]);
-        int rc = dd_source_analyze_verified(src, d, stream_read, &st, &res[i], e);
-        if (rc != DD_OK && (st.bad || st.status || st.result != CURLE_OK)) {
-            if (st.status == 404) rc = dd_err(e, DD_ENOTFOUND, "docker: layer %s not found", d->digest.str);
-            else if (st.status) rc = dd_err(e, DD_EIO, "docker: layer %s: HTTP %ld", d->digest.str, st.status);
-            else rc = dd_err(e, DD_EIO, "docker: layer %s: %s", d->digest.str, curl_easy_strerror(st.result));
-        }
-        curl_multi_remove_handle(st.multi, st.easy);
-        curl_easy_cleanup(st.easy);
-        curl_multi_cleanup(st.multi);
-        curl_slist_free_all(h);
-        free(st.pend);
         if (rc != DD_OK) return rc;
     }
     return DD_OK;
