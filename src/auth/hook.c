@@ -362,11 +362,12 @@ bool dd_auth_may(const dd_req_t *req, dd_action_t a, const char *repo)
 /* The identity of the request this thread is in (copied without its JWT:
  * dd_auth_may_current serves non-registry actions such as SCAN_READ). */
 static __thread ident_t tl_ident;
-static __thread bool tl_set;
+static __thread bool tl_set, tl_had_jwt;
 
 static void set_current(const ident_t *id)
 {
     tl_ident = *id;
+    tl_had_jwt = id->jwt != NULL;
     tl_ident.jwt = NULL;
     tl_set = true;
 }
@@ -374,7 +375,7 @@ static void set_current(const ident_t *id)
 bool dd_auth_may_current(dd_action_t a, const char *repo)
 {
     if (!tl_set) return true; /* no auth hook ran on this thread */
-    if (registry_action(a) && a != DD_ACT_CATALOG && tl_ident.kind != ID_LOCAL) return false;
+    if (registry_action(a) && tl_had_jwt) return false; /* the token's access claim is gone: refuse */
     return auth_ident_may(&tl_ident, a, repo);
 }
 
