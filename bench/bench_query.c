@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct frow {
     uint32_t repo;     /* index into repos */
@@ -39,15 +40,28 @@ static const dd_qcolumn_t cols[] = {
 static dd_qval_t obj(dd_qobject_t *o) { dd_qval_t v = {0}; v.t = DD_QT_OBJECT; v.u.o = o; return v; }
 static void kv(dd_qobject_t *o, int i, const char *k, dd_qval_t v) { o->kv[i].key = k; o->kv[i].klen = (uint32_t)strlen(k); o->kv[i].v = v; }
 
+/* Formats "prefix" + decimal n into buf (snprintf is slow enough to show). */
+static int fmt_id(char *buf, const char *prefix, uint64_t n)
+{
+    int k = 0;
+    while (*prefix) buf[k++] = *prefix++;
+    char tmp[24];
+    int t = 0;
+    do { tmp[t++] = (char)('0' + n % 10); n /= 10; } while (n);
+    while (t) buf[k++] = tmp[--t];
+    buf[k] = 0;
+    return k;
+}
+
 static int scan(void *self, dd_qscan_t *s, dd_err_t *e)
 {
     (void)self; (void)e;
     for (size_t i = 0; i < nrows; i++) {
         const frow_t *r = &rows[i];
         char *name = dd_qscan_alloc(s, 24);
-        int nl = snprintf(name, 24, "f-%zu", i);
+        int nl = fmt_id(name, "f-", i);
         char *cve = dd_qscan_alloc(s, 24);
-        int cl = snprintf(cve, 24, "CVE-2024-%u", r->cve);
+        int cl = fmt_id(cve, "CVE-2024-", r->cve);
         dd_qobject_t *status = dd_qscan_object(s, 2);
         kv(status, 0, "code", dd_qval_str("Unhealthy"));
         kv(status, 1, "severity", dd_qval_str(sevs[r->sev]));
@@ -79,8 +93,20 @@ static int scan(void *self, dd_qscan_t *s, dd_err_t *e)
 
 static double now_s(void) { return (double)dd_mono_ns() / 1e9; }
 
-static double run_kql(dd_qcatalog_t *cat, const char *q, size_t *groups)
+/* CPU time of this (single) thread: the engine runs a query on one thread,
+ * so on an idle machine wall time equals this; on a loaded shared machine
+ * it is the stable figure. */
+static double cpu_s(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+
+static double run_kql(dd_qcatalog_t *cat, const char *q, size_t *groups, double *cpu_best)
+{
+    *cpu_best = 1e9;
     dd_query_limits_t lim;
     dd_query_limits_default(&lim);
     lim.max_steps = 100ULL * 1000 * 1000;
@@ -88,9 +114,10 @@ static double run_kql(dd_qcatalog_t *cat, const char *q, size_t *groups)
     for (int rep = 0; rep < 3; rep++) {
         dd_qresult_t r;
         dd_err_t e = {0};
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         int rc = dd_query_run(q, cat, &lim, &r, &e);
-        double t = now_s() - t0;
+        double t = now_s() - t0, c = cpu_s() - c0;
+        if (c < *cpu_best) *cpu_best = c;
         if (rc) { fprintf(stderr, "query failed: %s\n", e.msg); exit(1); }
         *groups = r.nrows;
         dd_qresult_release(&r);
@@ -99,17 +126,19 @@ static double run_kql(dd_qcatalog_t *cat, const char *q, size_t *groups)
     return best;
 }
 
-static double run_sql(sqlite3 *db, const char *sql, size_t *groups)
+static double run_sql(sqlite3 *db, const char *sql, size_t *groups, double *cpu_best)
 {
     double best = 1e9;
+    *cpu_best = 1e9;
     for (int rep = 0; rep < 3; rep++) {
         sqlite3_stmt *st;
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) { fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db)); exit(1); }
         size_t n = 0;
         while (sqlite3_step(st) == SQLITE_ROW) n++;
         sqlite3_finalize(st);
-        double t = now_s() - t0;
+        double t = now_s() - t0, c = cpu_s() - c0;
+        if (c < *cpu_best) *cpu_best = c;
         *groups = n;
         if (t < best) best = t;
     }
@@ -181,16 +210,18 @@ int main(int argc, char **argv)
          "avg(json_extract(properties,'$.additionalData.cvss.\"3.0\".base')) FROM f "
          "WHERE json_extract(properties,'$.additionalData.cvss.\"3.0\".base') >= 7 AND json_extract(properties,'$.additionalData.patchable') = 1 GROUP BY 1"},
     };
-    printf("rows: %zu (best of 3 runs each)\n", nrows);
+    printf("rows: %zu (best of 3 runs each; cpu = CPU time of the query thread, wall = elapsed)\n", nrows);
     int slow = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t g1, g2, g3;
-        double tk = run_kql(&cat, cases[i].kql, &g1);
-        double tf = run_sql(db, cases[i].sql_flat, &g2);
-        double tj = run_sql(db, cases[i].sql_json, &g3);
-        printf("%-80s\n  kql %.3f s (%zu groups) | sqlite flat columns %.3f s (%zu) | sqlite json_extract %.3f s (%zu) | kql/sqlite-json %.2fx\n",
-               cases[i].name, tk, g1, tf, g2, tj, g3, tk / tj);
-        if (i == 0 && tk >= 1.0) slow = 1;
+        double ck, cf, cj;
+        double tk = run_kql(&cat, cases[i].kql, &g1, &ck);
+        double tf = run_sql(db, cases[i].sql_flat, &g2, &cf);
+        double tj = run_sql(db, cases[i].sql_json, &g3, &cj);
+        printf("%s\n  cpu:  kql %.3f s (%zu groups) | sqlite flat columns %.3f s (%zu) | sqlite json_extract %.3f s (%zu) | kql/sqlite-json %.2fx\n"
+               "  wall: kql %.3f s | sqlite flat %.3f s | sqlite json %.3f s\n",
+               cases[i].name, ck, g1, cf, g2, cj, g3, ck / cj, tk, tf, tj);
+        if (i == 0 && ck >= 1.0) slow = 1;
     }
     sqlite3_close(db);
     dd_qcatalog_release(&cat);
