@@ -168,14 +168,14 @@ int main(int argc, char **argv)
     /* reference: SQLite in memory */
     sqlite3 *db;
     sqlite3_open(":memory:", &db);
-    sqlite3_exec(db, "CREATE TABLE f(id TEXT, severity TEXT, repo TEXT, cvss REAL, properties TEXT)", NULL, NULL, NULL);
+    sqlite3_exec(db, "CREATE TABLE f(id TEXT /* cve */, severity TEXT, repo TEXT, cvss REAL, properties TEXT, patchable INTEGER)", NULL, NULL, NULL);
     sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
     sqlite3_stmt *ins;
-    sqlite3_prepare_v2(db, "INSERT INTO f VALUES(?,?,?,?,?)", -1, &ins, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO f VALUES(?,?,?,?,?,?)", -1, &ins, NULL);
     char props[512];
     for (size_t i = 0; i < nrows; i++) {
         char id[24];
-        snprintf(id, sizeof id, "f-%zu", i);
+        snprintf(id, sizeof id, "CVE-2024-%u", rows[i].cve);   /* the CVE id, as dcount(properties.id) */
         snprintf(props, sizeof props,
                  "{\"id\":\"CVE-2024-%u\",\"status\":{\"code\":\"Unhealthy\",\"severity\":\"%s\"},"
                  "\"additionalData\":{\"assessedResourceType\":\"ContainerRegistryVulnerability\",\"cvss\":{\"3.0\":{\"base\":%.1f}},"
@@ -186,6 +186,7 @@ int main(int argc, char **argv)
         sqlite3_bind_text(ins, 3, repos[rows[i].repo], -1, SQLITE_STATIC);
         sqlite3_bind_double(ins, 4, rows[i].cvss10 / 10.0);
         sqlite3_bind_text(ins, 5, props, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(ins, 6, rows[i].patchable);
         sqlite3_step(ins);
         sqlite3_reset(ins);
     }
@@ -205,7 +206,7 @@ int main(int argc, char **argv)
         {"where cvss >= 7 and patchable | summarize dcount(cve), avg(cvss) by repository",
          "securityresources | where todouble(properties.additionalData.cvss[\"3.0\"].base) >= 7 and properties.additionalData.patchable == true "
          "| summarize dcount(tostring(properties.id)), avg(todouble(properties.additionalData.cvss[\"3.0\"].base)) by tostring(properties.additionalData.repositoryName)",
-         "SELECT repo, count(DISTINCT id), avg(cvss) FROM f WHERE cvss >= 7 GROUP BY repo",
+         "SELECT repo, count(DISTINCT id), avg(cvss) FROM f WHERE cvss >= 7 AND patchable = 1 GROUP BY repo",
          "SELECT json_extract(properties,'$.additionalData.repositoryName'), count(DISTINCT json_extract(properties,'$.id')), "
          "avg(json_extract(properties,'$.additionalData.cvss.\"3.0\".base')) FROM f "
          "WHERE json_extract(properties,'$.additionalData.cvss.\"3.0\".base') >= 7 AND json_extract(properties,'$.additionalData.patchable') = 1 GROUP BY 1"},
