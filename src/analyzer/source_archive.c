@@ -27,6 +27,7 @@
 #define MAX_MEMBERS 200000
 #define MAX_IMAGES 1000
 #define LINK_HOPS 8
+#define MAX_LAYERS 1000   /* per image; keeps the per-entry matching cheap */
 
 typedef struct member {
     char *name;      /* normalized */
@@ -80,11 +81,22 @@ static int read_member(struct archive *a, int64_t size, size_t max, dd_buf_t *ou
     }
 }
 
+static int cmp_member(const void *a, const void *b)
+{
+    return strcmp(((const member_t *)a)->name, ((const member_t *)b)->name);
+}
+
+/* Members are sorted by name after pass 1 (binary search; with duplicate
+ * names in the tar any one of them is found). */
 static const member_t *find_member(const arch_src_t *s, const char *name)
 {
-    for (size_t i = 0; i < s->n_members; i++)
-        if (strcmp(s->members[i].name, name) == 0) return &s->members[i];
-    return NULL;
+    size_t lo = 0, hi = s->n_members;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(s->members[mid].name, name) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->n_members && strcmp(s->members[lo].name, name) == 0 ? &s->members[lo] : NULL;
 }
 
 /* Follows symlinks inside the archive to a regular member. */
@@ -145,41 +157,46 @@ static int pass1(arch_src_t *s, dd_buf_t *manifest, dd_err_t *e)
         rc = dd_err(e, DD_ECORRUPT, "docker-archive: %s", archive_error_string(a));
     archive_read_free(a);
     if (!rc && !found) rc = dd_err(e, DD_EINVAL, "docker-archive: no manifest.json in '%.200s'", s->file);
+    if (!rc) qsort(s->members, s->n_members, sizeof *s->members, cmp_member);
     return rc;
 }
 
-/* Reads the named members (configs) in one pass into bufs. */
+/* Reads the named members (configs) in one pass into bufs (the first member
+ * of each name wins). */
 static int pass_configs(arch_src_t *s, char **names, size_t n, dd_buf_t *bufs, dd_err_t *e)
 {
     struct archive *a;
     int rc = ar_open(s->file, &a, e);
     if (rc) return rc;
+    bool *done = dd_calloc(n ? n : 1, sizeof *done);
     struct archive_entry *ent;
     size_t left = n;
     int r;
-    while (left && ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
+    while (!rc && left && ((r = archive_read_next_header(a, &ent)) == ARCHIVE_OK || r == ARCHIVE_WARN)) {
         const char *nm = archive_entry_pathname(ent);
         char norm[4096];
         if (!nm || dd_path_normalize(nm, norm, sizeof norm) != DD_OK) continue;
         if (archive_entry_filetype(ent) != AE_IFREG) continue;
-        bool read = false;
-        for (size_t i = 0; i < n && !rc; i++) {
-            if (strcmp(names[i], norm) != 0 || bufs[i].ptr) continue;
-            if (!read) {
-                rc = read_member(a, archive_entry_size(ent), DD_CONFIG_MAX, &bufs[i], norm, e);
-                read = true;
-                left--;
-                /* the same config named twice: copy */
-                for (size_t k = i + 1; k < n && !rc; k++)
-                    if (strcmp(names[k], norm) == 0 && !bufs[k].ptr) {
-                        dd_buf_append(&bufs[k], bufs[i].ptr ? bufs[i].ptr : "", bufs[i].len);
-                        left--;
-                    }
+        size_t first = n;
+        for (size_t i = 0; i < n; i++)
+            if (!done[i] && strcmp(names[i], norm) == 0) {
+                first = i;
+                break;
             }
-        }
-        if (rc) break;
+        if (first == n) continue;
+        rc = read_member(a, archive_entry_size(ent), DD_CONFIG_MAX, &bufs[first], norm, e);
+        done[first] = true;
+        left--;
+        /* the same config named twice: copy */
+        for (size_t k = first + 1; k < n && !rc; k++)
+            if (!done[k] && strcmp(names[k], norm) == 0) {
+                dd_buf_append(&bufs[k], bufs[first].ptr ? bufs[first].ptr : "", bufs[first].len);
+                done[k] = true;
+                left--;
+            }
     }
     archive_read_free(a);
+    free(done);
     if (!rc && left) rc = dd_err(e, DD_EINVAL, "docker-archive: a config file named in manifest.json is missing");
     return rc;
 }
@@ -230,8 +247,9 @@ static int build(arch_src_t *s, json_t *root, dd_err_t *e)
         dd_image_desc_t *d = &s->descs[s->n_descs];
         arch_image_t *ai = &s->imgs[s->n_descs];
         s->n_descs++;
-        if (!json_is_array(layers) || json_array_size(layers) > DD_MANIFEST_MAX_DESCRIPTORS) {
-            rc = dd_err(e, DD_EINVAL, "docker-archive: manifest.json[%zu].Layers is not an array", i);
+        if (!json_is_array(layers) || json_array_size(layers) > MAX_LAYERS) {
+            rc = dd_err(e, DD_EINVAL, "docker-archive: manifest.json[%zu].Layers is not an array of at most %d",
+                        i, MAX_LAYERS);
             break;
         }
         rc = dd_image_config_parse(bufs[i].ptr ? bufs[i].ptr : "", bufs[i].len, &d->cfg, e);
