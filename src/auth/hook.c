@@ -304,7 +304,8 @@ int auth_check_basic(dd_auth_t *a, dd_req_t *req, const char *user, const char *
     snprintf(kip, sizeof kip, "ip:%s", ip);
     snprintf(kuser, sizeof kuser, "user:%.64s", user);
     int64_t now = dd_now_ms();
-    int64_t w1 = dd_ratelimit_check(a->rl, kip, now), w2 = dd_ratelimit_check(a->rl, kuser, now);
+    bool by_user = user[0] != '\0'; /* a bare robot secret has no user name */
+    int64_t w1 = dd_ratelimit_check(a->rl, kip, now), w2 = by_user ? dd_ratelimit_check(a->rl, kuser, now) : 0;
     if (w1 || w2) {
         *retry_s = w1 > w2 ? w1 : w2;
         dd_audit_event(a->audit, "login_limited", user, ip, req->method, req->path, NULL, NULL, 429, NULL);
@@ -319,7 +320,7 @@ int auth_check_basic(dd_auth_t *a, dd_req_t *req, const char *user, const char *
     }
     if (!ok) {
         dd_ratelimit_hit(a->rl, kip, now);
-        dd_ratelimit_hit(a->rl, kuser, now);
+        if (by_user) dd_ratelimit_hit(a->rl, kuser, now);
         dd_audit_event(a->audit, "login_failed", dd_user_name_valid(user) ? user : "(invalid)", ip, req->method,
                        req->path, NULL, NULL, 401, NULL);
         return DD_EAUTH;
@@ -507,6 +508,16 @@ static int hook(void *ctx, dd_req_t *req, dd_action_t action, const char *repo)
         if (id->kind == ID_ANON) {
             challenge(a, req, action, repo, NULL);
             return DD_EAUTH;
+        }
+        if (id->jwt && registry_action(action)) {
+            /* the identity may, only this token does not say so: 401 with the
+             * scope, so the client fetches a token that covers it */
+            ident_t plain = *id;
+            plain.jwt = NULL;
+            if (auth_ident_may(&plain, action, repo)) {
+                challenge(a, req, action, repo, "insufficient_scope");
+                return DD_EAUTH;
+            }
         }
         dd_audit_event(a->audit, "denied", id->name, dd_req_peer(req), req->method, req->path, repo,
                        dd_action_name(action), 403, NULL);
