@@ -189,8 +189,12 @@ def target():
 def _shared_registry(tmp_path_factory):
     holder = {"srv": None, "dir": tmp_path_factory.mktemp("registry")}
     yield holder
-    if holder["srv"] is not None:
-        holder["srv"].stop()
+    srv = holder["srv"]
+    if srv is not None:
+        rc = srv.stop()
+        check_sanitizer_log(srv)
+        if TARGET == "drydock":
+            assert rc == 0, f"registry exit status {rc} at the end; log tail:\n{srv.read_log()[-3000:]}"
 
 
 @pytest.fixture
@@ -214,7 +218,8 @@ def registry(_shared_registry):
 @pytest.fixture
 def registry_factory(tmp_path):
     """make(data_dir=None) -> a not-yet-started server of the selected target;
-    all are killed at the end of the test."""
+    all are stopped (SIGTERM) at the end and their logs checked for
+    sanitizer reports."""
     made = []
 
     def make(extra_args=(), env=None, data_dir=None):
@@ -224,7 +229,17 @@ def registry_factory(tmp_path):
 
     yield make
     for s in made:
-        s.kill()
+        s.stop(timeout=15)
+    for s in made:
+        check_sanitizer_log(s)
+
+
+def check_sanitizer_log(srv):
+    """Fail on an ASan/UBSan/LSan report in a server's log."""
+    log = srv.read_log()
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        i = log.find(marker)
+        assert i < 0, f"sanitizer report in the server log:\n{log[max(0, i - 200):i + 3000]}"
 
 
 @pytest.fixture

@@ -270,3 +270,27 @@ def test_restart_keeps_everything(registry_factory, tmp_path):
     s = reg.upload_status(loc)
     assert s.status_code == 204 and s.headers.get("Range") == "0-99"
     srv.stop()
+
+
+@pytest.mark.slow
+def test_stale_uploads_expire(registry_factory):
+    """Upload sessions nobody writes to expire (issue 2). Drydock runs with
+    its shortest upload-max-age (60 s) and a 1 s janitor; waits at most 100 s."""
+    if REFERENCE:
+        pytest.skip("reference purges uploads only on its own weekly-scale schedule")
+    srv = registry_factory(env={"DRYDOCK_UPLOAD_MAX_AGE": "60s",
+                                "DRYDOCK_JANITOR_INTERVAL": "1s"}).start()
+    reg = Registry(srv.url)
+    loc = reg.start_upload("crash/stale").headers["Location"]
+    loc = reg.patch_chunk(loc, b"x" * 1000, 0).headers["Location"]
+    time.sleep(55)
+    deadline = time.time() + 45
+    st = None
+    while time.time() < deadline:
+        st = reg.upload_status(loc).status_code
+        if st == 404:
+            break
+        time.sleep(0.5)
+    assert st == 404, "stale upload session did not expire"
+    # a fresh session still works
+    assert reg.push_blob("crash/stale", b"fresh") == sha256(b"fresh")
