@@ -678,6 +678,44 @@ static int f_dayofweek(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval
     return DD_OK;
 }
 
+static int64_t floordiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && ((a < 0) != (b < 0))); }
+
+/* datetime_diff(part, a, b): the number of `part` boundaries between b and a. */
+static int f_datetime_diff(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)n;
+    *out = dd_qval_null();
+    if (a[1].t != DD_QT_DATETIME || a[2].t != DD_QT_DATETIME || a[0].t != DD_QT_STRING) return DD_OK;
+    const char *p = a[0].u.s;
+    size_t pl = a[0].len;
+    int64_t t1 = a[1].u.l, t2 = a[2].u.l, unit = 0;
+    const int64_t day = 86400LL * DD_QTICKS_PER_SEC;
+    if (qstr_eqci(p, pl, "year", 4) || qstr_eqci(p, pl, "quarter", 7) || qstr_eqci(p, pl, "month", 5)) {
+        int64_t y1, y2;
+        unsigned m1, m2, d1, d2;
+        qcivil(t1, &y1, &m1, &d1);
+        qcivil(t2, &y2, &m2, &d2);
+        if (pl == 4) *out = dd_qval_long(y1 - y2);
+        else if (pl == 5) *out = dd_qval_long((y1 * 12 + m1) - (y2 * 12 + m2));
+        else *out = dd_qval_long((y1 * 4 + (m1 - 1) / 3) - (y2 * 4 + (m2 - 1) / 3));
+        return DD_OK;
+    }
+    if (qstr_eqci(p, pl, "week", 4)) {
+        /* weeks start on Sunday; 1970-01-04 was a Sunday */
+        *out = dd_qval_long(floordiv(floordiv(t1, day) - 3, 7) - floordiv(floordiv(t2, day) - 3, 7));
+        return DD_OK;
+    }
+    if (qstr_eqci(p, pl, "day", 3)) unit = day;
+    else if (qstr_eqci(p, pl, "hour", 4)) unit = 3600LL * DD_QTICKS_PER_SEC;
+    else if (qstr_eqci(p, pl, "minute", 6)) unit = 60LL * DD_QTICKS_PER_SEC;
+    else if (qstr_eqci(p, pl, "second", 6)) unit = DD_QTICKS_PER_SEC;
+    else if (qstr_eqci(p, pl, "millisecond", 11)) unit = DD_QTICKS_PER_SEC / 1000;
+    else if (qstr_eqci(p, pl, "microsecond", 11)) unit = 10;
+    else return qerr_at(q, x->line, x->col, DD_EINVAL, "datetime_diff: unknown period '%.*s'", (int)(pl > 20 ? 20 : pl), p);
+    *out = dd_qval_long(floordiv(t1, unit) - floordiv(t2, unit));
+    return DD_OK;
+}
+
 /* ---- the tables ------------------------------------------------------------------ */
 #define MANY 64
 /* Sorted by name.
@@ -693,6 +731,7 @@ static const qfunc_t funcs[] = {
     {"bin", 2, 2, DD_QT_DYNAMIC, f_bin, 0, false},
     {"case", 3, MANY, DD_QT_DYNAMIC, NULL, -2, true},
     {"coalesce", 1, MANY, DD_QT_DYNAMIC, NULL, -3, true},
+    {"datetime_diff", 3, 3, DD_QT_LONG, f_datetime_diff, 0, false},
     {"dayofweek", 1, 1, DD_QT_TIMESPAN, f_dayofweek, 0, false},
     {"extract", 3, 3, DD_QT_STRING, f_extract, 0, false},
     {"floor", 2, 2, DD_QT_DYNAMIC, f_bin, 0, false},

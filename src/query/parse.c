@@ -611,7 +611,7 @@ static int parse_op(parser_t *p, qop_t **out)
         op->kind = Q_COUNT;
         return DD_OK;
     }
-    if (!strcmp(w, "mv-expand")) {
+    if (!strcmp(w, "mv-expand") || !strcmp(w, "mvexpand")) {
         op->kind = Q_MVEXPAND;
         op->count = INT32_MAX;
         if (is_word(cur(p), "kind") && peekn(p, 1)->kind == TK_EQ) {

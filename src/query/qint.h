@@ -62,6 +62,8 @@ bool qparse_datetime(const char *s, size_t n, int64_t *ticks);
 /* Parses "1d", "2h", "30m", "10s", "100ms", "1.5h", "10tick", "1.02:03:04". */
 bool qparse_timespan(const char *s, size_t n, int64_t *ticks);
 void qfmt_datetime(int64_t ticks, char buf[48]);
+/* The calendar date (UTC) of a datetime. */
+void qcivil(int64_t ticks, int64_t *y, unsigned *m, unsigned *d);
 void qfmt_timespan(int64_t ticks, char buf[48]);
 /* Dynamic member lookup; NULL if absent. */
 const dd_qval_t *qobj_get(const dd_qobject_t *o, const char *k, size_t klen);

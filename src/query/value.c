@@ -515,6 +515,13 @@ bool qparse_timespan(const char *s, size_t n, int64_t *ticks)
     return true;
 }
 
+void qcivil(int64_t ticks, int64_t *y, unsigned *m, unsigned *d)
+{
+    int64_t secs = ticks / DD_QTICKS_PER_SEC - (ticks % DD_QTICKS_PER_SEC < 0);
+    int64_t days = secs / 86400 - (secs % 86400 < 0);
+    civil_from_days(days, y, m, d);
+}
+
 void qfmt_datetime(int64_t ticks, char buf[48])
 {
     int64_t secs = ticks / DD_QTICKS_PER_SEC, frac = ticks % DD_QTICKS_PER_SEC;
