@@ -52,20 +52,33 @@ static void hs256(const uint8_t *key, size_t keylen, const char *data, size_t n,
     if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, n, mac, &ml)) DD_BUG("hmac failed");
 }
 
+/* Each set returns 0 on success; a NULL value (e.g. a string that is not
+ * UTF-8) makes it fail without leaking. */
+static int set(json_t *o, const char *k, json_t *v)
+{
+    return json_object_set_new(o, k, v);
+}
+
 static json_t *access_json(const dd_scope_t *access, size_t n)
 {
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{DD_SCOPE_PULL, "pull"}, {DD_SCOPE_PUSH, "push"}, {DD_SCOPE_DELETE, "delete"}, {DD_SCOPE_ALL, "*"}};
     json_t *arr = json_array();
+    int bad = 0;
     for (size_t i = 0; i < n; i++) {
-        json_t *acts = json_array();
-        static const struct {
-            unsigned bit;
-            const char *name;
-        } names[] = {{DD_SCOPE_PULL, "pull"}, {DD_SCOPE_PUSH, "push"}, {DD_SCOPE_DELETE, "delete"},
-                     {DD_SCOPE_ALL, "*"}};
+        json_t *acts = json_array(), *e = json_object();
         for (size_t k = 0; k < 4; k++)
-            if (access[i].actions & names[k].bit) json_array_append_new(acts, json_string(names[k].name));
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "type", access[i].type, "name", access[i].name,
-                                             "actions", acts));
+            if (access[i].actions & names[k].bit) bad |= json_array_append_new(acts, json_string(names[k].name));
+        bad |= set(e, "type", json_string(access[i].type));
+        bad |= set(e, "name", json_string(access[i].name));
+        bad |= set(e, "actions", acts);
+        bad |= json_array_append_new(arr, e);
+    }
+    if (bad) {
+        json_decref(arr);
+        return NULL;
     }
     return arr;
 }
@@ -76,10 +89,18 @@ int dd_jwt_sign(const uint8_t *key, size_t keylen, const char *kid, const char *
 {
     char jti[33];
     dd_random_hex(jti, 16);
-    json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "typ", "JWT", "kid", kid ? kid : "");
-    json_t *cl = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "iss", iss, "sub", sub ? sub : "", "aud",
-                           aud, "exp", (json_int_t)(now + ttl), "nbf", (json_int_t)now, "iat", (json_int_t)now,
-                           "jti", jti, "access", access_json(access, n_access));
+    json_t *hdr = json_object(), *cl = json_object();
+    int bad = set(hdr, "alg", json_string("HS256")) | set(hdr, "typ", json_string("JWT")) |
+              set(hdr, "kid", json_string(kid ? kid : ""));
+    bad |= set(cl, "iss", json_string(iss)) | set(cl, "sub", json_string(sub ? sub : "")) |
+           set(cl, "aud", json_string(aud)) | set(cl, "exp", json_integer((json_int_t)(now + ttl))) |
+           set(cl, "nbf", json_integer((json_int_t)now)) | set(cl, "iat", json_integer((json_int_t)now)) |
+           set(cl, "jti", json_string(jti)) | set(cl, "access", access_json(access, n_access));
+    if (bad) {
+        json_decref(hdr);
+        json_decref(cl);
+        return DD_EINVAL;
+    }
     char *hs = json_dumps(hdr, JSON_COMPACT);
     char *cs = json_dumps(cl, JSON_COMPACT);
     json_decref(hdr);
