@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 
 import pytest
@@ -161,3 +162,37 @@ def test_artifact_subject_referrers(registry, small):
     assert got[0]["artifactType"] == "application/spdx+json"
     # the image itself is untouched and still pulls with skopeo
     skopeo("inspect", "--tls-verify=false", f"docker://{registry.host}/{repo}:v1")
+
+
+@pytest.mark.skipif(shutil.which("podman") is None, reason="podman not installed")
+def test_podman_pull_push(registry, small, tmp_path):
+    """podman (vfs storage, private root) pulls from and pushes to the registry."""
+    skopeo("copy", "--dest-tls-verify=false", f"oci:{small}:small",
+           f"docker://{registry.host}/interop/podman:1")
+    run = tempfile.mkdtemp(prefix="ddpm")      # podman wants a runroot under 50 chars
+    base = ["podman", "--root", str(tmp_path / "root"), "--runroot", run,
+            "--storage-driver", "vfs"]
+
+    def podman(*args):
+        p = subprocess.run(base + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=300)
+        assert p.returncode == 0, f"podman {' '.join(args)}: {p.stderr.decode()[-2000:]}"
+        return p.stdout.decode()
+    try:
+        _podman_roundtrip(podman, registry)
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def _podman_roundtrip(podman, registry):
+    podman("pull", "--tls-verify=false", f"{registry.host}/interop/podman:1")
+    podman("push", "--tls-verify=false", f"{registry.host}/interop/podman:1",
+           f"{registry.host}/interop/podman-pushed:2")
+    reg = Registry(registry.url)
+    assert reg.tags("interop/podman-pushed").json()["tags"] == ["2"]
+    g = reg.get_manifest("interop/podman-pushed", "2")
+    assert g.status_code == 200
+    m = g.json()
+    for d in [m["config"]] + m["layers"]:
+        b = reg.get_blob("interop/podman-pushed", d["digest"])
+        assert b.status_code == 200 and sha256(b.content) == d["digest"]
