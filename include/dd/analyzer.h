@@ -49,7 +49,7 @@ typedef struct dd_analyze_limits {
     uint32_t max_ratio;      /* decompressed/compressed ratio cap (default 200),
                                 checked once past DD_ANALYZE_RATIO_GRACE of output */
     uint64_t max_entries;    /* tar entries (default 1,000,000) */
-    size_t max_kept_bytes;   /* total bytes of kept files (default 256 MiB) */
+    size_t max_kept_bytes;   /* kept file bytes + recorded paths (default 256 MiB) */
     /* Which paths to keep and their size cap. NULL = dd_catalog_wants /
      * dd_catalog_max_file_size (the one interest table). Tests and other
      * callers may pass their own; arg is handed to both. */

@@ -100,6 +100,7 @@ typedef struct ctx {
     const dd_analyze_limits_t *lim;
     dd_layer_result_t *out;
     uint64_t tar_bytes;  /* decompressed bytes handed to libarchive */
+    size_t meta_bytes;   /* bytes of recorded paths (whiteouts, opaque dirs, kept files) */
     bool padded;
 } ctx_t;
 
@@ -173,7 +174,8 @@ static int keep_file(ctx_t *c, struct archive *a, struct archive_entry *ent, con
     size_t kept_other = c->out->files.bytes;
     const dd_file_t *old = dd_fileset_get(&c->out->files, path);
     if (old) kept_other -= old->len;
-    if (kept_other + (uint64_t)size > c->lim->max_kept_bytes)
+    c->meta_bytes += strlen(path) + 1 + sizeof(dd_file_t); /* paths count too */
+    if (kept_other + c->meta_bytes + (uint64_t)size > c->lim->max_kept_bytes)
         return dd_err(e, DD_ELIMIT, "kept files exceed %zu bytes (at '%s')", c->lim->max_kept_bytes,
                       path);
     unsigned char *data = dd_malloc((size_t)size + 1);
@@ -204,6 +206,18 @@ static int keep_file(ctx_t *c, struct archive *a, struct archive_entry *ent, con
     return DD_OK;
 }
 
+/* Records a whiteout or opaque path; their bytes count against
+ * max_kept_bytes together with the kept files, so a layer of a million long
+ * whiteouts can't exhaust memory. */
+static int record(ctx_t *c, char ***v, size_t *n, const char *path, dd_err_t *e)
+{
+    c->meta_bytes += strlen(path) + 1 + sizeof(char *);
+    if (c->meta_bytes + c->out->files.bytes > c->lim->max_kept_bytes)
+        return dd_err(e, DD_ELIMIT, "whiteouts and kept files exceed %zu bytes", c->lim->max_kept_bytes);
+    strv_push(v, n, path);
+    return DD_OK;
+}
+
 static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_t *e)
 {
     const char *name = archive_entry_pathname(ent);
@@ -221,7 +235,7 @@ static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_
         memcpy(dir, path, dl);
         dir[dl] = '\0';
         if (strcmp(base, ".wh..wh..opq") == 0) {
-            strv_push(&c->out->opaque_dirs, &c->out->n_opaque, dir);
+            return record(c, &c->out->opaque_dirs, &c->out->n_opaque, dir, e);
         } else if (strncmp(base, ".wh..wh.", 8) == 0) {
             /* reserved AUFS names: ignored */
         } else {
@@ -231,7 +245,7 @@ static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_
             /* the same path without ".wh." */
             size_t bo = (size_t)(base - path);
             memmove(path + bo, victim, strlen(victim) + 1);
-            strv_push(&c->out->whiteouts, &c->out->n_whiteouts, path);
+            return record(c, &c->out->whiteouts, &c->out->n_whiteouts, path, e);
         }
         return DD_OK;
     }
@@ -245,12 +259,12 @@ static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_
             t = dd_fileset_get(&c->out->files, target);
         if (!t) {
             dd_fileset_remove(&c->out->files, path);
-            strv_push(&c->out->whiteouts, &c->out->n_whiteouts, path);
-            return DD_OK;
+            return record(c, &c->out->whiteouts, &c->out->n_whiteouts, path, e);
         }
         if ((uint64_t)t->len > max_size(c, path))
             return dd_err(e, DD_ELIMIT, "file '%s' is %zu bytes, over the limit for it", path, t->len);
-        if (c->out->files.bytes + t->len > c->lim->max_kept_bytes)
+        c->meta_bytes += strlen(path) + 1 + sizeof(dd_file_t);
+        if (c->out->files.bytes + c->meta_bytes + t->len > c->lim->max_kept_bytes)
             return dd_err(e, DD_ELIMIT, "kept files exceed %zu bytes (at '%s')",
                           c->lim->max_kept_bytes, path);
         /* t points into the fileset, which put() may reallocate: copy first */
@@ -269,8 +283,7 @@ static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_
     if (type == AE_IFREG) return keep_file(c, a, ent, path, e);
     /* symlink, device, fifo at a wanted path: hides the lower file */
     dd_fileset_remove(&c->out->files, path);
-    strv_push(&c->out->whiteouts, &c->out->n_whiteouts, path);
-    return DD_OK;
+    return record(c, &c->out->whiteouts, &c->out->n_whiteouts, path, e);
 }
 
 static int walk(ctx_t *c, struct archive *a, dd_err_t *e)

@@ -670,6 +670,24 @@ TEST(size_limits)
     l.max_kept_bytes = 40;
     CHECK_INT(analyze(&tar, &l, &r, &e), DD_ELIMIT);
     CHECK(strstr(e.msg, "kept files exceed") != NULL);
+    /* whiteouts count against the same budget */
+    tarw_t t;
+    tar_begin(&t);
+    char name[300];
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "usr/share/%0200d/.wh.x", i);
+        tar_file(&t, name, "");
+    }
+    tar_end(&t);
+    l = lim();
+    l.max_kept_bytes = 16384;
+    CHECK_INT(analyze(&t.out, &l, &r, &e), DD_ELIMIT);
+    CHECK(strstr(e.msg, "whiteouts") != NULL);
+    l.max_kept_bytes = 1 << 20;
+    CHECK_INT(analyze(&t.out, &l, &r, &e), DD_OK);
+    CHECK_INT(r.n_whiteouts, 200);
+    dd_layer_result_release(&r);
+    dd_buf_release(&t.out);
     l = lim();
     l.max_entries = 3;
     CHECK_INT(analyze(&tar, &l, &r, &e), DD_ELIMIT);
