@@ -67,12 +67,12 @@ static bool glob_n(const char *p, size_t pn, const char *s)
     size_t pi = 0, si = 0, sn = strlen(s);
     size_t star_p = (size_t)-1, star_s = 0;
     while (si < sn) {
-        if (pi < pn && (p[pi] == '?' || p[pi] == s[si])) {
-            pi++;
-            si++;
-        } else if (pi < pn && p[pi] == '*') {
+        if (pi < pn && p[pi] == '*') {
             star_p = pi++;
             star_s = si;
+        } else if (pi < pn && (p[pi] == '?' || p[pi] == s[si])) {
+            pi++;
+            si++;
         } else if (star_p != (size_t)-1) {
             pi = star_p + 1;
             si = ++star_s;

@@ -81,6 +81,9 @@ TEST(glob)
     CHECK(dd_glob_match("exact", "exact"));
     CHECK(!dd_glob_match("exact", "exactly"));
     CHECK(dd_glob_match("**", ""));
+    /* a '*' in the name is not a literal match for the pattern's '*' (fuzz_scope) */
+    CHECK(dd_glob_match("*", "**c"));
+    CHECK(dd_glob_match("a*", "a*x"));
     /* pathological pattern stays fast (no exponential backtracking) */
     CHECK(!dd_glob_match("*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
