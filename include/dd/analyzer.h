@@ -59,6 +59,11 @@ typedef struct dd_analyze_limits {
     /* If set, out->diff_id receives the sha256 of the decompressed tar
      * stream (the layer's DiffID); costs one hash pass over the output. */
     bool compute_diff_id;
+    /* If set, called after every decompressed chunk (about 128-256 KiB) with
+     * the compressed bytes read and decompressed bytes produced so far, for
+     * progress indicators. Must not call back into the analyzer. */
+    void (*progress)(void *arg, uint64_t bytes_in, uint64_t bytes_out);
+    void *progress_arg;
 } dd_analyze_limits_t;
 
 void dd_analyze_limits_default(dd_analyze_limits_t *l);

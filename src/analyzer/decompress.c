@@ -310,6 +310,7 @@ ssize_t dd_decomp_next(dd_decomp_t *d, const void **p, dd_err_t *e)
     d->bytes_out += (uint64_t)n;
     if (n > 0 && d->diff) dd_hasher_update(d->diff, *p, (size_t)n);
     if (check_limits(d) < 0) return dd_err(e, d->err_rc, "%s", d->err.msg);
+    if (n > 0 && d->lim.progress) d->lim.progress(d->lim.progress_arg, d->bytes_in, d->bytes_out);
     return n;
 }
 

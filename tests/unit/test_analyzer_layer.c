@@ -281,6 +281,15 @@ TEST(multi_member_gzip_and_zstd_frames)
     dd_buf_release(&zs);
 }
 
+static void on_progress(void *arg, uint64_t in, uint64_t out)
+{
+    uint64_t *last = arg;
+    CHECK(out >= last[1] && in >= last[0]);
+    last[0] = in;
+    last[1] = out;
+    last[2]++;
+}
+
 TEST(big_layer_level1)
 {
     /* several MiB through the 256 KiB buffers, kept file at the end */
@@ -297,9 +306,14 @@ TEST(big_layer_level1)
     dd_buf_init(&gz, 0);
     gzip_level1(t.out.ptr, t.out.len, &gz);
     dd_analyze_limits_t l = lim();
+    uint64_t prog[3] = {0, 0, 0};
+    l.progress = on_progress;
+    l.progress_arg = prog;
     dd_layer_result_t r;
     dd_err_t e = {0};
     CHECK_INT(analyze(&gz, &l, &r, &e), DD_OK);
+    CHECK(prog[2] > 10);
+    CHECK_INT(prog[1], t.out.len);
     const dd_file_t *f = dd_fileset_get(&r.files, "var/lib/dpkg/status");
     CHECK(f && f->len == strlen(text + 1000) && memcmp(f->data, text + 1000, f->len) == 0);
     CHECK_INT(r.bytes_out, t.out.len);
