@@ -842,6 +842,7 @@ static int srow_cmp(const void *pa, const void *pb)
 
 static void sort_rows(sort_t *s)
 {
+    if (s->n < 2) return;
     sort_t *save = g_sort;
     g_sort = s;
     qsort(s->rows, s->n, sizeof *s->rows, srow_cmp);

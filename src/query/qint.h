@@ -65,6 +65,8 @@ void qfmt_datetime(int64_t ticks, char buf[48]);
 /* The calendar date (UTC) of a datetime. */
 void qcivil(int64_t ticks, int64_t *y, unsigned *m, unsigned *d);
 void qfmt_timespan(int64_t ticks, char buf[48]);
+/* Appends s[0..n) as a JSON string literal; invalid UTF-8 becomes U+FFFD. */
+int qjson_str(dd_buf_t *out, const char *s, size_t n);
 /* Dynamic member lookup; NULL if absent. */
 const dd_qval_t *qobj_get(const dd_qobject_t *o, const char *k, size_t klen);
 

@@ -220,7 +220,7 @@ int dd_qresult_to_json(const dd_qresult_t *r, size_t skip, size_t top, dd_buf_t 
         rc = dd_buf_puts(out, i > from ? ",{" : "{");
         for (size_t c = 0; c < r->ncolumns && rc == DD_OK; c++) {
             if (c) rc = dd_buf_putc(out, ',');
-            if (rc == DD_OK) rc = dd_buf_json_str(out, r->columns[c].name);
+            if (rc == DD_OK) rc = qjson_str(out, r->columns[c].name, strlen(r->columns[c].name));
             if (rc == DD_OK) rc = dd_buf_putc(out, ':');
             if (rc == DD_OK) rc = dd_qval_to_json(&r->cells[i * r->ncolumns + c], out);
         }

@@ -565,12 +565,34 @@ static int real_to_buf(double d, dd_buf_t *out, bool json)
     return dd_buf_puts(out, tmp);
 }
 
-static int json_strn(dd_buf_t *out, const char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-    /* dd_buf_json_str needs a NUL-terminated string without embedded NULs */
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!len || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    if (len == 2 && c < 0xC2) return 0;                          /* overlong */
+    if (len == 3 && c == 0xE0 && s[1] < 0xA0) return 0;         /* overlong */
+    if (len == 3 && c == 0xED && s[1] >= 0xA0) return 0;        /* surrogates */
+    if (len == 4 && ((c == 0xF0 && s[1] < 0x90) || c > 0xF4 || (c == 0xF4 && s[1] >= 0x90))) return 0;
+    return len;
+}
+
+/* A JSON string literal of s[0..n); invalid UTF-8 becomes U+FFFD, so the
+ * output is always valid JSON. */
+int qjson_str(dd_buf_t *out, const char *s, size_t n)
+{
     int rc = dd_buf_putc(out, '"');
-    for (size_t i = 0; i < n && rc == DD_OK; i++) {
+    for (size_t i = 0; i < n && rc == DD_OK;) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+            if (l) rc = dd_buf_append(out, s + i, l), i += l;
+            else rc = dd_buf_puts(out, "\\ufffd"), i++;
+            continue;
+        }
         switch (c) {
         case '"': rc = dd_buf_puts(out, "\\\""); break;
         case '\\': rc = dd_buf_puts(out, "\\\\"); break;
@@ -578,9 +600,10 @@ static int json_strn(dd_buf_t *out, const char *s, size_t n)
         case '\r': rc = dd_buf_puts(out, "\\r"); break;
         case '\t': rc = dd_buf_puts(out, "\\t"); break;
         default:
-            if (c < 0x20) rc = dd_buf_printf(out, "\\u%04x", c);
+            if (c < 0x20 || c == 0x7f) rc = dd_buf_printf(out, "\\u%04x", c);
             else rc = dd_buf_putc(out, (char)c);
         }
+        i++;
     }
     if (rc == DD_OK) rc = dd_buf_putc(out, '"');
     return rc;
@@ -594,7 +617,7 @@ int dd_qval_to_json(const dd_qval_t *v, dd_buf_t *out)
     case DD_QT_BOOL: return dd_buf_puts(out, v->u.b ? "true" : "false");
     case DD_QT_LONG: return dd_buf_printf(out, "%lld", (long long)v->u.l);
     case DD_QT_REAL: return real_to_buf(v->u.d, out, true);
-    case DD_QT_STRING: return json_strn(out, v->u.s, v->len);
+    case DD_QT_STRING: return qjson_str(out, v->u.s, v->len);
     case DD_QT_DATETIME: qfmt_datetime(v->u.l, tmp); return dd_buf_printf(out, "\"%s\"", tmp);
     case DD_QT_TIMESPAN: qfmt_timespan(v->u.l, tmp); return dd_buf_printf(out, "\"%s\"", tmp);
     case DD_QT_ARRAY: {
@@ -609,7 +632,7 @@ int dd_qval_to_json(const dd_qval_t *v, dd_buf_t *out)
         int rc = dd_buf_putc(out, '{');
         for (uint32_t i = 0; i < v->u.o->n && rc == DD_OK; i++) {
             if (i) rc = dd_buf_putc(out, ',');
-            if (rc == DD_OK) rc = json_strn(out, v->u.o->kv[i].key, v->u.o->kv[i].klen);
+            if (rc == DD_OK) rc = qjson_str(out, v->u.o->kv[i].key, v->u.o->kv[i].klen);
             if (rc == DD_OK) rc = dd_buf_putc(out, ':');
             if (rc == DD_OK) rc = dd_qval_to_json(&v->u.o->kv[i].v, out);
         }

@@ -50,6 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dd_buf_t b;
         dd_buf_init(&b, 0);
         dd_qresult_to_json(&r, 1, 5, &b);
+        /* the output must always be valid JSON */
+        json_error_t je;
+        json_t *j = json_loadb(b.ptr, b.len, 0, &je);
+        if (!j) abort();
+        json_decref(j);
         dd_buf_release(&b);
     }
     dd_qresult_release(&r);

@@ -393,6 +393,11 @@ TEST(values_text)
     v = dd_qval_strn("a\"b\n", 4);
     dd_qval_to_json(&v, &b);
     CHECK_STR(b.ptr, "\"a\\\"b\\n\"");
+    /* invalid UTF-8 never makes invalid JSON */
+    dd_buf_reset(&b);
+    v = dd_qval_strn("ok\xff\xc3\xa9\xe2\x82", 7);
+    dd_qval_to_json(&v, &b);
+    CHECK_STR(b.ptr, "\"ok\\ufffd\xc3\xa9\\ufffd\\ufffd\"");
     dd_buf_release(&b);
 }
 
