@@ -293,6 +293,10 @@ static const char *const stmt_sql[VDB_NSTMT] = {
     [VDB_PUT_NVD] = "INSERT OR REPLACE INTO nvd(id,description,published,modified,cvss3_score,"
                     "cvss3_vector,cvss3_severity,cvss4_score,cvss4_vector,cvss4_severity,cwe,refs)"
                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+    [VDB_GET_VULN] = "SELECT id,summary,details,published,modified,withdrawn,severity,cvss_vector,"
+                     "cvss_score,aliases,upstream,refs FROM vulns WHERE id=?",
+    [VDB_GET_NVD] = "SELECT id,description,published,cvss3_score,cvss3_vector,cvss3_severity,"
+                    "cvss4_score,cvss4_vector,cvss4_severity,cwe,refs FROM nvd WHERE id=?",
 };
 
 sqlite3_stmt *vdb_stmt(dd_vulndb_t *db, int which)
@@ -588,13 +592,10 @@ int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out)
 {
     memset(out, 0, sizeof *out);
     bool found = false;
-    sqlite3_stmt *st = NULL;
     pthread_mutex_lock(&db->lock);
-    if (sqlite3_prepare_v2(db->h,
-                           "SELECT id,summary,details,published,modified,withdrawn,severity,cvss_vector,"
-                           "cvss_score,aliases,upstream,refs FROM vulns WHERE id=?",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_stmt *st = vdb_stmt(db, VDB_GET_VULN);
+    if (st) {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW) {
             found = true;
             out->id = col_dup(st, 0);
@@ -611,17 +612,12 @@ int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out)
             out->refs_json = col_dup(st, 11);
         }
     }
-    sqlite3_finalize(st);
-    st = NULL;
+    if (st) sqlite3_reset(st);
     char *cve = NULL;
     if (!strncmp(id, "CVE-", 4)) cve = dd_strdup(id);
     else if (!(cve = first_cve(out->aliases_json))) cve = first_cve(out->upstream_json);
-    if (cve &&
-        sqlite3_prepare_v2(db->h,
-                           "SELECT id,description,published,cvss3_score,cvss3_vector,cvss3_severity,"
-                           "cvss4_score,cvss4_vector,cvss4_severity,cwe,refs FROM nvd WHERE id=?",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, cve, -1, SQLITE_STATIC);
+    if (cve && (st = vdb_stmt(db, VDB_GET_NVD))) {
+        sqlite3_bind_text(st, 1, cve, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW) {
             out->has_nvd = true;
             out->nvd_id = col_dup(st, 0);
@@ -637,8 +633,8 @@ int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out)
             out->nvd_refs_json = col_dup(st, 10);
             if (!found) out->id = dd_strdup(id);
         }
+        sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
     pthread_mutex_unlock(&db->lock);
     free(cve);
     return found || out->has_nvd ? DD_OK : DD_ENOTFOUND;

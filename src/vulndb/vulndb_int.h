@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-enum { VDB_PUT_VULN, VDB_DROP_AFF, VDB_DROP_AFF_PKG, VDB_PUT_AFF, VDB_PUT_NVD, VDB_NSTMT };
+enum { VDB_PUT_VULN, VDB_DROP_AFF, VDB_DROP_AFF_PKG, VDB_PUT_AFF, VDB_PUT_NVD, VDB_GET_VULN, VDB_GET_NVD, VDB_NSTMT };
 
 /* All affected entries of one ecosystem, sorted by package name (memcmp
  * order, as SQLite's BINARY collation), in an arena. */
