@@ -1070,3 +1070,59 @@ def test_referrers_scoped_to_repository(reg, repo):
     _push_artifact(reg, other, subject=subj)
     assert _referrers_index(reg.referrers(repo, sdg))["manifests"] == []
     assert len(_referrers_index(reg.referrers(other, sdg))["manifests"]) == 1
+
+
+@pytest.mark.parametrize("tag", ["V1.0_Upper", "_leading_underscore", "x" * 128, "0"])
+def test_tag_valid_edge(reg, repo, tag):
+    """Tags match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}."""
+    body, dg, _ = _push_oci(reg, repo, None)
+    r = reg.put_manifest(repo, tag, body)
+    assert r.status_code == 201, (r.status_code, r.text)
+    assert reg.get_manifest(repo, tag).content == body
+    assert tag in reg.tags(repo).json()["tags"]
+
+
+def test_upload_cancel_unknown(reg, repo):
+    reg.push_blob(repo, b"repo exists")
+    r = reg.req("DELETE", f"/v2/{repo}/blobs/uploads/{uuid.uuid4()}")
+    assert r.status_code == 404
+    if not REFERENCE:   # the reference answers BLOB_UPLOAD_INVALID without its _state token
+        assert_error(r, 404, "BLOB_UPLOAD_UNKNOWN")
+
+
+@pytest.mark.parametrize("mode", ["post_put", "monolithic", "chunked"])
+def test_empty_blob(reg, repo, mode):
+    dg = reg.push_blob(repo, b"", mode=mode)
+    assert dg == sha256(b"")
+    h = reg.head_blob(repo, dg)
+    assert h.status_code == 200 and int(h.headers["Content-Length"]) == 0
+    g = reg.get_blob(repo, dg)
+    assert g.status_code == 200 and g.content == b""
+
+
+def test_manifest_without_media_type_field(reg, repo):
+    """image-spec: mediaType SHOULD be set, so a manifest without it is valid;
+    the Content-Type of the PUT gives its type."""
+    cfg = config_bytes(repo)
+    layer = os.urandom(64)
+    reg.push_blob(repo, cfg)
+    reg.push_blob(repo, layer)
+    body = json.dumps({"schemaVersion": 2, "config": descriptor(OCI_CONFIG, cfg),
+                       "layers": [descriptor(OCI_LAYER, layer)]}).encode()
+    r = reg.put_manifest(repo, "nomt", body, OCI_MANIFEST)
+    assert r.status_code == 201, (r.status_code, r.text)
+    g = reg.get_manifest(repo, "nomt")
+    assert g.content == body
+    assert g.headers["Content-Type"].split(";")[0] == OCI_MANIFEST
+
+
+def test_index_without_media_type_field(reg, repo):
+    body, dg, _ = reg.push_image(repo, None)
+    idx = json.dumps({"schemaVersion": 2,
+                      "manifests": [descriptor(OCI_MANIFEST, body, platform=_platform("amd64"))]}
+                     ).encode()
+    r = reg.put_manifest(repo, "nomt-idx", idx, OCI_INDEX)
+    assert r.status_code == 201, (r.status_code, r.text)
+    g = reg.get_manifest(repo, "nomt-idx")
+    assert g.content == idx
+    assert g.headers["Content-Type"].split(";")[0] == OCI_INDEX
