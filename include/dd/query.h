@@ -96,6 +96,12 @@ dd_qobject_t *dd_qscan_object(dd_qscan_t *s, uint32_t n);
 /* Converts a jansson value (json_t *, passed as void * to keep jansson out of
  * this header) into a value in the scan's row memory. */
 dd_qval_t dd_qscan_json(dd_qscan_t *s, const void *json);
+/* Emits one row given as a JSON object (json_t *): each column of the
+ * provider's schema takes the member of the same name (missing -> null, or
+ * "" for a string column). The easiest way to serve rows that already exist
+ * as JSON (e.g. the Azure-compatible findings view). Same return values as
+ * dd_qscan_emit. */
+int dd_qscan_emit_json(dd_qscan_t *s, const void *json_object);
 /* Emits one row: vals[i] is the value of column i (ncolumns values).
  * Returns DD_OK to continue, DD_DECLINED when the query needs no more rows
  * (the provider should stop and return DD_OK), or an error (the provider

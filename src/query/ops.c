@@ -24,6 +24,7 @@
  */
 #include "query/qint.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1167,6 +1168,7 @@ struct dd_qscan {
     qnode_t *first;
     qmark_t mark;
     bool stopped;
+    const dd_qtable_provider_t *prov;
 };
 
 void *dd_qscan_alloc(dd_qscan_t *s, size_t n) { return qalloc(&s->q->tmp, n); }
@@ -1197,6 +1199,31 @@ int dd_qscan_emit(dd_qscan_t *s, const dd_qval_t *vals)
     return rc;
 }
 
+int dd_qscan_emit_json(dd_qscan_t *s, const void *json_object)
+{
+    const dd_qtable_provider_t *p = s->prov;
+    dd_qval_t *vals = qalloc(&s->q->tmp, (p->ncolumns ? p->ncolumns : 1) * sizeof *vals);
+    for (size_t c = 0; c < p->ncolumns; c++) {
+        json_t *v = json_is_object((const json_t *)json_object) ? json_object_get(json_object, p->columns[c].name) : NULL;
+        dd_qval_t x = qval_from_json(&s->q->tmp, v, 0);
+        dd_qtype_t ct = p->columns[c].type;
+        if (ct != DD_QT_DYNAMIC) x.dyn = 0;
+        if (ct == DD_QT_STRING && x.t != DD_QT_STRING) x = x.t == DD_QT_NULL ? dd_qval_strn("", 0) : qval_tostring(&s->q->tmp, &x);
+        else if (ct == DD_QT_REAL && x.t == DD_QT_LONG) x = dd_qval_real((double)x.u.l);
+        else if (ct == DD_QT_DATETIME && x.t == DD_QT_STRING) {
+            int64_t t;
+            x = qparse_datetime(x.u.s, x.len, &t) ? dd_qval_datetime(t) : dd_qval_null();
+        } else if (ct == DD_QT_TIMESPAN && x.t == DD_QT_STRING) {
+            int64_t t;
+            x = qparse_timespan(x.u.s, x.len, &t) ? dd_qval_timespan(t) : dd_qval_null();
+        } else if (ct != DD_QT_DYNAMIC && x.t != DD_QT_NULL && x.t != (int)ct && !(ct == DD_QT_REAL && x.t == DD_QT_REAL)) {
+            x = dd_qval_null();   /* a value that does not fit the declared type */
+        }
+        vals[c] = x;
+    }
+    return dd_qscan_emit(s, vals);
+}
+
 static int run_source(qctx_t *q, struct src *src, qnode_t *first)
 {
     int rc = DD_OK;
@@ -1208,7 +1235,7 @@ static int run_source(qctx_t *q, struct src *src, qnode_t *first)
         if (rc == DD_OK) rc = first->push(first, row);
         qarena_reset(&q->tmp, m);
     } else {
-        dd_qscan_t scan = {q, first, qarena_mark(&q->tmp), false};
+        dd_qscan_t scan = {q, first, qarena_mark(&q->tmp), false, src->prov};
         rc = src->prov->scan(src->prov->self, &scan, q->e);
         qarena_reset(&q->tmp, scan.mark);
         if (rc == DD_DECLINED) rc = DD_OK;

@@ -290,6 +290,48 @@ TEST(bounded_memory)
     dd_qcatalog_release(&c);
 }
 
+/* A provider serving rows that exist as JSON objects. */
+static int jscan(void *self, dd_qscan_t *s, dd_err_t *e)
+{
+    (void)self; (void)e;
+    const char *rows[] = {
+        "{\"id\": \"a\", \"n\": 1, \"when\": \"2024-01-02T03:04:05Z\", \"properties\": {\"sev\": \"High\"}}",
+        "{\"id\": 7, \"n\": \"x\", \"properties\": {\"sev\": \"Low\"}}",
+        "{\"extra\": true}",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        json_t *j = json_loads(rows[i], 0, NULL);
+        int rc = dd_qscan_emit_json(s, j);
+        json_decref(j);
+        if (rc == DD_DECLINED) return DD_OK;
+        if (rc) return rc;
+    }
+    return DD_OK;
+}
+
+TEST(emit_json)
+{
+    static const dd_qcolumn_t cols[] = {{"id", DD_QT_STRING}, {"n", DD_QT_LONG}, {"when", DD_QT_DATETIME}, {"properties", DD_QT_DYNAMIC}};
+    dd_qtable_provider_t p = {DD_QPROVIDER_VERSION, "j", 4, cols, jscan, NULL};
+    dd_qcatalog_t c;
+    dd_qcatalog_init(&c);
+    dd_qcatalog_add(&c, &p, NULL);
+    dd_qresult_t r;
+    dd_err_t e = {0};
+    CHECK_INT(dd_query_run("j | extend d = when + 1d, s = tostring(properties.sev)", &c, NULL, &r, &e), DD_OK);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_qresult_to_json(&r, 0, 0, &b);
+    CHECK_STR(b.ptr, "{\"totalRecords\":3,\"count\":3,\"data\":["
+                     "{\"id\":\"a\",\"n\":1,\"when\":\"2024-01-02T03:04:05Z\",\"properties\":{\"sev\":\"High\"},\"d\":\"2024-01-03T03:04:05Z\",\"s\":\"High\"},"
+                     "{\"id\":\"7\",\"n\":null,\"when\":null,\"properties\":{\"sev\":\"Low\"},\"d\":null,\"s\":\"Low\"},"
+                     "{\"id\":\"\",\"n\":null,\"when\":null,\"properties\":null,\"d\":null,\"s\":\"\"}],"
+                     "\"facets\":[],\"resultTruncated\":\"false\"}");
+    dd_buf_release(&b);
+    dd_qresult_release(&r);
+    dd_qcatalog_release(&c);
+}
+
 TEST(syntax_error_position)
 {
     load_data();
@@ -407,5 +449,5 @@ static void cleanup(void)
     dd_qcatalog_release(&cat);
 }
 
-TEST_MAIN(RUN(values_text); RUN(struct_provider); RUN(bounded_memory); RUN(syntax_error_position); RUN(limits); RUN(paging_json);
+TEST_MAIN(RUN(values_text); RUN(struct_provider); RUN(bounded_memory); RUN(emit_json); RUN(syntax_error_position); RUN(limits); RUN(paging_json);
           RUN(corpus); cleanup())
