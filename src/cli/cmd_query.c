@@ -24,6 +24,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: drydock query 'KQL' (--data FILE | --server URL) [--json] [--top N] [--skip N]\n"
             "                     [--max-rows N] [--timeout MS]\n"
+            "       (a query of '-' is read from standard input)\n"
             "\n"
             "  --data FILE     run over tables from a JSON file {\"table\": [rows...], ...}\n"
             "  --server URL    send the query to a running server (POST URL/api/v1/query);\n"
