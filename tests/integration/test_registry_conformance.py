@@ -915,6 +915,7 @@ def test_name_with_many_components(reg):
     "conf/a___b",                 # only _ or __ allowed
     "conf//double",               # empty component
     "conf/" + "a" * 300,          # too long
+    "conf/" + "a/" * 150 + "z",   # too long, many components
 ])
 @pytest.mark.parametrize("endpoint", ["manifest", "upload"])
 def test_name_invalid(registry, name, endpoint):
@@ -1126,3 +1127,17 @@ def test_index_without_media_type_field(reg, repo):
     g = reg.get_manifest(repo, "nomt-idx")
     assert g.content == idx
     assert g.headers["Content-Type"].split(";")[0] == OCI_INDEX
+
+
+@pytest.mark.parametrize("query", ["n=-1", "n=abc", "n=99999999999999999999", "n=1.5"])
+@pytest.mark.parametrize("endpoint", ["tags", "catalog"])
+def test_pagination_bad_n(reg, repo, query, endpoint):
+    """A malformed `n` may be refused (400) or ignored, but an error must use
+    one of the spec's error codes (the code field MUST be one of the table)."""
+    _push_oci(reg, repo, "t")
+    url = f"/v2/{repo}/tags/list?{query}" if endpoint == "tags" else f"/v2/_catalog?{query}"
+    r = reg.req("GET", url)
+    assert r.status_code in (200, 400), r.status_code
+    if r.status_code == 400:
+        codes = error_codes(r)
+        assert codes and set(codes) <= SPEC_ERROR_CODES, codes
