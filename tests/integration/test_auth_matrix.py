@@ -591,3 +591,21 @@ def test_cli_bad_input(tmp_path):
     p = cli(data, "user", "add", "ok", "--role", "reader", "--password", "x", check=False)
     assert p.returncode != 0 and "already exists" in p.stderr
     assert json.loads(cli(data, "user", "list", "--json").stdout)["name"] == "ok"
+
+
+def test_cli_clients_with_credentials(env):
+    """drydock images (a client of the findings API) with a robot token in
+    $DRYDOCK_TOKEN or $DRYDOCK_USER/$DRYDOCK_PASSWORD."""
+    url, data = env["url"], env["data"]
+    out = json.loads(cli(data, "token", "create", "--role", "securityreader", "--expires", "1h", "--json").stdout)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DRYDOCK_")}
+    p = subprocess.run([BIN, "images", "--server", url, "--json"], capture_output=True, text=True, timeout=60,
+                       env=base)
+    assert p.returncode != 0
+    p = subprocess.run([BIN, "images", "--server", url, "--json"], capture_output=True, text=True, timeout=60,
+                       env=dict(base, DRYDOCK_TOKEN=out["secret"]))
+    assert p.returncode == 0, p.stderr
+    assert "team/app" in p.stdout
+    p = subprocess.run([BIN, "images", "--server", url, "--json"], capture_output=True, text=True, timeout=60,
+                       env=dict(base, DRYDOCK_USER="reader", DRYDOCK_PASSWORD=PASSWORDS["reader"]))
+    assert p.returncode != 0  # a reader may pull, not read scan results
