@@ -12,6 +12,7 @@
   layout, under a new tag, so `skopeo copy --all` pushes a multi-arch image.
 """
 import datetime
+import fcntl
 import hashlib
 import io
 import json
@@ -167,7 +168,15 @@ def debian_cached():
 
 
 def debian_layout(allow_fallback=True):
-    """(layout_dir, tag, is_real_debian). Cached per day."""
+    """(layout_dir, tag, is_real_debian). Cached per day; concurrent test
+    runs serialise on a lock file so only one builds."""
+    os.makedirs(CACHE, exist_ok=True)
+    with open(os.path.join(CACHE, ".lock"), "w") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        return _debian_layout_locked(allow_fallback)
+
+
+def _debian_layout_locked(allow_fallback):
     base = _debian_base()
     layout = os.path.join(base, "layout")
     done = os.path.join(base, "DONE")
