@@ -25,6 +25,7 @@
 #include "dd/vulndb.h"
 #include "vulndb_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -664,6 +665,27 @@ static void update_free(dd_vulndb_update_t *u)
     free(u);
 }
 
+/* Removes temp and download files a crashed writer left next to path. Only
+ * called with the writer lock held, so no live writer owns them. */
+static void remove_stale(const char *path)
+{
+    char *dir = dir_of(path);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char *p1 = dd_asprintf("%s.tmp.", base), *p2 = dd_asprintf("%s.download.", base);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (!dd_str_startswith(de->d_name, p1) && !dd_str_startswith(de->d_name, p2)) continue;
+        char *f = dd_asprintf("%s/%s", dir, de->d_name);
+        unlink(f);
+        free(f);
+    }
+    if (d) closedir(d);
+    free(p1);
+    free(p2);
+    free(dir);
+}
+
 int dd_vulndb_update_begin(const char *path, dd_vulndb_update_t **out, dd_err_t *e)
 {
     char *dir = dir_of(path);
@@ -686,7 +708,7 @@ int dd_vulndb_update_begin(const char *path, dd_vulndb_update_t **out, dd_err_t 
         update_free(u);
         return rc;
     }
-    unlink(u->tmp);
+    remove_stale(path);
     sqlite3 *dst = NULL;
     if ((rc = open_handle(u->tmp, false, &dst, e))) {
         update_free(u);

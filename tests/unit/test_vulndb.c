@@ -113,6 +113,15 @@ TEST(lifecycle)
     if (!r) return;
     CHECK_INT(count(r, "foo"), 2);
 
+    /* a crashed writer's leftovers are removed by the next update */
+    char stale[400];
+    snprintf(stale, sizeof stale, "%s.tmp.999999", dbpath);
+    CHECK_INT(dd_file_write_atomic(stale, "x", 1, NULL), 0);
+    CHECK_INT(tmp_files(), 1);
+    CHECK_INT(dd_vulndb_update_begin(dbpath, &u, &e), 0);
+    dd_vulndb_update_abort(u);
+    CHECK_INT(tmp_files(), 0);
+
     /* read-only handles refuse writes */
     CHECK_INT(put_one(r, "CVE-2024-0009", "x", "1"), DD_EINVAL);
     dd_vulndb_status_t st;
