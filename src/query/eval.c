@@ -173,7 +173,8 @@ int qexpr_resolve(qctx_t *q, qexpr_t *x, const qschema_t *s)
                 return qerr_at(q, x->args[0]->line, x->args[0]->col, DD_EINVAL, "type error: %s expects a bool condition, got %s", n, dd_qtype_name(x->args[0]->type));
             }
             x->type = x->args[1]->type;
-        } else if (!strcmp(n, "coalesce") || !strcmp(n, "bin") || !strcmp(n, "floor") || !strcmp(n, "abs")) {
+        } else if (!strcmp(n, "coalesce") || !strcmp(n, "bin") || !strcmp(n, "floor") || !strcmp(n, "abs") ||
+                   !strcmp(n, "max_of") || !strcmp(n, "min_of")) {
             x->type = x->args[0]->type;
         } else if (!strcmp(n, "case")) {
             if (x->nargs % 2 == 0) {

@@ -530,6 +530,18 @@ static int f_bin(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *ou
     return DD_OK;
 }
 
+static int f_minmax_of(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
+{
+    (void)q;
+    bool max = x->fn->name[1] == 'a';
+    *out = dd_qval_null();
+    for (int i = 0; i < n; i++) {
+        if (a[i].t == DD_QT_NULL) continue;   /* nulls are ignored */
+        if (out->t == DD_QT_NULL || (max ? qval_cmp(&a[i], out) > 0 : qval_cmp(&a[i], out) < 0)) *out = a[i];
+    }
+    return DD_OK;
+}
+
 static int f_abs(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
 {
     (void)q; (void)x; (void)n;
@@ -743,6 +755,8 @@ static const qfunc_t funcs[] = {
     {"isnotempty", 1, 1, DD_QT_BOOL, f_isempty, 0, false},
     {"isnotnull", 1, 1, DD_QT_BOOL, f_isnull, 0, false},
     {"isnull", 1, 1, DD_QT_BOOL, f_isnull, 0, false},
+    {"max_of", 1, MANY, DD_QT_DYNAMIC, f_minmax_of, 0, false},
+    {"min_of", 1, MANY, DD_QT_DYNAMIC, f_minmax_of, 0, false},
     {"not", 1, 1, DD_QT_BOOL, f_not, 0, false},
     {"now", 0, 1, DD_QT_DATETIME, f_now, 0, false},
     {"pack", 2, MANY, DD_QT_DYNAMIC, f_bag_pack, 0, false},
@@ -786,14 +800,19 @@ static const qfunc_t aggs[] = {
     {"arg_max", 2, MANY, DD_QT_DYNAMIC, NULL, AG_ARG_MAX, false},
     {"arg_min", 2, MANY, DD_QT_DYNAMIC, NULL, AG_ARG_MIN, false},
     {"avg", 1, 1, DD_QT_REAL, NULL, AG_AVG, false},
+    {"avgif", 2, 2, DD_QT_REAL, NULL, AG_AVG + AG_IF, false},
     {"count", 0, 0, DD_QT_LONG, NULL, AG_COUNT, false},
     {"countif", 1, 1, DD_QT_LONG, NULL, AG_COUNTIF, false},
     {"dcount", 1, 2, DD_QT_LONG, NULL, AG_DCOUNT, false},
+    {"dcountif", 2, 3, DD_QT_LONG, NULL, AG_DCOUNT + AG_IF, false},
     {"make_list", 1, 2, DD_QT_DYNAMIC, NULL, AG_MAKE_LIST, false},
+    {"make_list_if", 2, 3, DD_QT_DYNAMIC, NULL, AG_MAKE_LIST + AG_IF, false},
     {"make_set", 1, 2, DD_QT_DYNAMIC, NULL, AG_MAKE_SET, false},
+    {"make_set_if", 2, 3, DD_QT_DYNAMIC, NULL, AG_MAKE_SET + AG_IF, false},
     {"max", 1, 1, DD_QT_DYNAMIC, NULL, AG_MAX, false},
     {"min", 1, 1, DD_QT_DYNAMIC, NULL, AG_MIN, false},
     {"sum", 1, 1, DD_QT_DYNAMIC, NULL, AG_SUM, false},
+    {"sumif", 2, 2, DD_QT_DYNAMIC, NULL, AG_SUM + AG_IF, false},
     {"take_any", 1, 1, DD_QT_DYNAMIC, NULL, AG_TAKE_ANY, false},
 };
 

@@ -344,6 +344,7 @@ typedef struct aggdef {
     int kind;
     qexpr_t *arg;          /* the aggregated expression (countif: predicate) */
     int64_t limit;         /* make_set / make_list */
+    qexpr_t *pred;         /* the ...if variants: rows where it is false are skipped */
     int nret;              /* arg_max/arg_min: returned columns */
     qexpr_t **ret;
     int outcol;            /* first output column */
@@ -402,6 +403,10 @@ static int agg_update(qctx_t *q, aggdef_t *a, aggst_t *s, const dd_qval_t *row)
     dd_qval_t v = dd_qval_null();
     int rc;
     if (!a->kind) return DD_OK;   /* a computed item: nothing to accumulate */
+    if (a->pred) {
+        if ((rc = qexpr_eval(q, a->pred, row, &v))) return rc;
+        if (!qv_true(&v)) return DD_OK;
+    }
     if (a->kind == AG_COUNT) { s->n++; return DD_OK; }
     if ((rc = qexpr_eval(q, a->arg, row, &v))) return rc;
     switch (a->kind) {
@@ -632,16 +637,32 @@ static int agg_setup(qctx_t *q, aggdef_t *a, qexpr_t *x, const qfunc_t *f, const
     }
     a->kind = f->agg;
     a->limit = 1048576;
-    if (x->nargs > 0) {
-        a->arg = x->args[0];
+    /* the arguments without the predicate of an ...if variant (the AST is
+     * not changed: a let-bound pipe may be compiled twice) */
+    qexpr_t *args[8];
+    int nargs = 0;
+    for (int i = 0; i < x->nargs && nargs < 8; i++) {
+        if (a->kind > AG_IF && i == 1) continue;
+        args[nargs++] = x->args[i];
+    }
+    if (a->kind > AG_IF) {
+        a->kind -= AG_IF;
+        qexpr_t *p = x->args[1];  /* sumif(x, p), dcountif(x, p [, acc]), make_set_if(x, p [, max]) */
+        if ((rc = qexpr_resolve(q, p, in))) return rc;
+        if (p->type != DD_QT_BOOL && p->type != DD_QT_DYNAMIC)
+            return qerr_at(q, p->line, p->col, DD_EINVAL, "type error: %s expects a bool predicate, got %s", f->name, dd_qtype_name(p->type));
+        a->pred = p;
+    }
+    if (nargs > 0) {
+        a->arg = args[0];
         if ((rc = qexpr_resolve(q, a->arg, in))) return rc;
     }
-    if ((a->kind == AG_MAKE_SET || a->kind == AG_MAKE_LIST) && x->nargs == 2) {
-        if (x->args[1]->kind != E_LIT || x->args[1]->lit.t != DD_QT_LONG || x->args[1]->lit.u.l < 0)
-            return qerr_at(q, x->args[1]->line, x->args[1]->col, DD_EINVAL, "%s expects a constant maximum size", f->name);
-        a->limit = x->args[1]->lit.u.l;
+    if ((a->kind == AG_MAKE_SET || a->kind == AG_MAKE_LIST) && nargs == 2) {
+        if (args[1]->kind != E_LIT || args[1]->lit.t != DD_QT_LONG || args[1]->lit.u.l < 0)
+            return qerr_at(q, args[1]->line, args[1]->col, DD_EINVAL, "%s expects a constant maximum size", f->name);
+        a->limit = args[1]->lit.u.l;
     }
-    if (a->kind == AG_DCOUNT && x->nargs == 2 && (rc = qexpr_resolve(q, x->args[1], in))) return rc;
+    if (a->kind == AG_DCOUNT && nargs == 2 && (rc = qexpr_resolve(q, args[1], in))) return rc;
     dd_qtype_t at = a->arg ? a->arg->type : DD_QT_DYNAMIC;
     if ((a->kind == AG_SUM || a->kind == AG_AVG) && (at == DD_QT_STRING || at == DD_QT_BOOL || at == DD_QT_DATETIME))
         return qerr_at(q, x->line, x->col, DD_EINVAL, "type error: %s() expects a numeric argument, got %s", f->name, dd_qtype_name(at));
@@ -790,6 +811,11 @@ static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t 
         if (!name) {
             const char *dn = a->arg ? qexpr_derive_name(&q->perm, a->arg) : NULL;
             const char *pre = a->kind == AG_COUNT ? "count_" : a->kind == AG_COUNTIF ? "countif_" : agg_prefix(a->kind);
+            if (a->pred && (a->kind == AG_SUM || a->kind == AG_AVG || a->kind == AG_DCOUNT)) {
+                char *pp = qalloc(&q->perm, strlen(f->name) + 2);   /* sumif_x, avgif_x, dcountif_x */
+                sprintf(pp, "%s_", f->name);
+                pre = pp;
+            }
             if (a->kind == AG_COUNT || a->kind == AG_COUNTIF || !dn) name = pre;
             else {
                 char *nn = qalloc(&q->perm, strlen(pre) + strlen(dn) + 1);

@@ -225,6 +225,7 @@ const qfunc_t *qfunc_find(const char *name);
 const qfunc_t *qagg_find(const char *name);
 enum { AG_COUNT = 1, AG_COUNTIF, AG_DCOUNT, AG_SUM, AG_AVG, AG_MIN, AG_MAX, AG_MAKE_SET,
        AG_MAKE_LIST, AG_ARG_MAX, AG_ARG_MIN, AG_TAKE_ANY };
+#define AG_IF 100   /* added to an aggregate code: the ...if variant (predicate is the last argument) */
 
 /* String-operator helpers (funcs.c). */
 bool qstr_contains(const char *h, size_t hn, const char *n, size_t nn, bool cs);
