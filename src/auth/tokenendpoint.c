@@ -106,7 +106,9 @@ static int issue(dd_req_t *req, const char *user, const char *pass, bool have_cr
     bool required = true;
     if (auth_refresh(a, &required) != DD_OK)
         return dd_resp_error(req, 503, "UNAVAILABLE", "authentication backend unavailable");
-    if (have_creds) {
+    if (!required) {
+        auth_set_local(a, &id); /* auth is off: any client is the local owner */
+    } else if (have_creds) {
         int64_t retry = 0;
         int rc = auth_check_basic(a, req, user, pass, &id, &retry);
         if (rc == DD_ELIMIT) {
@@ -114,8 +116,6 @@ static int issue(dd_req_t *req, const char *user, const char *pass, bool have_cr
             return dd_resp_error(req, 429, "TOOMANYREQUESTS", "too many failed logins; retry later");
         }
         if (rc != DD_OK) return token_error(req, 401, "UNAUTHORIZED", "invalid credentials");
-    } else if (!required) {
-        auth_set_local(a, &id);
     } else {
         auth_set_anon(a, &id);
     }

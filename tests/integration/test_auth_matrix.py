@@ -516,6 +516,11 @@ def test_auth_off_on_loopback_without_users(server_factory):
     srv = server_factory(["--scan", "false"]).start()
     assert requests.get(f"{srv.url}/v2/").status_code == 200
     assert requests.get(f"{srv.url}/v2/_catalog").status_code == 200
+    # clients that log in anyway get a token (auth is off: everything granted)
+    r = requests.get(f"{srv.url}/auth/token", params={"service": "drydock", "scope": "repository:a/b:pull,push"},
+                     auth=("whoever", "whatever"))
+    assert r.status_code == 200
+    assert claims(r.json()["token"])["access"][0]["actions"] == ["pull", "push"]
     assert srv.stop() == 0
 
 
