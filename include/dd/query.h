@@ -137,7 +137,7 @@ const dd_qtable_provider_t *dd_qcatalog_find(const dd_qcatalog_t *c, const char 
  * --data file, the tests). Columns are the union of the objects' top-level
  * keys in first-seen order, with their type inferred from the values. */
 typedef struct dd_qjson_table dd_qjson_table_t;
-/* rows: a json_t array (borrowed, incref'd). */
+/* rows: a json_t array (borrowed; converted once at creation, not kept). */
 int dd_qjson_table_new(const char *name, void *rows, dd_qjson_table_t **out, dd_err_t *e);
 const dd_qtable_provider_t *dd_qjson_table_provider(dd_qjson_table_t *t);
 void dd_qjson_table_free(dd_qjson_table_t *t);
