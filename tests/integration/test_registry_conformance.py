@@ -1141,3 +1141,53 @@ def test_pagination_bad_n(reg, repo, query, endpoint):
     if r.status_code == 400:
         codes = error_codes(r)
         assert codes and set(codes) <= SPEC_ERROR_CODES, codes
+
+
+def test_blob_delete_is_per_repository(reg, repo):
+    """Deleting a blob from one repository leaves other repositories' links."""
+    data = os.urandom(200)
+    dg = reg.push_blob(repo, data)
+    other = repo + "-keep"
+    reg.push_blob(other, data)
+    assert reg.delete_blob(repo, dg).status_code == 202
+    assert reg.head_blob(repo, dg).status_code == 404
+    assert reg.get_blob(other, dg).content == data
+
+
+def test_mount_from_repo_after_delete(reg, repo):
+    data = os.urandom(200)
+    dg = reg.push_blob(repo, data)
+    reg.push_blob(repo, b"source still exists")
+    assert reg.delete_blob(repo, dg).status_code == 202
+    r = reg.start_upload(repo + "-dest", mount=dg, **{"from": repo})
+    assert r.status_code == 202, (r.status_code, r.text)
+    assert reg.head_blob(repo + "-dest", dg).status_code == 404
+    reg.cancel_upload(r.headers["Location"])
+
+
+def test_unfinished_upload_is_invisible(reg, repo):
+    data = os.urandom(5000)
+    loc = reg.start_upload(repo).headers["Location"]
+    r = reg.patch_chunk(loc, data, 0)
+    assert r.status_code == 202
+    assert reg.head_blob(repo, sha256(data)).status_code == 404
+    body = oci_manifest(descriptor(OCI_CONFIG, data), [])
+    assert_error(reg.put_manifest(repo, "early", body), 400, "MANIFEST_BLOB_UNKNOWN")
+    assert reg.put_upload(r.headers["Location"], sha256(data)).status_code == 201
+    assert reg.head_blob(repo, sha256(data)).status_code == 200
+
+
+@ref_lacks("referrers API (404)", strict=True)
+def test_referrers_index_without_artifact_type(reg, repo):
+    """An index referrer without artifactType: the descriptor omits it."""
+    _, sdg, _ = _push_oci(reg, repo, "base")
+    subj = descriptor(OCI_MANIFEST, reg.get_manifest(repo, sdg).content)
+    child, _ = _push_artifact(reg, repo)
+    idx = oci_index([descriptor(OCI_MANIFEST, child)], subject=subj,
+                    annotations={"org.example.note": "bundle"})
+    assert reg.put_manifest(repo, sha256(idx), idx, OCI_INDEX).status_code == 201
+    got = _referrers_index(reg.referrers(repo, sdg))["manifests"]
+    assert len(got) == 1
+    assert got[0]["digest"] == sha256(idx) and got[0]["size"] == len(idx)
+    assert "artifactType" not in got[0] or not got[0]["artifactType"]
+    assert got[0].get("annotations") == {"org.example.note": "bundle"}
