@@ -1187,7 +1187,141 @@ static int compile_pipe(qctx_t *q, qpipe_t *p, qnode_t **first, qnode_t **last, 
 struct src {
     const dd_qtable_provider_t *prov;   /* table */
     qpipe_t *print;                     /* print */
+    struct usub *u;                     /* union: the sub-queries */
 };
+
+/* ---- union ------------------------------------------------------------------------------- */
+/* A remap node maps the rows of one union input onto the merged schema and
+ * forwards them; its finish does nothing (the union finishes downstream
+ * once, after the last input). */
+typedef struct { qnode_t super; int *map; bool declined; } remap_t;
+
+static int remap_push(qnode_t *n, const dd_qval_t *row)
+{
+    remap_t *r = (remap_t *)n;
+    dd_qval_t *out = qalloc(&n->q->tmp, (size_t)(n->out.n ? n->out.n : 1) * sizeof *out);
+    for (int i = 0; i < n->out.n; i++) out[i] = r->map[i] >= 0 ? row[r->map[i]] : dd_qval_null();
+    int rc = n->next->push(n->next, out);
+    if (rc == DD_DECLINED) r->declined = true;
+    return rc;
+}
+
+/* The inputs of a union after the first: each is run into its remap. */
+typedef struct usub { int n; struct src **src; qnode_t **first; remap_t **remap; } usub_t;
+
+static int noop_finish2(qnode_t *n) { (void)n; return DD_OK; }
+
+static remap_t *remap_new(qctx_t *q, const qschema_t *in, const qschema_t *merged)
+{
+    remap_t *r = qalloc(&q->perm, sizeof *r);
+    r->super.push = remap_push;
+    r->super.finish = noop_finish2;
+    r->super.q = q;
+    r->super.in = *in;
+    r->super.out = *merged;
+    r->map = qalloc(&q->perm, (size_t)(merged->n ? merged->n : 1) * sizeof(int));
+    for (int i = 0; i < merged->n; i++) r->map[i] = qschema_find(in, merged->cols[i].name);
+    return r;
+}
+
+/* Merged schema: every column name in order of first appearance; a column
+ * whose inputs disagree on the type is dynamic. */
+static void merge_schemas(qctx_t *q, const qschema_t *ss, int k, qschema_t *out)
+{
+    int total = 0;
+    for (int i = 0; i < k; i++) total += ss[i].n;
+    schema_alloc(q, out, total);
+    for (int i = 0; i < k; i++)
+        for (int c = 0; c < ss[i].n; c++) {
+            int j = qschema_find(out, ss[i].cols[c].name);
+            if (j < 0) schema_add(out, ss[i].cols[c].name, ss[i].cols[c].type);
+            else if (out->cols[j].type != ss[i].cols[c].type) out->cols[j].type = DD_QT_DYNAMIC;
+        }
+}
+
+static int run_source(qctx_t *q, struct src *src, qnode_t *first);
+
+/* Runs the union inputs u into next (without finishing it). */
+static int run_usub(qctx_t *q, usub_t *u, qnode_t *next)
+{
+    for (int i = 0; i < u->n; i++) {
+        u->remap[i]->super.next = next;
+        int rc = run_source(q, u->src[i], u->first[i]);
+        if (rc < 0) return rc;
+        if (u->remap[i]->declined) return DD_DECLINED;
+    }
+    return DD_OK;
+}
+
+typedef struct { qnode_t super; remap_t *left; usub_t *u; } union_t;
+
+static int union_push(qnode_t *n, const dd_qval_t *row)
+{
+    union_t *u = (union_t *)n;
+    int rc = qstep(n->q, 1);
+    if (rc) return rc;
+    u->left->super.next = n->next;
+    return u->left->super.push(&u->left->super, row);
+}
+
+static int union_finish(qnode_t *n)
+{
+    union_t *u = (union_t *)n;
+    if (!u->left->declined) {
+        int rc = run_usub(n->q, u->u, n->next);
+        if (rc < 0) return rc;
+    }
+    return n->next->finish(n->next);
+}
+
+static int compile_pipe(qctx_t *q, qpipe_t *p, qnode_t **first, qnode_t **last, qschema_t *schema,
+                        struct src **src);
+
+/* Compiles union inputs; schemas[0] is reserved for the caller's first input. */
+static int compile_usub(qctx_t *q, qpipe_t **pipes, int n, qschema_t *schemas, qnode_t **lasts, usub_t **out)
+{
+    usub_t *u = qalloc(&q->perm, sizeof *u);
+    u->n = n;
+    u->src = qalloc(&q->perm, (size_t)n * sizeof *u->src);
+    u->first = qalloc(&q->perm, (size_t)n * sizeof *u->first);
+    u->remap = qalloc(&q->perm, (size_t)n * sizeof *u->remap);
+    for (int i = 0; i < n; i++) {
+        int rc = compile_pipe(q, pipes[i], &u->first[i], &lasts[i], &schemas[i + 1], &u->src[i]);
+        if (rc) return rc;
+    }
+    *out = u;
+    return DD_OK;
+}
+
+static void attach_remaps(qctx_t *q, usub_t *u, const qschema_t *schemas, qnode_t **lasts, const qschema_t *merged)
+{
+    for (int i = 0; i < u->n; i++) {
+        u->remap[i] = remap_new(q, &schemas[i + 1], merged);
+        if (lasts[i]) lasts[i]->next = &u->remap[i]->super;
+        else u->first[i] = &u->remap[i]->super;
+    }
+}
+
+static int compile_union_op(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
+{
+    if (++q->depth > q->lim.max_depth) return qerr_at(q, op->line, op->col, DD_EINVAL, "query nesting too deep");
+    qschema_t *schemas = qalloc(&q->perm, (size_t)(op->nsubs + 1) * sizeof *schemas);
+    qnode_t **lasts = qalloc(&q->perm, (size_t)(op->nsubs + 1) * sizeof *lasts);
+    schemas[0] = *in;
+    union_t *u = qalloc(&q->perm, sizeof *u);
+    int rc = compile_usub(q, op->subs, op->nsubs, schemas, lasts, &u->u);
+    if (rc) return rc;
+    q->depth--;
+    u->super.push = union_push;
+    u->super.finish = union_finish;
+    u->super.q = q;
+    u->super.in = *in;
+    merge_schemas(q, schemas, op->nsubs + 1, &u->super.out);
+    u->left = remap_new(q, in, &u->super.out);
+    attach_remaps(q, u->u, schemas, lasts, &u->super.out);
+    *out = &u->super;
+    return DD_OK;
+}
 
 struct dd_qscan {
     qctx_t *q;
@@ -1253,7 +1387,10 @@ int dd_qscan_emit_json(dd_qscan_t *s, const void *json_object)
 static int run_source(qctx_t *q, struct src *src, qnode_t *first)
 {
     int rc = DD_OK;
-    if (src->print) {
+    if (src->u) {
+        rc = run_usub(q, src->u, first);
+        if (rc == DD_DECLINED) rc = DD_OK;
+    } else if (src->print) {
         qpipe_t *p = src->print;
         dd_qval_t *row = qalloc(&q->perm, (size_t)(p->nprint ? p->nprint : 1) * sizeof *row);
         qmark_t m = qarena_mark(&q->tmp);
@@ -1390,6 +1527,7 @@ static int compile_op(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
     }
     case Q_MVEXPAND: return compile_mvexpand(q, op, in, out);
     case Q_JOIN: return compile_join(q, op, in, out);
+    case Q_UNION: return compile_union_op(q, op, in, out);
     }
     return qerr_at(q, op->line, op->col, DD_EINVAL, "unsupported operator");
 }
@@ -1409,7 +1547,16 @@ static int compile_pipe(qctx_t *q, qpipe_t *p, qnode_t **first, qnode_t **last, 
     *first = *last = NULL;
     struct src *src = qalloc(&q->perm, sizeof *src);
     qschema_t s;
-    if (p->is_print) {
+    if (p->nsubs) {
+        /* union source: all inputs are sub-queries run one after another */
+        qschema_t *schemas = qalloc(&q->perm, (size_t)(p->nsubs + 1) * sizeof *schemas);
+        qnode_t **lasts = qalloc(&q->perm, (size_t)(p->nsubs + 1) * sizeof *lasts);
+        usub_t *u;
+        if ((rc = compile_usub(q, p->subs, p->nsubs, schemas - 1 + 1, lasts, &u))) return rc;
+        merge_schemas(q, schemas + 1, p->nsubs, &s);
+        attach_remaps(q, u, schemas, lasts, &s);
+        src->u = u;
+    } else if (p->is_print) {
         schema_alloc(q, &s, p->nprint);
         qschema_t empty = {0, NULL};
         for (int i = 0; i < p->nprint; i++) {

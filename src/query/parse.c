@@ -539,6 +539,38 @@ static int parse_count(parser_t *p, int64_t *out)
 
 static int parse_pipe(parser_t *p, qpipe_t **out);
 
+/* union items: (pipe) or a table name, comma separated; kind=outer accepted */
+static int parse_union_items(parser_t *p, qpipe_t ***subs, int *nsubs)
+{
+    int rc;
+    plist_t l = {0};
+    if (is_word(cur(p), "kind") && peekn(p, 1)->kind == TK_EQ) {
+        p->i += 2;
+        if (!accept_word(p, "outer")) return perr(p, cur(p), "%s", "only union kind=outer is supported");
+    }
+    for (;;) {
+        qtok_t *t = cur(p);
+        qpipe_t *sp;
+        if (accept(p, TK_LPAREN)) {
+            if ((rc = parse_pipe(p, &sp))) return rc;
+            if ((rc = expect(p, TK_RPAREN, "')'"))) return rc;
+        } else if (t->kind == TK_IDENT) {
+            p->i++;
+            sp = qalloc(p->a, sizeof *sp);
+            sp->table = t->s;
+            sp->line = t->line;
+            sp->col = t->col;
+        } else {
+            return perr(p, t, "expected a table or '(' in union but found %s", NULL);
+        }
+        pl_push(p, &l, sp);
+        if (!accept(p, TK_COMMA)) break;
+    }
+    *subs = (qpipe_t **)l.v;
+    *nsubs = l.n;
+    return DD_OK;
+}
+
 static int parse_op(parser_t *p, qop_t **out)
 {
     qtok_t *t = cur(p);
@@ -630,6 +662,10 @@ static int parse_op(parser_t *p, qop_t **out)
         if (accept_word(p, "limit")) return parse_count(p, &op->count);
         return DD_OK;
     }
+    if (!strcmp(w, "union")) {
+        op->kind = Q_UNION;
+        return parse_union_items(p, &op->subs, &op->nsubs);
+    }
     if (!strcmp(w, "join")) {
         op->kind = Q_JOIN;
         op->jkind = J_INNERUNIQUE;
@@ -708,7 +744,10 @@ static int parse_pipe(parser_t *p, qpipe_t **out)
     qpipe_t *pp = qalloc(p->a, sizeof *pp);
     pp->line = t->line;
     pp->col = t->col;
-    if (is_word(t, "print")) {
+    if (is_word(t, "union") && peekn(p, 1)->kind != TK_PIPE && peekn(p, 1)->kind != TK_EOF && peekn(p, 1)->kind != TK_RPAREN) {
+        p->i++;
+        if ((rc = parse_union_items(p, &pp->subs, &pp->nsubs))) return rc;
+    } else if (is_word(t, "print")) {
         p->i++;
         qop_t tmp = {0};
         if ((rc = parse_items(p, &tmp, true))) return rc;

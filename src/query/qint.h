@@ -132,7 +132,7 @@ struct qexpr {
 
 enum {
     Q_WHERE = 1, Q_PROJECT, Q_PROJECT_AWAY, Q_PROJECT_RENAME, Q_EXTEND, Q_SUMMARIZE,
-    Q_SORT, Q_TOP, Q_TAKE, Q_DISTINCT, Q_COUNT, Q_MVEXPAND, Q_JOIN,
+    Q_SORT, Q_TOP, Q_TAKE, Q_DISTINCT, Q_COUNT, Q_MVEXPAND, Q_JOIN, Q_UNION,
 };
 enum { J_INNERUNIQUE = 1, J_INNER, J_LEFTOUTER, J_LEFTSEMI, J_LEFTANTI };
 
@@ -148,6 +148,7 @@ typedef struct qop {
     int jkind;                     /* join */
     qpipe_t *right;
     const char **lkeys, **rkeys; int *klines, *kcols; int nkeys;
+    qpipe_t **subs; int nsubs;     /* union */
     struct qop *next;
 } qop_t;
 
@@ -156,6 +157,7 @@ struct qpipe {
     const char *table;             /* source table or let name */
     qexpr_t **print_exprs; const char **print_names; int nprint;   /* `print` source */
     bool is_print;
+    qpipe_t **subs; int nsubs;     /* `union` source */
     qop_t *ops;
 };
 
