@@ -24,6 +24,7 @@
 
 #include "dd/catalog.h"
 #include "dd/core.h"
+#include "dd/digest.h"
 #include "dd/vercmp.h"
 #include "dd/vulndb.h"
 
@@ -95,6 +96,14 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
  * if affected; *fixed_out (may be NULL) gets the fixed version of the range
  * that matched (NULL if that range has none). */
 bool dd_match_affected(dd_verscheme_t s, const char *version, const dd_affected_t *a, const char **fixed_out);
+
+/* Feeds h with what decides inv's findings: for each package, each affected
+ * entry that matches (id, fixed version, fix state, vendor severity) and the
+ * record's modified time and NVD scores. Much cheaper than
+ * dd_match_inventory (no findings are built): re-assessment compares it
+ * with the stored value and skips images whose findings cannot have
+ * changed. */
+int dd_match_signature(dd_vulndb_t *db, const dd_inventory_t *inv, dd_hasher_t *h);
 
 /* The report as JSON (docs/report-schema.md). image_digest may be NULL. */
 int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd_findings_t *f,

@@ -157,10 +157,16 @@ int dd_scanstore_each_inventory(dd_scanstore_t *s,
 /* Replaces digest's findings with rows[] and records, in the same
  * transaction, a history row per new and per resolved (vuln, package) pair
  * (none when record_history is false: the first scan). Returns the number of
- * new and resolved findings. */
+ * new and resolved findings. hash (may be NULL) is stored with them: a
+ * re-assessment compares it (dd_scanstore_findings_hash) and skips the
+ * rewrite when the findings did not change. */
 int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const dd_finding_row_t *rows,
-                                  size_t n, int64_t db_version, bool record_history, size_t *n_new,
-                                  size_t *n_resolved, dd_err_t *e);
+                                  size_t n, const char *hash, int64_t db_version, bool record_history,
+                                  size_t *n_new, size_t *n_resolved, dd_err_t *e);
+/* The hash stored with digest's findings ("" if none). */
+int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out, size_t outsz);
+/* Records db_version on every done image (after a re-assessment pass). */
+int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version);
 /* Findings of digest matching f; *total gets the count before offset/limit.
  * fn may be NULL to count only. */
 int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findings_filter_t *f,

@@ -153,3 +153,81 @@ int dd_inventory_decode(const void *p, size_t n, dd_inventory_t *inv, char ***la
     }
     return DD_OK;
 }
+
+/* ---- read-only view: two allocations per inventory ---- */
+
+static char *view_str(rd_t *r, char **store)
+{
+    uint32_t len = get_u32(r);
+    if (r->bad || len == NONE) return NULL;
+    if (len > DD_CATALOG_MAX_FIELD * 16u || r->n - r->off < len) {
+        r->bad = true;
+        return NULL;
+    }
+    char *s = *store;
+    memcpy(s, r->p + r->off, len);
+    s[len] = '\0';
+    *store += len + 1;
+    r->off += len;
+    return s;
+}
+
+int dd_inventory_view(const void *p, size_t n, dd_inventory_view_t *v, dd_err_t *e)
+{
+    memset(v, 0, sizeof *v);
+    rd_t r = {p, n, 0, false};
+    if (n < 8 || memcmp(p, INV_MAGIC, 4) != 0) return dd_err(e, DD_ECORRUPT, "not a stored inventory");
+    r.off = 4;
+    if (get_u32(&r) != INV_VERSION) return dd_err(e, DD_DECLINED, "stored inventory has another version");
+    /* every string's bytes plus a NUL each fit in n + n/4 + 16 (a string
+     * costs at least 4 bytes of length in the input) */
+    v->store = dd_malloc(n + n / 4 + 16);
+    char *st = v->store;
+    dd_os_t *os = &v->inv.os;
+    os->id = view_str(&r, &st);
+    os->version_id = view_str(&r, &st);
+    os->name = view_str(&r, &st);
+    os->pretty_name = view_str(&r, &st);
+    os->codename = view_str(&r, &st);
+    os->ecosystem = view_str(&r, &st);
+    uint32_t count = get_u32(&r);
+    if (count > DD_CATALOG_MAX_TOTAL_PKGS || count > n) r.bad = true;
+    if (!r.bad) v->inv.pkgs = dd_calloc(count ? count : 1, sizeof *v->inv.pkgs);
+    for (uint32_t i = 0; i < count && !r.bad; i++) {
+        if (r.off >= r.n) {
+            r.bad = true;
+            break;
+        }
+        dd_package_t *pk = &v->inv.pkgs[i];
+        pk->type = (dd_pkg_type_t)r.p[r.off++];
+        pk->epoch = (int)get_u32(&r);
+        pk->layer = (int)get_u32(&r);
+        char **ss[10] = {&pk->name,        &pk->version,     &pk->source_name, &pk->source_version, &pk->arch,
+                         &pk->rpm_version, &pk->rpm_release, &pk->source_rpm,  &pk->license,        &pk->db_path};
+        for (int k = 0; k < 10; k++) *ss[k] = view_str(&r, &st);
+        if (!pk->name || !pk->version || pk->type < DD_PKG_DPKG || pk->type > DD_PKG_RPM) r.bad = true;
+        v->inv.n = i + 1;
+    }
+    if (!r.bad) {
+        uint32_t nl = get_u32(&r);
+        if (nl > 100000 || nl > r.n) r.bad = true;
+        else v->layers = dd_calloc(nl ? nl : 1, sizeof *v->layers);
+        for (uint32_t i = 0; i < nl && !r.bad; i++) {
+            if (!(v->layers[i] = view_str(&r, &st))) r.bad = true;
+            v->n_layers = i + 1;
+        }
+    }
+    if (r.bad || r.off != r.n) {
+        dd_inventory_view_release(v);
+        return dd_err(e, DD_ECORRUPT, "stored inventory is corrupt");
+    }
+    return DD_OK;
+}
+
+void dd_inventory_view_release(dd_inventory_view_t *v)
+{
+    free(v->store);
+    free(v->inv.pkgs);
+    free(v->layers);
+    memset(v, 0, sizeof *v);
+}

@@ -37,7 +37,9 @@ struct dd_scanner {
     char *vulndb_path, *include, *exclude, *registry_host;
 
     pthread_mutex_t mu;        /* queue, inflight, running flags, counters */
-    pthread_cond_t cond;       /* work arrived / a layer finished / state changed */
+    pthread_cond_t work_cond;  /* work arrived, or stop: workers wait here */
+    pthread_cond_t done_cond;  /* a layer analysis finished: single-flight waiters */
+    pthread_cond_t watch_cond; /* stop: the watcher waits here between polls */
     char (*layer_q)[DD_DIGEST_MAX];
     size_t lq_head, lq_len;
     char inflight[MAX_INFLIGHT][DD_DIGEST_MAX];
@@ -127,7 +129,9 @@ int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e)
     if (!sc->o.db_poll_ms) sc->o.db_poll_ms = 1000;
     sc->layer_q = dd_calloc(LAYER_QUEUE_MAX, sizeof *sc->layer_q);
     pthread_mutex_init(&sc->mu, NULL);
-    pthread_cond_init(&sc->cond, NULL);
+    pthread_cond_init(&sc->work_cond, NULL);
+    pthread_cond_init(&sc->done_cond, NULL);
+    pthread_cond_init(&sc->watch_cond, NULL);
     pthread_mutex_init(&sc->db_mu, NULL);
     pthread_mutex_init(&sc->rematch_mu, NULL);
     pthread_mutex_lock(&sc->db_mu);
@@ -143,7 +147,9 @@ void dd_scanner_free(dd_scanner_t *sc)
     dd_scanner_stop(sc);
     if (sc->db) dd_vulndb_close(sc->db);
     pthread_mutex_destroy(&sc->mu);
-    pthread_cond_destroy(&sc->cond);
+    pthread_cond_destroy(&sc->work_cond);
+    pthread_cond_destroy(&sc->done_cond);
+    pthread_cond_destroy(&sc->watch_cond);
     pthread_mutex_destroy(&sc->db_mu);
     pthread_mutex_destroy(&sc->rematch_mu);
     free(sc->layer_q);
@@ -187,7 +193,7 @@ static void hook_blob(void *ctx, const char *repo, const char *digest, uint64_t 
         size_t at = (sc->lq_head + sc->lq_len) % LAYER_QUEUE_MAX;
         snprintf(sc->layer_q[at], DD_DIGEST_MAX, "%s", digest);
         sc->lq_len++;
-        pthread_cond_signal(&sc->cond);
+        pthread_cond_signal(&sc->work_cond);
     }
     pthread_mutex_unlock(&sc->mu);
 }
@@ -205,7 +211,7 @@ static void hook_manifest_put(void *ctx, const char *repo, const char *digest, c
     }
     if (created && on) {
         pthread_mutex_lock(&sc->mu);
-        pthread_cond_broadcast(&sc->cond);
+        pthread_cond_signal(&sc->work_cond);
         pthread_mutex_unlock(&sc->mu);
     }
 }
@@ -252,7 +258,7 @@ static int layer_get_or_analyze(dd_scanner_t *sc, const char *digest, dd_layer_r
         for (size_t i = 0; i < sc->n_inflight; i++)
             if (strcmp(sc->inflight[i], digest) == 0) busy = true;
         if (!busy) break;
-        pthread_cond_wait(&sc->cond, &sc->mu);
+        pthread_cond_wait(&sc->done_cond, &sc->mu);
     }
     rc = dd_scanstore_layer_get(sc->o.store, digest, DD_ANALYZER_VERSION, &buf, why, sizeof why);
     bool mine = false;
@@ -322,7 +328,7 @@ static int layer_get_or_analyze(dd_scanner_t *sc, const char *digest, dd_layer_r
                 sc->n_inflight--;
                 break;
             }
-        pthread_cond_broadcast(&sc->cond);
+        pthread_cond_broadcast(&sc->done_cond);
     }
     pthread_mutex_unlock(&sc->mu);
     if (rc == DD_OK && out) {
@@ -437,17 +443,49 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
                            char *const *layer_digests, size_t n_layers, bool record_history, size_t *n_new,
                            size_t *n_resolved, dd_err_t *e)
 {
-    dd_findings_t f;
-    dd_findings_init(&f);
+    if (n_new) *n_new = 0;
+    if (n_resolved) *n_resolved = 0;
     pthread_mutex_lock(&sc->db_mu);
     db_refresh_locked(sc);
-    int rc = DD_OK;
     int64_t dbv = sc->db_version;
+    /* The match signature (see dd_match_signature) plus what else shapes the
+     * stored findings: filters and layer digests. Re-assessment of an image
+     * whose signature did not change stops here. */
+    dd_hasher_t *h = dd_hasher_new(DD_DIGEST_SHA256);
+    if (sc->db) dd_match_signature(sc->db, inv, h);
+    else dd_hasher_update(h, "no-db", 6);
+    int opts[2] = {(int)sc->o.match.min_severity, sc->o.match.ignore_unfixed};
+    dd_hasher_update(h, opts, sizeof opts);
+    for (size_t i = 0; i < sc->o.match.n_ignore; i++)
+        dd_hasher_update(h, sc->o.match.ignore[i], strlen(sc->o.match.ignore[i]) + 1);
+    for (size_t i = 0; i < n_layers; i++) dd_hasher_update(h, layer_digests[i], strlen(layer_digests[i]) + 1);
+    dd_digest_t hd;
+    dd_hasher_final(h, &hd);
+    dd_hasher_free(h);
+    char stored[DD_DIGEST_MAX] = "";
+    if (record_history && dd_scanstore_findings_hash(sc->o.store, rec->digest, stored, sizeof stored) == DD_OK &&
+        !strcmp(stored, hd.str)) {
+        pthread_mutex_unlock(&sc->db_mu);
+        rec->db_version = dbv;
+        return DD_OK;
+    }
+    dd_findings_t f;
+    dd_findings_init(&f);
+    int rc = DD_OK;
     if (sc->db) rc = dd_match_inventory(sc->db, inv, &sc->o.match, &f, e);
     pthread_mutex_unlock(&sc->db_mu);
     if (rc != DD_OK) {
         dd_findings_release(&f);
         return rc;
+    }
+    rec->db_version = dbv;
+    rec->n_packages = (int)inv->n;
+    if (!f.assessed && inv->n > 0 && sc->db) {
+        rec->state = DD_SCAN_UNSUPPORTED;
+        snprintf(rec->error, sizeof rec->error, "%s", f.reason ? f.reason : "no vulnerability data for this OS");
+    } else {
+        rec->state = DD_SCAN_DONE;
+        rec->error[0] = '\0';
     }
     dd_finding_row_t *rows = dd_calloc(f.n ? f.n : 1, sizeof *rows);
     dd_buf_t *jsons = dd_calloc(f.n ? f.n : 1, sizeof *jsons);
@@ -472,21 +510,11 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
         if (x->fixed_version) rec->n_fixable++;
         n++;
     }
-    rc = dd_scanstore_findings_replace(sc->o.store, rec->digest, rows, n, dbv, record_history, n_new, n_resolved, e);
+    rc = dd_scanstore_findings_replace(sc->o.store, rec->digest, rows, n, hd.str, dbv, record_history, n_new,
+                                       n_resolved, e);
     for (size_t i = 0; i < n; i++) dd_buf_release(&jsons[i]);
     free(jsons);
     free(rows);
-    rec->db_version = dbv;
-    rec->n_packages = (int)inv->n;
-    if (rc == DD_OK) {
-        if (!f.assessed && inv->n > 0 && sc->db) {
-            rec->state = DD_SCAN_UNSUPPORTED;
-            snprintf(rec->error, sizeof rec->error, "%s", f.reason ? f.reason : "no vulnerability data for this OS");
-        } else {
-            rec->state = DD_SCAN_DONE;
-            rec->error[0] = '\0';
-        }
-    }
     dd_findings_release(&f);
     return rc;
 }
@@ -599,6 +627,9 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
                                           NULL, false, NULL, NULL);
         }
         if (dd_buf_putc(&ch, ']') == DD_OK) snprintf(rec.children, sizeof rec.children, "%s", ch.ptr);
+        pthread_mutex_lock(&sc->mu);
+        pthread_cond_broadcast(&sc->work_cond);
+        pthread_mutex_unlock(&sc->mu);
         dd_buf_release(&ch);
         rec.state = DD_SCAN_DONE;
         rec.error[0] = '\0';
@@ -635,30 +666,32 @@ static int rematch_one(const char *digest, const void *p, size_t n, void *arg)
     dd_image_rec_t rec;
     if (dd_scanstore_image_get(sc->o.store, digest, &rec) != DD_OK) return 0;
     if (rec.state != DD_SCAN_DONE && rec.state != DD_SCAN_UNSUPPORTED) return 0;
-    dd_inventory_t inv;
-    dd_inventory_init(&inv);
+    dd_inventory_view_t v;
     dd_err_t e;
     rc_->st->images++;
-    char **layers = NULL;
-    size_t nl = 0;
-    if (dd_inventory_decode(p, n, &inv, &layers, &nl, &e) != DD_OK) {
+    if (dd_inventory_view(p, n, &v, &e) != DD_OK) {
         rc_->st->failed++;
-        dd_inventory_release(&inv);
         return 0;
     }
     size_t nn = 0, nr = 0;
-    int mrc = match_and_store(sc, &rec, &inv, layers, nl, true, &nn, &nr, &e);
-    dd_layer_list_free(layers, nl);
+    dd_image_rec_t before = rec;
+    int mrc = match_and_store(sc, &rec, &v.inv, v.layers, v.n_layers, true, &nn, &nr, &e);
     if (mrc == DD_OK) {
-        rec.scanned_ms = dd_now_ms();
-        dd_scanstore_image_update(sc->o.store, &rec);
+        /* the summary row is rewritten only when something in it changed;
+         * the database version of unchanged images is set in bulk after the
+         * pass */
+        before.db_version = rec.db_version;
+        if (memcmp(&before, &rec, sizeof rec) != 0) {
+            rec.scanned_ms = dd_now_ms();
+            dd_scanstore_image_update(sc->o.store, &rec);
+        }
         rc_->st->n_new += nn;
         rc_->st->n_resolved += nr;
         if (nn || nr) rc_->st->changed++;
     } else {
         rc_->st->failed++;
     }
-    dd_inventory_release(&inv);
+    dd_inventory_view_release(&v);
     return 0;
 }
 
@@ -671,10 +704,11 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
     int64_t t0 = dd_mono_ns();
     rematch_ctx_t ctx = {sc, st};
     int rc = dd_scanstore_each_inventory(sc->o.store, rematch_one, &ctx);
-    st->seconds = (double)(dd_mono_ns() - t0) / 1e9;
     pthread_mutex_lock(&sc->db_mu);
     st->db_version = sc->db_version;
     pthread_mutex_unlock(&sc->db_mu);
+    dd_scanstore_set_db_version(sc->o.store, st->db_version);
+    st->seconds = (double)(dd_mono_ns() - t0) / 1e9;
     pthread_mutex_lock(&sc->mu);
     sc->ctr.rematches++;
     pthread_mutex_unlock(&sc->mu);
@@ -708,7 +742,6 @@ static void *worker_main(void *arg)
                 dd_log(DD_LOG_WARN, "scanner", "layer %s: %s", digest, e.msg);
             pthread_mutex_lock(&sc->mu);
             sc->busy--;
-            pthread_cond_broadcast(&sc->cond);
             continue;
         }
         sc->busy++;
@@ -723,17 +756,14 @@ static void *worker_main(void *arg)
         }
         pthread_mutex_lock(&sc->mu);
         sc->busy--;
-        pthread_cond_broadcast(&sc->cond);
         if (rc == DD_OK) continue;
         if (!sc->running) break;
+        /* idle: sleep until a hook signals work (or a second passes, for
+         * jobs queued by other means, e.g. an index's children) */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        if (sc->lq_len == 0) pthread_cond_timedwait(&sc->cond, &sc->mu, &ts);
+        ts.tv_sec += 1;
+        if (sc->lq_len == 0) pthread_cond_timedwait(&sc->work_cond, &sc->mu, &ts);
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;
@@ -762,7 +792,7 @@ static void *watcher_main(void *arg)
         int64_t ns = ts.tv_nsec + (int64_t)sc->o.db_poll_ms * 1000000LL;
         ts.tv_sec += (time_t)(ns / 1000000000LL);
         ts.tv_nsec = (long)(ns % 1000000000LL);
-        pthread_cond_timedwait(&sc->cond, &sc->mu, &ts);
+        pthread_cond_timedwait(&sc->watch_cond, &sc->mu, &ts);
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;
@@ -797,7 +827,9 @@ void dd_scanner_stop(dd_scanner_t *sc)
 {
     pthread_mutex_lock(&sc->mu);
     sc->running = false;
-    pthread_cond_broadcast(&sc->cond);
+    pthread_cond_broadcast(&sc->work_cond);
+    pthread_cond_broadcast(&sc->watch_cond);
+    pthread_cond_broadcast(&sc->done_cond);
     pthread_mutex_unlock(&sc->mu);
     for (unsigned i = 0; i < sc->n_threads; i++) pthread_join(sc->threads[i], NULL);
     sc->n_threads = 0;

@@ -46,6 +46,8 @@ static const char *const schema[] = {
     " state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);"
     "CREATE INDEX jobs_state ON jobs(state, id);"
     "CREATE TABLE kv (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+    /* migration 2: a hash of each image's findings, to skip unchanged rewrites */
+    "ALTER TABLE images ADD COLUMN findings_hash TEXT NOT NULL DEFAULT '';",
 };
 
 const char *dd_scan_state_name(dd_scan_state_t s)
@@ -594,17 +596,34 @@ static int fkey_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->pkg, y->pkg);
 }
 
+int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out, size_t outsz)
+{
+    LOCK(s);
+    int rc = DD_ENOTFOUND;
+    sqlite3_stmt *st = prep(s, "SELECT findings_hash FROM images WHERE digest=?");
+    if (st) {
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            copy_str(out, outsz, col_text(st, 0));
+            rc = DD_OK;
+        }
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
+}
+
 int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const dd_finding_row_t *rows, size_t n,
-                                  int64_t db_version, bool record_history, size_t *n_new, size_t *n_resolved,
-                                  dd_err_t *e)
+                                  const char *hash, int64_t db_version, bool record_history, size_t *n_new,
+                                  size_t *n_resolved, dd_err_t *e)
 {
     LOCK(s);
     size_t nn = 0, nr = 0;
     int rc = DD_EIO;
     fkey_t *old = NULL, *cur = NULL;
     size_t nold = 0, oldcap = 0;
-    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto out;
     sqlite3_stmt *st;
+    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto out;
     if (record_history) {
         st = prep(s, "SELECT DISTINCT vuln_id, package FROM findings WHERE image=?");
         if (!st) goto out;
@@ -691,6 +710,12 @@ int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const d
         }
         sqlite3_finalize(st);
     }
+    st = prep(s, "UPDATE images SET findings_hash=? WHERE digest=?");
+    if (!st) goto out;
+    sqlite3_bind_text(st, 1, hash ? hash : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
     rc = exec(s, "COMMIT");
 out:
     if (rc != DD_OK) {
@@ -960,6 +985,22 @@ int64_t dd_scanstore_jobs_pending(dd_scanstore_t *s)
     int64_t v = scalar_i64(s, "SELECT count(*) FROM jobs", NULL);
     UNLOCK(s);
     return v;
+}
+
+int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version)
+{
+    LOCK(s);
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "UPDATE images SET db_version=? WHERE state=? AND db_version<>?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, db_version);
+        sqlite3_bind_int(st, 2, DD_SCAN_DONE);
+        sqlite3_bind_int64(st, 3, db_version);
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        sqlite3_finalize(st);
+    }
+    UNLOCK(s);
+    return rc;
 }
 
 int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out)

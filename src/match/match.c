@@ -18,6 +18,7 @@
  *   5. Filters mark findings suppressed; counts and status use the rest.
  */
 #include "dd/match.h"
+#include "dd/digest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,6 +405,83 @@ static int finding_cmp(const void *pa, const void *pb)
     return a->pkg_index < b->pkg_index ? -1 : a->pkg_index > b->pkg_index;
 }
 
+/* The names and versions a package is looked up by (see the top of match.h). */
+static void lookup_names(const dd_package_t *p, const char *names[2], const char *vers[2])
+{
+    switch (p->type) {
+    case DD_PKG_DPKG:
+        names[0] = p->source_name ? p->source_name : p->name;
+        vers[0] = p->source_version ? p->source_version : p->version;
+        break;
+    case DD_PKG_APK:
+        names[0] = p->source_name ? p->source_name : p->name;
+        vers[0] = p->version;
+        break;
+    default:
+        names[0] = p->name;
+        vers[0] = p->version;
+        if (p->source_name && strcmp(p->source_name, p->name)) {
+            names[1] = p->source_name;
+            vers[1] = p->source_version ? p->source_version : p->version;
+        }
+        break;
+    }
+}
+
+typedef struct sig_ctx {
+    dd_vulndb_t *db;
+    dd_hasher_t *h;
+    dd_verscheme_t scheme;
+    const char *version;
+    uint32_t pkg_index;
+} sig_ctx_t;
+
+static void hash_str(dd_hasher_t *h, const char *s)
+{
+    dd_hasher_update(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static int on_affected_sig(const dd_affected_t *a, void *arg)
+{
+    sig_ctx_t *c = arg;
+    const char *fixed = NULL;
+    if (!dd_match_affected(c->scheme, c->version, a, &fixed)) return 0;
+    const dd_vuln_t *rec = dd_vulndb_vuln_cached(c->db, a->vuln_id);
+    int iv[3] = {(int)c->pkg_index, (int)a->fix_state, (int)a->severity};
+    dd_hasher_update(c->h, iv, sizeof iv);
+    hash_str(c->h, a->vuln_id);
+    hash_str(c->h, fixed);
+    if (rec) {
+        hash_str(c->h, rec->modified);
+        hash_str(c->h, rec->withdrawn);
+        if (rec->has_nvd) {
+            double sc[2] = {rec->cvss3_score, rec->cvss4_score};
+            dd_hasher_update(c->h, sc, sizeof sc);
+        }
+    }
+    return 0;
+}
+
+int dd_match_signature(dd_vulndb_t *db, const dd_inventory_t *inv, dd_hasher_t *h)
+{
+    const char *eco = inv->os.ecosystem;
+    sig_ctx_t c = {.db = db, .h = h};
+    if (!eco || dd_verscheme_from_ecosystem(eco, &c.scheme) != DD_OK || dd_vulndb_count_ecosystem(db, eco) == 0) {
+        hash_str(h, "not-assessed");
+        return DD_OK;
+    }
+    for (size_t i = 0; i < inv->n; i++) {
+        const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
+        lookup_names(&inv->pkgs[i], names, vers);
+        c.pkg_index = (uint32_t)i;
+        for (int k = 0; k < 2 && names[k]; k++) {
+            c.version = vers[k];
+            dd_vulndb_each_affected(db, eco, names[k], on_affected_sig, &c);
+        }
+    }
+    return DD_OK;
+}
+
 int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_match_opts_t *o, dd_findings_t *out,
                        dd_err_t *e)
 {
@@ -428,24 +506,7 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
             const dd_package_t *p = &inv->pkgs[i];
             c.pkg_index = i;
             const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
-            switch (p->type) {
-            case DD_PKG_DPKG:
-                names[0] = p->source_name ? p->source_name : p->name;
-                vers[0] = p->source_version ? p->source_version : p->version;
-                break;
-            case DD_PKG_APK:
-                names[0] = p->source_name ? p->source_name : p->name;
-                vers[0] = p->version;
-                break;
-            default:
-                names[0] = p->name;
-                vers[0] = p->version;
-                if (p->source_name && strcmp(p->source_name, p->name)) {
-                    names[1] = p->source_name;
-                    vers[1] = p->source_version ? p->source_version : p->version;
-                }
-                break;
-            }
+            lookup_names(p, names, vers);
             for (int k = 0; k < 2 && names[k]; k++) {
                 c.name = names[k];
                 c.version = vers[k];

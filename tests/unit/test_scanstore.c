@@ -94,14 +94,14 @@ TEST(findings_and_history)
         {"CVE-2", "zlib", "1.2", "", "not-fixed", 2, 0, "{}"},
     };
     size_t nn = 9, nr = 9;
-    CHECK_INT(dd_scanstore_findings_replace(s, D2, a, 2, 1, false, &nn, &nr, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_findings_replace(s, D2, a, 2, "h1", 1, false, &nn, &nr, NULL), DD_OK);
     CHECK_INT(nn, 0);
     dd_finding_row_t b[] = {
         {"CVE-2", "zlib", "1.2", "", "not-fixed", 2, 0, "{}"},
         {"CVE-3", "curl", "7", "8", "fixed", 5, 1, "{}"},
         {"CVE-3", "curl", "7b", "8", "fixed", 5, 1, "{}"},
     };
-    CHECK_INT(dd_scanstore_findings_replace(s, D2, b, 3, 2, true, &nn, &nr, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_findings_replace(s, D2, b, 3, "h2", 2, true, &nn, &nr, NULL), DD_OK);
     CHECK_INT(nn, 1);
     CHECK_INT(nr, 1);
     dd_buf_t buf;

@@ -1,0 +1,164 @@
+"""Scan-on-push benchmarks (issue 4), run by bench/scan/run.sh.
+
+1. Time from manifest PUT to findings available, for a ~100 MB image whose
+   blobs were just pushed (each round uses fresh layers, so no cached
+   analysis helps): the client pushes the layers (a 100 MB gzip layer and a
+   Debian 11 package-database layer) and the config, PUTs the manifest, and
+   then polls the findings API until the scan is done.
+2. Push throughput with scanning on versus off: the same set of distinct
+   images (each with a ~16 MB layer) pushed to two servers, one with
+   `--scan false`, reporting MB/s and the ratio.
+
+Usage: latency.py DRYDOCK_BIN VULNDB [ROUNDS]
+"""
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import requests
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "integration"))
+import ocigen  # noqa: E402
+
+BIN, VULNDB = sys.argv[1], sys.argv[2]
+ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+OUT = os.path.join(os.path.dirname(__file__), "..", "out", "scan")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(data, *extra):
+    os.makedirs(os.path.join(data, "vulndb"), exist_ok=True)
+    shutil.copy(VULNDB, os.path.join(data, "vulndb", "vuln.db"))
+    port = free_port()
+    log = open(data + ".log", "wb")
+    p = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}", "--log-level", "warn",
+                          *extra], stdout=log, stderr=log)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+    return p, f"http://127.0.0.1:{port}"
+
+
+S = requests.Session()
+
+
+def push_blob(url, repo, data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    r = S.post(f"{url}/v2/{repo}/blobs/uploads/", params={"digest": d}, data=data,
+               headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 201, r.text
+    return {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": len(data)}
+
+
+def big_layer(i, mb):
+    """A gzip layer of ~mb MB of file content (half random, half text), unique per i."""
+    path = os.path.join(OUT, f"big-{mb}-{i}.tar.gz")
+    if not os.path.exists(path):
+        rnd = os.urandom(1 << 20)
+        files = {}
+        for k in range(mb):
+            chunk = rnd[k * 997 % 4096:] + rnd[:k * 997 % 4096]
+            files[f"opt/data/{i}/f{k}.bin"] = chunk[: (1 << 19)] + (b"%d lorem ipsum dolor sit amet\n" % k) * 18000
+        blob, _ = ocigen.layer_tar(files)
+        open(path, "wb").write(blob)
+    return open(path, "rb").read()
+
+
+def image(url, repo, tag, layers_blobs, pkgs_layer):
+    descs = [push_blob(url, repo, b) for b in layers_blobs]
+    descs.append(push_blob(url, repo, pkgs_layer))
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "rootfs": {"type": "layers", "diff_ids": ["sha256:" + "0" * 64] * len(descs)}}).encode()
+    cd = push_blob(url, repo, cfg)
+    cd["mediaType"] = "application/vnd.oci.image.config.v1+json"
+    man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": cd, "layers": descs}).encode()
+    return man
+
+
+def put_manifest(url, repo, tag, man):
+    r = S.put(f"{url}/v2/{repo}/manifests/{tag}", data=man,
+              headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    assert r.status_code == 201, r.text
+
+
+PKGS = [("libssl1.1", "1.1.1n-0+deb11u3", "openssl"), ("zlib1g", "1:1.2.11.dfsg-2+deb11u1", "zlib")] + \
+       [(f"pkg{i}", f"1.{i}-1", None) for i in range(300)]
+
+
+def latency():
+    tmp = tempfile.mkdtemp(prefix="dd-bench-lat-")
+    p, url = start(os.path.join(tmp, "data"))
+    res = []
+    try:
+        for i in range(ROUNDS):
+            big = big_layer(i, 100)
+            pk, _ = ocigen.layer_tar(ocigen.debian_rootfs("11", "bullseye", PKGS + [(f"u{i}", "1", None)]))
+            man = image(url, "bench/lat", f"r{i}", [big], pk)
+            t0 = time.perf_counter()
+            put_manifest(url, "bench/lat", f"r{i}", man)
+            t1 = time.perf_counter()
+            while True:
+                j = S.get(f"{url}/api/v1/repositories/bench/lat/images/r{i}").json()
+                if j["scan"]["state"] in ("done", "failed", "unsupported"):
+                    break
+            t2 = time.perf_counter()
+            assert j["scan"]["state"] == "done" and j["counts"]["total"] > 0, j
+            res.append(((t2 - t1) * 1000, (t1 - t0) * 1000, len(big) / 1e6))
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    lat = sorted(r[0] for r in res)
+    print(f"manifest PUT -> findings available, {res[0][2]:.0f} MB image, {ROUNDS} rounds: "
+          f"median {lat[len(lat) // 2]:.1f} ms, max {lat[-1]:.1f} ms (PUT itself median "
+          f"{sorted(r[1] for r in res)[len(res) // 2]:.1f} ms); target <= 100 ms")
+
+
+def throughput():
+    n, mb = 12, 16
+    layers = [big_layer(100 + i, mb) for i in range(n)]
+    pk, _ = ocigen.layer_tar(ocigen.debian_rootfs("11", "bullseye", PKGS))
+    out = {}
+    for mode, extra in (("off", ["--scan", "false"]), ("on", []), ("off2", ["--scan", "false"]), ("on2", [])):
+        tmp = tempfile.mkdtemp(prefix="dd-bench-tp-")
+        p, url = start(os.path.join(tmp, "data"), *extra)
+        try:
+            t0 = time.perf_counter()
+            total = 0
+            for i in range(n):
+                man = image(url, "bench/tp", f"t{i}", [layers[i]], pk)
+                put_manifest(url, "bench/tp", f"t{i}", man)
+                total += len(layers[i])
+            dt = time.perf_counter() - t0
+        finally:
+            p.terminate()
+            p.wait()
+            shutil.rmtree(tmp, ignore_errors=True)
+        out[mode] = total / 1e6 / dt
+    off = max(out["off"], out["off2"])
+    on = max(out["on"], out["on2"])
+    print(f"push throughput ({n} images x {mb} MB, sequential): scanning off {off:.0f} MB/s, "
+          f"on {on:.0f} MB/s, ratio {on / off:.2f} (target >= 0.90)")
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    latency()
+    throughput()
