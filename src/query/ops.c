@@ -1329,6 +1329,7 @@ struct dd_qscan {
     qmark_t mark;
     bool stopped;
     const dd_qtable_provider_t *prov;
+    int err;                /* the first error emit returned (sticky) */
 };
 
 void *dd_qscan_alloc(dd_qscan_t *s, size_t n) { return qalloc(&s->q->tmp, n); }
@@ -1351,11 +1352,12 @@ dd_qval_t dd_qscan_json(dd_qscan_t *s, const void *json) { return qval_from_json
 
 int dd_qscan_emit(dd_qscan_t *s, const dd_qval_t *vals)
 {
-    if (s->stopped) return DD_DECLINED;
+    if (s->stopped) return s->err ? s->err : DD_DECLINED;   /* sticky */
     int rc = qstep(s->q, 1);
     if (rc == DD_OK) rc = s->first->push(s->first, vals);
     qarena_reset(&s->q->tmp, s->mark);
     if (rc == DD_DECLINED) s->stopped = true;
+    else if (rc < 0) { s->stopped = true; s->err = rc; }
     return rc;
 }
 
@@ -1398,8 +1400,9 @@ static int run_source(qctx_t *q, struct src *src, qnode_t *first)
         if (rc == DD_OK) rc = first->push(first, row);
         qarena_reset(&q->tmp, m);
     } else {
-        dd_qscan_t scan = {q, first, qarena_mark(&q->tmp), false, src->prov};
+        dd_qscan_t scan = {q, first, qarena_mark(&q->tmp), false, src->prov, 0};
         rc = src->prov->scan(src->prov->self, &scan, q->e);
+        if (scan.err && rc >= 0) rc = scan.err;   /* a provider that swallowed the error */
         qarena_reset(&q->tmp, scan.mark);
         if (rc == DD_DECLINED) rc = DD_OK;
     }
