@@ -471,6 +471,27 @@ int qexpr_eval(qctx_t *q, qexpr_t *x, const dd_qval_t *row, dd_qval_t *out)
         return DD_OK;
     }
     if ((rc = qexpr_eval(q, x->args[0], row, &a))) return rc;
+    if (op == OP_HAS_ANY || op == OP_HAS_ALL) {
+        /* has_any: some item is a whole term of the left side; has_all: every item */
+        const char *s1;
+        size_t n1;
+        str_of(q, &a, &s1, &n1);
+        bool any = false, all = true;
+        for (int i = 1; i < x->nargs; i++) {
+            if ((rc = qexpr_eval(q, x->args[i], row, &b))) return rc;
+            const dd_qval_t *items = b.t == DD_QT_ARRAY ? b.u.a->v : &b;
+            uint32_t ni = b.t == DD_QT_ARRAY ? b.u.a->n : 1;
+            for (uint32_t k = 0; k < ni; k++) {
+                const char *s2;
+                size_t n2;
+                str_of(q, &items[k], &s2, &n2);
+                if (qstr_has(s1, n1, s2, n2, false)) any = true;
+                else all = false;
+            }
+        }
+        *out = dd_qval_bool(op == OP_HAS_ANY ? any : all);
+        return DD_OK;
+    }
     if (op == OP_IN || op == OP_NIN || op == OP_INCI || op == OP_NINCI) {
         bool ci = op == OP_INCI || op == OP_NINCI, neg = op == OP_NIN || op == OP_NINCI, found = false;
         if (a.t == DD_QT_NULL) { *out = dd_qval_bool(neg); return DD_OK; }

@@ -369,9 +369,10 @@ static int parse_cmp(parser_t *p, qexpr_t **out)
             return DD_OK;
         }
     }
-    if (!strcmp(w, "in") || !strcmp(w, "in~")) {
+    if (!strcmp(w, "in") || !strcmp(w, "in~") || (!neg && (!strcmp(w, "has_any") || !strcmp(w, "has_all")))) {
         p->i++;
-        op = w[2] == '~' ? (neg ? OP_NINCI : OP_INCI) : (neg ? OP_NIN : OP_IN);
+        if (w[0] == 'h') op = w[4] == 'a' && w[5] == 'n' ? OP_HAS_ANY : OP_HAS_ALL;
+        else op = w[2] == '~' ? (neg ? OP_NINCI : OP_INCI) : (neg ? OP_NIN : OP_IN);
         if ((rc = expect(p, TK_LPAREN, "'(' after in"))) return rc;
         plist_t items = {0};
         pl_push(p, &items, *out);

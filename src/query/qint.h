@@ -107,6 +107,7 @@ enum {  /* binary and unary operators */
     OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_NEG,
     OP_STR,          /* string operators: strop holds which */
     OP_IN, OP_NIN, OP_INCI, OP_NINCI, OP_BETWEEN, OP_NBETWEEN, OP_MATCHES,
+    OP_HAS_ANY, OP_HAS_ALL,
 };
 enum {  /* string operators */
     SO_CONTAINS = 1, SO_HAS, SO_STARTSWITH, SO_ENDSWITH, SO_HASPREFIX, SO_HASSUFFIX,
