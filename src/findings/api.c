@@ -16,6 +16,7 @@
 
 #include "dd/digest.h"
 #include "dd/vulndb.h"
+#include "findings_int.h"
 
 struct dd_findings_api {
     dd_findings_api_opts_t o;
@@ -1242,53 +1243,60 @@ typedef struct asctx {
     dd_buf_t *b;
     int n;
     const char *repo;
+    dd_req_t *req;
 } asctx_t;
+
+void dd_findings_assessment_json(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b)
+{
+    agg_t a;
+    aggregate(api, r, &a);
+    const char *code = !strcmp(a.status, "NotAssessed") ? "NotApplicable" : a.status;
+    char *rid = dd_asprintf("/registries/%s/repositories/%s/images/%s", api->host, repo, r->digest);
+    char *id = dd_asprintf("%s/providers/Microsoft.Security/assessments/" DD_AZURE_ASSESSMENT_KEY, rid);
+    dd_buf_puts(b, "{\"id\":");
+    dd_buf_json_str(b, id);
+    dd_buf_puts(b, ",\"name\":\"" DD_AZURE_ASSESSMENT_KEY "\",\"type\":\"Microsoft.Security/assessments\","
+                   "\"properties\":{\"displayName\":\"Container registry images should have vulnerability "
+                   "findings resolved\",\"status\":{\"code\":");
+    dd_buf_json_str(b, code);
+    dd_buf_puts(b, ",\"cause\":");
+    if (a.reason[0]) dd_buf_json_str(b, a.reason);
+    else dd_buf_puts(b, "null");
+    dd_buf_puts(b, ",\"description\":");
+    int total = 0;
+    for (int k = 0; k < DD_NSEV; k++) total += a.counts[k];
+    char *desc = dd_asprintf("%d vulnerabilities found", total);
+    dd_buf_json_str(b, desc);
+    free(desc);
+    dd_buf_puts(b, "},\"resourceDetails\":{\"source\":\"Drydock\",\"id\":");
+    dd_buf_json_str(b, rid);
+    dd_buf_puts(b, "},\"additionalData\":{\"assessedResourceType\":\"ContainerRegistryVulnerability\",\"repositoryName\":");
+    dd_buf_json_str(b, repo);
+    dd_buf_puts(b, ",\"imageDigest\":");
+    dd_buf_json_str(b, r->digest);
+    dd_buf_puts(b, ",\"registryHost\":");
+    dd_buf_json_str(b, api->host);
+    dd_buf_puts(b, ",\"counts\":{");
+    for (int k = DD_NSEV - 1; k >= 0; k--) dd_buf_printf(b, "\"%s\":%d%s", sev_names[k], a.counts[k], k ? "," : "");
+    dd_buf_puts(b, "}");
+    if (!strcmp(code, "Unhealthy")) {
+        dd_buf_puts(b, ",\"subAssessmentsLink\":\"/api/v1/subAssessments?repository=");
+        url_encode(b, repo);
+        dd_buf_puts(b, "&digest=");
+        url_encode(b, r->digest);
+        dd_buf_putc(b, '"');
+    }
+    dd_buf_puts(b, "}}}");
+    free(rid);
+    free(id);
+}
 
 static int as_image_cb(const dd_image_rec_t *r, void *arg)
 {
     asctx_t *c = arg;
-    agg_t a;
-    aggregate(c->api, r, &a);
-    const char *code = !strcmp(a.status, "NotAssessed") ? "NotApplicable" : a.status;
+    if (!dd_findings_may_see(c->api, c->req, c->repo)) return 0;
     if (c->n++) dd_buf_putc(c->b, ',');
-    char *rid = dd_asprintf("/registries/%s/repositories/%s/images/%s", c->api->host, c->repo, r->digest);
-    char *id = dd_asprintf("%s/providers/Microsoft.Security/assessments/" DD_AZURE_ASSESSMENT_KEY, rid);
-    dd_buf_puts(c->b, "{\"id\":");
-    dd_buf_json_str(c->b, id);
-    dd_buf_puts(c->b, ",\"name\":\"" DD_AZURE_ASSESSMENT_KEY "\",\"type\":\"Microsoft.Security/assessments\","
-                      "\"properties\":{\"displayName\":\"Container registry images should have vulnerability "
-                      "findings resolved\",\"status\":{\"code\":");
-    dd_buf_json_str(c->b, code);
-    dd_buf_puts(c->b, ",\"cause\":");
-    if (a.reason[0]) dd_buf_json_str(c->b, a.reason);
-    else dd_buf_puts(c->b, "null");
-    dd_buf_puts(c->b, ",\"description\":");
-    int total = 0;
-    for (int k = 0; k < DD_NSEV; k++) total += a.counts[k];
-    char *desc = dd_asprintf("%d vulnerabilities found", total);
-    dd_buf_json_str(c->b, desc);
-    free(desc);
-    dd_buf_puts(c->b, "},\"resourceDetails\":{\"source\":\"Drydock\",\"id\":");
-    dd_buf_json_str(c->b, rid);
-    dd_buf_puts(c->b, "},\"additionalData\":{\"repositoryName\":");
-    dd_buf_json_str(c->b, c->repo);
-    dd_buf_puts(c->b, ",\"imageDigest\":");
-    dd_buf_json_str(c->b, r->digest);
-    dd_buf_puts(c->b, ",\"registryHost\":");
-    dd_buf_json_str(c->b, c->api->host);
-    dd_buf_puts(c->b, ",\"counts\":{");
-    for (int k = DD_NSEV - 1; k >= 0; k--) dd_buf_printf(c->b, "\"%s\":%d%s", sev_names[k], a.counts[k], k ? "," : "");
-    dd_buf_puts(c->b, "}");
-    if (!strcmp(code, "Unhealthy")) {
-        dd_buf_puts(c->b, ",\"subAssessmentsLink\":\"/api/v1/subAssessments?repository=");
-        url_encode(c->b, c->repo);
-        dd_buf_puts(c->b, "&digest=");
-        url_encode(c->b, r->digest);
-        dd_buf_putc(c->b, '"');
-    }
-    dd_buf_puts(c->b, "}}}");
-    free(rid);
-    free(id);
+    dd_findings_assessment_json(c->api, c->repo, r, c->b);
     return 0;
 }
 
@@ -1310,7 +1318,7 @@ static int h_assessments(dd_req_t *req)
     dd_buf_t b;
     dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"value\":[");
-    asctx_t c = {api, &b, 0, NULL};
+    asctx_t c = {api, &b, 0, NULL, req};
     if (repo) as_repo_cb(repo, &c);
     else dd_meta_catalog(api->o.meta, NULL, 0, as_repo_cb, &c);
     dd_buf_puts(&b, "],\"nextLink\":null}");
@@ -1325,6 +1333,7 @@ static const dd_route_t routes[] = {
     {"GET", "/api/v1/db", h_db, DD_ACT_SCAN_READ, 0},
     {"GET", "/api/v1/history", h_history, DD_ACT_SCAN_READ, 0},
     {"GET", "/api/v1/images", h_images, DD_ACT_SCAN_READ, 0},
+    {"POST", "/api/v1/query", dd_findings_h_query, DD_ACT_SCAN_READ, 0},
     {"GET", "/api/v1/repositories", h_repos, DD_ACT_SCAN_READ, 0},
     {"GET", "/api/v1/repositories/{name}/images", h_repo_images, DD_ACT_SCAN_READ, R},
     {"GET", "/api/v1/repositories/{name}/images/{ref}", h_image, DD_ACT_SCAN_READ, R},
@@ -1338,6 +1347,24 @@ static const dd_route_t routes[] = {
     {"GET", "/api/v1/vulnerabilities/{id}/images", h_vuln_images, DD_ACT_SCAN_READ, 0},
 };
 #undef R
+
+const char *dd_findings_api_host(dd_findings_api_t *api) { return api->host; }
+dd_scanstore_t *dd_findings_api_store(dd_findings_api_t *api) { return api->o.store; }
+dd_meta_t *dd_findings_api_meta(dd_findings_api_t *api) { return api->o.meta; }
+dd_scanner_t *dd_findings_api_scanner(dd_findings_api_t *api) { return api->o.scanner; }
+
+bool dd_findings_may_see(dd_findings_api_t *api, dd_req_t *req, const char *repo)
+{
+    (void)api;
+    (void)req;
+    (void)repo;
+    return true; /* the auth hook (issue 6) filters here */
+}
+
+void dd_findings_image_summary(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b)
+{
+    image_summary_json(api, b, repo, r, true);
+}
 
 static int api_error_fn(dd_req_t *req, int status, const char *code, const char *message)
 {

@@ -1,0 +1,22 @@
+/*
+ * findings_int.h: what the findings API's files share (api.c, query_api.c).
+ */
+#ifndef DD_FINDINGS_INT_H
+#define DD_FINDINGS_INT_H
+
+#include "dd/findings.h"
+
+const char *dd_findings_api_host(dd_findings_api_t *api);
+dd_scanstore_t *dd_findings_api_store(dd_findings_api_t *api);
+dd_meta_t *dd_findings_api_meta(dd_findings_api_t *api);
+dd_scanner_t *dd_findings_api_scanner(dd_findings_api_t *api);
+/* May the caller of req see repo's scan results? (auth filtering) */
+bool dd_findings_may_see(dd_findings_api_t *api, dd_req_t *req, const char *repo);
+/* The image summary object (as GET .../images/<ref> answers). */
+void dd_findings_image_summary(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b);
+/* The Azure assessment object of one image. */
+void dd_findings_assessment_json(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b);
+/* POST /api/v1/query */
+int dd_findings_h_query(dd_req_t *req);
+
+#endif
