@@ -437,3 +437,36 @@ def test_chunked_transfer_encoding_upload(reg, repo):
                 headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 201, (r.status_code, r.text)
     assert reg.get_blob(repo, sha256(data)).content == data
+
+
+def test_expect_100_continue_upload(registry, reg, repo):
+    """curl sends `Expect: 100-continue` for large bodies: the server answers
+    100 Continue (or nothing) and then takes the body."""
+    data = os.urandom(2 << 20)
+    dg = sha256(data)
+    loc = location_path(reg.start_upload(repo).headers["Location"])
+    path = loc + ("&" if "?" in loc else "?") + "digest=" + dg
+    s = socket.create_connection(("127.0.0.1", registry.port), timeout=3)
+    try:
+        s.sendall(http_head("PUT", path, registry.port, {
+            "Content-Length": str(len(data)), "Content-Type": "application/octet-stream",
+            "Expect": "100-continue", "Connection": "close"}))
+        try:
+            first = s.recv(4096)
+        except socket.timeout:
+            first = b""
+        if first:
+            assert first.startswith(b"HTTP/1.1 100"), first[:200]
+        s.settimeout(30)
+        s.sendall(data)
+        out = first
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        s.close()
+    final = out.split(b"\r\n\r\n", 1)[-1] if out.startswith(b"HTTP/1.1 100") else out
+    assert raw_status(final) == 201, out[:300]
+    assert reg.get_blob(repo, dg).content == data
