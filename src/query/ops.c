@@ -233,11 +233,25 @@ static int compile_away_rename(qctx_t *q, qop_t *op, const qschema_t *in, qnode_
     for (int i = 0; i < op->n; i++) {
         qexpr_t *x = op->exprs[i];
         if (x->kind != E_COL)
-            return qerr_at(q, x->line, x->col, DD_EINVAL, "%s expects column names", op->kind == Q_PROJECT_AWAY ? "project-away" : "project-rename");
+            return qerr_at(q, x->line, x->col, DD_EINVAL, "%s expects column names",
+                           op->kind == Q_PROJECT_AWAY ? "project-away" : op->kind == Q_PROJECT_REORDER ? "project-reorder" : "project-rename");
         int k = qschema_find(in, x->name);
         if (k < 0) return qerr_at(q, x->line, x->col, DD_EINVAL, "unknown column '%s'", x->name);
         if (op->kind == Q_PROJECT_AWAY) drop[k] = true;
-        else rename[k] = op->names[i];
+        else if (op->kind == Q_PROJECT_RENAME) rename[k] = op->names[i];
+        else if (!drop[k]) {
+            /* project-reorder: the named columns first, in the given order */
+            drop[k] = true;
+            p->src[p->super.out.n] = k;
+            schema_add(&p->super.out, in->cols[k].name, in->cols[k].type);
+        }
+    }
+    if (op->kind == Q_PROJECT_REORDER) {
+        for (int i = 0; i < in->n; i++)
+            if (!drop[i]) { p->src[p->super.out.n] = i; schema_add(&p->super.out, in->cols[i].name, in->cols[i].type); }
+        p->nout = p->super.out.n;
+        *out = &p->super;
+        return DD_OK;
     }
     for (int i = 0; i < in->n; i++) {
         if (drop[i]) continue;
@@ -1501,6 +1515,7 @@ static int compile_op(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
     case Q_PROJECT: return compile_project(q, op, in, out);
     case Q_EXTEND: return compile_extend(q, op, in, out);
     case Q_PROJECT_AWAY:
+    case Q_PROJECT_REORDER:
     case Q_PROJECT_RENAME: return compile_away_rename(q, op, in, out);
     case Q_SUMMARIZE: return compile_summarize(q, op, in, out);
     case Q_SORT:

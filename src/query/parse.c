@@ -593,8 +593,8 @@ static int parse_op(parser_t *p, qop_t **out)
         op->kind = w[0] == 'e' ? Q_EXTEND : Q_PROJECT;
         return parse_items(p, op, w[0] == 'e' || w[7] == 0);
     }
-    if (!strcmp(w, "project-away")) {
-        op->kind = Q_PROJECT_AWAY;
+    if (!strcmp(w, "project-away") || !strcmp(w, "project-reorder")) {
+        op->kind = w[8] == 'a' ? Q_PROJECT_AWAY : Q_PROJECT_REORDER;
         return parse_items(p, op, false);
     }
     if (!strcmp(w, "project-rename")) {

@@ -90,6 +90,13 @@ static void run_case(qcase_t *c)
         if (!want) snprintf(why, sizeof why, "bad expected JSON: %s (line %d)", je.text, je.line);
         else {
             ok = json_equal(want, data);
+            /* json_equal ignores member order: check the column order too */
+            for (size_t i = 0; ok && i < json_array_size(want); i++) {
+                void *iw = json_object_iter(json_array_get(want, i)), *ig = json_object_iter(json_array_get(data, i));
+                for (; ok && iw && ig; iw = json_object_iter_next(json_array_get(want, i), iw),
+                                       ig = json_object_iter_next(json_array_get(data, i), ig))
+                    ok = !strcmp(json_object_iter_key(iw), json_object_iter_key(ig));
+            }
             if (!ok) {
                 char *got = json_dumps(data, JSON_COMPACT);
                 snprintf(why, sizeof why, "rows differ; got %.500s", got ? got : "?");
