@@ -167,3 +167,23 @@ def test_tls_config_errors(tmp_path, tls):
     p = run(BIN, "serve", "--data-dir", str(data), "--listen", "127.0.0.1:0", "--tls-cert", str(junk),
             "--tls-key", str(junk))
     assert p.returncode != 0 and "PEM" in p.stderr
+
+
+@pytest.mark.skipif(shutil.which("podman") is None, reason="podman not installed")
+def test_podman_login(tls, tmp_path):
+    """podman login (the docker login flow: /v2/ -> 401 Bearer -> token endpoint) over HTTPS."""
+    import tempfile
+    host = f"127.0.0.1:{tls['srv'].port}"
+    run_dir = tempfile.mkdtemp(prefix="ddpa")  # podman wants a short runroot
+    base = ["podman", "--root", str(tmp_path / "root"), "--runroot", run_dir, "--storage-driver", "vfs"]
+    authfile = str(tmp_path / "auth.json")
+    try:
+        p = run(*base, "login", "--cert-dir", tls["certdir"], "--authfile", authfile, "-u", "writer", "-p",
+                USERS["writer"][1], host)
+        assert p.returncode == 0, p.stderr
+        assert "Login Succeeded" in p.stdout
+        p = run(*base, "login", "--cert-dir", tls["certdir"], "--authfile", str(tmp_path / "bad.json"), "-u",
+                "writer", "-p", "wrong-password", host)
+        assert p.returncode != 0
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
