@@ -84,7 +84,7 @@ typedef enum {
     DD_REGERR_RANGE_INVALID,      /* 416, code BLOB_UPLOAD_INVALID */
     DD_REGERR_TOO_LARGE,          /* 413, code SIZE_INVALID */
     DD_REGERR_METHOD,             /* 405, code UNSUPPORTED */
-    DD_REGERR_PAGINATION,         /* 400, code PAGINATION_NUMBER_INVALID */
+    DD_REGERR_PAGINATION,         /* 400, code UNSUPPORTED (the spec table has no pagination code) */
     DD_REGERR_MANIFEST_CHILD_UNKNOWN, /* 400, code MANIFEST_UNKNOWN (index child missing) */
     DD_REGERR_INTERNAL,           /* 500, code UNKNOWN */
     DD_REGERR_UNAVAILABLE,        /* 503, code UNAVAILABLE (busy) */

@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <string.h>
 
-#define MAX_SEGS 64
+#define MAX_SEGS 300 /* a 255-byte repository name has at most 128 components */
 
 typedef struct {
     const char *p;

@@ -82,7 +82,7 @@ static const struct {
     [DD_REGERR_RANGE_INVALID] = {416, "BLOB_UPLOAD_INVALID", "requested range not satisfiable"},
     [DD_REGERR_TOO_LARGE] = {413, "SIZE_INVALID", "payload too large"},
     [DD_REGERR_METHOD] = {405, "UNSUPPORTED", "method not allowed"},
-    [DD_REGERR_PAGINATION] = {400, "PAGINATION_NUMBER_INVALID", "invalid number of results requested"},
+    [DD_REGERR_PAGINATION] = {400, "UNSUPPORTED", "invalid number of results requested"},
     [DD_REGERR_MANIFEST_CHILD_UNKNOWN] = {400, "MANIFEST_UNKNOWN", "manifest references a manifest unknown to the repository"},
     [DD_REGERR_INTERNAL] = {500, "UNKNOWN", "internal server error"},
     [DD_REGERR_UNAVAILABLE] = {503, "UNAVAILABLE", "service unavailable, retry"},
