@@ -186,6 +186,9 @@ bool dd_auth_may(const dd_req_t *req, dd_action_t a, const char *repo);
  * no req at hand (the findings API's repository walks). Valid only during
  * the synchronous part of a handler whose route went through the hook. */
 bool dd_auth_may_current(dd_action_t a, const char *repo);
+/* True when the current caller may do a on every repository (no globs):
+ * lets a filtering walk skip its per-item checks. */
+bool dd_auth_current_unrestricted(dd_action_t a);
 /* The caller's name for logs ("alice", "robot:t_..", "anonymous", "local"). */
 const char *dd_auth_actor(const dd_req_t *req);
 

@@ -380,6 +380,13 @@ bool dd_auth_may_current(dd_action_t a, const char *repo)
     return auth_ident_may(&tl_ident, a, repo);
 }
 
+bool dd_auth_current_unrestricted(dd_action_t a)
+{
+    if (!tl_set || tl_ident.kind == ID_LOCAL) return true;
+    if (tl_ident.kind != ID_USER && tl_ident.kind != ID_TOKEN) return false;
+    return !tl_ident.repos[0] && dd_role_allows(tl_ident.role, a) && !(registry_action(a) && tl_had_jwt);
+}
+
 const char *dd_auth_actor(const dd_req_t *req)
 {
     const ident_t *id = req->auth;

@@ -458,6 +458,30 @@ static int tally_cb(const dd_image_rec_t *r, void *arg)
     return 0;
 }
 
+/* auth.h: an image is visible when one of its repositories is. */
+static int visible_repo_cb(const char *repo, const char *tag, void *arg)
+{
+    (void)tag;
+    if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0;
+    *(bool *)arg = true;
+    return 1;
+}
+
+static bool image_visible(dd_findings_api_t *api, const char *digest)
+{
+    if (dd_auth_current_unrestricted(DD_ACT_SCAN_READ)) return true;
+    bool v = false;
+    dd_scanstore_image_repos(api->o.store, digest, visible_repo_cb, &v);
+    return v;
+}
+
+static int tally_visible_cb(const dd_image_rec_t *r, void *arg)
+{
+    listctx_t *c = arg;
+    if (image_visible(c->api, r->digest)) tally(c, r);
+    return 0;
+}
+
 static void summary_json(dd_buf_t *b, const listctx_t *c)
 {
     dd_buf_printf(b, "\"images\":%d,\"healthy\":%d,\"unhealthy\":%d,\"notAssessed\":%d,\"counts\":{", c->images,
@@ -557,7 +581,7 @@ static int h_summary(dd_req_t *req)
 {
     dd_findings_api_t *api = req->ctx;
     listctx_t c = {.api = api};
-    dd_scanstore_images(api->o.store, NULL, NULL, 0, tally_cb, &c);
+    dd_scanstore_images(api->o.store, NULL, NULL, 0, tally_visible_cb, &c);
     dd_scanner_counters_t ctr;
     dd_scanner_counters(api->o.scanner, &ctr);
     dd_buf_t b;
@@ -864,11 +888,13 @@ static int h_db(dd_req_t *req)
 typedef struct hctx {
     dd_buf_t *b;
     int n;
+    dd_findings_api_t *api;
 } hctx_t;
 
 static int history_cb(const dd_history_row_t *h, void *arg)
 {
     hctx_t *c = arg;
+    if (!image_visible(c->api, h->image)) return 0; /* auth.h: only what the caller may see */
     if (c->n++) dd_buf_putc(c->b, ',');
     dd_buf_printf(c->b, "{\"id\":%lld,\"time\":", (long long)h->id);
     put_time(c->b, h->ts_ms);
@@ -903,7 +929,7 @@ static int h_history(dd_req_t *req)
     dd_buf_t b;
     dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"changes\":[");
-    hctx_t c = {&b, 0};
+    hctx_t c = {&b, 0, api};
     dd_scanstore_history(api->o.store, image, since_s * 1000, limit, history_cb, &c);
     dd_buf_puts(&b, "]}");
     return dd_resp_json(req, 200, &b);

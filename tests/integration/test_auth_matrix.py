@@ -614,3 +614,28 @@ def test_cli_clients_with_credentials(env):
     p = subprocess.run([BIN, "images", "--server", url, "--json"], capture_output=True, text=True, timeout=60,
                        env=dict(base, DRYDOCK_USER="reader", DRYDOCK_PASSWORD=PASSWORDS["reader"]))
     assert p.returncode != 0  # a reader may pull, not read scan results
+
+
+def test_findings_summary_and_history_filtered(server_factory, tmp_path):
+    """A glob-limited SecurityReader's summary counts and history only cover its repositories."""
+    data = tmp_path / "sum"
+    cli(data, "user", "add", "boss", "--role", "owner", "--password", "boss-pw-1")
+    cli(data, "user", "add", "teamsec", "--role", "securityreader", "--repos", "team/*", "--password", "ts-pw-1")
+    srv = server_factory(["--scan-workers", "1"], data_dir=data).start()
+    push_image(srv.url, "team/app", "v1", ("boss", "boss-pw-1"))
+    push_image(srv.url, "other/app", "v1", ("boss", "boss-pw-1"))
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        s = requests.get(f"{srv.url}/api/v1/summary", auth=("boss", "boss-pw-1")).json()
+        if s.get("images", 0) >= 2:
+            break
+        time.sleep(0.2)
+    assert s["images"] == 2, s
+    t = requests.get(f"{srv.url}/api/v1/summary", auth=("teamsec", "ts-pw-1")).json()
+    assert t["images"] == 1, t
+    other = push_image(srv.url, "other/app", "v1", ("boss", "boss-pw-1"))[0]
+    h = requests.get(f"{srv.url}/api/v1/history", auth=("teamsec", "ts-pw-1"))
+    assert h.status_code == 200
+    assert all(c["image"] != other for c in h.json()["changes"])
+    assert srv.stop() == 0
+    check_sanitizer_log(srv)
