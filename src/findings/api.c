@@ -1382,9 +1382,7 @@ dd_scanner_t *dd_findings_api_scanner(dd_findings_api_t *api) { return api->o.sc
 bool dd_findings_may_see(dd_findings_api_t *api, dd_req_t *req, const char *repo)
 {
     (void)api;
-    (void)req;
-    (void)repo;
-    return true; /* the auth hook (issue 6) filters here */
+    return dd_auth_may(req, DD_ACT_SCAN_READ, repo); /* auth.h: the caller's role and repository globs */
 }
 
 void dd_findings_image_summary(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b)

@@ -633,6 +633,16 @@ def test_findings_summary_and_history_filtered(server_factory, tmp_path):
     assert s["images"] == 2, s
     t = requests.get(f"{srv.url}/api/v1/summary", auth=("teamsec", "ts-pw-1")).json()
     assert t["images"] == 1, t
+    # query results: only what the caller may see
+    q = {"query": "resources | project name, repository, type"}
+    r = requests.post(f"{srv.url}/api/v1/query", json=q, auth=("boss", "boss-pw-1"))
+    if r.status_code != 404:
+        assert r.status_code == 200, r.text
+        assert {"team/app", "other/app"} <= {x.get("repository") for x in r.json()["data"]}
+        r = requests.post(f"{srv.url}/api/v1/query", json=q, auth=("teamsec", "ts-pw-1"))
+        assert r.status_code == 200, r.text
+        repos = {x.get("repository") for x in r.json()["data"]}
+        assert "team/app" in repos and "other/app" not in repos, repos
     other = push_image(srv.url, "other/app", "v1", ("boss", "boss-pw-1"))[0]
     h = requests.get(f"{srv.url}/api/v1/history", auth=("teamsec", "ts-pw-1"))
     assert h.status_code == 200
