@@ -29,9 +29,9 @@ def test_fsck_clean_then_corrupt(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     assert b" 0 problems" in p.stdout
     # damage a layer blob: the check reports it and exits 1
-    blobs = [b for b in glob.glob(str(data / "blobs" / "sha256" / "*" / "*")) if os.path.getsize(b) > 1000]
-    assert blobs
-    with open(blobs[0], "r+b") as f:
+    blobs = sorted(glob.glob(str(data / "blobs" / "sha256" / "*" / "*")), key=os.path.getsize)
+    assert len(blobs) >= 3
+    with open(blobs[-1], "r+b") as f:
         f.seek(10)
         f.write(b"\xff\xff")
     p = fsck(data, "--hash-all")
