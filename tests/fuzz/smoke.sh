@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-build-fuzz}
-runs=${DD_FUZZ_RUNS:-2000}
+runs=${DD_FUZZ_RUNS:-20000}
 pass=0; fail=0
 for bin in "$dir"/fuzz_*; do
   [ -x "$bin" ] || continue
@@ -13,7 +13,7 @@ for bin in "$dir"/fuzz_*; do
   corpus=tests/fuzz/corpus/$name
   dict=tests/fuzz/$name.dict
   work=$(mktemp -d)
-  args=(-runs="$runs" -max_total_time=30 -rss_limit_mb=1024 -timeout=10)
+  args=(-runs="$runs" -max_total_time=${DD_FUZZ_SECONDS:-20} -rss_limit_mb=1024 -timeout=10)
   [ -f "$dict" ] && args+=(-dict="$dict")
   if [ -d "$corpus" ]; then cp -r "$corpus"/. "$work"/ 2>/dev/null; fi
   if "$bin" "${args[@]}" "$work" >"$work.log" 2>&1; then
