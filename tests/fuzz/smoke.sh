@@ -13,7 +13,9 @@ for bin in "$dir"/fuzz_*; do
   corpus=tests/fuzz/corpus/$name
   dict=tests/fuzz/$name.dict
   work=$(mktemp -d)
-  args=(-runs="$runs" -max_total_time=${DD_FUZZ_SECONDS:-20} -rss_limit_mb=1024 -timeout=10)
+  mkdir -p "$dir/artifacts"
+  args=(-runs="$runs" -max_total_time=${DD_FUZZ_SECONDS:-20} -rss_limit_mb=1024 -timeout=10
+        -artifact_prefix="$dir/artifacts/$name-")
   [ -f "$dict" ] && args+=(-dict="$dict")
   if [ -d "$corpus" ]; then cp -r "$corpus"/. "$work"/ 2>/dev/null; fi
   if "$bin" "${args[@]}" "$work" >"$work.log" 2>&1; then
