@@ -37,6 +37,14 @@ static int api_error(dd_req_t *req, int status, const char *code, const char *me
     return dd_resp_json(req, status, &b);
 }
 
+/* 404 NAME_UNKNOWN for repo. */
+static int repo_unknown(dd_req_t *req, const char *repo)
+{
+    char msg[400];
+    snprintf(msg, sizeof msg, "repository '%s' not found", repo);
+    return api_error(req, 404, "NAME_UNKNOWN", msg);
+}
+
 static int bad_param(dd_req_t *req, const char *param, const char *fmt, const char *val)
 {
     char msg[512];
@@ -98,9 +106,7 @@ static int resolve(dd_findings_api_t *api, dd_req_t *req, const char *repo, cons
                    char digest[DD_DIGEST_MAX])
 {
     if (dd_meta_repo_exists(api->o.meta, repo) != DD_OK) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "repository '%s' not found", repo);
-        api_error(req, 404, "NAME_UNKNOWN", msg);
+        repo_unknown(req, repo);
         return DD_ENOTFOUND;
     }
     dd_manifest_rec_t m;
@@ -437,9 +443,7 @@ static int h_repo_images(dd_req_t *req)
 {
     dd_findings_api_t *api = req->ctx;
     if (dd_meta_repo_exists(api->o.meta, req->name) != DD_OK) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "repository '%s' not found", req->name);
-        return api_error(req, 404, "NAME_UNKNOWN", msg);
+        return repo_unknown(req, req->name);
     }
     dd_buf_t b;
     dd_buf_init(&b, 0);
@@ -498,9 +502,7 @@ static int h_repo_summary(dd_req_t *req)
 {
     dd_findings_api_t *api = req->ctx;
     if (dd_meta_repo_exists(api->o.meta, req->name) != DD_OK) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "repository '%s' not found", req->name);
-        return api_error(req, 404, "NAME_UNKNOWN", msg);
+        return repo_unknown(req, req->name);
     }
     listctx_t c = {.api = api, .repo = req->name};
     dd_scanstore_images(api->o.store, req->name, NULL, 0, tally_cb, &c);
@@ -730,9 +732,7 @@ static int h_vuln_fixed(dd_req_t *req)
     const char *repo = dd_req_query(req, "repository");
     if (repo && !dd_auth_may(req, DD_ACT_SCAN_READ, repo)) return api_error(req, 403, "DENIED", "access denied");
     if (repo && dd_meta_repo_exists(api->o.meta, repo) != DD_OK) {
-        char msg[400];
-        snprintf(msg, sizeof msg, "repository '%s' not found", repo);
-        return api_error(req, 404, "NAME_UNKNOWN", msg);
+        return repo_unknown(req, repo);
     }
     dd_buf_t b;
     dd_buf_init(&b, 0);
@@ -1235,9 +1235,7 @@ static int h_subassessments(dd_req_t *req)
     } else if (repo) {
         if (dd_meta_repo_exists(api->o.meta, repo) != DD_OK) {
             dd_buf_release(&b);
-            char msg[400];
-            snprintf(msg, sizeof msg, "repository '%s' not found", repo);
-            return api_error(req, 404, "NAME_UNKNOWN", msg);
+            return repo_unknown(req, repo);
         }
         dd_buf_puts(&b, "{\"value\":[");
         az_repo_cb(repo, &c);

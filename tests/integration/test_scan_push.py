@@ -229,6 +229,7 @@ def test_index_scans_each_platform(scan_server, tmp_path):
         if all(k["scan"]["state"] == "done" for k in kids) or time.time() > deadline:
             break
         time.sleep(0.1)
+    img = requests.get(f"{srv.url}/api/v1/repositories/multi/app/images/1").json()
     assert img["isIndex"] and sorted(img["manifests"]) == sorted([d1, d2])
     assert [k["os"] for k in kids] == ["Debian:11", "Alpine:v3.10"]
     assert kids[1]["platform"] == "linux/arm64"
