@@ -107,6 +107,8 @@ struct fs_store {
     char *root;
     pthread_mutex_t mu;
     fs_session_t *bucket[NBUCKET];
+    atomic_int pipes;         /* hash pipes running */
+    int max_pipes;            /* one per online CPU: more only cost memory */
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -181,9 +183,16 @@ static void *pipe_main(void *arg)
     return NULL;
 }
 
-/* Starts the pipe of s; on failure s simply keeps hashing inline. */
+/* Starts the pipe of s; when max_pipes already run (many concurrent pushes
+ * keep every core busy anyway, and each pipe costs a second buffer) or the
+ * thread can't be made, s simply keeps hashing inline. */
 static void pipe_start(fs_session_t *s)
 {
+    fs_store_t *st = s->st;
+    if (atomic_fetch_add(&st->pipes, 1) >= st->max_pipes) {
+        atomic_fetch_sub(&st->pipes, 1);
+        return;
+    }
     hashpipe_t *hp = dd_calloc(1, sizeof *hp);
     hp->h = s->h;
     hp->fd = s->fd;
@@ -198,6 +207,7 @@ static void pipe_start(fs_session_t *s)
         pthread_mutex_destroy(&hp->mu);
         pthread_cond_destroy(&hp->cv);
         free(hp);
+        atomic_fetch_sub(&st->pipes, 1);
         return;
     }
     s->pipe = hp;
@@ -251,6 +261,7 @@ static void pipe_stop(fs_session_t *s)
     pthread_mutex_destroy(&hp->mu);
     pthread_cond_destroy(&hp->cv);
     free(hp);
+    atomic_fetch_sub(&s->st->pipes, 1);
     s->pipe = NULL;
     free(s->spare);
     s->spare = NULL;
@@ -411,6 +422,8 @@ static int fs_open(const char *root, dd_blobstore_t **out, dd_err_t *e)
     st->super.ops = &dd_blobstore_fs_ops;
     st->root = dd_strdup(root);
     pthread_mutex_init(&st->mu, NULL);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    st->max_pipes = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
     *out = &st->super;
     return DD_OK;
 }
