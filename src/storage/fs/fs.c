@@ -31,13 +31,15 @@
  *   hashed in large pieces; dd_upload_size() flushes first, so the size it
  *   reports is what is on disk. The buffer is freed on release, so an idle
  *   session costs a small struct and a hasher state, no fd.
-
  *
  *   Hashing off the writer's thread. SHA-256 is about half of a push's CPU
- *   time (the rest is the socket and page-cache copies), so once a hold has
- *   written PIPE_AFTER bytes it starts a helper thread (a "pipe") that hashes
- *   each full buffer after it was written, while the holder fills a second
- *   buffer: one stream then uses two cores. Small uploads never start one.
+ *   time (the rest is the socket and page-cache copies), so once a session
+ *   holds PIPE_AFTER bytes its holder starts a helper thread (a "pipe") that
+ *   hashes each full buffer after it was written, while the holder fills a
+ *   second buffer: one stream then uses two cores. Small uploads never start
+ *   one, and at most one pipe per online CPU runs. The pipe also starts the
+ *   writeback of every KICK bytes written (sync_file_range), so the fsync at
+ *   commit is short.
  *   Invariant 2 then reads: s->h covers s->size bytes once the pipe is
  *   drained; every reader of s->h (size, commit, release) drains or stops
  *   the pipe first, and it never outlives the hold. Buffers are handed over
@@ -94,7 +96,7 @@ typedef struct fs_session {
     char *buf;                /* gathered, not yet written (held only) */
     size_t blen;
     char *spare;              /* second buffer, hashed by the pipe (held only) */
-    hashpipe_t *pipe;         /* NULL unless this hold wrote PIPE_AFTER bytes */
+    hashpipe_t *pipe;         /* NULL unless large (PIPE_AFTER) and a pipe was free */
     uint64_t hold_written;    /* bytes flushed during the current hold */
     uint64_t kicked;          /* early writeback requested up to here (pipe only) */
     bool held;                /* guarded by the table mutex */
