@@ -58,9 +58,24 @@ def start(data, *extra):
 S = requests.Session()
 
 
+RATE = float(os.environ.get("DD_BENCH_RATE", "0"))  # MB/s the client sends at (0 = as fast as it can)
+
+
+def paced(data):
+    """Yields data in 1 MiB pieces at RATE MB/s (a client on a real network)."""
+    t0 = time.perf_counter()
+    for off in range(0, len(data), 1 << 20):
+        due = t0 + off / (RATE * 1e6)
+        now = time.perf_counter()
+        if due > now:
+            time.sleep(due - now)
+        yield data[off:off + (1 << 20)]
+
+
 def push_blob(url, repo, data):
     d = "sha256:" + hashlib.sha256(data).hexdigest()
-    r = S.post(f"{url}/v2/{repo}/blobs/uploads/", params={"digest": d}, data=data,
+    body = paced(data) if RATE > 0 and len(data) > (4 << 20) else data
+    r = S.post(f"{url}/v2/{repo}/blobs/uploads/", params={"digest": d}, data=body,
                headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 201, r.text
     return {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": len(data)}
@@ -104,8 +119,9 @@ def latency():
     p, url = start(os.path.join(tmp, "data"))
     res = []
     try:
+        kind = os.environ.get("DD_BENCH_LAYER", "random")
         for i in range(ROUNDS):
-            big = big_layer(i, 100)
+            big = big_layer(i, 100) if kind == "random" else text_layer(200 + i, 300)
             pk, _ = ocigen.layer_tar(ocigen.debian_rootfs("11", "bullseye", PKGS + [(f"u{i}", "1", None)]))
             man = image(url, "bench/lat", f"r{i}", [big], pk)
             t0 = time.perf_counter()
@@ -123,14 +139,36 @@ def latency():
         p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     lat = sorted(r[0] for r in res)
-    print(f"manifest PUT -> findings available, {res[0][2]:.0f} MB image, {ROUNDS} rounds: "
+    pace = f", client sending at {RATE:.0f} MB/s" if RATE > 0 else ", client on loopback at full speed"
+    print(f"manifest PUT -> findings available, {res[0][2]:.0f} MB image ({os.environ.get('DD_BENCH_LAYER', 'random')} layer{pace}), {ROUNDS} rounds: "
           f"median {lat[len(lat) // 2]:.1f} ms, max {lat[-1]:.1f} ms (PUT itself median "
           f"{sorted(r[1] for r in res)[len(res) // 2]:.1f} ms); target <= 100 ms")
 
 
+WORDS = None
+
+
+def text_layer(i, mb):
+    """A gzip layer of ~mb MB of text-like files (compresses about 3:1, as
+    real layers do, so analysis costs what it costs on real images)."""
+    global WORDS
+    path = os.path.join(OUT, f"text-{mb}-{i}.tar.gz")
+    if not os.path.exists(path):
+        import random
+        if WORDS is None:
+            WORDS = [os.urandom(random.Random(k).randint(2, 9)).hex() for k in range(5000)]
+        rnd = random.Random(i)
+        files = {}
+        for k in range(mb):
+            files[f"usr/share/doc/p{i}/f{k}.txt"] = " ".join(rnd.choice(WORDS) for _ in range(90000)).encode()[: 1 << 20]
+        blob, _ = ocigen.layer_tar(files)
+        open(path, "wb").write(blob)
+    return open(path, "rb").read()
+
+
 def throughput():
-    n, mb = 12, 16
-    layers = [big_layer(100 + i, mb) for i in range(n)]
+    n, mb = 12, 48
+    layers = [text_layer(100 + i, mb) for i in range(n)]
     pk, _ = ocigen.layer_tar(ocigen.debian_rootfs("11", "bullseye", PKGS))
     out = {}
     for mode, extra in (("off", ["--scan", "false"]), ("on", []), ("off2", ["--scan", "false"]), ("on2", [])):
@@ -151,7 +189,8 @@ def throughput():
         out[mode] = total / 1e6 / dt
     off = max(out["off"], out["off2"])
     on = max(out["on"], out["on2"])
-    print(f"push throughput ({n} images x {mb} MB, sequential): scanning off {off:.0f} MB/s, "
+    size = sum(len(x) for x in layers) / n / 1e6
+    print(f"push throughput ({n} images x {size:.0f} MB gzip layers of text-like files, sequential): scanning off {off:.0f} MB/s, "
           f"on {on:.0f} MB/s, ratio {on / off:.2f} (target >= 0.90)")
 
 

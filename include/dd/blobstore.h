@@ -83,6 +83,14 @@ typedef struct dd_blobstore_ops {
     int (*upload_expire)(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_expired /* OUT */);
     /* Calls fn for every blob digest (for garbage collection and checks). */
     int (*each)(dd_blobstore_t *bs, int (*fn)(const dd_digest_t *d, uint64_t size, void *arg), void *arg);
+
+    /* --- version 2 --- */
+    /* Opens the bytes of an upload session still being written, to read
+     * them while they arrive (the scanner analyzes layers during the
+     * upload). out->size is 0: reads past the bytes written so far return
+     * 0. The reader stays valid after the session commits or is aborted.
+     * NULL slot: not supported (the caller waits for the commit). */
+    int (*upload_reader)(dd_blobstore_t *bs, const char *uuid, dd_blob_reader_t *out, dd_err_t *e);
 } dd_blobstore_ops_t;
 
 /* Opens the driver registered as name ("fs"). */
@@ -107,6 +115,8 @@ int dd_blobstore_upload_abort(dd_blobstore_t *bs, const char *uuid);
 int dd_blobstore_upload_expire(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_expired);
 int dd_blobstore_each(dd_blobstore_t *bs, int (*fn)(const dd_digest_t *d, uint64_t size, void *arg),
                       void *arg);
+/* DD_EUNSUPPORTED when the driver has no upload_reader. */
+int dd_blobstore_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader_t *out, dd_err_t *e);
 
 /* Every driver's base struct starts with this. */
 struct dd_blobstore {

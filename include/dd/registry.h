@@ -52,6 +52,12 @@ typedef struct dd_registry_hooks {
     void (*on_manifest_put)(void *ctx, const char *repo, const char *digest, const char *media_type,
                             const char *tag);
     void (*on_manifest_deleted)(void *ctx, const char *repo, const char *digest);
+    /* An upload session's bytes grew to size (called after each chunk of a
+     * request body is written; must be very cheap). */
+    void (*on_upload_progress)(void *ctx, const char *repo, const char *uuid, uint64_t size);
+    /* The session ended: committed as digest, or dropped (digest NULL).
+     * Called before on_blob_committed. */
+    void (*on_upload_end)(void *ctx, const char *uuid, const char *digest);
 } dd_registry_hooks_t;
 
 int dd_registry_new(const dd_registry_opts_t *opts, dd_registry_t **out, dd_err_t *e);

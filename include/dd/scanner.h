@@ -87,6 +87,7 @@ bool dd_scanner_wait_idle(dd_scanner_t *sc, int64_t timeout_ms);
 /* Counters (monotonic since start). */
 typedef struct dd_scanner_counters {
     uint64_t layers_analyzed;     /* layer streams actually analyzed */
+    uint64_t layers_streamed;     /* ... of which while their upload arrived */
     uint64_t layer_cache_hits;    /* layer results reused from the cache */
     uint64_t layers_declined;     /* blobs that were not layers */
     uint64_t images_scanned;

@@ -943,10 +943,11 @@ static int h_scanner(dd_req_t *req)
     dd_buf_t b;
     dd_buf_init(&b, 0);
     dd_buf_printf(&b,
-                  "{\"layersAnalyzed\":%llu,\"layerCacheHits\":%llu,\"layersDeclined\":%llu,\"layersCached\":%lld,"
+                  "{\"layersAnalyzed\":%llu,\"layersStreamed\":%llu,\"layerCacheHits\":%llu,\"layersDeclined\":%llu,\"layersCached\":%lld,"
                   "\"imagesScanned\":%llu,\"imagesFailed\":%llu,\"rematches\":%llu,\"dbVersion\":%lld,"
                   "\"jobsPending\":%lld}",
-                  (unsigned long long)c.layers_analyzed, (unsigned long long)c.layer_cache_hits,
+                  (unsigned long long)c.layers_analyzed, (unsigned long long)c.layers_streamed,
+                  (unsigned long long)c.layer_cache_hits,
                   (unsigned long long)c.layers_declined, (long long)dd_scanstore_layer_count(api->o.store),
                   (unsigned long long)c.images_scanned, (unsigned long long)c.images_failed,
                   (unsigned long long)c.rematches, (long long)c.db_version, (long long)c.jobs_pending);

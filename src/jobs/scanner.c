@@ -23,7 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dd/analyzer.h"
 #include "dd/manifest.h"
@@ -31,6 +34,9 @@
 
 #define LAYER_QUEUE_MAX 4096
 #define MAX_INFLIGHT 64
+#define MAX_STREAMS 4                 /* uploads analyzed while they arrive */
+#define STREAM_MIN_BYTES (4u << 20)   /* smaller blobs are analyzed after the commit */
+#define STREAM_IDLE_MS 60000          /* an upload silent this long is given up */
 
 struct dd_scanner {
     dd_scanner_opts_t o;
@@ -57,6 +63,11 @@ struct dd_scanner {
     int64_t db_version;
     int64_t db_updated_s;
     pthread_mutex_t rematch_mu; /* one re-assessment at a time */
+
+    /* layers analyzed while their upload is still arriving (stream_*) */
+    struct stream *streams[MAX_STREAMS];
+    size_t n_streams;
+    pthread_cond_t stream_cond; /* an upload grew or ended */
 };
 
 void dd_scanner_opts_default(dd_scanner_opts_t *o)
@@ -132,6 +143,7 @@ int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e)
     pthread_cond_init(&sc->work_cond, NULL);
     pthread_cond_init(&sc->done_cond, NULL);
     pthread_cond_init(&sc->watch_cond, NULL);
+    pthread_cond_init(&sc->stream_cond, NULL);
     pthread_mutex_init(&sc->db_mu, NULL);
     pthread_mutex_init(&sc->rematch_mu, NULL);
     pthread_mutex_lock(&sc->db_mu);
@@ -150,6 +162,7 @@ void dd_scanner_free(dd_scanner_t *sc)
     pthread_cond_destroy(&sc->work_cond);
     pthread_cond_destroy(&sc->done_cond);
     pthread_cond_destroy(&sc->watch_cond);
+    pthread_cond_destroy(&sc->stream_cond);
     pthread_mutex_destroy(&sc->db_mu);
     pthread_mutex_destroy(&sc->rematch_mu);
     free(sc->layer_q);
@@ -222,6 +235,9 @@ static void hook_manifest_deleted(void *ctx, const char *repo, const char *diges
     dd_scanstore_image_unref(sc->o.store, repo, digest);
 }
 
+static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size);
+static void hook_upload_end(void *ctx, const char *uuid, const char *digest);
+
 void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -229,6 +245,8 @@ void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out)
     out->on_blob_committed = hook_blob;
     out->on_manifest_put = hook_manifest_put;
     out->on_manifest_deleted = hook_manifest_deleted;
+    out->on_upload_progress = hook_upload_progress;
+    out->on_upload_end = hook_upload_end;
 }
 
 /* ---- layer analysis (single-flight, cached) ---- */
@@ -337,6 +355,229 @@ static int layer_get_or_analyze(dd_scanner_t *sc, const char *digest, dd_layer_r
         dd_layer_result_release(&res);
     }
     return rc;
+}
+
+/* ---- layers analyzed while they are uploaded ----
+ *
+ * When an upload session grows past STREAM_MIN_BYTES in a scanned
+ * repository, a stream thread opens the session's bytes through the blob
+ * store (dd_blobstore_upload_reader) and runs the layer analyzer over them
+ * as they land, waiting at the end of what has been written. The HTTP
+ * thread only records the new size and signals (on_upload_progress). When
+ * the upload commits (on_upload_end with its digest) the digest goes into
+ * the single-flight set, so the post-commit layer task and the manifest's
+ * job wait for this analysis instead of streaming the blob again; the
+ * result is cached under the digest. The bytes analyzed are the bytes the
+ * commit verified, so the digest is the right key. A dropped upload, a
+ * session silent for STREAM_IDLE_MS or a stream that is not a layer ends
+ * the thread with nothing cached. Stream states:
+ *
+ *   RUNNING --upload committed--> COMMITTED --analysis done--> (cached, gone)
+ *      |  \--upload dropped / idle--> ABANDONED --> (gone)
+ */
+enum { STREAM_RUNNING, STREAM_COMMITTED, STREAM_ABANDONED };
+
+typedef struct stream {
+    dd_scanner_t *sc;
+    char uuid[64];
+    char digest[DD_DIGEST_MAX];
+    dd_blob_reader_t rd;
+    uint64_t size;        /* bytes the upload has written so far */
+    uint64_t off;         /* bytes the analyzer has read */
+    int64_t touched_ms;   /* last progress */
+    int state;
+    pthread_t thread;
+} stream_t;
+
+static stream_t *stream_find(dd_scanner_t *sc, const char *uuid)
+{
+    for (size_t i = 0; i < sc->n_streams; i++)
+        if (!strcmp(sc->streams[i]->uuid, uuid)) return sc->streams[i];
+    return NULL;
+}
+
+/* The analyzer's read callback: reads what has been written, waits for
+ * more until the upload ends. */
+static ssize_t stream_read(void *arg, void *buf, size_t n)
+{
+    stream_t *st = arg;
+    dd_scanner_t *sc = st->sc;
+    for (;;) {
+        ssize_t got = pread(st->rd.fd, buf, n, (off_t)st->off);
+        if (got < 0) return -1;
+        if (got > 0) {
+            st->off += (uint64_t)got;
+            return got;
+        }
+        pthread_mutex_lock(&sc->mu);
+        int state = st->state;
+        bool idle = dd_now_ms() - st->touched_ms > STREAM_IDLE_MS;
+        if (state == STREAM_RUNNING && !idle && sc->running) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 20 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&sc->stream_cond, &sc->mu, &ts);
+        }
+        pthread_mutex_unlock(&sc->mu);
+        if (state == STREAM_COMMITTED) {
+            /* every byte is on disk now: a second empty read is the end */
+            got = pread(st->rd.fd, buf, n, (off_t)st->off);
+            if (got > 0) st->off += (uint64_t)got;
+            return got;
+        }
+        if (state == STREAM_ABANDONED || idle || !sc->running) return -1;
+    }
+}
+
+static void *stream_main(void *arg)
+{
+    stream_t *st = arg;
+    dd_scanner_t *sc = st->sc;
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    dd_layer_result_t res;
+    dd_layer_result_init(&res);
+    dd_err_t e;
+    dd_err_clear(&e);
+    int rc = dd_layer_analyze_stream(stream_read, st, NULL, &res, &e);
+    pthread_mutex_lock(&sc->mu);
+    bool committed = st->state == STREAM_COMMITTED;
+    pthread_mutex_unlock(&sc->mu);
+    if (committed && (rc == DD_OK || rc == DD_DECLINED || rc == DD_ECORRUPT || rc == DD_ELIMIT)) {
+        dd_buf_t ser;
+        dd_buf_init(&ser, 0);
+        if (rc == DD_OK) dd_layer_result_serialize(&res, &ser);
+        dd_scanstore_layer_put(sc->o.store, st->digest, DD_ANALYZER_VERSION, rc, rc == DD_OK ? ser.ptr : NULL,
+                               rc == DD_OK ? ser.len : 0, rc == DD_OK ? NULL : e.msg);
+        dd_buf_release(&ser);
+    }
+    dd_layer_result_release(&res);
+    dd_blob_reader_close(&st->rd);
+    pthread_mutex_lock(&sc->mu);
+    if (committed && rc == DD_OK) {
+        sc->ctr.layers_analyzed++;
+        sc->ctr.layers_streamed++;
+    }
+    else if (committed && rc == DD_DECLINED) sc->ctr.layers_declined++;
+    /* out of the single-flight set and the stream table; the thread is
+     * detached, so st is ours to free */
+    if (committed)
+        for (size_t i = 0; i < sc->n_inflight; i++)
+            if (!strcmp(sc->inflight[i], st->digest)) {
+                memmove(sc->inflight[i], sc->inflight[i + 1], (sc->n_inflight - i - 1) * DD_DIGEST_MAX);
+                sc->n_inflight--;
+                break;
+            }
+    for (size_t i = 0; i < sc->n_streams; i++)
+        if (sc->streams[i] == st) {
+            sc->streams[i] = sc->streams[--sc->n_streams];
+            break;
+        }
+    pthread_cond_broadcast(&sc->done_cond);
+    pthread_mutex_unlock(&sc->mu);
+    free(st);
+    return NULL;
+}
+
+static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size)
+{
+    dd_scanner_t *sc = ctx;
+    if (!sc->o.eager_layers) return;
+    pthread_mutex_lock(&sc->mu);
+    stream_t *st = stream_find(sc, uuid);
+    if (st) {
+        st->size = size;
+        st->touched_ms = dd_now_ms();
+        pthread_cond_broadcast(&sc->stream_cond);
+        pthread_mutex_unlock(&sc->mu);
+        return;
+    }
+    bool start = sc->running && size >= STREAM_MIN_BYTES && sc->n_streams < MAX_STREAMS;
+    pthread_mutex_unlock(&sc->mu);
+    if (!start || !dd_scanner_repo_enabled(sc, repo)) return;
+    st = dd_calloc(1, sizeof *st);
+    st->sc = sc;
+    snprintf(st->uuid, sizeof st->uuid, "%s", uuid);
+    if (dd_blobstore_upload_reader(sc->o.blobs, uuid, &st->rd, NULL) != DD_OK) {
+        free(st);
+        return;
+    }
+    /* only a stream that starts like a layer is worth a thread */
+    unsigned char head[512];
+    ssize_t got = pread(st->rd.fd, head, sizeof head, 0);
+    const char *comp;
+    if (got <= 0 || dd_layer_sniff(head, (size_t)got, &comp) != DD_OK) {
+        dd_blob_reader_close(&st->rd);
+        free(st);
+        return;
+    }
+    st->size = size;
+    st->touched_ms = dd_now_ms();
+    st->state = STREAM_RUNNING;
+    pthread_mutex_lock(&sc->mu);
+    if (stream_find(sc, uuid) || sc->n_streams >= MAX_STREAMS) {
+        pthread_mutex_unlock(&sc->mu);
+        dd_blob_reader_close(&st->rd);
+        free(st);
+        return;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 512 * 1024);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    sc->streams[sc->n_streams++] = st;
+    if (pthread_create(&st->thread, &attr, stream_main, st) != 0) {
+        sc->n_streams--;
+        pthread_mutex_unlock(&sc->mu);
+        dd_blob_reader_close(&st->rd);
+        free(st);
+    } else {
+        pthread_mutex_unlock(&sc->mu);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+static void hook_upload_end(void *ctx, const char *uuid, const char *digest)
+{
+    dd_scanner_t *sc = ctx;
+    pthread_mutex_lock(&sc->mu);
+    stream_t *st = stream_find(sc, uuid);
+    if (st && st->state == STREAM_RUNNING) {
+        bool taken = false;
+        if (digest && sc->n_inflight < MAX_INFLIGHT) {
+            for (size_t i = 0; i < sc->n_inflight; i++)
+                if (!strcmp(sc->inflight[i], digest)) taken = true;
+            if (!taken) {
+                snprintf(sc->inflight[sc->n_inflight++], DD_DIGEST_MAX, "%s", digest);
+                snprintf(st->digest, sizeof st->digest, "%s", digest);
+            }
+        }
+        st->state = digest && !taken && st->digest[0] ? STREAM_COMMITTED : STREAM_ABANDONED;
+        pthread_cond_broadcast(&sc->stream_cond);
+    }
+    pthread_mutex_unlock(&sc->mu);
+}
+
+/* Waits for stream threads to end (they end promptly once running is
+ * false: their reads fail). */
+static void streams_drain(dd_scanner_t *sc)
+{
+    pthread_mutex_lock(&sc->mu);
+    while (sc->n_streams > 0) {
+        pthread_cond_broadcast(&sc->stream_cond);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&sc->done_cond, &sc->mu, &ts);
+    }
+    pthread_mutex_unlock(&sc->mu);
 }
 
 /* ---- one image ---- */
@@ -726,6 +967,11 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
 static void *worker_main(void *arg)
 {
     dd_scanner_t *sc = arg;
+    /* Scans yield to the registry: workers run at a lower priority than
+     * the HTTP threads, so a busy scanner costs pushes little CPU. (Linux:
+     * the nice value of a thread, set through its tid.) */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+        dd_log(DD_LOG_DEBUG, "scanner", "cannot lower the worker's priority");
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
         if (sc->lq_len > 0) {
@@ -837,6 +1083,7 @@ void dd_scanner_stop(dd_scanner_t *sc)
     sc->threads = NULL;
     if (sc->watcher_started) pthread_join(sc->watcher, NULL);
     sc->watcher_started = false;
+    streams_drain(sc);
 }
 
 bool dd_scanner_wait_idle(dd_scanner_t *sc, int64_t timeout_ms)

@@ -142,8 +142,15 @@ typedef struct upload_st {
     bool check_len;           /* Content-Range given: body must be range_len bytes */
     uint64_t range_len;
     uint64_t start_size;
+    uint64_t written;         /* body bytes written by this request */
+    const char *repo;
     dd_upload_rec_t rec;      /* PATCH: the meta record read by find_session */
 } upload_st_t;
+
+static void upload_ended(dd_registry_t *r, const char *uuid, const char *digest)
+{
+    if (r->hooks.on_upload_end) r->hooks.on_upload_end(r->hooks.ctx, uuid, digest);
+}
 
 /* Arena cleanup: releases the handle; drops the session if the body never
  * completed (invariant 2). */
@@ -157,6 +164,7 @@ static void upload_cleanup(void *arg)
     if (!st->done) {
         dd_blobstore_upload_abort(st->r->o.blobs, st->uuid);
         dd_meta_upload_delete(st->r->o.meta, st->uuid);
+        upload_ended(st->r, st->uuid, NULL);
     }
 }
 
@@ -196,7 +204,14 @@ static void blob_committed(dd_req_t *req, dd_registry_t *r, const dd_digest_t *d
 static int upload_data(dd_req_t *req, const char *data, size_t n)
 {
     upload_st_t *st = req->user;
-    return dd_upload_write(st->u, data, n, NULL);
+    int rc = dd_upload_write(st->u, data, n, NULL);
+    if (rc == DD_OK) {
+        st->written += n;
+        dd_registry_t *r = st->r;
+        if (r->hooks.on_upload_progress)
+            r->hooks.on_upload_progress(r->hooks.ctx, req->name, st->uuid, st->start_size + st->written);
+    }
+    return rc;
 }
 
 /* Commits st (PUT / monolithic POST) and answers. */
@@ -210,6 +225,7 @@ static int finish_commit(dd_req_t *req, upload_st_t *st)
     int rc = dd_upload_commit(u, &st->digest, &size, &e);
     if (rc == DD_EDIGEST) {
         dd_meta_upload_delete(r->o.meta, st->uuid);
+        upload_ended(r, st->uuid, NULL);
         return dd_registry_error(req, DD_REGERR_DIGEST_INVALID, e.msg);
     }
     if (rc) {
@@ -217,6 +233,7 @@ static int finish_commit(dd_req_t *req, upload_st_t *st)
         return dd_registry_error(req, dd_regerr_from_rc(rc, DD_REGERR_BLOB_UPLOAD_UNKNOWN, DD_REGERR_BLOB_UPLOAD_INVALID), e.msg);
     }
     if (!st->monolithic) dd_meta_upload_delete(r->o.meta, st->uuid);
+    upload_ended(r, st->uuid, st->digest.str);
     rc = dd_meta_blob_link(r->o.meta, req->name, &st->digest, size, &e);
     if (rc) return dd_registry_error(req, DD_REGERR_INTERNAL, e.msg);
     blob_committed(req, r, &st->digest, size);
@@ -434,5 +451,6 @@ int reg_upload_cancel(dd_req_t *req)
     if (!find_session(req, &rec)) return DD_OK;
     dd_blobstore_upload_abort(r->o.blobs, rec.uuid);
     dd_meta_upload_delete(r->o.meta, rec.uuid);
+    upload_ended(r, rec.uuid, NULL);
     return dd_resp_empty(req, 204);
 }

@@ -532,3 +532,64 @@ def test_layer_that_added_the_package(scan_server, tmp_path):
     push(lay2, "w", srv, "layers/wh:w")
     img = wait_done(srv, "layers/wh", "w")
     assert img["packages"] == 0 and img["counts"]["total"] == 0
+
+
+def _chunked_push(srv, repo, data, chunks=3, finish=True):
+    import hashlib
+    r = requests.post(f"{srv.url}/v2/{repo}/blobs/uploads/")
+    assert r.status_code == 202, r.text
+    loc = srv.url + r.headers["Location"]
+    step = len(data) // chunks + 1
+    for off in range(0, len(data), step):
+        part = data[off:off + step]
+        r = requests.patch(loc, data=part, headers={"Content-Type": "application/octet-stream",
+                                                    "Content-Range": f"{off}-{off + len(part) - 1}"})
+        assert r.status_code == 202, r.text
+        loc = srv.url + r.headers["Location"]
+    if not finish:
+        return loc
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    sep = "&" if "?" in loc else "?"
+    r = requests.put(f"{loc}{sep}digest={d}")
+    assert r.status_code == 201, r.text
+    return d
+
+
+def test_layer_analyzed_while_uploading(scan_server):
+    """A big layer pushed in chunks is analyzed as the bytes arrive (once),
+    and a cancelled upload leaves nothing behind."""
+    import gzip
+    import hashlib
+    import random
+    srv = scan_server
+    rnd = random.Random(7)
+    files = ocigen.debian_rootfs("11", "bullseye", OLD_DEBIAN)
+    files.update({f"opt/blob{i}": bytes(rnd.getrandbits(8) for _ in range(1 << 20)) for i in range(6)})
+    blob, tar = ocigen.layer_tar(files)
+    assert len(blob) > (5 << 20)
+    before = requests.get(f"{srv.url}/api/v1/scanner").json()
+    layer = _chunked_push(srv, "stream/app", blob, chunks=4)
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(tar).hexdigest()]}}).encode()
+    cd = "sha256:" + hashlib.sha256(cfg).hexdigest()
+    assert requests.post(f"{srv.url}/v2/stream/app/blobs/uploads/", params={"digest": cd}, data=cfg).status_code == 201
+    man = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd,
+                                 "size": len(cfg)},
+                      "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer,
+                                  "size": len(blob)}]}).encode()
+    r = requests.put(f"{srv.url}/v2/stream/app/manifests/s", data=man,
+                     headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    assert r.status_code == 201, r.text
+    img = wait_done(srv, "stream/app", "s")
+    assert img["scan"]["state"] == "done" and img["packages"] == len(OLD_DEBIAN) and img["counts"]["total"] > 0
+    after = requests.get(f"{srv.url}/api/v1/scanner").json()
+    assert after["layersAnalyzed"] - before["layersAnalyzed"] == 1
+    assert after["layersStreamed"] - before["layersStreamed"] == 1  # during the upload
+    # an upload given up half-way: no analysis is kept, the server stays well
+    other = gzip.compress(bytes(rnd.getrandbits(8) for _ in range(6 << 20)), 1)
+    loc = _chunked_push(srv, "stream/app", other[: 5 << 20], chunks=2, finish=False)
+    assert requests.delete(loc).status_code == 204
+    time.sleep(0.3)
+    c = requests.get(f"{srv.url}/api/v1/scanner").json()
+    assert c["layersAnalyzed"] == after["layersAnalyzed"]

@@ -896,8 +896,24 @@ static int fs_upload_expire(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_ex
     return DD_OK;
 }
 
+static int fs_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader_t *out, dd_err_t *e)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    if (!uuid_ok(uuid)) return dd_err(e, DD_EINVAL, "invalid upload id");
+    char p[PATH_MAX];
+    sess_data(st, uuid, p, sizeof p);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return dd_err_errno(e, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, errno, "cannot open upload '%s'", uuid);
+    out->fd = fd;
+    out->size = 0;
+    out->read = NULL;
+    out->close = NULL;
+    out->priv = NULL;
+    return DD_OK;
+}
+
 const dd_blobstore_ops_t dd_blobstore_fs_ops = {
-    .version = 1,
+    .version = 2,
     .name = "fs",
     .open = fs_open,
     .close = fs_close,
@@ -914,4 +930,5 @@ const dd_blobstore_ops_t dd_blobstore_fs_ops = {
     .upload_abort = fs_upload_abort,
     .upload_expire = fs_upload_expire,
     .each = fs_each,
+    .upload_reader = fs_upload_reader,
 };
