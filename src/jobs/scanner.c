@@ -386,6 +386,7 @@ typedef struct stream {
     uint64_t off;         /* bytes the analyzer has read */
     int64_t touched_ms;   /* last progress */
     int state;
+    bool waiting;         /* the stream thread waits for more bytes */
     pthread_t thread;
 } stream_t;
 
@@ -415,12 +416,14 @@ static ssize_t stream_read(void *arg, void *buf, size_t n)
         if (state == STREAM_RUNNING && !idle && sc->running) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 20 * 1000000L;
+            ts.tv_nsec += 50 * 1000000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
+            st->waiting = true;
             pthread_cond_timedwait(&sc->stream_cond, &sc->mu, &ts);
+            st->waiting = false;
         }
         pthread_mutex_unlock(&sc->mu);
         if (state == STREAM_COMMITTED) {
@@ -437,7 +440,7 @@ static void *stream_main(void *arg)
 {
     stream_t *st = arg;
     dd_scanner_t *sc = st->sc;
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
     dd_layer_result_t res;
     dd_layer_result_init(&res);
     dd_err_t e;
@@ -489,9 +492,12 @@ static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, 
     pthread_mutex_lock(&sc->mu);
     stream_t *st = stream_find(sc, uuid);
     if (st) {
-        st->size = size;
-        st->touched_ms = dd_now_ms();
-        pthread_cond_broadcast(&sc->stream_cond);
+        /* wake the stream thread once per MiB, not per network read */
+        if (size - st->size >= (1u << 20)) {
+            st->size = size;
+            st->touched_ms = dd_now_ms();
+            if (st->waiting) pthread_cond_broadcast(&sc->stream_cond);
+        }
         pthread_mutex_unlock(&sc->mu);
         return;
     }
@@ -970,7 +976,7 @@ static void *worker_main(void *arg)
     /* Scans yield to the registry: workers run at a lower priority than
      * the HTTP threads, so a busy scanner costs pushes little CPU. (Linux:
      * the nice value of a thread, set through its tid.) */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         dd_log(DD_LOG_DEBUG, "scanner", "cannot lower the worker's priority");
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
