@@ -92,6 +92,9 @@ int dd_buf_printf(dd_buf_t *b, const char *fmt, ...) __attribute__((format(print
 int dd_buf_vprintf(dd_buf_t *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal (with quotes). */
 int dd_buf_json_str(dd_buf_t *b, const char *s);
+/* Appends s percent-encoded: RFC 3986 unreserved characters and those in
+ * keep (may be NULL, e.g. "/") stay as they are, every other byte is %XX. */
+int dd_buf_pct_encode(dd_buf_t *b, const char *s, const char *keep);
 /* Hands the memory to the caller (who frees it) and re-inits b. */
 char *dd_buf_detach(dd_buf_t *b, size_t *len_out);
 

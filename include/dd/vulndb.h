@@ -54,6 +54,9 @@ const char *dd_severity_name(dd_severity_t s);        /* "Critical" ... "Unknown
  * "negligible" -> Negligible, "moderate"/"medium" -> Medium, "important" ->
  * High; a trailing '*' (Debian) is ignored. Unknown words give UNKNOWN. */
 dd_severity_t dd_severity_parse(const char *s);
+/* Strict: one of the band names (any case), "unknown" included; DD_EINVAL
+ * for anything else. For user input (filters, flags, config). */
+int dd_severity_name_parse(const char *s, dd_severity_t *out);
 /* CVSS v3 band: 0 none->UNKNOWN, <4 LOW, <7 MEDIUM, <9 HIGH, else CRITICAL. */
 dd_severity_t dd_severity_from_cvss(double score);
 /* CVSS v3.0/v3.1 base score from a vector "CVSS:3.1/AV:N/...". DD_EINVAL if

@@ -72,14 +72,5 @@ long cli_http(const char *method, const char *url, const char *body, dd_buf_t *o
 
 void cli_url_escape(dd_buf_t *b, const char *s, bool keep_slash)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~", *p) || (keep_slash && *p == '/')) {
-            dd_buf_putc(b, (char)*p);
-        } else {
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            dd_buf_append(b, e, 3);
-        }
-    }
+    dd_buf_pct_encode(b, s, keep_slash ? "/" : NULL);
 }

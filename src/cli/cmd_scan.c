@@ -51,13 +51,7 @@ static void usage(FILE *out)
 
 static int sev_from(const char *s, dd_severity_t *out)
 {
-    static const char *names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
-    for (int i = 0; i < 6; i++)
-        if (!strcasecmp(s, names[i])) {
-            *out = (dd_severity_t)i;
-            return 0;
-        }
-    return -1;
+    return dd_severity_name_parse(s, out) == DD_OK ? 0 : -1;
 }
 
 /* ---- layer cache over the scan store ---- */
@@ -132,44 +126,31 @@ static const char *purl_type(dd_pkg_type_t t)
     return t == DD_PKG_DPKG ? "deb" : t == DD_PKG_APK ? "apk" : "rpm";
 }
 
-static void purl_escape(dd_buf_t *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-            dd_buf_putc(b, (char)*p);
-        } else {
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            dd_buf_append(b, e, 3);
-        }
-    }
-}
-
 static void purl(dd_buf_t *b, const dd_inventory_t *inv, const dd_package_t *p)
 {
     const char *ns = inv->os.id ? inv->os.id : "unknown";
     dd_buf_printf(b, "pkg:%s/", purl_type(p->type));
-    purl_escape(b, ns);
+    dd_buf_pct_encode(b, ns, NULL);
     dd_buf_putc(b, '/');
-    purl_escape(b, p->name);
+    dd_buf_pct_encode(b, p->name, NULL);
     dd_buf_putc(b, '@');
-    purl_escape(b, p->version);
+    dd_buf_pct_encode(b, p->version, NULL);
     char sep = '?';
     if (p->arch) {
         dd_buf_printf(b, "%carch=", sep);
-        purl_escape(b, p->arch);
+        dd_buf_pct_encode(b, p->arch, NULL);
         sep = '&';
     }
     if (p->source_name && strcmp(p->source_name, p->name) != 0 && p->type != DD_PKG_RPM) {
         dd_buf_printf(b, "%cupstream=", sep);
-        purl_escape(b, p->source_name);
+        dd_buf_pct_encode(b, p->source_name, NULL);
         sep = '&';
     }
     if (inv->os.id && inv->os.version_id) {
         dd_buf_printf(b, "%cdistro=", sep);
-        purl_escape(b, inv->os.id);
+        dd_buf_pct_encode(b, inv->os.id, NULL);
         dd_buf_putc(b, '-');
-        purl_escape(b, inv->os.version_id);
+        dd_buf_pct_encode(b, inv->os.version_id, NULL);
     }
 }
 

@@ -41,13 +41,7 @@ static void usage(FILE *out)
 
 static int scan_severity(const char *s, dd_severity_t *out)
 {
-    static const char *names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
-    for (int i = 0; i < 6; i++)
-        if (!strcasecmp(s, names[i])) {
-            *out = (dd_severity_t)i;
-            return 0;
-        }
-    return -1;
+    return dd_severity_name_parse(s, out) == DD_OK ? 0 : -1;
 }
 
 int cmd_serve(int argc, char **argv)

@@ -118,6 +118,21 @@ int dd_buf_json_str(dd_buf_t *b, const char *s)
     return dd_buf_putc(b, '"');
 }
 
+int dd_buf_pct_encode(dd_buf_t *b, const char *s, const char *keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p) || (keep && strchr(keep, *p))) {
+            if (dd_buf_putc(b, (char)*p)) return DD_ELIMIT;
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            if (dd_buf_append(b, e, 3)) return DD_ELIMIT;
+        }
+    }
+    return DD_OK;
+}
+
 char *dd_buf_detach(dd_buf_t *b, size_t *len_out)
 {
     char *p = b->ptr;

@@ -71,23 +71,8 @@ static int parse_size(const char *s, size_t max, size_t *out)
 
 static int sev_parse(const char *s)
 {
-    static const char *names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
-    for (int i = 0; i < 6; i++)
-        if (strcasecmp(s, names[i]) == 0) return i;
-    return -1;
-}
-
-static void url_encode(dd_buf_t *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-            dd_buf_putc(b, (char)*p);
-        } else {
-            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            dd_buf_append(b, e, 3);
-        }
-    }
+    dd_severity_t v;
+    return dd_severity_name_parse(s, &v) == DD_OK ? (int)v : -1;
 }
 
 static void put_time(dd_buf_t *b, int64_t ms)
@@ -397,7 +382,7 @@ static int h_findings(dd_req_t *req)
             const char *v = dd_req_query(req, keys[k]);
             if (v) {
                 dd_buf_printf(&b, "&%s=", keys[k]);
-                url_encode(&b, v);
+                dd_buf_pct_encode(&b, v, NULL);
             }
         }
         dd_buf_puts(&b, "\"");
@@ -1249,11 +1234,11 @@ static int h_subassessments(dd_req_t *req)
         dd_buf_printf(&b, "\"/api/v1/subAssessments?$top=%zu&$skipToken=%zu", top, skip + c.emitted);
         if (repo) {
             dd_buf_puts(&b, "&repository=");
-            url_encode(&b, repo);
+            dd_buf_pct_encode(&b, repo, NULL);
         }
         if (ref) {
             dd_buf_puts(&b, "&digest=");
-            url_encode(&b, ref);
+            dd_buf_pct_encode(&b, ref, NULL);
         }
         dd_buf_putc(&b, '"');
     } else {
@@ -1306,9 +1291,9 @@ void dd_findings_assessment_json(dd_findings_api_t *api, const char *repo, const
     dd_buf_puts(b, "}");
     if (!strcmp(code, "Unhealthy")) {
         dd_buf_puts(b, ",\"subAssessmentsLink\":\"/api/v1/subAssessments?repository=");
-        url_encode(b, repo);
+        dd_buf_pct_encode(b, repo, NULL);
         dd_buf_puts(b, "&digest=");
-        url_encode(b, r->digest);
+        dd_buf_pct_encode(b, r->digest, NULL);
         dd_buf_putc(b, '"');
     }
     dd_buf_puts(b, "}}}");

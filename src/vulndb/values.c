@@ -65,6 +65,16 @@ dd_severity_t dd_severity_parse(const char *s)
     return DD_SEV_UNKNOWN;
 }
 
+int dd_severity_name_parse(const char *s, dd_severity_t *out)
+{
+    for (int i = DD_SEV_UNKNOWN; i <= DD_SEV_CRITICAL; i++)
+        if (!strcasecmp(s, dd_severity_name((dd_severity_t)i))) {
+            *out = (dd_severity_t)i;
+            return DD_OK;
+        }
+    return DD_EINVAL;
+}
+
 dd_severity_t dd_severity_from_cvss(double score)
 {
     if (score <= 0) return DD_SEV_UNKNOWN;

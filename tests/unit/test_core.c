@@ -20,6 +20,18 @@ TEST(buf_cap)
     dd_buf_release(&b);
 }
 
+TEST(pct_encode)
+{
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_pct_encode(&b, "team/app 1:2+x~y", NULL);
+    CHECK_STR(b.ptr, "team%2Fapp%201%3A2%2Bx~y");
+    dd_buf_reset(&b);
+    dd_buf_pct_encode(&b, "team/app", "/");
+    CHECK_STR(b.ptr, "team/app");
+    dd_buf_release(&b);
+}
+
 TEST(arena)
 {
     dd_arena_t a;
@@ -108,5 +120,5 @@ TEST(ct_equal)
     CHECK(!dd_ct_equal("abc", "abd", 3));
 }
 
-TEST_MAIN(RUN(buf_cap); RUN(arena); RUN(digest_parse); RUN(fileset); RUN(path_normalize);
+TEST_MAIN(RUN(buf_cap); RUN(pct_encode); RUN(arena); RUN(digest_parse); RUN(fileset); RUN(path_normalize);
           RUN(time_parse); RUN(ct_equal))
