@@ -91,7 +91,12 @@ def scan_server(tmp_path, golden_db):
     data = data_with_db(tmp_path, golden_db)
     srv = Server(data, ["--db-poll-interval", "1s"]).start()
     yield srv
-    assert srv.stop() == 0, srv.read_log()[-3000:]
+    rc = srv.stop()
+    if rc != 0:
+        log = srv.read_log()
+        notable = [ln for ln in log.splitlines()
+                   if "Sanitizer" in ln or "runtime error" in ln or "level=error" in ln or ln.startswith("drydock:")]
+        raise AssertionError(f"server exit status {rc}; notable lines: {notable[-20:]}; log tail: {log[-1500:]}")
 
 
 def test_cli_scan_json_report(tmp_path, golden_db, debian_layout):
