@@ -75,6 +75,18 @@ static int sev_parse(const char *s)
     return dd_severity_name_parse(s, &v) == DD_OK ? (int)v : -1;
 }
 
+/* Appends "&k=v" for each of keys present in the request's query, so a
+ * next-page link keeps the caller's filters. */
+static void keep_params(dd_buf_t *b, dd_req_t *req, const char *const *keys, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        const char *v = dd_req_query(req, keys[k]);
+        if (!v) continue;
+        dd_buf_printf(b, "&%s=", keys[k]);
+        dd_buf_pct_encode(b, v, NULL);
+    }
+}
+
 static void put_time(dd_buf_t *b, int64_t ms)
 {
     if (!ms) {
@@ -377,14 +389,8 @@ static int h_findings(dd_req_t *req)
         dd_buf_puts(&b, "\"");
         dd_buf_printf(&b, "/api/v1/repositories/%s/images/%s/findings?offset=%zu&limit=%zu", req->name,
                       dd_req_var(req, "ref"), f.offset + (size_t)c.n, f.limit);
-        const char *keys[] = {"severity", "min_severity", "fix_state", "package", "id"};
-        for (size_t k = 0; k < 5; k++) {
-            const char *v = dd_req_query(req, keys[k]);
-            if (v) {
-                dd_buf_printf(&b, "&%s=", keys[k]);
-                dd_buf_pct_encode(&b, v, NULL);
-            }
-        }
+        static const char *const keys[] = {"severity", "min_severity", "fix_state", "package", "id"};
+        keep_params(&b, req, keys, sizeof keys / sizeof keys[0]);
         dd_buf_puts(&b, "\"");
     } else {
         dd_buf_puts(&b, "null");
@@ -1232,14 +1238,8 @@ static int h_subassessments(dd_req_t *req)
     dd_buf_puts(&b, "],\"nextLink\":");
     if (c.seen > skip + c.emitted) {
         dd_buf_printf(&b, "\"/api/v1/subAssessments?$top=%zu&$skipToken=%zu", top, skip + c.emitted);
-        if (repo) {
-            dd_buf_puts(&b, "&repository=");
-            dd_buf_pct_encode(&b, repo, NULL);
-        }
-        if (ref) {
-            dd_buf_puts(&b, "&digest=");
-            dd_buf_pct_encode(&b, ref, NULL);
-        }
+        static const char *const keys[] = {"repository", "digest", "reference"};
+        keep_params(&b, req, keys, sizeof keys / sizeof keys[0]);
         dd_buf_putc(&b, '"');
     } else {
         dd_buf_puts(&b, "null");

@@ -80,6 +80,28 @@ void dd_scanner_opts_default(dd_scanner_opts_t *o)
     o->db_poll_ms = 1000;
 }
 
+/* Waits on cond (with sc->mu held) for at most ms milliseconds. */
+static void timed_wait(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ns = ts.tv_nsec + ms * 1000000LL;
+    ts.tv_sec += (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
+    pthread_cond_timedwait(cond, mu, &ts);
+}
+
+/* Takes digest out of the single-flight set. Caller holds sc->mu. */
+static void inflight_remove(dd_scanner_t *sc, const char *digest)
+{
+    for (size_t i = 0; i < sc->n_inflight; i++)
+        if (!strcmp(sc->inflight[i], digest)) {
+            memmove(sc->inflight[i], sc->inflight[i + 1], (sc->n_inflight - i - 1) * DD_DIGEST_MAX);
+            sc->n_inflight--;
+            return;
+        }
+}
+
 /* ---- vulnerability DB handle ---- */
 
 /* Opens the live DB if its version changed. Returns true if it did. Caller
@@ -340,12 +362,7 @@ static int layer_get_or_analyze(dd_scanner_t *sc, const char *digest, dd_layer_r
     if (rc == DD_OK) sc->ctr.layers_analyzed++;
     else if (rc == DD_DECLINED) sc->ctr.layers_declined++;
     if (mine) {
-        for (size_t i = 0; i < sc->n_inflight; i++)
-            if (strcmp(sc->inflight[i], digest) == 0) {
-                memmove(sc->inflight[i], sc->inflight[i + 1], (sc->n_inflight - i - 1) * DD_DIGEST_MAX);
-                sc->n_inflight--;
-                break;
-            }
+        inflight_remove(sc, digest);
         pthread_cond_broadcast(&sc->done_cond);
     }
     pthread_mutex_unlock(&sc->mu);
@@ -414,15 +431,8 @@ static ssize_t stream_read(void *arg, void *buf, size_t n)
         int state = st->state;
         bool idle = dd_now_ms() - st->touched_ms > STREAM_IDLE_MS;
         if (state == STREAM_RUNNING && !idle && sc->running) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
             st->waiting = true;
-            pthread_cond_timedwait(&sc->stream_cond, &sc->mu, &ts);
+            timed_wait(&sc->stream_cond, &sc->mu, 50);
             st->waiting = false;
         }
         pthread_mutex_unlock(&sc->mu);
@@ -467,13 +477,7 @@ static void *stream_main(void *arg)
     else if (committed && rc == DD_DECLINED) sc->ctr.layers_declined++;
     /* out of the single-flight set and the stream table; the thread is
      * detached, so st is ours to free */
-    if (committed)
-        for (size_t i = 0; i < sc->n_inflight; i++)
-            if (!strcmp(sc->inflight[i], st->digest)) {
-                memmove(sc->inflight[i], sc->inflight[i + 1], (sc->n_inflight - i - 1) * DD_DIGEST_MAX);
-                sc->n_inflight--;
-                break;
-            }
+    if (committed) inflight_remove(sc, st->digest);
     for (size_t i = 0; i < sc->n_streams; i++)
         if (sc->streams[i] == st) {
             sc->streams[i] = sc->streams[--sc->n_streams];
@@ -574,14 +578,7 @@ static void streams_drain(dd_scanner_t *sc)
     pthread_mutex_lock(&sc->mu);
     while (sc->n_streams > 0) {
         pthread_cond_broadcast(&sc->stream_cond);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&sc->done_cond, &sc->mu, &ts);
+        timed_wait(&sc->done_cond, &sc->mu, 50);
     }
     pthread_mutex_unlock(&sc->mu);
 }
@@ -1012,10 +1009,7 @@ static void *worker_main(void *arg)
         if (!sc->running) break;
         /* idle: sleep until a hook signals work (or a second passes, for
          * jobs queued by other means, e.g. an index's children) */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        if (sc->lq_len == 0) pthread_cond_timedwait(&sc->work_cond, &sc->mu, &ts);
+        if (sc->lq_len == 0) timed_wait(&sc->work_cond, &sc->mu, 1000);
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;
@@ -1039,12 +1033,7 @@ static void *watcher_main(void *arg)
         }
         pthread_mutex_lock(&sc->mu);
         if (!sc->running) break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t ns = ts.tv_nsec + (int64_t)sc->o.db_poll_ms * 1000000LL;
-        ts.tv_sec += (time_t)(ns / 1000000000LL);
-        ts.tv_nsec = (long)(ns % 1000000000LL);
-        pthread_cond_timedwait(&sc->watch_cond, &sc->mu, &ts);
+        timed_wait(&sc->watch_cond, &sc->mu, sc->o.db_poll_ms);
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;
