@@ -114,7 +114,7 @@ static const member_t *resolve(const arch_src_t *s, const char *name)
 
 static int pass1(arch_src_t *s, dd_buf_t *manifest, dd_err_t *e)
 {
-    struct archive *a;
+    struct archive *a = NULL;
     int rc = ar_open(s->file, &a, e);
     if (rc) return rc;
     struct archive_entry *ent;
@@ -165,7 +165,7 @@ static int pass1(arch_src_t *s, dd_buf_t *manifest, dd_err_t *e)
  * of each name wins). */
 static int pass_configs(arch_src_t *s, char **names, size_t n, dd_buf_t *bufs, dd_err_t *e)
 {
-    struct archive *a;
+    struct archive *a = NULL;
     int rc = ar_open(s->file, &a, e);
     if (rc) return rc;
     bool *done = dd_calloc(n ? n : 1, sizeof *done);

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- blob HEAD / GET / DELETE ---------------------------------------------*/
 
@@ -152,11 +153,13 @@ static void upload_ended(dd_registry_t *r, const char *uuid, const char *digest)
     if (r->hooks.on_upload_end) r->hooks.on_upload_end(r->hooks.ctx, uuid, digest);
 }
 
-/* Arena cleanup: releases the handle; drops the session if the body never
- * completed (invariant 2). */
-static void upload_cleanup(void *arg)
+/* Releases the handle and drops the session if the body never completed
+ * (invariant 2). Runs as the arena cleanup, and earlier, before an error is
+ * answered: MHD may finish the request (and run the cleanup) only after the
+ * client, having read the answer, already sent its next request for this
+ * session, which must find the session settled, not busy. */
+static void upload_settle(upload_st_t *st)
 {
-    upload_st_t *st = arg;
     if (st->u) {
         dd_upload_release(st->u);
         st->u = NULL;
@@ -165,7 +168,13 @@ static void upload_cleanup(void *arg)
         dd_blobstore_upload_abort(st->r->o.blobs, st->uuid);
         dd_meta_upload_delete(st->r->o.meta, st->uuid);
         upload_ended(st->r, st->uuid, NULL);
+        st->done = true;
     }
+}
+
+static void upload_cleanup(void *arg)
+{
+    upload_settle(arg);
 }
 
 static void new_uuid(char out[64])
@@ -229,7 +238,8 @@ static int finish_commit(dd_req_t *req, upload_st_t *st)
         return dd_registry_error(req, DD_REGERR_DIGEST_INVALID, e.msg);
     }
     if (rc) {
-        st->done = false; /* drop the session in the cleanup */
+        st->done = false; /* drop the session now */
+        upload_settle(st);
         return dd_registry_error(req, dd_regerr_from_rc(rc, DD_REGERR_BLOB_UPLOAD_UNKNOWN, DD_REGERR_BLOB_UPLOAD_INVALID), e.msg);
     }
     if (!st->monolithic) dd_meta_upload_delete(r->o.meta, st->uuid);
@@ -248,11 +258,13 @@ static int upload_done(dd_req_t *req)
     int brc = dd_req_body_rc(req);
     if (brc != DD_OK) {
         st->done = false; /* partial chunk on disk: drop the session */
+        upload_settle(st);
         return dd_registry_error(req, dd_regerr_from_rc(brc, DD_REGERR_BLOB_UPLOAD_UNKNOWN, DD_REGERR_BLOB_UPLOAD_INVALID),
                                  "writing the upload failed");
     }
     if (st->check_len && req->bytes_in != st->range_len) {
         st->done = false;
+        upload_settle(st);
         return dd_registry_error(req, DD_REGERR_RANGE_INVALID, "body length does not match Content-Range");
     }
     if (st->finishing) return finish_commit(req, st);
@@ -324,6 +336,7 @@ static bool check_content_range(dd_req_t *req, upload_st_t *st)
     if (!cr) return true;
     uint64_t a, b;
     if (dd_http_parse_content_range(cr, &a, &b) != DD_OK || a != st->start_size) {
+        upload_settle(st); /* the session stays, unchanged */
         upload_headers(req, st->uuid, st->start_size);
         dd_registry_error(req, DD_REGERR_RANGE_INVALID, "chunk does not continue the upload");
         return false;
@@ -332,6 +345,7 @@ static bool check_content_range(dd_req_t *req, upload_st_t *st)
     st->range_len = b - a + 1;
     uint64_t cl;
     if (dd_req_content_length(req, &cl) == DD_OK && cl != st->range_len) {
+        upload_settle(st);
         upload_headers(req, st->uuid, st->start_size);
         dd_registry_error(req, DD_REGERR_RANGE_INVALID, "Content-Length does not match Content-Range");
         return false;
@@ -409,6 +423,15 @@ int reg_upload_status(dd_req_t *req)
     if (rc == DD_OK) {
         size = dd_upload_size(u);
         dd_upload_release(u);
+    } else if (rc == DD_EBUSY) {
+        /* another request is writing: report the bytes stored so far rather
+         * than the record's offset, which is only a hint */
+        dd_blob_reader_t rd;
+        struct stat sb;
+        if (dd_blobstore_upload_reader(r->o.blobs, rec.uuid, &rd, NULL) == DD_OK) {
+            if (rd.fd >= 0 && fstat(rd.fd, &sb) == 0) size = (uint64_t)sb.st_size;
+            dd_blob_reader_close(&rd);
+        }
     } else if (rc == DD_ENOTFOUND) {
         dd_meta_upload_delete(r->o.meta, rec.uuid);
         return dd_registry_error(req, DD_REGERR_BLOB_UPLOAD_UNKNOWN, NULL);

@@ -272,6 +272,28 @@ def test_upload_chunk_out_of_order(reg, repo):
     assert reg.get_blob(repo, sha256(data)).content == data
 
 
+@ref_dev("accepts a repeated chunk")
+def test_upload_rejected_chunk_leaves_session_ready(reg, repo):
+    """After a 416 for a repeated chunk the very next requests, sent at once
+    on new connections, see the session as it was: status gives the real
+    Range and the next chunk and the closing PUT succeed. (The 416 must not
+    keep the session busy until the server has finished the rejected
+    request.) Repeated, because the window was a race."""
+    for _ in range(25):
+        data = os.urandom(50)
+        loc = reg.start_upload(repo).headers["Location"]
+        r = reg.patch_chunk(loc, data[:22], 0)
+        assert r.status_code == 202
+        loc = r.headers["Location"]
+        assert reg.patch_chunk(loc, data[:22], 0).status_code == 416
+        s = reg.upload_status(loc)
+        assert s.status_code == 204 and s.headers.get("Range") == "0-21", (s.status_code, s.headers)
+        r = reg.patch_chunk(loc, data[22:], 22)
+        assert r.status_code == 202, (r.status_code, r.text)
+        r = reg.put_upload(r.headers["Location"], sha256(data))
+        assert r.status_code == 201, (r.status_code, r.text)
+
+
 @ref_dev("accepts overlapping chunks")
 def test_upload_chunk_overlap(reg, repo):
     data = os.urandom(2000)
