@@ -91,6 +91,13 @@ typedef struct dd_blobstore_ops {
      * 0. The reader stays valid after the session commits or is aborted.
      * NULL slot: not supported (the caller waits for the commit). */
     int (*upload_reader)(dd_blobstore_t *bs, const char *uuid, dd_blob_reader_t *out, dd_err_t *e);
+
+    /* --- version 3 --- */
+    /* Like upload_size, but waits for writes the driver still runs in the
+     * background and reports the first that failed since the last call
+     * (the size is then cut back to what is durably there). NULL slot:
+     * writes never fail late; upload_size is used. */
+    int (*upload_sync)(dd_upload_t *u, uint64_t *size /* OUT */, dd_err_t *e);
 } dd_blobstore_ops_t;
 
 /* Opens the driver registered as name ("fs"). */
@@ -108,6 +115,8 @@ int dd_blobstore_remove(dd_blobstore_t *bs, const dd_digest_t *d);
 int dd_blobstore_upload_create(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e);
 int dd_blobstore_upload_open(dd_blobstore_t *bs, const char *uuid, dd_upload_t **out, dd_err_t *e);
 uint64_t dd_upload_size(dd_upload_t *u);
+/* upload_sync, or upload_size for drivers without it. */
+int dd_upload_sync(dd_upload_t *u, uint64_t *size, dd_err_t *e);
 int dd_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e);
 int dd_upload_commit(dd_upload_t *u, const dd_digest_t *expected, uint64_t *size, dd_err_t *e);
 void dd_upload_release(dd_upload_t *u);

@@ -269,7 +269,13 @@ static int upload_done(dd_req_t *req)
     }
     if (st->finishing) return finish_commit(req, st);
     /* PATCH: record the new offset, answer 202 */
-    uint64_t size = dd_upload_size(st->u);
+    uint64_t size = 0;
+    dd_err_t e;
+    if (dd_upload_sync(st->u, &size, &e) != DD_OK) {
+        st->done = false; /* a write failed: drop the session, as above */
+        upload_settle(st);
+        return dd_registry_error(req, DD_REGERR_BLOB_UPLOAD_INVALID, e.msg);
+    }
     dd_upload_release(st->u);
     st->u = NULL;
     /* The record's offset is only a hint (invariant 1) and updated_ms only

@@ -110,6 +110,16 @@ uint64_t dd_upload_size(dd_upload_t *u)
     return u->bs->ops->upload_size(u);
 }
 
+int dd_upload_sync(dd_upload_t *u, uint64_t *size, dd_err_t *e)
+{
+    const dd_blobstore_ops_t *ops = u->bs->ops;
+    if (ops->version < 3 || !ops->upload_sync) {
+        *size = ops->upload_size(u);
+        return DD_OK;
+    }
+    return ops->upload_sync(u, size, e);
+}
+
 int dd_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
 {
     return u->bs->ops->upload_write(u, p, n, e);

@@ -1,7 +1,7 @@
 /*
- * test_blobstore_pipe.c: the "fs" driver's hash pipeline (large uploads are
- * hashed on a helper thread while the holder writes the next buffer) and
- * its early writeback. Checks that the digest stays right across holds,
+ * test_blobstore_pipe.c: the "fs" driver's ring (large uploads are written
+ * and hashed on helper threads while the holder fills the next buffer),
+ * with O_DIRECT and page-cache writes mixed. Checks that the digest stays right across holds,
  * odd write sizes, a failed write in the middle of a pipelined stream, an
  * abort while the pipe runs, and a sha512 commit.
  */
@@ -117,11 +117,18 @@ TEST(pipelined_write_fault_then_resume)
     dd_digest_buf(DD_DIGEST_SHA256, data, n, &d);
     dd_upload_t *u;
     CHECK_INT(dd_blobstore_upload_create(bs, "pf", &u, NULL), DD_OK);
-    CHECK_INT(write_pieces(u, data, 0, 3 * 1024 * 1024), DD_OK); /* the pipe runs by now */
+    CHECK_INT(write_pieces(u, data, 0, 3 * 1024 * 1024), DD_OK); /* the ring runs by now */
+    uint64_t synced = 0;
+    CHECK_INT(dd_upload_sync(u, &synced, NULL), DD_OK); /* so the fault hits a later buffer */
+    CHECK_INT(synced, 3 * 1024 * 1024);
     dd_storage_fault_set("blob_write", 1);
     int rc = write_pieces(u, data, 3 * 1024 * 1024, n);
+    /* buffers are written in the background: the failure shows in a later
+     * write or, at the latest, in dd_upload_sync */
+    if (rc == DD_OK) rc = dd_upload_sync(u, &synced, NULL);
     dd_storage_fault_set(NULL, 0);
     CHECK_INT(rc, DD_EIO);
+    CHECK_INT(dd_upload_sync(u, &synced, NULL), DD_OK); /* reported once */
     /* the reported size is what is on disk and hashed: resume from it */
     uint64_t at = dd_upload_size(u);
     char p[400];

@@ -27,23 +27,38 @@
  *     IDLE --abort/expire--> (gone)           (disk only, after restart)
  *     (disk only) --open: re-hash the bytes once--> HELD
  *
- *   Writes are gathered in a per-handle buffer of WBUF bytes and written and
- *   hashed in large pieces; dd_upload_size() flushes first, so the size it
- *   reports is what is on disk. The buffer is freed on release, so an idle
- *   session costs a small struct and a hasher state, no fd.
+ *   Small writes are gathered in a per-handle buffer of WBUF bytes and
+ *   written and hashed in large pieces; dd_upload_size() flushes first, so
+ *   the size it reports is what is on disk. The buffer is freed on release,
+ *   so an idle session costs a small struct and a hasher state, no fd.
  *
- *   Hashing off the writer's thread. SHA-256 is about half of a push's CPU
- *   time (the rest is the socket and page-cache copies), so once a session
- *   holds PIPE_AFTER bytes its holder starts a helper thread (a "pipe") that
- *   hashes each full buffer after it was written, while the holder fills a
- *   second buffer: one stream then uses two cores. Small uploads never start
- *   one, and at most one pipe per online CPU runs. The pipe also starts the
- *   writeback of every KICK bytes written (sync_file_range), so the fsync at
- *   commit is short.
- *   Invariant 2 then reads: s->h covers s->size bytes once the pipe is
+ *   The ring: large streams off the holder's thread. Once a hold has taken
+ *   PIPE_AFTER bytes its holder starts a ring of RING_N buffers of RING_BUF
+ *   bytes and two helper threads: the holder only copies the request body
+ *   into the ring; the writer thread writes each full buffer, the hasher
+ *   thread then hashes it. The three stages overlap, so one stream uses the
+ *   cores it needs (receive, disk, SHA-256) instead of one. Measured before
+ *   this design (docs/PERFORMANCE.md): a single pushed stream reached 0.41
+ *   of the SHA-256 rate; the receive copy plus page-cache write plus hashing
+ *   on two threads left a third of both cores idle.
+ *     - Buffers are written with O_DIRECT when the filesystem takes it (and
+ *       offset and length are DIO_ALIGN multiples; each ring buffer starts
+ *       by realigning the stream): a pushed blob is not copied into the page
+ *       cache, where it would push out the blobs being pulled, and the
+ *       kernel's writeback has nothing left to do. The first buffer, the
+ *       last partial one and filesystems without O_DIRECT go through the
+ *       page cache, with early writeback (sync_file_range every KICK bytes)
+ *       so that the fsync at commit is short.
+ *     - The hasher only takes buffers the writer finished, so a failed write
+ *       never reaches the hash: after the failure the writer skips the rest,
+ *       the file is cut back to the failed buffer's offset, which becomes
+ *       the session's size (invariant 2), and the ring serves on.
+ *     - At most one ring per online CPU runs (more would only cost memory);
+ *       other streams hash inline. Buffers are mapped per hold and unmapped
+ *       at its end, so the 3 MiB go back at once.
+ *   Invariant 2 then reads: s->h covers s->size bytes once the ring is
  *   drained; every reader of s->h (size, commit, release) drains or stops
- *   the pipe first, and it never outlives the hold. Buffers are handed over
- *   only after they were written, so a failed write never reaches the hash.
+ *   the ring first, and it never outlives the hold.
  */
 #include "storage/storage_int.h"
 
@@ -56,34 +71,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #define WBUF (256u * 1024u)   /* write gathering buffer per held session */
-#define PIPE_AFTER (1u << 20) /* session size from which hashing moves to a helper thread */
-#define PIPE_STACK (64u * 1024u)
+#define PIPE_AFTER (1u << 20) /* bytes in one hold from which the ring takes over */
+#define RING_N 4u             /* buffers in a ring */
+#define RING_BUF (1u << 20)   /* bytes per ring buffer */
+#define RING_STACK (64u * 1024u)
+#define DIO_ALIGN 4096u       /* O_DIRECT offset, length and address alignment */
 #define KICK (2u << 20)       /* written bytes per early-writeback request (sync_file_range) */
 #define RBUF (256u * 1024u)   /* read buffer for re-hashing */
 #define NBUCKET 256
+#define NO_FAIL UINT64_MAX
 
 typedef struct fs_store fs_store_t;
 
-/* Hash pipeline of a held session (see "Hashing off the writer's thread" in
- * the design notes): a helper thread hashes one full WBUF buffer while the
- * holder receives and writes the next one. */
-typedef struct hashpipe {
-    pthread_t th;
+/* The ring of a held session (see "The ring" in the design notes). Buffer
+ * j (a running count) lives in slot j % RING_N; the holder fills buffer
+ * `produced`, the writer works on `written`, the hasher on `hashed`, and
+ * hashed <= written <= produced <= hashed + RING_N always holds. */
+typedef struct ring {
+    pthread_t writer, hasher;
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    dd_hasher_t *h;           /* the session's hasher, lent while the pipe runs */
-    const char *job;          /* buffer being hashed, NULL when idle */
-    size_t jlen;
-    int fd;                   /* the session's data file (held open by the holder) */
-    uint64_t kick_off, kick_len; /* range to start writing back after the job, len 0 = none */
+    pthread_cond_t to_write;  /* produced moved, or stop */
+    pthread_cond_t to_hash;   /* written moved, or stop */
+    pthread_cond_t freed;     /* hashed moved */
+    char *mem;                /* RING_N * RING_BUF bytes, page aligned */
+    size_t len[RING_N];
+    uint64_t off[RING_N];     /* file offset of each slot's bytes */
+    uint64_t produced, written, hashed;
+    uint64_t failed;          /* first buffer whose write failed, NO_FAIL if none */
+    uint64_t fail_off;        /* its file offset */
+    dd_err_t err;             /* and why */
+    dd_hasher_t *h;           /* the session's hasher, lent while the ring runs */
+    int fd;                   /* the session's data file, through the page cache */
+    int dfd;                  /* the same file with O_DIRECT, -1 if refused (writer only) */
+    uint64_t kicked;          /* early writeback requested up to here (writer only) */
     bool stop;
-} hashpipe_t;
+} ring_t;
 
 typedef struct fs_session {
     dd_upload_t super;
@@ -91,14 +120,15 @@ typedef struct fs_session {
     struct fs_session *next;  /* bucket chain */
     char uuid[64];
     int fd;                   /* -1 unless held */
-    uint64_t size;            /* bytes on disk, covered by h */
+    uint64_t size;            /* bytes on disk, covered by h (with a ring:
+                               * bytes handed to it; equal once drained) */
     dd_hasher_t *h;           /* sha256 over the first size bytes */
-    char *buf;                /* gathered, not yet written (held only) */
+    char *buf;                /* gathered, not yet written (held only); with
+                               * a ring, the slot being filled */
     size_t blen;
-    char *spare;              /* second buffer, hashed by the pipe (held only) */
-    hashpipe_t *pipe;         /* NULL unless large (PIPE_AFTER) and a pipe was free */
+    size_t bcap;              /* ring slot capacity (realigns the stream) */
+    ring_t *ring;             /* NULL unless a large hold got one */
     uint64_t hold_written;    /* bytes flushed during the current hold */
-    uint64_t kicked;          /* early writeback requested up to here (pipe only) */
     bool held;                /* guarded by the table mutex */
     atomic_bool dead;         /* set (under the mutex) by an abort while held;
                                * the holder reads it without the lock */
@@ -109,8 +139,8 @@ struct fs_store {
     char *root;
     pthread_mutex_t mu;
     fs_session_t *bucket[NBUCKET];
-    atomic_int pipes;         /* hash pipes running */
-    int max_pipes;            /* one per online CPU: more only cost memory */
+    atomic_int rings;         /* rings running */
+    int max_rings;            /* one per online CPU: more only cost memory */
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -160,119 +190,12 @@ static void table_remove(fs_store_t *st, fs_session_t *s)
     }
 }
 
-/* ---- hash pipeline --------------------------------------------------------- */
-
-static void *pipe_main(void *arg)
-{
-    hashpipe_t *hp = arg;
-    pthread_mutex_lock(&hp->mu);
-    for (;;) {
-        while (!hp->job && !hp->stop) pthread_cond_wait(&hp->cv, &hp->mu);
-        if (!hp->job) break; /* stop, nothing left */
-        const char *p = hp->job;
-        size_t n = hp->jlen;
-        uint64_t ko = hp->kick_off, kl = hp->kick_len;
-        pthread_mutex_unlock(&hp->mu);
-        dd_hasher_update(hp->h, p, n);
-        /* start writeback of what was written so far, so the fsync at commit
-         * finds little left to do (only a hint: errors surface at fsync) */
-        if (kl) (void)sync_file_range(hp->fd, (off_t)ko, (off_t)kl, SYNC_FILE_RANGE_WRITE);
-        pthread_mutex_lock(&hp->mu);
-        hp->job = NULL;
-        pthread_cond_broadcast(&hp->cv);
-    }
-    pthread_mutex_unlock(&hp->mu);
-    return NULL;
-}
-
-/* Starts the pipe of s; when max_pipes already run (many concurrent pushes
- * keep every core busy anyway, and each pipe costs a second buffer) or the
- * thread can't be made, s simply keeps hashing inline. */
-static void pipe_start(fs_session_t *s)
-{
-    fs_store_t *st = s->st;
-    if (atomic_fetch_add(&st->pipes, 1) >= st->max_pipes) {
-        atomic_fetch_sub(&st->pipes, 1);
-        return;
-    }
-    hashpipe_t *hp = dd_calloc(1, sizeof *hp);
-    hp->h = s->h;
-    hp->fd = s->fd;
-    pthread_mutex_init(&hp->mu, NULL);
-    pthread_cond_init(&hp->cv, NULL);
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setstacksize(&at, PIPE_STACK);
-    int rc = pthread_create(&hp->th, &at, pipe_main, hp);
-    pthread_attr_destroy(&at);
-    if (rc != 0) {
-        pthread_mutex_destroy(&hp->mu);
-        pthread_cond_destroy(&hp->cv);
-        free(hp);
-        atomic_fetch_sub(&st->pipes, 1);
-        return;
-    }
-    s->pipe = hp;
-    s->kicked = s->size - s->hold_written; /* this hold's first byte */
-}
-
-/* Waits until the pipe has hashed everything handed to it: afterwards s->h
- * covers s->size bytes again. */
-static void pipe_drain(fs_session_t *s)
-{
-    hashpipe_t *hp = s->pipe;
-    if (!hp) return;
-    pthread_mutex_lock(&hp->mu);
-    while (hp->job) pthread_cond_wait(&hp->cv, &hp->mu);
-    pthread_mutex_unlock(&hp->mu);
-}
-
-/* Hands the full buffer s->buf (already written) to the pipe and takes the
- * spare one in its place, waiting for the pipe to finish the previous job. */
-static void pipe_push(fs_session_t *s)
-{
-    hashpipe_t *hp = s->pipe;
-    pipe_drain(s);
-    if (!s->spare) s->spare = dd_malloc(WBUF);
-    pthread_mutex_lock(&hp->mu);
-    hp->job = s->buf;
-    hp->jlen = s->blen;
-    hp->kick_len = 0;
-    if (s->size - s->kicked >= KICK) {
-        hp->kick_off = s->kicked;
-        hp->kick_len = s->size - s->kicked;
-        s->kicked = s->size;
-    }
-    pthread_cond_signal(&hp->cv);
-    pthread_mutex_unlock(&hp->mu);
-    char *t = s->buf;
-    s->buf = s->spare;
-    s->spare = t;
-}
-
-/* Drains and ends the pipe (end of a hold). */
-static void pipe_stop(fs_session_t *s)
-{
-    hashpipe_t *hp = s->pipe;
-    if (!hp) return;
-    pthread_mutex_lock(&hp->mu);
-    hp->stop = true;
-    pthread_cond_signal(&hp->cv);
-    pthread_mutex_unlock(&hp->mu);
-    pthread_join(hp->th, NULL);
-    pthread_mutex_destroy(&hp->mu);
-    pthread_cond_destroy(&hp->cv);
-    free(hp);
-    atomic_fetch_sub(&s->st->pipes, 1);
-    s->pipe = NULL;
-    free(s->spare);
-    s->spare = NULL;
-}
+static void ring_stop(fs_session_t *s);
 
 static void session_free(fs_session_t *s)
 {
     if (!s) return;
-    pipe_stop(s);
+    ring_stop(s);
     if (s->fd >= 0) close(s->fd);
     dd_hasher_free(s->h);
     free(s->buf);
@@ -385,6 +308,234 @@ static int hash_fd(int fd, uint64_t len, dd_digest_alg_t alg, dd_hasher_t **out,
     return DD_OK;
 }
 
+/* ---- the ring ----------------------------------------------------------------- */
+
+/* Writes slot i: O_DIRECT when the fd, offset and length allow, else (or for
+ * what O_DIRECT refused) through the page cache. On failure the file is cut
+ * back to the slot's offset. Writer thread only. */
+static int ring_write(ring_t *r, unsigned i, dd_err_t *e)
+{
+    const char *p = r->mem + (size_t)i * RING_BUF;
+    size_t n = r->len[i], done = 0;
+    uint64_t off = r->off[i];
+    if (r->dfd >= 0 && off % DIO_ALIGN == 0 && n % DIO_ALIGN == 0) {
+        if (dd_storage_fault("blob_write")) {
+            /* simulate a disk that fills up half way through */
+            (void)!pwrite(r->fd, p, n / 2, (off_t)off);
+            (void)!ftruncate(r->fd, (off_t)off);
+            return dd_err_errno(e, DD_EIO, ENOSPC, "cannot write blob data");
+        }
+        while (done < n) {
+            ssize_t k = pwrite(r->dfd, p + done, n - done, (off_t)(off + done));
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                if (k < 0 && errno == EINVAL && done == 0) {
+                    close(r->dfd); /* the filesystem takes no O_DIRECT after all */
+                    r->dfd = -1;
+                }
+                break; /* the rest goes through the page cache (and reports the error) */
+            }
+            done += (size_t)k;
+        }
+    }
+    if (done < n) {
+        int rc = write_all_at(r->fd, off + done, p + done, n - done, e);
+        if (rc != DD_OK) {
+            (void)!ftruncate(r->fd, (off_t)off);
+            return rc;
+        }
+        /* start writeback of the page-cache part, so the fsync at commit
+         * finds little left (only a hint: errors surface at fsync) */
+        uint64_t end = off + n;
+        if (end - r->kicked >= KICK) {
+            (void)sync_file_range(r->fd, (off_t)r->kicked, (off_t)(end - r->kicked), SYNC_FILE_RANGE_WRITE);
+            r->kicked = end;
+        }
+    }
+    return DD_OK;
+}
+
+static void *ring_writer(void *arg)
+{
+    ring_t *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->written == r->produced && !r->stop) pthread_cond_wait(&r->to_write, &r->mu);
+        if (r->written == r->produced) break; /* stopped, nothing left */
+        uint64_t j = r->written;
+        bool skip = r->failed != NO_FAIL; /* after a failure nothing more is written */
+        pthread_mutex_unlock(&r->mu);
+        dd_err_t e;
+        int rc = skip ? DD_OK : ring_write(r, (unsigned)(j % RING_N), &e);
+        pthread_mutex_lock(&r->mu);
+        if (rc != DD_OK) {
+            r->failed = j;
+            r->fail_off = r->off[j % RING_N];
+            r->err = e;
+        }
+        r->written++;
+        pthread_cond_signal(&r->to_hash);
+    }
+    pthread_cond_signal(&r->to_hash);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+static void *ring_hasher(void *arg)
+{
+    ring_t *r = arg;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->hashed == r->written && !(r->stop && r->written == r->produced))
+            pthread_cond_wait(&r->to_hash, &r->mu);
+        if (r->hashed == r->written) break; /* stopped, all done */
+        uint64_t j = r->hashed;
+        bool skip = j >= r->failed;
+        pthread_mutex_unlock(&r->mu);
+        if (!skip) dd_hasher_update(r->h, r->mem + (size_t)(j % RING_N) * RING_BUF, r->len[j % RING_N]);
+        pthread_mutex_lock(&r->mu);
+        r->hashed++;
+        pthread_cond_signal(&r->freed);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Points s->buf at the slot of the next buffer, sized so that the buffer
+ * after it starts DIO_ALIGNed. */
+static void ring_take_slot(fs_session_t *s)
+{
+    ring_t *r = s->ring;
+    s->buf = r->mem + (size_t)(r->produced % RING_N) * RING_BUF;
+    s->blen = 0;
+    s->bcap = RING_BUF - (size_t)(s->size % DIO_ALIGN);
+}
+
+/* Starts the ring of s, whose gathered bytes are flushed. When max_rings
+ * already run (many concurrent pushes keep every core busy anyway) or the
+ * memory or threads can't be had, s simply goes on inline. */
+static void ring_start(fs_session_t *s)
+{
+    fs_store_t *st = s->st;
+    if (atomic_fetch_add(&st->rings, 1) >= st->max_rings) {
+        atomic_fetch_sub(&st->rings, 1);
+        return;
+    }
+    ring_t *r = dd_calloc(1, sizeof *r);
+    r->mem = mmap(NULL, (size_t)RING_N * RING_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (r->mem == MAP_FAILED) {
+        free(r);
+        atomic_fetch_sub(&st->rings, 1);
+        return;
+    }
+    r->h = s->h;
+    r->fd = s->fd;
+    r->failed = NO_FAIL;
+    r->kicked = s->size - s->hold_written; /* this hold's first byte */
+    char data[PATH_MAX];
+    sess_data(st, s->uuid, data, sizeof data);
+    r->dfd = open(data, O_WRONLY | O_DIRECT | O_CLOEXEC); /* -1 (EINVAL) on e.g. tmpfs */
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->to_write, NULL);
+    pthread_cond_init(&r->to_hash, NULL);
+    pthread_cond_init(&r->freed, NULL);
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, RING_STACK);
+    int rc = pthread_create(&r->writer, &at, ring_writer, r);
+    if (rc == 0 && pthread_create(&r->hasher, &at, ring_hasher, r) != 0) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = true;
+        pthread_cond_signal(&r->to_write);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->writer, NULL);
+        rc = -1;
+    }
+    pthread_attr_destroy(&at);
+    if (rc != 0) {
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->to_write);
+        pthread_cond_destroy(&r->to_hash);
+        pthread_cond_destroy(&r->freed);
+        if (r->dfd >= 0) close(r->dfd);
+        munmap(r->mem, (size_t)RING_N * RING_BUF);
+        free(r);
+        atomic_fetch_sub(&st->rings, 1);
+        return;
+    }
+    free(s->buf); /* the (empty) gathering buffer */
+    s->ring = r;
+    ring_take_slot(s);
+}
+
+/* Waits until every buffer handed over is written and hashed: s->h covers
+ * s->size bytes again. A write failure is settled here: the file was cut
+ * back to the failed buffer, which becomes the session's size; the bytes of
+ * the slot being filled are dropped too, and the ring serves on. */
+static int ring_drain(fs_session_t *s, dd_err_t *e)
+{
+    ring_t *r = s->ring;
+    pthread_mutex_lock(&r->mu);
+    while (r->hashed != r->produced) pthread_cond_wait(&r->freed, &r->mu);
+    bool failed = r->failed != NO_FAIL;
+    uint64_t at = r->fail_off;
+    dd_err_t err = r->err;
+    r->failed = NO_FAIL;
+    pthread_mutex_unlock(&r->mu);
+    if (!failed) return DD_OK;
+    s->size = at;
+    ring_take_slot(s);
+    if (e) *e = err;
+    return err.code ? err.code : DD_EIO;
+}
+
+/* Hands the slot being filled to the writer and takes the next one. */
+static int ring_flush(fs_session_t *s, dd_err_t *e)
+{
+    ring_t *r = s->ring;
+    if (s->blen == 0) return DD_OK;
+    pthread_mutex_lock(&r->mu);
+    unsigned i = (unsigned)(r->produced % RING_N);
+    r->len[i] = s->blen;
+    r->off[i] = s->size;
+    r->produced++;
+    pthread_cond_signal(&r->to_write);
+    while (r->produced - r->hashed >= RING_N) pthread_cond_wait(&r->freed, &r->mu);
+    bool failed = r->failed != NO_FAIL;
+    pthread_mutex_unlock(&r->mu);
+    s->size += s->blen;
+    s->hold_written += s->blen;
+    ring_take_slot(s);
+    return failed ? ring_drain(s, e) : DD_OK;
+}
+
+/* Drains and ends the ring (end of a hold); bytes not handed over are
+ * dropped (callers flush first). */
+static void ring_stop(fs_session_t *s)
+{
+    ring_t *r = s->ring;
+    if (!r) return;
+    (void)ring_drain(s, NULL);
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_signal(&r->to_write);
+    pthread_cond_signal(&r->to_hash);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->writer, NULL);
+    pthread_join(r->hasher, NULL);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->to_write);
+    pthread_cond_destroy(&r->to_hash);
+    pthread_cond_destroy(&r->freed);
+    if (r->dfd >= 0) close(r->dfd);
+    munmap(r->mem, (size_t)RING_N * RING_BUF);
+    free(r);
+    atomic_fetch_sub(&s->st->rings, 1);
+    s->ring = NULL;
+    s->buf = NULL;
+    s->blen = 0;
+}
+
 /* ---- open / close ----------------------------------------------------------- */
 
 static int fs_open(const char *root, dd_blobstore_t **out, dd_err_t *e)
@@ -425,7 +576,7 @@ static int fs_open(const char *root, dd_blobstore_t **out, dd_err_t *e)
     st->root = dd_strdup(root);
     pthread_mutex_init(&st->mu, NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    st->max_pipes = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
+    st->max_rings = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
     *out = &st->super;
     return DD_OK;
 }
@@ -673,33 +824,39 @@ static int fs_upload_open(dd_blobstore_t *bs, const char *uuid, dd_upload_t **ou
     return DD_OK;
 }
 
-/* Writes and hashes the gathered buffer. On failure the buffer is dropped
- * and the file is back at s->size. */
+/* Writes and hashes the gathered buffer (with a ring: hands the slot over).
+ * On failure the buffer is dropped and the file is back at s->size. */
 static int flush(fs_session_t *s, dd_err_t *e)
 {
+    if (s->ring) return ring_flush(s, e);
     if (s->blen == 0) return DD_OK;
     int rc = write_all_at(s->fd, s->size, s->buf, s->blen, e);
     if (rc == DD_OK) {
+        dd_hasher_update(s->h, s->buf, s->blen);
         s->size += s->blen;
         s->hold_written += s->blen;
-        if (!s->pipe && s->size >= PIPE_AFTER && s->blen == WBUF) pipe_start(s);
-        if (s->pipe && s->blen == WBUF)
-            pipe_push(s); /* swaps s->buf; hashed by the helper */
-        else {
-            pipe_drain(s); /* keep the hash in byte order */
-            dd_hasher_update(s->h, s->buf, s->blen);
-        }
     }
     s->blen = 0;
     return rc;
 }
 
-static uint64_t fs_upload_size(dd_upload_t *u)
+static int fs_upload_sync(dd_upload_t *u, uint64_t *size, dd_err_t *e)
 {
     fs_session_t *s = (fs_session_t *)u;
-    if (s->blen) (void)flush(s, NULL);
-    pipe_drain(s);
-    return s->size;
+    int rc = flush(s, e);
+    if (s->ring) {
+        int rc2 = ring_drain(s, rc == DD_OK ? e : NULL);
+        if (rc == DD_OK) rc = rc2;
+    }
+    *size = s->size;
+    return rc;
+}
+
+static uint64_t fs_upload_size(dd_upload_t *u)
+{
+    uint64_t size;
+    (void)fs_upload_sync(u, &size, NULL);
+    return size;
 }
 
 static int fs_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
@@ -708,18 +865,20 @@ static int fs_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
     if (atomic_load(&s->dead)) return dd_err(e, DD_ENOTFOUND, "upload '%s' was cancelled", s->uuid);
     if (n == 0) return DD_OK;
     int rc;
-    if (s->pipe || s->size + s->blen + n >= PIPE_AFTER) {
-        /* A large stream: always gather full WBUF buffers, so that the pipe
-         * (started by flush) can hash them on its thread; they outlive the
-         * caller's p. The extra memcpy is cheap next to SHA-256. */
-        if (!s->buf) s->buf = dd_malloc(WBUF);
+    if (!s->ring && s->hold_written + s->blen + n >= PIPE_AFTER) {
+        /* a large hold: the ring takes over from here, in byte order */
+        if ((rc = flush(s, e)) != DD_OK) return rc;
+        ring_start(s);
+    }
+    if (s->ring) {
+        /* the bytes outlive the caller's p in the ring's slots */
         while (n) {
-            size_t k = n < WBUF - s->blen ? n : WBUF - s->blen;
+            size_t k = n < s->bcap - s->blen ? n : s->bcap - s->blen;
             memcpy(s->buf + s->blen, p, k);
             s->blen += k;
             p = (const char *)p + k;
             n -= k;
-            if (s->blen == WBUF && (rc = flush(s, e)) != DD_OK) return rc;
+            if (s->blen == s->bcap && (rc = ring_flush(s, e)) != DD_OK) return rc;
         }
         return DD_OK;
     }
@@ -750,7 +909,7 @@ static int fs_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
 static void unhold(fs_session_t *s)
 {
     fs_store_t *st = s->st;
-    pipe_stop(s);
+    ring_stop(s);
     s->hold_written = 0;
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
@@ -794,11 +953,12 @@ static int fs_upload_commit(dd_upload_t *u, const dd_digest_t *expected, uint64_
         return dd_err(e, DD_ENOTFOUND, "upload was cancelled");
     }
     int rc = flush(s, e);
+    if (rc == DD_OK && s->ring) rc = ring_drain(s, e);
     if (rc != DD_OK) {
         unhold(s);
         return rc;
     }
-    pipe_stop(s); /* s->h now covers all s->size bytes */
+    ring_stop(s); /* s->h now covers all s->size bytes */
     dd_digest_t got;
     if (expected->alg == DD_DIGEST_SHA256) {
         dd_hasher_t *h = dd_hasher_dup(s->h);
@@ -913,7 +1073,7 @@ static int fs_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader
 }
 
 const dd_blobstore_ops_t dd_blobstore_fs_ops = {
-    .version = 2,
+    .version = 3,
     .name = "fs",
     .open = fs_open,
     .close = fs_close,
@@ -931,4 +1091,5 @@ const dd_blobstore_ops_t dd_blobstore_fs_ops = {
     .upload_expire = fs_upload_expire,
     .each = fs_each,
     .upload_reader = fs_upload_reader,
+    .upload_sync = fs_upload_sync,
 };
