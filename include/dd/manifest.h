@@ -7,7 +7,8 @@
  *   application/vnd.docker.distribution.manifest.v2+json
  *   application/vnd.docker.distribution.manifest.list.v2+json
  * Used by the image sources (src/analyzer/image.c) and by the registry to
- * validate pushed manifests.
+ * validate pushed manifests (src/registry/manifest_check.c, with
+ * DD_MANIFEST_PUSHED).
  *
  * Error codes (the registry maps all of EINVAL / EUNSUPPORTED / ELIMIT to
  * MANIFEST_INVALID; see docs/analyzer.md):
@@ -77,6 +78,7 @@ typedef struct dd_manifest {
     bool has_subject;
     dd_descriptor_t subject;
     size_t n_annotations;
+    char *annotations_json;   /* the annotations object, compact JSON; NULL when absent */
 } dd_manifest_t;
 
 /* Parses and validates bytes. content_type may be NULL (then the mediaType
@@ -85,6 +87,16 @@ typedef struct dd_manifest {
  * released on DD_OK; on error it is left empty. */
 int dd_manifest_parse(const void *bytes, size_t n, const char *content_type, dd_manifest_t *out,
                       dd_err_t *e);
+/* dd_manifest_parse with flags:
+ *   DD_MANIFEST_PUSHED  the registry's acceptance of a pushed manifest. The
+ *     registry bounds the body itself (its manifest-max setting), so there is
+ *     no DD_MANIFEST_MAX check, and rules whose breach harms no reader are not
+ *     enforced, as clients in the field break them: artifactType for an empty
+ *     config, platform in Docker manifest list entries, and mediaType in a
+ *     Docker document whose Content-Type names it. */
+#define DD_MANIFEST_PUSHED 1u
+int dd_manifest_parse_ex(const void *bytes, size_t n, const char *content_type, unsigned flags,
+                         dd_manifest_t *out, dd_err_t *e);
 void dd_manifest_release(dd_manifest_t *m);
 void dd_descriptor_release(dd_descriptor_t *d);
 /* "linux/amd64" or "linux/arm64/v8" into buf (size >= 128). */

@@ -34,6 +34,7 @@ void dd_manifest_release(dd_manifest_t *m)
 {
     free(m->media_type);
     free(m->artifact_type);
+    free(m->annotations_json);
     dd_descriptor_release(&m->config);
     for (size_t i = 0; i < m->n_layers; i++) dd_descriptor_release(&m->layers[i]);
     free(m->layers);
@@ -225,13 +226,20 @@ static void bare_type(const char *ct, char *out, size_t n)
     out[l] = '\0';
 }
 
-static int parse(json_t *root, const char *content_type, dd_manifest_t *m, dd_err_t *e)
+static int parse(json_t *root, const char *content_type, unsigned flags, dd_manifest_t *m, dd_err_t *e)
 {
+    bool pushed = flags & DD_MANIFEST_PUSHED;
     if (!json_is_object(root)) return dd_err(e, DD_EINVAL, "manifest is not a JSON object");
     json_t *sv = json_object_get(root, "schemaVersion");
     if (!json_is_integer(sv)) return dd_err(e, DD_EINVAL, "schemaVersion missing or not an integer");
-    if (json_integer_value(sv) == 1)
-        return dd_err(e, DD_EUNSUPPORTED, "docker schema 1 manifests are not supported");
+    if (json_integer_value(sv) == 1) {
+        /* a schema 1 document, unless it claims a schema 2 media type */
+        json_t *t = json_object_get(root, "mediaType");
+        dd_manifest_kind_t k;
+        bool dk;
+        if (!json_is_string(t) || kind_of(json_string_value(t), &k, &dk) != DD_OK)
+            return dd_err(e, DD_EUNSUPPORTED, "docker schema 1 manifests are not supported");
+    }
     if (json_integer_value(sv) != 2)
         return dd_err(e, DD_EINVAL, "schemaVersion must be 2, not %lld",
                       (long long)json_integer_value(sv));
@@ -252,13 +260,18 @@ static int parse(json_t *root, const char *content_type, dd_manifest_t *m, dd_er
     }
     if (kind_of(mt, &m->kind, &m->docker) != DD_OK)
         return dd_err(e, DD_EUNSUPPORTED, "unsupported manifest media type '%.100s'", mt);
-    if (m->docker && !mtv) return dd_err(e, DD_EINVAL, "docker manifest without mediaType");
+    if (m->docker && !mtv && !pushed) return dd_err(e, DD_EINVAL, "docker manifest without mediaType");
     m->media_type = dd_strdup(mt);
 
     int rc = opt_string(root, "artifactType", "manifest", &m->artifact_type, e);
     if (!rc && m->artifact_type && !valid_media_type(m->artifact_type))
         rc = dd_err(e, DD_EINVAL, "invalid artifactType '%.100s'", m->artifact_type);
     if (!rc) rc = annotations(root, "manifest", &m->n_annotations, NULL, e);
+    json_t *ann = json_object_get(root, "annotations");
+    if (!rc && ann) {
+        m->annotations_json = json_dumps(ann, JSON_COMPACT);
+        if (!m->annotations_json) rc = dd_err(e, DD_ENOMEM, "cannot serialize annotations");
+    }
     json_t *subj = json_object_get(root, "subject");
     if (!rc && subj) {
         m->has_subject = true;
@@ -277,7 +290,7 @@ static int parse(json_t *root, const char *content_type, dd_manifest_t *m, dd_er
         if (!layers) return dd_err(e, DD_EINVAL, "layers is required");
         rc = descriptors(layers, "layers", false, &m->layers, &m->n_layers, e);
         if (rc) return rc;
-        if (strcmp(m->config.media_type, DD_MT_OCI_EMPTY) == 0 && !m->artifact_type)
+        if (!pushed && strcmp(m->config.media_type, DD_MT_OCI_EMPTY) == 0 && !m->artifact_type)
             return dd_err(e, DD_EINVAL, "artifactType is required when config is the empty descriptor");
     } else {
         if (json_object_get(root, "config") || json_object_get(root, "layers"))
@@ -286,7 +299,7 @@ static int parse(json_t *root, const char *content_type, dd_manifest_t *m, dd_er
         if (!ms) return dd_err(e, DD_EINVAL, "manifests is required");
         rc = descriptors(ms, "manifests", true, &m->manifests, &m->n_manifests, e);
         if (rc) return rc;
-        if (m->docker)
+        if (m->docker && !pushed)
             for (size_t i = 0; i < m->n_manifests; i++)
                 if (!m->manifests[i].has_platform)
                     return dd_err(e, DD_EINVAL, "manifests[%zu]: platform is required in a manifest list", i);
@@ -297,12 +310,19 @@ static int parse(json_t *root, const char *content_type, dd_manifest_t *m, dd_er
 int dd_manifest_parse(const void *bytes, size_t n, const char *content_type, dd_manifest_t *out,
                       dd_err_t *e)
 {
+    return dd_manifest_parse_ex(bytes, n, content_type, 0, out, e);
+}
+
+int dd_manifest_parse_ex(const void *bytes, size_t n, const char *content_type, unsigned flags,
+                         dd_manifest_t *out, dd_err_t *e)
+{
     memset(out, 0, sizeof *out);
-    if (n > DD_MANIFEST_MAX) return dd_err(e, DD_ELIMIT, "manifest is %zu bytes, over %u", n, DD_MANIFEST_MAX);
+    if (n > DD_MANIFEST_MAX && !(flags & DD_MANIFEST_PUSHED))
+        return dd_err(e, DD_ELIMIT, "manifest is %zu bytes, over %u", n, DD_MANIFEST_MAX);
     json_error_t je;
     json_t *root = json_loadb(bytes, n, JSON_REJECT_DUPLICATES, &je);
     if (!root) return dd_err(e, DD_EINVAL, "manifest is not valid JSON: %s at line %d", je.text, je.line);
-    int rc = parse(root, content_type, out, e);
+    int rc = parse(root, content_type, flags, out, e);
     json_decref(root);
     if (rc != DD_OK) dd_manifest_release(out);
     return rc;

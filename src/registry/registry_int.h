@@ -63,11 +63,10 @@ typedef struct mcheck {
     const char *annotations_json;   /* NULL if none */
 } mcheck_t;
 
-#define MCHECK_MAX_DESCRIPTORS 10000
-
-/* Validates a manifest or index body against the image spec. content_type
- * is the request's Content-Type (NULL if absent). Memory from a.
- * DD_EINVAL: invalid (MANIFEST_INVALID); DD_EUNSUPPORTED: unknown media type. */
+/* Validates a manifest or index body against the image spec (through
+ * dd_manifest_parse_ex). content_type is the request's Content-Type (NULL if
+ * absent). Memory from a. DD_EINVAL: invalid (MANIFEST_INVALID);
+ * DD_EUNSUPPORTED: unknown media type, schema 1 or digest algorithm. */
 int reg_manifest_check(const char *body, size_t n, const char *content_type, dd_arena_t *a, mcheck_t *out,
                        dd_err_t *e);
 
