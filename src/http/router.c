@@ -225,7 +225,7 @@ int dd_http_parse_range(const char *h, uint64_t size, uint64_t *first, uint64_t 
     }
     s = skip_ws(s);
     if (*s) return DD_DECLINED;
-    if (!open && b < a) return DD_DECLINED; /* invalid range-spec: ignored */
+    if (!open && b < a) return DD_ERANGE; /* last < first: unsatisfiable (RFC 9110 lets us refuse it) */
     if (a >= size) return DD_ERANGE;
     *first = a;
     *last = (open || b >= size) ? size - 1 : b;

@@ -25,6 +25,8 @@ static const char *OCI_INDEX_MT = "application/vnd.oci.image.index.v1+json";
 
 /* Parses the {reference} of a manifest route into a tag or a digest.
  * Returns false (after answering) when it is neither. */
+#define MAX_TAG_PARAMS 64 /* ?tag= values on one PUT (the draft asks for at least 10) */
+
 static bool parse_reference(dd_req_t *req, const char **tag, dd_digest_t *d, bool *is_digest, int status_bad)
 {
     const char *ref = dd_req_var(req, "reference");
@@ -100,6 +102,14 @@ static int put_done(dd_req_t *req)
     if (dd_req_body_rc(req) == DD_ELIMIT)
         return dd_registry_error(req, DD_REGERR_TOO_LARGE, "manifest exceeds the size limit");
     if (!parse_reference(req, &tag, &want, &is_digest, 400)) return DD_OK;
+    /* PUT by digest may name tags to point at it: ?tag=a&tag=b (the
+     * distribution spec after 1.1; each accepted tag is echoed in OCI-Tag) */
+    const char *qtags[MAX_TAG_PARAMS + 1];
+    size_t nq = is_digest ? dd_req_query_all(req, "tag", qtags, MAX_TAG_PARAMS + 1) : 0;
+    if (nq > MAX_TAG_PARAMS) return dd_registry_error(req, DD_REGERR_MANIFEST_INVALID, "too many tag parameters");
+    for (size_t i = 0; i < nq; i++)
+        if (!dd_tag_valid(qtags[i])) return dd_registry_error(req, DD_REGERR_MANIFEST_INVALID, "invalid tag");
+    if (nq) tag = qtags[0];
     size_t n;
     const char *body = dd_req_body(req, &n);
     mcheck_t m;
@@ -150,7 +160,10 @@ static int put_done(dd_req_t *req)
     rec.pushed_ms = dd_now_ms();
     dd_manifest_refs_t refs = {blobs, nb, children, m.n_children};
     rc = dd_meta_manifest_put(r->o.meta, &rec, &refs, tag, &e);
+    /* further tags: the same put again (idempotent), one tag each */
+    for (size_t i = 1; i < nq && rc == DD_OK; i++) rc = dd_meta_manifest_put(r->o.meta, &rec, &refs, qtags[i], &e);
     if (rc) return dd_registry_error(req, dd_regerr_from_rc(rc, DD_REGERR_MANIFEST_UNKNOWN, DD_REGERR_MANIFEST_INVALID), e.msg);
+    for (size_t i = 0; i < nq; i++) dd_resp_header(req, "OCI-Tag", qtags[i]);
     dd_resp_headerf(req, "Location", "/v2/%s/manifests/%s", req->name, d.str);
     dd_resp_header(req, "Docker-Content-Digest", d.str);
     if (m.subject[0]) dd_resp_header(req, "OCI-Subject", m.subject);

@@ -63,6 +63,7 @@ static const struct {
     int status;
     const char *code;
     const char *message;
+    const char *also;         /* a second error in the body, or NULL */
 } errtab[DD_REGERR__COUNT] = {
     [DD_REGERR_BLOB_UNKNOWN] = {404, "BLOB_UNKNOWN", "blob unknown to registry"},
     [DD_REGERR_BLOB_UPLOAD_INVALID] = {400, "BLOB_UPLOAD_INVALID", "blob upload invalid"},
@@ -83,7 +84,12 @@ static const struct {
     [DD_REGERR_TOO_LARGE] = {413, "SIZE_INVALID", "payload too large"},
     [DD_REGERR_METHOD] = {405, "UNSUPPORTED", "method not allowed"},
     [DD_REGERR_PAGINATION] = {400, "UNSUPPORTED", "invalid number of results requested"},
-    [DD_REGERR_MANIFEST_CHILD_UNKNOWN] = {400, "MANIFEST_UNKNOWN", "manifest references a manifest unknown to the repository"},
+    /* the spec: a manifest refused for missing references "MUST result in
+     * one or more MANIFEST_BLOB_UNKNOWN errors"; MANIFEST_UNKNOWN follows for
+     * clients that look for it when the reference is a manifest */
+    [DD_REGERR_MANIFEST_CHILD_UNKNOWN] = {400, "MANIFEST_BLOB_UNKNOWN",
+                                          "manifest references a manifest unknown to the repository",
+                                          "MANIFEST_UNKNOWN"},
     [DD_REGERR_INTERNAL] = {500, "UNKNOWN", "internal server error"},
     [DD_REGERR_UNAVAILABLE] = {503, "UNAVAILABLE", "service unavailable, retry"},
 };
@@ -98,19 +104,31 @@ const char *dd_regerr_code(dd_regerr_t err)
     return (unsigned)err < DD_REGERR__COUNT ? errtab[err].code : "UNKNOWN";
 }
 
-static int write_error(dd_req_t *req, int status, const char *code, const char *message, const char *detail)
+static void put_error(dd_buf_t *b, const char *code, const char *message, const char *detail)
+{
+    dd_buf_puts(b, "{\"code\":");
+    dd_buf_json_str(b, code);
+    dd_buf_puts(b, ",\"message\":");
+    dd_buf_json_str(b, message);
+    if (detail) {
+        dd_buf_puts(b, ",\"detail\":");
+        dd_buf_json_str(b, detail);
+    }
+    dd_buf_puts(b, "}");
+}
+
+static int write_error(dd_req_t *req, int status, const char *code, const char *message, const char *detail,
+                       const char *also)
 {
     dd_buf_t b;
     dd_buf_init(&b, 0);
-    dd_buf_puts(&b, "{\"errors\":[{\"code\":");
-    dd_buf_json_str(&b, code);
-    dd_buf_puts(&b, ",\"message\":");
-    dd_buf_json_str(&b, message);
-    if (detail) {
-        dd_buf_puts(&b, ",\"detail\":");
-        dd_buf_json_str(&b, detail);
+    dd_buf_puts(&b, "{\"errors\":[");
+    put_error(&b, code, message, detail);
+    if (also) {
+        dd_buf_puts(&b, ",");
+        put_error(&b, also, message, detail);
     }
-    dd_buf_puts(&b, "}]}");
+    dd_buf_puts(&b, "]}");
     return dd_resp_json(req, status, &b);
 }
 
@@ -120,7 +138,7 @@ int dd_registry_error(dd_req_t *req, dd_regerr_t err, const char *detail)
     if (detail || dd_log_enabled(DD_LOG_DEBUG))
         dd_log(DD_LOG_DEBUG, req->id, "%s %s: %s%s%s", req->method, req->path ? req->path : "",
                errtab[err].code, detail ? ": " : "", detail ? detail : "");
-    return write_error(req, errtab[err].status, errtab[err].code, errtab[err].message, detail);
+    return write_error(req, errtab[err].status, errtab[err].code, errtab[err].message, detail, errtab[err].also);
 }
 
 dd_regerr_t dd_regerr_from_rc(int rc, dd_regerr_t notfound, dd_regerr_t invalid)
@@ -146,7 +164,7 @@ int dd_registry_http_error(dd_req_t *req, int status, const char *code, const ch
 {
     if (!strcmp(code, "NOT_FOUND")) code = "NAME_UNKNOWN";
     if (!strcmp(code, "INTERNAL")) code = "UNKNOWN";
-    return write_error(req, status, code, message, NULL);
+    return write_error(req, status, code, message, NULL, NULL);
 }
 
 /* Query component escaping for the Link header values. */
