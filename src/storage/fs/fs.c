@@ -53,8 +53,8 @@
  *       never reaches the hash: after the failure the writer skips the rest,
  *       the file is cut back to the failed buffer's offset, which becomes
  *       the session's size (invariant 2), and the ring serves on.
- *     - At most one ring per online CPU runs (more would only cost memory);
- *       other streams hash inline. Buffers are mapped per hold and unmapped
+ *     - At most one ring per two online CPUs runs (more would only cost
+ *       memory: the cores are busy anyway); other streams hash inline. Buffers are mapped per hold and unmapped
  *       at its end, so the 3 MiB go back at once.
  *   Invariant 2 then reads: s->h covers s->size bytes once the ring is
  *   drained; every reader of s->h (size, commit, release) drains or stops
@@ -140,7 +140,7 @@ struct fs_store {
     pthread_mutex_t mu;
     fs_session_t *bucket[NBUCKET];
     atomic_int rings;         /* rings running */
-    int max_rings;            /* one per online CPU: more only cost memory */
+    int max_rings;            /* one per two online CPUs: more only cost memory */
 };
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -576,7 +576,9 @@ static int fs_open(const char *root, dd_blobstore_t **out, dd_err_t *e)
     st->root = dd_strdup(root);
     pthread_mutex_init(&st->mu, NULL);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    st->max_rings = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
+    /* a ring keeps about two cores busy (receive + copy, hash; the writer
+     * mostly waits for the disk) */
+    st->max_rings = ncpu < 4 ? 1 : ncpu > 128 ? 64 : (int)(ncpu / 2);
     *out = &st->super;
     return DD_OK;
 }
