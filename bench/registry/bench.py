@@ -5,8 +5,11 @@ as static files: the ceiling) side by side on loopback.
 
 Measures, each bounded in time:
   - blob push MB/s, monolithic (POST + one PUT) and chunked (PATCH 8 MiB chunks), 1 MiB .. 512 MiB
-  - blob pull MB/s (curl, body to /dev/null)
-  - 16 concurrent pushers (aggregate MB/s)
+  - blob pull MB/s (curl, body to /dev/null; one warm-up pull, then the
+    median of 3 rounds of at least 64 MiB each)
+  - single-stream pushes: median of 3 rounds
+  - 16 concurrent pushers (aggregate MB/s, and the server's CPU use), then the
+    same with the server held to one CPU (taskset): the scaling with cores
   - requests/s and p99 latency for manifest GET, tags list and /v2/ (wrk), and
     manifest HEAD (headbench.c: Debian's wrk 4.1.0 hangs on HEAD)
   - SHA-256 rate of one core (hashlib, i.e. OpenSSL)
@@ -230,6 +233,22 @@ def curl_pull(t, url, reps=1):
     return n, secs
 
 
+def pull_rate(t, url, size):
+    """Median MB/s of 3 rounds pulling url over one keep-alive connection,
+    after one untimed pull (every server then serves from the page cache;
+    drydock writes large pushes with O_DIRECT, so its first pull after a
+    push reads the disk). Each round moves at least 64 MiB."""
+    n, _ = curl_pull(t, url, 1)
+    assert n == size, (t.name, n, size)
+    reps = max(1, (64 * MiB) // size)
+    rates = []
+    for _ in range(3):
+        n, secs = curl_pull(t, url, reps)
+        assert n == size * reps, (t.name, n, size)
+        rates.append(mbps(n, secs))
+    return statistics.median(rates)
+
+
 def mbps(nbytes, secs):
     return nbytes / MiB / secs if secs > 0 else 0.0
 
@@ -269,34 +288,73 @@ def sha256_rate():
 
 
 # ------------------------------------------------------------------ runs
-def bench_registry(t, blobs, manifest):
-    R = t.results
-    repo = "bench/img"
-    for size, (data, dg) in blobs.items():
-        for mode in ("mono", "chunk"):
-            reps = 8 if size <= MiB else 1
-            t0 = time.perf_counter()
-            for i in range(reps):
-                push(t, f"bench/{mode}{i}", data, dg, chunked=(mode == "chunk"))
-            R[f"push {mode} {size // MiB} MiB (MB/s)"] = mbps(size * reps, time.perf_counter() - t0)
-        push(t, repo, data, dg)
-    for size, (data, dg) in blobs.items():
-        reps = 16 if size <= MiB else (4 if size <= 16 * MiB else 1)
-        n, secs = curl_pull(t, f"/v2/{repo}/blobs/{dg}", reps)
-        assert n == size * reps, (t.name, n, size)
-        R[f"pull {size // MiB} MiB (MB/s)"] = mbps(n, secs)
-    # concurrent pushers: distinct blobs
-    cblobs = [os.urandom(CONC_SIZE) for _ in range(CONC)]
-    cdig = ["sha256:" + hashlib.sha256(b).hexdigest() for b in cblobs]
-    ths = [threading.Thread(target=push, args=(t, f"bench/c{i}", cblobs[i], cdig[i]))
-           for i in range(CONC)]
+def cpu_seconds(pids):
+    tck = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in pids:
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])  # utime, stime (all threads)
+        except OSError:
+            pass
+    return total / tck
+
+
+def set_affinity(t, cpus):
+    for p in t.pids():
+        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(p)], stdout=subprocess.DEVNULL,
+                       check=True)
+
+
+def concurrent_push(t, prefix, cblobs, cdig):
+    """(aggregate MB/s, server CPU cores busy) pushing every blob at once."""
+    ths = [threading.Thread(target=push, args=(t, f"bench/{prefix}{i}", cblobs[i], cdig[i]))
+           for i in range(len(cblobs))]
+    c0 = cpu_seconds(t.pids())
     t0 = time.perf_counter()
     for th in ths:
         th.start()
     for th in ths:
         th.join()
-    R[f"{CONC} concurrent pushes x {CONC_SIZE // MiB} MiB (MB/s)"] = mbps(
-        CONC * CONC_SIZE, time.perf_counter() - t0)
+    wall = time.perf_counter() - t0
+    cores = (cpu_seconds(t.pids()) - c0) / wall
+    return mbps(sum(len(b) for b in cblobs), wall), cores
+
+
+def bench_registry(t, blobs, manifest):
+    R = t.results
+    repo = "bench/img"
+    for size, (data, dg) in blobs.items():
+        for mode in ("mono", "chunk"):
+            # median of 3 rounds, each of at least 8 MiB (one push for 16 MiB and up)
+            reps = max(1, (8 * MiB) // size)
+            rates = []
+            for rnd in range(3):
+                t0 = time.perf_counter()
+                for i in range(reps):
+                    push(t, f"bench/{mode}{rnd}-{i}", data, dg, chunked=(mode == "chunk"))
+                rates.append(mbps(size * reps, time.perf_counter() - t0))
+            R[f"push {mode} {size // MiB} MiB (MB/s)"] = statistics.median(rates)
+        push(t, repo, data, dg)
+    for size, (data, dg) in blobs.items():
+        R[f"pull {size // MiB} MiB (MB/s)"] = pull_rate(t, f"/v2/{repo}/blobs/{dg}", size)
+    # concurrent pushers: distinct blobs
+    cblobs = [os.urandom(CONC_SIZE) for _ in range(CONC)]
+    cdig = ["sha256:" + hashlib.sha256(b).hexdigest() for b in cblobs]
+    label = f"{CONC} concurrent pushes x {CONC_SIZE // MiB} MiB"
+    rate, cores = concurrent_push(t, "c", cblobs, cdig)
+    R[f"{label} (MB/s)"] = rate
+    R[f"{label}: server CPU (cores busy)"] = cores
+    # scaling with cores: the same with the server held to one CPU
+    ncpu = os.cpu_count() or 1
+    if ncpu > 1 and shutil.which("taskset"):
+        set_affinity(t, "0")
+        try:
+            one, _ = concurrent_push(t, "c1", cblobs, cdig)
+        finally:
+            set_affinity(t, f"0-{ncpu - 1}")
+        R[f"{label}, server on 1 CPU (MB/s)"] = one
+        R[f"concurrent push scaling, {ncpu} CPUs / 1 CPU"] = rate / one if one else None
     # manifest + tags for the request-rate runs
     cfg, layer = manifest["blobs"]
     for b in (cfg, layer):
@@ -332,10 +390,7 @@ def bench_nginx(t, blobs, manifest):
     t.put_file("/v2/bench/img/manifests/bench", manifest["body"])
     t.put_file("/v2/bench/img/tags/list", b'{"name":"bench/img","tags":["a","b","bench","c"]}')
     for size, (data, dg) in blobs.items():
-        reps = 16 if size <= MiB else (4 if size <= 16 * MiB else 1)
-        n, secs = curl_pull(t, f"/v2/bench/img/blobs/{dg}", reps)
-        assert n == size * reps
-        R[f"pull {size // MiB} MiB (MB/s)"] = mbps(n, secs)
+        R[f"pull {size // MiB} MiB (MB/s)"] = pull_rate(t, f"/v2/bench/img/blobs/{dg}", size)
     request_rates(t)
 
 
