@@ -63,7 +63,6 @@ static const struct {
     int status;
     const char *code;
     const char *message;
-    const char *also;         /* a second error in the body, or NULL */
 } errtab[DD_REGERR__COUNT] = {
     [DD_REGERR_BLOB_UNKNOWN] = {404, "BLOB_UNKNOWN", "blob unknown to registry"},
     [DD_REGERR_BLOB_UPLOAD_INVALID] = {400, "BLOB_UPLOAD_INVALID", "blob upload invalid"},
@@ -84,14 +83,18 @@ static const struct {
     [DD_REGERR_TOO_LARGE] = {413, "SIZE_INVALID", "payload too large"},
     [DD_REGERR_METHOD] = {405, "UNSUPPORTED", "method not allowed"},
     [DD_REGERR_PAGINATION] = {400, "UNSUPPORTED", "invalid number of results requested"},
-    /* the spec: a manifest refused for missing references "MUST result in
-     * one or more MANIFEST_BLOB_UNKNOWN errors"; MANIFEST_UNKNOWN follows for
-     * clients that look for it when the reference is a manifest */
     [DD_REGERR_MANIFEST_CHILD_UNKNOWN] = {400, "MANIFEST_BLOB_UNKNOWN",
-                                          "manifest references a manifest unknown to the repository",
-                                          "MANIFEST_UNKNOWN"},
+                                          "manifest references a manifest unknown to the repository"},
     [DD_REGERR_INTERNAL] = {500, "UNKNOWN", "internal server error"},
     [DD_REGERR_UNAVAILABLE] = {503, "UNAVAILABLE", "service unavailable, retry"},
+};
+
+/* A second error in the body, for the few that have one. The spec: a
+ * manifest refused for missing references "MUST result in one or more
+ * MANIFEST_BLOB_UNKNOWN errors"; MANIFEST_UNKNOWN follows for clients that
+ * look for it when the reference is a manifest. */
+static const char *const errtab_also[DD_REGERR__COUNT] = {
+    [DD_REGERR_MANIFEST_CHILD_UNKNOWN] = "MANIFEST_UNKNOWN",
 };
 
 int dd_regerr_status(dd_regerr_t err)
@@ -138,7 +141,7 @@ int dd_registry_error(dd_req_t *req, dd_regerr_t err, const char *detail)
     if (detail || dd_log_enabled(DD_LOG_DEBUG))
         dd_log(DD_LOG_DEBUG, req->id, "%s %s: %s%s%s", req->method, req->path ? req->path : "",
                errtab[err].code, detail ? ": " : "", detail ? detail : "");
-    return write_error(req, errtab[err].status, errtab[err].code, errtab[err].message, detail, errtab[err].also);
+    return write_error(req, errtab[err].status, errtab[err].code, errtab[err].message, detail, errtab_also[err]);
 }
 
 dd_regerr_t dd_regerr_from_rc(int rc, dd_regerr_t notfound, dd_regerr_t invalid)
