@@ -457,6 +457,20 @@ static void ring_take_slot(fs_session_t *s)
     s->bcap = RING_BUF - (size_t)(s->size % DIO_ALIGN);
 }
 
+/* Frees a ring whose threads are gone (or never ran) and gives back its
+ * slot in st->rings. */
+static void ring_free(fs_store_t *st, ring_t *r)
+{
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->to_write);
+    pthread_cond_destroy(&r->to_hash);
+    pthread_cond_destroy(&r->freed);
+    if (r->dfd >= 0) close(r->dfd);
+    munmap(r->mem, (size_t)RING_N * RING_BUF);
+    free(r);
+    atomic_fetch_sub(&st->rings, 1);
+}
+
 /* Starts the ring of s, whose gathered bytes are flushed. When max_rings
  * already run (many concurrent pushes keep every core busy anyway) or the
  * memory or threads can't be had, s simply goes on inline. */
@@ -499,14 +513,7 @@ static void ring_start(fs_session_t *s)
     }
     pthread_attr_destroy(&at);
     if (rc != 0) {
-        pthread_mutex_destroy(&r->mu);
-        pthread_cond_destroy(&r->to_write);
-        pthread_cond_destroy(&r->to_hash);
-        pthread_cond_destroy(&r->freed);
-        if (r->dfd >= 0) close(r->dfd);
-        munmap(r->mem, (size_t)RING_N * RING_BUF);
-        free(r);
-        atomic_fetch_sub(&st->rings, 1);
+        ring_free(st, r);
         return;
     }
     free(s->buf); /* the (empty) gathering buffer */
@@ -569,14 +576,7 @@ static void ring_stop(fs_session_t *s)
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->writer, NULL);
     pthread_join(r->hasher, NULL);
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->to_write);
-    pthread_cond_destroy(&r->to_hash);
-    pthread_cond_destroy(&r->freed);
-    if (r->dfd >= 0) close(r->dfd);
-    munmap(r->mem, (size_t)RING_N * RING_BUF);
-    free(r);
-    atomic_fetch_sub(&s->st->rings, 1);
+    ring_free(s->st, r);
     s->ring = NULL;
     s->buf = NULL;
     s->blen = 0;
