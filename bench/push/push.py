@@ -21,6 +21,10 @@ import statistics
 import sys
 import threading
 import time
+import types
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "registry"))
+from bench import RawConn  # noqa: E402
 
 port, mode, size_mib, rep = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 chunk = int(float(sys.argv[5]) * 1048576) if len(sys.argv) > 5 else 8 << 20
@@ -37,26 +41,16 @@ for i in range(rep):
         files.append((path, "sha256:" + hashlib.sha256(f.read()).hexdigest()))
 
 
-class Conn:
+class Conn(RawConn):
+    """bench/registry's sendfile client, with this script's calling style."""
+
     def __init__(self):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.rf = self.s.makefile("rb")
+        super().__init__(types.SimpleNamespace(port=port))
 
     def req(self, method, url, f=None, off=0, n=0, extra=""):
-        self.s.sendall(f"{method} {url} HTTP/1.1\r\nHost: x\r\nContent-Length: {n}\r\n{extra}\r\n".encode())
-        if n:
-            self.s.sendfile(f, off, n)
-        status = int(self.rf.readline().split()[1])
-        hdr = {}
-        while True:
-            line = self.rf.readline()
-            if line in (b"\r\n", b""):
-                break
-            k, v = line.decode().split(":", 1)
-            hdr[k.lower()] = v.strip()
-        body = self.rf.read(int(hdr.get("content-length", 0)))
-        return status, hdr, body
+        headers = dict(line.split(": ", 1) for line in extra.split("\r\n") if line)
+        status, hdr = super().req(method, url, f, off, n, headers)
+        return status, hdr, self.body
 
 
 def push(c, path, dg, repo):

@@ -208,6 +208,7 @@ class RawConn:
     server under test. Every registry gets the same client."""
 
     def __init__(self, t):
+        """t: anything with a .port (a Target)."""
         self.s = socket.create_connection(("127.0.0.1", t.port), timeout=30)
         # blocking (no timeout): with one, python's sendfile turns non-blocking
         # and moves a socket buffer per select() round (run.sh bounds the run)
@@ -230,14 +231,15 @@ class RawConn:
                 break
             k, v = line.decode().split(":", 1)
             hdr[k.strip().lower()] = v.strip()
+        self.body = b""
         if hdr.get("transfer-encoding", "").lower() == "chunked":
             while True:
                 size = int(self.rf.readline().split(b";")[0], 16)
-                self.rf.read(size + 2)
+                self.body += self.rf.read(size + 2)[:size]
                 if size == 0:
                     break
         else:
-            self.rf.read(int(hdr.get("content-length", 0)))
+            self.body = self.rf.read(int(hdr.get("content-length", 0)))
         return status, hdr
 
     def close(self):
