@@ -36,6 +36,7 @@
 #define MAX_INFLIGHT 64
 #define MAX_STREAMS 4                 /* uploads analyzed while they arrive */
 #define STREAM_MIN_BYTES (4u << 20)   /* smaller blobs are analyzed after the commit */
+#define SEEN_N 64                      /* uploads remembered as looked at (see dd_scanner.seen) */
 #define STREAM_IDLE_MS 60000          /* an upload silent this long is given up */
 
 struct dd_scanner {
@@ -68,6 +69,11 @@ struct dd_scanner {
     struct stream *streams[MAX_STREAMS];
     size_t n_streams;
     pthread_cond_t stream_cond; /* an upload grew or ended */
+    /* uploads already sniffed (not a layer) or streamed once: no second
+     * look on every further network read (a small ring; forgotten at the
+     * upload's end) */
+    char seen[SEEN_N][64];
+    unsigned seen_next;
 };
 
 void dd_scanner_opts_default(dd_scanner_opts_t *o)
@@ -489,6 +495,28 @@ static void *stream_main(void *arg)
     return NULL;
 }
 
+/* sc->mu held */
+static bool seen_has(const dd_scanner_t *sc, const char *uuid)
+{
+    for (unsigned i = 0; i < SEEN_N; i++)
+        if (sc->seen[i][0] && strcmp(sc->seen[i], uuid) == 0) return true;
+    return false;
+}
+
+/* sc->mu held */
+static void seen_add(dd_scanner_t *sc, const char *uuid)
+{
+    snprintf(sc->seen[sc->seen_next], sizeof sc->seen[0], "%s", uuid);
+    sc->seen_next = (sc->seen_next + 1) % SEEN_N;
+}
+
+/* sc->mu held */
+static void seen_forget(dd_scanner_t *sc, const char *uuid)
+{
+    for (unsigned i = 0; i < SEEN_N; i++)
+        if (sc->seen[i][0] && strcmp(sc->seen[i], uuid) == 0) sc->seen[i][0] = '\0';
+}
+
 static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size)
 {
     dd_scanner_t *sc = ctx;
@@ -505,7 +533,8 @@ static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, 
         pthread_mutex_unlock(&sc->mu);
         return;
     }
-    bool start = sc->running && size >= STREAM_MIN_BYTES && sc->n_streams < MAX_STREAMS;
+    bool start = sc->running && size >= STREAM_MIN_BYTES && sc->n_streams < MAX_STREAMS && !seen_has(sc, uuid);
+    if (start) seen_add(sc, uuid); /* looked at once, whatever comes of it */
     pthread_mutex_unlock(&sc->mu);
     if (!start || !dd_scanner_repo_enabled(sc, repo)) return;
     st = dd_calloc(1, sizeof *st);
@@ -554,6 +583,7 @@ static void hook_upload_end(void *ctx, const char *uuid, const char *digest)
 {
     dd_scanner_t *sc = ctx;
     pthread_mutex_lock(&sc->mu);
+    seen_forget(sc, uuid);
     stream_t *st = stream_find(sc, uuid);
     if (st && st->state == STREAM_RUNNING) {
         bool taken = false;
