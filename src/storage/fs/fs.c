@@ -48,7 +48,10 @@
  *       kernel's writeback has nothing left to do. The first buffer, the
  *       last partial one and filesystems without O_DIRECT go through the
  *       page cache, with early writeback (sync_file_range every KICK bytes)
- *       so that the fsync at commit is short.
+ *       so that the fsync at commit is short. So does everything once an
+ *       upload_reader was opened on the session (the scanner analyzing a
+ *       layer as it arrives): that reader wants the bytes from the cache,
+ *       and what already went out O_DIRECT is asked back in (readahead).
  *     - The hasher only takes buffers the writer finished, so a failed write
  *       never reaches the hash: after the failure the writer skips the rest,
  *       the file is cut back to the failed buffer's offset, which becomes
@@ -111,6 +114,8 @@ typedef struct ring {
     int fd;                   /* the session's data file, through the page cache */
     int dfd;                  /* the same file with O_DIRECT, -1 if refused (writer only) */
     uint64_t kicked;          /* early writeback requested up to here (writer only) */
+    const atomic_bool *followed; /* the session's: a reader reads along (upload_reader) */
+    bool prefetched;          /* what went out O_DIRECT was asked back into the cache (writer only) */
     bool stop;
 } ring_t;
 
@@ -130,6 +135,7 @@ typedef struct fs_session {
     ring_t *ring;             /* NULL unless a large hold got one */
     uint64_t hold_written;    /* bytes flushed during the current hold */
     bool held;                /* guarded by the table mutex */
+    atomic_bool followed;     /* an upload_reader was opened: keep the bytes in the page cache */
     atomic_bool dead;         /* set (under the mutex) by an abort while held;
                                * the holder reads it without the lock */
 } fs_session_t;
@@ -364,7 +370,14 @@ static int ring_write(ring_t *r, unsigned i, dd_err_t *e)
     const char *p = r->mem + (size_t)i * RING_BUF;
     size_t n = r->len[i], done = 0;
     uint64_t off = r->off[i];
-    if (r->dfd >= 0 && off % DIO_ALIGN == 0 && n % DIO_ALIGN == 0) {
+    bool followed = atomic_load(r->followed);
+    if (followed && !r->prefetched) {
+        /* a reader follows the upload from its first byte: ask what went
+         * out O_DIRECT back into the page cache (asynchronous readahead) */
+        (void)posix_fadvise(r->fd, 0, (off_t)off, POSIX_FADV_WILLNEED);
+        r->prefetched = true;
+    }
+    if (r->dfd >= 0 && !followed && off % DIO_ALIGN == 0 && n % DIO_ALIGN == 0) {
         if (dd_storage_fault("blob_write")) {
             /* simulate a disk that fills up half way through */
             (void)!pwrite(r->fd, p, n / 2, (off_t)off);
@@ -490,6 +503,7 @@ static void ring_start(fs_session_t *s)
     }
     r->h = s->h;
     r->fd = s->fd;
+    r->followed = &s->followed;
     r->failed = NO_FAIL;
     r->kicked = s->size - s->hold_written; /* this hold's first byte */
     char data[PATH_MAX];
@@ -1124,6 +1138,12 @@ static int fs_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader
     sess_data(st, uuid, p, sizeof p);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return dd_err_errno(e, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, errno, "cannot open upload '%s'", uuid);
+    /* the reader will want the bytes as they land: from now on the ring
+     * writes through the page cache (see "The ring") */
+    pthread_mutex_lock(&st->mu);
+    fs_session_t *s = table_find(st, uuid);
+    if (s) atomic_store(&s->followed, true);
+    pthread_mutex_unlock(&st->mu);
     out->fd = fd;
     out->size = 0;
     out->read = NULL;
