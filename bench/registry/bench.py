@@ -11,7 +11,10 @@ Measures, each bounded in time:
     median of 3 rounds of at least 64 MiB each)
   - single-stream pushes: median of 3 rounds
   - 16 concurrent pushers (aggregate MB/s, and the server's CPU use), then the
-    same with the server held to one CPU (taskset): the scaling with cores
+    same with the server held to one CPU (taskset): the scaling with cores;
+    and with the server in a cgroup limited to 0.5, 1 and 1.5 CPUs (CFS
+    quota, cgroup v1), where the cores it may use grow while the client's
+    don't shrink
   - requests/s and p99 latency for manifest GET, tags list and /v2/ (wrk), and
     manifest HEAD (headbench.c: Debian's wrk 4.1.0 hangs on HEAD)
   - SHA-256 rate of one core (hashlib, i.e. OpenSSL)
@@ -389,6 +392,47 @@ def concurrent_push(t, prefix, cblobs, cdig):
     return mbps(sum(len(b) for b in cblobs), wall), cores
 
 
+CG_CPU = "/sys/fs/cgroup/cpu"  # cgroup v1 cpu controller
+
+
+def quota_runs(t, cblobs, cdig, quotas=(0.5, 1.0, 1.5)):
+    """{quota: MB/s} of the concurrent pushes with the server in a cgroup
+    whose CFS quota is that many CPUs (the client is not limited). How the
+    rate grows with the quota shows whether the server turns more CPU into
+    more throughput, i.e. scales with cores, which a 2-core machine can't
+    show by adding cores. None where the v1 cpu controller isn't writable."""
+    if not os.path.isdir(CG_CPU) or not os.access(CG_CPU, os.W_OK):
+        return None
+    cg = os.path.join(CG_CPU, f"dd-bench-{os.getpid()}-{t.name}")
+    out = {}
+    try:
+        os.mkdir(cg)
+        for p in t.pids():
+            with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+                f.write(str(p))
+        with open(os.path.join(cg, "cpu.cfs_period_us"), "w") as f:
+            f.write("100000")
+        for q in quotas:
+            with open(os.path.join(cg, "cpu.cfs_quota_us"), "w") as f:
+                f.write(str(int(q * 100000)))
+            out[q], _ = concurrent_push(t, f"q{q}-", cblobs, cdig)
+    except OSError as e:
+        print(f"[{t.name}] cpu quota runs skipped: {e}", file=sys.stderr)
+        return None
+    finally:
+        for p in t.pids():
+            try:
+                with open(os.path.join(CG_CPU, "cgroup.procs"), "w") as f:
+                    f.write(str(p))
+            except OSError:
+                pass
+        try:
+            os.rmdir(cg)
+        except OSError:
+            pass
+    return out
+
+
 def bench_registry(t, blobs, manifest):
     R = t.results
     repo = "bench/img"
@@ -425,6 +469,11 @@ def bench_registry(t, blobs, manifest):
             set_affinity(t, f"0-{ncpu - 1}")
         R[f"{label}, server on 1 CPU (MB/s)"] = one
         R[f"concurrent push scaling, {ncpu} CPUs / 1 CPU"] = rate / one if one else None
+    q = quota_runs(t, cblobs, cdig)
+    if q:
+        for k, v in q.items():
+            R[f"{label}, server CPU quota {k:g} (MB/s)"] = v
+        R["concurrent push scaling, quota 1.5 / 0.5 CPU (ideal 3)"] = q[1.5] / q[0.5] if q[0.5] else None
     # manifest + tags for the request-rate runs
     cfg, layer = manifest["blobs"]
     for b in (cfg, layer):
