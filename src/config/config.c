@@ -77,7 +77,7 @@ static const struct key {
      "failed logins allowed per minute after the burst"},
     {"manifest-max", T_SIZE, offsetof(dd_config_t, manifest_max), "4m", 1024, 64LL << 20,
      "largest manifest accepted"},
-    {"max-header-size", T_SIZE, offsetof(dd_config_t, max_header_size), "64k", 8192, 16LL << 20,
+    {"max-header-size", T_SIZE, offsetof(dd_config_t, max_header_size), "32k", 8192, 16LL << 20,
      "per-connection memory (bounds request line + headers; also the read buffer)"},
     {"meta-driver", T_STR, offsetof(dd_config_t, meta_driver), "sqlite", 0, 0, "metadata store driver"},
     {"meta-dsn", T_STR, offsetof(dd_config_t, meta_dsn), "", 0, 0,

@@ -699,7 +699,7 @@ int dd_http_server_new(const dd_http_opts_t *o, dd_http_server_t **out, dd_err_t
     s->listen = dd_strdup(o->listen ? o->listen : "127.0.0.1:5000");
     s->opts.listen = s->listen;
     if (!s->opts.threads) s->opts.threads = 4;
-    if (!s->opts.conn_memory_limit) s->opts.conn_memory_limit = 64 * 1024;
+    if (!s->opts.conn_memory_limit) s->opts.conn_memory_limit = 32 * 1024;
     unsigned char rnd[3];
     dd_random_bytes(rnd, sizeof rnd);
     snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x", rnd[0], rnd[1], rnd[2]);

@@ -25,6 +25,7 @@ static const char *OCI_INDEX_MT = "application/vnd.oci.image.index.v1+json";
 
 /* Parses the {reference} of a manifest route into a tag or a digest.
  * Returns false (after answering) when it is neither. */
+#define SMALL_MANIFEST (64u << 10) /* served from memory up to this size */
 #define MAX_TAG_PARAMS 64 /* ?tag= values on one PUT (the draft asks for at least 10) */
 
 static bool parse_reference(dd_req_t *req, const char **tag, dd_digest_t *d, bool *is_digest, int status_bad)
@@ -74,13 +75,15 @@ int reg_manifest_get(dd_req_t *req)
         return dd_registry_error(req, rc == DD_ENOTFOUND ? DD_REGERR_MANIFEST_UNKNOWN : DD_REGERR_INTERNAL,
                                  "manifest bytes missing");
     }
-    if (rd.fd >= 0) {
+    if (rd.fd >= 0 && rd.size > SMALL_MANIFEST) {
         int fd = rd.fd;
         uint64_t size = rd.size;
         rd.fd = -1;
         dd_blob_reader_close(&rd);
         rc = dd_resp_fd(req, 200, rec.media_type, fd, 0, size);
     } else {
+        /* small (nearly all manifests): headers and body leave in one send,
+         * where sendfile costs a separate header write and cork toggling */
         char *buf = dd_arena_alloc(&req->arena, rd.size + 1);
         ssize_t n = dd_blob_reader_pread(&rd, 0, buf, rd.size);
         dd_blob_reader_close(&rd);
