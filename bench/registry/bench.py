@@ -17,7 +17,8 @@ Measures, each bounded in time:
     quota, cgroup v1), where the cores it may use grow while the client's
     don't shrink
   - requests/s and p99 latency for manifest GET, tags list and /v2/ (wrk), and
-    manifest HEAD (headbench.c: Debian's wrk 4.1.0 hangs on HEAD)
+    manifest HEAD (headbench.c: Debian's wrk 4.1.0 hangs on HEAD); drydock's
+    runs alternate with nginx's (3 each, medians)
   - SHA-256 rate of one core (hashlib, i.e. OpenSSL)
   - peak RSS (VmHWM from /proc/PID/status)
 and prints a table with drydock/reference and drydock/nginx ratios.
@@ -502,19 +503,34 @@ def bench_registry(t, blobs, manifest):
     request_rates(t)
 
 
+RATE_ROUNDS = 3
+
+
 def request_rates(t):
+    """wrk (and headbench for HEAD) per endpoint. For drydock, with nginx
+    running, the two take turns for RATE_ROUNDS runs each and the medians
+    count (nginx's request-rate figures are those runs), as with pulls."""
     R = t.results
-    for label, path, accept in (("manifest GET", "/v2/bench/img/manifests/bench", OCI_MANIFEST),
-                                ("tags list GET", "/v2/bench/img/tags/list", None),
-                                ("/v2/ GET", "/v2/", None)):
-        rps, p99, bad = wrk(t, path, accept)
-        R[f"{label} (req/s)"] = rps
-        R[f"{label} p99 (ms)"] = p99
-        if bad:
-            R[f"{label} non-2xx"] = bad
-    rps, p99, err = headbench(t, "/v2/bench/img/manifests/bench", OCI_MANIFEST)
-    R["manifest HEAD (req/s)"] = rps
-    R["manifest HEAD p99 (ms)"] = p99
+    turns = [t]
+    if NGINX is not None and t.name == "drydock":
+        turns.append(NGINX)
+    runs = [("manifest GET", lambda x: wrk(x, "/v2/bench/img/manifests/bench", OCI_MANIFEST)),
+            ("tags list GET", lambda x: wrk(x, "/v2/bench/img/tags/list")),
+            ("/v2/ GET", lambda x: wrk(x, "/v2/")),
+            ("manifest HEAD", lambda x: headbench(x, "/v2/bench/img/manifests/bench", OCI_MANIFEST))]
+    for label, run in runs:
+        got = {x.name: [] for x in turns}
+        for _ in range(RATE_ROUNDS if len(turns) > 1 else 1):
+            for x in turns:
+                got[x.name].append(run(x))
+        for x in turns:
+            rps = statistics.median(g[0] for g in got[x.name])
+            lats = [g[1] for g in got[x.name] if g[1] is not None]
+            x.results[f"{label} (req/s)"] = rps
+            x.results[f"{label} p99 (ms)"] = statistics.median(lats) if lats else None
+            bad = sum(g[2] for g in got[x.name])
+            if bad:
+                x.results[f"{label} non-2xx" if label != "manifest HEAD" else f"{label} errors"] = bad
 
 
 NGINX = None  # the running nginx, while the registries are measured
@@ -533,7 +549,8 @@ def bench_nginx(t, blobs, manifest):
         key = f"pull {size // MiB} MiB (MB/s)"
         if key not in R:  # not measured beside drydock
             R[key], = pull_rates([(t, f"/v2/bench/img/blobs/{dg}")], size)
-    request_rates(t)
+    if "manifest GET (req/s)" not in R:
+        request_rates(t)
 
 
 def fmt(v):
