@@ -79,15 +79,23 @@ static int write_pieces(dd_upload_t *u, const unsigned char *data, size_t off, s
     return DD_OK;
 }
 
+/* Test data of n bytes (seed), its sha256 in *d, and a new upload uuid. */
+static unsigned char *begin(dd_blobstore_t *bs, const char *uuid, size_t n, unsigned seed, dd_digest_t *d,
+                            dd_upload_t **u)
+{
+    unsigned char *data = pattern(n, seed);
+    dd_digest_buf(DD_DIGEST_SHA256, data, n, d);
+    if (dd_blobstore_upload_create(bs, uuid, u, NULL) != DD_OK) abort();
+    return data;
+}
+
 TEST(pipelined_upload_across_holds)
 {
     dd_blobstore_t *bs = fresh();
     size_t n = 21 * 1024 * 1024 + 12345; /* several KICK ranges, unaligned */
-    unsigned char *data = pattern(n, 7);
     dd_digest_t d;
-    dd_digest_buf(DD_DIGEST_SHA256, data, n, &d);
     dd_upload_t *u;
-    CHECK_INT(dd_blobstore_upload_create(bs, "p1", &u, NULL), DD_OK);
+    unsigned char *data = begin(bs, "p1", n, 7, &d, &u);
     /* three holds, like POST + PATCH + PATCH + PUT */
     size_t cut1 = 700000, cut2 = 9 * 1024 * 1024 + 1;
     CHECK_INT(write_pieces(u, data, 0, cut1), DD_OK);
@@ -112,11 +120,9 @@ TEST(pipelined_write_fault_then_resume)
 {
     dd_blobstore_t *bs = fresh();
     size_t n = 6 * 1024 * 1024 + 5;
-    unsigned char *data = pattern(n, 9);
     dd_digest_t d;
-    dd_digest_buf(DD_DIGEST_SHA256, data, n, &d);
     dd_upload_t *u;
-    CHECK_INT(dd_blobstore_upload_create(bs, "pf", &u, NULL), DD_OK);
+    unsigned char *data = begin(bs, "pf", n, 9, &d, &u);
     CHECK_INT(write_pieces(u, data, 0, 3 * 1024 * 1024), DD_OK); /* the ring runs by now */
     uint64_t synced = 0;
     CHECK_INT(dd_upload_sync(u, &synced, NULL), DD_OK); /* so the fault hits a later buffer */
@@ -178,11 +184,9 @@ TEST(ring_followed_by_a_reader)
      * page cache; it reads every byte as written, and the digest holds */
     dd_blobstore_t *bs = fresh();
     size_t n = 9 * 1024 * 1024 + 333;
-    unsigned char *data = pattern(n, 13);
     dd_digest_t d;
-    dd_digest_buf(DD_DIGEST_SHA256, data, n, &d);
     dd_upload_t *u;
-    CHECK_INT(dd_blobstore_upload_create(bs, "rf", &u, NULL), DD_OK);
+    unsigned char *data = begin(bs, "rf", n, 13, &d, &u);
     CHECK_INT(write_pieces(u, data, 0, 4 * 1024 * 1024 + 7), DD_OK); /* O_DIRECT so far (where supported) */
     dd_blob_reader_t r;
     CHECK_INT(dd_blobstore_upload_reader(bs, "rf", &r, NULL), DD_OK);
