@@ -4,7 +4,8 @@
 as static files: the ceiling) side by side on loopback.
 
 Measures, each bounded in time:
-  - blob push MB/s, monolithic (POST + one PUT) and chunked (PATCH 8 MiB chunks), 1 MiB .. 512 MiB;
+  - blob push MB/s, monolithic (POST + one PUT) and chunked (PATCH 8 MiB chunks), 1 MiB .. 512 MiB,
+    each push a blob the registry has not seen (a variant of the size's blob);
     bodies go out with sendfile(2) from a file (RawConn), so the client
     takes as little CPU as it can from the servers on this 2-core machine
   - blob pull MB/s (curl, body to /dev/null; one warm-up pull, then the
@@ -268,6 +269,23 @@ def spooled(data):
     return SPOOL[key][0]
 
 
+def variant(data, tag):
+    """(bytes, digest): data with its first bytes replaced by tag, spooled to
+    a file and synced before any clock starts."""
+    b = bytearray(data)
+    t = tag.encode()[:len(b)]
+    b[:len(t)] = t
+    b = bytes(b)
+    spooled(b)
+    os.sync()
+    return b, "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+def unspool(data):
+    path, _ = SPOOL.pop(id(data))
+    os.unlink(path)
+
+
 def push(t, repo, data, digest, chunked=False):
     path = spooled(data)
     size = len(data)
@@ -454,10 +472,15 @@ def bench_registry(t, blobs, manifest):
             reps = max(1, (8 * MiB) // size)
             rates = []
             for rnd in range(3):
+                # every push sends a blob the registry has not seen: a repeat
+                # would measure its handling of duplicates, not of new data
+                fresh = [variant(data, f"{mode}{rnd}-{i}") for i in range(reps)]
                 t0 = time.perf_counter()
-                for i in range(reps):
-                    push(t, f"bench/{mode}{rnd}-{i}", data, dg, chunked=(mode == "chunk"))
+                for i, (d, g) in enumerate(fresh):
+                    push(t, f"bench/{mode}{rnd}-{i}", d, g, chunked=(mode == "chunk"))
                 rates.append(mbps(size * reps, time.perf_counter() - t0))
+                for d, _ in fresh:
+                    unspool(d)
             R[f"push {mode} {size // MiB} MiB (MB/s)"] = statistics.median(rates)
         push(t, repo, data, dg)
     for size, (data, dg) in blobs.items():
