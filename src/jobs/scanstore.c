@@ -13,9 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define STMT_CACHE 64 /* distinct statements (they are string literals) */
+
 struct dd_scanstore {
     sqlite3 *db;
     pthread_mutex_t mu;
+    /* prepared statements by SQL text address (prep/done), under mu */
+    struct { const char *sql; sqlite3_stmt *st; } stmts[STMT_CACHE];
 };
 
 static const char *const schema[] = {
@@ -117,21 +121,45 @@ int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
 void dd_scanstore_close(dd_scanstore_t *s)
 {
     if (!s) return;
+    for (size_t i = 0; i < STMT_CACHE; i++) sqlite3_finalize(s->stmts[i].st);
     sqlite3_close_v2(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
-/* prepare (uncached: statements are cheap next to the work each call does,
- * and sqlite caches the schema) */
+/* Ends the use of a statement from prep(): reset (ending its read, if it
+ * was not stepped to the end) and its bindings cleared. */
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* A prepared statement for sql, a string literal: prepared once per store
+ * and kept (found by the literal's address), so the hot paths (the
+ * manifest-push hook, the findings API) don't parse SQL on every call.
+ * Hand it back with done() before unlocking. */
 static sqlite3_stmt *prep(dd_scanstore_t *s, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        dd_log(DD_LOG_ERROR, NULL, "scanstore: prepare failed: %s: %s", sqlite3_errmsg(s->db), sql);
-        return NULL;
+    size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
+    for (size_t k = 0; k < STMT_CACHE; k++) {
+        size_t i = (h + k) % STMT_CACHE;
+        if (s->stmts[i].sql == sql) {
+            done(s->stmts[i].st); /* in case a path returned without done() */
+            return s->stmts[i].st;
+        }
+        if (s->stmts[i].sql) continue;
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+            dd_log(DD_LOG_ERROR, NULL, "scanstore: prepare failed: %s: %s", sqlite3_errmsg(s->db), sql);
+            return NULL;
+        }
+        s->stmts[i].sql = sql;
+        s->stmts[i].st = st;
+        return st;
     }
-    return st;
+    dd_log(DD_LOG_ERROR, NULL, "scanstore: statement cache full: %s", sql);
+    return NULL;
 }
 
 #define LOCK(s) pthread_mutex_lock(&(s)->mu)
@@ -168,7 +196,7 @@ int dd_scanstore_layer_get(dd_scanstore_t *s, const char *digest, int version, d
                     rc = DD_ELIMIT;
             }
         }
-        sqlite3_finalize(st);
+        done(st);
     } else {
         rc = DD_EIO;
     }
@@ -192,7 +220,7 @@ int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, i
         sqlite3_bind_text(st, 5, error ? error : "", -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, dd_now_ms());
         rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
@@ -205,7 +233,7 @@ static int64_t scalar_i64(dd_scanstore_t *s, const char *sql, const char *arg)
     if (!st) return -1;
     if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    done(st);
     return v;
 }
 
@@ -265,26 +293,26 @@ int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *d
     sqlite3_bind_int(st, 3, enqueue ? DD_SCAN_QUEUED : DD_SCAN_UNSUPPORTED);
     sqlite3_bind_text(st, 4, enqueue ? "" : DD_SCAN_OFF_REASON, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, dd_now_ms());
-    if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
+    if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
     made = sqlite3_changes(s->db) > 0;
-    sqlite3_finalize(st);
+    done(st);
     if (!made && enqueue) {
         st = prep(s, "UPDATE images SET state=0, error='' WHERE digest=? AND state=? AND error=?");
         if (!st) goto out;
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, DD_SCAN_UNSUPPORTED);
         sqlite3_bind_text(st, 3, DD_SCAN_OFF_REASON, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
+        if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
         made = sqlite3_changes(s->db) > 0;
-        sqlite3_finalize(st);
+        done(st);
     }
     st = prep(s, "INSERT OR IGNORE INTO refs(repo, digest, tag) VALUES (?,?,?)");
     if (!st) goto out;
     sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, tag ? tag : "", -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
-    sqlite3_finalize(st);
+    if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
+    done(st);
     if (tag && *tag) {
         /* a tag names one digest per repository: drop its older reference */
         st = prep(s, "DELETE FROM refs WHERE repo=? AND tag=? AND digest<>?");
@@ -293,7 +321,7 @@ int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *d
         sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
         sqlite3_step(st);
-        sqlite3_finalize(st);
+        done(st);
     }
     if (made && enqueue) {
         st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)");
@@ -301,8 +329,8 @@ int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *d
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, repo, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, dd_now_ms());
-        if (sqlite3_step(st) != SQLITE_DONE) { sqlite3_finalize(st); goto out; }
-        sqlite3_finalize(st);
+        if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
+        done(st);
     }
     rc = exec(s, "COMMIT");
 out:
@@ -326,7 +354,7 @@ static void delete_image_locked(dd_scanstore_t *s, const char *digest)
         if (!st) continue;
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_step(st);
-        sqlite3_finalize(st);
+        done(st);
     }
 }
 
@@ -340,7 +368,7 @@ int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *di
         sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
         sqlite3_step(st);
-        sqlite3_finalize(st);
+        done(st);
     }
     if (scalar_i64(s, "SELECT count(*) FROM refs WHERE digest=?", digest) == 0) delete_image_locked(s, digest);
     rc = exec(s, "COMMIT");
@@ -361,7 +389,7 @@ int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t
             read_image(st, out);
             rc = DD_OK;
         }
-        sqlite3_finalize(st);
+        done(st);
     } else {
         rc = DD_EIO;
     }
@@ -394,7 +422,7 @@ int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
         sqlite3_bind_text(st, i++, r->children, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, i++, r->digest, -1, SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_DONE ? (sqlite3_changes(s->db) ? DD_OK : DD_ENOTFOUND) : DD_EIO;
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
@@ -426,7 +454,7 @@ int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, 
         }
         read_image(st, &recs[n++]);
     }
-    sqlite3_finalize(st);
+    done(st);
     UNLOCK(s);
     int rc = DD_OK;
     for (size_t i = 0; i < n; i++)
@@ -453,7 +481,7 @@ static int collect_rows(dd_scanstore_t *s, sqlite3_stmt *st, int ncol, strrow_t 
         r->b = ncol > 1 ? dd_strdup(col_text(st, 1)) : NULL;
         r->c = ncol > 2 ? dd_strdup(col_text(st, 2)) : NULL;
     }
-    sqlite3_finalize(st);
+    done(st);
     return DD_OK;
 }
 
@@ -519,7 +547,7 @@ int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void
         sqlite3_bind_blob64(st, 1, p, n, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
@@ -536,7 +564,7 @@ int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *
             dd_buf_reset(out);
             rc = dd_buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
         }
-        sqlite3_finalize(st);
+        done(st);
     } else {
         rc = DD_EIO;
     }
@@ -572,7 +600,7 @@ int dd_scanstore_each_inventory(dd_scanstore_t *s,
             memcpy(items[n].p, sqlite3_column_blob(st, 1), items[n].len);
             n++;
         }
-        sqlite3_finalize(st);
+        done(st);
         UNLOCK(s);
         int stop = 0;
         for (size_t i = 0; i < n; i++) {
@@ -607,7 +635,7 @@ int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out,
             copy_str(out, outsz, col_text(st, 0));
             rc = DD_OK;
         }
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
@@ -637,13 +665,13 @@ int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const d
             old[nold].pkg = dd_strdup(col_text(st, 1));
             nold++;
         }
-        sqlite3_finalize(st);
+        done(st);
     }
     st = prep(s, "DELETE FROM findings WHERE image=?");
     if (!st) goto out;
     sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
     sqlite3_step(st);
-    sqlite3_finalize(st);
+    done(st);
     st = prep(s, "INSERT INTO findings(image, vuln_id, package, version, fixed, fix_state, severity, layer, json)"
                  " VALUES (?,?,?,?,?,?,?,?,?)");
     if (!st) goto out;
@@ -659,12 +687,12 @@ int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const d
         sqlite3_bind_int(st, 8, r->layer);
         sqlite3_bind_text(st, 9, r->json ? r->json : "{}", -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
-            sqlite3_finalize(st);
+            done(st);
             goto out;
         }
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
+    done(st);
     if (record_history) {
         cur = dd_malloc((n ? n : 1) * sizeof *cur);
         for (size_t i = 0; i < n; i++) {
@@ -703,19 +731,19 @@ int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const d
             sqlite3_bind_text(st, 5, k->pkg, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 6, db_version);
             if (sqlite3_step(st) != SQLITE_DONE) {
-                sqlite3_finalize(st);
+                done(st);
                 goto out;
             }
             sqlite3_reset(st);
         }
-        sqlite3_finalize(st);
+        done(st);
     }
     st = prep(s, "UPDATE images SET findings_hash=? WHERE digest=?");
     if (!st) goto out;
     sqlite3_bind_text(st, 1, hash ? hash : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
     sqlite3_step(st);
-    sqlite3_finalize(st);
+    done(st);
     rc = exec(s, "COMMIT");
 out:
     if (rc != DD_OK) {
@@ -770,7 +798,7 @@ static size_t collect_findings(sqlite3_stmt *st, frow_t **out, bool with_image)
         r->json = dd_strdup(col_text(st, 7));
         r->image = with_image ? dd_strdup(col_text(st, 8)) : NULL;
     }
-    sqlite3_finalize(st);
+    done(st);
     *out = rows;
     return n;
 }
@@ -820,7 +848,7 @@ int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findin
     }
     bind_filter(st, digest, f);
     size_t tot = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    done(st);
     if (total) *total = tot;
     if (!fn) {
         UNLOCK(s);
@@ -900,7 +928,7 @@ int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms,
         rows[n].dbv = sqlite3_column_int64(st, 6);
         n++;
     }
-    sqlite3_finalize(st);
+    done(st);
     UNLOCK(s);
     bool stop = false;
     for (size_t i = 0; i < n; i++) {
@@ -927,7 +955,7 @@ int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo
         sqlite3_bind_text(st, 2, repo ? repo : "", -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, dd_now_ms());
         rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
@@ -948,7 +976,7 @@ int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out)
             out->attempts = sqlite3_column_int(st, 3);
             rc = DD_OK;
         }
-        sqlite3_finalize(st);
+        done(st);
     } else {
         rc = DD_EIO;
     }
@@ -964,7 +992,7 @@ int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id)
     if (st) {
         sqlite3_bind_int64(st, 1, id);
         rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
@@ -997,7 +1025,7 @@ int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version)
         sqlite3_bind_int(st, 2, DD_SCAN_DONE);
         sqlite3_bind_int64(st, 3, db_version);
         rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
@@ -1014,7 +1042,7 @@ int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out)
             *out = sqlite3_column_int64(st, 0);
             rc = DD_OK;
         }
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
@@ -1029,7 +1057,7 @@ int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v)
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, v);
         rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
-        sqlite3_finalize(st);
+        done(st);
     }
     UNLOCK(s);
     return rc;
