@@ -177,6 +177,13 @@ static void upload_cleanup(void *arg)
     upload_settle(arg);
 }
 
+/* Drops the session now (its bytes can't be trusted or kept). */
+static void upload_drop(upload_st_t *st)
+{
+    st->done = false;
+    upload_settle(st);
+}
+
 static void new_uuid(char out[64])
 {
     unsigned char b[16];
@@ -238,8 +245,7 @@ static int finish_commit(dd_req_t *req, upload_st_t *st)
         return dd_registry_error(req, DD_REGERR_DIGEST_INVALID, e.msg);
     }
     if (rc) {
-        st->done = false; /* drop the session now */
-        upload_settle(st);
+        upload_drop(st);
         return dd_registry_error(req, dd_regerr_from_rc(rc, DD_REGERR_BLOB_UPLOAD_UNKNOWN, DD_REGERR_BLOB_UPLOAD_INVALID), e.msg);
     }
     if (!st->monolithic) dd_meta_upload_delete(r->o.meta, st->uuid);
@@ -257,14 +263,12 @@ static int upload_done(dd_req_t *req)
     st->done = true;
     int brc = dd_req_body_rc(req);
     if (brc != DD_OK) {
-        st->done = false; /* partial chunk on disk: drop the session */
-        upload_settle(st);
+        upload_drop(st); /* partial chunk on disk */
         return dd_registry_error(req, dd_regerr_from_rc(brc, DD_REGERR_BLOB_UPLOAD_UNKNOWN, DD_REGERR_BLOB_UPLOAD_INVALID),
                                  "writing the upload failed");
     }
     if (st->check_len && req->bytes_in != st->range_len) {
-        st->done = false;
-        upload_settle(st);
+        upload_drop(st);
         return dd_registry_error(req, DD_REGERR_RANGE_INVALID, "body length does not match Content-Range");
     }
     if (st->finishing) return finish_commit(req, st);
@@ -272,8 +276,7 @@ static int upload_done(dd_req_t *req)
     uint64_t size = 0;
     dd_err_t e;
     if (dd_upload_sync(st->u, &size, &e) != DD_OK) {
-        st->done = false; /* a write failed: drop the session, as above */
-        upload_settle(st);
+        upload_drop(st); /* a write failed */
         return dd_registry_error(req, DD_REGERR_BLOB_UPLOAD_INVALID, e.msg);
     }
     dd_upload_release(st->u);
