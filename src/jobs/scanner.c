@@ -495,12 +495,12 @@ static void *stream_main(void *arg)
     return NULL;
 }
 
-/* sc->mu held */
-static bool seen_has(const dd_scanner_t *sc, const char *uuid)
+/* sc->mu held; the slot of uuid in sc->seen, or -1 */
+static int seen_find(const dd_scanner_t *sc, const char *uuid)
 {
     for (unsigned i = 0; i < SEEN_N; i++)
-        if (sc->seen[i][0] && strcmp(sc->seen[i], uuid) == 0) return true;
-    return false;
+        if (sc->seen[i][0] && strcmp(sc->seen[i], uuid) == 0) return (int)i;
+    return -1;
 }
 
 /* sc->mu held */
@@ -513,8 +513,8 @@ static void seen_add(dd_scanner_t *sc, const char *uuid)
 /* sc->mu held */
 static void seen_forget(dd_scanner_t *sc, const char *uuid)
 {
-    for (unsigned i = 0; i < SEEN_N; i++)
-        if (sc->seen[i][0] && strcmp(sc->seen[i], uuid) == 0) sc->seen[i][0] = '\0';
+    int i = seen_find(sc, uuid);
+    if (i >= 0) sc->seen[i][0] = '\0';
 }
 
 static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size)
@@ -533,7 +533,7 @@ static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, 
         pthread_mutex_unlock(&sc->mu);
         return;
     }
-    bool start = sc->running && size >= STREAM_MIN_BYTES && sc->n_streams < MAX_STREAMS && !seen_has(sc, uuid);
+    bool start = sc->running && size >= STREAM_MIN_BYTES && sc->n_streams < MAX_STREAMS && seen_find(sc, uuid) < 0;
     if (start) seen_add(sc, uuid); /* looked at once, whatever comes of it */
     pthread_mutex_unlock(&sc->mu);
     if (!start || !dd_scanner_repo_enabled(sc, repo)) return;
