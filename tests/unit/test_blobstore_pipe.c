@@ -5,6 +5,7 @@
  * odd write sizes, a failed write in the middle of a pipelined stream, an
  * abort while the pipe runs, and a sha512 commit.
  */
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,5 +212,44 @@ TEST(ring_followed_by_a_reader)
     dd_blobstore_close(bs);
 }
 
+TEST(large_duplicate_is_dropped_in_the_background)
+{
+    /* a second upload of a published 9 MiB blob commits without touching
+     * the published copy; its own bytes are unlinked off the caller's
+     * thread (renamed into _tmp/ first), so _tmp/ empties soon after */
+    dd_blobstore_t *bs = fresh();
+    size_t n = 9 * 1024 * 1024 + 1;
+    dd_digest_t d;
+    dd_upload_t *u;
+    unsigned char *data = begin(bs, "d1", n, 17, &d, &u);
+    CHECK_INT(write_pieces(u, data, 0, n), DD_OK);
+    CHECK_INT(dd_upload_commit(u, &d, NULL, NULL), DD_OK);
+    CHECK_INT(dd_blobstore_upload_create(bs, "d2", &u, NULL), DD_OK);
+    CHECK_INT(write_pieces(u, data, 0, n), DD_OK);
+    uint64_t size = 0;
+    CHECK_INT(dd_upload_commit(u, &d, &size, NULL), DD_OK);
+    CHECK_INT(size, n);
+    CHECK(blob_equals(bs, &d, data, n));
+    char p[400];
+    snprintf(p, sizeof p, "%s/blobs/_uploads/d2", root);
+    struct stat sb;
+    CHECK(stat(p, &sb) != 0); /* the session is gone */
+    snprintf(p, sizeof p, "%s/blobs/_tmp", root);
+    int left = -1;
+    for (int tries = 0; tries < 200 && left != 0; tries++) {
+        left = 0;
+        DIR *dh = opendir(p);
+        struct dirent *de;
+        while (dh && (de = readdir(dh)) != NULL)
+            if (de->d_name[0] != '.') left++;
+        if (dh) closedir(dh);
+        if (left) usleep(10000);
+    }
+    CHECK_INT(left, 0);
+    free(data);
+    dd_blobstore_close(bs);
+}
+
 TEST_MAIN(RUN(pipelined_upload_across_holds); RUN(pipelined_write_fault_then_resume);
-          RUN(pipelined_abort_and_sha512); RUN(ring_followed_by_a_reader); cleanup())
+          RUN(pipelined_abort_and_sha512); RUN(ring_followed_by_a_reader);
+          RUN(large_duplicate_is_dropped_in_the_background); cleanup())
