@@ -52,8 +52,8 @@ typedef struct dd_registry_hooks {
     void (*on_manifest_put)(void *ctx, const char *repo, const char *digest, const char *media_type,
                             const char *tag);
     void (*on_manifest_deleted)(void *ctx, const char *repo, const char *digest);
-    /* An upload session's bytes grew to size (called after each chunk of a
-     * request body is written; must be very cheap). */
+    /* An upload session's bytes grew to size (called when a request body's
+     * writes carry the size past a multiple of 256 KiB; must be cheap). */
     void (*on_upload_progress)(void *ctx, const char *repo, const char *uuid, uint64_t size);
     /* The session ended: committed as digest, or dropped (digest NULL).
      * Called before on_blob_committed. */

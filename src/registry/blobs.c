@@ -217,15 +217,21 @@ static void blob_committed(dd_req_t *req, dd_registry_t *r, const dd_digest_t *d
     if (r->hooks.on_blob_committed) r->hooks.on_blob_committed(r->hooks.ctx, req->name, d->str, size);
 }
 
+/* on_upload_progress is told each time a session's size crosses a multiple
+ * of this, not on every network read (16 KiB or so), which cost a lock per
+ * read in the scanner */
+#define PROGRESS_STEP (256u * 1024u)
+
 static int upload_data(dd_req_t *req, const char *data, size_t n)
 {
     upload_st_t *st = req->user;
     int rc = dd_upload_write(st->u, data, n, NULL);
     if (rc == DD_OK) {
+        uint64_t before = st->start_size + st->written;
         st->written += n;
         dd_registry_t *r = st->r;
-        if (r->hooks.on_upload_progress)
-            r->hooks.on_upload_progress(r->hooks.ctx, req->name, st->uuid, st->start_size + st->written);
+        if (r->hooks.on_upload_progress && before / PROGRESS_STEP != (before + n) / PROGRESS_STEP)
+            r->hooks.on_upload_progress(r->hooks.ctx, req->name, st->uuid, before + n);
     }
     return rc;
 }

@@ -6,10 +6,13 @@
  * abort while the pipe runs, and a sha512 commit.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -212,6 +215,62 @@ TEST(ring_followed_by_a_reader)
     dd_blobstore_close(bs);
 }
 
+/* Pages of [off, off+len) of path resident in the page cache, or -1. */
+static long resident_pages(const char *path, size_t off, size_t len)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    void *m = mmap(NULL, off + len, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) return -1;
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), np = len / pg;
+    unsigned char *v = malloc(np);
+    long in = -1;
+    if (mincore((char *)m + off, np * pg, v) == 0) {
+        in = 0;
+        for (size_t i = 0; i < np; i++) in += v[i] & 1;
+    }
+    free(v);
+    munmap(m, off + len);
+    return in;
+}
+
+TEST(ring_resumes_o_direct_when_the_reader_closes)
+{
+    /* a reader that looks at the first bytes and closes (the scanner's
+     * sniff of something that is no layer) does not leave the rest of the
+     * upload going through the page cache */
+    dd_blobstore_t *bs = fresh();
+    char probe[300];
+    snprintf(probe, sizeof probe, "%s/probe", root);
+    int pfd = open(probe, O_CREAT | O_WRONLY | O_DIRECT, 0600);
+    bool dio = pfd >= 0; /* e.g. tmpfs refuses O_DIRECT: nothing to check */
+    if (pfd >= 0) close(pfd);
+    size_t n = 16 * 1024 * 1024;
+    dd_digest_t d;
+    dd_upload_t *u;
+    unsigned char *data = begin(bs, "sn", n, 19, &d, &u);
+    CHECK_INT(write_pieces(u, data, 0, 2 * 1024 * 1024), DD_OK);
+    dd_blob_reader_t r;
+    CHECK_INT(dd_blobstore_upload_reader(bs, "sn", &r, NULL), DD_OK);
+    unsigned char head[512];
+    CHECK(pread(r.fd, head, sizeof head, 0) > 0);
+    dd_blob_reader_close(&r);
+    CHECK_INT(write_pieces(u, data, 2 * 1024 * 1024, n), DD_OK);
+    CHECK_INT(dd_upload_commit(u, &d, NULL, NULL), DD_OK);
+    char p[400];
+    snprintf(p, sizeof p, "%s/blobs/sha256/%.2s/%s", root, dd_digest_hex(&d), dd_digest_hex(&d));
+    if (dio) {
+        /* the middle of the blob went out O_DIRECT: not in the cache */
+        long in = resident_pages(p, 6 * 1024 * 1024, 8 * 1024 * 1024);
+        CHECK(in >= 0);
+        CHECK(in < 256); /* of 2048 */
+    }
+    CHECK(blob_equals(bs, &d, data, n));
+    free(data);
+    dd_blobstore_close(bs);
+}
+
 TEST(large_duplicate_is_dropped_in_the_background)
 {
     /* a second upload of a published 9 MiB blob commits without touching
@@ -252,4 +311,5 @@ TEST(large_duplicate_is_dropped_in_the_background)
 
 TEST_MAIN(RUN(pipelined_upload_across_holds); RUN(pipelined_write_fault_then_resume);
           RUN(pipelined_abort_and_sha512); RUN(ring_followed_by_a_reader);
+          RUN(ring_resumes_o_direct_when_the_reader_closes);
           RUN(large_duplicate_is_dropped_in_the_background); cleanup())

@@ -48,10 +48,11 @@
  *       kernel's writeback has nothing left to do. The first buffer, the
  *       last partial one and filesystems without O_DIRECT go through the
  *       page cache, with early writeback (sync_file_range every KICK bytes)
- *       so that the fsync at commit is short. So does everything once an
- *       upload_reader was opened on the session (the scanner analyzing a
- *       layer as it arrives): that reader wants the bytes from the cache,
- *       and what already went out O_DIRECT is asked back in (readahead).
+ *       so that the fsync at commit is short. So does everything while an
+ *       upload_reader is open on the session (the scanner analyzing a layer
+ *       as it arrives): that reader wants the bytes from the cache, and what
+ *       already went out O_DIRECT is asked back in (readahead). Once the
+ *       last reader closes (the scanner saw no layer), O_DIRECT resumes.
  *     - The hasher only takes buffers the writer finished, so a failed write
  *       never reaches the hash: after the failure the writer skips the rest,
  *       the file is cut back to the failed buffer's offset, which becomes
@@ -114,7 +115,7 @@ typedef struct ring {
     int fd;                   /* the session's data file, through the page cache */
     int dfd;                  /* the same file with O_DIRECT, -1 if refused (writer only) */
     uint64_t kicked;          /* early writeback requested up to here (writer only) */
-    const atomic_bool *followed; /* the session's: a reader reads along (upload_reader) */
+    const atomic_int *followers; /* the session's: readers reading along (upload_reader) */
     bool prefetched;          /* what went out O_DIRECT was asked back into the cache (writer only) */
     bool stop;
 } ring_t;
@@ -135,7 +136,7 @@ typedef struct fs_session {
     ring_t *ring;             /* NULL unless a large hold got one */
     uint64_t hold_written;    /* bytes flushed during the current hold */
     bool held;                /* guarded by the table mutex */
-    atomic_bool followed;     /* an upload_reader was opened: keep the bytes in the page cache */
+    atomic_int followers;     /* open upload_readers: while > 0 keep the bytes in the page cache */
     atomic_bool dead;         /* set (under the mutex) by an abort while held;
                                * the holder reads it without the lock */
 } fs_session_t;
@@ -370,7 +371,7 @@ static int ring_write(ring_t *r, unsigned i, dd_err_t *e)
     const char *p = r->mem + (size_t)i * RING_BUF;
     size_t n = r->len[i], done = 0;
     uint64_t off = r->off[i];
-    bool followed = atomic_load(r->followed);
+    bool followed = atomic_load(r->followers) > 0;
     if (followed && !r->prefetched) {
         /* a reader follows the upload from its first byte: ask what went
          * out O_DIRECT back into the page cache (asynchronous readahead) */
@@ -503,7 +504,7 @@ static void ring_start(fs_session_t *s)
     }
     r->h = s->h;
     r->fd = s->fd;
-    r->followed = &s->followed;
+    r->followers = &s->followers;
     r->failed = NO_FAIL;
     r->kicked = s->size - s->hold_written; /* this hold's first byte */
     char data[PATH_MAX];
@@ -1130,6 +1131,27 @@ static int fs_upload_expire(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_ex
     return DD_OK;
 }
 
+/* What an upload_reader remembers to stop following its session at close
+ * (the session may be committed or gone by then: it is looked up again). */
+typedef struct follow {
+    fs_store_t *st;
+    char uuid[64];
+    bool counted; /* the session was found and its followers raised */
+} follow_t;
+
+static void fs_upload_reader_close(dd_blob_reader_t *r)
+{
+    follow_t *f = r->priv;
+    if (f && f->counted) {
+        pthread_mutex_lock(&f->st->mu);
+        fs_session_t *s = table_find(f->st, f->uuid);
+        if (s) atomic_fetch_sub(&s->followers, 1);
+        pthread_mutex_unlock(&f->st->mu);
+    }
+    free(f);
+    if (r->fd >= 0) close(r->fd);
+}
+
 static int fs_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader_t *out, dd_err_t *e)
 {
     fs_store_t *st = (fs_store_t *)bs;
@@ -1138,17 +1160,24 @@ static int fs_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader
     sess_data(st, uuid, p, sizeof p);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return dd_err_errno(e, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, errno, "cannot open upload '%s'", uuid);
-    /* the reader will want the bytes as they land: from now on the ring
-     * writes through the page cache (see "The ring") */
+    /* while the reader is open it wants the bytes as they land: the ring
+     * writes through the page cache (see "The ring"); closing it (say the
+     * scanner saw the upload is no layer) lets O_DIRECT take over again */
+    follow_t *f = dd_calloc(1, sizeof *f);
+    f->st = st;
+    snprintf(f->uuid, sizeof f->uuid, "%s", uuid);
     pthread_mutex_lock(&st->mu);
     fs_session_t *s = table_find(st, uuid);
-    if (s) atomic_store(&s->followed, true);
+    if (s) {
+        atomic_fetch_add(&s->followers, 1);
+        f->counted = true;
+    }
     pthread_mutex_unlock(&st->mu);
     out->fd = fd;
     out->size = 0;
     out->read = NULL;
-    out->close = NULL;
-    out->priv = NULL;
+    out->close = fs_upload_reader_close;
+    out->priv = f;
     return DD_OK;
 }
 
