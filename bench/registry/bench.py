@@ -9,8 +9,10 @@ Measures, each bounded in time:
     bodies go out with sendfile(2) from a file (RawConn), so the client
     takes as little CPU as it can from the servers on this 2-core machine
   - blob pull MB/s (curl, body to /dev/null; one warm-up pull, then the
-    median of 7 rounds of at least 64 MiB each; drydock's rounds alternate
-    with nginx's, and nginx's pull figures are those rounds)
+    median of 15 rounds of at least 256 MiB each; drydock's rounds alternate
+    with nginx's, nginx's pull figures are those rounds, and the ratio is
+    also given as the median of the per-round ratios); then the same with
+    each server held to CPU 0 and curl to CPU 1, as with a remote client
   - single-stream pushes: median of 3 rounds
   - 16 concurrent pushers (aggregate MB/s, and the server's CPU use), then the
     same with the server held to one CPU (taskset): the scaling with cores;
@@ -310,9 +312,11 @@ def push(t, repo, data, digest, chunked=False):
     c.close()
 
 
-def curl_pull(t, url, reps=1):
-    """(bytes, seconds) pulling url reps times over one keep-alive connection."""
-    cmd = ["curl", "-s", "-w", "%{size_download} %{time_total}\\n"]
+def curl_pull(t, url, reps=1, cpu=None):
+    """(bytes, seconds) pulling url reps times over one keep-alive connection
+    (curl held to CPU cpu if given)."""
+    cmd = (["taskset", "-c", str(cpu)] if cpu is not None else []) + [
+        "curl", "-s", "-w", "%{size_download} %{time_total}\\n"]
     for _ in range(reps):
         cmd += ["-o", "/dev/null", f"http://{t.host}{url}"]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True,
@@ -322,28 +326,32 @@ def curl_pull(t, url, reps=1):
     return n, secs
 
 
-PULL_ROUNDS = 7
+PULL_ROUNDS = 15
 
 
-def pull_rates(pairs, size):
-    """Median MB/s of PULL_ROUNDS rounds for each (target, url) in pairs,
+def pull_rates(pairs, size, cpu=None):
+    """Per (target, url) in pairs: the median MB/s of PULL_ROUNDS rounds,
     the targets taking turns round by round (this machine's speed drifts by
     2x within minutes, so servers measured minutes apart can't be
     compared), each pull over one keep-alive connection after one untimed
     pull (every server then serves from the page cache: drydock writes large
     pushes with O_DIRECT, so its first pull after a push reads the disk).
-    Each round moves at least 64 MiB."""
-    reps = max(1, (64 * MiB) // size)
+    Each round moves at least 256 MiB. Also returns, for each target, the
+    median over rounds of its rate divided by the first target's in the
+    same round: the drift cancels out of such a ratio."""
+    reps = max(1, (256 * MiB) // size)
     rates = [[] for _ in pairs]
     for t, url in pairs:
-        n, _ = curl_pull(t, url, 1)
+        n, _ = curl_pull(t, url, 1, cpu)
         assert n == size, (t.name, n, size)
     for _ in range(PULL_ROUNDS):
         for k, (t, url) in enumerate(pairs):
-            n, secs = curl_pull(t, url, reps)
+            n, secs = curl_pull(t, url, reps, cpu)
             assert n == size * reps, (t.name, n, size)
             rates[k].append(mbps(n, secs))
-    return [statistics.median(r) for r in rates]
+    meds = [statistics.median(r) for r in rates]
+    paired = [statistics.median(a / b for a, b in zip(r, rates[0]) if b) for r in rates]
+    return meds, paired
 
 
 def mbps(nbytes, secs):
@@ -483,14 +491,29 @@ def bench_registry(t, blobs, manifest):
                     unspool(d)
             R[f"push {mode} {size // MiB} MiB (MB/s)"] = statistics.median(rates)
         push(t, repo, data, dg)
+    ncpu = os.cpu_count() or 1
     for size, (data, dg) in blobs.items():
         key = f"pull {size // MiB} MiB (MB/s)"
         if NGINX is not None and t.name == "drydock":
             # nginx's figure comes from the rounds interleaved with drydock's
-            R[key], NGINX.results[key] = pull_rates(
-                [(t, f"/v2/{repo}/blobs/{dg}"), (NGINX, f"/v2/bench/img/blobs/{dg}")], size)
+            pairs = [(t, f"/v2/{repo}/blobs/{dg}"), (NGINX, f"/v2/bench/img/blobs/{dg}")]
+            (R[key], NGINX.results[key]), (_, back) = pull_rates(pairs, size)
+            R[f"pull {size // MiB} MiB: drydock/nginx, median of rounds"] = 1 / back if back else None
+            if ncpu > 1 and shutil.which("taskset"):
+                # as with a client on another machine: each server on CPU 0,
+                # curl on CPU 1 (unpinned, the scheduler sometimes puts
+                # curl on the server's core, which costs the servers unevenly)
+                key1 = f"pull {size // MiB} MiB, server CPU 0, client CPU 1 (MB/s)"
+                for x in (t, NGINX):
+                    set_affinity(x, "0")
+                try:
+                    (R[key1], NGINX.results[key1]), (_, back) = pull_rates(pairs, size, cpu=1)
+                finally:
+                    for x in (t, NGINX):
+                        set_affinity(x, f"0-{ncpu - 1}")
+                R[f"pull {size // MiB} MiB pinned: drydock/nginx, median of rounds"] = 1 / back if back else None
         else:
-            R[key], = pull_rates([(t, f"/v2/{repo}/blobs/{dg}")], size)
+            (R[key],), _ = pull_rates([(t, f"/v2/{repo}/blobs/{dg}")], size)
     # concurrent pushers: distinct blobs
     cblobs = [os.urandom(CONC_SIZE) for _ in range(CONC)]
     cdig = ["sha256:" + hashlib.sha256(b).hexdigest() for b in cblobs]
@@ -499,7 +522,6 @@ def bench_registry(t, blobs, manifest):
     R[f"{label} (MB/s)"] = rate
     R[f"{label}: server CPU (cores busy)"] = cores
     # scaling with cores: the same with the server held to one CPU
-    ncpu = os.cpu_count() or 1
     if ncpu > 1 and shutil.which("taskset"):
         set_affinity(t, "0")
         try:
@@ -571,7 +593,7 @@ def bench_nginx(t, blobs, manifest):
     for size, (data, dg) in blobs.items():
         key = f"pull {size // MiB} MiB (MB/s)"
         if key not in R:  # not measured beside drydock
-            R[key], = pull_rates([(t, f"/v2/bench/img/blobs/{dg}")], size)
+            (R[key],), _ = pull_rates([(t, f"/v2/bench/img/blobs/{dg}")], size)
     if "manifest GET (req/s)" not in R:
         request_rates(t)
 
@@ -641,8 +663,8 @@ def main():
     finally:
         for t in targets + [ngx]:
             t.stop()
-    keys = []
-    for t in targets + [ngx]:
+    keys = []  # drydock's order first: its extra rows sit beside their kin
+    for t in sorted(targets, key=lambda x: x.name != "drydock") + [ngx]:
         keys += [k for k in t.results if k not in keys]
     ref = targets[0].results if targets and targets[0].name == "reference" else {}
     dd = next((t.results for t in targets if t.name == "drydock"), {})

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Registry benchmark: docker-registry (reference), drydock and nginx on
 # loopback, side by side; prints a table with ratios. Not a test.
-#   bash bench/registry/run.sh                 # full run (< 5 min)
+#   bash bench/registry/run.sh                 # full run (about 8 min)
 #   BENCH_QUICK=1 bash bench/registry/run.sh   # smaller sizes, shorter runs
 #   DRYDOCK_BIN=/path/to/drydock bash bench/registry/run.sh
 # Results are also written to bench/out/registry-<UTC time>.txt.
@@ -13,4 +13,4 @@ done
 mkdir -p bench/out
 export BENCH_OUT=${BENCH_OUT:-bench/out/registry-$(date -u +%Y%m%dT%H%M).txt}
 export DRYDOCK_BIN=${DRYDOCK_BIN:-$(pwd)/build/drydock}
-exec timeout 600 /usr/bin/python3 bench/registry/bench.py
+exec timeout 1200 /usr/bin/python3 bench/registry/bench.py
