@@ -8,6 +8,7 @@
            conc   REPEAT threads, each pushing its own blob monolithically at once
     BLOBS=PREFIX  use the files PREFIX.<bytes>.<i> as blobs (made from urandom if missing;
                   default /tmp/dd-pushbench/blob) -- e.g. gzip layers to exercise scanning
+    FRESH=1       rewrite each file's first 32 bytes first, so every push is new data
 
 The body goes out with sendfile(2) from the page cache over a raw socket, so
 the client spends little CPU (python http.client copies every byte, which on
@@ -37,8 +38,15 @@ for i in range(rep):
     if not os.path.exists(path):
         with open(path, "wb") as f:
             f.write(os.urandom(size))
+    if os.environ.get("FRESH"):
+        # new first bytes: a blob the registry has not seen (a repeat would
+        # measure its handling of duplicates)
+        with open(path, "r+b") as f:
+            f.write(os.urandom(min(32, size)))
     with open(path, "rb") as f:
         files.append((path, "sha256:" + hashlib.sha256(f.read()).hexdigest()))
+if os.environ.get("FRESH"):
+    os.sync()  # the rewritten pages are not written back during the clock
 
 
 class Conn(RawConn):
