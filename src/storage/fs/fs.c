@@ -418,6 +418,7 @@ static int ring_write(ring_t *r, unsigned i, dd_err_t *e)
 static void *ring_writer(void *arg)
 {
     ring_t *r = arg;
+    pthread_setname_np(pthread_self(), "dd-ring-write"); /* for top, perf */
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (r->written == r->produced && !r->stop) pthread_cond_wait(&r->to_write, &r->mu);
@@ -444,6 +445,7 @@ static void *ring_writer(void *arg)
 static void *ring_hasher(void *arg)
 {
     ring_t *r = arg;
+    pthread_setname_np(pthread_self(), "dd-ring-hash");
     pthread_mutex_lock(&r->mu);
     for (;;) {
         while (r->hashed == r->written && !(r->stop && r->written == r->produced))
