@@ -284,8 +284,11 @@ def variant(data, tag):
 
 
 def unspool(data):
-    path, _ = SPOOL.pop(id(data))
-    os.unlink(path)
+    """Forgets data's file, which stays on disk until the run ends: deleting
+    a 512 MiB file here (ext4 mounted with discard) kept the virtual disk
+    busy during the next timed push, 860-875 instead of 1,000-1,040 MB/s
+    for the same drydock push."""
+    SPOOL.pop(id(data))
 
 
 def push(t, repo, data, digest, chunked=False):
@@ -663,6 +666,8 @@ def main():
     finally:
         for t in targets + [ngx]:
             t.stop()
+        # spooled blobs and the servers' data: several GB by now
+        shutil.rmtree(WORK, ignore_errors=True)
     keys = []  # drydock's order first: its extra rows sit beside their kin
     for t in sorted(targets, key=lambda x: x.name != "drydock") + [ngx]:
         keys += [k for k in t.results if k not in keys]
@@ -683,7 +688,6 @@ def main():
     if out:
         with open(out, "w") as f:
             f.write(time.strftime("%Y-%m-%d %H:%M UTC\n", time.gmtime()) + text + "\n")
-    shutil.rmtree(WORK, ignore_errors=True)
 
 
 if __name__ == "__main__":
