@@ -39,6 +39,8 @@ void dd_hasher_update(dd_hasher_t *h, const void *p, size_t n);
 void dd_hasher_final(dd_hasher_t *h, dd_digest_t *out);
 /* Copies the state (to report the digest so far without ending the stream). */
 dd_hasher_t *dd_hasher_dup(const dd_hasher_t *h);
+/* Sets dst's state to src's (same algorithm): a snapshot to go back to. */
+void dd_hasher_copy(dd_hasher_t *dst, const dd_hasher_t *src);
 void dd_hasher_free(dd_hasher_t *h);
 
 /* One-shot digest of a buffer. */

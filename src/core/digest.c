@@ -122,6 +122,11 @@ dd_hasher_t *dd_hasher_dup(const dd_hasher_t *h)
     return c;
 }
 
+void dd_hasher_copy(dd_hasher_t *dst, const dd_hasher_t *src)
+{
+    if (dst->alg != src->alg || !EVP_MD_CTX_copy_ex(dst->ctx, src->ctx)) DD_BUG("EVP_MD_CTX_copy failed");
+}
+
 void dd_hasher_free(dd_hasher_t *h)
 {
     if (!h) return;

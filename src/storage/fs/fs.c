@@ -35,9 +35,10 @@
  *   The ring: large streams off the holder's thread. Once a hold has taken
  *   PIPE_AFTER bytes its holder starts a ring of RING_N buffers of RING_BUF
  *   bytes and two helper threads: the holder only copies the request body
- *   into the ring; the writer thread writes each full buffer, the hasher
- *   thread then hashes it. The three stages overlap, so one stream uses the
- *   cores it needs (receive, disk, SHA-256) instead of one. Measured before
+ *   into the ring; the writer thread writes each full buffer while the
+ *   hasher thread hashes it, and the buffer is free again when both are
+ *   done. The stages overlap, so one stream uses the cores it needs
+ *   (receive, disk, SHA-256) instead of one. Measured before
  *   this design (docs/PERFORMANCE.md): a single pushed stream reached 0.41
  *   of the SHA-256 rate; the receive copy plus page-cache write plus hashing
  *   on two threads left a third of both cores idle.
@@ -53,10 +54,15 @@
  *       as it arrives): that reader wants the bytes from the cache, and what
  *       already went out O_DIRECT is asked back in (readahead). Once the
  *       last reader closes (the scanner saw no layer), O_DIRECT resumes.
- *     - The hasher only takes buffers the writer finished, so a failed write
- *       never reaches the hash: after the failure the writer skips the rest,
- *       the file is cut back to the failed buffer's offset, which becomes
- *       the session's size (invariant 2), and the ring serves on.
+ *     - A failed write must not stay in the hash. Before each buffer the
+ *       hasher keeps a copy of its state (snap); after a failure the writer
+ *       skips the rest, the hasher skips what it had not begun, the file is
+ *       cut back to the failed buffer's offset, which becomes the session's
+ *       size, and the drain puts the hash back to the failed buffer's
+ *       snapshot if the hasher had taken that buffer (invariant 2); the ring
+ *       serves on. (Until the third session the hasher waited for each
+ *       write: a 512 MiB push spent 45-140 ms of its ~580 ms waiting for a
+ *       free buffer.)
  *     - At most one ring per two online CPUs runs (more would only cost
  *       memory: the cores are busy anyway); other streams hash inline. Buffers are mapped per hold and unmapped
  *       at its end, so the 3 MiB go back at once.
@@ -97,17 +103,20 @@ typedef struct fs_store fs_store_t;
 /* The ring of a held session (see "The ring" in the design notes). Buffer
  * j (a running count) lives in slot j % RING_N; the holder fills buffer
  * `produced`, the writer works on `written`, the hasher on `hashed`, and
- * hashed <= written <= produced <= hashed + RING_N always holds. */
+ * written, hashed <= produced <= min(written, hashed) + RING_N always
+ * holds. */
 typedef struct ring {
     pthread_t writer, hasher;
     pthread_mutex_t mu;
     pthread_cond_t to_write;  /* produced moved, or stop */
-    pthread_cond_t to_hash;   /* written moved, or stop */
-    pthread_cond_t freed;     /* hashed moved */
+    pthread_cond_t to_hash;   /* produced moved, or stop */
+    pthread_cond_t freed;     /* written or hashed moved (the holder waits) */
     char *mem;                /* RING_N * RING_BUF bytes, page aligned */
     size_t len[RING_N];
     uint64_t off[RING_N];     /* file offset of each slot's bytes */
     uint64_t produced, written, hashed;
+    dd_hasher_t *snap[RING_N]; /* hash state before buffer snap_of[i] (hasher only, until drained) */
+    uint64_t snap_of[RING_N];
     uint64_t failed;          /* first buffer whose write failed, NO_FAIL if none */
     uint64_t fail_off;        /* its file offset */
     dd_err_t err;             /* and why */
@@ -371,6 +380,14 @@ static int ring_write(ring_t *r, unsigned i, dd_err_t *e)
     const char *p = r->mem + (size_t)i * RING_BUF;
     size_t n = r->len[i], done = 0;
     uint64_t off = r->off[i];
+    if (dd_storage_fault("blob_write_late")) {
+        /* a write that fails after a while: the hasher, running alongside,
+         * has taken the buffer by then (tests the drain's snapshot) */
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        (void)!ftruncate(r->fd, (off_t)off);
+        return dd_err_errno(e, DD_EIO, ENOSPC, "cannot write blob data");
+    }
     bool followed = atomic_load(r->followers) > 0;
     if (followed && !r->prefetched) {
         /* a reader follows the upload from its first byte: ask what went
@@ -435,9 +452,8 @@ static void *ring_writer(void *arg)
             r->err = e;
         }
         r->written++;
-        pthread_cond_signal(&r->to_hash);
+        pthread_cond_signal(&r->freed);
     }
-    pthread_cond_signal(&r->to_hash);
     pthread_mutex_unlock(&r->mu);
     return NULL;
 }
@@ -448,13 +464,17 @@ static void *ring_hasher(void *arg)
     pthread_setname_np(pthread_self(), "dd-ring-hash");
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (r->hashed == r->written && !(r->stop && r->written == r->produced))
-            pthread_cond_wait(&r->to_hash, &r->mu);
-        if (r->hashed == r->written) break; /* stopped, all done */
+        while (r->hashed == r->produced && !r->stop) pthread_cond_wait(&r->to_hash, &r->mu);
+        if (r->hashed == r->produced) break; /* stopped, all done */
         uint64_t j = r->hashed;
-        bool skip = j >= r->failed;
+        bool skip = j >= r->failed; /* a failure known now: the rest is dropped */
         pthread_mutex_unlock(&r->mu);
-        if (!skip) dd_hasher_update(r->h, r->mem + (size_t)(j % RING_N) * RING_BUF, r->len[j % RING_N]);
+        if (!skip) {
+            unsigned i = (unsigned)(j % RING_N);
+            dd_hasher_copy(r->snap[i], r->h);
+            r->snap_of[i] = j;
+            dd_hasher_update(r->h, r->mem + (size_t)i * RING_BUF, r->len[i]);
+        }
         pthread_mutex_lock(&r->mu);
         r->hashed++;
         pthread_cond_signal(&r->freed);
@@ -482,6 +502,7 @@ static void ring_free(fs_store_t *st, ring_t *r)
     pthread_cond_destroy(&r->to_hash);
     pthread_cond_destroy(&r->freed);
     if (r->dfd >= 0) close(r->dfd);
+    for (unsigned i = 0; i < RING_N; i++) dd_hasher_free(r->snap[i]);
     munmap(r->mem, (size_t)RING_N * RING_BUF);
     free(r);
     atomic_fetch_sub(&st->rings, 1);
@@ -505,6 +526,10 @@ static void ring_start(fs_session_t *s)
         return;
     }
     r->h = s->h;
+    for (unsigned i = 0; i < RING_N; i++) {
+        r->snap[i] = dd_hasher_dup(s->h);
+        r->snap_of[i] = NO_FAIL;
+    }
     r->fd = s->fd;
     r->followers = &s->followers;
     r->failed = NO_FAIL;
@@ -546,13 +571,19 @@ static int ring_drain(fs_session_t *s, dd_err_t *e)
 {
     ring_t *r = s->ring;
     pthread_mutex_lock(&r->mu);
-    while (r->hashed != r->produced) pthread_cond_wait(&r->freed, &r->mu);
-    bool failed = r->failed != NO_FAIL;
+    while (r->hashed != r->produced || r->written != r->produced) pthread_cond_wait(&r->freed, &r->mu);
+    uint64_t f = r->failed;
     uint64_t at = r->fail_off;
     dd_err_t err = r->err;
     r->failed = NO_FAIL;
     pthread_mutex_unlock(&r->mu);
-    if (!failed) return DD_OK;
+    if (f == NO_FAIL) return DD_OK;
+    /* the hasher may have taken the failed buffer (and those after it,
+     * which it then took in order): back to the state before it. If it
+     * skipped it, it skipped all after it too and s->h is right as it is.
+     * A later buffer can't have reused the slot: it needed the failed one
+     * freed, which happened with the failure already recorded. */
+    if (r->snap_of[f % RING_N] == f) dd_hasher_copy(r->h, r->snap[f % RING_N]);
     s->size = at;
     ring_take_slot(s);
     if (e) *e = err;
@@ -570,7 +601,9 @@ static int ring_flush(fs_session_t *s, dd_err_t *e)
     r->off[i] = s->size;
     r->produced++;
     pthread_cond_signal(&r->to_write);
-    while (r->produced - r->hashed >= RING_N) pthread_cond_wait(&r->freed, &r->mu);
+    pthread_cond_signal(&r->to_hash);
+    while (r->produced - (r->written < r->hashed ? r->written : r->hashed) >= RING_N)
+        pthread_cond_wait(&r->freed, &r->mu);
     bool failed = r->failed != NO_FAIL;
     pthread_mutex_unlock(&r->mu);
     s->size += s->blen;
