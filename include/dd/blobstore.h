@@ -98,6 +98,12 @@ typedef struct dd_blobstore_ops {
      * (the size is then cut back to what is durably there). NULL slot:
      * writes never fail late; upload_size is used. */
     int (*upload_sync)(dd_upload_t *u, uint64_t *size /* OUT */, dd_err_t *e);
+
+    /* --- version 4 --- */
+    /* A hint: about n more bytes are coming in this hold (a request body's
+     * Content-Length), so a driver can set up for a long stream before the
+     * first write rather than after its first MiB. NULL slot: no use for it. */
+    void (*upload_expect)(dd_upload_t *u, uint64_t n);
 } dd_blobstore_ops_t;
 
 /* Opens the driver registered as name ("fs"). */
@@ -117,6 +123,8 @@ int dd_blobstore_upload_open(dd_blobstore_t *bs, const char *uuid, dd_upload_t *
 uint64_t dd_upload_size(dd_upload_t *u);
 /* upload_sync, or upload_size for drivers without it. */
 int dd_upload_sync(dd_upload_t *u, uint64_t *size, dd_err_t *e);
+/* upload_expect where the driver has it; nothing otherwise. */
+void dd_upload_expect(dd_upload_t *u, uint64_t n);
 int dd_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e);
 int dd_upload_commit(dd_upload_t *u, const dd_digest_t *expected, uint64_t *size, dd_err_t *e);
 void dd_upload_release(dd_upload_t *u);

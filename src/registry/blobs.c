@@ -303,6 +303,16 @@ static int upload_done(dd_req_t *req)
     return dd_resp_empty(req, 202);
 }
 
+/* Reads the request body into st's upload; a Content-Length tells the
+ * blob store how long the stream will be (the fs driver then starts its
+ * ring at once). */
+static int read_upload_body(dd_req_t *req, upload_st_t *st)
+{
+    uint64_t cl;
+    if (dd_req_content_length(req, &cl) == DD_OK && cl) dd_upload_expect(st->u, cl);
+    return dd_req_read_body(req, upload_data, upload_done);
+}
+
 /* Looks up the session named in the path for this repository; answers
  * BLOB_UPLOAD_UNKNOWN and returns false if there is none. */
 static bool find_session(dd_req_t *req, dd_upload_rec_t *rec)
@@ -410,7 +420,7 @@ int reg_upload_start(dd_req_t *req)
         st->done = false;
         dd_arena_cleanup_add(&req->arena, upload_cleanup, st);
         req->user = st;
-        return dd_req_read_body(req, upload_data, upload_done);
+        return read_upload_body(req, st);
     }
     dd_upload_release(u);
     dd_upload_rec_t rec;
@@ -464,7 +474,7 @@ int reg_upload_patch(dd_req_t *req)
     if (!check_content_range(req, st)) return DD_OK;
     st->rec = rec;
     st->done = false;
-    return dd_req_read_body(req, upload_data, upload_done);
+    return read_upload_body(req, st);
 }
 
 int reg_upload_put(dd_req_t *req)
@@ -479,7 +489,7 @@ int reg_upload_put(dd_req_t *req)
     st->digest = d;
     st->finishing = true;
     st->done = false;
-    return dd_req_read_body(req, upload_data, upload_done);
+    return read_upload_body(req, st);
 }
 
 int reg_upload_cancel(dd_req_t *req)

@@ -120,6 +120,12 @@ int dd_upload_sync(dd_upload_t *u, uint64_t *size, dd_err_t *e)
     return ops->upload_sync(u, size, e);
 }
 
+void dd_upload_expect(dd_upload_t *u, uint64_t n)
+{
+    const dd_blobstore_ops_t *ops = u->bs->ops;
+    if (ops->version >= 4 && ops->upload_expect) ops->upload_expect(u, n);
+}
+
 int dd_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
 {
     return u->bs->ops->upload_write(u, p, n, e);

@@ -282,6 +282,40 @@ TEST(ring_resumes_o_direct_when_the_reader_closes)
     dd_blobstore_close(bs);
 }
 
+TEST(announced_hold_starts_the_ring_at_once)
+{
+    /* upload_expect of a long body: the ring takes the stream from its
+     * first byte, so the first MiB goes out O_DIRECT too (without the
+     * announcement it is gathered and written through the page cache);
+     * a second hold, announced or not, continues the same digest */
+    dd_blobstore_t *bs = fresh();
+    char probe[300];
+    snprintf(probe, sizeof probe, "%s/probe", root);
+    int pfd = open(probe, O_CREAT | O_WRONLY | O_DIRECT, 0600);
+    bool dio = pfd >= 0;
+    if (pfd >= 0) close(pfd);
+    size_t n = 6 * 1024 * 1024 + 4097, first = 3 * 1024 * 1024;
+    dd_digest_t d;
+    dd_upload_t *u;
+    unsigned char *data = begin(bs, "ex", n, 23, &d, &u);
+    dd_upload_expect(u, first);
+    CHECK_INT(write_pieces(u, data, 0, first), DD_OK);
+    dd_upload_release(u);
+    CHECK_INT(dd_blobstore_upload_open(bs, "ex", &u, NULL), DD_OK);
+    CHECK_INT(write_pieces(u, data, first, n), DD_OK); /* not announced */
+    CHECK_INT(dd_upload_commit(u, &d, NULL, NULL), DD_OK);
+    char p[400];
+    snprintf(p, sizeof p, "%s/blobs/sha256/%.2s/%s", root, dd_digest_hex(&d), dd_digest_hex(&d));
+    if (dio) {
+        long in = resident_pages(p, 0, 1024 * 1024);
+        CHECK(in >= 0);
+        CHECK(in < 64); /* of 256 */
+    }
+    CHECK(blob_equals(bs, &d, data, n));
+    free(data);
+    dd_blobstore_close(bs);
+}
+
 TEST(large_duplicate_is_dropped_in_the_background)
 {
     /* a second upload of a published 9 MiB blob commits without touching
@@ -322,5 +356,5 @@ TEST(large_duplicate_is_dropped_in_the_background)
 
 TEST_MAIN(RUN(pipelined_upload_across_holds); RUN(pipelined_write_fault_then_resume);
           RUN(pipelined_abort_and_sha512); RUN(ring_followed_by_a_reader);
-          RUN(ring_resumes_o_direct_when_the_reader_closes);
+          RUN(ring_resumes_o_direct_when_the_reader_closes); RUN(announced_hold_starts_the_ring_at_once);
           RUN(large_duplicate_is_dropped_in_the_background); cleanup())
