@@ -148,6 +148,7 @@ typedef struct fs_session {
     ring_t *ring;             /* NULL unless a large hold got one */
     uint64_t hold_written;    /* bytes flushed during the current hold */
     uint64_t expect;          /* bytes the holder said this hold will bring (upload_expect) */
+    uint64_t ring_retry;      /* hold bytes below which no ring is tried again (one was refused) */
     bool held;                /* guarded by the table mutex */
     atomic_int followers;     /* open upload_readers: while > 0 keep the bytes in the page cache */
     atomic_bool dead;         /* set (under the mutex) by an abort while held;
@@ -986,11 +987,17 @@ static int fs_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
     if (atomic_load(&s->dead)) return dd_err(e, DD_ENOTFOUND, "upload '%s' was cancelled", s->uuid);
     if (n == 0) return DD_OK;
     int rc;
-    if (!s->ring && (s->hold_written + s->blen + n >= PIPE_AFTER || s->expect >= PIPE_AFTER)) {
+    uint64_t total = s->hold_written + s->blen + n;
+    if (!s->ring && total >= s->ring_retry && (total >= PIPE_AFTER || s->expect >= PIPE_AFTER)) {
         /* a large hold (or one announced as large): the ring takes over
          * from here, in byte order */
         if ((rc = flush(s, e)) != DD_OK) return rc;
         ring_start(s);
+        /* none free (max_rings run): go on inline, gathering WBUF bytes
+         * per write, and ask again a PIPE_AFTER later (until the third
+         * session every later network read asked, and flushed what it had
+         * gathered first: 16 KiB writes) */
+        if (!s->ring) s->ring_retry = total + PIPE_AFTER;
     }
     if (s->ring) {
         /* the bytes outlive the caller's p in the ring's slots */
@@ -1034,6 +1041,7 @@ static void unhold(fs_session_t *s)
     ring_stop(s);
     s->hold_written = 0;
     s->expect = 0;
+    s->ring_retry = 0;
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
     free(s->buf);
