@@ -28,7 +28,8 @@
  *     (disk only) --open: re-hash the bytes once--> HELD
  *
  *   Small writes are gathered in a per-handle buffer of WBUF bytes and
- *   written and hashed in large pieces; dd_upload_size() flushes first, so
+ *   written and hashed in large pieces (with early writeback every KICK
+ *   bytes, so that the fsync at commit is short); dd_upload_size() flushes first, so
  *   the size it reports is what is on disk. The buffer is freed on release,
  *   so an idle session costs a small struct and a hasher state, no fd.
  *
@@ -149,6 +150,7 @@ typedef struct fs_session {
     uint64_t hold_written;    /* bytes flushed during the current hold */
     uint64_t expect;          /* bytes the holder said this hold will bring (upload_expect) */
     uint64_t ring_retry;      /* hold bytes below which no ring is tried again (one was refused) */
+    uint64_t kicked;          /* inline writes: early writeback requested up to this offset */
     bool held;                /* guarded by the table mutex */
     atomic_int followers;     /* open upload_readers: while > 0 keep the bytes in the page cache */
     atomic_bool dead;         /* set (under the mutex) by an abort while held;
@@ -957,6 +959,15 @@ static int flush(fs_session_t *s, dd_err_t *e)
         dd_hasher_update(s->h, s->buf, s->blen);
         s->size += s->blen;
         s->hold_written += s->blen;
+        /* start writeback every KICK bytes, as the ring's writer does: the
+         * fsync at commit then finds little left, and it runs on an HTTP
+         * thread that serves other connections too (16 concurrent 32 MiB
+         * pushes, 4 alternating runs: 609-717 -> 678-810 MB/s) */
+        if (s->kicked > s->size) s->kicked = s->size; /* cut back after a failure */
+        if (s->size - s->kicked >= KICK) {
+            (void)sync_file_range(s->fd, (off_t)s->kicked, (off_t)(s->size - s->kicked), SYNC_FILE_RANGE_WRITE);
+            s->kicked = s->size;
+        }
     }
     s->blen = 0;
     return rc;
