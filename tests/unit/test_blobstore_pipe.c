@@ -226,9 +226,24 @@ TEST(ring_followed_by_a_reader)
     dd_blobstore_close(bs);
 }
 
-/* Pages of [off, off+len) of path resident in the page cache, or -1. */
-static long resident_pages(const char *path, size_t off, size_t len)
+/* Whether the store's filesystem takes O_DIRECT (tmpfs doesn't: then
+ * there is no page-cache residency to check). */
+static bool dio_supported(void)
 {
+    char probe[300];
+    snprintf(probe, sizeof probe, "%s/probe", root);
+    int fd = open(probe, O_CREAT | O_WRONLY | O_DIRECT, 0600);
+    if (fd < 0) return false;
+    close(fd);
+    return true;
+}
+
+/* Pages of [off, off+len) of published blob d resident in the page cache,
+ * or -1. */
+static long blob_resident(const dd_digest_t *d, size_t off, size_t len)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/blobs/sha256/%.2s/%s", root, dd_digest_hex(d), dd_digest_hex(d));
     int fd = open(path, O_RDONLY);
     if (fd < 0) return -1;
     void *m = mmap(NULL, off + len, PROT_READ, MAP_SHARED, fd, 0);
@@ -252,11 +267,6 @@ TEST(ring_resumes_o_direct_when_the_reader_closes)
      * sniff of something that is no layer) does not leave the rest of the
      * upload going through the page cache */
     dd_blobstore_t *bs = fresh();
-    char probe[300];
-    snprintf(probe, sizeof probe, "%s/probe", root);
-    int pfd = open(probe, O_CREAT | O_WRONLY | O_DIRECT, 0600);
-    bool dio = pfd >= 0; /* e.g. tmpfs refuses O_DIRECT: nothing to check */
-    if (pfd >= 0) close(pfd);
     size_t n = 16 * 1024 * 1024;
     dd_digest_t d;
     dd_upload_t *u;
@@ -269,11 +279,9 @@ TEST(ring_resumes_o_direct_when_the_reader_closes)
     dd_blob_reader_close(&r);
     CHECK_INT(write_pieces(u, data, 2 * 1024 * 1024, n), DD_OK);
     CHECK_INT(dd_upload_commit(u, &d, NULL, NULL), DD_OK);
-    char p[400];
-    snprintf(p, sizeof p, "%s/blobs/sha256/%.2s/%s", root, dd_digest_hex(&d), dd_digest_hex(&d));
-    if (dio) {
+    if (dio_supported()) {
         /* the middle of the blob went out O_DIRECT: not in the cache */
-        long in = resident_pages(p, 6 * 1024 * 1024, 8 * 1024 * 1024);
+        long in = blob_resident(&d, 6 * 1024 * 1024, 8 * 1024 * 1024);
         CHECK(in >= 0);
         CHECK(in < 256); /* of 2048 */
     }
@@ -289,11 +297,6 @@ TEST(announced_hold_starts_the_ring_at_once)
      * announcement it is gathered and written through the page cache);
      * a second hold, announced or not, continues the same digest */
     dd_blobstore_t *bs = fresh();
-    char probe[300];
-    snprintf(probe, sizeof probe, "%s/probe", root);
-    int pfd = open(probe, O_CREAT | O_WRONLY | O_DIRECT, 0600);
-    bool dio = pfd >= 0;
-    if (pfd >= 0) close(pfd);
     size_t n = 6 * 1024 * 1024 + 4097, first = 3 * 1024 * 1024;
     dd_digest_t d;
     dd_upload_t *u;
@@ -304,15 +307,49 @@ TEST(announced_hold_starts_the_ring_at_once)
     CHECK_INT(dd_blobstore_upload_open(bs, "ex", &u, NULL), DD_OK);
     CHECK_INT(write_pieces(u, data, first, n), DD_OK); /* not announced */
     CHECK_INT(dd_upload_commit(u, &d, NULL, NULL), DD_OK);
-    char p[400];
-    snprintf(p, sizeof p, "%s/blobs/sha256/%.2s/%s", root, dd_digest_hex(&d), dd_digest_hex(&d));
-    if (dio) {
-        long in = resident_pages(p, 0, 1024 * 1024);
+    if (dio_supported()) {
+        long in = blob_resident(&d, 0, 1024 * 1024);
         CHECK(in >= 0);
         CHECK(in < 64); /* of 256 */
     }
     CHECK(blob_equals(bs, &d, data, n));
     free(data);
+    dd_blobstore_close(bs);
+}
+
+TEST(hold_refused_a_ring_goes_inline_then_gets_one)
+{
+    /* while one hold has the ring (one per two CPUs: the only one on
+     * small machines), another writes inline, with early writeback; when
+     * the ring is let go, the second hold takes it a MiB later, mid-way
+     * through its stream; both digests hold */
+    dd_blobstore_t *bs = fresh();
+    size_t n = 12 * 1024 * 1024 + 77;
+    dd_digest_t da, db;
+    dd_upload_t *ua, *ub;
+    unsigned char *a = begin(bs, "ra", n, 29, &da, &ua);
+    unsigned char *b = begin(bs, "rb", n, 31, &db, &ub);
+    CHECK_INT(write_pieces(ua, a, 0, 2 * 1024 * 1024), DD_OK); /* ua has the ring now */
+    CHECK_INT(write_pieces(ub, b, 0, 5 * 1024 * 1024), DD_OK); /* inline, asking again per MiB */
+    CHECK_INT(write_pieces(ua, a, 2 * 1024 * 1024, n), DD_OK);
+    CHECK_INT(dd_upload_commit(ua, &da, NULL, NULL), DD_OK);   /* the ring is free */
+    CHECK_INT(write_pieces(ub, b, 5 * 1024 * 1024, n), DD_OK);
+    uint64_t at = 0;
+    CHECK_INT(dd_upload_sync(ub, &at, NULL), DD_OK);
+    CHECK_INT(at, n);
+    CHECK_INT(dd_upload_commit(ub, &db, NULL, NULL), DD_OK);
+    if (dio_supported()) {
+        /* the second hold's late bytes went out through the ring, O_DIRECT
+         * (its first buffer, which realigns the stream, and its last, partial
+         * one go through the page cache: they lie outside 8-10 MiB) */
+        long in = blob_resident(&db, 8 * 1024 * 1024, 2 * 1024 * 1024);
+        CHECK(in >= 0);
+        CHECK(in < 128); /* of 512 */
+    }
+    CHECK(blob_equals(bs, &da, a, n));
+    CHECK(blob_equals(bs, &db, b, n));
+    free(a);
+    free(b);
     dd_blobstore_close(bs);
 }
 
@@ -357,4 +394,5 @@ TEST(large_duplicate_is_dropped_in_the_background)
 TEST_MAIN(RUN(pipelined_upload_across_holds); RUN(pipelined_write_fault_then_resume);
           RUN(pipelined_abort_and_sha512); RUN(ring_followed_by_a_reader);
           RUN(ring_resumes_o_direct_when_the_reader_closes); RUN(announced_hold_starts_the_ring_at_once);
+          RUN(hold_refused_a_ring_goes_inline_then_gets_one);
           RUN(large_duplicate_is_dropped_in_the_background); cleanup())
