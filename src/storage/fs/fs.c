@@ -36,7 +36,7 @@
  *   The ring: large streams off the holder's thread. Once a hold has taken
  *   PIPE_AFTER bytes, or at its first write if the holder announced at
  *   least that many (upload_expect: a request's Content-Length; 8 MiB
- *   PATCHes went 623-661 -> 730-800 MB/s when their first MiB no longer
+ *   PATCHes went 523-644 -> 729-757 MB/s when their first MiB no longer
  *   went inline), its holder starts a ring of RING_N buffers of RING_BUF
  *   bytes and two helper threads: the holder only copies the request body
  *   into the ring; the writer thread writes each full buffer while the
@@ -68,8 +68,9 @@
  *       write: a 512 MiB push spent 45-140 ms of its ~580 ms waiting for a
  *       free buffer.)
  *     - At most one ring per two online CPUs runs (more would only cost
- *       memory: the cores are busy anyway); other streams hash inline. Buffers are mapped per hold and unmapped
- *       at its end, so the 3 MiB go back at once.
+ *       memory: the cores are busy anyway); other streams hash inline
+ *       and ask again a PIPE_AFTER later. Buffers are mapped per hold and
+ *       unmapped at its end, so the 4 MiB go back at once.
  *   Invariant 2 then reads: s->h covers s->size bytes once the ring is
  *   drained; every reader of s->h (size, commit, release) drains or stops
  *   the ring first, and it never outlives the hold.
