@@ -56,9 +56,24 @@ typedef struct dd_finding {
     const char *fixed_version;   /* NULL when there is no fix */
     dd_fix_state_t fix_state;
     dd_severity_t severity;
-    const char *severity_source; /* "debian", "ubuntu", "osv", "nvd", "cvss" or NULL */
+    /* Where severity came from (docs/vulndb.md#severity): a vendor feed
+     * ("debian", "ubuntu", "redhat", "almalinux", "rocky", "amazon", "suse",
+     * "alpine", "osv"), "nvd", "cisa-adp" (CVE JSON 5 ADP metrics), "cvss"
+     * (the record's own CVSS vector), or NULL when Unknown. */
+    const char *severity_source;
+    const char *vendor_severity; /* the vendor's own word as given ("low**", "Important"), or NULL */
     double cvss_score;           /* 0 if none */
     const char *cvss_vector;
+    const char *cvss_version;    /* "4.0", "3.1", "3.0", "2.0", or NULL */
+    const char *cvss_source;     /* "nvd", "cisa-adp", "vendor" (the record's own), or NULL */
+    /* CISA Known Exploited Vulnerabilities catalog (feed "kev") */
+    bool known_exploited;
+    const char *kev_date_added;  /* "2021-11-03" */
+    const char *kev_due_date;    /* "2021-11-17" */
+    const char *kev_ransomware;  /* knownRansomwareCampaignUse: "Known" / "Unknown" */
+    /* EPSS (optional feed "epss") */
+    bool has_epss;
+    double epss_score, epss_percentile;
     const char *title;
     const char *description;
     const char *published;
