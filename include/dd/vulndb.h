@@ -20,7 +20,7 @@
 
 #include "dd/core.h"
 
-#define DD_VULNDB_SCHEMA_VERSION 1
+#define DD_VULNDB_SCHEMA_VERSION 2
 
 typedef struct dd_vulndb dd_vulndb_t;
 
@@ -105,6 +105,9 @@ typedef struct dd_affected {
     const char *fixed;      /* the fixed version to show (NULL if none) */
     dd_severity_t severity; /* vendor severity for this entry, or UNKNOWN */
     const char *severity_raw; /* vendor word as written ("low**"), or NULL */
+    const char *module;     /* rpm module stream this entry applies to ("nodejs:18"), "*" for
+                               a modular build of unknown stream (".module_el8" in the fixed
+                               version), NULL for non-modular packages (docs/vulndb.md) */
 } dd_affected_t;
 
 /* ---- vulnerabilities ---------------------------------------------------- */
@@ -221,6 +224,7 @@ typedef struct dd_affected_rec {
     const char *fixed;
     dd_severity_t severity;
     const char *severity_raw;
+    const char *module;        /* see dd_affected_t.module; NULL for non-modular */
 } dd_affected_rec_t;
 
 typedef struct dd_nvd_rec {

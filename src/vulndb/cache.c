@@ -150,7 +150,7 @@ static vdb_eco_t *load_eco(dd_vulndb_t *db, const char *eco)
     size_t cap = 0;
     if (sqlite3_prepare_v2(db->h,
                            "SELECT package,vuln_id,feed,ranges,versions,fix_state,fixed,severity,"
-                           "severity_raw,ecosystem FROM affected WHERE ecosystem=?"
+                           "severity_raw,ecosystem,module FROM affected WHERE ecosystem=?"
                            " ORDER BY package,vuln_id,feed,id",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, eco, -1, SQLITE_STATIC);
@@ -172,6 +172,7 @@ static vdb_eco_t *load_eco(dd_vulndb_t *db, const char *eco)
             a->severity = (dd_severity_t)sqlite3_column_int(st, 7);
             a->severity_raw = adup(&c->arena, sqlite3_column_text(st, 8));
             a->ecosystem = eco_s;
+            a->module = adup(&c->arena, sqlite3_column_text(st, 10));
         }
     }
     sqlite3_finalize(st);

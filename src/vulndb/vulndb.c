@@ -48,7 +48,7 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS affected(id INTEGER PRIMARY KEY, feed TEXT NOT NULL,"
     " vuln_id TEXT NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL, ranges TEXT,"
     " versions TEXT, fix_state INTEGER NOT NULL, fixed TEXT, severity INTEGER NOT NULL"
-    " DEFAULT 0, severity_raw TEXT);"
+    " DEFAULT 0, severity_raw TEXT, module TEXT);"
     "CREATE INDEX IF NOT EXISTS affected_pkg ON affected(ecosystem, package);"
     "CREATE INDEX IF NOT EXISTS affected_vuln ON affected(feed, vuln_id);"
     "CREATE TABLE IF NOT EXISTS nvd(id TEXT PRIMARY KEY, description TEXT, published TEXT,"
@@ -290,7 +290,7 @@ static const char *const stmt_sql[VDB_NSTMT] = {
     [VDB_DROP_AFF_PKG] = "DELETE FROM affected WHERE feed=?1 AND (?2 IS NULL OR vuln_id=?2)"
                           " AND ecosystem=?3 AND package=?4",
     [VDB_PUT_AFF] = "INSERT INTO affected(feed,vuln_id,ecosystem,package,ranges,versions,fix_state,"
-                    "fixed,severity,severity_raw) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                    "fixed,severity,severity_raw,module) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
     [VDB_PUT_NVD] = "INSERT OR REPLACE INTO nvd(id,description,published,modified,cvss3_score,"
                     "cvss3_vector,cvss3_severity,cvss4_score,cvss4_vector,cvss4_severity,cwe,refs)"
                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -396,6 +396,7 @@ int dd_vulndb_put_affected(dd_vulndb_t *db, const char *feed, const char *vuln_i
     bind_str(st, 8, a->fixed);
     sqlite3_bind_int(st, 9, (int)a->severity);
     bind_str(st, 10, a->severity_raw);
+    bind_str(st, 11, a->module && *a->module ? a->module : NULL);
     return step_done(db, st, "put affected", e);
 }
 
