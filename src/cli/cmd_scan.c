@@ -21,6 +21,7 @@
 #include "dd/catalog.h"
 #include "dd/image.h"
 #include "dd/match.h"
+#include "dd/report.h"
 #include "dd/scanner.h"
 #include "dd/scanstore.h"
 #include "dd/vulndb.h"
@@ -34,7 +35,8 @@ static void usage(FILE *out)
             "  docker-archive:FILE           a `docker save` tarball\n"
             "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  an image in a registry\n\n"
             "options:\n"
-            "  --format table|json|cyclonedx output format (default: table on a terminal, else json)\n"
+            "  --format FORMAT               table, json, cyclonedx, cyclonedx-vex, spdx, sarif, github\n"
+            "                                (default: table on a terminal, else json)\n"
             "  -o, --output FILE             write the report to FILE\n"
             "  --platform OS/ARCH[/VARIANT]  scan only this platform of a multi-platform image\n"
             "  --min-severity SEV            suppress findings below SEV (critical..negligible, unknown)\n"
@@ -77,186 +79,6 @@ static void cache_put(void *arg, const dd_digest_t *layer, const dd_layer_result
 
 /* ---- output ---- */
 
-static const char *sev_short(dd_severity_t s)
-{
-    return dd_severity_name(s);
-}
-
-static void print_table(FILE *out, const dd_image_desc_t *img, const dd_inventory_t *inv, const dd_findings_t *f)
-{
-    char plat[128];
-    dd_platform_format(&img->platform, plat, sizeof plat);
-    fprintf(out, "Image:    %s%s%s (%s)\n", img->ref ? img->ref : "", img->ref ? " " : "", img->digest.str, plat);
-    fprintf(out, "OS:       %s%s%s%s\n", inv->os.pretty_name ? inv->os.pretty_name : inv->os.id ? inv->os.id : "unknown",
-            inv->os.ecosystem ? " [" : "", inv->os.ecosystem ? inv->os.ecosystem : "", inv->os.ecosystem ? "]" : "");
-    fprintf(out, "Packages: %zu\n", inv->n);
-    fprintf(out, "Findings: %zu (critical %zu, high %zu, medium %zu, low %zu, negligible %zu, unknown %zu)",
-            f->n_reported, f->counts[DD_SEV_CRITICAL], f->counts[DD_SEV_HIGH], f->counts[DD_SEV_MEDIUM],
-            f->counts[DD_SEV_LOW], f->counts[DD_SEV_NEGLIGIBLE], f->counts[DD_SEV_UNKNOWN]);
-    if (f->n_suppressed) fprintf(out, ", %zu suppressed", f->n_suppressed);
-    fprintf(out, "\nStatus:   %s%s%s%s\n\n", !f->assessed ? "NotAssessed" : f->healthy ? "Healthy" : "Unhealthy",
-            f->reason ? " (" : "", f->reason ? f->reason : "", f->reason ? ")" : "");
-    if (f->n_reported == 0) return;
-    size_t wp = 7, wi = 9, wf = 5, wv = 13;
-    for (size_t i = 0; i < f->n; i++) {
-        const dd_finding_t *x = &f->v[i];
-        if (x->suppressed) continue;
-        if (strlen(x->package) > wp) wp = strlen(x->package);
-        if (strlen(x->version) > wi) wi = strlen(x->version);
-        if (x->fixed_version && strlen(x->fixed_version) > wf) wf = strlen(x->fixed_version);
-        if (strlen(x->id) > wv) wv = strlen(x->id);
-    }
-    if (wp > 40) wp = 40;
-    if (wi > 40) wi = 40;
-    if (wf > 40) wf = 40;
-    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-10s  %s\n", (int)wp, "PACKAGE", (int)wi, "INSTALLED", (int)wf, "FIXED",
-            (int)wv, "VULNERABILITY", "SEVERITY", "STATE");
-    for (size_t i = 0; i < f->n; i++) {
-        const dd_finding_t *x = &f->v[i];
-        if (x->suppressed) continue;
-        fprintf(out, "%-*.*s  %-*.*s  %-*.*s  %-*s  %-10s  %s\n", (int)wp, (int)wp, x->package, (int)wi, (int)wi,
-                x->version, (int)wf, (int)wf, x->fixed_version ? x->fixed_version : "-", (int)wv, x->id,
-                sev_short(x->severity), dd_fix_state_name(x->fix_state));
-    }
-    fputc('\n', out);
-}
-
-static const char *purl_type(dd_pkg_type_t t)
-{
-    return t == DD_PKG_DPKG ? "deb" : t == DD_PKG_APK ? "apk" : "rpm";
-}
-
-static void purl(dd_buf_t *b, const dd_inventory_t *inv, const dd_package_t *p)
-{
-    const char *ns = inv->os.id ? inv->os.id : "unknown";
-    dd_buf_printf(b, "pkg:%s/", purl_type(p->type));
-    dd_buf_pct_encode(b, ns, NULL);
-    dd_buf_putc(b, '/');
-    dd_buf_pct_encode(b, p->name, NULL);
-    dd_buf_putc(b, '@');
-    dd_buf_pct_encode(b, p->version, NULL);
-    char sep = '?';
-    if (p->arch) {
-        dd_buf_printf(b, "%carch=", sep);
-        dd_buf_pct_encode(b, p->arch, NULL);
-        sep = '&';
-    }
-    if (p->source_name && strcmp(p->source_name, p->name) != 0 && p->type != DD_PKG_RPM) {
-        dd_buf_printf(b, "%cupstream=", sep);
-        dd_buf_pct_encode(b, p->source_name, NULL);
-        sep = '&';
-    }
-    if (inv->os.id && inv->os.version_id) {
-        dd_buf_printf(b, "%cdistro=", sep);
-        dd_buf_pct_encode(b, inv->os.id, NULL);
-        dd_buf_putc(b, '-');
-        dd_buf_pct_encode(b, inv->os.version_id, NULL);
-    }
-}
-
-static void cyclonedx(dd_buf_t *b, const dd_image_desc_t *img, const dd_inventory_t *inv, const dd_findings_t *f)
-{
-    char serial[33];
-    dd_random_hex(serial, 16);
-    char now[32];
-    dd_time_rfc3339(dd_now_ms() / 1000, now);
-    dd_buf_printf(b, "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\","
-                     "\"serialNumber\":\"urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s\",\"version\":1,",
-                  serial, serial + 8, serial + 12, serial + 16, serial + 20);
-    dd_buf_puts(b, "\"metadata\":{\"timestamp\":");
-    dd_buf_json_str(b, now);
-    dd_buf_puts(b, ",\"tools\":{\"components\":[{\"type\":\"application\",\"name\":\"drydock\"}]},"
-                   "\"component\":{\"type\":\"container\",\"bom-ref\":");
-    dd_buf_json_str(b, img->digest.str);
-    dd_buf_puts(b, ",\"name\":");
-    dd_buf_json_str(b, img->ref ? img->ref : img->digest.str);
-    dd_buf_puts(b, ",\"version\":");
-    dd_buf_json_str(b, img->digest.str);
-    dd_buf_puts(b, "}},\"components\":[");
-    if (inv->os.id) {
-        dd_buf_puts(b, "{\"type\":\"operating-system\",\"bom-ref\":\"os\",\"name\":");
-        dd_buf_json_str(b, inv->os.id);
-        dd_buf_puts(b, ",\"version\":");
-        dd_buf_json_str(b, inv->os.version_id ? inv->os.version_id : "");
-        dd_buf_puts(b, "}");
-    }
-    for (size_t i = 0; i < inv->n; i++) {
-        const dd_package_t *p = &inv->pkgs[i];
-        if (i || inv->os.id) dd_buf_putc(b, ',');
-        dd_buf_t pu;
-        dd_buf_init(&pu, 0);
-        purl(&pu, inv, p);
-        dd_buf_puts(b, "{\"type\":\"library\",\"bom-ref\":");
-        dd_buf_json_str(b, pu.ptr);
-        dd_buf_puts(b, ",\"name\":");
-        dd_buf_json_str(b, p->name);
-        dd_buf_puts(b, ",\"version\":");
-        dd_buf_json_str(b, p->version);
-        dd_buf_puts(b, ",\"purl\":");
-        dd_buf_json_str(b, pu.ptr);
-        if (p->license) {
-            dd_buf_puts(b, ",\"licenses\":[{\"expression\":");
-            dd_buf_json_str(b, p->license);
-            dd_buf_puts(b, "}]");
-        }
-        dd_buf_puts(b, ",\"properties\":[{\"name\":\"drydock:package:type\",\"value\":");
-        dd_buf_json_str(b, dd_pkg_type_name(p->type));
-        dd_buf_puts(b, "},{\"name\":\"drydock:package:source\",\"value\":");
-        dd_buf_json_str(b, p->source_name ? p->source_name : p->name);
-        dd_buf_printf(b, "},{\"name\":\"drydock:layer\",\"value\":\"%d\"}]}", p->layer);
-        dd_buf_release(&pu);
-    }
-    dd_buf_puts(b, "],\"vulnerabilities\":[");
-    size_t nv = 0;
-    for (size_t i = 0; i < f->n; i++) {
-        const dd_finding_t *x = &f->v[i];
-        if (x->suppressed) continue;
-        if (nv++) dd_buf_putc(b, ',');
-        dd_buf_t pu;
-        dd_buf_init(&pu, 0);
-        purl(&pu, inv, &inv->pkgs[x->pkg_index]);
-        dd_buf_puts(b, "{\"id\":");
-        dd_buf_json_str(b, x->id);
-        dd_buf_puts(b, ",\"ratings\":[{\"severity\":");
-        char sev[16];
-        snprintf(sev, sizeof sev, "%s", dd_severity_name(x->severity));
-        for (char *c = sev; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-        dd_buf_json_str(b, !strcmp(sev, "negligible") ? "info" : sev);
-        if (x->cvss_score > 0) dd_buf_printf(b, ",\"score\":%.1f,\"method\":\"CVSSv31\"", x->cvss_score);
-        if (x->cvss_vector) {
-            dd_buf_puts(b, ",\"vector\":");
-            dd_buf_json_str(b, x->cvss_vector);
-        }
-        dd_buf_puts(b, "}]");
-        if (x->description) {
-            dd_buf_puts(b, ",\"description\":");
-            dd_buf_json_str(b, x->description);
-        }
-        if (x->n_advisories) {
-            dd_buf_puts(b, ",\"advisories\":[");
-            for (size_t k = 0; k < x->n_advisories; k++) {
-                if (k) dd_buf_putc(b, ',');
-                dd_buf_puts(b, "{\"title\":");
-                dd_buf_json_str(b, x->advisories[k]);
-                dd_buf_puts(b, "}");
-            }
-            dd_buf_putc(b, ']');
-        }
-        dd_buf_puts(b, ",\"affects\":[{\"ref\":");
-        dd_buf_json_str(b, pu.ptr);
-        dd_buf_puts(b, "}]");
-        if (x->fixed_version) {
-            dd_buf_puts(b, ",\"recommendation\":");
-            char *r = dd_asprintf("Upgrade %s to %s", x->package, x->fixed_version);
-            dd_buf_json_str(b, r);
-            free(r);
-        }
-        dd_buf_putc(b, '}');
-        dd_buf_release(&pu);
-    }
-    dd_buf_puts(b, "]}");
-}
-
 /* ---- main ---- */
 
 enum { OPT_FORMAT = 256, OPT_PLATFORM, OPT_MINSEV, OPT_UNFIXED, OPT_IGNORE, OPT_EXIT, OPT_THRESH, OPT_DB,
@@ -287,6 +109,7 @@ int cmd_scan(int argc, char **argv)
     bool no_cache = false, insecure = false, progress = isatty(2);
     dd_severity_t threshold = DD_SEV_UNKNOWN;
     dd_match_opts_t mo = {0};
+    dd_report_format_t fmt = DD_REPORT_TABLE;
     char **ignore = NULL;
     size_t n_ignore = 0;
     int c;
@@ -296,8 +119,9 @@ int cmd_scan(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case 'o': output = optarg; break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "table") && strcmp(optarg, "json") && strcmp(optarg, "cyclonedx"))
-                return cli_usage_error("scan", "unknown format '%s' (table, json, cyclonedx)", optarg);
+            if (dd_report_format_parse(optarg, &fmt) != DD_OK)
+                return cli_usage_error("scan", "unknown format '%s' (table, json, cyclonedx, cyclonedx-vex, spdx, "
+                                               "sarif, github)", optarg);
             format = optarg;
             break;
         case OPT_PLATFORM: platform = optarg; break;
@@ -334,7 +158,7 @@ int cmd_scan(int argc, char **argv)
     }
     if (optind != argc - 1) return cli_usage_error("scan", "expected one IMAGE argument");
     const char *ref = argv[optind];
-    if (!format) format = isatty(output ? -1 : 1) ? "table" : "json";
+    if (!format) fmt = isatty(output ? -1 : 1) ? DD_REPORT_TABLE : DD_REPORT_JSON;
     mo.ignore = (const char *const *)ignore;
     mo.n_ignore = n_ignore;
 
@@ -351,6 +175,10 @@ int cmd_scan(int argc, char **argv)
     FILE *out = stdout;
     dd_buf_t all;
     dd_buf_init(&all, 0);
+    dd_report_image_t *rimgs = NULL;
+    dd_inventory_t *invs = NULL;
+    dd_findings_t *finds = NULL;
+    size_t n_done = 0;
 
     int rc;
     if (!no_cache) {
@@ -384,8 +212,9 @@ int cmd_scan(int argc, char **argv)
     }
     dd_layer_cache_t cache = {cache_get, cache_put, cache_store};
     bool gate = false;
-    bool multi = n_imgs > 1;
-    if (multi && strcmp(format, "table")) dd_buf_puts(&all, strcmp(format, "json") ? "[" : "{\"images\":[");
+    rimgs = dd_calloc(n_imgs ? n_imgs : 1, sizeof *rimgs);
+    invs = dd_calloc(n_imgs ? n_imgs : 1, sizeof *invs);
+    finds = dd_calloc(n_imgs ? n_imgs : 1, sizeof *finds);
     for (size_t i = 0; i < n_imgs; i++) {
         dd_image_desc_t *img = &imgs[i];
         char plat[128];
@@ -400,57 +229,54 @@ int cmd_scan(int argc, char **argv)
             status = cli_error("cannot analyze %s (%s): %s", img->digest.str, plat, e.msg);
             goto done;
         }
-        dd_inventory_t inv;
-        dd_inventory_init(&inv);
+        dd_inventory_t *inv = &invs[i];
+        dd_inventory_init(inv);
+        dd_findings_t *f = &finds[i];
+        dd_findings_init(f);
+        n_done = i + 1;
         if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: reading package databases ...", i + 1, n_imgs, plat);
         dd_err_clear(&e);
-        rc = dd_scan_inventory(layers, img->n_layers, &inv, &e);
+        rc = dd_scan_inventory(layers, img->n_layers, inv, &e);
         if (rc == DD_OK && e.code) fprintf(stderr, "drydock: warning: %s\n", e.msg);
         for (size_t k = 0; k < img->n_layers; k++) dd_layer_result_release(&layers[k]);
         free(layers);
         if (rc) {
             if (progress) fprintf(stderr, "\r\033[K");
-            dd_inventory_release(&inv);
             status = cli_error("cannot read the packages of %s: %s", img->digest.str, e.msg);
             goto done;
         }
-        for (size_t w = 0; w < inv.nwarnings; w++) fprintf(stderr, "drydock: warning: %s\n", inv.warnings[w]);
-        dd_findings_t f;
-        dd_findings_init(&f);
-        if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: matching %zu packages ...", i + 1, n_imgs, plat, inv.n);
+        for (size_t w = 0; w < inv->nwarnings; w++) fprintf(stderr, "drydock: warning: %s\n", inv->warnings[w]);
+        if (progress) fprintf(stderr, "\r\033[K[%zu/%zu] %s: matching %zu packages ...", i + 1, n_imgs, plat, inv->n);
         if (db) {
-            rc = dd_match_inventory(db, &inv, &mo, &f, &e);
+            rc = dd_match_inventory(db, inv, &mo, f, &e);
         } else {
-            f.assessed = false;
-            f.reason = "no vulnerability data";
+            f->assessed = false;
+            f->reason = "no vulnerability data";
         }
         if (progress) fprintf(stderr, "\r\033[K");
         if (rc) {
-            dd_findings_release(&f);
-            dd_inventory_release(&inv);
             status = cli_error("matching failed: %s", e.msg);
             goto done;
         }
-        for (size_t k = 0; k < f.n; k++)
-            if (!f.v[k].suppressed && f.v[k].severity >= threshold) gate = true;
-        if (!strcmp(format, "table")) {
-            if (i) fputc('\n', out);
-            print_table(out, img, &inv, &f);
-        } else {
-            if (i) dd_buf_putc(&all, ',');
-            if (!strcmp(format, "json")) dd_report_json(img->digest.str, &inv, &f, &all);
-            else cyclonedx(&all, img, &inv, &f);
-        }
-        dd_findings_release(&f);
-        dd_inventory_release(&inv);
+        for (size_t k = 0; k < f->n; k++)
+            if (!f->v[k].suppressed && f->v[k].severity >= threshold) gate = true;
+        rimgs[i] = (dd_report_image_t){.img = img, .name = img->ref ? img->ref : ref, .inv = inv, .f = f};
     }
-    if (multi && strcmp(format, "table")) dd_buf_puts(&all, strcmp(format, "json") ? "]" : "]}");
-    if (all.len) {
-        fwrite(all.ptr, 1, all.len, out);
-        fputc('\n', out);
+    dd_report_t report = {.target = ref, .images = rimgs, .n_images = n_imgs};
+    if (dd_report_write(fmt, &report, &all, &e) != DD_OK) {
+        status = cli_error("%s", e.msg);
+        goto done;
     }
+    fwrite(all.ptr, 1, all.len, out);
     if (exit_code && gate) status = exit_code;
 done:
+    for (size_t i = 0; i < n_done; i++) {
+        dd_findings_release(&finds[i]);
+        dd_inventory_release(&invs[i]);
+    }
+    free(rimgs);
+    free(invs);
+    free(finds);
     if (out != stdout) fclose(out);
     dd_buf_release(&all);
     dd_image_descs_free(imgs, n_imgs);
