@@ -17,6 +17,9 @@
  * go through the one JSON string writer (dd_buf_json_str), which keeps the
  * output valid UTF-8 JSON whatever the input bytes.
  *
+ * Several platform images (a multi-platform index) go into ONE document:
+ * docs/report-schema.md says how each format holds them.
+ *
  * Ownership: everything in dd_report_t is borrowed for the call.
  */
 #ifndef DD_REPORT_H
@@ -52,6 +55,12 @@ typedef struct dd_report {
     size_t n_images;
     const char *db_updated;       /* vulnerability database's last update (RFC 3339) or NULL */
     const char *tool_version;     /* drydock's version string, or NULL */
+    /* github format only; NULL = from the environment GitHub Actions sets
+     * (GITHUB_SHA, GITHUB_REF, GITHUB_WORKFLOW + "/" + GITHUB_JOB, GITHUB_RUN_ID) */
+    const char *git_sha;          /* the commit the snapshot is for (40 hex) */
+    const char *git_ref;          /* "refs/heads/main" */
+    const char *job_correlator;   /* groups the snapshots of one job ("workflow/job") */
+    const char *job_id;           /* the run ("1234") */
 } dd_report_t;
 
 /* "table", "json", "cyclonedx", "cyclonedx-vex", "spdx", "spdx-json", "sarif",

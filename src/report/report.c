@@ -1,12 +1,17 @@
 /*
  * report.c: the report module's entry point. dd_report_write() dispatches
  * to one writer per format (table.c, json in src/match/report.c,
- * cyclonedx.c, ...); the format names live in one sorted table here.
+ * cyclonedx.c for the SBOM and the VEX, spdx.c, sarif.c, github.c); the
+ * format names live in one sorted table here, with the helpers the writers
+ * share (image names, severity words, rating sources).
  */
 #include "dd/report.h"
 #include "report_int.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "dd/digest.h"
 
 /* Format names, sorted by name. Fields: the name users type, the format. */
 static const struct {
@@ -61,7 +66,108 @@ int dd_report_write(dd_report_format_t fmt, const dd_report_t *r, dd_buf_t *out,
     case DD_REPORT_TABLE: return report_table(r, out, e);
     case DD_REPORT_JSON: return write_json(r, out, e);
     case DD_REPORT_CYCLONEDX: return report_cyclonedx(r, out, e);
+    case DD_REPORT_CYCLONEDX_VEX: return report_cyclonedx_vex(r, out, e);
+    case DD_REPORT_SPDX: return report_spdx(r, out, e);
+    case DD_REPORT_SARIF: return report_sarif(r, out, e);
+    case DD_REPORT_GITHUB: return report_github(r, out, e);
     default: break;
     }
     return dd_err(e, DD_EUNSUPPORTED, "report format '%s' is not implemented", dd_report_format_name(fmt));
+}
+
+/* ---- helpers shared by the writers ---- */
+
+void report_image_name(const dd_report_t *r, const dd_report_image_t *im, dd_buf_t *out)
+{
+    const dd_image_desc_t *img = im->img;
+    if (r->target && !strncmp(r->target, "oci:", 4) && r->target[4]) {
+        /* oci:DIR[:TAG]: the tag is whatever follows the last ':' after the last '/' */
+        const char *path = r->target + 4;
+        const char *slash = strrchr(path, '/');
+        const char *colon = strrchr(slash ? slash : path, ':');
+        dd_buf_puts(out, path);
+        if (!colon && img && img->ref) dd_buf_printf(out, ":%s", img->ref);
+        return;
+    }
+    if (im->name && *im->name) dd_buf_puts(out, im->name);
+    else if (img && img->ref) dd_buf_puts(out, img->ref);
+    else if (img) dd_buf_puts(out, img->digest.str);
+    else dd_buf_puts(out, r->target ? r->target : "image");
+}
+
+void report_platform(const dd_report_image_t *im, char buf[128])
+{
+    buf[0] = '\0';
+    if (im->img) dd_platform_format(&im->img->platform, buf, 128);
+}
+
+const char *report_sev_lower(dd_severity_t s)
+{
+    static const char *const names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
+    return (int)s >= 0 && (size_t)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
+}
+
+const char *report_cvss_method(const char *v)
+{
+    if (!v) return "other";
+    if (!strcmp(v, "2.0")) return "CVSSv2";
+    if (!strcmp(v, "3.0")) return "CVSSv3";
+    if (!strcmp(v, "3.1")) return "CVSSv31";
+    if (!strcmp(v, "4.0")) return "CVSSv4";
+    return "other";
+}
+
+/* Severity and score sources, sorted by key. Fields: the key a finding
+ * carries (severity_source / cvss_source), the name reports show, the
+ * source's home page. */
+static const struct {
+    const char *key, *name, *url;
+} sources[] = {
+    {"almalinux", "AlmaLinux", "https://errata.almalinux.org/"},
+    {"alpine", "Alpine", "https://secdb.alpinelinux.org/"},
+    {"amazon", "Amazon Linux", "https://alas.aws.amazon.com/"},
+    {"cisa-adp", "CISA ADP", "https://www.cve.org/"},
+    {"cvss", "CVSS", NULL},
+    {"debian", "Debian", "https://security-tracker.debian.org/tracker/"},
+    {"nvd", "NVD", "https://nvd.nist.gov/"},
+    {"osv", "OSV", "https://osv.dev/"},
+    {"redhat", "Red Hat", "https://access.redhat.com/security/"},
+    {"rocky", "Rocky Linux", "https://errata.rockylinux.org/"},
+    {"suse", "SUSE", "https://www.suse.com/security/cve/"},
+    {"ubuntu", "Ubuntu", "https://ubuntu.com/security/cves"},
+    {"vendor", "vendor", NULL},
+};
+
+const char *report_source_name(const char *key, const char **url_out)
+{
+    if (url_out) *url_out = NULL;
+    if (!key) return NULL;
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
+        if (!strcmp(sources[i].key, key)) {
+            if (url_out) *url_out = sources[i].url;
+            return sources[i].name;
+        }
+    return key;
+}
+
+const char *report_vex_status(const dd_finding_t *x)
+{
+    if (!x->suppressed || !x->suppressed_by || strncmp(x->suppressed_by, "vex", 3) != 0) return NULL;
+    if (x->suppressed_by[3] == '\0') return "";
+    return x->suppressed_by[3] == ':' ? x->suppressed_by + 4 : NULL;
+}
+
+void report_sha256_hex(const void *p, size_t n, char out[65])
+{
+    dd_hasher_t *h = dd_hasher_new(DD_DIGEST_SHA256);
+    dd_digest_t d;
+    dd_hasher_update(h, p, n);
+    dd_hasher_final(h, &d);
+    dd_hasher_free(h);
+    snprintf(out, 65, "%s", dd_digest_hex(&d));
+}
+
+const char *report_tool_version(const dd_report_t *r)
+{
+    return r->tool_version && *r->tool_version ? r->tool_version : "unknown";
 }
