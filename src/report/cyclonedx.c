@@ -94,21 +94,22 @@ static void put_ratings(dd_buf_t *b, const dd_finding_t *x)
     int n = 0;
     dd_buf_puts(b, ",\"ratings\":[");
     bool cvss = x->cvss_score > 0;
+    const char *version = report_cvss_version(x);
+    const char *src = report_cvss_source(x);
     /* the severity is the CVSS rating's own when both come from the same place */
     bool same = cvss && x->severity_source &&
-                (!strcmp(x->severity_source, "cvss") ||
-                 (x->cvss_source && !strcmp(x->severity_source, x->cvss_source)));
+                (!strcmp(x->severity_source, "cvss") || (src && !strcmp(x->severity_source, src)));
     if (cvss) {
         dd_buf_putc(b, '{');
-        if (x->cvss_source) {
-            put_source(b, x->cvss_source);
+        if (src) {
+            put_source(b, src);
             dd_buf_putc(b, ',');
         }
         dd_buf_printf(b, "\"score\":%.1f,\"severity\":", x->cvss_score);
         dd_buf_json_str(b, same && x->severity != DD_SEV_UNKNOWN ? cdx_severity(x->severity)
-                                                                 : score_severity(x->cvss_score, x->cvss_version));
+                                                                 : score_severity(x->cvss_score, version));
         dd_buf_puts(b, ",\"method\":");
-        dd_buf_json_str(b, report_cvss_method(x->cvss_version));
+        dd_buf_json_str(b, report_cvss_method(version));
         if (x->cvss_vector) {
             dd_buf_puts(b, ",\"vector\":");
             dd_buf_json_str(b, x->cvss_vector);

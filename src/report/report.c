@@ -107,6 +107,27 @@ const char *report_sev_lower(dd_severity_t s)
     return (int)s >= 0 && (size_t)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
 
+const char *report_cvss_version(const dd_finding_t *x)
+{
+    if (x->cvss_version && *x->cvss_version) return x->cvss_version;
+    const char *v = x->cvss_vector;
+    if (!v) return NULL;
+    if (!strncmp(v, "CVSS:2.0/", 9)) return "2.0";
+    if (!strncmp(v, "CVSS:3.0/", 9)) return "3.0";
+    if (!strncmp(v, "CVSS:3.1/", 9)) return "3.1";
+    if (!strncmp(v, "CVSS:4.0/", 9)) return "4.0";
+    if (!strncmp(v, "AV:", 3) && strstr(v, "/Au:")) return "2.0";
+    return NULL;
+}
+
+const char *report_cvss_source(const dd_finding_t *x)
+{
+    if (x->cvss_source && *x->cvss_source) return x->cvss_source;
+    const char *s = x->severity_source;
+    if (s && (!strcmp(s, "nvd") || !strcmp(s, "cvss"))) return !strcmp(s, "cvss") ? "vendor" : s;
+    return NULL;
+}
+
 const char *report_cvss_method(const char *v)
 {
     if (!v) return "other";

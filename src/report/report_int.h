@@ -32,8 +32,18 @@ void report_platform(const dd_report_image_t *im, char buf[128]);
 /* "critical", "high", "medium", "low", "negligible", "unknown". */
 const char *report_sev_lower(dd_severity_t s);
 
-/* The CVSS version of a finding as CycloneDX names the method: "CVSSv2",
- * "CVSSv3", "CVSSv31", "CVSSv4"; "other" when unknown. */
+/* The CVSS version of a finding's score: cvss_version, else read off the
+ * vector ("CVSS:3.1/..." -> "3.1", a prefix-less "AV:N/AC:L/Au:N/..." ->
+ * "2.0"); NULL when there is neither. */
+const char *report_cvss_version(const dd_finding_t *x);
+
+/* Where a finding's CVSS score came from: cvss_source, else the severity's
+ * source when that is NVD or the record's own vector (the score the band was
+ * taken from); NULL when unknown. */
+const char *report_cvss_source(const dd_finding_t *x);
+
+/* A CVSS version as CycloneDX names the method: "CVSSv2", "CVSSv3",
+ * "CVSSv31", "CVSSv4"; "other" when unknown. */
 const char *report_cvss_method(const char *cvss_version);
 
 /* How a report names where a severity or score came from (severity_source /

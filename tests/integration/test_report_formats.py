@@ -116,6 +116,25 @@ def multi(tmp_path):
     return lay
 
 
+@pytest.fixture(scope="session")
+def alpine_db(tmp_path_factory):
+    """The alpine-secdb fixture and an NVD slice scoring some of its CVEs."""
+    d = tmp_path_factory.mktemp("alpine-db")
+    drydock("db", "import", "--data-dir", str(d), str(FIXTURES / "feeds" / "alpine-secdb"),
+            str(FIXTURES / "report" / "nvd"))
+    return d
+
+
+@pytest.fixture
+def alpine(tmp_path):
+    """A one-layer OCI layout of the real Alpine 3.4 package database."""
+    root = FIXTURES / "catalog" / "alpine-3.4"
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    lay = tmp_path / "alpine"
+    ocigen.layout(str(lay), [files], tag="3.4")
+    return lay
+
+
 def scan(data, ref, fmt, env=None):
     p = drydock("scan", "--data-dir", str(data), "--format", fmt, ref, env=env)
     return json.loads(p.stdout)
@@ -260,3 +279,36 @@ def test_github_snapshot_needs_a_commit(data, debian):
     env = {k: "" for k in GH_ENV}
     p = drydock("scan", "--data-dir", str(data), "--format", "github", f"oci:{debian}:v1", check=False, env=env)
     assert p.returncode != 0 and b"GITHUB_SHA" in p.stderr and p.stdout == b""
+
+
+@pytest.mark.parametrize("fmt", sorted(VALIDATORS))
+def test_real_image_every_format_validates(alpine_db, alpine, fmt):
+    VALIDATORS[fmt](scan(alpine_db, f"oci:{alpine}:3.4", fmt, env=GH_ENV))
+
+
+def test_real_image_sarif_severities(alpine_db, alpine):
+    doc = scan(alpine_db, f"oci:{alpine}:3.4", "sarif")
+    run = doc["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    # NVD CVSS 3.0 9.8 -> Critical; 3.1 7.5 -> High; 3.1 5.5 -> Medium
+    assert rules["CVE-2016-8859"]["properties"]["security-severity"] == "9.8"
+    assert rules["CVE-2016-8859"]["defaultConfiguration"]["level"] == "error"
+    assert rules["CVE-2017-15650"]["properties"]["security-severity"] == "7.5"
+    assert rules["CVE-2017-15873"]["properties"]["security-severity"] == "5.5"
+    assert rules["CVE-2017-15873"]["defaultConfiguration"]["level"] == "warning"
+    lv = {(r["ruleId"], r["properties"]["package"]): r["level"] for r in run["results"]}
+    assert lv[("CVE-2016-8859", "musl")] == "error"
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == \
+        {"lib/apk/db/installed"}
+
+
+def test_real_image_cyclonedx_ratings(alpine_db, alpine):
+    bom = scan(alpine_db, f"oci:{alpine}:3.4", "cyclonedx")
+    v = next(v for v in bom["vulnerabilities"] if v["id"] == "CVE-2016-8859")
+    (r,) = v["ratings"]
+    assert r["score"] == 9.8 and r["severity"] == "critical" and r["vector"].startswith("CVSS:3.0/")
+    assert r["method"] == "CVSSv3" and r["source"]["name"] == "NVD"
+    v = next(v for v in bom["vulnerabilities"] if v["id"] == "CVE-2017-15650")
+    assert v["ratings"][0]["method"] == "CVSSv31" or v["ratings"][0]["method"] == "CVSSv3"
+    props = {p["name"]: p["value"] for p in v["properties"]}
+    assert props["drydock:severity"] == "High" and props["drydock:severity:source"] == "nvd"

@@ -183,6 +183,33 @@ TEST(cyclonedx_ratings)
     json_decref(d);
 }
 
+TEST(cyclonedx_version_from_vector)
+{
+    /* no cvss_version / cvss_source (older databases): read off the vector,
+     * and a severity taken from NVD is the NVD score's band */
+    setup();
+    dd_finding_t saved = fv[1];
+    fv[1].cvss_version = NULL;
+    fv[1].cvss_source = NULL;
+    fv[1].cvss_vector = "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+    fv[1].cvss_score = 9.8;
+    json_t *d = write_doc("cyclonedx", 1, NULL);
+    fv[1].cvss_vector = "AV:N/AC:L/Au:N/C:P/I:P/A:P";
+    fv[1].cvss_score = 7.5;
+    fv[1].severity = DD_SEV_HIGH;
+    json_t *d2 = write_doc("cyclonedx", 1, NULL);
+    fv[1] = saved;
+    CHECK(d && d2);
+    if (!d || !d2) return;
+    json_t *v = vuln(d, "CVE-2024-0002");
+    CHECK_INT(json_array_size(json_object_get(v, "ratings")), 1);
+    CHECK_STR(s(v, "ratings.0.method"), "CVSSv3");
+    CHECK_STR(s(v, "ratings.0.source.name"), "NVD");
+    CHECK_STR(s(vuln(d2, "CVE-2024-0002"), "ratings.0.method"), "CVSSv2");
+    json_decref(d);
+    json_decref(d2);
+}
+
 TEST(cyclonedx_vex_states)
 {
     json_t *d = write_doc("cyclonedx-vex", 1, NULL);
@@ -347,6 +374,6 @@ TEST(table_has_every_image)
     dd_buf_release(&b);
 }
 
-TEST_MAIN(RUN(format_names); RUN(cyclonedx_ratings); RUN(cyclonedx_vex_states); RUN(sarif_levels_and_scores);
+TEST_MAIN(RUN(format_names); RUN(cyclonedx_ratings); RUN(cyclonedx_version_from_vector); RUN(cyclonedx_vex_states); RUN(sarif_levels_and_scores);
           RUN(sarif_band_midpoint); RUN(spdx_document); RUN(github_snapshot); RUN(multi_image_documents_parse);
           RUN(table_has_every_image))
