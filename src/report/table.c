@@ -1,19 +1,25 @@
 /*
- * table.c: the human-readable report: per image a header (image, OS,
- * package and finding counts, status) and one row per reported finding.
+ * table.c: the human-readable report: per image a header (image name and
+ * digest, platform, OS, package and finding counts, status) and one row per
+ * reported finding; several images one after the other.
  */
 #include "report_int.h"
 
 #include <string.h>
 
-static void image_table(dd_buf_t *b, const dd_report_image_t *im)
+static void image_table(dd_buf_t *b, const dd_report_t *r, const dd_report_image_t *im)
 {
     const dd_inventory_t *inv = im->inv;
     const dd_findings_t *f = im->f;
     char plat[128] = "";
     if (im->img) dd_platform_format(&im->img->platform, plat, sizeof plat);
-    const char *name = im->name ? im->name : im->img && im->img->ref ? im->img->ref : "";
+    dd_buf_t nb;
+    dd_buf_init(&nb, 0);
+    report_image_name(r, im, &nb);
+    const char *name = nb.ptr ? nb.ptr : "";
+    if (im->img && !strcmp(name, im->img->digest.str)) name = "";
     dd_buf_printf(b, "Image:    %s%s%s", name, *name && im->img ? " " : "", im->img ? im->img->digest.str : "");
+    dd_buf_release(&nb);
     if (*plat) dd_buf_printf(b, " (%s)", plat);
     dd_buf_printf(b, "\nOS:       %s%s%s%s\n",
                   inv->os.pretty_name ? inv->os.pretty_name : inv->os.id ? inv->os.id : "unknown",
@@ -57,7 +63,7 @@ int report_table(const dd_report_t *r, dd_buf_t *out, dd_err_t *e)
     (void)e;
     for (size_t i = 0; i < r->n_images; i++) {
         if (i) dd_buf_putc(out, '\n');
-        image_table(out, &r->images[i]);
+        image_table(out, r, &r->images[i]);
     }
     return DD_OK;
 }
