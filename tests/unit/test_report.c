@@ -361,6 +361,39 @@ TEST(multi_image_documents_parse)
     json_decref(d);
 }
 
+TEST(no_manifest)
+{
+    /* fs:, rootfs:, sbom: targets have no manifest: every format still writes a document */
+    static const char *const names[] = {"json", "cyclonedx", "cyclonedx-vex", "spdx", "sarif", "github", "table"};
+    setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567", 1);
+    setenv("GITHUB_REF", "refs/heads/main", 1);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        setup();
+        dd_report_image_t im = {.img = NULL, .name = "rootfs:/srv/root", .inv = &inv, .f = &fs};
+        dd_report_t r = {.target = "rootfs:/srv/root", .images = &im, .n_images = 1};
+        dd_report_format_t f;
+        CHECK_INT(dd_report_format_parse(names[i], &f), DD_OK);
+        dd_buf_t b;
+        dd_buf_init(&b, 0);
+        dd_err_t e = {0};
+        CHECK_INT(dd_report_write(f, &r, &b, &e), DD_OK);
+        if (f != DD_REPORT_TABLE) {
+            json_t *j = json_loadb(b.ptr, b.len, 0, NULL);
+            CHECK(j != NULL);
+            if (f == DD_REPORT_SPDX) {
+                CHECK_STR(s(j, "packages.0.name"), "rootfs:/srv/root");
+                CHECK(strlen(s(j, "documentNamespace")) == strlen("https://drydock.dev/spdx/") + 64);
+            }
+            json_decref(j);
+        } else {
+            CHECK(strstr(b.ptr, "Image:    rootfs:/srv/root\n") != NULL);
+        }
+        dd_buf_release(&b);
+    }
+    unsetenv("GITHUB_SHA");
+    unsetenv("GITHUB_REF");
+}
+
 TEST(table_has_every_image)
 {
     setup();
@@ -376,4 +409,4 @@ TEST(table_has_every_image)
 
 TEST_MAIN(RUN(format_names); RUN(cyclonedx_ratings); RUN(cyclonedx_version_from_vector); RUN(cyclonedx_vex_states); RUN(sarif_levels_and_scores);
           RUN(sarif_band_midpoint); RUN(spdx_document); RUN(github_snapshot); RUN(multi_image_documents_parse);
-          RUN(table_has_every_image))
+          RUN(no_manifest); RUN(table_has_every_image))
