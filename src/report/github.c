@@ -12,6 +12,8 @@
  */
 #include "report_int.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,7 @@ int report_github(const dd_report_t *r, dd_buf_t *b, dd_err_t *e)
     dd_buf_json_str(b, now);
     dd_buf_puts(b, ",\"manifests\":{");
     free(correlator);
+    json_t *keys = json_object(); /* manifest names used so far */
     for (size_t i = 0; i < r->n_images; i++) {
         const dd_report_image_t *im = &r->images[i];
         dd_buf_t name, key;
@@ -76,6 +79,8 @@ int report_github(const dd_report_t *r, dd_buf_t *b, dd_err_t *e)
         report_platform(im, plat);
         dd_buf_puts(&key, name.ptr);
         if (r->n_images > 1) dd_buf_printf(&key, " (%s)", *plat ? plat : im->img ? im->img->digest.str : "image");
+        if (json_object_get(keys, key.ptr)) dd_buf_printf(&key, " #%zu", i); /* two images, one platform */
+        json_object_set_new_nocheck(keys, key.ptr, json_true());
         if (i) dd_buf_putc(b, ',');
         dd_buf_json_str(b, key.ptr);
         dd_buf_puts(b, ":{\"name\":");
@@ -96,18 +101,16 @@ int report_github(const dd_report_t *r, dd_buf_t *b, dd_err_t *e)
             dd_buf_putc(b, '}');
         }
         dd_buf_puts(b, ",\"resolved\":{");
-        dd_buf_t prev;
-        dd_buf_init(&prev, 0);
+        json_t *seen = json_object();
         for (size_t j = 0, n = 0; j < im->inv->n; j++) {
             dd_buf_t pu;
             dd_buf_init(&pu, 0);
             dd_report_purl(im->inv, &im->inv->pkgs[j], &pu);
-            if (prev.ptr && !strcmp(prev.ptr, pu.ptr)) { /* the same package listed twice: one key */
+            if (json_object_get(seen, pu.ptr)) { /* the same package listed twice: one key */
                 dd_buf_release(&pu);
                 continue;
             }
-            dd_buf_reset(&prev);
-            dd_buf_puts(&prev, pu.ptr);
+            json_object_set_new_nocheck(seen, pu.ptr, json_true());
             if (n++) dd_buf_putc(b, ',');
             dd_buf_json_str(b, pu.ptr);
             dd_buf_puts(b, ":{\"package_url\":");
@@ -116,10 +119,11 @@ int report_github(const dd_report_t *r, dd_buf_t *b, dd_err_t *e)
             dd_buf_release(&pu);
         }
         dd_buf_puts(b, "}}");
-        dd_buf_release(&prev);
+        json_decref(seen);
         dd_buf_release(&name);
         dd_buf_release(&key);
     }
+    json_decref(keys);
     dd_buf_puts(b, "}}");
     return dd_buf_putc(b, '\n');
 }
