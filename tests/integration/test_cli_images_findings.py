@@ -6,8 +6,10 @@ platform, each once."""
 import os
 import re
 import subprocess
+import time
 
 import pytest
+import requests
 
 from test_report_formats import multi  # noqa: F401 (fixture)
 from test_scan_push import (data_with_db, debian_layout, drydock, golden_db, push,  # noqa: F401
@@ -26,8 +28,16 @@ def loaded(scan_server, debian_layout, multi):  # noqa: F811
     subprocess.run(["skopeo", "copy", "--quiet", "--all", "--dest-tls-verify=false", f"oci:{multi}:multi",
                     f"docker://{srv.host}/multi/app:1"], check=True, timeout=120, stdin=subprocess.DEVNULL)
     deb = wait_done(srv, "team/app", "v1")
+    deadline = time.time() + 60
+    while True:  # until every platform image is scanned: the index's counts add theirs up
+        idx = wait_done(srv, "multi/app", "1")
+        kids = [requests.get(f"{srv.url}/api/v1/repositories/multi/app/images/{d}").json()
+                for d in idx.get("manifests", [])]
+        if len(kids) == 2 and all(k["scan"]["state"] == "done" for k in kids):
+            break
+        assert time.time() < deadline, f"platform images not scanned: {kids}"
+        time.sleep(0.1)
     idx = wait_done(srv, "multi/app", "1")
-    kids = [wait_done(srv, "multi/app", d) for d in idx["manifests"]]
     return srv, deb, idx, kids
 
 
