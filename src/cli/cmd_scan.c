@@ -507,14 +507,8 @@ int cmd_scan(int argc, char **argv)
         cli_error("%s", e.msg);
         goto done;
     } else {
-        dd_vulndb_status_t st;
-        memset(&st, 0, sizeof st);
         int64_t upd = 0;
-        if (dd_vulndb_status(db, &st) == DD_OK) {
-            snprintf(db_updated, sizeof db_updated, "%s", st.updated);
-            if (dd_time_parse(st.updated, &upd) != DD_OK) upd = 0;
-        }
-        dd_vulndb_status_release(&st);
+        if (dd_vulndb_updated(db, db_updated) != DD_OK || dd_time_parse(db_updated, &upd) != DD_OK) upd = 0;
         int64_t age = dd_now_ms() / 1000 - upd;
         if (max_age >= 0 && (upd == 0 || age > max_age)) {
             char h[64];
