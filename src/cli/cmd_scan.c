@@ -80,7 +80,9 @@ static void usage(FILE *out)
             "  --registry HOST[:PORT]        registry for bare image names (default $DRYDOCK_REGISTRY)\n"
             "  --no-cache                    don't reuse or store layer analyses\n"
             "  --insecure                    plain http for docker:// registries\n"
-            "  --no-progress                 no progress indicator on a terminal\n");
+            "  --no-progress                 no progress indicator on a terminal\n"
+            "  -q, --quiet                   no progress and no package-database warnings (ignore-file\n"
+            "                                expiry warnings and the gate's verdict are always printed)\n");
 }
 
 static int sev_from(const char *s, dd_severity_t *out)
@@ -334,6 +336,7 @@ int cmd_scan(int argc, char **argv)
         {"no-progress", no_argument, 0, OPT_NOPROGRESS},
         {"output", required_argument, 0, 'o'},
         {"platform", required_argument, 0, OPT_PLATFORM},
+        {"quiet", no_argument, 0, 'q'},
         {"registry", required_argument, 0, OPT_REGISTRY},
         {"severity-threshold", required_argument, 0, OPT_THRESH},
         {"vex", required_argument, 0, OPT_VEX},
@@ -342,7 +345,7 @@ int cmd_scan(int argc, char **argv)
     const char *format = NULL, *output = NULL, *platform = NULL, *dbpath = NULL;
     const char *data_dir = cli_default_data_dir(), *registry = getenv("DRYDOCK_REGISTRY");
     int exit_code = 0;
-    bool no_cache = false, insecure = false, allow_unassessed = false, have_threshold = false;
+    bool no_cache = false, insecure = false, allow_unassessed = false, have_threshold = false, quiet = false;
     dd_severity_t threshold = DD_SEV_UNKNOWN;
     int64_t max_age = -1;
     dd_match_opts_t mo = {0};
@@ -353,10 +356,14 @@ int cmd_scan(int argc, char **argv)
     char msg[600];
     int c, status = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:q", opts, NULL)) != -1) {
         switch (c) {
         case 'h': usage(stdout); goto out;
         case 'o': output = optarg; break;
+        case 'q':
+            quiet = true;
+            prog.on = false;
+            break;
         case OPT_FORMAT:
             if (dd_report_format_parse(optarg, &fmt) != DD_OK) {
                 status = cli_usage_error("scan", "unknown format '%s' (table, json, cyclonedx, cyclonedx-vex, spdx, "
@@ -598,7 +605,7 @@ int cmd_scan(int argc, char **argv)
             if (prog.on) fprintf(stderr, "\r\033[K%s: reading package databases ...", prog.prefix);
             dd_err_clear(&e);
             rc = dd_scan_inventory(layers, img->n_layers, inv, &e);
-            if (rc == DD_OK && e.code) fprintf(stderr, "drydock: warning: %s\n", e.msg);
+            if (rc == DD_OK && e.code && !quiet) fprintf(stderr, "drydock: warning: %s\n", e.msg);
             for (size_t k = 0; k < img->n_layers; k++) dd_layer_result_release(&layers[k]);
             free(layers);
             if (rc) {
@@ -608,7 +615,8 @@ int cmd_scan(int argc, char **argv)
                 goto done;
             }
         }
-        for (size_t w = 0; w < inv->nwarnings; w++) fprintf(stderr, "drydock: warning: %s\n", inv->warnings[w]);
+        for (size_t w = 0; w < inv->nwarnings && !quiet; w++)
+            fprintf(stderr, "drydock: warning: %s\n", inv->warnings[w]);
         if (prog.on) fprintf(stderr, "\r\033[K[%zu/%zu] %s: matching %zu packages ...", i + 1, n_imgs, plat, inv->n);
         rc = DD_OK;
         if (db) {

@@ -325,6 +325,12 @@ def test_fs_and_rootfs_targets(env, tmp_path):
         assert {f["id"] for f in rep["findings"]} == {"CVE-2099-1001", "CVE-2099-1002", "CVE-2099-1003"}
     p = run("scan", "--data-dir", str(data), f"fs:{tmp_path}/missing", cwd=work, check=1)
     assert "cannot read image" in last_line(p)
+    # a directory symlinked from outside is not walked
+    os.symlink(str(tmp_path), root / "var/lib/dpkg/status.d/escape")
+    # the layer file-size limits apply: an os-release over 64 KiB is refused, never skipped
+    (root / "etc/os-release").write_bytes(b"ID=debian\n" + b"#" * (70 << 10))
+    p = run("scan", "--data-dir", str(data), "--exit-code", "3", f"rootfs:{root}", cwd=work, check=3)
+    assert "cannot analyze" in last_line(p) and "larger than" in last_line(p)
 
 
 CDX = {"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
@@ -387,6 +393,9 @@ def test_bare_names(env, tmp_path):
     for name in ("debian:12", "library/app@sha256:" + "0" * 64, "app"):
         p = run("scan", "--data-dir", str(data), name, cwd=work, check=2)
         assert "cannot tell where" in last_line(p) and "docker://" in last_line(p) and "sbom:" in last_line(p)
+    # a first component that is a host names the registry itself
+    p = run("scan", "--data-dir", str(data), "127.0.0.1:9/app:1", cwd=work, check=1)
+    assert "docker://127.0.0.1:9/app:1" in last_line(p)
     # with --registry the name is looked up there (nothing listens: the read fails, naming the URL)
     p = run("scan", "--data-dir", str(data), "--registry", "127.0.0.1:9", "app:1", cwd=work, check=1)
     assert "docker://127.0.0.1:9/app:1" in last_line(p)
