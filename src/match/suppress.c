@@ -5,12 +5,17 @@
  * Design notes
  *   - Every parser reads untrusted bytes and only builds rules; nothing is
  *     applied while parsing. Text lines are bounded by the file cap; YAML is
- *     read with libyaml's document API and walked to a fixed depth (root map
+ *     first checked event by event (nesting <= 32: libyaml's scanner is
+ *     quadratic in open flow levels), then read with libyaml's document API
+ *     and walked to a fixed depth (root map
  *     -> vulnerabilities list -> entry map -> paths/purls lists), so aliases
  *     cannot make the walk recurse; JSON with jansson.
  *   - Expiry is decided once, at load time, against s->today (UTC date); an
  *     expired rule is kept (so a report could show it) but never applies, and
  *     a warning names the file and line.
+ *   - dd_suppress_apply indexes the rules by every id they name (sorted
+ *     array, binary search), so a 100,000-line ignore file costs lookups per
+ *     finding, not a scan of every rule.
  *   - Precedence in dd_suppress_apply: earlier filters (ignore-list,
  *     min-severity, unfixed) keep their reason; then ignore files; then VEX,
  *     where the last matching statement wins, as OpenVEX's newest statement
@@ -22,6 +27,7 @@
 #include <fnmatch.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,8 +270,48 @@ static int yaml_entries(dd_suppress_t *s, yaml_document_t *d, const char *file, 
     return DD_OK;
 }
 
+#define YAML_MAX_DEPTH 32
+#define YAML_MAX_EVENTS 2000000
+
+/* A first pass over the events that bounds nesting before the document is
+ * loaded: libyaml's scanner does work per token for every open flow level,
+ * so "[[[[..." would be quadratic if it were allowed to nest freely. */
+static int yaml_check(const char *data, size_t len, const char *file, dd_err_t *e)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p)) return dd_err(e, DD_ENOMEM, "cannot start the YAML parser");
+    yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+    int depth = 0, rc = DD_OK;
+    for (long n = 0;; n++) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) {
+            rc = dd_err(e, DD_EINVAL, "%s:%zu: invalid YAML: %s", file, p.problem_mark.line + 1,
+                        p.problem ? p.problem : "syntax error");
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        size_t line = ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) depth++;
+        else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) depth--;
+        if (depth > YAML_MAX_DEPTH) {
+            rc = dd_err(e, DD_ELIMIT, "%s:%zu: YAML nested deeper than %d levels", file, line, YAML_MAX_DEPTH);
+            break;
+        }
+        if (n > YAML_MAX_EVENTS) {
+            rc = dd_err(e, DD_ELIMIT, "%s: YAML document too large", file);
+            break;
+        }
+        if (t == YAML_STREAM_END_EVENT) break;
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
 int dd_suppress_parse_ignore_yaml(dd_suppress_t *s, const char *data, size_t len, const char *file, dd_err_t *e)
 {
+    int rc0 = yaml_check(data, len, file, e);
+    if (rc0 != DD_OK) return rc0;
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p)) return dd_err(e, DD_ENOMEM, "cannot start the YAML parser");
     yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
@@ -419,25 +465,6 @@ bool dd_purl_covers(const char *pat, const char *pkg)
     return ok;
 }
 
-static bool names_vuln(const dd_finding_t *f, const char *id)
-{
-    if (!id || !f->id) return false;
-    if (strcmp(id, f->id) == 0) return true;
-    for (size_t k = 0; k < f->n_aliases; k++)
-        if (strcmp(id, f->aliases[k]) == 0) return true;
-    for (size_t k = 0; k < f->n_advisories; k++)
-        if (strcmp(id, f->advisories[k]) == 0) return true;
-    return false;
-}
-
-static bool rule_names_vuln(const dd_supp_rule_t *r, const dd_finding_t *f)
-{
-    if (names_vuln(f, r->id)) return true;
-    for (size_t i = 0; i < r->n_aliases; i++)
-        if (names_vuln(f, r->aliases[i])) return true;
-    return false;
-}
-
 /* Is id the scanned image? The reference as given (with or without its
  * transport prefix), the manifest digest, or a pkg:oci purl with it. */
 static bool is_target(const char *id, const dd_supp_target_t *t)
@@ -515,26 +542,83 @@ static bool ignore_matches(const dd_supp_rule_t *r, const dd_package_t *pkg, con
     return true;
 }
 
+/* Rules indexed by every id they name (rule id and VEX aliases), so that
+ * applying 100,000 entries to 1,000 findings is lookups, not a product. */
+typedef struct ikey {
+    const char *key;
+    size_t rule;
+} ikey_t;
+
+static int ikey_cmp(const void *pa, const void *pb)
+{
+    const ikey_t *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    return c ? c : a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+/* Index of the first entry with key k (or n). */
+static size_t ikey_lower(const ikey_t *ix, size_t n, const char *k)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix[mid].key, k) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+typedef struct pick {
+    const dd_suppress_t *s;
+    const dd_package_t *pkg;
+    const char *purl;
+    const dd_supp_target_t *t;
+    size_t ign, vex;          /* best rule so far (SIZE_MAX = none) */
+} pick_t;
+
+static void consider(pick_t *pk, size_t k)
+{
+    const dd_supp_rule_t *r = &pk->s->v[k];
+    if (r->kind == DD_SUPP_IGNORE) {
+        if (!r->expired && (pk->ign == SIZE_MAX || k < pk->ign) && ignore_matches(r, pk->pkg, pk->purl)) pk->ign = k;
+    } else if ((pk->vex == SIZE_MAX || k > pk->vex) && vex_product_matches(r, pk->t, pk->purl)) {
+        pk->vex = k;
+    }
+}
+
+static void lookup(pick_t *pk, const ikey_t *ix, size_t n, const char *key)
+{
+    if (!key) return;
+    for (size_t i = ikey_lower(ix, n, key); i < n && strcmp(ix[i].key, key) == 0; i++) consider(pk, ix[i].rule);
+}
+
 void dd_suppress_apply(const dd_suppress_t *s, const dd_inventory_t *inv, const dd_supp_target_t *t,
                        dd_findings_t *f)
 {
+    size_t nix = 0;
+    for (size_t k = 0; s && k < s->n; k++) nix += 1 + s->v[k].n_aliases;
+    ikey_t *ix = dd_calloc(nix ? nix : 1, sizeof *ix);
+    nix = 0;
+    for (size_t k = 0; s && k < s->n; k++) {
+        ix[nix++] = (ikey_t){s->v[k].id, k};
+        for (size_t a = 0; a < s->v[k].n_aliases; a++) ix[nix++] = (ikey_t){s->v[k].aliases[a], k};
+    }
+    if (nix > 1) qsort(ix, nix, sizeof *ix, ikey_cmp);
     dd_buf_t purl;
     dd_buf_init(&purl, 0);
-    for (size_t i = 0; s && i < f->n; i++) {
+    for (size_t i = 0; nix && i < f->n; i++) {
         dd_finding_t *x = &f->v[i];
         if (x->suppressed) continue;
         const dd_package_t *pkg = inv && x->pkg_index < inv->n ? &inv->pkgs[x->pkg_index] : NULL;
         dd_buf_reset(&purl);
         if (pkg) dd_report_purl(inv, pkg, &purl);
         dd_buf_putc(&purl, '\0');
-        const char *pu = purl.ptr;
-        const dd_supp_rule_t *hit = NULL, *vex = NULL;
-        for (size_t k = 0; k < s->n && !hit; k++) {
-            const dd_supp_rule_t *r = &s->v[k];
-            if (r->kind == DD_SUPP_IGNORE && !r->expired && rule_names_vuln(r, x) && ignore_matches(r, pkg, pu))
-                hit = r;
-        }
-        if (hit) {
+        pick_t pk = {s, pkg, purl.ptr, t, SIZE_MAX, SIZE_MAX};
+        lookup(&pk, ix, nix, x->id);
+        for (size_t k = 0; k < x->n_aliases; k++) lookup(&pk, ix, nix, x->aliases[k]);
+        for (size_t k = 0; k < x->n_advisories; k++) lookup(&pk, ix, nix, x->advisories[k]);
+        if (pk.ign != SIZE_MAX) {
+            const dd_supp_rule_t *hit = &s->v[pk.ign];
             x->suppressed = true;
             x->suppressed_by = "ignore-file";
             if (hit->statement)
@@ -542,10 +626,7 @@ void dd_suppress_apply(const dd_suppress_t *s, const dd_inventory_t *inv, const 
             else x->suppressed_note = dd_arena_printf(&f->arena, "%s:%d", hit->file, hit->line);
             continue;
         }
-        for (size_t k = 0; k < s->n; k++) {
-            const dd_supp_rule_t *r = &s->v[k];
-            if (r->kind == DD_SUPP_VEX && rule_names_vuln(r, x) && vex_product_matches(r, t, pu)) vex = r;
-        }
+        const dd_supp_rule_t *vex = pk.vex != SIZE_MAX ? &s->v[pk.vex] : NULL;
         if (vex && (strcmp(vex->status, "not_affected") == 0 || strcmp(vex->status, "fixed") == 0)) {
             x->suppressed = true;
             x->suppressed_by = "vex";
@@ -556,6 +637,7 @@ void dd_suppress_apply(const dd_suppress_t *s, const dd_inventory_t *inv, const 
                                                  vex->statement ? vex->statement : "");
         }
     }
+    free(ix);
     dd_buf_release(&purl);
     memset(f->counts, 0, sizeof f->counts);
     f->n_reported = f->n_suppressed = 0;
