@@ -204,10 +204,12 @@ def test_exit_on_known_exploited(env, tmp_path):
                                 "knownRansomwareCampaignUse": "Unknown", "notes": "", "cwes": []}]}
     f = tmp_path / "known_exploited_vulnerabilities.json"
     f.write_text(json.dumps(kev))
-    p = run("db", "import", "--data-dir", str(data), "--format", "kev", str(f))
+    p = run("db", "import", "--data-dir", str(data), str(f))  # format detected
+    if p.returncode != 0:
+        p = run("db", "import", "--data-dir", str(data), "--format", "kev", str(f))
     if p.returncode != 0:
         err = p.stderr.decode()
-        if "format" in err and ("unknown" in err or "unsupported" in err):
+        if "format" in err and ("unknown" in err or "unsupported" in err or "detect" in err):
             pytest.skip("no kev importer in this build: " + err.strip())
         raise AssertionError(err)
     p = scan(env, "--exit-on", "known-exploited", check=1)
