@@ -7,8 +7,8 @@
  * Pipeline per platform image: dd_image_analyze (layers, cached in the data
  * directory's scan store unless --no-cache; never for fs:/rootfs:) ->
  * dd_overlay -> dd_catalog_run -> dd_match_inventory -> ignore files and VEX
- * (dd_suppress_apply) -> output. sbom: skips analysis: the SBOM's purls are
- * the inventory.
+ * (dd_suppress_apply) -> output (table unless --format says otherwise).
+ * sbom: skips analysis: the SBOM's purls are the inventory.
  *
  * The gate (docs/cli.md#the-gate, docs/severity.md) fails safe: with
  * --exit-code N (or --exit-on), the command exits N when
@@ -56,7 +56,7 @@ static void usage(FILE *out)
             "  sbom:FILE                     a CycloneDX 1.4-1.6 or SPDX 2.2/2.3 JSON SBOM\n\n"
             "output:\n"
             "  --format FORMAT               table, json, cyclonedx, cyclonedx-vex, spdx, sarif, github\n"
-            "                                (default: table on a terminal, else json)\n"
+            "                                (default: table, also when piped; json for scripts)\n"
             "  -o, --output FILE             write the report to FILE\n"
             "  --platform OS/ARCH[/VARIANT]  scan only this platform of a multi-platform image\n"
             "filters (suppressed findings stay in the report, marked):\n"
@@ -446,7 +446,7 @@ int cmd_scan(int argc, char **argv)
         cli_error("%s", msg);
         goto out;
     }
-    if (!format) fmt = isatty(output ? -1 : 1) ? DD_REPORT_TABLE : DD_REPORT_JSON;
+    if (!format) fmt = DD_REPORT_TABLE; /* on a terminal, piped or to a file, as Trivy */
     mo.ignore = (const char *const *)ignore.v;
     mo.n_ignore = ignore.n;
     bool is_sbom = dd_str_startswith(target, "sbom:");

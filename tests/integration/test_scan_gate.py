@@ -99,6 +99,10 @@ def test_baseline_findings(env):
     got = {(f["id"], f["package"]["name"], f["severity"]) for f in rep["findings"]}
     assert got == {("CVE-2099-1001", "zlib1g", "High"), ("CVE-2099-1002", "libssl3", "Unknown"),
                    ("CVE-2099-1003", "bash", "Low")}
+    # the default format is the table, also when piped (as Trivy)
+    data, work, ref = env
+    p = run("scan", "--data-dir", str(data), ref, cwd=work, check=0)
+    assert not p.stdout.lstrip().startswith(b"{") and b"CVE-2099-1001" in p.stdout
     # any reported finding fails a bare --exit-code; the reason is the last line
     p = scan(env, "--exit-code", "5", check=5)
     assert last_line(p).startswith("drydock: gate failed: 3 findings")
