@@ -473,6 +473,7 @@ int cmd_scan(int argc, char **argv)
     dd_suppress_init(&sup);
     char *unassessed = NULL;   /* why the target was not assessed (first reason) */
     char db_updated[32] = "";
+    bool stale = false;        /* the database is older than --max-db-age */
     int rc;
 
     /* ignore files and VEX first: a bad one stops the scan (fail closed) */
@@ -518,6 +519,7 @@ int cmd_scan(int argc, char **argv)
         if (dd_vulndb_updated(db, db_updated) != DD_OK || dd_time_parse(db_updated, &upd) != DD_OK) upd = 0;
         int64_t age = dd_now_ms() / 1000 - upd;
         if (max_age >= 0 && (upd == 0 || age > max_age)) {
+            stale = true;
             char h[64];
             human_age(age, h, sizeof h);
             unassessed = upd ? dd_asprintf("the vulnerability database is %s old (updated %s), over --max-db-age; "
@@ -633,6 +635,11 @@ int cmd_scan(int argc, char **argv)
         }
         dd_supp_target_t st = {.ref = ref, .digest = img && !is_dir ? img->digest.str : NULL};
         dd_suppress_apply(&sup, inv, &st, f);
+        if (db && stale && f->assessed) {
+            /* as the API says of stale data: never Healthy, findings kept */
+            f->assessed = f->healthy = false;
+            f->reason = dd_arena_strdup(&f->arena, unassessed);
+        }
         if (db && !f->assessed && !unassessed)
             unassessed = dd_asprintf("%s%s%s was not assessed: %s", is_sbom || is_dir ? ref : plat,
                                      is_sbom || is_dir ? "" : " of ", is_sbom || is_dir ? "" : ref,

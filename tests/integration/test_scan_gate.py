@@ -137,6 +137,9 @@ def test_stale_database(env):
     p = scan(env, "--exit-code", "4", "--max-db-age", "24h", "--ignore", "CVE-2099-1001,CVE-2099-1002,CVE-2099-1003",
              check=4)
     assert "over --max-db-age" in last_line(p) and "2020-01-01" in last_line(p)
+    rep = json.loads(p.stdout)
+    assert rep["status"] == "NotAssessed" and "over --max-db-age" in rep["status_reason"]
+    assert len(rep["findings"]) == 3  # still listed
     scan(env, "--exit-code", "4", "--max-db-age", "7d", "--allow-unassessed",
          "--ignore", "CVE-2099-1001,CVE-2099-1002,CVE-2099-1003", check=0)
     p = scan(env, "--max-db-age", "soon", check=2)
