@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD_PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libgnutls28-dev libssl-dev libsqlite3-dev libarchive-dev
-  libisal-dev libzstd-dev libjansson-dev libcurl4-openssl-dev libsodium-dev
+  libisal-dev libzstd-dev libjansson-dev libcurl4-openssl-dev libsodium-dev libyaml-dev
   libargon2-dev librpm-dev
 )
 TEST_PKGS=(

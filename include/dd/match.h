@@ -81,7 +81,9 @@ typedef struct dd_finding {
     size_t n_refs;
     const char *feeds;           /* feeds that reported it, comma separated */
     bool suppressed;             /* hidden by a filter; still listed */
-    const char *suppressed_by;   /* "ignore-list", "min-severity", "unfixed" */
+    const char *suppressed_by;   /* "ignore-list", "min-severity", "unfixed", "ignore-file", "vex" */
+    const char *suppressed_note; /* ignore-file / vex: the entry and its statement
+                                    ("FILE:LINE: statement", "FILE: not_affected (justification): ..."), or NULL */
 } dd_finding_t;
 
 typedef struct dd_findings {

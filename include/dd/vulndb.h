@@ -202,6 +202,9 @@ int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out /* OUT */
 const dd_vuln_t *dd_vulndb_vuln_cached(dd_vulndb_t *db, const char *id);
 
 int dd_vulndb_status(dd_vulndb_t *db, dd_vulndb_status_t *out /* OUT */);
+/* Just meta `updated` (RFC 3339, "" if absent -> DD_ENOTFOUND): cheap, unlike
+ * dd_vulndb_status, which counts rows. */
+int dd_vulndb_updated(dd_vulndb_t *db, char out[32] /* OUT */);
 
 /* ---- writing (importers) ------------------------------------------------ */
 

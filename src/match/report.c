@@ -122,6 +122,8 @@ int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd
         jstr(b, "feeds", x->feeds);
         dd_buf_printf(b, ",\"suppressed\":%s,", x->suppressed ? "true" : "false");
         jstr(b, "suppressed_by", x->suppressed_by);
+        dd_buf_putc(b, ',');
+        jstr(b, "suppressed_note", x->suppressed_note);
         dd_buf_putc(b, '}');
     }
     return dd_buf_puts(b, "]}");

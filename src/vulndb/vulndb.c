@@ -520,6 +520,17 @@ static long count(sqlite3 *h, const char *sql)
     return n;
 }
 
+int dd_vulndb_updated(dd_vulndb_t *db, char out[32])
+{
+    pthread_mutex_lock(&db->lock);
+    char *v = meta_get(db->h, "updated");
+    pthread_mutex_unlock(&db->lock);
+    snprintf(out, 32, "%s", v ? v : "");
+    int rc = v && *v ? DD_OK : DD_ENOTFOUND;
+    free(v);
+    return rc;
+}
+
 int dd_vulndb_status(dd_vulndb_t *db, dd_vulndb_status_t *out)
 {
     memset(out, 0, sizeof *out);
