@@ -298,7 +298,8 @@ def test_openvex(env, tmp_path):
     p = scan(env, "--vex", str(v), "--exit-code", "1", check=1)
     assert ids(p, True) == ["CVE-2099-1001", "CVE-2099-1002"] and ids(p) == ["CVE-2099-1003"]
     f = {f["id"]: f for f in json.loads(p.stdout)["findings"]}
-    assert f["CVE-2099-1001"]["suppressed_by"] == "vex:fixed"
+    assert f["CVE-2099-1001"]["suppressed_by"] == "vex:not_affected"
+    assert f["CVE-2099-1002"]["suppressed_by"] == "vex:fixed"
     assert f["CVE-2099-1001"]["suppressed_note"] == (
         f"{v}: not_affected (vulnerable_code_not_in_execute_path): compression is never used")
     assert f["CVE-2099-1002"]["suppressed_note"] == f"{v}: fixed"
