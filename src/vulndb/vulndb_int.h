@@ -10,7 +10,8 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-enum { VDB_PUT_VULN, VDB_DROP_AFF, VDB_DROP_AFF_PKG, VDB_PUT_AFF, VDB_PUT_NVD, VDB_GET_VULN, VDB_GET_NVD, VDB_NSTMT };
+enum { VDB_PUT_VULN, VDB_DROP_AFF, VDB_DROP_AFF_PKG, VDB_PUT_AFF, VDB_PUT_NVD, VDB_GET_VULN, VDB_GET_NVD,
+       VDB_DROP_CVSS, VDB_PUT_CVSS, VDB_PUT_KEV, VDB_PUT_EPSS, VDB_GET_CVSS, VDB_GET_KEV, VDB_GET_EPSS, VDB_NSTMT };
 
 /* All affected entries of one ecosystem, sorted by package name (memcmp
  * order, as SQLite's BINARY collation), in an arena. */
