@@ -47,7 +47,7 @@ static void usage(FILE *out)
             "                         [--alpine-branches LIST] [--nvd-url URL]\n"
             "       drydock db status [--json]\n"
             "common options: --data-dir DIR, --db PATH (default DATA_DIR/vulndb/vuln.db)\n"
-            "formats: osv (file, directory, all.zip), debian-tracker, alpine-secdb, nvd\n"
+            "formats: osv, cve5 (file, directory, all.zip), debian-tracker, alpine-secdb, nvd, kev, epss\n"
             "update defaults (also from $DRYDOCK_OSV_URL, $DRYDOCK_DEBIAN_TRACKER_URL,\n"
             "  $DRYDOCK_ALPINE_SECDB_URL, $DRYDOCK_NVD_URL):\n"
             "  --feeds %s\n  --osv-url %s (BASE/<Ecosystem>/all.zip)\n"
