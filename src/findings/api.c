@@ -826,8 +826,16 @@ static int vuln_detail_db(dd_vulndb_t *db, void *arg)
     put_str_or_null(b, v.published ? v.published : v.nvd_published);
     dd_buf_puts(b, ",\"modified\":");
     put_str_or_null(b, v.modified);
+    dd_severity_t sev = v.severity ? v.severity : v.cvss3_severity;
+    if (sev == DD_SEV_UNKNOWN) {
+        /* as the matcher: NVD first, then CISA ADP, then any source */
+        const dd_cvss_t *m = dd_vuln_best_cvss(&v, "nvd", NULL);
+        if (!m) m = dd_vuln_best_cvss(&v, "cve5", "cisa-adp");
+        if (!m) m = dd_vuln_best_cvss(&v, NULL, NULL);
+        if (m) sev = m->severity;
+    }
     dd_buf_puts(b, ",\"severity\":");
-    dd_buf_json_str(b, dd_severity_name(v.severity ? v.severity : v.cvss3_severity));
+    dd_buf_json_str(b, dd_severity_name(sev));
     dd_buf_puts(b, ",\"aliases\":");
     put_json_or_null(b, v.aliases_json);
     dd_buf_puts(b, ",\"upstream\":");
@@ -846,6 +854,42 @@ static int vuln_detail_db(dd_vulndb_t *db, void *arg)
     }
     dd_buf_puts(b, ",\"cwe\":");
     put_json_or_null(b, v.cwe_json);
+    /* every CVSS metric stored, with its source (docs/vulndb.md#cvss) */
+    dd_buf_puts(b, ",\"cvssMetrics\":[");
+    for (size_t i = 0; i < v.n_cvss; i++) {
+        const dd_cvss_t *m = &v.cvss[i];
+        dd_buf_puts(b, i ? ",{\"feed\":" : "{\"feed\":");
+        put_str_or_null(b, m->feed);
+        dd_buf_puts(b, ",\"source\":");
+        put_str_or_null(b, m->source);
+        dd_buf_puts(b, ",\"origin\":");
+        put_str_or_null(b, m->origin);
+        dd_buf_puts(b, ",\"version\":");
+        put_str_or_null(b, m->version);
+        dd_buf_puts(b, ",\"vector\":");
+        put_str_or_null(b, m->vector);
+        if (m->score > 0) dd_buf_printf(b, ",\"score\":%.1f", m->score);
+        else dd_buf_puts(b, ",\"score\":null");
+        dd_buf_puts(b, ",\"severity\":");
+        dd_buf_json_str(b, dd_severity_name(m->severity));
+        dd_buf_printf(b, ",\"primary\":%s}", m->primary ? "true" : "false");
+    }
+    dd_buf_printf(b, "],\"knownExploited\":%s,\"kev\":", v.kev ? "true" : "false");
+    if (v.kev) {
+        const char *kv[] = {"dateAdded", v.kev_date_added, "dueDate", v.kev_due_date,
+                            "knownRansomwareCampaignUse", v.kev_ransomware, "vulnerabilityName", v.kev_name,
+                            "vendorProject", v.kev_vendor_project, "product", v.kev_product,
+                            "requiredAction", v.kev_required_action, "notes", v.kev_notes};
+        for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i += 2) {
+            dd_buf_printf(b, "%s\"%s\":", i ? "," : "{", kv[i]);
+            put_str_or_null(b, kv[i + 1]);
+        }
+        dd_buf_putc(b, '}');
+    } else {
+        dd_buf_puts(b, "null");
+    }
+    if (v.has_epss) dd_buf_printf(b, ",\"epss\":{\"score\":%.5f,\"percentile\":%.5f}", v.epss_score, v.epss_percentile);
+    else dd_buf_puts(b, ",\"epss\":null");
     dd_vuln_release(&v);
     return 0;
 }

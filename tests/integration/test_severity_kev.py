@@ -145,6 +145,18 @@ def test_api_subassessments_and_query_mark_kev(kev_server):
     r = requests.get(f"{srv.url}/api/v1/subAssessments", params={"repository": "kev/alpine", "digest": "1"})
     ad = r.json()["value"][0]["properties"]["additionalData"]
     assert ad["severitySource"] == "nvd" and ad["cvss"]["3.0"]["source"] in ("nvd", "cisa-adp")
+    # the vulnerability endpoint: every stored metric with its source, and the KEV entry
+    r = requests.get(f"{srv.url}/api/v1/vulnerabilities/CVE-2021-44228")
+    assert r.status_code == 200, r.text
+    v = r.json()
+    assert v["knownExploited"] is True and v["kev"]["vendorProject"] == "Apache"
+    assert v["kev"]["requiredAction"] and v["images"]
+    r = requests.get(f"{srv.url}/api/v1/vulnerabilities/CVE-2016-2182")
+    ms = r.json()["cvssMetrics"]
+    assert {"feed": "nvd", "source": "nvd", "origin": "nvd@nist.gov", "version": "3.0",
+            "vector": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "score": 9.8, "severity": "Critical",
+            "primary": True} in ms
+    assert any(m["version"] == "2.0" for m in ms) and r.json()["severity"] == "Critical"
     # the query tables
     r = requests.post(f"{srv.url}/api/v1/query", json={"query": (
         "securityresources | where type == 'microsoft.security/assessments/subassessments'"
