@@ -179,6 +179,14 @@ static int open_handle(const char *path, bool readonly, sqlite3 **out, dd_err_t 
     return DD_OK;
 }
 
+static bool table_has_rows(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    bool yes = sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
 int dd_vulndb_open(const char *path, bool readonly, dd_vulndb_t **out, dd_err_t *e)
 {
     sqlite3 *h = NULL;
@@ -204,6 +212,11 @@ int dd_vulndb_open(const char *path, bool readonly, dd_vulndb_t **out, dd_err_t 
     db->h = h;
     db->readonly = readonly;
     db->version = meta_version(h);
+    if (readonly) { /* the file never changes under a read-only handle */
+        db->no_cvss = !table_has_rows(h, "SELECT 1 FROM cvss LIMIT 1");
+        db->no_kev = !table_has_rows(h, "SELECT 1 FROM kev LIMIT 1");
+        db->no_epss = !table_has_rows(h, "SELECT 1 FROM epss LIMIT 1");
+    }
     pthread_mutex_init(&db->lock, NULL);
     *out = db;
     return DD_OK;
@@ -702,7 +715,7 @@ void dd_vuln_release(dd_vuln_t *v)
  * with db->lock held. */
 static bool load_extra(dd_vulndb_t *db, const char *cve, dd_vuln_t *out)
 {
-    sqlite3_stmt *st = vdb_stmt(db, VDB_GET_CVSS);
+    sqlite3_stmt *st = db->no_cvss ? NULL : vdb_stmt(db, VDB_GET_CVSS);
     size_t cap = 0;
     if (st) {
         sqlite3_bind_text(st, 1, cve, -1, SQLITE_TRANSIENT);
@@ -723,7 +736,7 @@ static bool load_extra(dd_vulndb_t *db, const char *cve, dd_vuln_t *out)
         }
         sqlite3_reset(st);
     }
-    if ((st = vdb_stmt(db, VDB_GET_KEV))) {
+    if (!db->no_kev && (st = vdb_stmt(db, VDB_GET_KEV))) {
         sqlite3_bind_text(st, 1, cve, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW) {
             out->kev = true;
@@ -738,7 +751,7 @@ static bool load_extra(dd_vulndb_t *db, const char *cve, dd_vuln_t *out)
         }
         sqlite3_reset(st);
     }
-    if ((st = vdb_stmt(db, VDB_GET_EPSS))) {
+    if (!db->no_epss && (st = vdb_stmt(db, VDB_GET_EPSS))) {
         sqlite3_bind_text(st, 1, cve, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW) {
             out->has_epss = true;

@@ -40,6 +40,7 @@ struct dd_vulndb {
     pthread_mutex_t lock;   /* guards the handle's statements and the cache list */
     vdb_eco_t *ecos;
     vdb_vnode_t **vbuckets; /* memoized dd_vulndb_vuln_cached() records */
+    bool no_cvss, no_kev, no_epss; /* read-only handle whose table is empty: skip the look-up */
 };
 
 sqlite3_stmt *vdb_stmt(dd_vulndb_t *db, int which);
