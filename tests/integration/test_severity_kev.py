@@ -9,6 +9,7 @@ filter values are a 400 naming the parameter."""
 import json
 import os
 import shutil
+import time
 
 import pytest
 import requests
@@ -191,3 +192,43 @@ def test_api_filter_rules(kev_server):
             assert r.json()["error"]["parameter"] == param
     r = requests.get(f"{srv.url}/api/v1/subAssessments?known_exploited=%00")
     assert r.status_code == 400 and r.json()["error"]["parameter"] == "known_exploited"
+
+
+def test_reassessment_follows_kev_and_cvss(tmp_path):
+    """A KEV or CVSS import re-assesses stored images (the match signature
+    covers enrichment): the stored findings gain the mark and the rating."""
+    data = tmp_path / "data"
+    drydock("db", "import", "--data-dir", str(data), str(FEEDS / "debian-osv" / "all.zip"))
+    srv = Server(data, ["--db-poll-interval", "1s"]).start()
+    try:
+        lay = tmp_path / "img"
+        ocigen.layout(str(lay), [ocigen.debian_rootfs("11", "bullseye", LOG4J)], tag="t")
+        push(lay, "t", srv, "re/log4j:1")
+        wait_done(srv, "re/log4j", "1")
+        f = next(f for f in api_findings(srv, "re/log4j", "1") if f["id"] == "CVE-2021-44228")
+        assert f["knownExploited"] is False and f["kev"] is None and f["severity"] == "Unknown"
+        drydock("db", "import", "--data-dir", str(data), str(FEEDS / "kev"))
+        # a CVE JSON 5 record rating it (written here: the shipped sample has none for it)
+        rec = {"dataType": "CVE_RECORD", "dataVersion": "5.1",
+               "cveMetadata": {"cveId": "CVE-2021-44228", "state": "PUBLISHED"},
+               "containers": {"cna": {"providerMetadata": {"orgId": "x", "shortName": "apache"}},
+                              "adp": [{"providerMetadata": {"orgId": "134c704f-9b21-4f2e-91b3-4a467353bcc0",
+                                                            "shortName": "CISA-ADP"},
+                                       "metrics": [{"cvssV3_1": {"version": "3.1", "baseScore": 10.0,
+                                                                 "baseSeverity": "CRITICAL",
+                                                                 "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"}}]}]}}
+        (tmp_path / "CVE-2021-44228.json").write_text(json.dumps(rec))
+        drydock("db", "import", "--data-dir", str(data), str(tmp_path / "CVE-2021-44228.json"))
+        deadline = time.time() + 30
+        while True:
+            f = next(f for f in api_findings(srv, "re/log4j", "1") if f["id"] == "CVE-2021-44228")
+            if f["knownExploited"] and f["severity"] != "Unknown":
+                break
+            assert time.time() < deadline, f
+            time.sleep(0.2)
+        assert f["kev"]["dateAdded"] == "2021-12-10"
+        assert f["severity"] == "Critical" and f["severitySource"] == "cisa-adp"
+        assert f["cvss"] == {"version": "3.1", "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",
+                             "source": "cisa-adp", "score": 10.0}
+    finally:
+        assert srv.stop() == 0
