@@ -937,8 +937,9 @@ static int db_status_cb(dd_vulndb_t *db, void *arg)
     dd_buf_json_str(b, st.built);
     dd_buf_puts(b, ",\"updated\":");
     dd_buf_json_str(b, st.updated);
-    dd_buf_printf(b, ",\"records\":{\"vulnerabilities\":%ld,\"affected\":%ld,\"nvd\":%ld},\"feeds\":[", st.n_vulns,
+    dd_buf_printf(b, ",\"records\":{\"vulnerabilities\":%ld,\"affected\":%ld,\"nvd\":%ld,", st.n_vulns,
                   st.n_affected, st.n_nvd);
+    dd_buf_printf(b, "\"cvss\":%ld,\"kev\":%ld,\"epss\":%ld},\"feeds\":[", st.n_cvss, st.n_kev, st.n_epss);
     for (size_t i = 0; i < st.n_feeds; i++) {
         const dd_vulndb_feed_info_t *f = &st.feeds[i];
         if (i) dd_buf_putc(b, ',');

@@ -146,6 +146,8 @@ def test_api_subassessments_and_query_mark_kev(kev_server):
     r = requests.get(f"{srv.url}/api/v1/subAssessments", params={"repository": "kev/alpine", "digest": "1"})
     ad = r.json()["value"][0]["properties"]["additionalData"]
     assert ad["severitySource"] == "nvd" and ad["cvss"]["3.0"]["source"] in ("nvd", "cisa-adp")
+    rec = requests.get(f"{srv.url}/api/v1/db").json()["records"]
+    assert rec["kev"] == 1404 and rec["cvss"] > 300 and rec["epss"] == 0
     # the vulnerability endpoint: every stored metric with its source, and the KEV entry
     r = requests.get(f"{srv.url}/api/v1/vulnerabilities/CVE-2021-44228")
     assert r.status_code == 200, r.text
