@@ -70,7 +70,8 @@ int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, c
  * every *.zip is an OSV (or CVE JSON 5) export (and the directory's loose
  * *.json records are then ignored as copies of it); else if its first *.json
  * is an OSV or a CVE JSON 5 record the whole directory (recursively) is one
- * import of that format; else each *.json is
+ * import of that format; a directory holding only <year>/<NNxxx> folders of
+ * CVE JSON 5 records (the vulnrichment layout) is one cve5 import; else each *.json is
  * imported on its own with its format detected. Subdirectories are walked
  * the same way (depth <= 8). done() is called after each import with the
  * path imported and its stats. Stops at the first import that fails. */

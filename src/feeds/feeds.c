@@ -327,6 +327,26 @@ static bool head_is(const char *path, const char *format)
     return f && !strcmp(f->name, format);
 }
 
+/* True if every entry of dir is a directory named like the vulnrichment
+ * repository's <year> ("2024") or <NNxxx> ("12xxx") folders. */
+static bool vulnrichment_layout(const char *dir, struct dirent **list, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *nm = list[i]->d_name;
+        size_t len = strlen(nm), digits = 0;
+        while (digits < len && isdigit((unsigned char)nm[digits])) digits++;
+        bool year = len == 4 && digits == 4;
+        bool bucket = digits >= 1 && len == digits + 3 && !strcmp(nm + digits, "xxx");
+        if (!year && !bucket) return false;
+        char *p = dd_asprintf("%s/%s", dir, nm);
+        struct stat sb;
+        bool isdir = stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+        free(p);
+        if (!isdir) return false;
+    }
+    return true;
+}
+
 static int tree(dd_vulndb_t *db, const char *dir, int depth,
                 int (*done)(const char *, const dd_feed_stats_t *, void *), void *arg, dd_err_t *e)
 {
@@ -347,7 +367,7 @@ static int tree(dd_vulndb_t *db, const char *dir, int depth,
     int rc = DD_OK;
     bool osv_dir = !nzip && njson && head_is(paths[first_json], "osv");
     bool cve5_dir = !nzip && njson && !osv_dir && head_is(paths[first_json], "cve5");
-    if (!nzip && !njson && depth > 0) {
+    if (!nzip && !njson && n > 0 && vulnrichment_layout(dir, list, n)) {
         /* a tree of CVE JSON 5 records (vulnrichment: <year>/<NNxxx>/CVE-*.json) is one import */
         const dd_feed_t *f = feeds_detect_dir(dir);
         cve5_dir = f && !strcmp(f->name, "cve5");
