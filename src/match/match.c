@@ -190,9 +190,10 @@ static void add_unique(const char *arr[], size_t *n, size_t max, const char *s)
     if (*n < max) arr[(*n)++] = s;
 }
 
-/* Feed name prefix -> the vendor a severity is credited to (severity_source).
- * Sorted by prefix; matched case-insensitively, longest entries need no
- * special care as no prefix is a prefix of another one's vendor clash. */
+/* Feed name prefix -> the vendor a rating is credited to (severity_source),
+ * matched case-insensitively; sorted by prefix. Feeds of other importers
+ * follow the same names: "osv/AlmaLinux", "osv/Rocky Linux", "osv/SUSE",
+ * "osv/openSUSE", "redhat-csaf/...", "alas/...". Any other feed: "osv". */
 static const struct {
     const char *prefix;
     const char *vendor;
@@ -500,7 +501,7 @@ static void enrich(dd_vulndb_t *db, dd_findings_t *o, dd_finding_t *f)
     if (choose_cvss(cve, own_vector, own_score, &p)) {
         f->cvss_vector = adup(ar, p.vector);
         f->cvss_score = p.score;
-        f->cvss_version = p.version;
+        f->cvss_version = adup(ar, p.version); /* may point into the cached record */
         f->cvss_source = p.cvss_source ? dd_arena_strdup(ar, p.cvss_source) : NULL;
         if (f->severity == DD_SEV_UNKNOWN && p.severity != DD_SEV_UNKNOWN) {
             f->severity = p.severity;
