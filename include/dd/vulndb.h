@@ -321,7 +321,10 @@ int dd_vulndb_put_epss(dd_vulndb_t *db, const char *cve, double score, double pe
  * import goes on. */
 int dd_vulndb_rec_begin(dd_vulndb_t *db);
 void dd_vulndb_rec_end(dd_vulndb_t *db, bool ok);
-/* Forgets every affected entry of a feed (full refresh of that feed). */
+/* Forgets every affected entry of a feed (full refresh of that feed). The
+ * enrichment tables are not touched: CVSS metrics are replaced CVE by CVE by
+ * their importers (so an incremental NVD page keeps the rest), the KEV
+ * catalog in full by the kev importer. */
 int dd_vulndb_clear_feed(dd_vulndb_t *db, const char *feed, dd_err_t *e);
 /* Records a feed's bookkeeping row (any NULL string keeps the stored one). */
 int dd_vulndb_set_feed(dd_vulndb_t *db, const char *feed, const char *source, const char *etag,
