@@ -32,7 +32,9 @@ static int gunzip(const uint8_t *data, size_t len, size_t max, dd_buf_t *out, dd
     if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK || archive_read_next_header(ar, &ent) != ARCHIVE_OK) {
         rc = dd_err(e, DD_EINVAL, "cannot read gzip stream: %s", archive_error_string(ar));
     } else {
-        char chunk[65536];
+        /* small reads: a truncated stream (detect() sees 64 KiB) still
+         * yields what precedes the cut */
+        char chunk[4096];
         la_ssize_t n;
         while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0) {
             if (out->len + (size_t)n > max) {

@@ -275,7 +275,37 @@ TEST(epss_csv_plain_and_gzip)
     memset(&st, 0, sizeof st);
     CHECK_INT(dd_feed_find("epss")->import_mem(m, NULL, (const uint8_t *)gz, used, &st, NULL), 0);
     CHECK_INT(st.records, 1);
+    /* a file larger than the 64 KiB detection head: detected from the start of the stream */
+    dd_buf_t big;
+    dd_buf_init(&big, 0);
+    dd_buf_puts(&big, "cve,epss,percentile\n");
+    unsigned x = 12345;
+    for (int i = 0; i < 30000; i++) {
+        x = x * 1103515245u + 12345u;
+        dd_buf_printf(&big, "CVE-2020-%d,0.%05u,0.%05u\n", 10000 + i, (x >> 8) % 100000, (x >> 3) % 100000);
+    }
+    a = archive_write_new();
+    archive_write_add_filter_gzip(a);
+    archive_write_set_format_raw(a);
+    char gzpath[] = "/tmp/dd-test-epss-XXXXXX";
+    int fd = mkstemp(gzpath);
+    archive_write_open_fd(a, fd);
+    en = archive_entry_new();
+    archive_entry_set_filetype(en, AE_IFREG);
+    archive_entry_set_pathname(en, "epss.csv");
+    archive_write_header(a, en);
+    archive_write_data(a, big.ptr, big.len);
+    archive_entry_free(en);
+    archive_write_close(a);
+    archive_write_free(a);
+    close(fd);
+    dd_buf_release(&big);
+    memset(&st, 0, sizeof st);
     dd_err_t e = {0};
+    CHECK_INT(dd_feed_import_path(m, gzpath, NULL, NULL, &st, &e), 0);
+    CHECK_STR(st.format, "epss");
+    CHECK_INT(st.records, 30000);
+    unlink(gzpath);
     const char *nohdr = "CVE-1,0.1,0.2\n";
     CHECK(dd_feed_find("epss")->import_mem(m, NULL, (const uint8_t *)nohdr, strlen(nohdr), &st, &e) != 0);
     dd_vulndb_close(m);
