@@ -372,13 +372,13 @@ static int tree(dd_vulndb_t *db, const char *dir, int depth,
         const dd_feed_t *f = feeds_detect_dir(dir);
         cve5_dir = f && !strcmp(f->name, "cve5");
     }
-    if (osv_dir || cve5_dir) {
+    bool whole = osv_dir || cve5_dir; /* the directory is one import */
+    if (whole) {
         dd_feed_stats_t st = {0};
         rc = osv_dir ? dd_feed_osv_import_dir(db, dir, NULL, &st, e) : dd_feed_cve5_import_dir(db, dir, NULL, &st, e);
         if (!rc && done) rc = done(dir, &st, arg);
-        osv_dir = true; /* the directory is done */
     }
-    for (int i = 0; i < n && !rc && !osv_dir; i++) {
+    for (int i = 0; i < n && !rc && !whole; i++) {
         struct stat sb;
         if (stat(paths[i], &sb) != 0) continue;
         bool is_zip = dd_str_endswith(list[i]->d_name, ".zip");
