@@ -3,7 +3,11 @@
  * src/feeds/, registered in ONE sorted static table (feeds.c):
  *
  *   alpine-secdb    Alpine secdb JSON (secdb.alpinelinux.org/v3.N/main.json)
+ *   cve5            CVE JSON 5 records (CNA and CISA ADP CVSS metrics; one record, a
+ *                   directory tree as github.com/cisagov/vulnrichment lays it out, or a zip)
  *   debian-tracker  Debian security tracker JSON (security-tracker.debian.org/tracker/data/json)
+ *   epss            FIRST EPSS scores CSV (epss.cyentia.com/epss_scores-current.csv.gz, plain or gzip)
+ *   kev             CISA Known Exploited Vulnerabilities catalog JSON (enrichment only)
  *   nvd             NVD CVE API 2.0 result page (enrichment only)
  *   osv             OSV JSON: one record, an array of records, a directory, or an all.zip export
  *
@@ -54,16 +58,20 @@ const dd_feed_t *dd_feed_find(const char *name);
 /* The format of a document from its first bytes, or NULL. */
 const dd_feed_t *dd_feed_detect(const uint8_t *head, size_t n);
 
-/* Imports a file or directory: a directory or a zip is OSV; other files are
- * detected (or forced with format). feed as in import_mem. */
+/* Imports a file or directory. A directory or a zip holds OSV records or CVE
+ * JSON 5 records (cve5), told apart by its first *.json (or forced with
+ * format "osv" / "cve5"); other files are detected (or forced with format).
+ * feed as in import_mem. */
 int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, const char *feed,
                         dd_feed_stats_t *st, dd_err_t *e);
 
 /* Imports a directory tree of feed files, e.g. the shipped sample
  * tests/fixtures/feeds/. Per directory (entries sorted, dotfiles skipped):
- * every *.zip is an OSV export (and the directory's loose *.json records are
- * then ignored as copies of it); else if its first *.json is an OSV record
- * the whole directory (recursively) is one OSV import; else each *.json is
+ * every *.zip is an OSV (or CVE JSON 5) export (and the directory's loose
+ * *.json records are then ignored as copies of it); else if its first *.json
+ * is an OSV or a CVE JSON 5 record the whole directory (recursively) is one
+ * import of that format; a directory holding only <year>/<NNxxx> folders of
+ * CVE JSON 5 records (the vulnrichment layout) is one cve5 import; else each *.json is
  * imported on its own with its format detected. Subdirectories are walked
  * the same way (depth <= 8). done() is called after each import with the
  * path imported and its stats. Stops at the first import that fails. */
@@ -76,6 +84,11 @@ int dd_feed_osv_import_zip(dd_vulndb_t *db, const char *path, const uint8_t *mem
                            const char *feed, dd_feed_stats_t *st, dd_err_t *e);
 int dd_feed_osv_import_dir(dd_vulndb_t *db, const char *dir, const char *feed,
                            dd_feed_stats_t *st, dd_err_t *e);
+/* CVE JSON 5 entry points (a directory tree or a zip of records). */
+int dd_feed_cve5_import_dir(dd_vulndb_t *db, const char *dir, const char *feed, dd_feed_stats_t *st,
+                            dd_err_t *e);
+int dd_feed_cve5_import_zip(dd_vulndb_t *db, const char *path, const uint8_t *mem, size_t len,
+                            const char *feed, dd_feed_stats_t *st, dd_err_t *e);
 
 /* Extracts advisory ids from a free-form secdb string: "CVE-2016-6258 XSA-182"
  * -> CVE-2016-6258, XSA-182; "CVE_2019-2426" -> CVE-2019-2426; "CVE 2018-16859"

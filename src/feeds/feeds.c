@@ -5,6 +5,8 @@
  */
 #include "feeds_int.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +21,10 @@
 /* The registered feeds, sorted by name. */
 static const dd_feed_t *const feeds[] = {
     &dd_feed_alpine_secdb,
+    &dd_feed_cve5,
     &dd_feed_debian_tracker,
+    &dd_feed_epss,
+    &dd_feed_kev,
     &dd_feed_nvd,
     &dd_feed_osv,
 };
@@ -124,6 +129,141 @@ int dd_feed_extract_ids(const char *s, char ids[][64], int max)
     return n;
 }
 
+/* ---- walking a directory tree or a zip of JSON documents ------------------ */
+
+static int visible(const struct dirent *d) { return d->d_name[0] != '.'; }
+
+static int walk_json(const char *dir, int depth, long *nfiles, feeds_doc_fn fn, void *arg, dd_buf_t *b,
+                     dd_feed_stats_t *st, dd_err_t *e)
+{
+    if (depth > 8) return DD_OK;
+    struct dirent **list = NULL;
+    int n = scandir(dir, &list, visible, alphasort);
+    if (n < 0) return dd_err_errno(e, DD_EIO, errno, "cannot read directory '%s'", dir);
+    int rc = DD_OK;
+    for (int i = 0; i < n; i++) {
+        char *p = dd_asprintf("%s/%s", dir, list[i]->d_name);
+        struct stat sb;
+        if (rc == DD_OK && stat(p, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode)) {
+                rc = walk_json(p, depth + 1, nfiles, fn, arg, b, st, e);
+            } else if (S_ISREG(sb.st_mode) && dd_str_endswith(list[i]->d_name, ".json")) {
+                if (++*nfiles > DD_FEED_MAX_ENTRIES) {
+                    rc = dd_err(e, DD_ELIMIT, "more than %d files under '%s'", DD_FEED_MAX_ENTRIES, dir);
+                } else {
+                    dd_err_t fe = {0};
+                    dd_buf_reset(b);
+                    if (dd_file_read(p, DD_FEED_MAX_RECORD, b, &fe) != DD_OK) {
+                        st->skipped++;
+                        dd_feed_stats_msg(st, "%s: %s", list[i]->d_name, fe.msg);
+                    } else {
+                        rc = fn(list[i]->d_name, (const uint8_t *)b->ptr, b->len, arg);
+                    }
+                }
+            }
+        }
+        free(p);
+        free(list[i]);
+    }
+    free(list);
+    return rc;
+}
+
+int feeds_each_json_dir(const char *dir, feeds_doc_fn fn, void *arg, dd_feed_stats_t *st, dd_err_t *e)
+{
+    long nfiles = 0;
+    dd_buf_t b;
+    dd_buf_init(&b, DD_FEED_MAX_RECORD);
+    int rc = walk_json(dir, 0, &nfiles, fn, arg, &b, st, e);
+    dd_buf_release(&b);
+    return rc;
+}
+
+int feeds_each_json_zip(const char *path, const uint8_t *mem, size_t len, feeds_doc_fn fn, void *arg,
+                        dd_feed_stats_t *st, dd_err_t *e)
+{
+    struct archive *ar = archive_read_new();
+    archive_read_support_format_zip(ar);
+    int r = path ? archive_read_open_filename(ar, path, 1 << 16) : archive_read_open_memory(ar, mem, len);
+    if (r != ARCHIVE_OK) {
+        int rc = dd_err(e, DD_EINVAL, "cannot open zip '%s': %s", path ? path : "(memory)", archive_error_string(ar));
+        archive_read_free(ar);
+        return rc;
+    }
+    dd_buf_t b;
+    dd_buf_init(&b, DD_FEED_MAX_RECORD);
+    struct archive_entry *ent;
+    long entries = 0;
+    int rc = DD_OK;
+    while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
+        if (++entries > DD_FEED_MAX_ENTRIES) {
+            rc = dd_err(e, DD_ELIMIT, "zip has more than %d entries", DD_FEED_MAX_ENTRIES);
+            break;
+        }
+        const char *name = archive_entry_pathname(ent);
+        if (!name || archive_entry_filetype(ent) != AE_IFREG || !dd_str_endswith(name, ".json")) continue;
+        if (archive_entry_size_is_set(ent) && archive_entry_size(ent) > (la_int64_t)DD_FEED_MAX_RECORD) {
+            st->skipped++;
+            dd_feed_stats_msg(st, "%s: entry larger than %u bytes", name, DD_FEED_MAX_RECORD);
+            continue;
+        }
+        dd_buf_reset(&b);
+        char chunk[65536];
+        la_ssize_t n;
+        bool too_big = false;
+        while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0)
+            if (dd_buf_append(&b, chunk, (size_t)n) != DD_OK) {
+                too_big = true;
+                break;
+            }
+        if (n < 0) {
+            st->skipped++;
+            dd_feed_stats_msg(st, "%s: %s", name, archive_error_string(ar));
+            rc = dd_err(e, DD_ECORRUPT, "corrupt zip entry '%s': %s", name, archive_error_string(ar));
+            break;
+        }
+        if (too_big) {
+            st->skipped++;
+            dd_feed_stats_msg(st, "%s: entry too large", name);
+            continue;
+        }
+        if ((rc = fn(name, (const uint8_t *)b.ptr, b.len, arg))) break;
+    }
+    if (rc == DD_OK && r != ARCHIVE_EOF)
+        rc = dd_err(e, DD_ECORRUPT, "corrupt zip '%s': %s", path ? path : "(memory)", archive_error_string(ar));
+    dd_buf_release(&b);
+    archive_read_free(ar);
+    return rc;
+}
+
+typedef struct first_doc {
+    const dd_feed_t *f;
+} first_doc_t;
+
+static int detect_first(const char *name, const uint8_t *data, size_t len, void *arg)
+{
+    (void)name;
+    first_doc_t *d = arg;
+    d->f = dd_feed_detect(data, len < 65536 ? len : 65536);
+    return 1; /* stop after the first document */
+}
+
+const dd_feed_t *feeds_detect_dir(const char *dir)
+{
+    first_doc_t d = {NULL};
+    dd_feed_stats_t st = {0};
+    feeds_each_json_dir(dir, detect_first, &d, &st, NULL);
+    return d.f;
+}
+
+const dd_feed_t *feeds_detect_zip(const char *path)
+{
+    first_doc_t d = {NULL};
+    dd_feed_stats_t st = {0};
+    feeds_each_json_zip(path, NULL, 0, detect_first, &d, &st, NULL);
+    return d.f;
+}
+
 /* ---- import by path ----------------------------------------------------- */
 
 int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, const char *feed,
@@ -132,8 +272,11 @@ int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, c
     struct stat sb;
     if (stat(path, &sb) != 0) return dd_err_errno(e, DD_EIO, errno, "cannot stat '%s'", path);
     if (S_ISDIR(sb.st_mode)) {
-        if (format && strcmp(format, "osv"))
-            return dd_err(e, DD_EINVAL, "'%s': a directory can only hold osv records", path);
+        if (format && strcmp(format, "osv") && strcmp(format, "cve5"))
+            return dd_err(e, DD_EINVAL, "'%s': a directory can only hold osv or cve5 records", path);
+        const dd_feed_t *df = format ? NULL : feeds_detect_dir(path);
+        if ((format && !strcmp(format, "cve5")) || (df && !strcmp(df->name, "cve5")))
+            return dd_feed_cve5_import_dir(db, path, feed, st, e);
         return dd_feed_osv_import_dir(db, path, feed, st, e);
     }
     uint8_t head[65536];
@@ -144,8 +287,11 @@ int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, c
     while (n < sizeof head && (r = read(fd, head + n, sizeof head - n)) > 0) n += (size_t)r;
     close(fd);
     if (n >= 4 && !memcmp(head, "PK\3\4", 4)) {
-        if (format && strcmp(format, "osv"))
-            return dd_err(e, DD_EINVAL, "'%s': a zip can only hold osv records", path);
+        if (format && strcmp(format, "osv") && strcmp(format, "cve5"))
+            return dd_err(e, DD_EINVAL, "'%s': a zip can only hold osv or cve5 records", path);
+        const dd_feed_t *zf = format ? NULL : feeds_detect_zip(path);
+        if ((format && !strcmp(format, "cve5")) || (zf && !strcmp(zf->name, "cve5")))
+            return dd_feed_cve5_import_zip(db, path, NULL, 0, feed, st, e);
         return dd_feed_osv_import_zip(db, path, NULL, 0, feed, st, e);
     }
     const dd_feed_t *f = format ? dd_feed_find(format) : dd_feed_detect(head, n);
@@ -168,9 +314,7 @@ int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, c
 
 /* ---- import of a directory tree ------------------------------------------- */
 
-static int visible(const struct dirent *d) { return d->d_name[0] != '.'; }
-
-static bool head_is_osv(const char *path)
+static bool head_is(const char *path, const char *format)
 {
     uint8_t head[65536];
     size_t n = 0;
@@ -180,7 +324,27 @@ static bool head_is_osv(const char *path)
     while (n < sizeof head && (r = read(fd, head + n, sizeof head - n)) > 0) n += (size_t)r;
     close(fd);
     const dd_feed_t *f = dd_feed_detect(head, n);
-    return f && !strcmp(f->name, "osv");
+    return f && !strcmp(f->name, format);
+}
+
+/* True if every entry of dir is a directory named like the vulnrichment
+ * repository's <year> ("2024") or <NNxxx> ("12xxx") folders. */
+static bool vulnrichment_layout(const char *dir, struct dirent **list, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *nm = list[i]->d_name;
+        size_t len = strlen(nm), digits = 0;
+        while (digits < len && isdigit((unsigned char)nm[digits])) digits++;
+        bool year = len == 4 && digits == 4;
+        bool bucket = digits >= 1 && len == digits + 3 && !strcmp(nm + digits, "xxx");
+        if (!year && !bucket) return false;
+        char *p = dd_asprintf("%s/%s", dir, nm);
+        struct stat sb;
+        bool isdir = stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+        free(p);
+        if (!isdir) return false;
+    }
+    return true;
 }
 
 static int tree(dd_vulndb_t *db, const char *dir, int depth,
@@ -201,13 +365,20 @@ static int tree(dd_vulndb_t *db, const char *dir, int depth,
         }
     }
     int rc = DD_OK;
-    bool osv_dir = !nzip && njson && head_is_osv(paths[first_json]);
-    if (osv_dir) {
+    bool osv_dir = !nzip && njson && head_is(paths[first_json], "osv");
+    bool cve5_dir = !nzip && njson && !osv_dir && head_is(paths[first_json], "cve5");
+    if (!nzip && !njson && n > 0 && vulnrichment_layout(dir, list, n)) {
+        /* a tree of CVE JSON 5 records (vulnrichment: <year>/<NNxxx>/CVE-*.json) is one import */
+        const dd_feed_t *f = feeds_detect_dir(dir);
+        cve5_dir = f && !strcmp(f->name, "cve5");
+    }
+    bool whole = osv_dir || cve5_dir; /* the directory is one import */
+    if (whole) {
         dd_feed_stats_t st = {0};
-        rc = dd_feed_osv_import_dir(db, dir, NULL, &st, e);
+        rc = osv_dir ? dd_feed_osv_import_dir(db, dir, NULL, &st, e) : dd_feed_cve5_import_dir(db, dir, NULL, &st, e);
         if (!rc && done) rc = done(dir, &st, arg);
     }
-    for (int i = 0; i < n && !rc && !osv_dir; i++) {
+    for (int i = 0; i < n && !rc && !whole; i++) {
         struct stat sb;
         if (stat(paths[i], &sb) != 0) continue;
         bool is_zip = dd_str_endswith(list[i]->d_name, ".zip");

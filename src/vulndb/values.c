@@ -175,3 +175,38 @@ void dd_ecosystem_normalize(const char *in, char *out, size_t outsz)
     }
     snprintf(out, outsz, "%s", tmp);
 }
+
+dd_severity_t dd_severity_from_cvss_version(const char *version, double score)
+{
+    if (version && version[0] == '2') {
+        if (score <= 0) return DD_SEV_UNKNOWN;
+        return score < 4.0 ? DD_SEV_LOW : score < 7.0 ? DD_SEV_MEDIUM : DD_SEV_HIGH;
+    }
+    return dd_severity_from_cvss(score);
+}
+
+/* Rank of a CVSS version: 4.0 > 3.1 > 3.0 > 2.0 > anything else. */
+static int cvss_rank(const char *v)
+{
+    if (!v) return 0;
+    if (!strcmp(v, "4.0")) return 4;
+    if (!strcmp(v, "3.1")) return 3;
+    if (!strcmp(v, "3.0")) return 2;
+    if (!strcmp(v, "2.0")) return 1;
+    return 0;
+}
+
+const dd_cvss_t *dd_vuln_best_cvss(const dd_vuln_t *v, const char *feed, const char *source)
+{
+    const dd_cvss_t *best = NULL;
+    for (size_t i = 0; v && i < v->n_cvss; i++) {
+        const dd_cvss_t *c = &v->cvss[i];
+        if ((feed && (!c->feed || strcmp(c->feed, feed))) || (source && (!c->source || strcmp(c->source, source))))
+            continue;
+        if (!c->vector && c->score <= 0) continue;
+        int r = cvss_rank(c->version);
+        if (!best || r > cvss_rank(best->version) || (r == cvss_rank(best->version) && c->primary && !best->primary))
+            best = c;
+    }
+    return best;
+}
