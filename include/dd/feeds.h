@@ -2,7 +2,10 @@
  * feeds.h: vulnerability feed importers. One file per source format under
  * src/feeds/, registered in ONE sorted static table (feeds.c):
  *
+ *   alas            Amazon Linux updateinfo.xml[.gz] (ALAS advisories of one release)
  *   alpine-secdb    Alpine secdb JSON (secdb.alpinelinux.org/v3.N/main.json)
+ *   csaf-vex        Red Hat CSAF VEX: one document, a directory tree of them, or
+ *                   the published csaf_vex_YYYY-MM-DD.tar.zst archive
  *   debian-tracker  Debian security tracker JSON (security-tracker.debian.org/tracker/data/json)
  *   nvd             NVD CVE API 2.0 result page (enrichment only)
  *   osv             OSV JSON: one record, an array of records, a directory, or an all.zip export
@@ -47,6 +50,11 @@ typedef struct dd_feed {
      * or NULL to derive it from the content. */
     int (*import_mem)(dd_vulndb_t *db, const char *feed, const uint8_t *data, size_t len,
                       dd_feed_stats_t *st, dd_err_t *e);
+    /* Optional: imports a file, directory or archive by path, streaming
+     * (formats whose input is too large to hold in memory). NULL: the file
+     * is read (decompressed if gzip/zstd/xz) and passed to import_mem. */
+    int (*import_path)(dd_vulndb_t *db, const char *path, const char *feed, dd_feed_stats_t *st,
+                       dd_err_t *e);
 } dd_feed_t;
 
 const dd_feed_t *const *dd_feeds(size_t *n_out);
@@ -54,8 +62,12 @@ const dd_feed_t *dd_feed_find(const char *name);
 /* The format of a document from its first bytes, or NULL. */
 const dd_feed_t *dd_feed_detect(const uint8_t *head, size_t n);
 
-/* Imports a file or directory: a directory or a zip is OSV; other files are
- * detected (or forced with format). feed as in import_mem. */
+/* Imports a file or directory: a zip is OSV; a directory is OSV unless its
+ * first *.json (depth first, sorted) is of a format with import_path
+ * (csaf-vex); a tar archive (compressed or not) goes to the import_path of
+ * the format of its first *.json entry; other files (plain, or a single
+ * gzip/zstd/xz stream) are detected from their first decompressed bytes.
+ * format forces the format. feed as in import_mem. */
 int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, const char *feed,
                         dd_feed_stats_t *st, dd_err_t *e);
 

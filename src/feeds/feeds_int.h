@@ -8,7 +8,9 @@
 
 #include <jansson.h>
 
+extern const dd_feed_t dd_feed_alas;
 extern const dd_feed_t dd_feed_alpine_secdb;
+extern const dd_feed_t dd_feed_csaf_vex;
 extern const dd_feed_t dd_feed_debian_tracker;
 extern const dd_feed_t dd_feed_nvd;
 extern const dd_feed_t dd_feed_osv;
@@ -23,5 +25,14 @@ char *feeds_jdump(json_t *v);
 bool feeds_has(const uint8_t *head, size_t n, const char *needle);
 /* Imports one parsed OSV record (used by the OSV file, dir and zip paths). */
 int feeds_osv_record(dd_vulndb_t *db, const char *feed, json_t *rec, dd_feed_stats_t *st, dd_err_t *e);
+
+/* The first bytes of path as importers see them (at most cap into head): a
+ * compressed stream (gzip, zstd, xz, bzip2) is decompressed; of a tar
+ * archive, plain or compressed, the first regular *.json entry is read.
+ * *is_tar / *is_compressed say what the file was. */
+int feeds_sniff(const char *path, uint8_t *head, size_t cap, size_t *n_out, bool *is_tar, bool *is_compressed);
+/* Reads a whole file into b (capped at max), decompressing a single
+ * gzip/zstd/xz/bzip2 stream. */
+int feeds_read_file(const char *path, size_t max, dd_buf_t *b, dd_err_t *e);
 
 #endif
