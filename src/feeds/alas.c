@@ -306,11 +306,13 @@ static int alas_import(dd_vulndb_t *db, const char *feed_opt, const uint8_t *dat
         }
     }
     if (!rc && res < 0) {
-        if (in_update) {
-            st->skipped++;
-            dd_feed_stats_msg(st, "update[%d] %.64s: cut off by malformed or truncated xml", r.index,
-                              r.id ? r.id : "(no id)");
-        }
+        if (in_update) st->skipped++;
+        if (in_update || updates == 0)
+            dd_feed_stats_msg(st, "update[%d] %.64s: cut off by malformed or truncated xml", in_update ? r.index : 0,
+                              in_update && r.id ? r.id : "");
+        else
+            dd_feed_stats_msg(st, "after update[%d] %.64s: cut off by malformed or truncated xml", r.index,
+                              r.id ? r.id : "");
         rc = dd_err(e, DD_ECORRUPT, "malformed or truncated xml at line %d: %s", xe.line,
                     xe.msg[0] ? xe.msg : "parse error");
     } else if (!rc && !root) {
