@@ -75,7 +75,8 @@ int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, c
  * tests/fixtures/feeds/. Per directory (entries sorted, dotfiles skipped):
  * every *.zip is an OSV export (and the directory's loose *.json records are
  * then ignored as copies of it); else if its first *.json is an OSV record
- * the whole directory (recursively) is one OSV import; else each *.json is
+ * the whole directory (recursively) is one OSV import; if it is of a format
+ * with import_path (csaf-vex) the directory is one import of it; else each *.json is
  * imported on its own with its format detected. Subdirectories are walked
  * the same way (depth <= 8). done() is called after each import with the
  * path imported and its stats. Stops at the first import that fails. */

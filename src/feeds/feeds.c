@@ -307,17 +307,14 @@ int dd_feed_import_path(dd_vulndb_t *db, const char *path, const char *format, c
 
 static int visible(const struct dirent *d) { return d->d_name[0] != '.'; }
 
-static bool head_is_osv(const char *path)
+/* The format of the file at path, from its first 64 KiB. */
+static const dd_feed_t *detect_file(const char *path)
 {
-    uint8_t head[65536];
-    size_t n = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    ssize_t r;
-    while (n < sizeof head && (r = read(fd, head + n, sizeof head - n)) > 0) n += (size_t)r;
-    close(fd);
-    const dd_feed_t *f = dd_feed_detect(head, n);
-    return f && !strcmp(f->name, "osv");
+    uint8_t *head = malloc(65536);
+    if (!head) return NULL;
+    const dd_feed_t *f = dd_feed_detect(head, read_head(path, head, 65536));
+    free(head);
+    return f;
 }
 
 static int tree(dd_vulndb_t *db, const char *dir, int depth,
@@ -338,13 +335,20 @@ static int tree(dd_vulndb_t *db, const char *dir, int depth,
         }
     }
     int rc = DD_OK;
-    bool osv_dir = !nzip && njson && head_is_osv(paths[first_json]);
-    if (osv_dir) {
+    const dd_feed_t *first = !nzip && njson ? detect_file(paths[first_json]) : NULL;
+    bool whole_dir = first && !strcmp(first->name, "osv");
+    if (whole_dir) {
         dd_feed_stats_t st = {0};
         rc = dd_feed_osv_import_dir(db, dir, NULL, &st, e);
         if (!rc && done) rc = done(dir, &st, arg);
+    } else if (first && first->import_path) {
+        /* a directory of documents of a streaming format (csaf-vex): one import */
+        dd_feed_stats_t st = {0};
+        rc = first->import_path(db, dir, NULL, &st, e);
+        if (!rc && done) rc = done(dir, &st, arg);
+        whole_dir = true; /* its files are done */
     }
-    for (int i = 0; i < n && !rc && !osv_dir; i++) {
+    for (int i = 0; i < n && !rc && !whole_dir; i++) {
         struct stat sb;
         if (stat(paths[i], &sb) != 0) continue;
         bool is_zip = dd_str_endswith(list[i]->d_name, ".zip");
