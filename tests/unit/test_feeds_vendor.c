@@ -177,6 +177,31 @@ TEST(csaf_archive_and_single_file)
     CHECK_INT(st.ignored, 1);
 }
 
+static int tree_done(const char *path, const dd_feed_stats_t *st, void *arg)
+{
+    long *n = arg;
+    if (strcmp(st->format, "csaf-vex") || !strstr(path, "redhat-csaf/20")) return -1;
+    n[0]++;
+    n[1] += st->records;
+    n[2] += st->affected;
+    return 0;
+}
+
+TEST(csaf_in_an_import_tree)
+{
+    /* `drydock db import DIR`: each directory of VEX documents is one import */
+    dd_vulndb_t *db = NULL;
+    CHECK_INT(dd_vulndb_open(":memory:", false, &db, NULL), 0);
+    if (!db) return;
+    long n[3] = {0};
+    dd_err_t e = {0};
+    CHECK_INT(dd_feed_import_tree(db, fixture("vendor-feeds/redhat-csaf"), tree_done, n, &e), 0);
+    CHECK_INT(n[0], 3); /* 2022, 2023, 2024 */
+    CHECK_INT(n[1], 4);
+    CHECK_INT(n[2], 15);
+    dd_vulndb_close(db);
+}
+
 TEST(csaf_truncated_archive_fails)
 {
     setup();
@@ -431,6 +456,6 @@ TEST(alas_bad_records_truncated_wrong_format)
     dd_vulndb_close(db);
 }
 
-TEST_MAIN(RUN(csaf_directory_tree); RUN(csaf_archive_and_single_file); RUN(csaf_truncated_archive_fails);
+TEST_MAIN(RUN(csaf_directory_tree); RUN(csaf_archive_and_single_file); RUN(csaf_in_an_import_tree); RUN(csaf_truncated_archive_fails);
           RUN(csaf_ids_without_relationships); RUN(csaf_bad_records_and_wrong_format); RUN(alas_releases);
           RUN(alas_bad_records_truncated_wrong_format))
