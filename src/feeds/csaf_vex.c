@@ -626,13 +626,14 @@ static int csaf_doc(dd_vulndb_t *db, const char *feed, const char *name, const u
     json_t *document = json_object_get(j, "document");
     const char *cat = feeds_jstr(document, "category");
     json_t *vulns = json_object_get(j, "vulnerabilities");
-    if (!cat || strcmp(cat, "csaf_vex")) {
+    int rc = DD_OK;
+    if (!cat || strcmp(cat, "csaf_vex"))
+        rc = dd_err(e, DD_EINVAL, "not a csaf_vex document (category '%.40s')", cat ? cat : "");
+    else if (vulns && !json_is_array(vulns))
+        rc = dd_err(e, DD_EINVAL, "'vulnerabilities' is not an array");
+    if (rc) {
         json_decref(j);
-        return dd_err(e, DD_EINVAL, "not a csaf_vex document (category '%.40s')", cat ? cat : "");
-    }
-    if (vulns && !json_is_array(vulns)) {
-        json_decref(j);
-        return dd_err(e, DD_EINVAL, "'vulnerabilities' is not an array");
+        return rc;
     }
     doc_t d = {.purls = json_object(), .rels = json_object()};
     json_t *tree = json_object_get(j, "product_tree");
@@ -650,8 +651,8 @@ static int csaf_doc(dd_vulndb_t *db, const char *feed, const char *name, const u
     json_array_foreach(vulns, i, vu) {
         dd_err_t re = {0};
         dd_vulndb_rec_begin(db);
-        int rc = json_is_object(vu) ? one_vuln(db, feed, &d, document, vu, st, &re)
-                                    : dd_err(&re, DD_EINVAL, "vulnerability is not an object");
+        rc = json_is_object(vu) ? one_vuln(db, feed, &d, document, vu, st, &re)
+                              : dd_err(&re, DD_EINVAL, "vulnerability is not an object");
         dd_vulndb_rec_end(db, rc == DD_OK);
         if (rc) {
             st->skipped++;
