@@ -222,7 +222,8 @@ static int parse_nevra(const char *s, comp_t *c)
     return DD_OK;
 }
 
-/* A component after the platform id (see the header). */
+/* A component after the platform id (see the header). DD_DECLINED for a
+ * component that is not an rpm (a container image "rhel9/ruby-30"). */
 static int parse_component(const char *s, comp_t *c)
 {
     memset(c, 0, sizeof *c);
@@ -230,7 +231,8 @@ static int parse_component(const char *s, comp_t *c)
     if (slash) {
         /* "nodejs:18/nodejs": an unfixed package of a module stream */
         const char *colon = memchr(s, ':', (size_t)(slash - s));
-        if (!colon || colon == s || (size_t)(slash - s) >= sizeof c->module) return DD_EINVAL;
+        if (!colon) return DD_DECLINED; /* a container image ("rhel9/ruby-30"), not an rpm */
+        if (colon == s || (size_t)(slash - s) >= sizeof c->module) return DD_EINVAL;
         snprintf(c->module, sizeof c->module, "%.*s", (int)(slash - s), s);
         return parse_nevra(slash + 1, c);
     }
@@ -358,9 +360,12 @@ static int resolve(const doc_t *d, const char *pid, const platform_t **plat, com
         if (!p || !p->eco[0]) return 0;
         *plat = p;
         const char *purl = json_string_value(json_object_get(d->purls, ref));
+        if (purl && strncmp(purl, "pkg:rpm/", 8) && strncmp(purl, "pkg:rpmmod/", 11))
+            return 0; /* a container image or another non-rpm component */
         if (!purl || !parse_purl(purl, c, NULL, 0) || (!c->evr[0] && strchr(ref, ':') && !strchr(ref, '/'))) {
             /* no usable purl (or one without the version the id has): the id names it */
-            if (parse_component(ref, c) != DD_OK) return DD_EINVAL;
+            int r = parse_component(ref, c);
+            if (r != DD_OK) return r == DD_DECLINED ? 0 : DD_EINVAL;
         }
         if (module[0]) snprintf(c->module, sizeof c->module, "%s", module);
         return 1;
@@ -369,7 +374,8 @@ static int resolve(const doc_t *d, const char *pid, const platform_t **plat, com
     const platform_t *p = find_platform(d, pid, &rest);
     if (!p || !p->eco[0] || !*rest) return 0;
     *plat = p;
-    return parse_component(rest, c) == DD_OK ? 1 : DD_EINVAL;
+    int r = parse_component(rest, c);
+    return r == DD_OK ? 1 : r == DD_DECLINED ? 0 : DD_EINVAL;
 }
 
 /* ---- rows ------------------------------------------------------------------ */

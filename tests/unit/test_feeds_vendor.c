@@ -237,7 +237,8 @@ static const char *const no_rel_doc =
     "\"rhel-8.10.z::appstream:perl:5.32:8100020240101000000:9fe1d287:perl-4:5.32.1-480.module+el8.10.0+1+2.x86_64\","
     "\"rhel-8.10.z::appstream:bind-32:9.11.36-16.el8_10.2.noarch\","
     "\"rhel-8.10.z::appstream:postgresql-0:15.6-1.module+el8.10.0+3+4.x86_64\"],"
-    "\"known_affected\":[\"red_hat_enterprise_linux_9:php:8.1/php\",\"red_hat_enterprise_linux_9:zlib\"]},"
+    "\"known_affected\":[\"red_hat_enterprise_linux_9:php:8.1/php\",\"red_hat_enterprise_linux_9:zlib\","
+    "\"red_hat_enterprise_linux_9:rhel9/ruby-30\"]},"
     "\"remediations\":[{\"category\":\"none_available\",\"details\":\"Affected\",\"product_ids\":"
     "[\"red_hat_enterprise_linux_9:zlib\"]}]}]}";
 
@@ -274,6 +275,7 @@ TEST(csaf_ids_without_relationships)
               0);
     CHECK_INT(st.records, 1);
     CHECK_INT(st.affected, 5);
+    CHECK_INT(st.ignored, 1); /* the container image */
     CHECK_INT(st.skipped, 0);
     struct want w[] = {
         {"Red Hat:8", "perl", "perl:5.32", "4:5.32.1-480.module+el8.10.0+1+2", DD_FIX_FIXED, 0},
