@@ -8,7 +8,7 @@
  * read entry by entry with libarchive, never extracted).
  *
  * Mapping (see docs/feeds.md, "Red Hat CSAF VEX"):
- *   - product_tree: every product with a CPE cpe:/[ao]:redhat:enterprise_linux:N[::variant]
+ *   - product_tree: every product with a CPE cpe:/[ao]:redhat:enterprise_linux:N[.M][::variant]
  *     is the platform "Red Hat:N" (UBI images use it too); other products
  *     (EUS/AUS/TUS/E4S streams, other Red Hat products) are not stored;
  *   - a product id in product_status is "<platform id>:<component>", the
@@ -74,7 +74,10 @@ static bool cpe_ecosystem(const char *cpe, char *eco, size_t n)
     if (strncmp(p, "redhat:enterprise_linux:", 24)) return false;
     p += 24;
     size_t d = strspn(p, "0123456789");
-    if (d == 0 || d > 3 || (p[d] && p[d] != ':')) return false;
+    /* "…:enterprise_linux:10.0" (RHEL 10 names the minor; the EUS-style
+     * streams use other products: rhel_eus, rhel_aus, …) */
+    size_t m = p[d] == '.' ? strspn(p + d + 1, "0123456789") + 1 : 0;
+    if (d == 0 || d > 3 || m == 1 || (p[d + m] && p[d + m] != ':')) return false;
     snprintf(eco, n, "Red Hat:%.*s", (int)d, p);
     return true;
 }

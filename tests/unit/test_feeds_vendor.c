@@ -230,13 +230,18 @@ static const char *const no_rel_doc =
     "{\"category\":\"product_name\",\"name\":\"AS8\",\"product\":{\"name\":\"AS8\",\"product_id\":\"rhel-8.10.z::appstream\","
     "\"product_identification_helper\":{\"cpe\":\"cpe:/a:redhat:enterprise_linux:8::appstream\"}}},"
     "{\"category\":\"product_name\",\"name\":\"R9\",\"product\":{\"name\":\"R9\",\"product_id\":\"red_hat_enterprise_linux_9\","
-    "\"product_identification_helper\":{\"cpe\":\"cpe:/o:redhat:enterprise_linux:9\"}}}]}]},"
+    "\"product_identification_helper\":{\"cpe\":\"cpe:/o:redhat:enterprise_linux:9\"}}},"
+    "{\"category\":\"product_name\",\"name\":\"R10\",\"product\":{\"name\":\"R10\",\"product_id\":\"rhel-10.0\","
+    "\"product_identification_helper\":{\"cpe\":\"cpe:/o:redhat:enterprise_linux:10.0\"}}},"
+    "{\"category\":\"product_name\",\"name\":\"E8\",\"product\":{\"name\":\"E8\",\"product_id\":\"rhel-8.8.0.z\","
+    "\"product_identification_helper\":{\"cpe\":\"cpe:/a:redhat:rhel_eus:8.8\"}}}]}]},"
     "\"vulnerabilities\":[{\"cve\":\"CVE-2099-0001\",\"title\":\"x\","
     "\"threats\":[{\"category\":\"impact\",\"details\":\"Critical\"}],"
     "\"product_status\":{\"fixed\":["
     "\"rhel-8.10.z::appstream:perl:5.32:8100020240101000000:9fe1d287:perl-4:5.32.1-480.module+el8.10.0+1+2.x86_64\","
     "\"rhel-8.10.z::appstream:bind-32:9.11.36-16.el8_10.2.noarch\","
-    "\"rhel-8.10.z::appstream:postgresql-0:15.6-1.module+el8.10.0+3+4.x86_64\"],"
+    "\"rhel-8.10.z::appstream:postgresql-0:15.6-1.module+el8.10.0+3+4.x86_64\","
+    "\"rhel-10.0:glibc-0:2.39-37.el10.x86_64\",\"rhel-8.8.0.z:glibc-0:2.28-225.el8_8.6.x86_64\"],"
     "\"known_affected\":[\"red_hat_enterprise_linux_9:php:8.1/php\",\"red_hat_enterprise_linux_9:zlib\","
     "\"red_hat_enterprise_linux_9:rhel9/ruby-30\"]},"
     "\"remediations\":[{\"category\":\"none_available\",\"details\":\"Affected\",\"product_ids\":"
@@ -274,8 +279,8 @@ TEST(csaf_ids_without_relationships)
     CHECK_INT(dd_feed_find("csaf-vex")->import_mem(db, NULL, (const uint8_t *)no_rel_doc, strlen(no_rel_doc), &st, &e),
               0);
     CHECK_INT(st.records, 1);
-    CHECK_INT(st.affected, 5);
-    CHECK_INT(st.ignored, 1); /* the container image */
+    CHECK_INT(st.affected, 6);
+    CHECK_INT(st.ignored, 2); /* the container image, the EUS stream */
     CHECK_INT(st.skipped, 0);
     struct want w[] = {
         {"Red Hat:8", "perl", "perl:5.32", "4:5.32.1-480.module+el8.10.0+1+2", DD_FIX_FIXED, 0},
@@ -283,6 +288,7 @@ TEST(csaf_ids_without_relationships)
         {"Red Hat:8", "postgresql", "*", "15.6-1.module+el8.10.0+3+4", DD_FIX_FIXED, 0},
         {"Red Hat:9", "php", "php:8.1", NULL, DD_FIX_NOT_FIXED, 0},
         {"Red Hat:9", "zlib", NULL, NULL, DD_FIX_NOT_FIXED, 0},
+        {"Red Hat:10", "glibc", NULL, "2.39-37.el10", DD_FIX_FIXED, 0},
     };
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
         struct want *x = &w[i];
