@@ -17,7 +17,8 @@
  *     "nodejs:18:8080020230825132346:63b34585:nodejs-1:18.17.1-1.module+el8.8.0+19757+8ca87034.x86_64"
  *     or a module-qualified name "nodejs:18/nodejs";
  *   - fixed -> fix state fixed, range introduced 0 / fixed at the EVR (epoch
- *     kept when non-zero), .src NEVRAs skipped (binary rpm names only);
+ *     kept when non-zero), .src NEVRAs skipped (binary rpm names only;
+ *     unfixed entries name the source package, arch=src);
  *     known_affected -> from its remediation: "Will not fix" will-not-fix,
  *     "Out of support scope" end-of-life, "Fix deferred" deferred, else
  *     not-fixed; under_investigation -> unknown (the matcher reports it as not
@@ -189,10 +190,11 @@ static int parse_nevra(const char *s, comp_t *c)
     size_t len = strlen(s);
     const char *colon = strchr(s, ':');
     if (!colon) {
-        /* a bare package name (unfixed components) */
+        /* a bare package name (unfixed components): "util-linux", "curl.src" */
         if (!len || len >= sizeof c->name) return DD_EINVAL;
-        snprintf(c->name, sizeof c->name, "%s", s);
-        return DD_OK;
+        if (dd_str_endswith(s, ".src")) len -= 4;
+        snprintf(c->name, sizeof c->name, "%.*s", (int)len, s);
+        return len ? DD_OK : DD_EINVAL;
     }
     const char *dash = NULL;
     for (const char *p = colon; p > s; p--)
@@ -573,7 +575,10 @@ static int one_vuln(dd_vulndb_t *db, const char *feed, const doc_t *d, json_t *d
                 rc = dd_err(e, DD_EINVAL, "%s: cannot parse product '%.120s'", cve, pid);
                 break;
             }
-            if (c.src) continue;
+            /* a fixed source rpm is skipped (its binaries are listed); an
+             * unfixed component is the source package ("pkg:rpm/redhat/util-linux?arch=src"),
+             * matched through the rpms' source name */
+            if (c.src && lists[l].kind == 0) continue;
             dd_fix_state_t state = DD_FIX_UNKNOWN;
             if (lists[l].kind == 0) {
                 if (!c.evr[0]) {

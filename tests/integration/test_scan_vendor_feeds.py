@@ -3,9 +3,11 @@ of the vendor fixtures, then `drydock scan` of a RHEL/UBI-like image and of an
 Amazon Linux 2023 image built with ocigen, expecting exactly the findings the
 fixtures imply, with the vendor's severity.
 
-Fixtures (tests/fixtures/feeds/README.md, "Vendor formats"): the CSAF VEX
-documents and updateinfo files are written in the published layouts (no real
-copy is available offline); tests/fixtures/catalog/rpm/libuuid-bdb is a real
+Fixtures (tests/fixtures/feeds/README.md, "Vendor formats"): two real Red
+Hat VEX files (CVE-2022-0563, CVE-2024-28085) and VEX documents with
+fictitious ids (CVE-2099-000N) written in the same layout; updateinfo files
+written in the published layout (no real copy offline);
+tests/fixtures/catalog/rpm/libuuid-bdb is a real
 RHEL 8 rpmdb (libuuid 2.32.1-42.el8_8, source util-linux);
 tests/fixtures/catalog/rpm/amzn2023-sqlite/rpmdb.sqlite was built with
 Debian's rpm by make-rpmdb.sh next to it.
@@ -37,7 +39,7 @@ def drydock(*args):
 def data(tmp_path_factory):
     d = tmp_path_factory.mktemp("vendor-data")
     out = drydock("db", "import", "--data-dir", str(d), "--format", "csaf-vex", str(VENDOR / "redhat-csaf"))
-    assert "csaf-vex feed 'redhat-csaf': 4 records, 15 affected entries" in out, out
+    assert "csaf-vex feed 'redhat-csaf': 6 records, 17 affected entries" in out, out
     for rel, name in (("2023", "updateinfo.xml"), ("2", "updateinfo.xml.gz"), ("1", "updateinfo.xml")):
         out = drydock("db", "import", "--data-dir", str(d), "--format", "alas", "--feed", f"alas/{rel}",
                       str(VENDOR / "alas" / rel / name))
@@ -71,29 +73,30 @@ def test_rhel8_image_gets_the_csaf_findings(data, tmp_path):
     assert rep["os"]["ecosystem"] == "Red Hat:8"
     assert [(p["name"], p["version"], p["source_name"]) for p in rep["inventory"]] == \
         [("libuuid", "2.32.1-42.el8_8", "util-linux")]
-    # CVE-2022-0563: libuuid fixed in 2.32.1-43.el8 (Low); CVE-2024-28085: the
-    # util-linux source is affected in RHEL 8, no fix (Moderate). The RHEL 6/7/9
-    # states, the EUS stream, curl and nodejs do not apply.
+    # CVE-2099-0003: libuuid fixed in 2.32.1-43.el8 (Low); CVE-2099-0002: the
+    # util-linux source is affected in RHEL 8, no fix (Moderate). The real
+    # CVE-2022-0563 and CVE-2024-28085 say RHEL 8 is not affected; the other
+    # releases' states, the EUS stream, curl and nodejs do not apply.
     assert summary(rep) == {
-        ("CVE-2022-0563", "libuuid", "2.32.1-43.el8", "fixed", "Low"),
-        ("CVE-2024-28085", "libuuid", None, "not-fixed", "Medium"),
+        ("CVE-2099-0003", "libuuid", "2.32.1-43.el8", "fixed", "Low"),
+        ("CVE-2099-0002", "libuuid", None, "not-fixed", "Medium"),
     }
-    check_vendor_word(rep, {"CVE-2022-0563": "Low", "CVE-2024-28085": "Moderate"}, "redhat")
+    check_vendor_word(rep, {"CVE-2099-0003": "Low", "CVE-2099-0002": "Moderate"}, "redhat")
     assert all(f["feeds"] == "redhat-csaf" for f in rep["findings"])
     assert rep["status"] == "Unhealthy"
 
 
-def test_ubi9_image_without_affected_packages_is_healthy(data, tmp_path):
-    # a UBI 9 image (os-release ID=rhel) whose only package has no entry
+def test_ubi9_image_gets_the_unfixed_states(data, tmp_path):
+    # a UBI 9 image (os-release ID=rhel)
     ubi = RHEL_OS.replace(b"8.8", b"9.3").replace(b"el8", b"el9")
     pk = (FIXTURES / "catalog" / "rpm" / "libuuid-bdb" / "Packages").read_bytes()
     rep = scan(data, tmp_path / "ubi", "9", {"etc/os-release": ubi, "var/lib/rpm/Packages": pk})
     assert rep["os"]["ecosystem"] == "Red Hat:9"
-    # CVE-2024-28085 is under investigation and CVE-2022-0563 deferred for
+    # CVE-2099-0002 is under investigation and CVE-2099-0003 deferred for
     # util-linux in RHEL 9: both are reported without a fix
     assert summary(rep) == {
-        ("CVE-2022-0563", "libuuid", None, "deferred", "Low"),
-        ("CVE-2024-28085", "libuuid", None, "not-fixed", "Medium"),
+        ("CVE-2099-0003", "libuuid", None, "deferred", "Low"),
+        ("CVE-2099-0002", "libuuid", None, "not-fixed", "Medium"),
     }
 
 

@@ -3,18 +3,20 @@
  * (csaf-vex) and Amazon Linux ALAS updateinfo (alas).
  *
  * Fixtures (tests/fixtures/vendor-feeds/, see tests/fixtures/feeds/README.md):
- * no real copy of either feed is available offline, so the documents were
- * written for these tests in the exact layout of the published files:
- *   - redhat-csaf/YYYY/cve-*.json: Red Hat's VEX files
- *     (https://security.access.redhat.com/data/csaf/v2/vex/2023/cve-2023-38545.json and
- *     siblings: product_tree with product_family / architecture branches and
- *     relationships, product_status, remediations, threats, scores);
- *     redhat-csaf-archive/csaf_vex_2024-11-06.tar.zst is the same four
- *     documents packed like Red Hat's csaf_vex_YYYY-MM-DD.tar.zst;
+ *   - redhat-csaf/2022/cve-2022-0563.json, 2024/cve-2024-28085.json: two real
+ *     Red Hat VEX files, byte for byte (security.access.redhat.com/data/csaf/v2/vex/,
+ *     as mirrored in github.com/aquasecurity/vuln-list-redhat; CC BY 4.0, Red Hat);
+ *   - redhat-csaf/2099/cve-2099-000N.json: documents written for these tests
+ *     in the same layout (product_family / architecture branches,
+ *     relationships, purls, product_status, remediations, threats, scores)
+ *     with fictitious ids, to cover fixed rpms, every state and module streams;
+ *   - redhat-csaf-archive/csaf_vex_2024-11-06.tar.zst: those six documents
+ *     packed like Red Hat's csaf_vex_YYYY-MM-DD.tar.zst;
  *   - alas/{1,2,2023}/updateinfo.xml[.gz]: the yum updateinfo served by the
  *     Amazon Linux repositories (repodata/updateinfo.xml.gz).
- * Package versions and product states are chosen to cover every mapping;
- * they are not Red Hat's or Amazon's actual verdicts for those CVEs.
+ * The written documents' versions and states are chosen to cover every
+ * mapping; the ALAS files are written too (no real copy offline) and are not
+ * Amazon's actual advisories.
  */
 #include "dd/feeds.h"
 #include "dd/vulndb.h"
@@ -108,35 +110,45 @@ static const char *dbfile(const char *name)
 
 static void check_csaf_rows(const char *db)
 {
-    /* curl: fixed in RHEL 9 (x86_64 and aarch64 merged, .src skipped); the EUS
-     * stream (cpe rhel_eus) and the not-affected RHEL 7/8 are not stored */
-    CHECK_STR(row(db, "CVE-2023-38545", "Red Hat:9", "curl", NULL), "fixed|7.76.1-26.el9_3.2|Important|");
-    CHECK_STR(row(db, "CVE-2023-38545", "Red Hat:9", "libcurl-minimal", NULL), "fixed|7.76.1-26.el9_3.2|Important|");
-    CHECK_STR(row(db, "CVE-2023-38545", "Red Hat:8", "curl", NULL), "(none)");
-    CHECK_INT(count(db, "SELECT count(*) FROM affected WHERE vuln_id='CVE-2023-38545'"), 3);
-    /* every known_affected state, and under_investigation */
-    CHECK_STR(row(db, "CVE-2024-28085", "Red Hat:6", "util-linux-ng", NULL), "end-of-life||Moderate|");
-    CHECK_STR(row(db, "CVE-2024-28085", "Red Hat:7", "util-linux", NULL), "will-not-fix||Moderate|");
-    CHECK_STR(row(db, "CVE-2024-28085", "Red Hat:8", "util-linux", NULL), "not-fixed||Moderate|");
-    CHECK_STR(row(db, "CVE-2024-28085", "Red Hat:9", "util-linux", NULL), "unknown||Moderate|");
-    CHECK_STR(row(db, "CVE-2022-0563", "Red Hat:9", "util-linux", NULL), "deferred||Low|");
-    CHECK_STR(row(db, "CVE-2022-0563", "Red Hat:8", "libuuid", NULL), "fixed|2.32.1-43.el8|Low|");
-    /* module streams: the stream of the module build, epoch kept */
-    CHECK_STR(row(db, "CVE-2023-44487", "Red Hat:8", "nodejs", "nodejs:18"),
-              "fixed|1:18.18.2-2.module+el8.8.0+20364+c4d5a5b4|Important|nodejs:18");
-    CHECK_STR(row(db, "CVE-2023-44487", "Red Hat:8", "npm", "nodejs:18"),
-              "fixed|1:9.8.1-1.18.18.2.2.module+el8.8.0+20364+c4d5a5b4|Important|nodejs:18");
-    CHECK_STR(row(db, "CVE-2023-44487", "Red Hat:8", "nodejs", "nodejs:16"), "end-of-life||Important|nodejs:16");
-    CHECK_STR(row(db, "CVE-2023-44487", "Red Hat:8", "nodejs", "nodejs:20"), "unknown||Important|nodejs:20");
-    CHECK_STR(row(db, "CVE-2023-44487", "Red Hat:8", "nodejs", NULL), "(none)");
-    /* the vulnerability itself */
-    CHECK_INT(count(db, "SELECT count(*) FROM vulns WHERE id='CVE-2023-38545' AND severity=4 AND cvss_score=8.1"
-                        " AND cvss_vector='CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H'"
-                        " AND published='2023-10-11T00:00:00+00:00' AND summary LIKE 'curl: heap based%'"
-                        " AND details LIKE 'A heap-based buffer overflow%'"
-                        " AND refs LIKE '%access.redhat.com/security/cve/CVE-2023-38545%'"),
+    /* real: CVE-2022-0563, RHEL 6/7 "Out of support scope" (unfixed source
+     * packages, purl arch=src), RHEL 8/9 not affected; CVE-2024-28085 not
+     * affected anywhere (stored without rows) */
+    CHECK_STR(row(db, "CVE-2022-0563", "Red Hat:6", "util-linux-ng", NULL), "end-of-life||Moderate|");
+    CHECK_STR(row(db, "CVE-2022-0563", "Red Hat:7", "util-linux", NULL), "end-of-life||Moderate|");
+    CHECK_STR(row(db, "CVE-2022-0563", "Red Hat:8", "util-linux", NULL), "(none)");
+    CHECK_INT(count(db, "SELECT count(*) FROM affected WHERE vuln_id='CVE-2024-28085'"), 0);
+    CHECK_INT(count(db, "SELECT count(*) FROM vulns WHERE id='CVE-2024-28085' AND severity=2"
+                        " AND cvss_vector='CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:L/I:L/A:N'"
+                        " AND summary='util-linux: CVE-2024-28085: wall: escape sequence injection'"
+                        " AND details LIKE 'wall in util-linux through 2.40%'"
+                        " AND published='2024-03-27T00:00:00+00:00' AND modified='2025-07-05T10:06:38+00:00'"
+                        " AND refs LIKE '[\"https://access.redhat.com/security/cve/CVE-2024-28085\",%'"),
               1);
-    CHECK_INT(count(db, "SELECT count(*) FROM affected WHERE feed='redhat-csaf'"), 15);
+    /* written: fixed in RHEL 9 (x86_64 and aarch64 merged, .src skipped); the
+     * EUS stream (cpe rhel_eus) and the not-affected RHEL 7/8 are not stored */
+    CHECK_STR(row(db, "CVE-2099-0001", "Red Hat:9", "curl", NULL), "fixed|7.76.1-26.el9_3.2|Important|");
+    CHECK_STR(row(db, "CVE-2099-0001", "Red Hat:9", "libcurl-minimal", NULL), "fixed|7.76.1-26.el9_3.2|Important|");
+    CHECK_STR(row(db, "CVE-2099-0001", "Red Hat:8", "curl", NULL), "(none)");
+    CHECK_INT(count(db, "SELECT count(*) FROM affected WHERE vuln_id='CVE-2099-0001'"), 3);
+    /* every known_affected state, and under_investigation */
+    CHECK_STR(row(db, "CVE-2099-0002", "Red Hat:6", "util-linux-ng", NULL), "end-of-life||Moderate|");
+    CHECK_STR(row(db, "CVE-2099-0002", "Red Hat:7", "util-linux", NULL), "will-not-fix||Moderate|");
+    CHECK_STR(row(db, "CVE-2099-0002", "Red Hat:8", "util-linux", NULL), "not-fixed||Moderate|");
+    CHECK_STR(row(db, "CVE-2099-0002", "Red Hat:9", "util-linux", NULL), "unknown||Moderate|");
+    CHECK_STR(row(db, "CVE-2099-0003", "Red Hat:9", "util-linux", NULL), "deferred||Low|");
+    CHECK_STR(row(db, "CVE-2099-0003", "Red Hat:8", "libuuid", NULL), "fixed|2.32.1-43.el8|Low|");
+    /* module streams: the stream of the module build, epoch kept */
+    CHECK_STR(row(db, "CVE-2099-0004", "Red Hat:8", "nodejs", "nodejs:18"),
+              "fixed|1:18.18.2-2.module+el8.8.0+20364+c4d5a5b4|Important|nodejs:18");
+    CHECK_STR(row(db, "CVE-2099-0004", "Red Hat:8", "npm", "nodejs:18"),
+              "fixed|1:9.8.1-1.18.18.2.2.module+el8.8.0+20364+c4d5a5b4|Important|nodejs:18");
+    CHECK_STR(row(db, "CVE-2099-0004", "Red Hat:8", "nodejs", "nodejs:16"), "end-of-life||Important|nodejs:16");
+    CHECK_STR(row(db, "CVE-2099-0004", "Red Hat:8", "nodejs", "nodejs:20"), "unknown||Important|nodejs:20");
+    CHECK_STR(row(db, "CVE-2099-0004", "Red Hat:8", "nodejs", NULL), "(none)");
+    CHECK_INT(count(db, "SELECT count(*) FROM vulns WHERE id='CVE-2099-0001' AND severity=4 AND cvss_score=8.1"
+                        " AND cvss_vector='CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H'"),
+              1);
+    CHECK_INT(count(db, "SELECT count(*) FROM affected WHERE feed='redhat-csaf'"), 17);
 }
 
 TEST(csaf_directory_tree)
@@ -148,15 +160,15 @@ TEST(csaf_directory_tree)
     CHECK_INT(import_into("csaf-dir.db", NULL, NULL, &st, &e, 1, p), 0);
     CHECK_STR(st.format, "csaf-vex");
     CHECK_STR(st.feed, "redhat-csaf");
-    CHECK_INT(st.records, 4);
-    CHECK_INT(st.affected, 15);
-    CHECK_INT(st.ignored, 5); /* 2 EUS products, 3 known_not_affected */
+    CHECK_INT(st.records, 6);
+    CHECK_INT(st.affected, 17);
+    CHECK_INT(st.ignored, 12); /* 2 EUS products, 10 known_not_affected */
     CHECK_INT(st.skipped, 0);
     check_csaf_rows(dbfile("csaf-dir.db"));
     /* re-importing (forced format) is idempotent */
     CHECK_INT(import_into("csaf-dir.db", "csaf-vex", NULL, &st, &e, 1, p), 0);
-    CHECK_INT(count(dbfile("csaf-dir.db"), "SELECT count(*) FROM affected"), 15);
-    CHECK_INT(count(dbfile("csaf-dir.db"), "SELECT count(*) FROM vulns"), 4);
+    CHECK_INT(count(dbfile("csaf-dir.db"), "SELECT count(*) FROM affected"), 17);
+    CHECK_INT(count(dbfile("csaf-dir.db"), "SELECT count(*) FROM vulns"), 6);
 }
 
 TEST(csaf_archive_and_single_file)
@@ -166,10 +178,10 @@ TEST(csaf_archive_and_single_file)
     const char *a[] = {fixture("vendor-feeds/redhat-csaf-archive/csaf_vex_2024-11-06.tar.zst")};
     CHECK_INT(import_into("csaf-tar.db", NULL, NULL, &st, &e, 1, a), 0);
     CHECK_STR(st.format, "csaf-vex");
-    CHECK_INT(st.records, 4);
-    CHECK_INT(st.affected, 15);
+    CHECK_INT(st.records, 6);
+    CHECK_INT(st.affected, 17);
     check_csaf_rows(dbfile("csaf-tar.db"));
-    const char *f[] = {fixture("vendor-feeds/redhat-csaf/2023/cve-2023-44487.json")};
+    const char *f[] = {fixture("vendor-feeds/redhat-csaf/2099/cve-2099-0004.json")};
     CHECK_INT(import_into("csaf-one.db", NULL, "redhat-test", &st, &e, 1, f), 0);
     CHECK_STR(st.feed, "redhat-test");
     CHECK_INT(st.records, 1);
@@ -196,9 +208,9 @@ TEST(csaf_in_an_import_tree)
     long n[3] = {0};
     dd_err_t e = {0};
     CHECK_INT(dd_feed_import_tree(db, fixture("vendor-feeds/redhat-csaf"), tree_done, n, &e), 0);
-    CHECK_INT(n[0], 3); /* 2022, 2023, 2024 */
-    CHECK_INT(n[1], 4);
-    CHECK_INT(n[2], 15);
+    CHECK_INT(n[0], 3); /* 2022, 2024, 2099 */
+    CHECK_INT(n[1], 6);
+    CHECK_INT(n[2], 17);
     dd_vulndb_close(db);
 }
 
