@@ -367,7 +367,13 @@ static int resolve(const doc_t *d, const char *pid, const platform_t **plat, com
         const char *purl = json_string_value(json_object_get(d->purls, ref));
         if (purl && strncmp(purl, "pkg:rpm/", 8) && strncmp(purl, "pkg:rpmmod/", 11))
             return 0; /* a container image or another non-rpm component */
-        if (!purl || !parse_purl(purl, c, NULL, 0) || (!c->evr[0] && strchr(ref, ':') && !strchr(ref, '/'))) {
+        if (purl && !strncmp(purl, "pkg:rpmmod/redhat/", 18) && strchr(purl + 18, '/')) {
+            /* "pkg:rpmmod/redhat/postgresql:15/postgresql": an unfixed package of a stream */
+            char path[400];
+            pct_decode(purl + 18, strcspn(purl + 18, "?#"), path, sizeof path);
+            int r = parse_component(path, c);
+            if (r != DD_OK) return r == DD_DECLINED ? 0 : DD_EINVAL;
+        } else if (!purl || !parse_purl(purl, c, NULL, 0) || (!c->evr[0] && strchr(ref, ':') && !strchr(ref, '/'))) {
             /* no usable purl (or one without the version the id has): the id names it */
             int r = parse_component(ref, c);
             if (r != DD_OK) return r == DD_DECLINED ? 0 : DD_EINVAL;

@@ -279,6 +279,12 @@ static int want_cb(const dd_affected_t *a, void *arg)
     return 0;
 }
 
+static int pg_cb(const dd_affected_t *a, void *arg)
+{
+    if (a->module && !strcmp(a->module, "postgresql:15") && a->fix_state == DD_FIX_DEFERRED) ++*(int *)arg;
+    return 0;
+}
+
 TEST(csaf_ids_without_relationships)
 {
     dd_vulndb_t *db = NULL;
@@ -307,6 +313,35 @@ TEST(csaf_ids_without_relationships)
         dd_vulndb_each_affected(db, x->eco, x->pkg, want_cb, x);
         CHECK_INT(x->seen, 1);
     }
+    dd_vulndb_close(db);
+}
+
+TEST(csaf_module_purl_of_unfixed_stream)
+{
+    /* Red Hat's unfixed packages of a module stream: product_reference "postgresql"
+     * with purl "pkg:rpmmod/redhat/postgresql:15/postgresql" */
+    const char *doc =
+        "{\"document\":{\"category\":\"csaf_vex\"},\"product_tree\":{\"branches\":[{\"branches\":["
+        "{\"category\":\"product_name\",\"product\":{\"product_id\":\"red_hat_enterprise_linux_8\","
+        "\"product_identification_helper\":{\"cpe\":\"cpe:/o:redhat:enterprise_linux:8\"}}},"
+        "{\"category\":\"product_version\",\"product\":{\"product_id\":\"pg15\","
+        "\"product_identification_helper\":{\"purl\":\"pkg:rpmmod/redhat/postgresql:15/postgresql\"}}}]}],"
+        "\"relationships\":[{\"category\":\"default_component_of\",\"full_product_name\":{\"product_id\":"
+        "\"red_hat_enterprise_linux_8:pg15\"},\"product_reference\":\"pg15\",\"relates_to_product_reference\":"
+        "\"red_hat_enterprise_linux_8\"}]},"
+        "\"vulnerabilities\":[{\"cve\":\"CVE-2099-0010\",\"product_status\":{\"known_affected\":"
+        "[\"red_hat_enterprise_linux_8:pg15\"]},\"remediations\":[{\"category\":\"none_available\","
+        "\"details\":\"Fix deferred\",\"product_ids\":[\"red_hat_enterprise_linux_8:pg15\"]}]}]}";
+    dd_vulndb_t *db = NULL;
+    CHECK_INT(dd_vulndb_open(":memory:", false, &db, NULL), 0);
+    if (!db) return;
+    dd_feed_stats_t st = {0};
+    dd_err_t e = {0};
+    CHECK_INT(dd_feed_find("csaf-vex")->import_mem(db, NULL, (const uint8_t *)doc, strlen(doc), &st, &e), 0);
+    CHECK_INT(st.affected, 1);
+    int seen = 0;
+    dd_vulndb_each_affected(db, "Red Hat:8", "postgresql", pg_cb, &seen);
+    CHECK_INT(seen, 1);
     dd_vulndb_close(db);
 }
 
@@ -477,5 +512,5 @@ TEST(alas_bad_records_truncated_wrong_format)
 }
 
 TEST_MAIN(RUN(csaf_directory_tree); RUN(csaf_archive_and_single_file); RUN(csaf_in_an_import_tree); RUN(csaf_truncated_archive_fails);
-          RUN(csaf_ids_without_relationships); RUN(csaf_bad_records_and_wrong_format); RUN(alas_releases);
+          RUN(csaf_ids_without_relationships); RUN(csaf_module_purl_of_unfixed_stream); RUN(csaf_bad_records_and_wrong_format); RUN(alas_releases);
           RUN(alas_bad_records_truncated_wrong_format))
