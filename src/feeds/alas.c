@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/xmlreader.h>
 
@@ -130,21 +131,29 @@ static void on_package(xmlTextReaderPtr rd, rec_t *r)
 
 static void on_reference(xmlTextReaderPtr rd, rec_t *r)
 {
-    char *type = attr(rd, "type"), *id = attr(rd, "id"), *href = attr(rd, "href");
+    char *type = attr(rd, "type"), *id = attr(rd, "id"), *href = attr(rd, "href"), *title = attr(rd, "title");
     if (++r->n_refs > ALAS_MAX_REFS) rec_bad(r, "too many references");
     else {
-        if (type && !strcmp(type, "cve") && id && !strncmp(id, "CVE-", 4) && strlen(id) < 64) {
+        /* the CVE id is in id= (any case); tolerate it only in title= */
+        char ids[1][64];
+        const char *cve = NULL;
+        if (type && !strcasecmp(type, "cve")) {
+            if (id && dd_feed_extract_ids(id, ids, 1) == 1 && !strncmp(ids[0], "CVE-", 4)) cve = ids[0];
+            else if (title && dd_feed_extract_ids(title, ids, 1) == 1 && !strncmp(ids[0], "CVE-", 4)) cve = ids[0];
+        }
+        if (cve) {
             bool dup = false;
             size_t i;
             json_t *v;
-            json_array_foreach(r->cves, i, v) dup |= !strcmp(json_string_value(v), id);
-            if (!dup) json_array_append_new(r->cves, json_string(id));
+            json_array_foreach(r->cves, i, v) dup |= !strcmp(json_string_value(v), cve);
+            if (!dup) json_array_append_new(r->cves, json_string(cve));
         }
         if (href && *href && strlen(href) < 2048) json_array_append_new(r->urls, json_string(href));
     }
     xmlFree(type);
     xmlFree(id);
     xmlFree(href);
+    xmlFree(title);
 }
 
 /* Stores one complete <update>. */

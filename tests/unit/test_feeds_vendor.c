@@ -460,7 +460,9 @@ static const char *const alas_bad =
     "<package name=\"c\" version=\"1\" release=\"1\" arch=\"x86_64\"/></collection></pkglist></update>\n"
     "<update type=\"security\" extra=\"tolerated\"><id>ALAS2-2099-0004</id><severity>critical</severity>"
     "<release>Amazon Linux 2</release><references><reference type=\"cve\" id=\"CVE-2099-0004\" href=\"https://x/\"/>"
-    "<reference type=\"cve\" id=\"CVE-2099-0004\"/><reference type=\"bugzilla\" id=\"1\"/></references>"
+    "<reference type=\"cve\" id=\"CVE-2099-0004\"/><reference type=\"bugzilla\" id=\"1\"/>"
+    "<reference type=\"CVE\" id=\"cve-2099-0005\"/><reference type=\"cve\" title=\"CVE-2099-0006 in x\"/>"
+    "<reference type=\"cve\" id=\"not-a-cve\"/></references>"
     "<pkglist><collection short=\"amazon-linux-2\"><name>Amazon Linux 2</name>"
     "<package name=\"d\" epoch=\"0\" version=\"2\" release=\"1.amzn2\" arch=\"x86_64\" src=\"d.src.rpm\">"
     "<filename>d.rpm</filename><reboot_suggested>True</reboot_suggested></package>"
@@ -488,7 +490,7 @@ TEST(alas_bad_records_truncated_wrong_format)
     CHECK(strstr(st.msgs[3], "FOO-2099-0003") && strstr(st.msgs[3], "no release"));
     dd_vuln_t v;
     CHECK_INT(dd_vulndb_get_vuln(db, "ALAS2-2099-0004", &v), 0);
-    CHECK_STR(v.upstream_json, "[\"CVE-2099-0004\"]");
+    CHECK_STR(v.upstream_json, "[\"CVE-2099-0004\",\"CVE-2099-0005\",\"CVE-2099-0006\"]");
     CHECK_INT(v.severity, DD_SEV_CRITICAL);
     dd_vuln_release(&v);
     /* the highest EVR of a package listed twice */
@@ -502,6 +504,17 @@ TEST(alas_bad_records_truncated_wrong_format)
     CHECK_INT(f->import_mem(db, "alas/2", (const uint8_t *)alas_bad, cut, &st, &e), DD_ECORRUPT);
     CHECK(strstr(e.msg, "truncated") != NULL);
     CHECK(st.n_msgs >= 1 && strstr(st.msgs[st.n_msgs - 1], "cut off"));
+    /* a default namespace on the root is tolerated (local names are read) */
+    const char *ns = "<?xml version=\"1.0\"?><updates xmlns=\"http://example.invalid/ns\"><update type=\"security\">"
+                     "<id>ALAS2023-2099-0001</id><severity>Important</severity><pkglist><collection>"
+                     "<package name=\"zlib\" version=\"1.2.13\" release=\"2.amzn2023\" arch=\"x86_64\"/>"
+                     "</collection></pkglist></update></updates>";
+    memset(&st, 0, sizeof st);
+    CHECK_INT(f->import_mem(db, NULL, (const uint8_t *)ns, strlen(ns), &st, &e), 0);
+    CHECK_INT(st.records, 1);
+    CHECK_INT(st.affected, 1);
+    CHECK_STR(st.feed, "alas/2023");
+    CHECK_INT(dd_vulndb_count_ecosystem(db, "Amazon Linux:2023"), 1);
     /* wrong format */
     const char *other = "<?xml version=\"1.0\"?><repomd><data type=\"updateinfo\"/></repomd>";
     CHECK_INT(f->import_mem(db, NULL, (const uint8_t *)other, strlen(other), &st, &e), DD_EINVAL);
