@@ -225,9 +225,8 @@ static void take_text(xmlTextReaderPtr rd, char **dst)
 {
     free(*dst);
     char *s = (char *)xmlTextReaderReadString(rd);
-    *dst = s ? strdup(s) : strdup("");
+    *dst = dd_strdup(s ? s : "");
     xmlFree(s);
-    if (!*dst) abort();
     /* trim surrounding whitespace */
     char *p = *dst;
     size_t n = strlen(p);

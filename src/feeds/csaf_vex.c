@@ -92,8 +92,7 @@ static void add_platform(doc_t *d, json_t *product)
     if (!id || !*id || !cpe) return;
     if (d->n_plat == d->cap_plat) {
         d->cap_plat = d->cap_plat ? d->cap_plat * 2 : 16;
-        d->plat = realloc(d->plat, d->cap_plat * sizeof *d->plat);
-        if (!d->plat) abort();
+        d->plat = dd_realloc(d->plat, d->cap_plat * sizeof *d->plat);
     }
     platform_t *p = &d->plat[d->n_plat++];
     p->id = id;
@@ -435,8 +434,7 @@ static void add_row(rows_t *r, const char *eco, const comp_t *c, dd_fix_state_t 
     }
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 32;
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        if (!r->v) abort();
+        r->v = dd_realloc(r->v, r->cap * sizeof *r->v);
     }
     row_t *o = &r->v[r->n];
     snprintf(o->eco, sizeof o->eco, "%s", eco);
@@ -577,9 +575,14 @@ static int one_vuln(dd_vulndb_t *db, const char *feed, const doc_t *d, json_t *d
                 ignored++;
                 continue;
             }
-            if (r < 0) {
+            if (r < 0 && lists[l].kind == 0) { /* a fix without a usable version: a broken range */
                 rc = dd_err(e, DD_EINVAL, "%s: cannot parse product '%.120s'", cve, pid);
                 break;
+            }
+            if (r < 0) { /* an unfixed product we cannot read: reported, not stored */
+                ignored++;
+                dd_feed_stats_msg(st, "%s: product '%.120s' not understood, not stored", cve, pid);
+                continue;
             }
             /* a fixed source rpm is skipped (its binaries are listed); an
              * unfixed component is the source package ("pkg:rpm/redhat/util-linux?arch=src"),
