@@ -22,6 +22,8 @@
 #include "dd/vulndb.h"
 #include "test.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +401,71 @@ TEST(csaf_bad_records_and_wrong_format)
     CHECK(strstr(st.msgs[0], "b-cut.json") && strstr(st.msgs[0], "invalid json"));
 }
 
+static const char *const alas_small =
+    "<?xml version=\"1.0\" ?><updates><update type=\"security\"><id>ALAS2-2099-0009</id>"
+    "<severity>low</severity><pkglist><collection><package name=\"z\" epoch=\"0\" version=\"1\" "
+    "release=\"1.amzn2\" arch=\"x86_64\"/></collection></pkglist></update></updates>";
+
+/* Writes one entry (name, data) into a new file path; filter: a libarchive
+ * filter code, format: raw (single compressed stream) or pax tar. */
+static int write_archive(const char *path, bool tar, int filter, const char *name, const char *data)
+{
+    struct archive *a = archive_write_new();
+    archive_write_add_filter(a, filter);
+    if (tar) archive_write_set_format_pax_restricted(a);
+    else archive_write_set_format_raw(a);
+    if (archive_write_open_filename(a, path) != ARCHIVE_OK) {
+        archive_write_free(a);
+        return -1;
+    }
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)strlen(data));
+    int rc = archive_write_header(a, e) == ARCHIVE_OK &&
+                     archive_write_data(a, data, strlen(data)) == (la_ssize_t)strlen(data)
+                 ? 0
+                 : -1;
+    archive_entry_free(e);
+    if (archive_write_close(a) != ARCHIVE_OK) rc = -1;
+    archive_write_free(a);
+    return rc;
+}
+
+TEST(compressed_and_tar_inputs)
+{
+    setup();
+    char p[400];
+    dd_feed_stats_t st;
+    dd_err_t e = {0};
+    /* an xz-compressed single document of a format without import_path */
+    snprintf(p, sizeof p, "%s/updateinfo.xml.xz", tmpdir);
+    CHECK_INT(write_archive(p, false, ARCHIVE_FILTER_XZ, "updateinfo.xml", alas_small), 0);
+    const char *a[] = {p};
+    CHECK_INT(import_into("xz.db", NULL, NULL, &st, &e, 1, a), 0);
+    CHECK_STR(st.format, "alas");
+    CHECK_INT(st.records, 1);
+    /* a gzip'd tar of VEX documents */
+    snprintf(p, sizeof p, "%s/vex.tar.gz", tmpdir);
+    CHECK_INT(write_archive(p, true, ARCHIVE_FILTER_GZIP, "2099/cve-2099-0001.json", no_rel_doc), 0);
+    CHECK_INT(import_into("targz.db", NULL, NULL, &st, &e, 1, a), 0);
+    CHECK_STR(st.format, "csaf-vex");
+    CHECK_INT(st.records, 1);
+    CHECK_INT(st.affected, 6);
+    /* a tar of another format is refused */
+    snprintf(p, sizeof p, "%s/osv.tar", tmpdir);
+    CHECK_INT(write_archive(p, true, ARCHIVE_FILTER_NONE, "a.json",
+                            "{\"id\":\"OSV-1\",\"modified\":\"2024-01-01T00:00:00Z\"}"),
+              0);
+    CHECK_INT(import_into("tar-osv.db", NULL, NULL, &st, &e, 1, a), DD_EINVAL);
+    CHECK(strstr(e.msg, "a tar archive can only hold csaf-vex documents") != NULL);
+    /* a directory cannot be forced to a format without import_path */
+    const char *d[] = {fixture("vendor-feeds/alas")};
+    CHECK_INT(import_into("dir-alas.db", "alas", NULL, &st, &e, 1, d), DD_EINVAL);
+    CHECK(strstr(e.msg, "a directory can only hold") != NULL);
+}
+
 /* ---- Amazon Linux ALAS ------------------------------------------------------ */
 
 TEST(alas_releases)
@@ -528,5 +595,5 @@ TEST(alas_bad_records_truncated_wrong_format)
 }
 
 TEST_MAIN(RUN(csaf_directory_tree); RUN(csaf_archive_and_single_file); RUN(csaf_in_an_import_tree); RUN(csaf_truncated_archive_fails);
-          RUN(csaf_ids_without_relationships); RUN(csaf_module_purl_of_unfixed_stream); RUN(csaf_bad_records_and_wrong_format); RUN(alas_releases);
+          RUN(csaf_ids_without_relationships); RUN(csaf_module_purl_of_unfixed_stream); RUN(csaf_bad_records_and_wrong_format); RUN(compressed_and_tar_inputs); RUN(alas_releases);
           RUN(alas_bad_records_truncated_wrong_format))
