@@ -31,10 +31,11 @@ typedef struct dd_feed_stats {
     char feed[64];      /* feed name records were stored under ("osv/Debian") */
     char format[32];    /* importer used */
     long records;       /* records imported (OSV records, tracker package/CVE pairs,
-                           secdb packages, NVD CVEs) */
+                           secdb packages, NVD CVEs, CSAF vulnerabilities, ALAS updates) */
     long affected;      /* affected entries written */
     long withdrawn;     /* withdrawn records (stored without affected entries) */
-    long ignored;       /* entries deliberately not stored (not affected, unknown release) */
+    long ignored;       /* entries deliberately not stored (not affected, unknown release,
+                           products other than RHEL, non-security updates) */
     long skipped;       /* bad records skipped */
     int n_msgs;         /* messages kept in msgs[] (first few bad records) */
     char msgs[DD_FEED_MAX_MSGS][256];
