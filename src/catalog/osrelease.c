@@ -28,6 +28,7 @@ enum {
     EV_ALPINE,      /* "Alpine:v3.18" from "3.18.4" */
     EV_SLES,        /* "SUSE:Linux Enterprise Server 15 SP3" from "15.3" */
     EV_NONE,        /* "openSUSE:Tumbleweed": no version */
+    EV_AMAZON,      /* "Amazon Linux:2" / ":2023"; the dated AMI releases ("2018.03") are 1 */
 };
 
 /* os-release ID -> ecosystem. Fields: id (lowercase, as in os-release),
@@ -40,7 +41,7 @@ static const struct eco {
 } ecos[] = {
     {"almalinux", "AlmaLinux:", EV_MAJOR},
     {"alpine", "Alpine:", EV_ALPINE},
-    {"amzn", "Amazon Linux:", EV_FULL},
+    {"amzn", "Amazon Linux:", EV_AMAZON},
     {"azurelinux", "Azure Linux:", EV_MAJOR_MINOR},
     {"centos", "CentOS:", EV_MAJOR},
     {"chainguard", "Chainguard", EV_NONE},
@@ -106,6 +107,8 @@ char *dd_os_ecosystem(const char *id, const char *version_id)
     case EV_SLES:
         if (has_minor && minor > 0) return dd_asprintf("%s%lu SP%lu", m->prefix, major, minor);
         return dd_asprintf("%s%lu", m->prefix, major);
+    case EV_AMAZON:
+        return dd_asprintf("%s%lu", m->prefix, major >= 2010 && major <= 2018 ? 1ul : major);
     }
     return NULL;
 }

@@ -20,7 +20,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CVE5_MAX_METRICS 32
 
@@ -159,10 +161,31 @@ static int cve5_import(dd_vulndb_t *db, const char *feed, const uint8_t *data, s
     return import_doc("record", data, len, &c);
 }
 
+/* A directory tree or a zip of records (a single record file goes through
+ * cve5_import). */
+static int cve5_import_path(dd_vulndb_t *db, const char *path, const char *feed, dd_feed_stats_t *st, dd_err_t *e)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return dd_err_errno(e, DD_EIO, errno, "cannot stat '%s'", path);
+    if (S_ISDIR(sb.st_mode)) return dd_feed_cve5_import_dir(db, path, feed, st, e);
+    uint8_t head[4];
+    size_t n = 0;
+    bool tar = false, comp = false;
+    feeds_sniff(path, head, sizeof head, &n, &tar, &comp);
+    if (!tar && !comp && n == 4 && !memcmp(head, "PK\3\4", 4)) return dd_feed_cve5_import_zip(db, path, NULL, 0, feed, st, e);
+    dd_buf_t b;
+    dd_buf_init(&b, DD_FEED_MAX_DOC);
+    int rc = feeds_read_file(path, DD_FEED_MAX_DOC, &b, e);
+    if (rc == DD_OK) rc = cve5_import(db, feed, (const uint8_t *)b.ptr, b.len, st, e);
+    dd_buf_release(&b);
+    return rc;
+}
+
 const dd_feed_t dd_feed_cve5 = {
     .version = DD_FEED_V1,
     .name = "cve5",
     .desc = "CVE JSON 5 records (CNA and CISA ADP CVSS metrics): one record, a directory tree, or a zip",
     .detect = cve5_detect,
     .import_mem = cve5_import,
+    .import_path = cve5_import_path,
 };

@@ -8,8 +8,10 @@
 
 #include <jansson.h>
 
+extern const dd_feed_t dd_feed_alas;
 extern const dd_feed_t dd_feed_alpine_secdb;
 extern const dd_feed_t dd_feed_cve5;
+extern const dd_feed_t dd_feed_csaf_vex;
 extern const dd_feed_t dd_feed_debian_tracker;
 extern const dd_feed_t dd_feed_epss;
 extern const dd_feed_t dd_feed_kev;
@@ -42,5 +44,13 @@ int feeds_each_json_zip(const char *path, const uint8_t *mem, size_t len, feeds_
  * its first 64 KiB), or NULL. */
 const dd_feed_t *feeds_detect_dir(const char *dir);
 const dd_feed_t *feeds_detect_zip(const char *path);
+/* The first bytes of path as importers see them (at most cap into head): a
+ * compressed stream (gzip, zstd, xz, bzip2) is decompressed; of a tar
+ * archive, plain or compressed, the first regular *.json entry is read.
+ * *is_tar / *is_compressed say what the file was. */
+int feeds_sniff(const char *path, uint8_t *head, size_t cap, size_t *n_out, bool *is_tar, bool *is_compressed);
+/* Reads a whole file into b (capped at max), decompressing a single
+ * gzip/zstd/xz/bzip2 stream. */
+int feeds_read_file(const char *path, size_t max, dd_buf_t *b, dd_err_t *e);
 
 #endif
