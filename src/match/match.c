@@ -4,14 +4,23 @@
  * evaluates them with the OSV algorithm in the ecosystem's version ordering,
  * and folds the hits into one finding per (package, vulnerability id):
  *
- *   1. An affected entry of record R matches (dd_match_affected).
+ *   0. The ecosystem: the image's, or Red Hat:N for a CentOS:N image
+ *      without CentOS data (dd_match_ecosystem).
+ *   1. An affected entry of record R matches (dd_match_affected), and its
+ *      module stream fits the package's (dd_match_module).
  *   2. Its finding ids: R's id if it is a CVE, else the CVEs among R's
- *      aliases and upstream ids, else R's id. R itself becomes an advisory
- *      of each finding when it is not the finding id.
+ *      aliases, else among its upstream ids, else the CVEs of the records
+ *      its upstream ids name (USN -> UBUNTU-CVE -> CVE, one level; the
+ *      intermediate id becomes an advisory and its rating applies), else
+ *      R's id. R itself becomes an advisory of each finding when it is not
+ *      the finding id.
  *   3. Hits on the same (package, id) merge: the highest fixed version wins
  *      (the upgrade that satisfies every source); without any fix the most
  *      specific vendor state wins (end-of-life / will-not-fix / deferred over
  *      not-fixed); the highest vendor severity wins.
+ *   3b. A finding no matching entry rates takes the highest vendor rating
+ *      another entry of the same ecosystem, package and CVE gives (a DSA
+ *      takes the Debian tracker's urgency for that release).
  *   4. Enrichment: NVD data of the CVE (description, CVSS, published).
  *      Severity: vendor rating first, then the NVD CVSS v3 band, then the
  *      band of a CVSS v3 vector carried by the record itself, else Unknown.
@@ -513,7 +522,16 @@ static int on_affected_sig(const dd_affected_t *a, void *arg)
     sig_ctx_t *c = arg;
     const char *fixed = NULL;
     if (!dd_match_module(c->module, a->module)) return 0;
-    if (!dd_match_affected(c->scheme, c->version, a, &fixed)) return 0;
+    if (!dd_match_affected(c->scheme, c->version, a, &fixed)) {
+        /* a vendor rating may reach a finding without its entry matching
+         * (on_same_cve): it decides the findings too */
+        if (a->severity != DD_SEV_UNKNOWN && !strncmp(a->vuln_id, "CVE-", 4)) {
+            int sv[2] = {(int)c->pkg_index, (int)a->severity};
+            dd_hasher_update(c->h, sv, sizeof sv);
+            hash_str(c->h, a->vuln_id);
+        }
+        return 0;
+    }
     const dd_vuln_t *rec = dd_vulndb_vuln_cached(c->db, a->vuln_id);
     int iv[3] = {(int)c->pkg_index, (int)a->fix_state, (int)a->severity};
     dd_hasher_update(c->h, iv, sizeof iv);

@@ -157,6 +157,7 @@ def test_almalinux_findings_match_rpm_ordering(tmp_path):
     report = json.loads(p.stdout)
     assert report["os"]["ecosystem"] == ECO
     assert len(report["inventory"]) == len(pkgs)
+    assert sorted((p["name"], p["version"], p.get("module")) for p in report["inventory"]) == sorted(pkgs)
     got = {}
     for f in report["findings"]:
         key = (f["package"]["name"], f["package"]["version"], f["id"])
