@@ -12,6 +12,7 @@
 #include "dd/catalog.h"
 #include "dd/feeds.h"
 #include "dd/match.h"
+#include "dd/scanner.h"
 #include "test.h"
 
 #include <stdlib.h>
@@ -384,6 +385,35 @@ TEST(os_detection_release_files_and_links)
     dd_fileset_release(&fs);
 }
 
+TEST(stored_inventory_keeps_module)
+{
+    dd_package_t p[2] = {pkg(DD_PKG_RPM, "nodejs", "1:18.17.1-1.module_el8.8.0+3613+e2a2fd5d",
+                             "nodejs:18:8080020230825:a75119d5"),
+                         pkg(DD_PKG_RPM, "bash", "4.4.20-4.el8", NULL)};
+    dd_inventory_t inv = {0};
+    inv.os.ecosystem = "AlmaLinux:8";
+    inv.pkgs = p;
+    inv.n = inv.cap = 2;
+    dd_buf_t b;
+    dd_buf_init(&b, 1 << 20);
+    CHECK_INT(dd_inventory_encode(&inv, NULL, 0, &b), DD_OK);
+    dd_inventory_t out;
+    dd_inventory_init(&out);
+    dd_err_t e = {0};
+    CHECK_INT(dd_inventory_decode(b.ptr, b.len, &out, NULL, NULL, &e), DD_OK);
+    CHECK_INT(out.n, 2);
+    if (out.n == 2) {
+        CHECK_STR(out.pkgs[0].module, "nodejs:18:8080020230825:a75119d5");
+        CHECK(out.pkgs[1].module == NULL);
+    }
+    dd_inventory_release(&out);
+    dd_inventory_view_t v;
+    CHECK_INT(dd_inventory_view(b.ptr, b.len, &v, &e), DD_OK);
+    CHECK(v.inv.n == 2 && v.inv.pkgs[0].module && !strcmp(v.inv.pkgs[0].module, "nodejs:18:8080020230825:a75119d5"));
+    dd_inventory_view_release(&v);
+    dd_buf_release(&b);
+}
+
 TEST(cleanup)
 {
     if (db) dd_vulndb_close(db);
@@ -398,4 +428,4 @@ TEST(cleanup)
 TEST_MAIN(RUN(ubuntu_usn_chain_one_finding); RUN(debian_tracker_urgency_real_slice);
           RUN(dsa_takes_tracker_urgency_per_release); RUN(almalinux_rocky_advisories); RUN(module_rule);
           RUN(suse_products_and_os); RUN(centos_falls_back_to_red_hat); RUN(os_detection_release_files_and_links);
-          RUN(cleanup))
+          RUN(stored_inventory_keeps_module); RUN(cleanup))
