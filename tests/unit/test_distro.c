@@ -312,6 +312,11 @@ TEST(centos_falls_back_to_red_hat)
     CHECK(!f.assessed);
     CHECK(f.reason && strstr(f.reason, "CentOS:7") && strstr(f.reason, "Red Hat:7"));
     dd_findings_release(&f);
+    /* an rpm OS without any feed (Fedora) stays NotAssessed with the reason */
+    match("Fedora:38", &p, 1, &f);
+    CHECK(!f.assessed && !f.healthy);
+    CHECK_STR(f.reason, "no vulnerability data for 'Fedora:38'");
+    dd_findings_release(&f);
 }
 
 static void put(dd_fileset_t *fs, const char *path, const char *data, bool link)
