@@ -11,7 +11,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
   python3 python3-pytest python3-requests python3-packaging node-semver python3-jsonschema
-  dpkg-dev rpm skopeo podman umoci mmdebstrap debootstrap
+  dpkg-dev rpm python3-rpm skopeo podman umoci mmdebstrap debootstrap
   isal zstd curl valgrind unzip zip docker-registry openssl
 )
 BENCH_PKGS=( docker-registry nginx-light wrk )

@@ -4,14 +4,23 @@
  * evaluates them with the OSV algorithm in the ecosystem's version ordering,
  * and folds the hits into one finding per (package, vulnerability id):
  *
- *   1. An affected entry of record R matches (dd_match_affected).
+ *   0. The ecosystem: the image's, or Red Hat:N for a CentOS:N image
+ *      without CentOS data (dd_match_ecosystem).
+ *   1. An affected entry of record R matches (dd_match_affected), and its
+ *      module stream fits the package's (dd_match_module).
  *   2. Its finding ids: R's id if it is a CVE, else the CVEs among R's
- *      aliases and upstream ids, else R's id. R itself becomes an advisory
- *      of each finding when it is not the finding id.
+ *      aliases, else among its upstream ids, else the CVEs of the records
+ *      its upstream ids name (USN -> UBUNTU-CVE -> CVE, one level; the
+ *      intermediate id becomes an advisory and its rating applies), else
+ *      R's id. R itself becomes an advisory of each finding when it is not
+ *      the finding id.
  *   3. Hits on the same (package, id) merge: the highest fixed version wins
  *      (the upgrade that satisfies every source); without any fix the most
  *      specific vendor state wins (end-of-life / will-not-fix / deferred over
  *      not-fixed); the highest vendor severity wins.
+ *   3b. A finding no matching entry rates takes the highest vendor rating
+ *      another entry of the same ecosystem, package and CVE gives (a DSA
+ *      takes the Debian tracker's urgency for that release).
  *   4. Enrichment: NVD data of the CVE (description, published), its CVSS
  *      metrics, KEV entry and EPSS. Severity: the vendor's rating first
  *      (severity_source: the vendor, from the feed name; vendor_severity:
@@ -334,10 +343,39 @@ static void fold(ctx_t *c, dd_finding_t *f, const dd_affected_t *a, const char *
     else if (!strstr(f->feeds, a->feed)) f->feeds = dd_arena_printf(ar, "%s,%s", f->feeds, a->feed);
 }
 
+/* The module rule (docs/vulndb.md#module-streams): a modular package (rpm
+ * MODULARITYLABEL "name:stream:version:context") matches only entries of its
+ * own "name:stream" or "*" (a modular build of a stream the feed does not
+ * name); a non-modular package matches only entries without a module. */
+bool dd_match_module(const char *pkg_label, const char *entry_module)
+{
+    if (!pkg_label || !*pkg_label) return entry_module == NULL;
+    if (!entry_module) return false;
+    if (!strcmp(entry_module, "*")) return true;
+    const char *c1 = strchr(pkg_label, ':');
+    if (!c1) return !strcmp(pkg_label, entry_module);
+    const char *c2 = strchr(c1 + 1, ':');
+    size_t n = c2 ? (size_t)(c2 - pkg_label) : strlen(pkg_label);
+    return strlen(entry_module) == n && !strncmp(pkg_label, entry_module, n);
+}
+
+/* CVE ids of a non-CVE record: its aliases' CVEs, else its upstream CVEs. */
+static size_t record_cves(const dd_vuln_t *rec, const char ***ids, dd_arena_t *ar)
+{
+    const char *src = rec->aliases_json && strstr(rec->aliases_json, "\"CVE-") ? rec->aliases_json
+                                                                              : rec->upstream_json;
+    size_t max = 0;
+    for (const char *p = src; p && (p = strstr(p, "\"CVE-")); p++) max++;
+    if (!max) return 0;
+    *ids = dd_arena_alloc(ar, max * sizeof **ids);
+    return json_cves(src, *ids, max, ar);
+}
+
 static int on_affected(const dd_affected_t *a, void *arg)
 {
     ctx_t *c = arg;
     const char *fixed = NULL;
+    if (!dd_match_module(c->inv->pkgs[c->pkg_index].module, a->module)) return 0;
     if (!dd_match_affected(c->scheme, c->version, a, &fixed)) return 0;
     const dd_vuln_t *rec = dd_vulndb_vuln_cached(c->db, a->vuln_id);
     if (rec && rec->withdrawn) return 0;
@@ -347,13 +385,31 @@ static int on_affected(const dd_affected_t *a, void *arg)
     if (!strncmp(a->vuln_id, "CVE-", 4)) {
         ids[n++] = a->vuln_id;
     } else if (rec) {
-        const char *src = rec->aliases_json && strstr(rec->aliases_json, "\"CVE-") ? rec->aliases_json
-                                                                                  : rec->upstream_json;
-        size_t max = 0;
-        for (const char *p = src; p && (p = strstr(p, "\"CVE-")); p++) max++;
-        if (max) {
-            ids = dd_arena_alloc(&c->out->arena, max * sizeof *ids);
-            n = json_cves(src, ids, max, &c->out->arena);
+        n = record_cves(rec, &ids, &c->out->arena);
+        if (n == 0) {
+            /* the upstream chain: a USN's upstream is UBUNTU-CVE-*, whose own
+             * upstream is the CVE. Followed one level; the intermediate id is
+             * an advisory of the finding and its vendor rating is the one for
+             * that CVE. */
+            const char *up[DD_FINDING_MAX_IDS];
+            size_t nu = json_others(rec->upstream_json, up, DD_FINDING_MAX_IDS, &c->out->arena);
+            for (size_t u = 0; u < nu; u++) {
+                const dd_vuln_t *urec = dd_vulndb_vuln_cached(c->db, up[u]);
+                const char **uids = NULL;
+                size_t un = urec && !urec->withdrawn ? record_cves(urec, &uids, &c->out->arena) : 0;
+                for (size_t k = 0; k < un; k++) {
+                    dd_affected_t a2 = *a;
+                    if (urec->severity != DD_SEV_UNKNOWN && urec->severity != a->severity) {
+                        a2.severity = urec->severity;
+                        a2.severity_raw = NULL;
+                    }
+                    dd_finding_t *f = finding_for(c, uids[k]);
+                    fold(c, f, &a2, fixed, rec);
+                    add_unique(f->advisories, &f->n_advisories, DD_FINDING_MAX_IDS, up[u]);
+                    n++;
+                }
+            }
+            if (n) return 0;
         }
     }
     if (n == 0) {
@@ -461,6 +517,25 @@ static bool choose_cvss(const dd_vuln_t *cve, const char *own_vector, double own
     return false;
 }
 
+/* Vendor rating of the same CVE and package from another feed: a DSA/DLA
+ * (Debian OSV has no severity) takes the security tracker's urgency for that
+ * CVE in that release, whether or not the tracker's own entry matched. */
+typedef struct same_cve {
+    dd_finding_t *f;
+    dd_arena_t *arena; /* the findings' arena: strings are copied there */
+} same_cve_t;
+
+static int on_same_cve(const dd_affected_t *a, void *arg)
+{
+    same_cve_t *s = arg;
+    if (a->severity > s->f->severity && !strcmp(a->vuln_id, s->f->id)) {
+        s->f->severity = a->severity;
+        s->f->severity_source = vendor_of(a->feed);
+        s->f->vendor_severity = a->severity_raw ? dd_arena_strdup(s->arena, a->severity_raw) : NULL;
+    }
+    return 0;
+}
+
 static void enrich(dd_vulndb_t *db, dd_findings_t *o, dd_finding_t *f)
 {
     dd_arena_t *ar = &o->arena;
@@ -566,6 +641,7 @@ typedef struct sig_ctx {
     dd_hasher_t *h;
     dd_verscheme_t scheme;
     const char *version;
+    const char *module;
     uint32_t pkg_index;
 } sig_ctx_t;
 
@@ -610,7 +686,17 @@ static int on_affected_sig(const dd_affected_t *a, void *arg)
 {
     sig_ctx_t *c = arg;
     const char *fixed = NULL;
-    if (!dd_match_affected(c->scheme, c->version, a, &fixed)) return 0;
+    if (!dd_match_module(c->module, a->module)) return 0;
+    if (!dd_match_affected(c->scheme, c->version, a, &fixed)) {
+        /* a vendor rating may reach a finding without its entry matching
+         * (on_same_cve): it decides the findings too */
+        if (a->severity != DD_SEV_UNKNOWN && !strncmp(a->vuln_id, "CVE-", 4)) {
+            int sv[2] = {(int)c->pkg_index, (int)a->severity};
+            dd_hasher_update(c->h, sv, sizeof sv);
+            hash_str(c->h, a->vuln_id);
+        }
+        return 0;
+    }
     const dd_vuln_t *rec = dd_vulndb_vuln_cached(c->db, a->vuln_id);
     int iv[3] = {(int)c->pkg_index, (int)a->fix_state, (int)a->severity};
     dd_hasher_update(c->h, iv, sizeof iv);
@@ -643,18 +729,35 @@ static int on_affected_sig(const dd_affected_t *a, void *arg)
     return 0;
 }
 
+/* The ecosystem whose entries an image is matched against: its own, or
+ * for a CentOS:N image without CentOS data "Red Hat:N" (CentOS is a rebuild
+ * of RHEL and Red Hat's data covers it; Trivy does the same). buf holds 128
+ * bytes. */
+const char *dd_match_ecosystem(dd_vulndb_t *db, const char *eco, char *buf, size_t bufsz)
+{
+    if (!eco) return NULL;
+    if (!strncmp(eco, "CentOS:", 7) && dd_vulndb_count_ecosystem(db, eco) == 0) {
+        snprintf(buf, bufsz, "Red Hat:%s", eco + 7);
+        return buf;
+    }
+    return eco;
+}
+
 int dd_match_signature(dd_vulndb_t *db, const dd_inventory_t *inv, dd_hasher_t *h)
 {
-    const char *eco = inv->os.ecosystem;
+    char ebuf[128];
+    const char *eco = dd_match_ecosystem(db, inv->os.ecosystem, ebuf, sizeof ebuf);
     sig_ctx_t c = {.db = db, .h = h};
     if (!eco || dd_verscheme_from_ecosystem(eco, &c.scheme) != DD_OK || dd_vulndb_count_ecosystem(db, eco) == 0) {
         hash_str(h, "not-assessed");
         return DD_OK;
     }
+    hash_str(h, eco);
     for (size_t i = 0; i < inv->n; i++) {
         const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
         lookup_names(&inv->pkgs[i], names, vers);
         c.pkg_index = (uint32_t)i;
+        c.module = inv->pkgs[i].module;
         for (int k = 0; k < 2 && names[k]; k++) {
             c.version = vers[k];
             dd_vulndb_each_affected(db, eco, names[k], on_affected_sig, &c);
@@ -671,14 +774,19 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
     if (!o) o = &none;
     out->opts = *o;
     out->db_version = dd_vulndb_version(db);
-    const char *eco = inv->os.ecosystem;
+    char ebuf[128];
+    const char *eco = dd_match_ecosystem(db, inv->os.ecosystem, ebuf, sizeof ebuf);
     ctx_t c = {.db = db, .inv = inv, .out = out};
     if (!eco) {
         out->reason = "operating system not recognized";
     } else if (dd_verscheme_from_ecosystem(eco, &c.scheme) != DD_OK) {
         out->reason = dd_arena_printf(&out->arena, "no version ordering for ecosystem '%s'", eco);
     } else if (dd_vulndb_count_ecosystem(db, eco) == 0) {
-        out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s'", eco);
+        if (eco != inv->os.ecosystem)
+            out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s' nor '%s'",
+                                          inv->os.ecosystem, eco);
+        else
+            out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s'", eco);
     } else {
         out->assessed = true;
     }
@@ -694,6 +802,12 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
                 dd_vulndb_each_affected(db, eco, names[k], on_affected, &c);
             }
         }
+    }
+    for (size_t i = 0; out->assessed && i < out->n; i++) {
+        dd_finding_t *f = &out->v[i];
+        if (f->severity != DD_SEV_UNKNOWN || strncmp(f->id, "CVE-", 4) || !f->source_name) continue;
+        same_cve_t sc = {.f = f, .arena = &out->arena};
+        dd_vulndb_each_affected(db, eco, f->source_name, on_same_cve, &sc);
     }
     for (size_t i = 0; i < out->n; i++) {
         dd_finding_t *f = &out->v[i];

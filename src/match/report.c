@@ -71,6 +71,10 @@ int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd
         jstr(b, "source_version", p->source_version);
         dd_buf_putc(b, ',');
         jstr(b, "arch", p->arch);
+        if (p->module) {
+            dd_buf_putc(b, ',');
+            jstr(b, "module", p->module);
+        }
         dd_buf_printf(b, ",\"layer\":%d}", p->layer);
     }
     dd_buf_puts(b, "],\"findings\":[");

@@ -385,7 +385,7 @@ TEST(os_detect_fallbacks)
     CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
     CHECK_STR(os.ecosystem, "Ubuntu:22.04");
     dd_os_release(&os);
-    /* a symlink recorded as such falls through to usr/lib/os-release */
+    /* a symlink recorded as such is followed inside the image (to usr/lib/os-release) */
     dd_fileset_put(&fs, "etc/os-release", "../usr/lib/os-release", 21, 0, 0120777);
     CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
     CHECK_STR(os.ecosystem, "Debian:12");
