@@ -965,16 +965,20 @@ static int rematch_one(const char *digest, const void *p, size_t n, void *arg)
     dd_image_rec_t rec;
     if (dd_scanstore_image_get(sc->o.store, digest, &rec) != DD_OK) return 0;
     if (rec.state != DD_SCAN_DONE && rec.state != DD_SCAN_UNSUPPORTED) return 0;
-    dd_inventory_view_t v;
+    dd_inventory_t inv;
+    char **layers = NULL;
+    size_t n_layers = 0;
     dd_err_t e;
     rc_->st->images++;
-    if (dd_inventory_view(p, n, &v, &e) != DD_OK) {
+    dd_inventory_init(&inv);
+    if (dd_inventory_decode(p, n, &inv, &layers, &n_layers, &e) != DD_OK) {
+        dd_inventory_release(&inv);
         rc_->st->failed++;
         return 0;
     }
     size_t nn = 0, nr = 0;
     dd_image_rec_t before = rec;
-    int mrc = match_and_store(sc, &rec, &v.inv, v.layers, v.n_layers, true, &nn, &nr, &e);
+    int mrc = match_and_store(sc, &rec, &inv, layers, n_layers, true, &nn, &nr, &e);
     if (mrc == DD_OK) {
         /* the summary row is rewritten only when something in it changed;
          * the database version of unchanged images is set in bulk after the
@@ -990,7 +994,7 @@ static int rematch_one(const char *digest, const void *p, size_t n, void *arg)
     } else {
         rc_->st->failed++;
     }
-    dd_inventory_view_release(&v);
+    dd_inventory_release(&inv);
     return 0;
 }
 
