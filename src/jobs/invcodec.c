@@ -91,7 +91,9 @@ static char *get_str(rd_t *r, dd_arena_t *a)
 {
     uint32_t len = get_u32(r);
     if (r->bad || len == NONE) return NULL;
-    if (len > DD_CATALOG_MAX_FIELD * 16u || r->n - r->off < len) {
+    /* the encoder writes C strings: a NUL inside one is corruption (it would
+     * silently shorten the string) */
+    if (len > DD_CATALOG_MAX_FIELD * 16u || r->n - r->off < len || memchr(r->p + r->off, '\0', len)) {
         r->bad = true;
         return NULL;
     }
