@@ -107,10 +107,15 @@ typedef struct dd_arena_cleanup dd_arena_cleanup_t;
 typedef struct dd_arena {
     dd_arena_block_t *head;
     dd_arena_cleanup_t *cleanups;
-    size_t total;
+    size_t total;          /* bytes of the blocks held */
+    size_t *budget;        /* NULL, or a counter shared by several arenas (a query's
+                              memory budget): block bytes are added to it as they are
+                              allocated and taken off as they are freed */
 } dd_arena_t;
 
 void dd_arena_init(dd_arena_t *a);
+/* dd_arena_init, with block bytes also counted in *budget (see above). */
+void dd_arena_init_budget(dd_arena_t *a, size_t *budget);
 void dd_arena_release(dd_arena_t *a);     /* runs cleanups (LIFO), frees blocks */
 void *dd_arena_alloc(dd_arena_t *a, size_t n);   /* zeroed, 16-aligned */
 char *dd_arena_strdup(dd_arena_t *a, const char *s);

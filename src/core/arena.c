@@ -33,6 +33,13 @@ void dd_arena_init(dd_arena_t *a)
     a->head = NULL;
     a->cleanups = NULL;
     a->total = 0;
+    a->budget = NULL;
+}
+
+void dd_arena_init_budget(dd_arena_t *a, size_t *budget)
+{
+    dd_arena_init(a);
+    a->budget = budget;
 }
 
 void *dd_arena_alloc(dd_arena_t *a, size_t n)
@@ -50,6 +57,7 @@ void *dd_arena_alloc(dd_arena_t *a, size_t n)
         b->next = a->head;
         a->head = b;
         a->total += size;
+        if (a->budget) *a->budget += size;
     }
     void *p = b->data + b->used;
     b->used += n;
@@ -103,6 +111,7 @@ void dd_arena_release(dd_arena_t *a)
     while (a->head) {
         dd_arena_block_t *b = a->head;
         a->head = b->next;
+        if (a->budget) *a->budget -= b->size;
         free(b);
     }
     a->total = 0;
@@ -125,6 +134,7 @@ void dd_arena_reset(dd_arena_t *a, dd_arena_mark_t m)
     while (a->head && a->head != m.head) {
         dd_arena_block_t *b = a->head;
         a->head = b->next;
+        if (a->budget) *a->budget -= b->size;
         free(b);
     }
     if (a->head) a->head->used = m.used;
