@@ -82,6 +82,24 @@ TEST(arena_mark)
     CHECK_INT(after, 1);
 }
 
+TEST(arena_budget)
+{
+    /* two arenas share one counter, which follows their blocks */
+    size_t used = 0;
+    dd_arena_t x, y;
+    dd_arena_init_budget(&x, &used);
+    dd_arena_init_budget(&y, &used);
+    CHECK(dd_arena_alloc(&x, 100) != NULL);
+    dd_arena_mark_t m = dd_arena_mark(&y);
+    CHECK(dd_arena_alloc(&y, 1 << 20) != NULL);
+    CHECK(used == x.total + y.total && used > (1u << 20));
+    dd_arena_reset(&y, m);
+    CHECK(used == x.total && y.total == 0);
+    dd_arena_release(&x);
+    dd_arena_release(&y);
+    CHECK(used == 0);
+}
+
 TEST(digest_parse)
 {
     dd_digest_t d;
@@ -158,5 +176,5 @@ TEST(ct_equal)
     CHECK(!dd_ct_equal("abc", "abd", 3));
 }
 
-TEST_MAIN(RUN(buf_cap); RUN(pct_encode); RUN(arena); RUN(arena_mark); RUN(digest_parse); RUN(fileset); RUN(path_normalize);
+TEST_MAIN(RUN(buf_cap); RUN(pct_encode); RUN(arena); RUN(arena_mark); RUN(arena_budget); RUN(digest_parse); RUN(fileset); RUN(path_normalize);
           RUN(time_parse); RUN(ct_equal))
