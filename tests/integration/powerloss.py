@@ -207,14 +207,16 @@ class Replay:
         del node.data[ln:]
         node.pending.append(("t", ln))
 
-    def build_crash_state(self, out, rnd):
+    def build_crash_state(self, out, rnd, keep=0.5):
         """Writes into the new directory out what a disk may hold after
-        power is lost right after the records applied so far. Returns the
-        numbers of name changes and writes that were dropped."""
+        power is lost right after the records applied so far: each change
+        not yet durable is kept with probability keep (0: the harshest
+        state, nothing unsynced survived). Returns the numbers of name
+        changes and writes that were dropped."""
         entries = {}
         dropped_ns = dropped_w = 0
         for ns in self.nsops:
-            if ns.durable_at is None and rnd.random() < 0.5:
+            if ns.durable_at is None and rnd.random() >= keep:
                 dropped_ns += 1
                 continue
             a = ns.args
@@ -241,29 +243,29 @@ class Replay:
                     os.mkdir(p)
                     stack.append((ino, p))
                     continue
-                content, k = self._crash_content(node, rnd)
+                content, k = self._crash_content(node, rnd, keep)
                 dropped_w += k
                 with open(p, "wb") as f:
                     f.write(content)
         return dropped_ns, dropped_w
 
     @staticmethod
-    def _crash_content(node, rnd):
+    def _crash_content(node, rnd, keep):
         b = bytearray(node.durable)
         dropped = 0
         for p in node.pending:
             if p[0] == "t":
-                if rnd.random() < 0.5:
+                if rnd.random() < keep:
                     del b[p[1]:]
                 continue
             _, off, data = p
             r = rnd.random()
-            if r < 0.4:             # lost
+            if r >= keep * 1.2:     # lost (0.4 at keep=0.5)
                 dropped += 1
                 if off + len(data) > len(b) and rnd.random() < 0.3:
                     b.extend(bytes(off + len(data) - len(b)))   # size kept, data not
                 continue
-            if r < 0.55 and len(data) > SECTOR:                 # torn
+            if r < keep * 0.3 and len(data) > SECTOR:           # torn
                 data = data[:SECTOR * rnd.randint(0, (len(data) - 1) // SECTOR)]
             if len(b) < off:
                 b.extend(bytes(off - len(b)))

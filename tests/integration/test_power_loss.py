@@ -201,3 +201,81 @@ def test_power_loss_keeps_acknowledged_pushes(tmp_path):
           f"({stats}), workload {t_work:.1f} s; {len(cuts)} cuts in {time.time() - t0 - t_work:.1f} s, "
           f"dropped {dropped[0]} unsynced name changes and {dropped[1]} unsynced writes")
     assert not failures, f"seed {seed}:\n" + "\n".join(failures[:20])
+
+
+def crash_at_mark(tmp_path, data, log, mark_text, name="state"):
+    """The harshest crash state right after the mark mark_text: nothing
+    that was not durable by then survives."""
+    n, marks = count_records(log)
+    at = [i + 1 for i, t in marks if t == mark_text]
+    assert at, f"no mark {mark_text!r} in the log"
+    for cut, rp in replay_cuts(log, str(data), at[:1]):
+        state = tmp_path / name
+        rp.build_crash_state(str(state), random.Random(0), keep=0.0)
+        return state
+
+
+def test_power_loss_duplicate_commit_waits_for_durable_blob(tmp_path):
+    """Two pushes of the same blob: the second finds it already published
+    (renamed into place) while the first is still in the directory fsync
+    that makes that rename durable. The second must not be acknowledged
+    before the blob's name is durable: power lost right after its 201 must
+    not lose the blob."""
+    data = tmp_path / "data"
+    data.mkdir()
+    log = tmp_path / "pl.log"
+    srv = Server(data, env=shim_env(data, log, {"DD_PL_SLOW_DIRSYNC": "/blobs/sha256/:600"}))
+    srv.start()
+    marks = Marks(log)
+    blob = os.urandom(150_000)
+    dg = sha256(blob)
+    reg = Registry(srv.url, timeout=30)
+    first = threading.Thread(target=lambda: reg.push_blob("pl/a", blob, mode="monolithic"))
+    # both uploads are open before the first commit starts its slow fsync
+    loc = reg.start_upload("pl/b").headers["Location"]
+    first.start()
+    time.sleep(0.3)
+    r = reg.put_upload(loc, dg, blob)
+    assert r.status_code == 201, r.text
+    marks.ack(("b", "pl/b", None, None, None, [(dg, blob)]))
+    first.join(30)
+    srv.kill()
+    marks.close()
+    state = crash_at_mark(tmp_path, data, log, "0")
+    problems = check_crash_state(state, marks.pushes)
+    assert not problems, problems
+
+
+def test_power_loss_duplicate_manifest_waits_for_durable_bytes(tmp_path):
+    """The same for manifest bytes (the blob store's put()): a second push
+    of the same manifest finds its bytes in place while the first push is
+    still syncing their directory."""
+    data = tmp_path / "data"
+    data.mkdir()
+    log = tmp_path / "pl.log"
+    srv = Server(data, env=shim_env(data, log))
+    srv.start()
+    reg = Registry(srv.url, timeout=30)
+    cfg, layer = config_bytes("dup"), os.urandom(5000)
+    for repo in ("pl/a", "pl/b"):
+        for b in (cfg, layer):
+            reg.push_blob(repo, b)
+    srv.kill()
+    # the same server and log, now with slow syncs of blob directories
+    srv = Server(data, env=shim_env(data, log, {"DD_PL_SLOW_DIRSYNC": "/blobs/sha256/:600"}))
+    srv.start()
+    reg = Registry(srv.url, timeout=30)
+    marks = Marks(log)
+    body = oci_manifest(descriptor(OCI_CONFIG, cfg), [descriptor(OCI_LAYER, layer)])
+    first = threading.Thread(target=lambda: reg.put_manifest("pl/a", "one", body))
+    first.start()
+    time.sleep(0.3)
+    r = reg.put_manifest("pl/b", "two", body)
+    assert r.status_code == 201, r.text
+    marks.ack(("m", "pl/b", "two", sha256(body), body, [(sha256(cfg), cfg), (sha256(layer), layer)]))
+    first.join(30)
+    srv.kill()
+    marks.close()
+    state = crash_at_mark(tmp_path, data, log, "0")
+    problems = check_crash_state(state, marks.pushes)
+    assert not problems, problems

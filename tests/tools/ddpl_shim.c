@@ -22,6 +22,10 @@
  *                 ENOSPC, and so does every later one until the file
  *                 DD_PL_ENOSPC_OFF (if set) exists: a disk that fills up
  *                 and is freed again
+ *   DD_PL_SLOW_DIRSYNC  "SUBSTRING:MS": every fsync of a directory under
+ *                 the root whose path contains SUBSTRING sleeps MS first, to
+ *                 widen the window between a rename and the fsync that
+ *                 makes it durable
  *
  * Log records (text header line, then raw bytes for writes):
  *   O <fd> <flags> <path>      a successful open of a path under the root
@@ -66,6 +70,8 @@ static char nospc_sub[256];
 static long nospc_nth;
 static long nospc_seen;
 static const char *nospc_off;
+static long slow_dirsync_ms;
+static char slow_sub[256];
 
 static int (*r_open)(const char *, int, ...);
 static int (*r_open64)(const char *, int, ...);
@@ -110,6 +116,12 @@ __attribute__((constructor)) static void init(void)
         nospc_nth = atol(colon + 1);
     }
     nospc_off = getenv("DD_PL_ENOSPC_OFF");
+    const char *sd = getenv("DD_PL_SLOW_DIRSYNC");
+    const char *sc = sd ? strrchr(sd, ':') : NULL;
+    if (sc && (size_t)(sc - sd) < sizeof slow_sub) {
+        memcpy(slow_sub, sd, (size_t)(sc - sd));
+        slow_dirsync_ms = atol(sc + 1);
+    }
 }
 
 /* Makes path absolute (relative to dirfd or the cwd) into out; 0 if it is
@@ -295,6 +307,10 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 
 static int logged_sync(int fd, int (*real)(int))
 {
+    struct stat sb;
+    const char *p = tracked(fd) ? paths[fd] : NULL;
+    if (slow_dirsync_ms > 0 && p && strstr(p, slow_sub) && fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode))
+        usleep((useconds_t)slow_dirsync_ms * 1000);
     int rc = real(fd);
     if (rc == 0 && tracked(fd)) {
         int err = errno;
