@@ -279,3 +279,25 @@ def test_power_loss_duplicate_manifest_waits_for_durable_bytes(tmp_path):
     state = crash_at_mark(tmp_path, data, log, "0")
     problems = check_crash_state(state, marks.pushes)
     assert not problems, problems
+
+
+def test_power_loss_new_data_directory_is_durable(tmp_path):
+    """drydock serve creates a missing data directory: its name must be
+    durable (its parent synced) before pushes into it are acknowledged,
+    or a power loss takes the whole store."""
+    root = tmp_path / "root"
+    root.mkdir()
+    data = root / "data"
+    log = tmp_path / "pl.log"
+    srv = Server(data, env=shim_env(root, log))
+    srv.start()
+    marks = Marks(log)
+    reg = Registry(srv.url, timeout=30)
+    body, dg, blobs = reg.push_image("pl/new", "t", layers=(os.urandom(3000),))
+    marks.ack(("m", "pl/new", "t", dg, body,
+               [(b, reg.get_blob("pl/new", b).content) for b in blobs]))
+    srv.kill()
+    marks.close()
+    state = crash_at_mark(tmp_path, root, log, "0")
+    problems = check_crash_state(state / "data", marks.pushes)
+    assert not problems, problems
