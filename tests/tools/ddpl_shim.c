@@ -17,11 +17,10 @@
  * Environment:
  *   DD_PL_ROOT    the tree to watch (absolute path); nothing else is logged
  *   DD_PL_LOG     the log file (appended; the test appends its own marks)
- *   DD_PL_ENOSPC  "SUBSTRING:N": the Nth write (counting from 1) to a file
- *                 under the root whose path contains SUBSTRING fails with
- *                 ENOSPC, and so does every later one until the file
- *                 DD_PL_ENOSPC_OFF (if set) exists: a disk that fills up
- *                 and is freed again
+ *   DD_PL_ENOSPC  SUBSTRING: writes to files under the root whose path
+ *                 contains it fail with ENOSPC (nothing written) while the
+ *                 file DD_PL_FULL exists (always, without DD_PL_FULL): a disk
+ *                 that fills up and is freed again. Works without DD_PL_LOG.
  *   DD_PL_SLOW_DIRSYNC  "SUBSTRING:MS": every fsync of a directory under
  *                 the root whose path contains SUBSTRING sleeps MS first, to
  *                 widen the window between a rename and the fsync that
@@ -66,10 +65,8 @@ static char root[PATH_MAX];
 static size_t rootlen;
 static int logfd = -1;
 static char *paths[MAXFD]; /* path of each tracked fd, NULL otherwise */
-static char nospc_sub[256];
-static long nospc_nth;
-static long nospc_seen;
-static const char *nospc_off;
+static const char *nospc_sub;
+static const char *nospc_full;
 static long slow_dirsync_ms;
 static char slow_sub[256];
 
@@ -109,13 +106,9 @@ __attribute__((constructor)) static void init(void)
     }
     const char *l = getenv("DD_PL_LOG");
     if (rootlen && l) logfd = r_open(l, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    const char *n = getenv("DD_PL_ENOSPC");
-    const char *colon = n ? strrchr(n, ':') : NULL;
-    if (rootlen && colon && (size_t)(colon - n) < sizeof nospc_sub) {
-        memcpy(nospc_sub, n, (size_t)(colon - n));
-        nospc_nth = atol(colon + 1);
-    }
-    nospc_off = getenv("DD_PL_ENOSPC_OFF");
+    nospc_sub = getenv("DD_PL_ENOSPC");
+    if (nospc_sub && !*nospc_sub) nospc_sub = NULL;
+    nospc_full = getenv("DD_PL_FULL");
     const char *sd = getenv("DD_PL_SLOW_DIRSYNC");
     const char *sc = sd ? strrchr(sd, ':') : NULL;
     if (sc && (size_t)(sc - sd) < sizeof slow_sub) {
@@ -257,9 +250,8 @@ int close(int fd)
  * with the lock held. */
 static int nospc(int fd)
 {
-    if (!nospc_sub[0] || !strstr(paths[fd], nospc_sub)) return 0;
-    if (nospc_off && access(nospc_off, F_OK) == 0) return 0;
-    return ++nospc_seen >= nospc_nth;
+    if (!nospc_sub || !strstr(paths[fd], nospc_sub)) return 0;
+    return !nospc_full || access(nospc_full, F_OK) == 0;
 }
 
 static ssize_t logged_write(int fd, const void *buf, size_t n, off_t off, int positional)
