@@ -153,6 +153,23 @@ def check_crash_state(state, acked):
                 g = reg.get_blob(repo, bdg)
                 if g.status_code != 200 or g.content != data:
                     problems.append(f"acknowledged blob {repo}@{bdg}: {g.status_code}")
+        # every acknowledged image has a scan record, and its scan ends
+        # (these layers are no tars: "unsupported" is the usual end)
+        deadline = time.time() + 20
+        for kind, repo, tag, dg, body, blobs in acked:
+            if kind != "m":
+                continue
+            while True:
+                r = reg.req("GET", f"/api/v1/repositories/{repo}/images/{dg}")
+                scan = r.json().get("scan", {}).get("state") if r.status_code == 200 else None
+                if scan not in ("queued", "analyzing") or time.time() > deadline:
+                    break
+                time.sleep(0.05)
+            if r.status_code != 200 or scan not in ("queued", "analyzing", "done", "failed", "unsupported"):
+                # "not-scanned" would mean its push was never recorded for scanning
+                problems.append(f"acknowledged image {repo}@{dg} has no scan record: {r.status_code} {scan}")
+            elif scan in ("queued", "analyzing"):
+                problems.append(f"scan of acknowledged image {repo}@{dg} stuck in {scan}")
     finally:
         rc = srv.stop()
     if rc != 0:
