@@ -92,7 +92,7 @@ static int (*r_rmdir)(const char *);
 
 #define LOAD(name) r_##name = dlsym(RTLD_NEXT, #name)
 
-__attribute__((constructor)) static void init(void)
+static void init_once(void)
 {
     LOAD(open); LOAD(open64); LOAD(openat); LOAD(openat64); LOAD(close);
     LOAD(write); LOAD(pwrite); LOAD(pwrite64); LOAD(fsync); LOAD(fdatasync);
@@ -115,6 +115,19 @@ __attribute__((constructor)) static void init(void)
         memcpy(slow_sub, sd, (size_t)(sc - sd));
         slow_dirsync_ms = atol(sc + 1);
     }
+}
+
+/* Every wrapper calls this first: another library's constructor may open a
+ * file before ours runs. */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static void init(void)
+{
+    pthread_once(&once, init_once);
+}
+
+__attribute__((constructor)) static void ctor(void)
+{
+    init();
 }
 
 /* Makes path absolute (relative to dirfd or the cwd) into out; 0 if it is
@@ -189,6 +202,7 @@ static int mode_arg(int flags, va_list ap)
 
 int open(const char *path, int flags, ...)
 {
+    init();
     va_list ap;
     va_start(ap, flags);
     int mode = mode_arg(flags, ap);
@@ -198,6 +212,7 @@ int open(const char *path, int flags, ...)
 
 int open64(const char *path, int flags, ...)
 {
+    init();
     va_list ap;
     va_start(ap, flags);
     int mode = mode_arg(flags, ap);
@@ -207,6 +222,7 @@ int open64(const char *path, int flags, ...)
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
+    init();
     va_list ap;
     va_start(ap, flags);
     int mode = mode_arg(flags, ap);
@@ -216,6 +232,7 @@ int openat(int dirfd, const char *path, int flags, ...)
 
 int openat64(int dirfd, const char *path, int flags, ...)
 {
+    init();
     va_list ap;
     va_start(ap, flags);
     int mode = mode_arg(flags, ap);
@@ -231,6 +248,7 @@ static int tracked(int fd)
 
 int close(int fd)
 {
+    init();
     if (tracked(fd)) {
         pthread_mutex_lock(&mu);
         if (paths[fd]) {
@@ -284,16 +302,19 @@ static ssize_t logged_write(int fd, const void *buf, size_t n, off_t off, int po
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
+    init();
     return tracked(fd) ? logged_write(fd, buf, n, 0, 0) : r_write(fd, buf, n);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
+    init();
     return tracked(fd) ? logged_write(fd, buf, n, off, 1) : r_pwrite(fd, buf, n, off);
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
+    init();
     return tracked(fd) ? logged_write(fd, buf, n, off, 1) : r_pwrite64(fd, buf, n, off);
 }
 
@@ -316,11 +337,13 @@ static int logged_sync(int fd, int (*real)(int))
 
 int fsync(int fd)
 {
+    init();
     return logged_sync(fd, r_fsync);
 }
 
 int fdatasync(int fd)
 {
+    init();
     return logged_sync(fd, r_fdatasync);
 }
 
@@ -337,11 +360,13 @@ static int logged_ftruncate(int fd, off_t len, int (*real)(int, off_t))
 
 int ftruncate(int fd, off_t len)
 {
+    init();
     return logged_ftruncate(fd, len, r_ftruncate);
 }
 
 int ftruncate64(int fd, off_t len)
 {
+    init();
     return logged_ftruncate(fd, len, r_ftruncate64 ? r_ftruncate64 : r_ftruncate);
 }
 
@@ -349,6 +374,7 @@ int ftruncate64(int fd, off_t len)
  * of namespace changes are in the order the kernel saw them. */
 int truncate(const char *path, off_t len)
 {
+    init();
     char a[PATH_MAX];
     if (!under_root(AT_FDCWD, path, a, sizeof a)) return r_truncate(path, len);
     pthread_mutex_lock(&mu);
@@ -384,24 +410,28 @@ static int do_unlinkat(void *p) { struct pargs *a = p; return r_unlinkat(a->dirf
 
 int unlink(const char *path)
 {
+    init();
     struct pargs a = {.path = path};
     return path_op('U', AT_FDCWD, path, do_unlink, &a);
 }
 
 int rmdir(const char *path)
 {
+    init();
     struct pargs a = {.path = path};
     return path_op('D', AT_FDCWD, path, do_rmdir, &a);
 }
 
 int mkdir(const char *path, mode_t mode)
 {
+    init();
     struct pargs a = {.path = path, .mode = mode};
     return path_op('M', AT_FDCWD, path, do_mkdir, &a);
 }
 
 int unlinkat(int dirfd, const char *path, int flags)
 {
+    init();
     struct pargs a = {.dirfd = dirfd, .path = path, .flags = flags};
     return path_op(flags & AT_REMOVEDIR ? 'D' : 'U', dirfd, path, do_unlinkat, &a);
 }
@@ -426,10 +456,12 @@ static int logged_rename(int fd1, const char *from, int fd2, const char *to)
 
 int rename(const char *from, const char *to)
 {
+    init();
     return logged_rename(AT_FDCWD, from, AT_FDCWD, to);
 }
 
 int renameat(int fd1, const char *from, int fd2, const char *to)
 {
+    init();
     return logged_rename(fd1, from, fd2, to);
 }
