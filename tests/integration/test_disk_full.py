@@ -12,6 +12,7 @@ passes `drydock fsck --hash-all` and the databases PRAGMA integrity_check.
 import os
 import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -107,5 +108,31 @@ def test_disk_full_during_database_write(tmp_path):
     assert reg.put_manifest("full/db", "new", body).status_code == 201
     assert reg.post_monolithic("full/db", other, sha256(other)).status_code == 201
     assert reg.get_manifest("full/db", "new").content == body
+    assert srv.stop() == 0
+    check_offline(tmp_path / "data")
+
+
+def test_disk_full_in_scan_store_during_push(tmp_path):
+    """The manifest is stored (meta.db has room) but its scan record cannot
+    be written to scans.db: the push is still acknowledged, and once space
+    is back a restart records the image and scans it; it does not stay
+    "not-scanned" for good."""
+    srv, full = full_server(tmp_path, "/scans.db")
+    reg = Registry(srv.url, timeout=60)
+    full.touch()
+    body, dg, _ = reg.push_image("full/scan", "v1", layers=(os.urandom(2000),))
+    assert reg.get_manifest("full/scan", "v1").content == body
+    full.unlink()
+    srv.kill()
+    srv.start()
+    deadline = time.time() + 30
+    while True:
+        r = reg.req("GET", f"/api/v1/repositories/full/scan/images/{dg}")
+        state = r.json()["scan"]["state"] if r.status_code == 200 else None
+        if state in ("done", "failed", "unsupported") or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    # random layers are no tars: "unsupported" is their end
+    assert state == "unsupported", r.text
     assert srv.stop() == 0
     check_offline(tmp_path / "data")
