@@ -1,8 +1,8 @@
 """Power-loss crash states from the log of tests/tools/ddpl_shim.c.
 
 The shim records every change the server makes under its data directory
-(opens, writes with their bytes, fsync, truncate, rename, unlink, mkdir,
-rmdir) in order. Replay() walks that log once; at each cut point it asks
+(opens, writes with their bytes, fsync, truncate, rename, link, unlink,
+mkdir, rmdir) in order. Replay() walks that log once; at each cut point it asks
 build_crash_state() for a directory as a disk could look after losing power
 at that moment, in the spirit of SQLite's crash tests and ALICE:
 
@@ -78,7 +78,7 @@ def parse(path):
         elif op == "t":
             ln, p = rest.split(" ", 1)
             fields = (int(ln), p)
-        elif op == "R":
+        elif op in "RL":
             fields = tuple(rest.split("\t"))
         else:                       # U M D X K
             fields = (rest,)
@@ -197,6 +197,12 @@ class Replay:
             self.entries[(d2, n2)] = ino
             self._ns("rename", (d1, n1, d2, n2, ino), [d2])
             self.stats["renames"] += 1
+        elif op == "L":
+            src, dst = fields
+            d2, n2 = self._split(dst)
+            ino = self._lookup(src)
+            self.entries[(d2, n2)] = ino
+            self._ns("link", (d2, n2, ino), [d2])
         elif op == "K":
             self.marks.append((idx, fields[0]))
         elif op == "X":

@@ -354,3 +354,22 @@ def test_power_loss_new_data_directory_is_durable(tmp_path):
     state = crash_at_mark(tmp_path, root, log, "0")
     problems = check_crash_state(state / "data", marks.pushes)
     assert not problems, problems
+
+
+def test_power_loss_keeps_jwt_key(tmp_path):
+    """The token signing key made at first start is durable once the server
+    listens (tokens signed with it must keep working), and never an empty
+    file that would stop the next start."""
+    data = tmp_path / "data"
+    data.mkdir()
+    log = tmp_path / "pl.log"
+    srv = Server(data, env=shim_env(data, log))
+    srv.start()
+    marks = Marks(log)
+    marks.ack(("s", None, None, None, None, []))
+    srv.kill()
+    marks.close()
+    state = crash_at_mark(tmp_path, data, log, "0")
+    assert (state / "jwt.key").exists(), "jwt.key lost"
+    assert (state / "jwt.key").read_bytes() == (data / "jwt.key").read_bytes()
+    assert check_crash_state(state, []) == []

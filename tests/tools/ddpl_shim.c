@@ -32,7 +32,8 @@
  *   S <fd>                     fsync or fdatasync returned 0
  *   T <fd> <len>               ftruncate;  t <len> <path>: truncate
  *   C <fd>                     close (logged before the real close)
- *   R <from>\t<to>             rename;  U <path> unlink;  M <path> mkdir;
+ *   R <from>\t<to>             rename;  L <from>\t<to>: link;
+ *   U <path> unlink;  M <path> mkdir;
  *   D <path>                   rmdir
  *   K <text>                   a mark written by the test itself
  * A write is logged before the call returns, so anything that happens
@@ -89,6 +90,8 @@ static int (*r_unlink)(const char *);
 static int (*r_unlinkat)(int, const char *, int);
 static int (*r_mkdir)(const char *, mode_t);
 static int (*r_rmdir)(const char *);
+static int (*r_link)(const char *, const char *);
+static int (*r_linkat)(int, const char *, int, const char *, int);
 
 #define LOAD(name) r_##name = dlsym(RTLD_NEXT, #name)
 
@@ -98,6 +101,7 @@ static void init_once(void)
     LOAD(write); LOAD(pwrite); LOAD(pwrite64); LOAD(fsync); LOAD(fdatasync);
     LOAD(ftruncate); LOAD(ftruncate64); LOAD(truncate); LOAD(rename);
     LOAD(renameat); LOAD(unlink); LOAD(unlinkat); LOAD(mkdir); LOAD(rmdir);
+    LOAD(link); LOAD(linkat);
     const char *r = getenv("DD_PL_ROOT");
     if (r && *r == '/' && strlen(r) < sizeof root) {
         snprintf(root, sizeof root, "%s", r);
@@ -464,4 +468,33 @@ int renameat(int fd1, const char *from, int fd2, const char *to)
 {
     init();
     return logged_rename(fd1, from, fd2, to);
+}
+
+static int logged_link(int fd1, const char *from, int fd2, const char *to, int flags)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    int in1 = under_root(fd1, from, a, sizeof a), in2 = under_root(fd2, to, b, sizeof b);
+    if (!in2) return r_linkat(fd1, from, fd2, to, flags);
+    pthread_mutex_lock(&mu);
+    int rc = r_linkat(fd1, from, fd2, to, flags);
+    int err = errno;
+    if (rc == 0) {
+        if (in1) emitf(NULL, 0, "L %s\t%s\n", a, b);
+        else emitf(NULL, 0, "X %s\n", b); /* linked in from outside: unknown bytes */
+    }
+    pthread_mutex_unlock(&mu);
+    errno = err;
+    return rc;
+}
+
+int link(const char *from, const char *to)
+{
+    init();
+    return logged_link(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
+
+int linkat(int fd1, const char *from, int fd2, const char *to, int flags)
+{
+    init();
+    return logged_link(fd1, from, fd2, to, flags);
 }
