@@ -34,8 +34,8 @@ import pytest
 
 from conftest import BIN, Server
 from powerloss import count_records, cut_points, replay_cuts
-from regclient import (OCI_CONFIG, OCI_LAYER, Registry, config_bytes, descriptor, oci_manifest,
-                       sha256)
+from regclient import (OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, Registry, config_bytes,
+                       descriptor, oci_index, oci_manifest, sha256)
 
 SHIM = os.environ.get("DD_PL_SHIM", os.path.join(os.path.dirname(BIN), "libddpl_shim.so"))
 CUTS = int(os.environ.get("DD_POWERLOSS_CUTS", "6"))
@@ -75,6 +75,7 @@ class Marks:
 def pusher(url, wid, marks, rnd, n_images):
     reg = Registry(url, timeout=30)
     repo = f"pl/w{wid}"
+    done = []
     for n in range(n_images):
         cfg = config_bytes(f"{repo}-{n}-{rnd.random()}")
         layers = []
@@ -104,6 +105,14 @@ def pusher(url, wid, marks, rnd, n_images):
         r = reg.put_manifest(repo, tag, body)
         assert r.status_code == 201, (r.status_code, r.text)
         marks.ack(("m", repo, tag, sha256(body), body, blobs))
+        done.append(body)
+        if len(done) >= 2 and rnd.random() < 0.3:
+            # an index over the last two images (child references in meta.db)
+            idx = oci_index([descriptor(OCI_MANIFEST, b, platform={"architecture": a, "os": "linux"})
+                             for b, a in zip(done[-2:], ("amd64", "arm64"))])
+            r = reg.put_manifest(repo, f"i{n}", idx, OCI_INDEX)
+            assert r.status_code == 201, (r.status_code, r.text)
+            marks.ack(("m", repo, f"i{n}", sha256(idx), idx, []))
 
 
 def run_workload(tmp_path, seed, pushes):
