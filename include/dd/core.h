@@ -90,8 +90,17 @@ int dd_buf_puts(dd_buf_t *b, const char *s);
 int dd_buf_putc(dd_buf_t *b, char c);
 int dd_buf_printf(dd_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int dd_buf_vprintf(dd_buf_t *b, const char *fmt, va_list ap);
-/* Appends s as a JSON string literal (with quotes). */
+/* Appends s as a JSON string literal (with quotes). The result is valid JSON
+ * whatever s holds: control characters are escaped and each byte that is not
+ * part of well-formed UTF-8 becomes U+FFFD. The one writer of JSON strings. */
 int dd_buf_json_str(dd_buf_t *b, const char *s);
+/* Length of the longest prefix of s, at most max bytes, that ends on a UTF-8
+ * character boundary (for cutting a message without halving a character). */
+size_t dd_utf8_prefix(const char *s, size_t max);
+/* Appends n bytes with each byte that is not part of well-formed UTF-8
+ * replaced by U+FFFD, as Go's and Python's decoders do on "replace"; lets a
+ * strict parser (jansson) read a document that a lenient producer wrote. */
+int dd_buf_utf8_valid(dd_buf_t *b, const void *bytes, size_t n);
 /* Appends s percent-encoded: RFC 3986 unreserved characters and those in
  * keep (may be NULL, e.g. "/") stay as they are, every other byte is %XX. */
 int dd_buf_pct_encode(dd_buf_t *b, const char *s, const char *keep);

@@ -413,6 +413,17 @@ int dd_image_config_parse(const void *bytes, size_t n, dd_image_config_t *out, d
     if (n > DD_CONFIG_MAX) return dd_err(e, DD_ELIMIT, "image config is %zu bytes, over %u", n, DD_CONFIG_MAX);
     json_error_t je;
     json_t *root = json_loadb(bytes, n, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        /* Go's decoder (docker, containerd) reads invalid UTF-8 in a config's
+         * strings (labels, history) as U+FFFD; do the same rather than fail the
+         * scan (issue 20 item 1). Only the parse sees the copy: the digest is
+         * of the bytes as stored. */
+        dd_buf_t fixed;
+        dd_buf_init(&fixed, 0);
+        if (dd_buf_utf8_valid(&fixed, bytes, n) == DD_OK && fixed.len != n)
+            root = json_loadb(fixed.ptr, fixed.len, JSON_REJECT_DUPLICATES, &je);
+        dd_buf_release(&fixed);
+    }
     if (!root) return dd_err(e, DD_EINVAL, "image config is not valid JSON: %s", je.text);
     int rc = config_parse(root, out, e);
     json_decref(root);

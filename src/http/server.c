@@ -432,7 +432,7 @@ static void log_request(dd_req_t *req, enum MHD_RequestTerminationCode toe)
     /* log the path without the query (it may hold tokens) */
     const char *q = strchr(path, '?');
     char *pcopy = dd_arena_strndup(&req->arena, path, q ? (size_t)(q - path) : strlen(path));
-    if (strlen(pcopy) > 1024) pcopy[1024] = '\0';
+    pcopy[dd_utf8_prefix(pcopy, 1024)] = '\0';
     dd_buf_json_str(&b, pcopy);
     dd_buf_printf(&b, ",\"status\":%d,\"bytes\":%llu,\"bytes_in\":%llu,\"duration_ms\":%.3f", p->status,
                   (unsigned long long)p->bytes_out, (unsigned long long)req->bytes_in, ms);

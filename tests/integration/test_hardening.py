@@ -1,0 +1,155 @@
+"""Issue 20 (hardening) and issue 14's "valid JSON everywhere": each test
+names the item of issue 20 it covers and failed before the fix."""
+import hashlib
+import json
+import os
+import socket
+import time
+
+import pytest
+import requests
+
+import ocigen
+from conftest import Server
+from regclient import OCI_MANIFEST, Registry, descriptor, oci_manifest
+from test_scan_push import data_with_db, drydock, golden_db, scan_server, wait_done  # noqa: F401
+
+pytestmark = pytest.mark.skipif(os.environ.get("DD_TEST_TARGET", "drydock") != "drydock",
+                                reason="drydock-only tests")
+
+
+def strict_json(raw):
+    """Parses bytes as JSON the strict way: UTF-8 that Python's strict codec
+    accepts (no lone surrogates, no overlong forms) and no raw control
+    characters in strings. Raises on anything else."""
+    assert isinstance(raw, bytes)
+    return json.loads(raw.decode("utf-8", "strict"))
+
+
+def raw_http(port, request, timeout=10):
+    """Sends request bytes on a fresh socket and returns all bytes received
+    until the server closes (or timeout)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        out = b""
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                out += d
+        except (socket.timeout, ConnectionResetError):
+            pass
+        return out
+
+
+# ---- issue 20 item 1: every JSON the server and CLI write is valid ----------------------------
+
+def test_item1_findings_api_errors_are_valid_json(server):
+    base = server.url
+    # a long value of 2-byte characters: a cut on a byte count would halve one
+    long = "%C3%A9" * 400
+    paths = [
+        "/api/v1/history?since=%ff",
+        "/api/v1/history?since=" + long,
+        "/api/v1/history?image=%ff%fe",
+        "/api/v1/history?limit=%c3",
+        "/api/v1/subAssessments?$skipToken=%ff%00",
+        "/api/v1/subAssessments?$top=%ed%a0%80",
+        "/api/v1/repositories/a/images/b/findings?severity=%ff",
+        "/api/v1/repositories/a/images/b/findings?fix_state=%e2%82",
+        "/api/v1/vulnerabilities/CVE-%ff",
+        "/api/v1/vulnerabilities/%ff%01/images",
+        "/api/v1/vulnerabilities/" + long + "/fixed",
+        "/api/v1/repositories/%ff/images/x",
+        "/api/v1/repositories/a/images/%ff%c0%af",
+        "/api/v1/repositories/a/images/" + long + "/findings",
+    ]
+    for p in paths:
+        r = requests.get(base + p)
+        assert r.status_code in (200, 400, 404), (p, r.status_code, r.content[:200])
+        j = strict_json(r.content)
+        if r.status_code != 200:
+            msg = j["error"]["message"]
+            assert len(msg.encode()) < 700, p
+
+
+def test_item1_latin1_dpkg_and_bad_labels_give_valid_json(tmp_path, golden_db, scan_server):  # noqa: F811
+    """A real-looking Latin-1 dpkg status (Debian packages from before the
+    UTF-8 switch had Latin-1 maintainer names and descriptions), a file name
+    and image labels holding invalid UTF-8: the scan report, the findings API
+    and `drydock scan --format json` stay valid JSON."""
+    status = (b"Package: libssl1.1\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\n"
+              b"Source: openssl\nVersion: 1.1.1n-0+deb11u3\n"
+              b"Maintainer: Jos\xe9 Garc\xeda <jose@example.org>\n"
+              b"Description: biblioth\xe8que SSL \xab s\xfbre \xbb\n na\xefve \xe7a marche\n"
+              b"\n"
+              b"Package: caf\xe9-tools\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\n"
+              b"Version: 1.0-\xe9\x01\nMaintainer: M\xfcller \xc3 <m@example.org>\n"
+              b"Description: \xff\xfe control \x1b[31m red\n"
+              b"\n")
+    osr = (b'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nNAME="Debian GNU/Linux"\nVERSION_ID="11"\n'
+           b'VERSION_CODENAME=bullseye\nID=debian\n')
+    files = {"etc/os-release": osr, "etc/debian_version": b"11.0\n", "var/lib/dpkg/status": status,
+             "usr/share/doc/caf\udce9/README": b"x"}
+    blob, tar = ocigen.layer_tar(files)
+    # labels with raw invalid bytes (Go's decoder reads them as U+FFFD) and control characters
+    cfg = (b'{"architecture":"amd64","os":"linux","config":{"Labels":{"maint\xe9":"Jos\xe9",'
+           b'"x":"\xff\xfe\xc0\xaf","y":"\\u001b\\u0085\x7f"}},"rootfs":{"type":"layers","diff_ids":["sha256:'
+           + hashlib.sha256(tar).hexdigest().encode() + b'"]}}')
+    # an OCI layout for the CLI
+    lay = tmp_path / "layout"
+    (lay / "blobs" / "sha256").mkdir(parents=True)
+    (lay / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+
+    def put(b):
+        d = hashlib.sha256(b).hexdigest()
+        (lay / "blobs" / "sha256" / d).write_bytes(b)
+        return "sha256:" + d
+    put(blob)
+    put(cfg)
+    ldesc = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:"
+             + hashlib.sha256(blob).hexdigest(), "size": len(blob)}
+    cdesc = descriptor("application/vnd.oci.image.config.v1+json", cfg)
+    man = oci_manifest(cdesc, [ldesc])
+    md = put(man)
+    (lay / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": OCI_MANIFEST, "digest": md, "size": len(man),
+         "annotations": {"org.opencontainers.image.ref.name": "v1"}}]}))
+    data = data_with_db(tmp_path, golden_db, name="clidata")
+    for fmt in ("json", "cyclonedx"):
+        p = drydock("scan", "--data-dir", str(data), "--format", fmt, f"oci:{lay}:v1", check=False)
+        assert p.returncode in (0, 1) and p.stdout, (fmt, p.returncode, p.stderr)
+        strict_json(p.stdout)
+    rep = strict_json(drydock("scan", "--data-dir", str(data), "--format", "json", f"oci:{lay}:v1",
+                              check=False).stdout)
+    names = {x["name"] for x in rep["inventory"]}
+    assert "libssl1.1" in names
+    # the same image pushed: the server's report, findings and summary
+    srv = scan_server
+    reg = Registry(srv.url)
+    reg.push_blob("l1/app", blob)
+    reg.push_blob("l1/app", cfg)
+    r = reg.put_manifest("l1/app", "v1", man)
+    assert r.status_code == 201, r.text
+    wait_done(srv, "l1/app", "v1")
+    for path in ["/api/v1/repositories/l1/app/images/v1", "/api/v1/repositories/l1/app/images/v1/findings",
+                 "/api/v1/repositories/l1/app/images", "/api/v1/images", "/api/v1/summary",
+                 "/api/v1/subAssessments", "/api/v1/history"]:
+        r = requests.get(srv.url + path)
+        assert r.status_code == 200, (path, r.text)
+        strict_json(r.content)
+    r = requests.post(srv.url + "/api/v1/query", json={"query": "resources | take 50"})
+    strict_json(r.content)
+    # the request log is JSON lines too
+    for ln in open(srv.log_path, "rb").read().splitlines():
+        if ln.startswith(b"{"):
+            strict_json(ln)
+
+
+# ---- issue 20 item 6: the query endpoint's limit error is the 400 docs/query.md promises ----
+
+def test_item6_query_limit_is_400(server):
+    r = requests.post(server.url + "/api/v1/query", json={"query": "resources | where " + "x == 1 or " * 8000 + "true"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "QUERY_LIMIT"
