@@ -213,6 +213,13 @@ int dd_file_write_atomic(const char *path, const void *data, size_t len, dd_err_
     return DD_OK;
 }
 
+void dd_file_create_private(const char *path)
+{
+    if (!path || !*path || path[0] == ':' || !strncmp(path, "file:", 5)) return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) close(fd);
+}
+
 int dd_mkdirs(const char *path, int mode, dd_err_t *e)
 {
     char tmp[4096];

@@ -153,3 +153,49 @@ def test_item6_query_limit_is_400(server):
     r = requests.post(server.url + "/api/v1/query", json={"query": "resources | where " + "x == 1 or " * 8000 + "true"})
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == "QUERY_LIMIT"
+
+
+# ---- issue 20 item 2: the data directory and its secrets are private ------------------------
+
+def cli(data_dir, *args, stdin=None):
+    import subprocess
+    from conftest import BIN
+    p = subprocess.run([BIN, *args, "--data-dir", str(data_dir)], input=stdin, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, (args, p.stderr)
+    return p
+
+
+def test_item2_private_modes_and_warning(tmp_path, golden_db):  # noqa: F811
+    data = tmp_path / "data"
+    cli(data, "user", "add", "alice", "--role", "owner", "--password-stdin", stdin="alice-pw-1\n")
+    data_with_db(tmp_path, golden_db, name="data")  # vulndb/vuln.db copied in
+    os.chmod(data / "vulndb" / "vuln.db", 0o600)
+    srv = Server(data).start()
+    try:
+        r = requests.get(srv.url + "/v2/", auth=("alice", "alice-pw-1"))
+        assert r.status_code == 200
+        requests.get(srv.url + "/v2/", auth=("alice", "wrong"))  # an audit line
+        reg_auth = ("alice", "alice-pw-1")
+        r = requests.post(srv.url + "/v2/p/app/blobs/uploads/?digest=sha256:" + hashlib.sha256(b"x").hexdigest(),
+                          data=b"x", auth=reg_auth)
+        assert r.status_code == 201
+    finally:
+        assert srv.stop() == 0
+    mode = lambda p: os.stat(p).st_mode & 0o777  # noqa: E731
+    assert mode(data) == 0o700
+    for name in ["meta.db", "scans.db", "jwt.key", "audit.log", "vulndb/vuln.db"]:
+        assert mode(data / name) == 0o600, (name, oct(mode(data / name)))
+    for name in os.listdir(data):
+        if name.endswith(("-wal", "-shm")):
+            assert mode(data / name) == 0o600, name
+    assert "is mode" not in srv.read_log()
+    # looser modes found at start are warned about
+    os.chmod(data, 0o755)
+    os.chmod(data / "meta.db", 0o644)
+    srv.start()
+    assert srv.stop() == 0
+    log = srv.read_log()
+    assert f"data directory '{data}' is mode 0755" in log
+    assert f"'{data}/meta.db' is mode 0644" in log
+    assert "chmod 600" in log
