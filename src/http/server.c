@@ -13,7 +13,14 @@
  *                                       If the handler asked for the body:
  *   access_cb (data)      -> BODY       each chunk goes to on_data (or the
  *                                       bounded buffer); after an error the rest
- *                                       is dropped (bounded: see DROP_MAX)
+ *                                       is dropped (bounded: see DROP_MAX).
+ *                                       A buffered body over its limit (chunked,
+ *                                       so not refused at the 1st call) is
+ *                                       answered at once: early_answer() writes
+ *                                       the handler's response (413) to the
+ *                                       socket itself, as MHD 0.9.75 queues only
+ *                                       before or after a whole body; then the
+ *                                       rest is dropped and the connection closed
  *   access_cb (size 0)    -> DONE       on_done answers; response queued
  *   completed_cb          -> freed      log line, arena released (cleanups run:
  *                                       upload handles, fds), req freed
@@ -33,12 +40,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,6 +123,9 @@ struct dd_req_priv {
     dd_buf_t body;
     bool head;
     bool queued;
+    bool capture;              /* early_answer(): keep a copy of the response body */
+    bool early_sent;           /* the response went out by early_answer() */
+    dd_buf_t early_body;
 };
 
 /* ---- small helpers --------------------------------------------------------*/
@@ -294,6 +306,10 @@ bool dd_resp_is_set(const dd_req_t *req)
 
 int dd_resp_bytes(dd_req_t *req, int status, const char *content_type, const void *p, size_t n)
 {
+    if (req->priv->capture) {
+        dd_buf_reset(&req->priv->early_body);
+        dd_buf_append(&req->priv->early_body, p, n);
+    }
     return set_resp(req, status, content_type,
                     MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY), n);
 }
@@ -308,6 +324,10 @@ int dd_resp_json(dd_req_t *req, int status, dd_buf_t *b)
     size_t n = 0;
     char *mem = dd_buf_detach(b, &n);
     if (!mem) return dd_resp_bytes(req, status, "application/json", "", 0);
+    if (req->priv->capture) {
+        dd_buf_reset(&req->priv->early_body);
+        dd_buf_append(&req->priv->early_body, mem, n);
+    }
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(n, mem, free);
     if (!r) free(mem);
     return set_resp(req, status, "application/json", r, n);
@@ -558,6 +578,73 @@ static enum MHD_Result queue(dd_req_t *req)
     return ret;
 }
 
+static enum MHD_Result early_hdr(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    if (strcasecmp(key, "Content-Length") && strcasecmp(key, "Connection"))
+        dd_buf_printf(cls, "%s: %s\r\n", key, value);
+    return MHD_YES;
+}
+
+/* Answers now, while the client is still sending a body that went over its
+ * buffer limit (issue 20 item 5): runs on_done (which sees DD_ELIMIT and sets
+ * the 413), then writes that response, with "Connection: close", to the
+ * socket itself. libmicrohttpd 0.9.75 refuses MHD_queue_response() between
+ * the first call and the end of the body, and a client that reads while it
+ * sends (as HTTP/1.1 clients should) would otherwise wait for up to DROP_MAX
+ * bytes and then see a cut connection. Plain HTTP only: under TLS the socket
+ * carries GnuTLS records, so the old path (drop, then answer or close) stays.
+ * Returns true when the response was written. */
+static bool early_answer(dd_http_server_t *s, dd_req_t *req)
+{
+    struct dd_req_priv *p = req->priv;
+    if (s->opts.tls_cert_pem && *s->opts.tls_cert_pem) return false;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return false;
+    int fd = ci->connect_fd;
+    p->capture = true;
+    dd_buf_init(&p->early_body, 0);
+    int rc = p->on_done(req);
+    p->capture = false;
+    if (rc != DD_OK && !p->resp) dd_resp_error(req, 500, "INTERNAL", "internal error");
+    if (!p->resp) {
+        dd_buf_release(&p->early_body);
+        return false;
+    }
+    dd_buf_t out;
+    dd_buf_init(&out, 0);
+    const char *reason = MHD_get_reason_phrase_for((unsigned)p->status);
+    dd_buf_printf(&out, "HTTP/1.1 %d %s\r\n", p->status, reason && *reason ? reason : "Status");
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    dd_buf_printf(&out, "Date: %s\r\n", date);
+    MHD_get_response_headers(p->resp, early_hdr, &out);
+    dd_buf_printf(&out, "Content-Length: %zu\r\nConnection: close\r\n\r\n", p->early_body.len);
+    if (!p->head) dd_buf_append(&out, p->early_body.ptr ? p->early_body.ptr : "", p->early_body.len);
+    size_t off = 0;
+    int64_t deadline = dd_mono_ns() + 2000000000LL; /* a small response: the send buffer takes it */
+    while (off < out.len && dd_mono_ns() < deadline) {
+        ssize_t w = send(fd, out.ptr + off, out.len - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd pf = {fd, POLLOUT, 0};
+            poll(&pf, 1, 100);
+        } else {
+            break;
+        }
+    }
+    dd_buf_release(&out);
+    dd_buf_release(&p->early_body);
+    MHD_destroy_response(p->resp);
+    p->resp = NULL;
+    p->early_sent = true;
+    return true;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -615,9 +702,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         } else if (dd_buf_append(&p->body, upload_data, n) != DD_OK) {
             p->body_rc = DD_ELIMIT;
             dd_buf_release(&p->body);
+            early_answer(s, req);
         }
         return MHD_YES;
     }
+    if (p->early_sent) return MHD_NO; /* answered already; close */
     int rc = p->on_done(req);
     if (rc != DD_OK && !p->resp) dd_resp_error(req, 500, "INTERNAL", "internal error");
     return queue(req);

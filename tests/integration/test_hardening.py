@@ -199,3 +199,61 @@ def test_item2_private_modes_and_warning(tmp_path, golden_db):  # noqa: F811
     assert f"data directory '{data}' is mode 0755" in log
     assert f"'{data}/meta.db' is mode 0644" in log
     assert "chmod 600" in log
+
+
+# ---- issue 20 item 5: a chunked manifest over manifest-max gets its 413 at once ---------------
+
+def chunked_put_until_answer(port, path, total, piece=64 * 1024, timeout=60):
+    """Sends a chunked PUT of up to total bytes, reading while sending (as an
+    HTTP/1.1 client should). Returns (bytes sent before the answer came,
+    the raw answer)."""
+    import select
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+              f"Transfer-Encoding: chunked\r\n\r\n".encode())
+    chunk = f"{piece:x}\r\n".encode() + b"{" * piece + b"\r\n"
+    sent, answer = 0, b""
+    deadline = time.time() + timeout
+    try:
+        while sent < total and time.time() < deadline:
+            r, w, _ = select.select([s], [s], [], 5)
+            if r:
+                break
+            if w:
+                s.sendall(chunk)
+                sent += piece
+        else:
+            s.sendall(b"0\r\n\r\n")
+        s.settimeout(10)
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            answer += d
+            if b"\r\n\r\n" in answer:
+                head, _, body = answer.partition(b"\r\n\r\n")
+                cl = [ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length:")]
+                if cl and len(body) >= int(cl[0].split(b":")[1]):
+                    break
+    except (ConnectionResetError, BrokenPipeError, socket.timeout):
+        pass
+    finally:
+        s.close()
+    return sent, answer
+
+
+def test_item5_chunked_manifest_over_limit_is_413_at_once(server_factory):
+    srv = server_factory(["--manifest-max", "1m", "--insecure-no-auth", "true"]).start()
+    t0 = time.time()
+    sent, answer = chunked_put_until_answer(srv.port, "/v2/big/app/manifests/v1", 100 << 20)
+    assert answer.startswith(b"HTTP/1.1 413 "), (sent, answer[:300])
+    # answered soon after the limit, not after reading 64 MiB (kernel buffers hold a few MiB)
+    assert sent < (16 << 20), sent
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert answer.count(b"HTTP/1.1") == 1
+    assert b"connection: close" in head.lower()
+    j = strict_json(body)
+    assert j["errors"][0]["code"] in ("SIZE_INVALID", "MANIFEST_INVALID", "TOO_LARGE")
+    assert time.time() - t0 < 30
+    # the server still serves
+    assert requests.get(srv.url + "/v2/").status_code == 200
