@@ -257,3 +257,78 @@ def test_item5_chunked_manifest_over_limit_is_413_at_once(server_factory):
     assert time.time() - t0 < 30
     # the server still serves
     assert requests.get(srv.url + "/v2/").status_code == 200
+
+
+# ---- issue 20 item 3: what a manifest may cost in memory is bounded ---------------------------
+
+def rss_kb(pid, field="VmRSS"):
+    for ln in open(f"/proc/{pid}/status"):
+        if ln.startswith(field + ":"):
+            return int(ln.split()[1])
+    return 0
+
+
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+def test_item3_manifest_memory_is_bounded(server_factory):
+    import threading
+    srv = server_factory(["--insecure-no-auth", "true"]).start()
+    reg = Registry(srv.url)
+    layer, tar = ocigen.layer_tar({"etc/hello": b"hi\n"})
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "rootfs": {"type": "layers", "diff_ids": [sha(tar)]}}).encode()
+    reg.push_blob("amp/app", layer)
+    reg.push_blob("amp/app", cfg)
+    ldesc = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(layer), "size": len(layer)}
+    cdesc = descriptor("application/vnd.oci.image.config.v1+json", cfg)
+    time.sleep(0.5)
+    base = rss_kb(srv.proc.pid)
+    # one layer listed 10,000 times: 1.6 MB
+    big = oci_manifest(cdesc, [ldesc] * 10000)
+    assert 1_500_000 < len(big) < 1_700_000
+    r = reg.put_manifest("amp/app", "big", big)
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"][0]["code"] == "MANIFEST_INVALID" and "1000 layers" in r.text
+    # six at once
+    out = []
+    ts = [threading.Thread(target=lambda: out.append(reg.put_manifest("amp/app", "big", big).status_code))
+          for _ in range(6)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert out == [400] * 6
+    peak = rss_kb(srv.proc.pid, "VmHWM")
+    assert peak - base < 100 * 1024, (base, peak)  # was about 450 MB over the base
+    # tiny values cost 12-14x their text in jansson objects: refused by the parse budget
+    tiny = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": cdesc, "layers": [ldesc],
+                       "annotations": {"%x" % i: "" for i in range(300000)}}).encode()
+    r = reg.put_manifest("amp/app", "tiny", tiny)
+    assert r.status_code == 400 and "memory" in r.json()["errors"][0]["detail"], r.text
+    # 1000 layers is still fine
+    ok = oci_manifest(cdesc, [ldesc] * 1000)
+    assert reg.put_manifest("amp/app", "ok", ok).status_code == 201
+    # in total: chunked PUTs reserve manifest-max plus its parse budget (about 28 MiB each);
+    # past 128 MiB in flight the next PUT is refused at once with 429 and Retry-After
+    socks = []
+    try:
+        status = None
+        for i in range(8):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            socks.append(s)
+            s.sendall(f"PUT /v2/amp/app/manifests/c{i} HTTP/1.1\r\nHost: x\r\nContent-Type: {OCI_MANIFEST}\r\n"
+                      f"Transfer-Encoding: chunked\r\n\r\n1\r\n{{\r\n".encode())
+            s.settimeout(0.5)
+            try:
+                d = s.recv(4096)
+            except socket.timeout:
+                continue
+            status = d
+            break
+        assert status is not None and status.startswith(b"HTTP/1.1 429 "), status
+        assert b"Retry-After: 1" in status and b"TOOMANYREQUESTS" in status
+    finally:
+        for s in socks:
+            s.close()
+    time.sleep(0.5)
+    assert reg.put_manifest("amp/app", "ok2", ok).status_code == 201
