@@ -159,7 +159,7 @@ int dd_file_read(const char *path, size_t max, dd_buf_t *out, dd_err_t *e);
 /* Writes a file atomically: temp file in the same dir, fsync, rename, fsync dir. */
 int dd_file_write_atomic(const char *path, const void *data, size_t len, dd_err_t *e);
 /* Creates path empty with mode 0600 if it does not exist (an existing file is
- * left as it is). Called before SQLite opens a database of secrets: SQLite
+ * not even opened: closing a descriptor would drop SQLite's POSIX locks). Called before SQLite opens a database of secrets: SQLite
  * creates files 0644 and gives -wal/-shm the main file's mode. Best effort:
  * the open that follows reports any error. */
 void dd_file_create_private(const char *path);

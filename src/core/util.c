@@ -216,7 +216,10 @@ int dd_file_write_atomic(const char *path, const void *data, size_t len, dd_err_
 void dd_file_create_private(const char *path)
 {
     if (!path || !*path || path[0] == ':' || !strncmp(path, "file:", 5)) return;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* O_EXCL: never open (and so never close) an existing database, as closing
+     * any descriptor of a file drops every POSIX lock this process holds on
+     * it, SQLite's included */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) close(fd);
 }
 
