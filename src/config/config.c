@@ -72,7 +72,7 @@ static const struct key {
     {"log-level", T_LOGLEVEL, offsetof(dd_config_t, log_level), "info", 0, 0,
      "debug, info, warn or error (requests log at info)"},
     {"login-fail-burst", T_INT, offsetof(dd_config_t, login_fail_burst), "10", 1, 100000,
-     "failed logins allowed at once per address and per user"},
+     "failed logins allowed at once per (user, address); 10x per address"},
     {"login-fail-rate", T_INT, offsetof(dd_config_t, login_fail_rate), "10", 1, 100000,
      "failed logins allowed per minute after the burst"},
     {"manifest-max", T_SIZE, offsetof(dd_config_t, manifest_max), "4m", 1024, 64LL << 20,

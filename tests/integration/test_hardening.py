@@ -332,3 +332,50 @@ def test_item3_manifest_memory_is_bounded(server_factory):
             s.close()
     time.sleep(0.5)
     assert reg.put_manifest("amp/app", "ok2", ok).status_code == 201
+
+
+# ---- issue 20 item 8: login throttling per (user, address), with growing delays ---------------
+
+def get_from(srv, source_ip, user, pw, path="/v2/"):
+    import base64
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30, source_address=(source_ip, 0))
+    tok = base64.b64encode(f"{user}:{pw}".encode()).decode()
+    c.request("GET", path, headers={"Authorization": "Basic " + tok})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, r.getheader("Retry-After"), body
+
+
+def test_item8_lockout_is_per_user_and_address(tmp_path):
+    data = tmp_path / "data"
+    cli(data, "user", "add", "victim", "--role", "reader", "--password-stdin", stdin="victim-pw-1\n")
+    cli(data, "user", "add", "bob", "--role", "reader", "--password-stdin", stdin="bob-pw-1\n")
+    # the default burst (10), and a slow refill so that argon2id time does not give tokens back
+    srv = Server(data, ["--scan", "false", "--login-fail-rate", "1"]).start()
+    try:
+        # ten wrong passwords for victim from another address...
+        for _ in range(10):
+            assert get_from(srv, "127.0.0.2", "victim", "wrong")[0] == 401
+        st, retry, body = get_from(srv, "127.0.0.2", "victim", "wrong")
+        assert st == 429 and int(retry) > 0 and b"TOOMANYREQUESTS" in body
+        # ... and the attacker's right guess would be refused too, from there
+        assert get_from(srv, "127.0.0.2", "victim", "victim-pw-1")[0] == 429
+        # but the owner, from its own address, still gets in
+        assert get_from(srv, "127.0.0.1", "victim", "victim-pw-1")[0] == 200
+        # ten failures from one address (a NAT) for several users lock no one else behind it
+        for i in range(10):
+            assert get_from(srv, "127.0.0.3", f"user{i}", "wrong")[0] == 401
+        assert get_from(srv, "127.0.0.3", "bob", "bob-pw-1")[0] == 200
+        assert get_from(srv, "127.0.0.3", "victim", "victim-pw-1")[0] == 200
+        # growing delays: after the lock, the next failure locks for longer
+        st, retry1, _ = get_from(srv, "127.0.0.2", "victim", "wrong")
+        assert st == 429
+    finally:
+        assert srv.stop() == 0
+    # the attack is in the audit log (and the server log)
+    events = [json.loads(ln) for ln in open(data / "audit.log")]
+    attack = [e for e in events if e["event"] == "login_attack"]
+    assert attack and attack[0]["actor"] == "victim" and attack[0]["ip"] == "127.0.0.2"
+    assert "repeated failed logins for 'victim' from 127.0.0.2" in srv.read_log()
