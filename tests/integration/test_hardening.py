@@ -379,3 +379,39 @@ def test_item8_lockout_is_per_user_and_address(tmp_path):
     attack = [e for e in events if e["event"] == "login_attack"]
     assert attack and attack[0]["actor"] == "victim" and attack[0]["ip"] == "127.0.0.2"
     assert "repeated failed logins for 'victim' from 127.0.0.2" in srv.read_log()
+
+
+# ---- issue 20 item 10: a PATCH cut by a disconnect keeps its bytes; the client resumes ---------
+
+def test_item10_patch_cut_keeps_bytes_and_resumes(server_factory):
+    srv = server_factory(["--insecure-no-auth", "true", "--scan", "false"]).start()
+    reg = Registry(srv.url)
+    data = os.urandom(3 << 20)
+    dg = sha(data)
+    r = reg.start_upload("res/app")
+    loc = r.headers["Location"]
+    r = reg.patch_chunk(loc, data[:512 * 1024], 0)
+    assert r.status_code == 202 and r.headers["Range"] == f"0-{512 * 1024 - 1}"
+    loc = r.headers["Location"]
+    # a raw PATCH of the rest that dies after 1 MiB (abortive close, like a crashed client)
+    path = loc if loc.startswith("/") else "/" + loc.split("/", 3)[3]
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    rest = data[512 * 1024:]
+    s.sendall((f"PATCH {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+               f"Content-Length: {len(rest)}\r\nContent-Range: {512 * 1024}-{len(data) - 1}\r\n\r\n").encode())
+    s.sendall(rest[:1 << 20])
+    time.sleep(0.5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+    time.sleep(0.5)
+    # GET on the upload URL reports the offset: every byte received was kept
+    st = reg.upload_status(loc)
+    assert st.status_code == 204, st.text
+    end = int(st.headers["Range"].split("-")[1])
+    assert end + 1 == 512 * 1024 + (1 << 20), st.headers["Range"]
+    # the client resumes from there and the blob is whole
+    r = reg.patch_chunk(st.headers["Location"], data[end + 1:], end + 1)
+    assert r.status_code == 202, r.text
+    r = reg.put_upload(r.headers["Location"], dg)
+    assert r.status_code == 201, r.text
+    assert reg.get_blob("res/app", dg).content == data
