@@ -22,7 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void print_line(const char *line, void *arg)
 {
@@ -121,8 +124,18 @@ int cmd_serve(int argc, char **argv)
     char **ignore = NULL;
     size_t n_ignore = 0;
     int status = 1;
+    int lockfd = -1;
     if ((rc = dd_mkdirs(cfg.data_dir, 0700, &e))) {
         cli_error("cannot create data directory: %s", e.msg);
+        goto out;
+    }
+    /* held shared while serving: `fsck --repair` takes it exclusively */
+    char *lockp = dd_asprintf("%s/%s", cfg.data_dir, DD_DATA_LOCK);
+    lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lockp);
+    if (lockfd < 0 || flock(lockfd, LOCK_SH | LOCK_NB) != 0) {
+        cli_error("cannot lock the data directory '%s'%s", cfg.data_dir,
+                  lockfd >= 0 ? ": 'drydock fsck --repair' is running on it" : "");
         goto out;
     }
     if ((rc = dd_blobstore_open(cfg.blob_driver, cfg.blob_root, &bs, &e))) {
@@ -260,6 +273,7 @@ out:
     free(ignore);
     if (meta) dd_meta_close(meta);
     if (bs) dd_blobstore_close(bs);
+    if (lockfd >= 0) close(lockfd);
     dd_config_release(&cfg);
     if (status == 0) dd_log(DD_LOG_INFO, NULL, "stopped");
     return status;

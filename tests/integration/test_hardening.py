@@ -415,3 +415,66 @@ def test_item10_patch_cut_keeps_bytes_and_resumes(server_factory):
     r = reg.put_upload(r.headers["Location"], dg)
     assert r.status_code == 201, r.text
     assert reg.get_blob("res/app", dg).content == data
+
+
+# ---- issue 20 item 9: fsck reports orphan blobs as reclaimable; --repair removes them ----------
+
+def test_item9_fsck_orphans_and_repair(tmp_path):
+    import subprocess
+    from conftest import BIN
+    data = tmp_path / "data"
+    srv = Server(data, ["--insecure-no-auth", "true", "--scan", "false"]).start()
+    reg = Registry(srv.url)
+    layer, tar = ocigen.layer_tar({"etc/hello": b"hi\n"})
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "rootfs": {"type": "layers", "diff_ids": [sha(tar)]}}).encode()
+    reg.push_blob("fs/app", layer)
+    reg.push_blob("fs/app", cfg)
+    man = oci_manifest(descriptor("application/vnd.oci.image.config.v1+json", cfg),
+                       [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": sha(layer),
+                         "size": len(layer)}])
+    assert reg.put_manifest("fs/app", "v1", man).status_code == 201
+    # an upload session in progress must survive a repair
+    part = os.urandom(70000)
+    loc = reg.start_upload("fs/app").headers["Location"]
+    loc = reg.patch_chunk(loc, part[:30000], 0).headers["Location"]
+    assert srv.stop() == 0
+    # orphans, as a kill between publishing a blob and recording it leaves them
+    orphans = [os.urandom(1000), os.urandom(5000)]
+    paths = []
+    for b in orphans:
+        h = hashlib.sha256(b).hexdigest()
+        p = data / "blobs" / "sha256" / h[:2] / h
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b)
+        paths.append(p)
+
+    def fsck(*args):
+        return subprocess.run([BIN, "fsck", "--data-dir", str(data), *args], capture_output=True, text=True,
+                              timeout=120)
+    p = fsck()
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "2 orphans, 6000 bytes reclaimable): 0 problems" in p.stdout, p.stdout
+    # never while a server uses the directory
+    srv.start()
+    p = fsck("--repair")
+    assert p.returncode == 1 and "a server is using it" in p.stderr, p.stdout + p.stderr
+    assert all(x.exists() for x in paths)
+    assert srv.stop() == 0
+    p = fsck("--repair")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "repair: removed 2 orphan blobs (6000 bytes)" in p.stdout, p.stdout
+    assert not any(x.exists() for x in paths)
+    p = fsck("--hash-all")
+    assert p.returncode == 0 and "0 orphans, 0 bytes reclaimable): 0 problems" in p.stdout, p.stdout
+    # what manifests and uploads need is all there
+    srv.start()
+    try:
+        r = reg.get_manifest("fs/app", "v1")
+        assert r.status_code == 200 and r.content == man
+        assert reg.get_blob("fs/app", sha(layer)).content == layer
+        r = reg.patch_chunk(loc, part[30000:], 30000)
+        assert r.status_code == 202, r.text
+        assert reg.put_upload(r.headers["Location"], sha(part)).status_code == 201
+    finally:
+        assert srv.stop() == 0
