@@ -299,7 +299,10 @@ def test_item3_manifest_memory_is_bounded(server_factory):
     [t.join() for t in ts]
     assert out == [400] * 6
     peak = rss_kb(srv.proc.pid, "VmHWM")
-    assert peak - base < 100 * 1024, (base, peak)  # was about 450 MB over the base
+    from conftest import BIN
+    # was about 450 MB over the base; a sanitizer build keeps freed memory in quarantine
+    limit = 100 if "asan" not in BIN else 400
+    assert peak - base < limit * 1024, (base, peak)
     # tiny values cost 12-14x their text in jansson objects: refused by the parse budget
     tiny = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": cdesc, "layers": [ldesc],
                        "annotations": {"%x" % i: "" for i in range(300000)}}).encode()
