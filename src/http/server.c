@@ -33,6 +33,7 @@
  */
 #include "dd/http.h"
 #include "dd/registry.h"
+#include "http/gate_int.h"
 #include "http/tls_int.h"
 
 #include <microhttpd.h>
@@ -65,6 +66,7 @@ struct dd_http_server {
     dd_http_opts_t opts;
     char *listen;
     struct MHD_Daemon *d;
+    dd_http_gate_t *gate;  /* plain HTTP: our listening socket and accept gate (gate.c) */
     route_table_t tables[MAX_TABLES];
     size_t n_tables;
     dd_auth_hook_fn auth_fn;
@@ -874,7 +876,14 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     if (s->opts.turbo) flags |= MHD_USE_TURBO;
     struct MHD_OptionItem ops[20];
     int k = 0;
-    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    if (s->opts.tls_cert_pem) {
+        ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    } else {
+        /* plain HTTP: the gate owns the listening socket (issue 20 item 4) */
+        if (dd_http_gate_open(&ss, &s->gate, e) != DD_OK)
+            return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
+        flags |= MHD_USE_NO_LISTEN_SOCKET;
+    }
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->opts.threads, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                        (intptr_t)s->opts.conn_memory_limit, NULL};
@@ -887,14 +896,29 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_cb, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
-    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    if (!s->gate) ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn_cb, s};
     if (s->opts.tls_cert_pem) k += dd_http_tls_options(&s->opts, &ops[k], &flags); /* tls.c */
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
-    if (!s->d) return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : 0;
+    if (!s->d) {
+        dd_http_gate_free(s->gate);
+        s->gate = NULL;
+        return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
+    }
+    if (s->gate) {
+        s->port = dd_http_gate_port(s->gate);
+        if (dd_http_gate_run(s->gate, s->d, e) != DD_OK) {
+            MHD_stop_daemon(s->d);
+            s->d = NULL;
+            dd_http_gate_free(s->gate);
+            s->gate = NULL;
+            return DD_EIO;
+        }
+    } else {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+        s->port = info ? info->port : 0;
+    }
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setstacksize(&at, 128 * 1024);
@@ -911,8 +935,12 @@ unsigned dd_http_port(dd_http_server_t *s)
 void dd_http_stop(dd_http_server_t *s)
 {
     if (!s->d) return;
-    MHD_socket fd = MHD_quiesce_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET) close(fd);
+    if (s->gate) {
+        dd_http_gate_close_listen(s->gate); /* stop accepting; waiting connections go to MHD */
+    } else {
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET) close(fd);
+    }
     int64_t deadline = dd_mono_ns() + (int64_t)(s->opts.shutdown_grace_s ? s->opts.shutdown_grace_s : 10) *
                                            1000000000LL;
     while (atomic_load(&s->inflight) > 0 && dd_mono_ns() < deadline) {
@@ -929,6 +957,8 @@ void dd_http_stop(dd_http_server_t *s)
     }
     MHD_stop_daemon(s->d);
     s->d = NULL;
+    dd_http_gate_free(s->gate);
+    s->gate = NULL;
 }
 
 void dd_http_server_free(dd_http_server_t *s)
