@@ -201,7 +201,15 @@ static void accept_all(dd_http_gate_t *g)
         struct sockaddr_storage addr;
         socklen_t alen = sizeof addr;
         int fd = accept4(g->lfd, (struct sockaddr *)&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return; /* EAGAIN, or an error the next round retries */
+        if (fd < 0) {
+            /* out of descriptors or memory: the listen socket stays readable,
+             * so pause rather than spin (EAGAIN: all taken) */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                struct timespec ts = {0, 10 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            return;
+        }
         pending_t *p = dd_calloc(1, sizeof *p);
         p->fd = fd;
         p->addr = addr;
