@@ -16,7 +16,7 @@ export async function render(main, [repo, ref], ctx) {
   if (!ctx.current()) return;
   const state = { severity: '', fix_state: '', package: '', id: '', known_exploited: false, offset: 0, sort: 'severity' };
   const findingsBox = h('div', { id: 'findings' });
-  const scanBox = h('p', { id: 'scan-state', 'aria-live': 'polite' });
+  const scanBox = h('span', { id: 'scan-state', 'aria-live': 'polite' });
   const host = location.host;
   const pull = `docker pull ${host}/${repo}@${img.digest}`;
   const mayPull = ctx.session && ['owner', 'reader', 'writer', 'local'].includes(ctx.session.role);
