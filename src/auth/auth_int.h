@@ -79,6 +79,10 @@ void auth_session_csrf(const dd_auth_t *a, const char *jti, char out[65]);
 extern const dd_route_t auth_session_routes[];
 extern const size_t auth_n_session_routes;
 
+/* /api/v1/admin/users and /api/v1/admin/tokens (admin_api.c). */
+extern const dd_route_t auth_admin_routes[];
+extern const size_t auth_n_admin_routes;
+
 /* GET and POST /auth/token (tokenendpoint.c). */
 int auth_h_token(dd_req_t *req);
 

@@ -691,5 +691,6 @@ void dd_auth_register(dd_auth_t *a, dd_http_server_t *srv)
 {
     dd_http_register_routes(srv, routes, sizeof routes / sizeof routes[0], a);
     dd_http_register_routes(srv, auth_session_routes, auth_n_session_routes, a);
+    dd_http_register_routes(srv, auth_admin_routes, auth_n_admin_routes, a);
     dd_http_set_auth_hook(srv, hook, a);
 }

@@ -157,6 +157,42 @@ def test_session_roles_and_robot_secrets(loaded):
     assert r.status_code == 401
 
 
+def test_admin_tokens_api(loaded):
+    srv = loaded
+    s, r = sign_in(srv, "owner", OWNER_PW)
+    csrf = {"X-CSRF-Token": r.json()["csrf"]}
+    users = s.get(srv.url + "/api/v1/admin/users").json()["users"]
+    assert {u["name"]: u["role"] for u in users} == {"owner": "owner", "secreader": "securityreader"}
+    assert "pwhash" not in json.dumps(users) and "$argon2" not in json.dumps(users)
+    body = {"role": "reader", "expires": "1d", "repos": "team/*", "name": "ci"}
+    assert s.post(srv.url + "/api/v1/admin/tokens", json=body).status_code == 403  # no CSRF token
+    r = s.post(srv.url + "/api/v1/admin/tokens", json=body, headers=csrf)
+    assert r.status_code == 201, r.text
+    t = r.json()
+    assert t["secret"].startswith("ddt_") and t["role"] == "reader" and t["repos"] == "team/*"
+    bearer = {"Authorization": "Bearer " + t["secret"]}
+    assert requests.get(srv.url + "/v2/team/app/tags/list", headers=bearer).status_code == 200
+    assert requests.get(srv.url + "/v2/other/app/tags/list", headers=bearer).status_code == 403
+    listed = s.get(srv.url + "/api/v1/admin/tokens").json()["tokens"]
+    assert any(x["id"] == t["id"] and x["state"] == "active" for x in listed) and t["secret"] not in json.dumps(listed)
+    for bad in ({"role": "king", "expires": "1d"}, {"role": "reader"}, {"role": "reader", "expires": "soon"},
+                {"role": "reader", "expires": "1d", "repos": "x" * 5000}, {"role": "reader", "expires": "1d", "name": "a\nb"}):
+        r = s.post(srv.url + "/api/v1/admin/tokens", json=bad, headers=csrf)
+        assert r.status_code == 400, (bad, r.text)
+    assert s.post(srv.url + "/api/v1/admin/tokens", data="x", headers=csrf).status_code == 415
+    assert s.delete(srv.url + "/api/v1/admin/tokens/" + t["id"]).status_code == 403  # no CSRF token
+    assert s.delete(srv.url + "/api/v1/admin/tokens/" + t["id"], headers=csrf).status_code == 204
+    assert s.delete(srv.url + "/api/v1/admin/tokens/" + t["id"], headers=csrf).status_code == 404
+    assert requests.get(srv.url + "/v2/team/app/tags/list", headers=bearer).status_code == 401
+    # Owners only; Basic credentials work too (no CSRF: no cookie)
+    r2, _ = sign_in(srv, "secreader", READER_PW)
+    assert r2.get(srv.url + "/api/v1/admin/tokens").status_code == 403
+    assert requests.get(srv.url + "/api/v1/admin/users", auth=("owner", OWNER_PW)).status_code == 200
+    audit = open(os.path.join(srv.data_dir, "audit.log")).read()
+    assert '"event":"token_create","actor":"owner","target":"%s"' % t["id"] in audit
+    assert '"event":"token_revoke","actor":"owner"' in audit and t["secret"] not in audit
+
+
 def test_xss_payload_is_data_in_the_api(loaded):
     """The payload reaches the API as plain JSON text (the console shows it
     with textContent; the browser test checks that it never runs)."""

@@ -16,6 +16,7 @@ const AUTH = 'Basic ' + Buffer.from(`${USER}:${PW}`).toString('base64');
 
 let browser, page;
 const problems = [];
+let acceptDialog = false;
 
 async function apiGet(path) {
   const r = await fetch(URL_ + path, { headers: { Authorization: AUTH } });
@@ -42,7 +43,9 @@ before(async () => {
   // query: 400) are expected, a 5xx or a CSP violation is not
   page.on('console', (m) => { if (m.type() === 'error' && !/status of (400|401|403)/.test(m.text())) problems.push('console: ' + m.text()); });
   page.on('response', (r) => { if (r.status() >= 500) problems.push(`${r.status()} ${r.url()}`); });
-  page.on('dialog', (d) => { problems.push('dialog: ' + d.message()); d.dismiss(); });
+  page.on('dialog', (d) => {
+    if (acceptDialog) { acceptDialog = false; d.accept(); } else { problems.push('dialog: ' + d.message()); d.dismiss(); }
+  });
 });
 
 after(async () => { await browser?.close(); });
@@ -143,11 +146,31 @@ test('run a query and get a table and a chart', async () => {
   await shot('query');
 });
 
-test('administration, dark theme, phone width, sign out', async () => {
+test('create a robot token, see its secret once, revoke it', async () => {
   await page.getByRole('link', { name: 'Administration' }).click();
   await page.getByRole('heading', { name: 'Administration' }).waitFor();
   await settle();
+  await page.getByLabel('Name').fill('ci <b>bot</b>');
+  await page.getByLabel('Role', { exact: true }).selectOption('reader');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = await page.locator('#secret-value').textContent();
+  assert.match(secret, /^ddt_/);
+  const bearer = { headers: { Authorization: 'Bearer ' + secret } };
+  assert.equal((await fetch(URL_ + '/v2/', bearer)).status, 200);
+  const row = page.locator('#tokens tr', { hasText: 'ci <b>bot</b>' });
+  await row.waitFor();
+  assert.equal(await row.locator('td').nth(6).textContent(), 'active');
   await shot('admin');
+  acceptDialog = true;
+  await row.getByRole('button', { name: /^Revoke/ }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll('#tokens tr')].some((r) => r.textContent.includes('ci <b>bot</b>') && r.textContent.includes('revoked')));
+  assert.equal((await fetch(URL_ + '/v2/', bearer)).status, 401);
+  const list = await apiGet('/api/v1/admin/tokens');
+  assert.equal(list.tokens.find((t) => t.name === 'ci <b>bot</b>').state, 'revoked');
+  assert.ok(!JSON.stringify(list).includes(secret));
+});
+
+test('dark theme, phone width, sign out', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto(URL_ + '/#/');
   await settle();
