@@ -214,6 +214,7 @@ int cmd_serve(int argc, char **argv)
     }
     dd_log(DD_LOG_INFO, NULL, "drydock serving on %s (port %u), data in %s, %lld threads", cfg.listen,
            dd_http_port(srv), cfg.data_dir, (long long)cfg.threads);
+    dd_log(DD_LOG_INFO, NULL, "web console at %s://%s/", ho.tls_cert_pem ? "https" : "http", cfg.listen);
     int sig = 0;
     sigwait(&sigs, &sig);
     dd_log(DD_LOG_INFO, NULL, "received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
