@@ -193,6 +193,40 @@ def test_admin_tokens_api(loaded):
     assert '"event":"token_revoke","actor":"owner"' in audit and t["secret"] not in audit
 
 
+def test_packages_and_sbom(loaded):
+    srv = loaded
+    auth = ("owner", OWNER_PW)
+    base = srv.url + "/api/v1/repositories/team/app/images/v1"
+    r = requests.get(base + "/packages", auth=auth)
+    assert r.status_code == 200, r.text
+    j = r.json()
+    assert j["os"] == "Debian:11" and j["total"] == 4 and j["next"] is None
+    names = sorted(p["name"] for p in j["packages"])
+    assert names == ["bash", "libssl1.1", "openssl", "zlib1g"]
+    ssl = next(p for p in j["packages"] if p["name"] == "libssl1.1")
+    assert ssl["version"] == "1.1.1n-0+deb11u3" and ssl["type"] == "dpkg" and ssl["sourceName"] == "openssl"
+    assert ssl["purl"].startswith("pkg:deb/debian/libssl1.1@") and ssl["layerIndex"] == 0
+    page = requests.get(base + "/packages?limit=1&q=lib", auth=auth).json()
+    assert page["total"] == 2 and len(page["packages"]) == 1 and "q=lib" in page["next"]
+    rest = requests.get(srv.url + page["next"], auth=auth).json()
+    assert rest["offset"] == 1 and len(rest["packages"]) == 1 and rest["next"] is None
+    for bad in ("limit=0", "limit=1001", "offset=-1", "limit=x"):
+        r = requests.get(base + "/packages?" + bad, auth=auth)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PARAMETER", bad
+    assert requests.get(srv.url + "/api/v1/repositories/team/app/images/nope/packages", auth=auth).status_code == 404
+    assert requests.get(srv.url + "/api/v1/repositories/nope/images/v1/sbom", auth=auth).status_code == 404
+    r = requests.get(base + "/sbom", auth=auth)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/vnd.cyclonedx+json")
+    assert r.headers["Content-Disposition"].startswith('attachment; filename="sbom-')
+    bom = r.json()
+    assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.5"
+    assert ssl["purl"] in {c.get("purl") for c in bom["components"]}
+    # a security reader limited to team/* reads team/app's, not other/app's
+    assert requests.get(base + "/packages", auth=("secreader", READER_PW)).status_code == 200
+    assert requests.get(srv.url + "/api/v1/repositories/other/app/images/v1/sbom",
+                        auth=("secreader", READER_PW)).status_code == 403
+
+
 def test_xss_payload_is_data_in_the_api(loaded):
     """The payload reaches the API as plain JSON text (the console shows it
     with textContent; the browser test checks that it never runs)."""

@@ -94,14 +94,19 @@ test('walk from the overview to an image and a finding, filter, page', async () 
   await page.getByText('/bin/sh -c #(nop) ADD rootfs <script>').waitFor();
   assert.equal(await page.evaluate(() => window.__xss), undefined);
   assert.equal(await page.locator('main script, main img').count(), 0);
+  const pk = await apiGet('/api/v1/repositories/team/app/images/' + encodeURIComponent(img.digest) + '/packages?limit=1');
+  await page.waitForFunction((t) => document.querySelector('#packages-total')?.textContent.endsWith(`of ${t}`), pk.total);
+  const dl = page.getByRole('link', { name: 'Download SBOM (CycloneDX)' });
+  const sbom = await (await fetch(new URL(await dl.getAttribute('href'), URL_), { headers: { Authorization: AUTH } })).json();
+  assert.equal(sbom.bomFormat, 'CycloneDX');
   await shot('image');
-  await page.getByLabel('Package').fill('zlib1g');
+  await page.getByLabel('Package', { exact: true }).fill('zlib1g');
   const z = await apiGet('/api/v1/repositories/team/app/images/v1/findings?package=zlib1g&limit=1');
   await page.waitForFunction((t) => document.querySelector('#findings-total')?.textContent.endsWith(`of ${t}`), z.total);
   const rows = page.locator('table.findings tbody tr');
   assert.equal(await rows.count(), z.total);
   for (const p of await page.locator('table.findings tbody tr td:nth-child(3)').allTextContents()) assert.equal(p, 'zlib1g');
-  await page.getByLabel('Package').fill('');
+  await page.getByLabel('Package', { exact: true }).fill('');
   await page.getByLabel('Severity').selectOption('critical');
   const cr = await apiGet('/api/v1/repositories/team/app/images/v1/findings?severity=critical&limit=1');
   await page.waitForFunction((t) => {

@@ -44,6 +44,7 @@ export async function render(main, [repo, ref], ctx) {
     h('section', { class: 'card' }, h('h2', null, 'Findings by severity'),
       h('p', { class: 'counts' }, SEVERITIES.map((s) => h('span', null, sevBadge(s[0].toUpperCase() + s.slice(1)), ' ', num(img.counts?.[s]))))),
     h('section', { class: 'card', 'aria-labelledby': 'fh' }, h('h2', { id: 'fh' }, 'Findings'), filters(state, () => loadFindings()), findingsBox),
+    img.isIndex ? null : packagesSection(repo, img.digest, ctx),
     mayPull && !img.isIndex ? layersSection(repo, img.digest) : null);
 
   showScan(img);
@@ -145,4 +146,30 @@ function layersSection(repo, digest) {
     }
   })();
   return h('section', { class: 'card' }, h('h2', null, 'Layers'), box);
+}
+
+function packagesSection(repo, digest, ctx) {
+  const base = `/api/v1/repositories/${enc(repo)}/images/${encodeURIComponent(digest)}`;
+  const box = h('div', { id: 'packages' });
+  const st = { q: '', offset: 0 };
+  const load = async () => {
+    const q = new URLSearchParams({ limit: PAGE, offset: st.offset });
+    if (st.q) q.set('q', st.q);
+    let r;
+    try { r = await api(`${base}/packages?${q}`); } catch (e) { return mount(box, h('p', { class: 'muted' }, e.message)); }
+    if (!ctx.current()) return;
+    mount(box, h('p', { class: 'muted', id: 'packages-total' }, r.total ? `${num(r.offset + 1)}–${num(r.offset + r.packages.length)} of ${num(r.total)}` : 'No packages match.'),
+      table(['Package', 'Version', 'Type', 'Source', 'Layer', 'License'], r.packages.map((p) => [p.name, h('code', null, p.version || ''), p.type,
+        p.sourceName && p.sourceName !== p.name ? p.sourceName : '', p.layerIndex === null ? '–' : String(p.layerIndex), p.license || '']), { empty: 'No packages match.' }),
+      r.total > PAGE ? h('div', { class: 'pager' },
+        h('button', { type: 'button', disabled: r.offset === 0, onclick: () => { st.offset = Math.max(0, r.offset - PAGE); load(); } }, 'Previous'),
+        h('button', { type: 'button', disabled: !r.next, onclick: () => { st.offset = r.offset + PAGE; load(); } }, 'Next')) : null);
+  };
+  const filter = h('input', { id: 'p-q', type: 'search', placeholder: 'name contains' });
+  let t;
+  filter.addEventListener('input', () => { clearTimeout(t); t = setTimeout(() => { st.q = filter.value.trim(); st.offset = 0; load(); }, 300); });
+  load();
+  return h('section', { class: 'card', 'aria-labelledby': 'ph' }, h('h2', { id: 'ph' }, 'Packages'),
+    h('div', { class: 'filters' }, h('div', { class: 'field' }, h('label', { for: 'p-q' }, 'Package name'), filter),
+      h('a', { class: 'button', href: `${base}/sbom`, download: '' }, 'Download SBOM (CycloneDX)')), box);
 }
