@@ -61,6 +61,8 @@ test('sign in and see the overview with the API numbers', async () => {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   await settle();
+  await page.waitForFunction(() => performance.getEntriesByName('dd-overview-complete').length > 0);
+  assert.equal(await page.locator('#kev-count').textContent(), '0');
   const sum = await apiGet('/api/v1/summary');
   const tile = async (label) => (await page.locator('.tile', { hasText: label }).first().locator('.tile-v').textContent()).replace(/,/g, '');
   assert.equal(await tile('Images'), String(sum.images));
