@@ -87,22 +87,30 @@ void auth_session_csrf(const dd_auth_t *a, const char *jti, char out[65])
     sodium_bin2hex(out, 65, mac, sizeof mac);
 }
 
-/* The dd_session cookie's value in the request arena, or NULL. */
-static const char *cookie_value(dd_req_t *req)
+const char *dd_cookie_find(const char *header, const char *name, size_t *len)
 {
-    const char *h = dd_req_header(req, "Cookie");
-    size_t kl = strlen(SESSION_COOKIE);
-    for (const char *p = h; p && *p;) {
-        while (*p == ' ' || *p == ';') p++;
-        if (!strncmp(p, SESSION_COOKIE, kl) && p[kl] == '=') {
-            const char *v = p + kl + 1, *end = strchr(v, ';');
-            size_t n = end ? (size_t)(end - v) : strlen(v);
-            if (n == 0 || n > DD_JWT_MAX) return NULL;
-            return dd_arena_strndup(&req->arena, v, n);
+    size_t kl = strlen(name);
+    for (const char *p = header; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ';') p++;
+        if (!strncmp(p, name, kl) && p[kl] == '=') {
+            const char *v = p + kl + 1;
+            size_t n = strcspn(v, ";");
+            while (n && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+            *len = n;
+            return v;
         }
         p = strchr(p, ';');
     }
     return NULL;
+}
+
+/* The dd_session cookie's value in the request arena, or NULL. */
+static const char *cookie_value(dd_req_t *req)
+{
+    size_t n = 0;
+    const char *v = dd_cookie_find(dd_req_header(req, "Cookie"), SESSION_COOKIE, &n);
+    if (!v || n == 0 || n > DD_JWT_MAX) return NULL;
+    return dd_arena_strndup(&req->arena, v, n);
 }
 
 int auth_session_identify(dd_auth_t *a, dd_req_t *req, ident_t *id, dd_jwt_claims_t *c)
