@@ -85,6 +85,10 @@ async function route() {
     } catch (e) {
       if (my !== seq) return;
       if (e instanceof AuthError) { await loadSession(); return showSignIn('Your session ended; sign in again.'); }
+      if (e.status === 403) {
+        return mount(main, h('h1', null, 'Not permitted'), h('p', { class: 'error', role: 'alert' },
+          `Your role (${ctx.session?.role || 'none'}) may not read this page's data: scan results need the securityreader or owner role.`));
+      }
       mount(main, h('h1', null, 'Error'), h('p', { class: 'error', role: 'alert' }, e.message));
     }
     return;

@@ -8,7 +8,7 @@ function build(el, attrs, children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'href' && !/^(#|\/|https?:)/.test(String(v))) continue; // no javascript: URLs
+    else if (k === 'href' && !/^(#|\/(?!\/)|https?:\/\/)/i.test(String(v))) continue; // no javascript:, data: or //host URLs
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children.flat(Infinity)) {
