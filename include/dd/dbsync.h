@@ -1,0 +1,164 @@
+/*
+ * dbsync.h: bringing the vulnerability database up to date from the network
+ * (see docs/vulndb.md, "drydock db"):
+ *
+ *   dd_fetch_file()      one HTTP(S) GET to a file: conditional headers
+ *                        (ETag / Last-Modified), extra headers, retries of
+ *                        403/429/503 and transport errors with exponential
+ *                        backoff (Retry-After wins when given), progress
+ *   dd_nvd_sync()        a complete local NVD copy through the CVE API 2.0:
+ *                        full paging first, then lastModified windows from
+ *                        the last successful sync; rate limited; resumable
+ *                        (pages kept in a sync directory with a state file)
+ *   dd_vulndb_artifact_* the built database as an OCI artifact: written to
+ *                        an OCI layout directory or pushed to a registry, and
+ *                        pulled back (every digest checked) to replace the
+ *                        live database atomically
+ *
+ * Library code: nothing here prints; progress goes through callbacks.
+ * The caller runs curl_global_init() once before using these.
+ */
+#ifndef DD_DBSYNC_H
+#define DD_DBSYNC_H
+
+#include "dd/core.h"
+#include "dd/feeds.h"
+#include "dd/vulndb.h"
+
+#include <time.h>
+
+/* ---- one download ------------------------------------------------------- */
+
+/* Progress of a transfer: done bytes of total (0 if unknown). */
+typedef void (*dd_fetch_progress_fn)(void *arg, long long done, long long total);
+
+typedef struct dd_fetch_opts {
+    const char *etag;            /* sent as If-None-Match when non-empty */
+    const char *last_modified;   /* sent as If-Modified-Since when non-empty */
+    const char *const *headers;  /* extra "Name: value" lines, NULL-terminated, or NULL */
+    int max_attempts;            /* tries of a retryable answer; 0 = 6 */
+    long backoff_ms;             /* first backoff, doubled per retry (cap 64x); 0 = 1000 */
+    long long max_bytes;         /* body limit; 0 = 4 GiB */
+    dd_fetch_progress_fn progress;
+    void *progress_arg;
+} dd_fetch_opts_t;
+
+typedef struct dd_fetch_result {
+    long status;                 /* final HTTP status */
+    long long bytes;             /* body bytes written */
+    int attempts;                /* requests made */
+    char etag[256];
+    char last_modified[64];
+} dd_fetch_result_t;
+
+/* GETs url into path (created or truncated). Retries 403, 429, 503 and
+ * transport errors up to max_attempts, waiting Retry-After (seconds) when the
+ * server sends it, else backoff_ms * 2^n. Returns DD_OK with r->status set for
+ * any final HTTP answer (the caller judges 200/304/404...), DD_EIO on a
+ * transport error after the last try, DD_ELIMIT past max_bytes. */
+int dd_fetch_file(const char *url, const char *path, const dd_fetch_opts_t *o, dd_fetch_result_t *r,
+                  dd_err_t *e);
+
+/* Extracts a tar archive (gzip, zstd, xz or bzip2 compressed, or plain) into
+ * dir (created): regular files and directories only, names that are
+ * absolute or climb with ".." are skipped. DD_ECORRUPT for a truncated or
+ * corrupt archive. */
+int dd_fetch_extract_tar(const char *path, const char *dir, dd_err_t *e);
+/* Removes a file or a directory tree (what dd_fetch_extract_tar made). */
+int dd_fetch_remove_tree(const char *dir);
+
+/* ---- NVD -------------------------------------------------------------- */
+
+typedef struct dd_nvd_progress {
+    bool full;          /* full paging (else incremental windows) */
+    int window, n_windows; /* 1-based window being fetched (incremental) */
+    int pages;          /* pages fetched so far in this sync (resumed ones included) */
+    long records;       /* CVE records in those pages */
+    long total;         /* totalResults of the current window (0 before the first page) */
+    bool importing;     /* fetching done, pages being imported */
+} dd_nvd_progress_t;
+
+typedef struct dd_nvd_sync_opts {
+    const char *url;        /* API base, e.g. https://services.nvd.nist.gov/rest/json/cves/2.0 */
+    const char *api_key;    /* sent as the apiKey header; NULL/"" = public limits */
+    const char *state_dir;  /* where pages and state.json are kept (created) */
+    int page_size;          /* resultsPerPage asked; 0 = 2000 (the API maximum) */
+    int window_days;        /* lastMod window; 0 = 120 (the API maximum) */
+    long rate_window_ms;    /* rolling rate-limit window; 0 = 30000 */
+    int rate_max;           /* requests per window; 0 = 5, or 50 with an api key */
+    long backoff_ms;        /* as dd_fetch_opts_t */
+    int max_attempts;
+    time_t now;             /* end of the sync; 0 = time(NULL) */
+    void (*progress)(void *arg, const dd_nvd_progress_t *p);
+    void *progress_arg;
+} dd_nvd_sync_opts_t;
+
+typedef struct dd_nvd_sync_result {
+    bool full;              /* it was a full sync */
+    bool resumed;           /* it continued an interrupted sync */
+    int windows;            /* lastMod windows walked (0 for a full sync) */
+    int pages;              /* pages imported */
+    int requests;           /* HTTP requests made by this run (retries included) */
+    char since[32], until[32]; /* the synced lastMod range (since empty for full) */
+    dd_feed_stats_t st;     /* records imported / skipped, first messages */
+} dd_nvd_sync_result_t;
+
+/* Brings db (writable, inside an update) up to date with the NVD API: a full
+ * sync when db has no completed sync of this url (feed "nvd", its
+ * last_modified holds the sync time), else the windows since the last one.
+ * Every page is written to state_dir before the next is asked, with
+ * state_dir/state.json rewritten atomically, so a sync that is killed resumes
+ * where it stopped. On success the pages are imported and the feed row says
+ * the new sync time; call dd_nvd_sync_finish() once the update is committed.
+ * On failure what was fetched stays in state_dir and db is unchanged. */
+int dd_nvd_sync(dd_vulndb_t *db, const dd_nvd_sync_opts_t *o, dd_nvd_sync_result_t *r, dd_err_t *e);
+/* Removes the pages and state of a sync that was committed. */
+void dd_nvd_sync_finish(const char *state_dir);
+
+/* ---- the database as an OCI artifact ------------------------------------ */
+
+#define DD_VULNDB_ARTIFACT_TYPE "application/vnd.drydock.vulndb.v1"
+#define DD_VULNDB_LAYER_TYPE "application/vnd.drydock.vulndb.layer.v1.sqlite+zstd"
+#define DD_OCI_EMPTY_TYPE "application/vnd.oci.empty.v1+json"
+#define DD_OCI_MANIFEST_TYPE "application/vnd.oci.image.manifest.v1+json"
+
+typedef struct dd_vulndb_artifact {
+    char *layer_path;       /* the zstd-compressed database (a temp file, removed by release) */
+    char layer_digest[80];
+    long long layer_size;
+    char *manifest;         /* the manifest bytes as written and pushed */
+    size_t manifest_len;
+    char manifest_digest[80];
+    int64_t version;        /* database version inside */
+} dd_vulndb_artifact_t;
+
+/* Compresses the live database at dbpath into tmpdir and builds the
+ * manifest: artifactType DD_VULNDB_ARTIFACT_TYPE, the empty config, one layer
+ * of DD_VULNDB_LAYER_TYPE, annotations io.drydock.vulndb.{schema,version,
+ * built,updated,feeds} and org.opencontainers.image.created. */
+int dd_vulndb_artifact_build(const char *dbpath, const char *tmpdir, dd_vulndb_artifact_t *out, dd_err_t *e);
+void dd_vulndb_artifact_release(dd_vulndb_artifact_t *a);
+
+typedef struct dd_oci_remote_opts {
+    bool insecure;          /* plain http for any host (always for loopback) */
+    const char *user, *password; /* NULL = $DRYDOCK_REGISTRY_USER / _PASSWORD */
+    dd_fetch_progress_fn progress;
+    void *progress_arg;
+} dd_oci_remote_opts_t;
+
+/* Writes the artifact into the OCI image layout at dir (created if needed;
+ * an existing index keeps its other entries) under tag. */
+int dd_vulndb_artifact_write_layout(const dd_vulndb_artifact_t *a, const char *dir, const char *tag, dd_err_t *e);
+/* Pushes it to HOST[:PORT]/REPO:TAG (the part after "oci://"). */
+int dd_vulndb_artifact_push(const dd_vulndb_artifact_t *a, const char *ref, const dd_oci_remote_opts_t *o,
+                            dd_err_t *e);
+
+/* Pulls a database artifact from "oci://HOST[:PORT]/REPO[:TAG|@DIGEST]" or
+ * "oci-layout:DIR[:TAG]", checks the manifest, config and layer digests and
+ * sizes, decompresses it next to dbpath, checks that it opens as a vulndb of
+ * this schema and replaces dbpath atomically (dd_vulndb_replace). *version
+ * gets the new local version. */
+int dd_vulndb_artifact_pull(const char *from, const char *dbpath, const dd_oci_remote_opts_t *o, int64_t *version,
+                            dd_err_t *e);
+
+#endif
