@@ -695,6 +695,11 @@ int dd_vulndb_artifact_pull(const char *from, const char *dbpath, const dd_oci_r
     bool layout = dd_str_startswith(from, "oci-layout:");
     if (!layout && !dd_str_startswith(from, "oci://"))
         return dd_err(e, DD_EINVAL, "pull: '%s' is neither oci://HOST/REPO:TAG nor oci-layout:DIR[:TAG]", from);
+    char *ddir = dd_strdup(dbpath);
+    char *slash = strrchr(ddir, '/');
+    int mrc = slash && slash != ddir ? (*slash = '\0', dd_mkdirs(ddir, 0755, e)) : DD_OK;
+    free(ddir);
+    if (mrc) return mrc;
     char *zpath = dd_asprintf("%s.pull.%ld.zst", dbpath, (long)getpid());
     char *dbtmp = dd_asprintf("%s.pull.%ld", dbpath, (long)getpid());
     dd_buf_t m;
