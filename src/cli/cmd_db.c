@@ -361,6 +361,21 @@ static int csaf_latest(const char *base, const char *tmp, const dd_fetch_opts_t 
     return ok ? DD_OK : DD_EINVAL;
 }
 
+/* tmp, or tmp-NAME when the URL ends in a plain file name NAME. */
+static char *download_name(const char *tmp, const char *url)
+{
+    size_t end = strcspn(url, "?#");
+    size_t start = end;
+    while (start > 0 && url[start - 1] != '/') start--;
+    bool ok = end > start && end - start < 128 && url[start] != '.';
+    for (size_t i = start; ok && i < end; i++) {
+        char c = url[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+             c == '-';
+    }
+    return ok ? dd_asprintf("%s-%.*s", tmp, (int)(end - start), url + start) : dd_strdup(tmp);
+}
+
 /* Imports a downloaded file of a job; dir is a scratch directory name. */
 static int import_download(dd_vulndb_t *db, const job_t *j, const char *path, const char *dir, dd_feed_stats_t *st,
                            dd_err_t *e)
@@ -487,8 +502,11 @@ static int db_update(const char *dbpath, const struct update_opts *o)
             fo.etag = prev.etag;
             fo.last_modified = prev.last_modified;
         }
+        /* the download keeps the URL's file name (csaf_vex_....tar.zst,
+         * updateinfo.xml.gz) for importers that go by the extension */
+        char *dl = download_name(tmp, url);
         dd_fetch_result_t fr;
-        int frc = dd_fetch_file(url, tmp, &fo, &fr, &e);
+        int frc = dd_fetch_file(url, dl, &fo, &fr, &e);
         cli_progress_end(prog);
         if (frc) {
             failed++;
@@ -503,22 +521,24 @@ static int db_update(const char *dbpath, const struct update_opts *o)
              * other feeds still update */
             dd_vulndb_rec_begin(db);
             int rc = dd_vulndb_clear_feed(db, j->feed, &e);
-            if (!rc) rc = import_download(db, j, tmp, tmpdir, &st, &e);
+            if (!rc) rc = import_download(db, j, dl, tmpdir, &st, &e);
             if (!rc) rc = dd_vulndb_set_feed(db, j->feed, url, fr.etag, fr.last_modified, st.records, st.skipped, &e);
             dd_vulndb_rec_end(db, rc == DD_OK);
             if (rc) {
                 failed++;
                 fprintf(stderr, "drydock: %s: import failed, previous data kept: %s: %s\n", j->feed, url, e.msg);
-                continue;
+            } else {
+                print_stats(j->feed, &st);
+                changed++;
             }
-            print_stats(j->feed, &st);
-            changed++;
         } else if (fr.status == 404) {
             printf("%s: not found (404) at %s, skipped\n", j->feed, url);
         } else {
             failed++;
             fprintf(stderr, "drydock: %s: HTTP %ld from %s, previous data kept\n", j->feed, fr.status, url);
         }
+        if (strcmp(dl, tmp)) unlink(dl);
+        free(dl);
     }
     unlink(tmp);
     dd_fetch_remove_tree(tmpdir);
