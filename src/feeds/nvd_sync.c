@@ -284,7 +284,8 @@ int dd_nvd_sync(dd_vulndb_t *db, const dd_nvd_sync_opts_t *o, dd_nvd_sync_result
     dd_vulndb_feed_info_t prev;
     time_t last = 0, now = o->now ? o->now : time(NULL);
     bool incremental = dd_vulndb_get_feed(db, "nvd", &prev) == DD_OK && !strcmp(prev.etag, SYNC_MARK) &&
-                       !strcmp(prev.source, o->url) && parse_time(prev.last_modified, &last) && last <= now;
+                       !strcmp(prev.source, o->url) && parse_time(prev.last_modified, &last);
+    if (incremental && last > now) now = last; /* a clock that went back: one empty window */
     state_t s;
     if (state_load(o->state_dir, &s) && !strcmp(s.url, o->url) && s.full == !incremental &&
         (!incremental || !strcmp(s.since, prev.last_modified))) {
@@ -319,7 +320,11 @@ int dd_nvd_sync(dd_vulndb_t *db, const dd_nvd_sync_opts_t *o, dd_nvd_sync_result
         rc = dd_feed_import_path(db, pp, "nvd", "nvd", &r->st, e);
         free(pp);
     }
-    if (!rc) rc = dd_vulndb_set_feed(db, "nvd", o->url, SYNC_MARK, s.until, r->st.records, r->st.skipped, e);
+    /* the feed row counts every NVD record held, not just this sync's */
+    dd_vulndb_status_t vs;
+    long held = !rc && dd_vulndb_status(db, &vs) == DD_OK ? vs.n_nvd : r->st.records;
+    if (!rc) dd_vulndb_status_release(&vs);
+    if (!rc) rc = dd_vulndb_set_feed(db, "nvd", o->url, SYNC_MARK, s.until, held, r->st.skipped, e);
     dd_vulndb_rec_end(db, rc == DD_OK);
     r->pages = s.pages;
     return rc;
