@@ -142,6 +142,7 @@ void dd_vulndb_artifact_release(dd_vulndb_artifact_t *a);
 typedef struct dd_oci_remote_opts {
     bool insecure;          /* plain http for any host (always for loopback) */
     const char *user, *password; /* NULL = $DRYDOCK_REGISTRY_USER / _PASSWORD */
+    long long max_db_bytes;  /* limit of the decompressed database; 0 = 64 GiB */
     dd_fetch_progress_fn progress;
     void *progress_arg;
 } dd_oci_remote_opts_t;

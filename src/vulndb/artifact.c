@@ -91,7 +91,7 @@ static int compress_file(const char *src, const char *dst, dd_digest_t *dig, lon
     return rc;
 }
 
-static int decompress_file(const char *src, const char *dst, dd_err_t *e)
+static int decompress_file(const char *src, const char *dst, long long max, dd_err_t *e)
 {
     FILE *in = fopen(src, "rb"), *out = in ? fopen(dst, "wb") : NULL;
     if (!in || !out) {
@@ -113,7 +113,8 @@ static int decompress_file(const char *src, const char *dst, dd_err_t *e)
             last = ZSTD_decompressStream(dc, &zo, &zi);
             if (ZSTD_isError(last)) rc = dd_err(e, DD_ECORRUPT, "pull: layer is not valid zstd: %s",
                                                 ZSTD_getErrorName(last));
-            else if ((total += (long long)zo.pos) > DB_MAX) rc = dd_err(e, DD_ELIMIT, "pull: database over limit");
+            else if ((total += (long long)zo.pos) > max)
+                rc = dd_err(e, DD_ELIMIT, "pull: database larger than %lld bytes", max);
             else if (zo.pos && fwrite(ob, 1, zo.pos, out) != zo.pos)
                 rc = dd_err_errno(e, DD_EIO, errno, "pull: cannot write '%s'", dst);
         }
@@ -766,7 +767,7 @@ int dd_vulndb_artifact_pull(const char *from, const char *dbpath, const dd_oci_r
             free(cpath);
         }
     }
-    if (!rc) rc = decompress_file(zpath, dbtmp, e);
+    if (!rc) rc = decompress_file(zpath, dbtmp, o && o->max_db_bytes > 0 ? o->max_db_bytes : DB_MAX, e);
     unlink(zpath);
     if (!rc) rc = dd_vulndb_replace(dbpath, dbtmp, version, e);
     unlink(dbtmp);
