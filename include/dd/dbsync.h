@@ -52,7 +52,8 @@ typedef struct dd_fetch_result {
 } dd_fetch_result_t;
 
 /* GETs url into path (created or truncated). Retries 403, 429, 503 and
- * transport errors up to max_attempts, waiting Retry-After (seconds) when the
+ * transient transport errors (timeouts, cut connections; not a host that
+ * does not resolve or refuses) up to max_attempts, waiting Retry-After (seconds) when the
  * server sends it, else backoff_ms * 2^n. Returns DD_OK with r->status set for
  * any final HTTP answer (the caller judges 200/304/404...), DD_EIO on a
  * transport error after the last try, DD_ELIMIT past max_bytes. */

@@ -6,7 +6,8 @@
  * caller's stored ETag / Last-Modified, extra headers (NVD's apiKey), the
  * body streamed to the file under a size limit, response headers ETag,
  * Last-Modified and Retry-After captured. Retryable answers (403, 429, 503
- * and transport errors) are retried after Retry-After seconds when the
+ * and transient transport errors: timeouts, connections cut mid-transfer;
+ * not unresolvable or refusing hosts) are retried after Retry-After seconds when the
  * server sends it as a number, else after backoff_ms doubling per try
  * (capped at 64 times the first wait).
  */
@@ -27,6 +28,7 @@ typedef struct xfer {
     FILE *f;
     long long n, max;
     bool too_big;
+    bool transient;        /* a transport error worth retrying (timeout, cut connection) */
     char etag[256];
     char last_modified[64];
     char retry_after[32];
@@ -134,6 +136,11 @@ static long attempt(const char *url, const char *path, const dd_fetch_opts_t *o,
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* the tracker and NVD JSON compress well */
     CURLcode cr = curl_easy_perform(c);
     long status = 0;
+    /* a host that does not resolve or refuses is not retried: offline
+     * sites would otherwise wait out every backoff of every feed */
+    x->transient = cr == CURLE_OPERATION_TIMEDOUT || cr == CURLE_PARTIAL_FILE || cr == CURLE_RECV_ERROR ||
+                   cr == CURLE_SEND_ERROR || cr == CURLE_GOT_NOTHING || cr == CURLE_HTTP2 ||
+                   cr == CURLE_HTTP2_STREAM;
     if (cr == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     else if (x->too_big) snprintf(msg, msgsz, "%s: larger than %lld bytes", url, x->max);
     else snprintf(msg, msgsz, "%s: %s", url, curl_easy_strerror(cr));
@@ -161,7 +168,7 @@ int dd_fetch_file(const char *url, const char *path, const dd_fetch_opts_t *o, d
         r->attempts = i + 1;
         if (status < 0) return dd_err(e, DD_EIO, "%s", msg);
         if (x.too_big) return dd_err(e, DD_ELIMIT, "%s", msg);
-        bool retry = status == 0 || status == 403 || status == 429 || status == 503;
+        bool retry = (status == 0 && x.transient) || status == 403 || status == 429 || status == 503;
         if (!retry || i + 1 == max) {
             if (status == 0) return dd_err(e, DD_EIO, "%s (after %d tries)", msg, i + 1);
             r->status = status;

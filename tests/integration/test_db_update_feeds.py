@@ -71,6 +71,7 @@ def csaf_archive(tmp_path):
 class Srv:
     def __init__(self, routes):
         self.routes = routes
+        self.cut = {}
         self.log = []
         outer = self
 
@@ -80,6 +81,13 @@ class Srv:
 
             def do_GET(self):
                 outer.log.append(self.path)
+                if self.path in outer.cut:  # promises more than it sends, then hangs up
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self.wfile.write(outer.cut[self.path])
+                    self.close_connection = True
+                    return
                 body = outer.routes.get(self.path)
                 if body is None:
                     self.send_error(404)
@@ -208,3 +216,22 @@ def test_progress_bar_on_a_terminal_only(srv, tmp_path):
     # --quiet on a terminal, and a pipe: no progress at all
     p = run(*args[1:], "--quiet")
     assert "\r" not in p.stderr and p.stderr == ""
+
+
+def test_truncated_download_retried_reported_old_data_stays(srv, tmp_path):
+    data = tmp_path / "data"
+    tracker = (FIXTURES / "feeds" / "debian-tracker" / "debian.json").read_bytes()
+    srv.routes["/tracker.json"] = tracker
+    args = ["db", "update", "--data-dir", str(data), "--feeds", "debian-tracker", "--debian-tracker-url",
+            srv.url + "/tracker.json"]
+    run(*args)
+    before = feeds_of(data)["debian-tracker"]
+    srv.cut["/tracker.json"] = tracker[:200]
+    srv.log.clear()
+    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, DRYDOCK_FETCH_BACKOFF_MS="10"))
+    assert p.returncode == 1
+    assert srv.log == ["/tracker.json"] * 6  # retried, then given up
+    assert "drydock: debian-tracker:" in p.stderr and "previous data kept" in p.stderr
+    assert "database unchanged (version 1" in p.stdout
+    assert feeds_of(data)["debian-tracker"] == before
