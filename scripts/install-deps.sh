@@ -7,7 +7,7 @@ BUILD_PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libgnutls28-dev libssl-dev libsqlite3-dev libarchive-dev
   libisal-dev libzstd-dev libjansson-dev libcurl4-openssl-dev libsodium-dev
-  libargon2-dev librpm-dev
+  libargon2-dev librpm-dev libxml2-dev
 )
 TEST_PKGS=(
   python3 python3-pytest python3-requests python3-packaging node-semver python3-jsonschema

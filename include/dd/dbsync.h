@@ -68,6 +68,18 @@ int dd_fetch_extract_tar(const char *path, const char *dir, dd_err_t *e);
 /* Removes a file or a directory tree (what dd_fetch_extract_tar made). */
 int dd_fetch_remove_tree(const char *dir);
 
+/* ---- Amazon Linux ---------------------------------------------------- */
+
+/* The updateinfo URL of an Amazon Linux repository from its mirror list
+ * (".../mirror.list": the first http(s) line is the mirror; then
+ * MIRROR/repodata/repomd.xml names the updateinfo file). tmp is a scratch
+ * file; fo's validators are not used. url gets MIRROR/HREF. */
+int dd_alas_resolve(const char *mirror_list_url, const char *tmp, const dd_fetch_opts_t *fo, char *url, size_t usz,
+                    dd_err_t *e);
+/* The href of <data type="updateinfo"><location href=.../> in repomd.xml:
+ * relative, without "..". DD_ENOTFOUND if there is none. */
+int dd_alas_repomd_updateinfo(const char *xml, size_t len, char *href, size_t hsz, dd_err_t *e);
+
 /* ---- NVD -------------------------------------------------------------- */
 
 typedef struct dd_nvd_progress {

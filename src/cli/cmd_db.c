@@ -54,9 +54,11 @@ typedef struct source {
 
 enum { S_ALAS, S_SECDB, S_TRACKER, S_KEV, S_NVD, S_OSV, S_CSAF, S_VULNR, S_N };
 static const source_t sources[S_N] = {
-    [S_ALAS] = {"alas", "alas", "alas-urls", "DRYDOCK_ALAS_URLS", "",
-                "RELEASE=URL,... of updateinfo.xml[.gz] files, feed alas/RELEASE (no default: Amazon publishes\n"
-                "        them only behind mirror.list + repomd.xml, see docs/vulndb.md)"},
+    [S_ALAS] = {"alas", "alas", "alas-urls", "DRYDOCK_ALAS_URLS",
+                "2=https://cdn.amazonlinux.com/2/core/latest/x86_64/mirror.list,"
+                "2023=https://cdn.amazonlinux.com/al2023/core/mirrors/latest/x86_64/mirror.list",
+                "RELEASE=URL,..., feed alas/RELEASE; URL an updateinfo.xml[.gz], or a mirror.list\n"
+                "        (then MIRROR/repodata/repomd.xml names the updateinfo file)"},
     [S_SECDB] = {"alpine-secdb", "alpine-secdb", "alpine-secdb-url", "DRYDOCK_ALPINE_SECDB_URL",
                  "https://secdb.alpinelinux.org", "BASE/<branch>/{main,community}.json, branches --alpine-branches"},
     [S_TRACKER] = {"debian-tracker", "debian-tracker", "debian-tracker-url", "DRYDOCK_DEBIAN_TRACKER_URL",
@@ -170,6 +172,7 @@ typedef enum {
     J_FILE,    /* one document at url */
     J_ARCHIVE, /* a zip (imported as is) or a tar archive (extracted, imported as a directory) */
     J_CSAF,    /* url is a base: base/archive_latest.txt names the archive */
+    J_MIRROR,  /* url is a yum mirror.list: resolved to the repository's updateinfo (ALAS) */
     J_NVD,     /* the NVD API sync */
 } job_kind_t;
 
@@ -284,12 +287,11 @@ static int plan(const struct update_opts *o, job_t **jobs, size_t *nj)
                 } else if (l) {
                     snprintf(feed, sizeof feed, "alas/%.*s", (int)(eq - p), p);
                     snprintf(url, sizeof url, "%.*s", (int)(l - (size_t)(eq + 1 - p)), eq + 1);
-                    add_job(jobs, nj, J_FILE, feed, url, "alas");
+                    add_job(jobs, nj, dd_str_endswith(url, "mirror.list") ? J_MIRROR : J_FILE, feed, url, "alas");
                 }
                 p += l;
                 if (*p) p++;
             }
-            if (!base[0]) printf("alas: skipped, no updateinfo URLs configured (--alas-urls)\n");
             break;
         case S_CSAF:
             trim_slash(base);
@@ -493,6 +495,12 @@ static int db_update(const char *dbpath, const struct update_opts *o)
             cli_progress_end(prog);
             failed++;
             fprintf(stderr, "drydock: %s: %s, previous data kept\n", j->feed, msg);
+            continue;
+        }
+        if (j->kind == J_MIRROR && dd_alas_resolve(j->url, tmp, &fo, url, sizeof url, &e)) {
+            cli_progress_end(prog);
+            failed++;
+            fprintf(stderr, "drydock: %s: %s, previous data kept\n", j->feed, e.msg);
             continue;
         }
         dd_vulndb_feed_info_t prev;

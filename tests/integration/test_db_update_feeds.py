@@ -235,3 +235,34 @@ def test_truncated_download_retried_reported_old_data_stays(srv, tmp_path):
     assert "drydock: debian-tracker:" in p.stderr and "previous data kept" in p.stderr
     assert "database unchanged (version 1" in p.stdout
     assert feeds_of(data)["debian-tracker"] == before
+
+
+REPOMD = b"""<?xml version="1.0" encoding="UTF-8"?>
+<repomd xmlns="http://linux.duke.edu/metadata/repo" xmlns:rpm="http://linux.duke.edu/metadata/rpm">
+  <revision>1707000000</revision>
+  <data type="primary">
+    <checksum type="sha256">aa</checksum>
+    <location href="repodata/aa-primary.xml.gz"/>
+  </data>
+  <data type="updateinfo">
+    <checksum type="sha256">bb</checksum>
+    <location href="repodata/bb-updateinfo.xml.gz"/>
+    <timestamp>1707000000</timestamp>
+  </data>
+</repomd>
+"""
+
+
+def test_alas_mirror_list_resolved(srv, tmp_path):
+    if not has_format("alas"):
+        pytest.skip("the alas importer is not merged yet (repomd parsing: tests/unit/test_dbsync.c)")
+    repo = "/al2023/core/guids/abc/x86_64"
+    srv.routes["/al2023/mirror.list"] = f"{srv.url}{repo}/\n".encode()
+    srv.routes[f"{repo}/repodata/repomd.xml"] = REPOMD
+    srv.routes[f"{repo}/repodata/bb-updateinfo.xml.gz"] = srv.routes["/alas/2/updateinfo.xml.gz"]
+    data = tmp_path / "data"
+    p = run("db", "update", "--data-dir", str(data), "--feeds", "alas", "--alas-urls",
+            f"2023={srv.url}/al2023/mirror.list")
+    assert srv.log == ["/al2023/mirror.list", f"{repo}/repodata/repomd.xml", f"{repo}/repodata/bb-updateinfo.xml.gz"]
+    assert "database updated to version 1" in p.stdout
+    assert feeds_of(data)["alas/2023"]["source"] == f"{srv.url}{repo}/repodata/bb-updateinfo.xml.gz"

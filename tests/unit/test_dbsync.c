@@ -190,11 +190,36 @@ TEST(artifact_layout_round_trip)
     free(dst);
 }
 
+TEST(repomd_updateinfo)
+{
+    static const char ok[] =
+        "<?xml version=\"1.0\"?><repomd xmlns=\"http://linux.duke.edu/metadata/repo\">"
+        "<data type=\"primary\"><location href=\"repodata/p.xml.gz\"/></data>"
+        "<data type=\"updateinfo\"><checksum type=\"sha256\">x</checksum>"
+        "<location href=\"repodata/ab-updateinfo.xml.gz\"/></data></repomd>";
+    char href[128];
+    CHECK_INT(dd_alas_repomd_updateinfo(ok, strlen(ok), href, sizeof href, NULL), DD_OK);
+    CHECK(!strcmp(href, "repodata/ab-updateinfo.xml.gz"));
+    static const char none[] = "<repomd><data type=\"primary\"><location href=\"a\"/></data></repomd>";
+    CHECK_INT(dd_alas_repomd_updateinfo(none, strlen(none), href, sizeof href, NULL), DD_ENOTFOUND);
+    static const char up[] = "<repomd><data type=\"updateinfo\"><location href=\"../../x\"/></data></repomd>";
+    CHECK_INT(dd_alas_repomd_updateinfo(up, strlen(up), href, sizeof href, NULL), DD_EINVAL);
+    static const char abs[] = "<repomd><data type=\"updateinfo\"><location href=\"http://evil/x\"/></data></repomd>";
+    CHECK_INT(dd_alas_repomd_updateinfo(abs, strlen(abs), href, sizeof href, NULL), DD_EINVAL);
+    CHECK_INT(dd_alas_repomd_updateinfo("<repomd>", 8, href, sizeof href, NULL), DD_EINVAL);
+    /* an entity that would expand is not expanded */
+    static const char ent[] = "<!DOCTYPE r [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+                              "<repomd><data type=\"updateinfo\"><location href=\"&e;\"/></data></repomd>";
+    dd_err_t e = {0};
+    int rc = dd_alas_repomd_updateinfo(ent, strlen(ent), href, sizeof href, &e);
+    CHECK(rc != DD_OK || !strstr(href, "root:"));
+}
+
 TEST(cleanup)
 {
     dd_fetch_remove_tree(tmpdir);
     CHECK(!exists(tmpdir));
 }
 
-TEST_MAIN(RUN(setup); RUN(replace_checks_and_bumps); RUN(extract_tar_only_safe_entries); RUN(artifact_layout_round_trip);
+TEST_MAIN(RUN(setup); RUN(replace_checks_and_bumps); RUN(extract_tar_only_safe_entries); RUN(artifact_layout_round_trip); RUN(repomd_updateinfo);
           RUN(cleanup))
