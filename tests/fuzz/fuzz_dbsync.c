@@ -7,6 +7,7 @@
  *   2  the manifest an index points at (the index is made valid)
  *   3  the layer (zstd SQLite) of a valid manifest -> decompression and the
  *      checks of dd_vulndb_replace()
+ *   4  an Amazon Linux repomd.xml    -> dd_alas_repomd_updateinfo()
  * Files live in a per-process directory under /tmp that is emptied per input.
  */
 #include "dd/dbsync.h"
@@ -56,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dd_err_t e = {0};
     int64_t v;
     dd_oci_remote_opts_t ro = {.max_db_bytes = 16 << 20}; /* zstd bombs stay small */
-    switch (data[0] % 4) {
+    switch (data[0] % 5) {
     case 0: {
         put("in.tar", in, n);
         char *src = dd_asprintf("%s/in.tar", dir), *out = dd_asprintf("%s/out", dir);
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *manifest = (const char *)in;
         size_t mlen = n;
         char *made = NULL;
-        if (data[0] % 4 == 3) {
+        if (data[0] % 5 == 3) {
             put_blob(in, n, ld);
             made = dd_asprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"%s\",\"config\":"
                                "{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":2},\"layers\":[{\"mediaType\":"
@@ -94,6 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)dd_vulndb_artifact_pull(spec, db, &ro, &v, &e);
         free(idx);
         free(made);
+        break;
+    }
+    case 4: {
+        char href[512];
+        (void)dd_alas_repomd_updateinfo((const char *)in, n, href, sizeof href, &e);
         break;
     }
     }
