@@ -37,7 +37,7 @@
 
 #define DEFAULT_OSV_ECOSYSTEMS "Debian,Ubuntu,Go,PyPI,AlmaLinux,Rocky Linux,SUSE,openSUSE"
 #define DEFAULT_SECDB_BRANCHES "v3.18,v3.19,v3.20,v3.21,v3.22"
-#define DEFAULT_FEEDS "osv,debian-tracker,alpine-secdb,nvd,kev,vulnrichment,redhat-csaf,alas"
+#define DEFAULT_FEEDS "osv,debian-tracker,alpine-secdb,nvd,kev,epss,vulnrichment,redhat-csaf,alas"
 #define MAX_DOWNLOAD (4LL << 30)
 
 /* The sources `db update` knows, sorted by name. Fields:
@@ -52,7 +52,7 @@ typedef struct source {
     const char *name, *format, *flag, *env, *def, *shape;
 } source_t;
 
-enum { S_ALAS, S_SECDB, S_TRACKER, S_KEV, S_NVD, S_OSV, S_CSAF, S_VULNR, S_N };
+enum { S_ALAS, S_SECDB, S_TRACKER, S_EPSS, S_KEV, S_NVD, S_OSV, S_CSAF, S_VULNR, S_N };
 static const source_t sources[S_N] = {
     [S_ALAS] = {"alas", "alas", "alas-urls", "DRYDOCK_ALAS_URLS",
                 "2=https://cdn.amazonlinux.com/2/core/latest/x86_64/mirror.list,"
@@ -63,6 +63,8 @@ static const source_t sources[S_N] = {
                  "https://secdb.alpinelinux.org", "BASE/<branch>/{main,community}.json, branches --alpine-branches"},
     [S_TRACKER] = {"debian-tracker", "debian-tracker", "debian-tracker-url", "DRYDOCK_DEBIAN_TRACKER_URL",
                    "https://security-tracker.debian.org/tracker/data/json", "URL"},
+    [S_EPSS] = {"epss", "epss", "epss-url", "DRYDOCK_EPSS_URL", "https://epss.cyentia.com/epss_scores-current.csv.gz",
+                "URL (CSV, gzip-compressed or plain)"},
     [S_KEV] = {"kev", "kev", "kev-url", "DRYDOCK_KEV_URL",
                "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json", "URL"},
     [S_NVD] = {"nvd", "nvd", "nvd-url", "DRYDOCK_NVD_URL", "https://services.nvd.nist.gov/rest/json/cves/2.0",
@@ -703,6 +705,7 @@ int cmd_db(int argc, char **argv)
         {"data-dir", required_argument, NULL, O_DATA},
         {"db", required_argument, NULL, O_DB},
         {"debian-tracker-url", required_argument, NULL, O_URL0 + S_TRACKER},
+        {"epss-url", required_argument, NULL, O_URL0 + S_EPSS},
         {"feed", required_argument, NULL, O_FEED},
         {"feeds", required_argument, NULL, O_FEEDS},
         {"format", required_argument, NULL, O_FORMAT},

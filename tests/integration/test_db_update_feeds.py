@@ -1,10 +1,10 @@
 """`drydock db update` of every source besides NVD (test_db_nvd_sync.py) and the
-four that test_db_update.py covers: KEV, vulnrichment (CVE JSON 5, the
+four that test_db_update.py covers: KEV, EPSS, vulnrichment (CVE JSON 5, the
 repository archive as zip or tar.gz), Red Hat CSAF VEX (archive_latest.txt
 naming a tar.zst), Amazon ALAS (updateinfo.xml.gz per release), OSV
 ecosystems with a space in their name, and the terminal progress bar.
 
-The importers of kev, cve5, csaf-vex and alas are written on other branches;
+The importers of kev, epss, cve5, csaf-vex and alas are written on other branches;
 until they are merged, `db update` skips those sources ("not in this build")
 and the tests check that, then check the import once the importer exists."""
 import gzip
@@ -38,6 +38,11 @@ KEV = {
          "shortDescription": "test entry", "requiredAction": "Apply updates.", "dueDate": "2022-04-05",
          "knownRansomwareCampaignUse": "Known", "notes": "", "cwes": []},
     ]}
+
+
+# the published CSV's layout (https://www.first.org/epss/data_stats); scores illustrative
+EPSS = (b"#model_version:v2023.03.01,score_date:2024-01-02T00:00:00+0000\n"
+        b"cve,epss,percentile\nCVE-2023-0286,0.00510,0.76211\nCVE-2019-1069,0.97256,0.99834\n")
 
 
 def has_format(fmt):
@@ -110,6 +115,7 @@ class Srv:
 def srv(tmp_path):
     routes = {
         "/kev.json": json.dumps(KEV).encode(),
+        "/epss_scores-current.csv.gz": gzip.compress(EPSS),
         "/vr/develop.zip": vulnrichment_archive("zip"),
         "/vr/develop.tar.gz": vulnrichment_archive("tar.gz"),
         "/alas/2/updateinfo.xml.gz": gzip.compress((DBSYNC / "alas" / "updateinfo.xml").read_bytes()),
@@ -137,6 +143,8 @@ def feeds_of(data):
 
 @pytest.mark.parametrize("fmt,feed,args,path", [
     ("kev", "kev", ["--feeds", "kev", "--kev-url", "{u}/kev.json"], "/kev.json"),
+    ("epss", "epss", ["--feeds", "epss", "--epss-url", "{u}/epss_scores-current.csv.gz"],
+     "/epss_scores-current.csv.gz"),
     ("cve5", "cve5", ["--feeds", "vulnrichment", "--vulnrichment-url", "{u}/vr/develop.zip"], "/vr/develop.zip"),
     ("cve5", "cve5", ["--feeds", "vulnrichment", "--vulnrichment-url", "{u}/vr/develop.tar.gz"],
      "/vr/develop.tar.gz"),
@@ -184,7 +192,8 @@ def test_osv_ecosystem_with_space_is_url_encoded(srv, tmp_path):
 
 def test_default_sources_and_bad_feed_word(tmp_path):
     p = run("db", "--help")
-    for word in ("osv", "debian-tracker", "alpine-secdb", "nvd", "kev", "vulnrichment", "redhat-csaf", "alas"):
+    for word in ("osv", "debian-tracker", "alpine-secdb", "nvd", "kev", "epss", "vulnrichment", "redhat-csaf",
+                 "alas"):
         assert word in p.stdout
     for url in ("https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
                 "https://security.access.redhat.com/data/csaf/v2/vex",
