@@ -138,3 +138,25 @@ def test_push_to_drydock_serve_and_pull_back(src_data, tmp_path, server):
     img = r.json()
     assert img["scan"]["state"] == "unsupported"
     assert ARTIFACT_TYPE in img["scan"]["error"]
+
+
+@pytest.mark.skipif(os.environ.get("DD_TEST_TARGET", "drydock") != "drydock", reason="drydock-only")
+def test_push_and_pull_with_credentials(src_data, tmp_path, server_factory):
+    data = tmp_path / "regdata"
+    drydock("user", "add", "dbpub", "--role", "writer", "--password", "pub-pw-1", "--data-dir", str(data))
+    srv = server_factory(["--scan", "false"], data_dir=data).start()
+    ref = f"oci://{srv.host}/mirror/vulndb:nightly"
+    # no credentials: refused, and said so
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRYDOCK_REGISTRY_")}
+    p = subprocess.run([BIN, "db", "export", "--data-dir", str(src_data), ref], capture_output=True, text=True,
+                       timeout=60, env=env)
+    assert p.returncode == 1 and "push to" in p.stderr
+    env.update(DRYDOCK_REGISTRY_USER="dbpub", DRYDOCK_REGISTRY_PASSWORD="pub-pw-1")
+    p = subprocess.run([BIN, "db", "export", "--data-dir", str(src_data), ref], capture_output=True, text=True,
+                       timeout=60, env=env)
+    assert p.returncode == 0, p.stderr
+    dst = tmp_path / "dst"
+    p = subprocess.run([BIN, "db", "update", "--data-dir", str(dst), "--from", ref], capture_output=True, text=True,
+                       timeout=60, env=env)
+    assert p.returncode == 0, p.stderr
+    assert content(status(dst)) == content(status(src_data))
