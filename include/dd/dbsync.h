@@ -10,6 +10,9 @@
  *                        full paging first, then lastModified windows from
  *                        the last successful sync; rate limited; resumable
  *                        (pages kept in a sync directory with a state file)
+ *   dd_feeds_update()    one `db update`: every selected source downloaded
+ *                        and imported in its own savepoint into one atomic
+ *                        database update, results reported per source
  *   dd_vulndb_artifact_* the built database as an OCI artifact: written to
  *                        an OCI layout directory or pushed to a registry, and
  *                        pulled back (every digest checked) to replace the
@@ -127,6 +130,71 @@ typedef struct dd_nvd_sync_result {
 int dd_nvd_sync(dd_vulndb_t *db, const dd_nvd_sync_opts_t *o, dd_nvd_sync_result_t *r, dd_err_t *e);
 /* Removes the pages and state of a sync that was committed. */
 void dd_nvd_sync_finish(const char *state_dir);
+
+/* ---- one whole update -------------------------------------------------- */
+
+typedef enum {
+    DD_SRC_FILE = 1, /* one document at url */
+    DD_SRC_ARCHIVE,  /* a zip (imported as is) or a tar (extracted, imported as a directory) */
+    DD_SRC_CSAF,     /* url is a base: base/archive_latest.txt names the archive (one file name) */
+    DD_SRC_MIRROR,   /* url is a yum mirror.list, resolved with dd_alas_resolve() */
+    DD_SRC_NVD,      /* the NVD API, dd_nvd_sync() */
+} dd_src_kind_t;
+
+typedef struct dd_update_job {
+    dd_src_kind_t kind;
+    char feed[96];           /* the feed name its data is stored under ("osv/Debian") */
+    char url[1200];
+    const char *format;      /* the importer (dd_feed_find); absent from the build = skipped */
+} dd_update_job_t;
+
+typedef enum {
+    DD_UPD_CHANGED = 1,      /* downloaded and imported (NVD: synced) */
+    DD_UPD_UNCHANGED,        /* 304 Not Modified */
+    DD_UPD_NOT_FOUND,        /* 404: reported, not a failure (a branch that does not exist) */
+    DD_UPD_FAILED,           /* download or import failed: its previous data is kept */
+    DD_UPD_SKIPPED,          /* its importer is not in this build */
+} dd_update_outcome_t;
+
+typedef struct dd_update_event {
+    const dd_update_job_t *job;
+    dd_update_outcome_t outcome;
+    const char *url;         /* the URL fetched (CSAF, mirror: the resolved one) */
+    bool importing;          /* FAILED while importing (else while downloading) */
+    const char *msg;         /* FAILED: the reason */
+    const dd_feed_stats_t *st;          /* CHANGED */
+    const dd_nvd_sync_result_t *nvd;    /* CHANGED, DD_SRC_NVD */
+} dd_update_event_t;
+
+typedef struct dd_update_opts {
+    const char *nvd_api_key;
+    int nvd_page_size, nvd_window_days; /* as dd_nvd_sync_opts_t (0 = defaults) */
+    long nvd_rate_window_ms;
+    time_t nvd_now;
+    long backoff_ms;                    /* as dd_fetch_opts_t */
+    long long max_bytes;                /* per download; 0 = 4 GiB */
+    void (*on_progress)(void *arg, const char *feed, long long done, long long total);
+    void (*on_nvd_progress)(void *arg, const dd_nvd_progress_t *p);
+    void (*on_result)(void *arg, const dd_update_event_t *ev); /* once per job */
+    void *arg;
+} dd_update_opts_t;
+
+typedef struct dd_update_summary {
+    int changed, unchanged, not_found, failed, skipped;
+    bool committed;          /* a new database was swapped in */
+    int64_t version;         /* the database version afterwards */
+} dd_update_summary_t;
+
+/* Runs jobs in order inside one dd_vulndb_update on dbpath. Each download
+ * goes to a temp file next to dbpath (conditional on the feed's stored ETag /
+ * Last-Modified when the URL is the stored one); each import runs in its own
+ * savepoint after clearing the feed, so a failed source keeps its previous
+ * data and the others still update. NVD syncs keep their pages in
+ * DBPATH.nvd-sync (removed after the commit). The update is committed when
+ * any source changed, else discarded. Returns an error only when the update
+ * itself cannot begin or commit; per-source failures are in sum->failed. */
+int dd_feeds_update(const char *dbpath, const dd_update_job_t *jobs, size_t n, const dd_update_opts_t *o,
+                    dd_update_summary_t *sum, dd_err_t *e);
 
 /* ---- the database as an OCI artifact ------------------------------------ */
 

@@ -170,31 +170,17 @@ static int db_import(const char *dbpath, const char *format, const char *feed, i
 
 /* ---- update ------------------------------------------------------------------ */
 
-typedef enum {
-    J_FILE,    /* one document at url */
-    J_ARCHIVE, /* a zip (imported as is) or a tar archive (extracted, imported as a directory) */
-    J_CSAF,    /* url is a base: base/archive_latest.txt names the archive */
-    J_MIRROR,  /* url is a yum mirror.list: resolved to the repository's updateinfo (ALAS) */
-    J_NVD,     /* the NVD API sync */
-} job_kind_t;
-
-typedef struct job {
-    job_kind_t kind;
-    char feed[96];
-    char url[1200];
-    const char *format;
-} job_t;
-
 struct update_opts {
     const char *feeds, *osv_ecos, *secdb_branches, *api_key, *from;
     const char *url[S_N];
     bool quiet, insecure;
 };
 
-static void add_job(job_t **jobs, size_t *n, job_kind_t kind, const char *feed, const char *url, const char *format)
+static void add_job(dd_update_job_t **jobs, size_t *n, dd_src_kind_t kind, const char *feed, const char *url,
+                    const char *format)
 {
     *jobs = dd_realloc(*jobs, (*n + 1) * sizeof **jobs);
-    job_t *j = &(*jobs)[(*n)++];
+    dd_update_job_t *j = &(*jobs)[(*n)++];
     j->kind = kind;
     snprintf(j->feed, sizeof j->feed, "%s", feed);
     snprintf(j->url, sizeof j->url, "%s", url);
@@ -228,7 +214,7 @@ static long env_long(const char *name, long def)
 }
 
 /* The jobs of the selected sources; -1 (message printed) on a bad --feeds. */
-static int plan(const struct update_opts *o, job_t **jobs, size_t *nj)
+static int plan(const struct update_opts *o, dd_update_job_t **jobs, size_t *nj)
 {
     for (const char *p = o->feeds; *p;) {
         size_t l = strcspn(p, ",");
@@ -257,7 +243,7 @@ static int plan(const struct update_opts *o, job_t **jobs, size_t *nj)
                     dd_buf_pct_encode(&b, eco, NULL);
                     dd_buf_puts(&b, "/all.zip");
                     snprintf(feed, sizeof feed, "osv/%s", eco);
-                    add_job(jobs, nj, J_FILE, feed, b.ptr, "osv");
+                    add_job(jobs, nj, DD_SRC_FILE, feed, b.ptr, "osv");
                     free(eco);
                     dd_buf_release(&b);
                 }
@@ -273,7 +259,7 @@ static int plan(const struct update_opts *o, job_t **jobs, size_t *nj)
                 for (int r = 0; l && r < 2; r++) {
                     snprintf(url, sizeof url, "%s/%.*s/%s.json", base, (int)l, p, repos[r]);
                     snprintf(feed, sizeof feed, "alpine/%.*s/%s", (int)l, p, repos[r]);
-                    add_job(jobs, nj, J_FILE, feed, url, "alpine-secdb");
+                    add_job(jobs, nj, DD_SRC_FILE, feed, url, "alpine-secdb");
                 }
                 p += l;
                 if (*p) p++;
@@ -289,7 +275,7 @@ static int plan(const struct update_opts *o, job_t **jobs, size_t *nj)
                 } else if (l) {
                     snprintf(feed, sizeof feed, "alas/%.*s", (int)(eq - p), p);
                     snprintf(url, sizeof url, "%.*s", (int)(l - (size_t)(eq + 1 - p)), eq + 1);
-                    add_job(jobs, nj, dd_str_endswith(url, "mirror.list") ? J_MIRROR : J_FILE, feed, url, "alas");
+                    add_job(jobs, nj, dd_str_endswith(url, "mirror.list") ? DD_SRC_MIRROR : DD_SRC_FILE, feed, url, "alas");
                 }
                 p += l;
                 if (*p) p++;
@@ -297,11 +283,11 @@ static int plan(const struct update_opts *o, job_t **jobs, size_t *nj)
             break;
         case S_CSAF:
             trim_slash(base);
-            add_job(jobs, nj, J_CSAF, "redhat-csaf", base, sources[s].format);
+            add_job(jobs, nj, DD_SRC_CSAF, "redhat-csaf", base, sources[s].format);
             break;
-        case S_VULNR: add_job(jobs, nj, J_ARCHIVE, "cve5", base, sources[s].format); break;
-        case S_NVD: add_job(jobs, nj, J_NVD, "nvd", base, "nvd"); break;
-        default: add_job(jobs, nj, J_FILE, sources[s].name, base, sources[s].format); break;
+        case S_VULNR: add_job(jobs, nj, DD_SRC_ARCHIVE, "cve5", base, sources[s].format); break;
+        case S_NVD: add_job(jobs, nj, DD_SRC_NVD, "nvd", base, "nvd"); break;
+        default: add_job(jobs, nj, DD_SRC_FILE, sources[s].name, base, sources[s].format); break;
         }
     }
     return 0;
@@ -310,12 +296,19 @@ static int plan(const struct update_opts *o, job_t **jobs, size_t *nj)
 typedef struct prog_arg {
     cli_progress_t *p;
     const char *label;
+    const char *nvd_state; /* where a failed NVD sync keeps its pages */
 } prog_arg_t;
 
 static void on_bytes(void *arg, long long done, long long total)
 {
     prog_arg_t *a = arg;
     cli_progress_bytes(a->p, a->label, done, total);
+}
+
+static void on_feed_bytes(void *arg, const char *feed, long long done, long long total)
+{
+    prog_arg_t *a = arg;
+    cli_progress_bytes(a->p, feed, done, total);
 }
 
 static void on_nvd(void *arg, const dd_nvd_progress_t *np)
@@ -325,87 +318,47 @@ static void on_nvd(void *arg, const dd_nvd_progress_t *np)
     if (np->importing) snprintf(detail, sizeof detail, "%ld records, importing", np->records);
     else if (np->full) snprintf(detail, sizeof detail, "%ld records of %ld", np->records, np->total);
     else snprintf(detail, sizeof detail, "%ld records, window %d/%d", np->records, np->window, np->n_windows);
-    cli_progress_count(a->p, a->label, "pages", np->pages, 0, detail);
+    cli_progress_count(a->p, "nvd", "pages", np->pages, 0, detail);
 }
 
-/* Reads the archive name from archive_latest.txt: one line, a file name. */
-static int csaf_latest(const char *base, const char *tmp, const dd_fetch_opts_t *fo, char *url, size_t usz,
-                       char *msg, size_t msz)
+/* One line per source: results on stdout, failures on stderr. */
+static void on_result(void *arg, const dd_update_event_t *ev)
 {
-    char *lu = dd_asprintf("%s/archive_latest.txt", base);
-    dd_fetch_result_t fr;
-    dd_err_t e = {0};
-    int rc = dd_fetch_file(lu, tmp, fo, &fr, &e);
-    if (rc) snprintf(msg, msz, "%s", e.msg);
-    else if (fr.status != 200) {
-        snprintf(msg, msz, "%s: HTTP %ld", lu, fr.status);
-        rc = DD_EIO;
+    prog_arg_t *a = arg;
+    cli_progress_end(a->p);
+    const char *feed = ev->job->feed;
+    switch (ev->outcome) {
+    case DD_UPD_SKIPPED:
+        printf("%s: skipped, its importer ('%s') is not in this build\n", feed, ev->job->format);
+        break;
+    case DD_UPD_UNCHANGED: printf("%s: unchanged (304 Not Modified)\n", feed); break;
+    case DD_UPD_NOT_FOUND: printf("%s: not found (404) at %s, skipped\n", feed, ev->url); break;
+    case DD_UPD_FAILED:
+        if (ev->job->kind == DD_SRC_NVD)
+            fprintf(stderr, "drydock: nvd: %s: sync failed, previous data kept (fetched pages kept in '%s' "
+                            "for the next run): %s\n", ev->url, a->nvd_state, ev->msg);
+        else if (ev->importing)
+            fprintf(stderr, "drydock: %s: import failed, previous data kept: %s: %s\n", feed, ev->url, ev->msg);
+        else fprintf(stderr, "drydock: %s: %s, previous data kept\n", feed, ev->msg);
+        break;
+    case DD_UPD_CHANGED:
+        if (ev->nvd && ev->nvd->full)
+            printf("nvd: full sync%s: %d pages, %d requests\n", ev->nvd->resumed ? " (resumed)" : "", ev->nvd->pages,
+                   ev->nvd->requests);
+        else if (ev->nvd)
+            printf("nvd: incremental sync%s %s .. %s: %d windows, %d pages, %d requests\n",
+                   ev->nvd->resumed ? " (resumed)" : "", ev->nvd->since, ev->nvd->until, ev->nvd->windows,
+                   ev->nvd->pages, ev->nvd->requests);
+        print_stats(feed, ev->st);
+        break;
     }
-    free(lu);
-    if (rc) return rc;
-    dd_buf_t b;
-    dd_buf_init(&b, 4096);
-    rc = dd_file_read(tmp, 4096, &b, &e);
-    if (rc) {
-        snprintf(msg, msz, "archive_latest.txt: %s", e.msg);
-        dd_buf_release(&b);
-        return rc;
-    }
-    size_t l = 0;
-    while (l < b.len && b.ptr[l] != '\n' && b.ptr[l] != '\r') l++;
-    bool ok = l > 0;
-    for (size_t i = 0; i < l; i++) {
-        char c = b.ptr[i];
-        ok &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
-    }
-    if (ok) snprintf(url, usz, "%s/%.*s", base, (int)l, b.ptr);
-    else snprintf(msg, msz, "%s/archive_latest.txt does not name an archive", base);
-    dd_buf_release(&b);
-    return ok ? DD_OK : DD_EINVAL;
-}
-
-/* tmp, or tmp-NAME when the URL ends in a plain file name NAME. */
-static char *download_name(const char *tmp, const char *url)
-{
-    size_t end = strcspn(url, "?#");
-    size_t start = end;
-    while (start > 0 && url[start - 1] != '/') start--;
-    bool ok = end > start && end - start < 128 && url[start] != '.';
-    for (size_t i = start; ok && i < end; i++) {
-        char c = url[i];
-        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-             c == '-';
-    }
-    return ok ? dd_asprintf("%s-%.*s", tmp, (int)(end - start), url + start) : dd_strdup(tmp);
-}
-
-/* Imports a downloaded file of a job; dir is a scratch directory name. */
-static int import_download(dd_vulndb_t *db, const job_t *j, const char *path, const char *dir, dd_feed_stats_t *st,
-                           dd_err_t *e)
-{
-    if (j->kind == J_ARCHIVE) {
-        unsigned char head[8] = {0};
-        FILE *f = fopen(path, "rb");
-        size_t n = f ? fread(head, 1, sizeof head, f) : 0;
-        if (f) fclose(f);
-        bool zip = n >= 4 && !memcmp(head, "PK\3\4", 4);
-        if (!zip) {
-            /* tar.gz (or other compressed tar): import the extracted tree */
-            dd_fetch_remove_tree(dir);
-            int rc = dd_fetch_extract_tar(path, dir, e);
-            if (!rc) rc = dd_feed_import_path(db, dir, j->format, j->feed, st, e);
-            dd_fetch_remove_tree(dir);
-            return rc;
-        }
-    }
-    return dd_feed_import_path(db, path, j->format, j->feed, st, e);
+    fflush(stdout);
 }
 
 static int update_from(const char *dbpath, const struct update_opts *o)
 {
     cli_progress_t *p = cli_progress_new(stderr, o->quiet);
-    prog_arg_t pa = {p, o->from};
+    prog_arg_t pa = {p, o->from, NULL};
     dd_oci_remote_opts_t ro = {.insecure = o->insecure, .progress = on_bytes, .progress_arg = &pa};
     dd_err_t e = {0};
     int64_t v = 0;
@@ -421,7 +374,7 @@ static int update_from(const char *dbpath, const struct update_opts *o)
 static int db_update(const char *dbpath, const struct update_opts *o)
 {
     if (o->from) return update_from(dbpath, o);
-    job_t *jobs = NULL;
+    dd_update_job_t *jobs = NULL;
     size_t nj = 0;
     if (plan(o, &jobs, &nj) < 0) {
         free(jobs);
@@ -431,149 +384,39 @@ static int db_update(const char *dbpath, const struct update_opts *o)
         free(jobs);
         return cli_usage_error("db", "no feeds selected (--feeds %s)", DEFAULT_FEEDS);
     }
+    char *state = dd_asprintf("%s.nvd-sync", dbpath);
+    prog_arg_t pa = {cli_progress_new(stderr, o->quiet), NULL, state};
+    dd_update_opts_t uo = {
+        .nvd_api_key = o->api_key,
+        .nvd_page_size = (int)env_long("DRYDOCK_NVD_PAGE_SIZE", 0),
+        .nvd_window_days = (int)env_long("DRYDOCK_NVD_WINDOW_DAYS", 0),
+        .nvd_rate_window_ms = env_long("DRYDOCK_NVD_RATE_WINDOW_MS", 0),
+        .backoff_ms = env_long("DRYDOCK_FETCH_BACKOFF_MS", 0),
+        .max_bytes = MAX_DOWNLOAD,
+        .on_progress = on_feed_bytes,
+        .on_nvd_progress = on_nvd,
+        .on_result = on_result,
+        .arg = &pa,
+    };
+    const char *now = getenv("DRYDOCK_NVD_NOW");
+    struct tm tm = {0};
+    if (now && *now && strptime(now, "%Y-%m-%dT%H:%M:%S", &tm)) uo.nvd_now = timegm(&tm);
+    dd_update_summary_t sum;
     dd_err_t e = {0};
-    dd_vulndb_update_t *u = NULL;
-    if (dd_vulndb_update_begin(dbpath, &u, &e)) {
-        free(jobs);
-        return cli_error("%s", e.msg);
-    }
-    dd_vulndb_t *db = dd_vulndb_update_db(u);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cli_progress_t *prog = cli_progress_new(stderr, o->quiet);
-    char *tmp = dd_asprintf("%s.download.%ld", dbpath, (long)getpid());
-    char *tmpdir = dd_asprintf("%s.d", tmp);
-    char *nvd_state = dd_asprintf("%s.nvd-sync", dbpath);
-    bool nvd_synced = false;
-    long backoff = env_long("DRYDOCK_FETCH_BACKOFF_MS", 0);
-    int changed = 0, failed = 0, unchanged = 0, skipped = 0;
-    for (size_t i = 0; i < nj; i++) {
-        job_t *j = &jobs[i];
-        if (!dd_feed_find(j->format)) {
-            printf("%s: skipped, its importer ('%s') is not in this build\n", j->feed, j->format);
-            skipped++;
-            continue;
-        }
-        prog_arg_t pa = {prog, j->feed};
-        dd_err_clear(&e);
-        if (j->kind == J_NVD) {
-            dd_nvd_sync_opts_t no = {
-                .url = j->url,
-                .api_key = o->api_key,
-                .state_dir = nvd_state,
-                .page_size = (int)env_long("DRYDOCK_NVD_PAGE_SIZE", 0),
-                .window_days = (int)env_long("DRYDOCK_NVD_WINDOW_DAYS", 0),
-                .rate_window_ms = env_long("DRYDOCK_NVD_RATE_WINDOW_MS", 0),
-                .backoff_ms = backoff,
-                .progress = on_nvd,
-                .progress_arg = &pa,
-            };
-            const char *now = getenv("DRYDOCK_NVD_NOW");
-            struct tm tm = {0};
-            if (now && *now && strptime(now, "%Y-%m-%dT%H:%M:%S", &tm)) no.now = timegm(&tm);
-            dd_nvd_sync_result_t r;
-            int rc = dd_nvd_sync(db, &no, &r, &e);
-            cli_progress_end(prog);
-            if (rc) {
-                failed++;
-                fprintf(stderr, "drydock: nvd: %s: sync failed, previous data kept (fetched pages kept in '%s' "
-                                "for the next run): %s\n", j->url, nvd_state, e.msg);
-                continue;
-            }
-            if (r.full) printf("nvd: full sync%s: %d pages, %d requests\n", r.resumed ? " (resumed)" : "", r.pages,
-                               r.requests);
-            else printf("nvd: incremental sync%s %s .. %s: %d windows, %d pages, %d requests\n",
-                        r.resumed ? " (resumed)" : "", r.since, r.until, r.windows, r.pages, r.requests);
-            print_stats("nvd", &r.st);
-            nvd_synced = true;
-            changed++;
-            continue;
-        }
-        char url[1200];
-        char msg[700] = "";
-        snprintf(url, sizeof url, "%s", j->url);
-        dd_fetch_opts_t fo = {.backoff_ms = backoff, .max_bytes = MAX_DOWNLOAD, .progress = on_bytes,
-                              .progress_arg = &pa};
-        if (j->kind == J_CSAF && csaf_latest(j->url, tmp, &fo, url, sizeof url, msg, sizeof msg)) {
-            cli_progress_end(prog);
-            failed++;
-            fprintf(stderr, "drydock: %s: %s, previous data kept\n", j->feed, msg);
-            continue;
-        }
-        if (j->kind == J_MIRROR && dd_alas_resolve(j->url, tmp, &fo, url, sizeof url, &e)) {
-            cli_progress_end(prog);
-            failed++;
-            fprintf(stderr, "drydock: %s: %s, previous data kept\n", j->feed, e.msg);
-            continue;
-        }
-        dd_vulndb_feed_info_t prev;
-        bool have_prev = dd_vulndb_get_feed(db, j->feed, &prev) == DD_OK;
-        /* conditional only against the same URL (the CSAF archive name changes) */
-        if (have_prev && !strcmp(prev.source, url)) {
-            fo.etag = prev.etag;
-            fo.last_modified = prev.last_modified;
-        }
-        /* the download keeps the URL's file name (csaf_vex_....tar.zst,
-         * updateinfo.xml.gz) for importers that go by the extension */
-        char *dl = download_name(tmp, url);
-        dd_fetch_result_t fr;
-        int frc = dd_fetch_file(url, dl, &fo, &fr, &e);
-        cli_progress_end(prog);
-        if (frc) {
-            failed++;
-            fprintf(stderr, "drydock: %s: %s, previous data kept\n", j->feed, e.msg);
-        } else if (fr.status == 304) {
-            printf("%s: unchanged (304 Not Modified)\n", j->feed);
-            unchanged++;
-        } else if (fr.status == 200) {
-            dd_feed_stats_t st = {0};
-            /* each feed in its own savepoint: a feed that fails to import
-             * (corrupt zip, not its format) keeps its previous data and the
-             * other feeds still update */
-            dd_vulndb_rec_begin(db);
-            int rc = dd_vulndb_clear_feed(db, j->feed, &e);
-            if (!rc) rc = import_download(db, j, dl, tmpdir, &st, &e);
-            if (!rc) rc = dd_vulndb_set_feed(db, j->feed, url, fr.etag, fr.last_modified, st.records, st.skipped, &e);
-            dd_vulndb_rec_end(db, rc == DD_OK);
-            if (rc) {
-                failed++;
-                fprintf(stderr, "drydock: %s: import failed, previous data kept: %s: %s\n", j->feed, url, e.msg);
-            } else {
-                print_stats(j->feed, &st);
-                changed++;
-            }
-        } else if (fr.status == 404) {
-            printf("%s: not found (404) at %s, skipped\n", j->feed, url);
-        } else {
-            failed++;
-            fprintf(stderr, "drydock: %s: HTTP %ld from %s, previous data kept\n", j->feed, fr.status, url);
-        }
-        if (strcmp(dl, tmp)) unlink(dl);
-        free(dl);
-    }
-    unlink(tmp);
-    dd_fetch_remove_tree(tmpdir);
-    free(tmp);
-    free(tmpdir);
-    free(jobs);
-    cli_progress_free(prog);
+    int rc = dd_feeds_update(dbpath, jobs, nj, &uo, &sum, &e);
     curl_global_cleanup();
-    int rc = failed ? 1 : 0;
-    int64_t v = 0;
-    if (changed == 0) {
-        dd_vulndb_update_abort(u);
-        dd_vulndb_current_version(dbpath, &v, NULL);
-        printf("database unchanged (version %lld, %d feeds unchanged, %d failed, %d skipped)\n", (long long)v,
-               unchanged, failed, skipped);
-    } else if (dd_vulndb_update_commit(u, &e)) {
-        rc = cli_error("%s", e.msg);
-    } else {
-        if (nvd_synced) dd_nvd_sync_finish(nvd_state);
-        dd_vulndb_current_version(dbpath, &v, NULL);
+    cli_progress_free(pa.p);
+    free(jobs);
+    free(state);
+    if (rc) return cli_error("%s", e.msg);
+    if (sum.committed)
         printf("database updated to version %lld (%d feeds changed, %d unchanged, %d failed, %d skipped)\n",
-               (long long)v, changed, unchanged, failed, skipped);
-    }
-    free(nvd_state);
-    return rc;
+               (long long)sum.version, sum.changed, sum.unchanged, sum.failed, sum.skipped);
+    else
+        printf("database unchanged (version %lld, %d feeds unchanged, %d failed, %d skipped)\n",
+               (long long)sum.version, sum.unchanged, sum.failed, sum.skipped);
+    return sum.failed ? 1 : 0;
 }
 
 /* ---- export ------------------------------------------------------------------- */
@@ -602,7 +445,7 @@ static int db_export(const char *dbpath, const char *output, const char *tag, co
     }
     if (!rc && push) {
         cli_progress_t *p = cli_progress_new(stderr, quiet);
-        prog_arg_t pa = {p, push};
+        prog_arg_t pa = {p, push, NULL};
         dd_oci_remote_opts_t ro = {.insecure = insecure, .progress = on_bytes, .progress_arg = &pa};
         curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = dd_vulndb_artifact_push(&a, push + strlen("oci://"), &ro, &e);
