@@ -25,7 +25,7 @@ if ! ./build/drydock db status >/dev/null 2>&1; then
     echo "run.sh: offline: importing the vulnerability-feed sample shipped in tests/fixtures/feeds"
     ./build/drydock db import tests/fixtures/feeds >/dev/null
     ./build/drydock db status | sed -n '1,6p'
-    echo "run.sh: imported the shipped sample (real OSV, Debian tracker, Alpine secdb and NVD data); run 'drydock db update' when online"
+    echo "run.sh: imported the shipped sample (real OSV, Debian tracker, Alpine secdb, NVD, CISA KEV and CVE JSON 5 data); run 'drydock db update' when online"
   fi
 fi
 exec ./build/drydock serve "$@"

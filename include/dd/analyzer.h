@@ -39,7 +39,7 @@
 /* Bumped whenever what a layer result contains changes (new kept paths,
  * different whiteout handling): cached results with another version are
  * recomputed. */
-#define DD_ANALYZER_VERSION 1
+#define DD_ANALYZER_VERSION 2 /* 2: symlinks at OS release paths are kept as links */
 
 /* Output stays under 16 MiB before the ratio limit applies. */
 #define DD_ANALYZE_RATIO_GRACE (16u << 20)

@@ -44,6 +44,10 @@ typedef struct dd_package {
     int epoch;             /* rpm: Epoch tag, -1 when absent; dpkg: epoch parsed from the
                               version, -1 if none; apk: -1 */
     char *rpm_version, *rpm_release, *source_rpm; /* rpm only, else NULL */
+    char *module;          /* rpm only: the header's MODULARITYLABEL
+                              ("name:stream:version:context", e.g.
+                              "nodejs:18:8090020230810:a75119d5") for a package built in a
+                              module stream; NULL for non-modular packages (docs/catalog.md) */
     char *license;         /* when the db has it (apk L:, rpm License), else NULL */
     int layer;             /* layer index that added it (the db file's layer; for dpkg
                               status.d, per file); -1 if unknown */
@@ -88,6 +92,12 @@ void dd_os_release(dd_os_t *os);
  * lib/apk/db/installed, var/lib/rpm/{Packages,Packages.db,rpmdb.sqlite} and the
  * same under usr/lib/sysimage/rpm/. */
 bool dd_catalog_wants(const char *path);
+/* Non-zero if a symlink at this path must be kept as a link (mode S_IFLNK,
+ * data = the link target as written): the OS release files, which
+ * distributions link to each other (CentOS 6: etc/redhat-release ->
+ * centos-release; etc/os-release -> ../usr/lib/os-release). dd_os_detect()
+ * resolves such links inside the fileset only. */
+bool dd_catalog_wants_link(const char *path);
 /* Max size of a kept file for that path (256 MiB for rpm dbs, 64 MiB for dpkg
  * status and apk installed, 64 KiB for os-release...); 0 if not wanted. */
 size_t dd_catalog_max_file_size(const char *path);
@@ -128,7 +138,9 @@ int dd_catalog_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e);
 /* ---- OS detection -------------------------------------------------------- */
 /* Fills os (which must be zeroed or released) from etc/os-release, else
  * usr/lib/os-release, then etc/alpine-release, etc/debian_version,
- * etc/redhat-release. DD_OK when something was recognized, DD_DECLINED when
+ * etc/redhat-release, etc/centos-release, etc/system-release,
+ * etc/fedora-release. Symlinks among them are followed inside the fileset
+ * (the image) only. DD_OK when something was recognized, DD_DECLINED when
  * nothing was (os left empty). */
 int dd_os_detect(dd_fileset_t *fs, dd_os_t *os);
 /* Parses os-release text (KEY=value lines, quotes, comments) into os and
@@ -152,6 +164,7 @@ int dd_apk_parse(const char *data, size_t len, const char *db_path, int layer,
  * be32 index count, be32 data size, index entries, data store. */
 typedef struct dd_rpm_header {
     const char *name, *version, *release, *arch, *sourcerpm, *license; /* borrowed from blob, NULL if absent */
+    const char *modularitylabel; /* tag 5096 MODULARITYLABEL, NULL if absent */
     int epoch;             /* -1 if absent */
 } dd_rpm_header_t;
 int dd_rpm_header_parse(const uint8_t *blob, size_t len, dd_rpm_header_t *h, dd_err_t *e);

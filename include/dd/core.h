@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The program's version, as `drydock --version` and every report say it. */
+#define DD_VERSION "0.1.0"
+
 /* ---- result codes -------------------------------------------------------- */
 enum {
     DD_OK = 0,

@@ -13,6 +13,10 @@
  *                            localhost / 127.0.0.1 / [::1], or opts.insecure),
  *                            Docker token auth (anonymous, or with
  *                            DRYDOCK_REGISTRY_USER / DRYDOCK_REGISTRY_PASSWORD)
+ *   fs:DIR, rootfs:DIR       a directory tree, analyzed as one image with one
+ *                            layer (source_dir.c: symlinks never leave DIR,
+ *                            layer file-size limits); its digests are
+ *                            synthetic (sha256 of the path): never cache by them
  *
  * Every blob is verified against its digest over the exact bytes read
  * (layers while they stream through the analyzer; nothing is stored).

@@ -81,7 +81,9 @@ typedef struct dd_finding {
     size_t n_refs;
     const char *feeds;           /* feeds that reported it, comma separated */
     bool suppressed;             /* hidden by a filter; still listed */
-    const char *suppressed_by;   /* "ignore-list", "min-severity", "unfixed" */
+    const char *suppressed_by;   /* "ignore-list", "min-severity", "unfixed", "ignore-file", "vex" */
+    const char *suppressed_note; /* ignore-file / vex: the entry and its statement
+                                    ("FILE:LINE: statement", "FILE: not_affected (justification): ..."), or NULL */
 } dd_finding_t;
 
 typedef struct dd_findings {
@@ -112,6 +114,14 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
  * that matched (NULL if that range has none). */
 bool dd_match_affected(dd_verscheme_t s, const char *version, const dd_affected_t *a, const char **fixed_out);
 
+/* The module rule: true if a package with rpm MODULARITYLABEL pkg_label
+ * (NULL: non-modular) may match an affected entry whose module is
+ * entry_module (dd_affected_t.module). See docs/vulndb.md#module-streams. */
+bool dd_match_module(const char *pkg_label, const char *entry_module);
+/* The ecosystem an image of ecosystem eco is matched against: eco itself,
+ * or "Red Hat:N" for "CentOS:N" when the database has no CentOS:N data.
+ * Returns eco, buf (filled) or NULL when eco is NULL. */
+const char *dd_match_ecosystem(dd_vulndb_t *db, const char *eco, char *buf, size_t bufsz);
 /* Feeds h with what decides inv's findings: for each package, each affected
  * entry that matches (id, fixed version, fix state, vendor severity) and the
  * record's modified time and NVD scores. Much cheaper than

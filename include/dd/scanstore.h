@@ -81,11 +81,13 @@ typedef struct dd_finding_row {
 } dd_finding_row_t;
 
 typedef struct dd_findings_filter {
-    int min_severity;        /* -1 = any */
+    int min_severity;        /* -1 = any; Unknown findings are always kept (a severity
+                                filter never drops what nobody rated) */
     int severity;            /* exact band (dd_severity_t), -1 = any */
     const char *fix_state;   /* NULL = any */
     const char *package;     /* NULL = any */
     const char *vuln_id;     /* NULL = any */
+    int known_exploited;     /* 0 = any, 1 = in the CISA KEV catalog only, -1 = not in it */
     size_t offset, limit;    /* limit 0 = no limit */
 } dd_findings_filter_t;
 

@@ -112,6 +112,21 @@ typedef struct dd_affected {
 
 /* ---- vulnerabilities ---------------------------------------------------- */
 
+/* One CVSS metric of a CVE as a source gave it (table cvss, see
+ * docs/vulndb.md#cvss). A CVE has as many as its sources give: NVD's
+ * Primary and Secondary metrics per CVSS version, CISA ADP and CNA metrics
+ * of the CVE JSON 5 record. */
+typedef struct dd_cvss {
+    char *feed;             /* feed that stored it: "nvd", "cve5" */
+    char *source;           /* normalized: "nvd", "cisa-adp", "cna" */
+    char *origin;           /* the source as written ("nvd@nist.gov", "CISA-ADP", a CNA short name) */
+    char *version;          /* "4.0", "3.1", "3.0", "2.0" */
+    char *vector;
+    double score;           /* base score, 0 if none */
+    dd_severity_t severity; /* base severity as given, else the band of score */
+    bool primary;           /* NVD type "Primary" (NVD's own); CVE 5 CNA metrics count as primary */
+} dd_cvss_t;
+
 /* A vulnerability with its NVD enrichment. Strings are owned by the struct:
  * release with dd_vuln_release(). JSON arrays are kept as JSON text. */
 typedef struct dd_vuln {
@@ -122,6 +137,7 @@ typedef struct dd_vuln {
     char *modified;
     char *withdrawn;          /* non-NULL if withdrawn */
     dd_severity_t severity;   /* vendor severity (record level) */
+    char *severity_raw;       /* the vendor's word for it as written, or NULL */
     char *cvss_vector;        /* from the record's own severity[] */
     double cvss_score;        /* 0 if none */
     char *aliases_json;       /* ["CVE-..."] (aliases) */
@@ -140,7 +156,26 @@ typedef struct dd_vuln {
     dd_severity_t cvss4_severity;
     char *cwe_json;           /* ["CWE-79"] */
     char *nvd_refs_json;
+    /* Every CVSS metric stored for that CVE (NVD, CVE JSON 5), in a stable
+     * order (feed, source, version descending). */
+    size_t n_cvss;
+    dd_cvss_t *cvss;
+    /* CISA Known Exploited Vulnerabilities catalog entry of that CVE */
+    bool kev;
+    char *kev_date_added, *kev_due_date, *kev_ransomware, *kev_name, *kev_vendor_project,
+        *kev_product, *kev_required_action, *kev_notes;
+    /* EPSS of that CVE (feed "epss") */
+    bool has_epss;
+    double epss_score, epss_percentile;
 } dd_vuln_t;
+
+/* The best metric of v for (feed, source) (either NULL = any): the highest
+ * CVSS version (4.0, 3.1, 3.0, then 2.0), and within one version a primary
+ * metric first. NULL if none has a vector or score. */
+const dd_cvss_t *dd_vuln_best_cvss(const dd_vuln_t *v, const char *feed, const char *source);
+/* Severity band of a CVSS base score of the given version: v2 bands are
+ * Low < 4.0 <= Medium < 7.0 <= High; v3/v4 bands as dd_severity_from_cvss. */
+dd_severity_t dd_severity_from_cvss_version(const char *version, double score);
 
 void dd_vuln_release(dd_vuln_t *v);
 
@@ -165,6 +200,9 @@ typedef struct dd_vulndb_status {
     long n_affected;
     long n_nvd;
     size_t n_feeds;
+    long n_cvss;            /* CVSS metrics (all sources) */
+    long n_kev;             /* KEV catalog entries */
+    long n_epss;            /* EPSS scores */
     dd_vulndb_feed_info_t *feeds;  /* owned; dd_vulndb_status_release() */
 } dd_vulndb_status_t;
 
@@ -192,8 +230,9 @@ int dd_vulndb_each_affected(dd_vulndb_t *db, const char *ecosystem, const char *
 /* Number of affected entries of an ecosystem (loads its cache). */
 long dd_vulndb_count_ecosystem(dd_vulndb_t *db, const char *ecosystem);
 
-/* Details of id plus NVD enrichment. DD_ENOTFOUND if neither a record nor
- * NVD data exists. A CVE id with only NVD data gives a record with has_nvd. */
+/* Details of id plus the enrichment of id (if a CVE) or of its first CVE
+ * alias/upstream id: NVD, CVSS metrics, KEV, EPSS. DD_ENOTFOUND if none of
+ * these exists. A CVE id with only NVD data gives a record with has_nvd. */
 int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out /* OUT */);
 
 /* Like dd_vulndb_get_vuln but memoized in the handle: the record (borrowed)
@@ -202,6 +241,9 @@ int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out /* OUT */
 const dd_vuln_t *dd_vulndb_vuln_cached(dd_vulndb_t *db, const char *id);
 
 int dd_vulndb_status(dd_vulndb_t *db, dd_vulndb_status_t *out /* OUT */);
+/* Just meta `updated` (RFC 3339, "" if absent -> DD_ENOTFOUND): cheap, unlike
+ * dd_vulndb_status, which counts rows. */
+int dd_vulndb_updated(dd_vulndb_t *db, char out[32] /* OUT */);
 
 /* ---- writing (importers) ------------------------------------------------ */
 
@@ -251,11 +293,41 @@ int dd_vulndb_put_affected(dd_vulndb_t *db, const char *feed, const char *vuln_i
 int dd_vulndb_drop_affected(dd_vulndb_t *db, const char *feed, const char *vuln_id,
                             const char *ecosystem, const char *package, dd_err_t *e);
 int dd_vulndb_put_nvd(dd_vulndb_t *db, const dd_nvd_rec_t *n, dd_err_t *e);
+
+/* One CVSS metric to store (strings borrowed; see dd_cvss_t). */
+typedef struct dd_cvss_rec {
+    const char *source, *origin, *version, *vector;
+    double score;
+    dd_severity_t severity;
+    bool primary;
+} dd_cvss_rec_t;
+
+/* Replaces the metrics feed stored for cve with m[0..n) (n 0: drops them).
+ * A metric without version, or without both vector and score, is DD_EINVAL. */
+int dd_vulndb_put_cvss(dd_vulndb_t *db, const char *feed, const char *cve, const dd_cvss_rec_t *m, size_t n,
+                       dd_err_t *e);
+
+/* One CISA KEV catalog entry (field names as in the catalog). */
+typedef struct dd_kev_rec {
+    const char *cve_id, *vendor_project, *product, *vulnerability_name, *date_added, *due_date,
+        *known_ransomware, *required_action, *notes, *short_description;
+} dd_kev_rec_t;
+
+/* Upserts one KEV entry (cve_id "CVE-..." and date_added required). */
+int dd_vulndb_put_kev(dd_vulndb_t *db, const dd_kev_rec_t *k, dd_err_t *e);
+/* Forgets the whole catalog (the KEV importer replaces it in full). */
+int dd_vulndb_clear_kev(dd_vulndb_t *db, dd_err_t *e);
+/* Upserts the EPSS score and percentile (0..1) of cve. */
+int dd_vulndb_put_epss(dd_vulndb_t *db, const char *cve, double score, double percentile, const char *model,
+                       const char *score_date, dd_err_t *e);
 /* Per-record savepoint: a bad record is rolled back alone (ok=false) and the
  * import goes on. */
 int dd_vulndb_rec_begin(dd_vulndb_t *db);
 void dd_vulndb_rec_end(dd_vulndb_t *db, bool ok);
-/* Forgets every affected entry of a feed (full refresh of that feed). */
+/* Forgets every affected entry of a feed (full refresh of that feed). The
+ * enrichment tables are not touched: CVSS metrics are replaced CVE by CVE by
+ * their importers (so an incremental NVD page keeps the rest), the KEV
+ * catalog in full by the kev importer. */
 int dd_vulndb_clear_feed(dd_vulndb_t *db, const char *feed, dd_err_t *e);
 /* Records a feed's bookkeeping row (any NULL string keeps the stored one). */
 int dd_vulndb_set_feed(dd_vulndb_t *db, const char *feed, const char *source, const char *etag,

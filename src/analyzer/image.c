@@ -22,7 +22,9 @@
 static const dd_source_ops_t *const transports[] = {
     &dd_source_docker_archive,
     &dd_source_registry,
+    &dd_source_fs,
     &dd_source_oci,
+    &dd_source_rootfs,
 };
 
 int dd_image_open(const char *ref, const dd_image_opts_t *opts, dd_image_source_t **out, dd_err_t *e)
@@ -47,8 +49,8 @@ int dd_image_open(const char *ref, const dd_image_opts_t *opts, dd_image_source_
         return DD_OK;
     }
     return dd_err(e, DD_EUNSUPPORTED,
-                  "unsupported image reference '%.200s' (use oci:DIR[:TAG], docker-archive:FILE or "
-                  "docker://HOST/REPO[:TAG])", ref);
+                  "unsupported image reference '%.200s' (use oci:DIR[:TAG], docker-archive:FILE, "
+                  "docker://HOST/REPO[:TAG], fs:DIR or rootfs:DIR)", ref);
 }
 
 void dd_image_close(dd_image_source_t *src)

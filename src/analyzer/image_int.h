@@ -27,7 +27,7 @@ enum { DD_FETCH_ROOT = 0, DD_FETCH_MANIFEST = 1, DD_FETCH_BLOB = 2 };
 
 struct dd_source_ops {
     int version;              /* 1 */
-    const char *prefix;       /* "docker-archive:", "docker://", "oci:": table sorted by it */
+    const char *prefix;       /* "docker-archive:", "docker://", "fs:", "oci:", "rootfs:": table sorted by it */
     /* rest is the reference without the prefix. */
     int (*open)(const char *rest, dd_image_source_t **out, dd_err_t *e);
     /* Fetches a small document into out (at most max bytes), verified against
@@ -45,7 +45,8 @@ struct dd_source_ops {
     void (*close)(dd_image_source_t *src);
 };
 
-extern const dd_source_ops_t dd_source_oci, dd_source_docker_archive, dd_source_registry;
+extern const dd_source_ops_t dd_source_oci, dd_source_docker_archive, dd_source_registry, dd_source_fs,
+    dd_source_rootfs;
 
 int dd_source_list_generic(dd_image_source_t *src, dd_image_desc_t **imgs, size_t *n, dd_err_t *e);
 /* Fills img->cfg/platform from config bytes and appends; used by transports. */

@@ -13,6 +13,8 @@
  *                           link's own path is wanted; otherwise a whiteout
  *                           of that path (content unknown, lower file hidden)
  *   regular, wanted      -> kept (size capped per path and in total)
+ *   symlink at an OS release path (dd_catalog_wants_link) -> kept as a link:
+ *                           mode S_IFLNK, data = the target as written
  *   other type, wanted   -> whiteout (a symlink/device/dir replaces the file)
  *   anything else        -> data skipped (archive_read_data_skip)
  *
@@ -281,6 +283,16 @@ static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_
     if (type == AE_IFDIR) return DD_OK;
     if (!wants(c, path)) return DD_OK;
     if (type == AE_IFREG) return keep_file(c, a, ent, path, e);
+    if (type == AE_IFLNK && dd_catalog_wants_link(path)) {
+        /* an OS release file that is a link: kept as one (target as data) */
+        const char *t = archive_entry_symlink(ent);
+        size_t tl = t ? strlen(t) : 0;
+        if (tl == 0 || tl >= PATH_MAX_LEN)
+            return dd_err(e, DD_ECORRUPT, "bad symlink target for '%s'", path);
+        c->meta_bytes += strlen(path) + 1 + sizeof(dd_file_t);
+        dd_fileset_put(&c->out->files, path, t, tl, -1, (uint32_t)archive_entry_mode(ent));
+        return DD_OK;
+    }
     /* symlink, device, fifo at a wanted path: hides the lower file */
     dd_fileset_remove(&c->out->files, path);
     return record(c, &c->out->whiteouts, &c->out->n_whiteouts, path, e);

@@ -49,9 +49,12 @@ static const struct interest {
     const char *skip_suffix;
 } interest[] = {
     {"etc/alpine-release", MATCH_EXACT, "os", 64 * KiB, NULL},
+    {"etc/centos-release", MATCH_EXACT, "os", 64 * KiB, NULL},
     {"etc/debian_version", MATCH_EXACT, "os", 64 * KiB, NULL},
+    {"etc/fedora-release", MATCH_EXACT, "os", 64 * KiB, NULL},
     {"etc/os-release", MATCH_EXACT, "os", 64 * KiB, NULL},
     {"etc/redhat-release", MATCH_EXACT, "os", 64 * KiB, NULL},
+    {"etc/system-release", MATCH_EXACT, "os", 64 * KiB, NULL},
     {"lib/apk/db/installed", MATCH_EXACT, "apk", 64 * MiB, NULL},
     {"usr/lib/os-release", MATCH_EXACT, "os", 64 * KiB, NULL},
     {"usr/lib/sysimage/rpm/Packages", MATCH_EXACT, "rpm", 256 * MiB, NULL},
@@ -104,6 +107,12 @@ size_t dd_catalog_max_file_size(const char *path)
 {
     const struct interest *r = interest_lookup(path);
     return r ? r->max_size : 0;
+}
+
+bool dd_catalog_wants_link(const char *path)
+{
+    const struct interest *r = interest_lookup(path);
+    return r && strcmp(r->owner, "os") == 0;
 }
 
 bool dd_catalog_wants_owner(const char *path, const char *owner)
@@ -166,6 +175,7 @@ void dd_package_release(dd_package_t *p)
     free(p->rpm_version);
     free(p->rpm_release);
     free(p->source_rpm);
+    free(p->module);
     free(p->license);
     free(p->db_path);
     memset(p, 0, sizeof *p);

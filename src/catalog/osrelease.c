@@ -1,13 +1,17 @@
 /*
  * osrelease.c: OS detection. Parses os-release(5) text (KEY=value lines with
  * shell-style quoting and comments) and the older distribution files
- * (etc/alpine-release, etc/debian_version, etc/redhat-release), then maps the
+ * (etc/alpine-release, etc/debian_version, then etc/redhat-release,
+ * etc/centos-release, etc/system-release, etc/fedora-release), then maps the
  * OS to the ecosystem name the vulnerability feeds use ("Debian:12",
  * "Alpine:v3.18", ...) through one sorted table.
  *
  * Order: etc/os-release, else usr/lib/os-release; the distribution files
  * fill in only what os-release did not give (or everything when there is
- * no os-release at all).
+ * no os-release at all). Symlinks kept by the analyzer (mode S_IFLNK, the
+ * target as data) are followed inside the fileset only, never outside the
+ * image: etc/os-release -> ../usr/lib/os-release, and CentOS 6's
+ * etc/redhat-release -> centos-release.
  */
 #include "catalog/catalog_int.h"
 
@@ -28,6 +32,7 @@ enum {
     EV_ALPINE,      /* "Alpine:v3.18" from "3.18.4" */
     EV_SLES,        /* "SUSE:Linux Enterprise Server 15 SP3" from "15.3" */
     EV_NONE,        /* "openSUSE:Tumbleweed": no version */
+    EV_AMAZON,      /* "Amazon Linux:2" / ":2023"; the dated AMI releases ("2018.03") are 1 */
 };
 
 /* os-release ID -> ecosystem. Fields: id (lowercase, as in os-release),
@@ -40,7 +45,7 @@ static const struct eco {
 } ecos[] = {
     {"almalinux", "AlmaLinux:", EV_MAJOR},
     {"alpine", "Alpine:", EV_ALPINE},
-    {"amzn", "Amazon Linux:", EV_FULL},
+    {"amzn", "Amazon Linux:", EV_AMAZON},
     {"azurelinux", "Azure Linux:", EV_MAJOR_MINOR},
     {"centos", "CentOS:", EV_MAJOR},
     {"chainguard", "Chainguard", EV_NONE},
@@ -49,11 +54,15 @@ static const struct eco {
     {"mariner", "CBL-Mariner:", EV_MAJOR_MINOR},
     {"ol", "Oracle Linux:", EV_MAJOR},
     {"opensuse-leap", "openSUSE:Leap ", EV_FULL},
+    {"opensuse-leap-micro", "openSUSE:Leap Micro ", EV_FULL},
     {"opensuse-tumbleweed", "openSUSE:Tumbleweed", EV_NONE},
     {"photon", "Photon OS:", EV_MAJOR_MINOR},
     {"rhel", "Red Hat:", EV_MAJOR},
     {"rocky", "Rocky Linux:", EV_MAJOR},
+    {"sle-micro", "SUSE:Linux Enterprise Micro ", EV_FULL},
+    {"sle_hpc", "SUSE:Linux Enterprise Server ", EV_SLES},
     {"sles", "SUSE:Linux Enterprise Server ", EV_SLES},
+    {"sles_sap", "SUSE:Linux Enterprise Server ", EV_SLES},
     {"ubuntu", "Ubuntu:", EV_FULL},
     {"wolfi", "Wolfi", EV_NONE},
 };
@@ -106,6 +115,8 @@ char *dd_os_ecosystem(const char *id, const char *version_id)
     case EV_SLES:
         if (has_minor && minor > 0) return dd_asprintf("%s%lu SP%lu", m->prefix, major, minor);
         return dd_asprintf("%s%lu", m->prefix, major);
+    case EV_AMAZON:
+        return dd_asprintf("%s%lu", m->prefix, major >= 2010 && major <= 2018 ? 1ul : major);
     }
     return NULL;
 }
@@ -230,11 +241,55 @@ static char *first_line(const dd_file_t *f)
     return dd_catalog_field_dup(s, n);
 }
 
+/* The file at path, following symlinks kept as links (the analyzer keeps
+ * OS release links with their target as data) inside the fileset only: a
+ * relative target is taken from the link's directory, an absolute one from
+ * the image root, and ".." never climbs above the root. NULL if absent,
+ * dangling, escaping or looping. */
 static const dd_file_t *get_regular(dd_fileset_t *fs, const char *path)
 {
-    const dd_file_t *f = dd_fileset_get(fs, path);
-    if (f && (f->mode & S_IFMT) == S_IFLNK) return NULL; /* link kept as such: use the target path */
-    return f;
+    char cur[OSREL_MAX_VALUE], tmp[2 * OSREL_MAX_VALUE + 2];
+    snprintf(cur, sizeof cur, "%s", path);
+    for (int hops = 0; hops < 8; hops++) {
+        const dd_file_t *f = dd_fileset_get(fs, cur);
+        if (!f) return NULL;
+        if ((f->mode & S_IFMT) != S_IFLNK) return f;
+        const char *t = (const char *)f->data;
+        if (f->len == 0 || f->len >= OSREL_MAX_VALUE || memchr(t, '\0', f->len)) return NULL;
+        if (t[0] == '/') {
+            snprintf(tmp, sizeof tmp, "%s", t);
+        } else {
+            const char *slash = strrchr(cur, '/');
+            int dl = slash ? (int)(slash - cur) : 0;
+            snprintf(tmp, sizeof tmp, "%.*s%s%s", dl, cur, dl ? "/" : "", t);
+        }
+        /* clamp ".." at the root: drop leading ones after normalizing */
+        char norm[OSREL_MAX_VALUE];
+        const char *p = tmp;
+        while (*p == '/') p++;
+        char stack[OSREL_MAX_VALUE];
+        size_t sl = 0;
+        while (*p) {
+            const char *seg = p;
+            while (*p && *p != '/') p++;
+            size_t n = (size_t)(p - seg);
+            while (*p == '/') p++;
+            if (n == 0 || (n == 1 && seg[0] == '.')) continue;
+            if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+                while (sl > 0 && stack[sl - 1] != '/') sl--;
+                if (sl > 0) sl--;
+                continue;
+            }
+            if (sl + n + 2 >= sizeof stack) return NULL;
+            if (sl) stack[sl++] = '/';
+            memcpy(stack + sl, seg, n);
+            sl += n;
+        }
+        stack[sl] = '\0';
+        if (dd_path_normalize(stack, norm, sizeof norm) != DD_OK) return NULL;
+        snprintf(cur, sizeof cur, "%s", norm);
+    }
+    return NULL; /* link loop */
 }
 
 static bool from_alpine_release(dd_fileset_t *fs, dd_os_t *os)
@@ -273,18 +328,25 @@ static bool from_debian_version(dd_fileset_t *fs, dd_os_t *os)
     return true;
 }
 
-/* "Red Hat Enterprise Linux release 8.6 (Ootpa)", "CentOS Linux release
- * 7.9.2009 (Core)", "AlmaLinux release 9.2 (...)", "Rocky Linux release 9.1". */
-static bool from_redhat_release(dd_fileset_t *fs, dd_os_t *os)
+/* "Red Hat Enterprise Linux release 8.6 (Ootpa)", "CentOS release 6.10
+ * (Final)", "CentOS Linux release 7.9.2009 (Core)", "AlmaLinux release 9.2
+ * (...)", "Rocky Linux release 9.1", "Fedora release 38 (Thirty Eight)",
+ * "Amazon Linux release 2 (Karoo)", "Amazon Linux AMI release 2018.03",
+ * "Oracle Linux Server release 7.9": the first line of etc/redhat-release,
+ * etc/centos-release, etc/system-release or etc/fedora-release. */
+static bool from_redhat_release(dd_fileset_t *fs, const char *path, dd_os_t *os)
 {
-    char *line = first_line(get_regular(fs, "etc/redhat-release"));
+    char *line = first_line(get_regular(fs, path));
     if (!line) return false;
+    /* sorted by prefix; the first that matches wins */
     static const struct {
         const char *prefix, *id, *name;
     } rh[] = {
         {"AlmaLinux", "almalinux", "AlmaLinux"},
+        {"Amazon Linux", "amzn", "Amazon Linux"},
         {"CentOS", "centos", "CentOS Linux"},
         {"Fedora", "fedora", "Fedora Linux"},
+        {"Oracle Linux", "ol", "Oracle Linux Server"},
         {"Red Hat Enterprise Linux", "rhel", "Red Hat Enterprise Linux"},
         {"Rocky Linux", "rocky", "Rocky Linux"},
     };
@@ -339,9 +401,10 @@ int dd_os_detect(dd_fileset_t *fs, dd_os_t *os)
             else free(keep_codename);
         }
     }
-    if (!found) {
-        if (from_redhat_release(fs, os)) found = true;
-    }
+    static const char *const rh_files[] = {"etc/redhat-release", "etc/centos-release", "etc/system-release",
+                                           "etc/fedora-release"};
+    for (size_t i = 0; i < sizeof rh_files / sizeof rh_files[0] && !found; i++)
+        if (from_redhat_release(fs, rh_files[i], os)) found = true;
     if (!found) return DD_DECLINED;
     if (!os->ecosystem) os->ecosystem = dd_os_ecosystem(os->id, os->version_id);
     return DD_OK;

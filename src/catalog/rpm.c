@@ -38,6 +38,7 @@ enum {
     TAG_LICENSE = 1014,
     TAG_ARCH = 1022,
     TAG_SOURCERPM = 1044,
+    TAG_MODULARITYLABEL = 5096,
 };
 enum { T_INT32 = 4, T_STRING = 6, T_STRING_ARRAY = 8, T_I18NSTRING = 9 };
 
@@ -74,6 +75,7 @@ int dd_rpm_header_parse(const uint8_t *b, size_t len, dd_rpm_header_t *h, dd_err
         case TAG_LICENSE: dst = &h->license; break;
         case TAG_ARCH: dst = &h->arch; break;
         case TAG_SOURCERPM: dst = &h->sourcerpm; break;
+        case TAG_MODULARITYLABEL: dst = &h->modularitylabel; break;
         case TAG_EPOCH:
             if (type != T_INT32 || cnt < 1 || off > dl || dl - off < 4)
                 return dd_err(e, DD_ECORRUPT, "rpm header: bad epoch entry");
@@ -179,6 +181,7 @@ static int on_blob(const uint8_t *blob, size_t len, void *arg)
     p->arch = fdup(h.arch);
     p->license = fdup(h.license);
     p->source_rpm = fdup(h.sourcerpm);
+    p->module = h.modularitylabel && *h.modularitylabel ? fdup(h.modularitylabel) : NULL;
     char *sname = NULL, *svr = NULL;
     if (p->source_rpm && split_srpm(p->source_rpm, &sname, &svr)) {
         p->source_name = sname;

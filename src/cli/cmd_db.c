@@ -489,8 +489,9 @@ static int db_status(const char *dbpath, bool json)
         dd_buf_json_str(&b, st.built);
         dd_buf_puts(&b, ",\"updated\":");
         dd_buf_json_str(&b, st.updated);
-        dd_buf_printf(&b, ",\"vulnerabilities\":%ld,\"affected\":%ld,\"nvd\":%ld,\"feeds\":[", st.n_vulns,
-                      st.n_affected, st.n_nvd);
+        dd_buf_printf(&b, ",\"vulnerabilities\":%ld,\"affected\":%ld,\"nvd\":%ld,", st.n_vulns, st.n_affected,
+                      st.n_nvd);
+        dd_buf_printf(&b, "\"cvss\":%ld,\"kev\":%ld,\"epss\":%ld,\"feeds\":[", st.n_cvss, st.n_kev, st.n_epss);
         for (size_t i = 0; i < st.n_feeds; i++) {
             dd_vulndb_feed_info_t *f = &st.feeds[i];
             dd_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
@@ -510,9 +511,10 @@ static int db_status(const char *dbpath, bool json)
         dd_buf_release(&b);
     } else {
         printf("database:  %s\nschema:    %d\nversion:   %lld\nbuilt:     %s\nupdated:   %s\n"
-               "records:   %ld vulnerabilities, %ld affected entries, %ld NVD entries\nfeeds:\n",
+               "records:   %ld vulnerabilities, %ld affected entries, %ld NVD entries\n",
                dbpath, st.schema_version, (long long)st.version, st.built, st.updated, st.n_vulns, st.n_affected,
                st.n_nvd);
+        printf("enrichment: %ld CVSS metrics, %ld KEV entries, %ld EPSS scores\nfeeds:\n", st.n_cvss, st.n_kev, st.n_epss);
         printf("  %-24s %9s %7s  %-20s  %s\n", "NAME", "RECORDS", "ERRORS", "UPDATED", "SOURCE");
         for (size_t i = 0; i < st.n_feeds; i++) {
             dd_vulndb_feed_info_t *f = &st.feeds[i];

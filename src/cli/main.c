@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef DD_VERSION
-#define DD_VERSION "0.1.0"
-#endif
-
 /* The command table: keep it sorted by name.
  *   name: the subcommand as typed
  *   fn:   its entry point, called with argv[0] == name

@@ -7,8 +7,12 @@
  * Per CVE it keeps: the English description, published and lastModified, the
  * CVSS v3.1 (else v3.0) and v4.0 base score, vector and severity, preferring
  * the "Primary" (NVD) metric over "Secondary" ones, the CWE ids of
- * weaknesses, and reference URLs. Rows go to the nvd table; NVD adds no
- * affected entries (its CPE configurations are not used for matching).
+ * weaknesses, and reference URLs (table nvd); and every CVSS metric of
+ * cvssMetricV40/V31/V30/V2, Primary and Secondary, with its source
+ * (table cvss, feed "nvd": "nvd@nist.gov" -> source "nvd", the CISA ADP
+ * UUID -> "cisa-adp", any other (a CNA) -> "cna"). Other metric kinds
+ * (ssvcV203...) and fields NVD adds are ignored. NVD adds no affected
+ * entries (its CPE configurations are not used for matching).
  */
 #include "feeds_int.h"
 
@@ -32,6 +36,54 @@ static json_t *pick_metric(json_t *list)
         if (t && !strcmp(t, "Primary")) return json_object_get(m, "cvssData");
     }
     return json_object_get(json_array_get(list, 0), "cvssData");
+}
+
+/* The UUID under which NVD lists CISA ADP ("CISA-ADP") metrics. */
+#define CISA_ADP_UUID "134c704f-9b21-4f2e-91b3-4a467353bcc0"
+
+static const char *norm_source(const char *src)
+{
+    if (!src) return "cna";
+    if (!strcmp(src, "nvd@nist.gov")) return "nvd";
+    if (!strcmp(src, CISA_ADP_UUID)) return "cisa-adp";
+    return "cna";
+}
+
+#define NVD_MAX_METRICS 32
+
+/* Every metric of the four CVSS lists of metrics into m (at most max). */
+static size_t all_metrics(json_t *metrics, dd_cvss_rec_t *m, size_t max)
+{
+    static const struct { const char *key, *version; } lists[] = {
+        {"cvssMetricV40", "4.0"}, {"cvssMetricV31", "3.1"}, {"cvssMetricV30", "3.0"}, {"cvssMetricV2", "2.0"},
+    };
+    size_t n = 0;
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(json_object_get(metrics, lists[l].key), i, x) {
+            json_t *d = json_object_get(x, "cvssData");
+            if (!json_is_object(d) || n >= max) continue;
+            dd_cvss_rec_t *c = &m[n];
+            memset(c, 0, sizeof *c);
+            c->origin = feeds_jstr(x, "source");
+            c->source = norm_source(c->origin);
+            c->version = feeds_jstr(d, "version");
+            if (!c->version) c->version = lists[l].version;
+            c->vector = feeds_jstr(d, "vectorString");
+            json_t *sc = json_object_get(d, "baseScore");
+            c->score = json_is_number(sc) ? json_number_value(sc) : 0;
+            const char *bs = feeds_jstr(d, "baseSeverity");
+            if (!bs) bs = feeds_jstr(x, "baseSeverity"); /* v2 keeps it beside cvssData */
+            c->severity = dd_severity_parse(bs);
+            const char *t = feeds_jstr(x, "type");
+            c->primary = t && !strcmp(t, "Primary");
+            if (!c->vector && c->score <= 0) continue; /* nothing usable */
+            if (c->score < 0 || c->score > 10) continue;
+            n++;
+        }
+    }
+    return n;
 }
 
 static int one_cve(dd_vulndb_t *db, json_t *cve, dd_err_t *e)
@@ -90,6 +142,11 @@ static int one_cve(dd_vulndb_t *db, json_t *cve, dd_err_t *e)
     n.cwe_json = cj;
     n.refs_json = rj;
     int rc = dd_vulndb_put_nvd(db, &n, e);
+    if (rc == DD_OK) {
+        dd_cvss_rec_t m[NVD_MAX_METRICS];
+        size_t nm = all_metrics(metrics, m, NVD_MAX_METRICS);
+        rc = dd_vulndb_put_cvss(db, "nvd", id, m, nm, e);
+    }
     free(cj);
     free(rj);
     json_decref(cwes);

@@ -13,8 +13,14 @@
  *   name, ranges (ECOSYSTEM/SEMVER/GIT, known event keys only) and versions;
  *   fix state "fixed" when some range has a fixed event, else "not-fixed".
  *   Withdrawn records keep their vulns row but get no affected rows.
+ * Vendor rules: AlmaLinux/Rocky/SUSE/openSUSE advisories list their CVEs in
+ *   `related` (taken as upstream ids); AlmaLinux/Rocky severity is the word
+ *   before the summary's colon ("Important: ..."); a USN entry's severity is
+ *   the Ubuntu priority of database_specific.cves_map; an rpm entry whose
+ *   versions are modular builds (".module_el8") gets module "*".
  */
 #include "feeds_int.h"
+#include "dd/vercmp.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -94,6 +100,86 @@ static void eco_base(const char *eco, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)l, eco);
 }
 
+/* Vendors whose OSV advisories (ALSA/RLSA, SUSE-SU/openSUSE-SU) name the CVEs
+ * they fix in `related` only (no aliases/upstream): for these the CVE ids of
+ * `related` become the record's upstream ids, so the matcher reports one
+ * finding per CVE with the advisory kept. Sorted (strcmp order). Elsewhere
+ * `related` is a loose "see also" and is not followed. */
+static const char *const related_is_upstream[] = {"AlmaLinux", "Rocky Linux", "SUSE", "openSUSE"};
+
+static bool eco_in(const char *base, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(base, set[i])) return true;
+    return false;
+}
+
+static bool has_cve(json_t *a)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) if (json_is_string(v) && !strncmp(json_string_value(v), "CVE-", 4)) return true;
+    return false;
+}
+
+/* "Important: bcel security update" (AlmaLinux, Rocky Linux): the Red Hat
+ * style severity word that prefixes the summary, or UNKNOWN. */
+static dd_severity_t summary_severity(const char *summary, char *word, size_t wn)
+{
+    if (!summary) return DD_SEV_UNKNOWN;
+    size_t l = strcspn(summary, ":");
+    if (summary[l] != ':' || l == 0 || l >= wn) return DD_SEV_UNKNOWN;
+    static const char *const words[] = {"Critical", "Important", "Low", "Moderate"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == l && !strncmp(summary, words[i], l)) {
+            snprintf(word, wn, "%s", words[i]);
+            return dd_severity_parse(word);
+        }
+    return DD_SEV_UNKNOWN;
+}
+
+/* The highest Ubuntu priority among the CVEs of a USN entry's
+ * database_specific.cves_map (UNKNOWN if none); *raw gets its word. */
+static dd_severity_t cves_map_severity(json_t *entry, const char **raw)
+{
+    json_t *cves = json_object_get(json_object_get(json_object_get(entry, "database_specific"), "cves_map"), "cves");
+    dd_severity_t best = DD_SEV_UNKNOWN;
+    size_t i, k;
+    json_t *c, *s;
+    json_array_foreach(cves, i, c) {
+        json_array_foreach(json_object_get(c, "severity"), k, s) {
+            const char *type = feeds_jstr(s, "type"), *score = feeds_jstr(s, "score");
+            if (!type || !score || strcmp(type, "Ubuntu")) continue;
+            dd_severity_t v = dd_severity_parse(score);
+            if (v > best) {
+                best = v;
+                *raw = score;
+            }
+        }
+    }
+    return best;
+}
+
+/* "*" when some event or listed version of an rpm entry is a modular build
+ * (".module_el8..." as AlmaLinux/Rocky write it, ".module+el8..." as Red Hat
+ * does): the feed does not say the stream (docs/vulndb.md, module streams). */
+static const char *rpm_module_of(json_t *ranges, json_t *versions)
+{
+    size_t i, k;
+    json_t *r, *ev, *v;
+    const char *key;
+    json_array_foreach(ranges, i, r) json_array_foreach(json_object_get(r, "events"), k, ev)
+        json_object_foreach(ev, key, v) {
+            const char *s = json_string_value(v);
+            if (s && (strstr(s, ".module_") || strstr(s, ".module+"))) return "*";
+        }
+    json_array_foreach(versions, i, v) {
+        const char *s = json_string_value(v);
+        if (s && (strstr(s, ".module_") || strstr(s, ".module+"))) return "*";
+    }
+    return NULL;
+}
+
 int feeds_osv_record(dd_vulndb_t *db, const char *feed_opt, json_t *rec, dd_feed_stats_t *st, dd_err_t *e)
 {
     if (!json_is_object(rec)) return dd_err(e, DD_EINVAL, "record is not an object");
@@ -156,6 +242,28 @@ int feeds_osv_record(dd_vulndb_t *db, const char *feed_opt, json_t *rec, dd_feed
     }
     json_t *aliases = string_array(json_object_get(rec, "aliases"));
     json_t *upstream = string_array(json_object_get(rec, "upstream"));
+    /* ecosystem base of the first affected entry (vendor specific rules) */
+    char base[48] = "";
+    {
+        const char *eco0 = feeds_jstr(json_object_get(json_array_get(affected, 0), "package"), "ecosystem");
+        if (eco0) eco_base(eco0, base, sizeof base);
+    }
+    if (eco_in(base, related_is_upstream, sizeof related_is_upstream / sizeof related_is_upstream[0]) &&
+        !has_cve(aliases) && !has_cve(upstream)) {
+        json_t *rel = json_object_get(rec, "related");
+        size_t ri;
+        json_t *rv;
+        json_array_foreach(rel, ri, rv) if (json_is_string(rv) && !strncmp(json_string_value(rv), "CVE-", 4))
+            json_array_append(upstream, rv);
+    }
+    char sumword[16];
+    if (v.severity == DD_SEV_UNKNOWN && (!strcmp(base, "AlmaLinux") || !strcmp(base, "Rocky Linux"))) {
+        dd_severity_t ss = summary_severity(v.summary, sumword, sizeof sumword);
+        if (ss != DD_SEV_UNKNOWN) {
+            v.severity = ss;
+            v.severity_raw = sumword;
+        }
+    }
     json_t *refs = json_array();
     json_t *r;
     json_array_foreach(json_object_get(rec, "references"), i, r) {
@@ -177,6 +285,13 @@ int feeds_osv_record(dd_vulndb_t *db, const char *feed_opt, json_t *rec, dd_feed
     if (rc) return rc;
     if (v.withdrawn) {
         st->withdrawn++;
+        return DD_OK;
+    }
+    if (!strncmp(id, "ALBA-", 5) || !strncmp(id, "ALEA-", 5) || !strncmp(id, "RLBA-", 5) ||
+        !strncmp(id, "RLEA-", 5)) {
+        /* AlmaLinux/Rocky bug fix and enhancement advisories are not
+         * vulnerabilities: their record is kept, their entries never match */
+        st->ignored += (long)json_array_size(affected);
         return DD_OK;
     }
     long n_aff = 0;
@@ -212,7 +327,18 @@ int feeds_osv_record(dd_vulndb_t *db, const char *feed_opt, json_t *rec, dd_feed
         if (es && dd_severity_parse(es) != DD_SEV_UNKNOWN) {
             ar.severity = dd_severity_parse(es);
             ar.severity_raw = es;
+        } else if (ar.severity == DD_SEV_UNKNOWN) {
+            /* a USN: the Ubuntu priority its cves_map gives the CVEs it fixes */
+            const char *raw = NULL;
+            dd_severity_t cs = cves_map_severity(a, &raw);
+            if (cs != DD_SEV_UNKNOWN) {
+                ar.severity = cs;
+                ar.severity_raw = raw;
+            }
         }
+        dd_verscheme_t vs;
+        if (dd_verscheme_from_ecosystem(normeco, &vs) == DD_OK && vs == DD_VS_RPM)
+            ar.module = rpm_module_of(ranges, versions);
         rc = dd_vulndb_put_affected(db, feed, id, &ar, e);
         free(crj);
         free(cvj);

@@ -287,6 +287,46 @@ static int finding_cb(const dd_finding_row_t *r, void *arg)
     return 0;
 }
 
+/* True if the query names key at all, even with a value that does not
+ * percent-decode (dd_req_query then gives NULL): such a filter is a 400, never
+ * "no filter". */
+static bool param_given(dd_req_t *req, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *q = req->query; q && *q;) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        size_t klen = eq ? (size_t)(eq - q) : len;
+        if (klen == kl && !memcmp(q, key, kl)) return true;
+        if (!amp) break;
+        q = amp + 1;
+    }
+    return false;
+}
+
+/* The filter parameters: each one given must have a valid value. */
+static int check_filter_values(dd_req_t *req, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (param_given(req, keys[i]) && !dd_req_query(req, keys[i]))
+            return bad_param(req, keys[i], "invalid value for '%s' (not a valid percent-encoded string)", keys[i]),
+                   DD_EINVAL;
+    return DD_OK;
+}
+
+/* known_exploited=true|false (also 1/0): 1 / -1 into *out. */
+static int parse_kev_filter(dd_req_t *req, int *out)
+{
+    const char *v = dd_req_query(req, "known_exploited");
+    *out = 0;
+    if (!v) return DD_OK;
+    if (!strcmp(v, "true") || !strcmp(v, "1")) *out = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "0")) *out = -1;
+    else return bad_param(req, "known_exploited", "invalid known_exploited '%s' (true or false)", v), DD_EINVAL;
+    return DD_OK;
+}
+
 static int parse_filter(dd_req_t *req, dd_findings_filter_t *f, size_t page_max)
 {
     memset(f, 0, sizeof *f);
@@ -294,6 +334,10 @@ static int parse_filter(dd_req_t *req, dd_findings_filter_t *f, size_t page_max)
     f->severity = -1;
     f->limit = 100;
     const char *v;
+    static const char *const fkeys[] = {"severity", "min_severity", "fix_state", "package", "id", "vulnerability",
+                                        "known_exploited", "limit", "offset"};
+    if (check_filter_values(req, fkeys, sizeof fkeys / sizeof fkeys[0])) return DD_EINVAL;
+    if (parse_kev_filter(req, &f->known_exploited)) return DD_EINVAL;
     if ((v = dd_req_query(req, "severity"))) {
         if ((f->severity = sev_parse(v)) < 0)
             return bad_param(req, "severity", "invalid severity '%s' (critical, high, medium, low, negligible, unknown)", v), DD_EINVAL;
@@ -389,7 +433,7 @@ static int h_findings(dd_req_t *req)
         dd_buf_puts(&b, "\"");
         dd_buf_printf(&b, "/api/v1/repositories/%s/images/%s/findings?offset=%zu&limit=%zu", req->name,
                       dd_req_var(req, "ref"), f.offset + (size_t)c.n, f.limit);
-        static const char *const keys[] = {"severity", "min_severity", "fix_state", "package", "id"};
+        static const char *const keys[] = {"severity", "min_severity", "fix_state", "package", "id", "known_exploited"};
         keep_params(&b, req, keys, sizeof keys / sizeof keys[0]);
         dd_buf_puts(&b, "\"");
     } else {
@@ -782,8 +826,16 @@ static int vuln_detail_db(dd_vulndb_t *db, void *arg)
     put_str_or_null(b, v.published ? v.published : v.nvd_published);
     dd_buf_puts(b, ",\"modified\":");
     put_str_or_null(b, v.modified);
+    dd_severity_t sev = v.severity ? v.severity : v.cvss3_severity;
+    if (sev == DD_SEV_UNKNOWN) {
+        /* as the matcher: NVD first, then CISA ADP, then any source */
+        const dd_cvss_t *m = dd_vuln_best_cvss(&v, "nvd", NULL);
+        if (!m) m = dd_vuln_best_cvss(&v, "cve5", "cisa-adp");
+        if (!m) m = dd_vuln_best_cvss(&v, NULL, NULL);
+        if (m) sev = m->severity;
+    }
     dd_buf_puts(b, ",\"severity\":");
-    dd_buf_json_str(b, dd_severity_name(v.severity ? v.severity : v.cvss3_severity));
+    dd_buf_json_str(b, dd_severity_name(sev));
     dd_buf_puts(b, ",\"aliases\":");
     put_json_or_null(b, v.aliases_json);
     dd_buf_puts(b, ",\"upstream\":");
@@ -802,6 +854,42 @@ static int vuln_detail_db(dd_vulndb_t *db, void *arg)
     }
     dd_buf_puts(b, ",\"cwe\":");
     put_json_or_null(b, v.cwe_json);
+    /* every CVSS metric stored, with its source (docs/vulndb.md#cvss) */
+    dd_buf_puts(b, ",\"cvssMetrics\":[");
+    for (size_t i = 0; i < v.n_cvss; i++) {
+        const dd_cvss_t *m = &v.cvss[i];
+        dd_buf_puts(b, i ? ",{\"feed\":" : "{\"feed\":");
+        put_str_or_null(b, m->feed);
+        dd_buf_puts(b, ",\"source\":");
+        put_str_or_null(b, m->source);
+        dd_buf_puts(b, ",\"origin\":");
+        put_str_or_null(b, m->origin);
+        dd_buf_puts(b, ",\"version\":");
+        put_str_or_null(b, m->version);
+        dd_buf_puts(b, ",\"vector\":");
+        put_str_or_null(b, m->vector);
+        if (m->score > 0) dd_buf_printf(b, ",\"score\":%.1f", m->score);
+        else dd_buf_puts(b, ",\"score\":null");
+        dd_buf_puts(b, ",\"severity\":");
+        dd_buf_json_str(b, dd_severity_name(m->severity));
+        dd_buf_printf(b, ",\"primary\":%s}", m->primary ? "true" : "false");
+    }
+    dd_buf_printf(b, "],\"knownExploited\":%s,\"kev\":", v.kev ? "true" : "false");
+    if (v.kev) {
+        const char *kv[] = {"dateAdded", v.kev_date_added, "dueDate", v.kev_due_date,
+                            "knownRansomwareCampaignUse", v.kev_ransomware, "vulnerabilityName", v.kev_name,
+                            "vendorProject", v.kev_vendor_project, "product", v.kev_product,
+                            "requiredAction", v.kev_required_action, "notes", v.kev_notes};
+        for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i += 2) {
+            dd_buf_printf(b, "%s\"%s\":", i ? "," : "{", kv[i]);
+            put_str_or_null(b, kv[i + 1]);
+        }
+        dd_buf_putc(b, '}');
+    } else {
+        dd_buf_puts(b, "null");
+    }
+    if (v.has_epss) dd_buf_printf(b, ",\"epss\":{\"score\":%.5f,\"percentile\":%.5f}", v.epss_score, v.epss_percentile);
+    else dd_buf_puts(b, ",\"epss\":null");
     dd_vuln_release(&v);
     return 0;
 }
@@ -849,8 +937,9 @@ static int db_status_cb(dd_vulndb_t *db, void *arg)
     dd_buf_json_str(b, st.built);
     dd_buf_puts(b, ",\"updated\":");
     dd_buf_json_str(b, st.updated);
-    dd_buf_printf(b, ",\"records\":{\"vulnerabilities\":%ld,\"affected\":%ld,\"nvd\":%ld},\"feeds\":[", st.n_vulns,
+    dd_buf_printf(b, ",\"records\":{\"vulnerabilities\":%ld,\"affected\":%ld,\"nvd\":%ld,", st.n_vulns,
                   st.n_affected, st.n_nvd);
+    dd_buf_printf(b, "\"cvss\":%ld,\"kev\":%ld,\"epss\":%ld},\"feeds\":[", st.n_cvss, st.n_kev, st.n_epss);
     for (size_t i = 0; i < st.n_feeds; i++) {
         const dd_vulndb_feed_info_t *f = &st.feeds[i];
         if (i) dd_buf_putc(b, ',');
@@ -1043,13 +1132,33 @@ int dd_azure_subassessment_json(const char *registry_host, const char *repo, con
     json_t *cvss = json_object_get(j, "cvss");
     if (json_is_object(cvss) && json_is_number(json_object_get(cvss, "score"))) {
         const char *vec = json_str(cvss, "vector");
-        bool v3 = !vec || !strncmp(vec, "CVSS:3", 6);
-        dd_buf_printf(b, "{\"2.0\":null,\"%s\":{\"base\":%.1f,\"cvssVectorString\":", v3 ? "3.0" : "4.0",
-                      json_number_value(json_object_get(cvss, "score")));
+        const char *ver = json_str(cvss, "version");
+        /* Azure keys CVSS by major version: "2.0", "3.0" (3.0 and 3.1), and "4.0" */
+        const char *key = ver ? (ver[0] == '2' ? "2.0" : ver[0] == '4' ? "4.0" : "3.0")
+                              : (!vec || !strncmp(vec, "CVSS:3", 6)) ? "3.0" : !strncmp(vec, "CVSS:4", 6) ? "4.0" : "2.0";
+        dd_buf_printf(b, "{%s\"%s\":{\"base\":%.1f,\"cvssVectorString\":", strcmp(key, "2.0") ? "\"2.0\":null," : "",
+                      key, json_number_value(json_object_get(cvss, "score")));
         put_str_or_null(b, vec);
+        dd_buf_puts(b, ",\"version\":");
+        put_str_or_null(b, ver);
+        dd_buf_puts(b, ",\"source\":");
+        put_str_or_null(b, json_str(cvss, "source"));
         dd_buf_puts(b, "}}");
     } else {
         dd_buf_puts(b, "{\"2.0\":null,\"3.0\":null}");
+    }
+    /* severity provenance and exploitation, as the finding carries them */
+    dd_buf_puts(b, ",\"severitySource\":");
+    put_str_or_null(b, json_str(j, "severitySource"));
+    dd_buf_puts(b, ",\"vendorSeverity\":");
+    put_str_or_null(b, json_str(j, "vendorSeverity"));
+    dd_buf_printf(b, ",\"knownExploited\":%s", json_is_true(json_object_get(j, "knownExploited")) ? "true" : "false");
+    static const char *const objs[] = {"kev", "epss"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *o = json_object_get(j, objs[k]);
+        char *txt = json_is_object(o) ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        dd_buf_printf(b, ",\"%s\":%s", objs[k], txt ? txt : "null");
+        free(txt);
     }
     dd_buf_printf(b, ",\"patchable\":%s,\"cve\":[", f->fixed[0] ? "true" : "false");
     /* the finding's CVE ids: its id and CVE aliases */
@@ -1127,6 +1236,7 @@ typedef struct azctx {
     size_t skip, top, seen, emitted;
     const char *repo, *digest;
     int64_t time_ms;
+    int known_exploited;        /* the known_exploited filter (dd_findings_filter_t) */
 } azctx_t;
 
 static int az_finding_cb(const dd_finding_row_t *r, void *arg)
@@ -1161,7 +1271,7 @@ static void az_image(azctx_t *c, const char *repo, const dd_image_rec_t *r)
     c->digest = r->digest;
     c->time_ms = r->scanned_ms;
     size_t total = 0;
-    dd_findings_filter_t f = {.min_severity = -1, .severity = -1};
+    dd_findings_filter_t f = {.min_severity = -1, .severity = -1, .known_exploited = c->known_exploited};
     /* count-only when the whole image lies before the page */
     dd_scanstore_findings(c->api->o.store, r->digest, &f, NULL, NULL, &total);
     if (c->seen + total <= c->skip || c->emitted >= c->top) {
@@ -1213,7 +1323,13 @@ static int h_subassessments(dd_req_t *req)
     if (ref && !repo) return bad_param(req, "repository", "repository is required with a digest%s", "");
     dd_buf_t b;
     dd_buf_init(&b, 0);
-    azctx_t c = {api, &b, skip, top, 0, 0, NULL, NULL, 0};
+    azctx_t c = {api, &b, skip, top, 0, 0, NULL, NULL, 0, 0};
+    static const char *const akeys[] = {"repository", "digest", "reference", "known_exploited"};
+    if (check_filter_values(req, akeys, sizeof akeys / sizeof akeys[0]) ||
+        parse_kev_filter(req, &c.known_exploited)) {
+        dd_buf_release(&b);
+        return DD_OK;
+    }
     if (repo && ref) {
         char digest[DD_DIGEST_MAX];
         if (resolve(api, req, repo, ref, digest)) {
@@ -1238,7 +1354,7 @@ static int h_subassessments(dd_req_t *req)
     dd_buf_puts(&b, "],\"nextLink\":");
     if (c.seen > skip + c.emitted) {
         dd_buf_printf(&b, "\"/api/v1/subAssessments?$top=%zu&$skipToken=%zu", top, skip + c.emitted);
-        static const char *const keys[] = {"repository", "digest", "reference"};
+        static const char *const keys[] = {"repository", "digest", "reference", "known_exploited"};
         keep_params(&b, req, keys, sizeof keys / sizeof keys[0]);
         dd_buf_putc(&b, '"');
     } else {

@@ -7,11 +7,16 @@
  *                      Azure Resource Graph: id, name, type (lower case, as
  *                      Resource Graph normalizes it), tenantId,
  *                      subscriptionId, resourceGroup, properties (dynamic) -
- *                      properties are the Azure-compatible view's objects;
+ *                      properties are the Azure-compatible view's objects
+ *                      (a sub-assessment's additionalData carries
+ *                      severitySource, vendorSeverity, cvss, knownExploited,
+ *                      kev and epss);
  *   resources          repositories and images: id, name, type
  *                      ("drydock/repositories" | "drydock/images"),
  *                      repository, tags, digest, pushedTime, size,
- *                      scanStatus, status, os, platform, counts, properties.
+ *                      scanStatus, status, os, platform, counts, properties
+ *                      (an image's properties.knownExploitedFindings: how many
+ *                      of its findings are in the CISA KEV catalog).
  *
  * Rows are built from the scan store and the metadata store for each query
  * (providers are re-entrant) and filtered to the repositories the caller may
@@ -172,6 +177,13 @@ static int rs_image_cb(const dd_image_rec_t *r, void *arg)
     json_object_set(row, "os", json_object_get(sum, "os"));
     json_object_set(row, "platform", json_object_get(sum, "platform"));
     json_object_set(row, "counts", json_object_get(sum, "counts"));
+    if (!r->is_index) {
+        /* how many of its findings are in the CISA KEV catalog */
+        dd_findings_filter_t kf = {.min_severity = -1, .severity = -1, .known_exploited = 1};
+        size_t nkev = 0;
+        dd_scanstore_findings(dd_findings_api_store(q->api), r->digest, &kf, NULL, NULL, &nkev);
+        json_object_set_new(sum, "knownExploitedFindings", json_integer((json_int_t)nkev));
+    }
     json_object_set(row, "properties", sum);
     int rc = dd_qscan_emit_json(q->scan, row);
     json_decref(row);

@@ -3,11 +3,11 @@
  * match it again without re-analyzing layers.
  *
  * Binary, little-endian:
- *   "DDIV" u32 version(1)
+ *   "DDIV" u32 version (2; version 1, without the module string, is still read)
  *   6 strings: os id, version_id, name, pretty_name, codename, ecosystem
  *   u32 n, then per package: u8 type, i32 epoch, i32 layer, and 10 strings:
  *   name, version, source_name, source_version, arch, rpm_version,
- *   rpm_release, source_rpm, license, db_path
+ *   rpm_release, source_rpm, license, db_path, then (version 2) module
  *   u32 n_layers, then n_layers strings: the image's layer digests, so a
  *   finding can name the layer that added its package
  * A string is u32 length (0xffffffff = NULL) and its bytes.
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #define INV_MAGIC "DDIV"
-#define INV_VERSION 1u
+#define INV_VERSION 2u
 #define NONE 0xffffffffu
 
 static int put_u32(dd_buf_t *b, uint32_t v)
@@ -54,6 +54,7 @@ int dd_inventory_encode(const dd_inventory_t *inv, char *const *layers, size_t n
         const char *ss[10] = {p->name,        p->version,     p->source_name, p->source_version, p->arch,
                               p->rpm_version, p->rpm_release, p->source_rpm,  p->license,        p->db_path};
         for (int k = 0; k < 10; k++) rc |= put_str(out, ss[k]);
+        rc |= put_str(out, p->module);
     }
     rc |= put_u32(out, (uint32_t)n_layers);
     for (size_t i = 0; i < n_layers; i++) rc |= put_str(out, layers[i]);
@@ -104,7 +105,8 @@ int dd_inventory_decode(const void *p, size_t n, dd_inventory_t *inv, char ***la
     rd_t r = {p, n, 0, false};
     if (n < 8 || memcmp(p, INV_MAGIC, 4) != 0) return dd_err(e, DD_ECORRUPT, "not a stored inventory");
     r.off = 4;
-    if (get_u32(&r) != INV_VERSION) return dd_err(e, DD_DECLINED, "stored inventory has another version");
+    uint32_t ver = get_u32(&r);
+    if (ver != 1 && ver != INV_VERSION) return dd_err(e, DD_DECLINED, "stored inventory has another version");
     dd_os_t *os = &inv->os;
     os->id = get_str(&r);
     os->version_id = get_str(&r);
@@ -130,6 +132,7 @@ int dd_inventory_decode(const void *p, size_t n, dd_inventory_t *inv, char ***la
         char **ss[10] = {&pk->name,        &pk->version,     &pk->source_name, &pk->source_version, &pk->arch,
                          &pk->rpm_version, &pk->rpm_release, &pk->source_rpm,  &pk->license,        &pk->db_path};
         for (int k = 0; k < 10; k++) *ss[k] = get_str(&r);
+        if (ver >= 2) pk->module = get_str(&r);
         if (!pk->name || !pk->version || pk->type < DD_PKG_DPKG || pk->type > DD_PKG_RPM) r.bad = true;
     }
     if (!r.bad) {
@@ -178,7 +181,8 @@ int dd_inventory_view(const void *p, size_t n, dd_inventory_view_t *v, dd_err_t 
     rd_t r = {p, n, 0, false};
     if (n < 8 || memcmp(p, INV_MAGIC, 4) != 0) return dd_err(e, DD_ECORRUPT, "not a stored inventory");
     r.off = 4;
-    if (get_u32(&r) != INV_VERSION) return dd_err(e, DD_DECLINED, "stored inventory has another version");
+    uint32_t ver = get_u32(&r);
+    if (ver != 1 && ver != INV_VERSION) return dd_err(e, DD_DECLINED, "stored inventory has another version");
     /* every string's bytes plus a NUL each fit in n + n/4 + 16 (a string
      * costs at least 4 bytes of length in the input) */
     v->store = dd_malloc(n + n / 4 + 16);
@@ -205,6 +209,7 @@ int dd_inventory_view(const void *p, size_t n, dd_inventory_view_t *v, dd_err_t 
         char **ss[10] = {&pk->name,        &pk->version,     &pk->source_name, &pk->source_version, &pk->arch,
                          &pk->rpm_version, &pk->rpm_release, &pk->source_rpm,  &pk->license,        &pk->db_path};
         for (int k = 0; k < 10; k++) *ss[k] = view_str(&r, &st);
+        if (ver >= 2) pk->module = view_str(&r, &st);
         if (!pk->name || !pk->version || pk->type < DD_PKG_DPKG || pk->type > DD_PKG_RPM) r.bad = true;
         v->inv.n = i + 1;
     }

@@ -678,17 +678,42 @@ int dd_finding_json(const dd_finding_t *f, const char *layer_digest, dd_buf_t *b
     dd_buf_json_str(b, dd_fix_state_name(f->fix_state));
     dd_buf_puts(b, ",\"severity\":");
     dd_buf_json_str(b, dd_severity_name(f->severity));
-    dd_buf_puts(b, ",\"severitySource\":");
-    if (f->severity_source) dd_buf_json_str(b, f->severity_source);
-    else dd_buf_puts(b, "null");
-    if (f->cvss_score > 0) {
-        dd_buf_printf(b, ",\"cvss\":{\"score\":%.1f,\"vector\":", f->cvss_score);
-        if (f->cvss_vector) dd_buf_json_str(b, f->cvss_vector);
+    const char *sv[] = {"severitySource", f->severity_source, "vendorSeverity", f->vendor_severity};
+    for (size_t i = 0; i < 4; i += 2) {
+        dd_buf_printf(b, ",\"%s\":", sv[i]);
+        if (sv[i + 1]) dd_buf_json_str(b, sv[i + 1]);
         else dd_buf_puts(b, "null");
-        dd_buf_putc(b, '}');
+    }
+    if (f->cvss_score > 0 || f->cvss_vector) {
+        const char *cv[] = {"version", f->cvss_version, "vector", f->cvss_vector, "source", f->cvss_source};
+        dd_buf_puts(b, ",\"cvss\":{");
+        for (size_t i = 0; i < 6; i += 2) {
+            dd_buf_printf(b, "\"%s\":", cv[i]);
+            if (cv[i + 1]) dd_buf_json_str(b, cv[i + 1]);
+            else dd_buf_puts(b, "null");
+            dd_buf_putc(b, ',');
+        }
+        if (f->cvss_score > 0) dd_buf_printf(b, "\"score\":%.1f}", f->cvss_score);
+        else dd_buf_puts(b, "\"score\":null}");
     } else {
         dd_buf_puts(b, ",\"cvss\":null");
     }
+    dd_buf_printf(b, ",\"knownExploited\":%s,\"kev\":", f->known_exploited ? "true" : "false");
+    if (f->known_exploited) {
+        const char *kv[] = {"dateAdded", f->kev_date_added, "dueDate", f->kev_due_date, "knownRansomwareCampaignUse",
+                            f->kev_ransomware};
+        for (size_t i = 0; i < 6; i += 2) {
+            dd_buf_printf(b, "%s\"%s\":", i ? "," : "{", kv[i]);
+            if (kv[i + 1]) dd_buf_json_str(b, kv[i + 1]);
+            else dd_buf_puts(b, "null");
+        }
+        dd_buf_putc(b, '}');
+    } else {
+        dd_buf_puts(b, "null");
+    }
+    if (f->has_epss)
+        dd_buf_printf(b, ",\"epss\":{\"score\":%.5f,\"percentile\":%.5f}", f->epss_score, f->epss_percentile);
+    else dd_buf_puts(b, ",\"epss\":null");
     const char *strs[] = {"title", f->title, "description", f->description, "published", f->published,
                           "feeds", f->feeds};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i += 2) {

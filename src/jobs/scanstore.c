@@ -817,8 +817,9 @@ static void to_row(const frow_t *f, dd_finding_row_t *r)
 
 #define FINDING_COLS "vuln_id, package, version, fixed, fix_state, severity, layer, json"
 #define FINDING_WHERE                                                                                      \
-    " WHERE image=?1 AND (?2 < 0 OR severity >= ?2) AND (?3 IS NULL OR severity = ?3)"                    \
-    " AND (?4 IS NULL OR fix_state = ?4) AND (?5 IS NULL OR package = ?5) AND (?6 IS NULL OR vuln_id = ?6)"
+    " WHERE image=?1 AND (?2 < 0 OR severity >= ?2 OR severity = 0) AND (?3 IS NULL OR severity = ?3)"    \
+    " AND (?4 IS NULL OR fix_state = ?4) AND (?5 IS NULL OR package = ?5) AND (?6 IS NULL OR vuln_id = ?6)" \
+    " AND (?9 = 0 OR (?9 > 0) = (coalesce(json_extract(json, '$.knownExploited'), 0) = 1))"
 
 static void bind_filter(sqlite3_stmt *st, const char *digest, const dd_findings_filter_t *f)
 {
@@ -835,6 +836,7 @@ static void bind_filter(sqlite3_stmt *st, const char *digest, const dd_findings_
     else sqlite3_bind_null(st, 5);
     if (f && f->vuln_id) sqlite3_bind_text(st, 6, f->vuln_id, -1, SQLITE_STATIC);
     else sqlite3_bind_null(st, 6);
+    sqlite3_bind_int(st, 9, f ? f->known_exploited : 0);
 }
 
 int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findings_filter_t *f,

@@ -4,17 +4,30 @@
  * evaluates them with the OSV algorithm in the ecosystem's version ordering,
  * and folds the hits into one finding per (package, vulnerability id):
  *
- *   1. An affected entry of record R matches (dd_match_affected).
+ *   0. The ecosystem: the image's, or Red Hat:N for a CentOS:N image
+ *      without CentOS data (dd_match_ecosystem).
+ *   1. An affected entry of record R matches (dd_match_affected), and its
+ *      module stream fits the package's (dd_match_module).
  *   2. Its finding ids: R's id if it is a CVE, else the CVEs among R's
- *      aliases and upstream ids, else R's id. R itself becomes an advisory
- *      of each finding when it is not the finding id.
+ *      aliases, else among its upstream ids, else the CVEs of the records
+ *      its upstream ids name (USN -> UBUNTU-CVE -> CVE, one level; the
+ *      intermediate id becomes an advisory and its rating applies), else
+ *      R's id. R itself becomes an advisory of each finding when it is not
+ *      the finding id.
  *   3. Hits on the same (package, id) merge: the highest fixed version wins
  *      (the upgrade that satisfies every source); without any fix the most
  *      specific vendor state wins (end-of-life / will-not-fix / deferred over
  *      not-fixed); the highest vendor severity wins.
- *   4. Enrichment: NVD data of the CVE (description, CVSS, published).
- *      Severity: vendor rating first, then the NVD CVSS v3 band, then the
- *      band of a CVSS v3 vector carried by the record itself, else Unknown.
+ *   3b. A finding no matching entry rates takes the highest vendor rating
+ *      another entry of the same ecosystem, package and CVE gives (a DSA
+ *      takes the Debian tracker's urgency for that release).
+ *   4. Enrichment: NVD data of the CVE (description, published), its CVSS
+ *      metrics, KEV entry and EPSS. Severity: the vendor's rating first
+ *      (severity_source: the vendor, from the feed name; vendor_severity:
+ *      its word), else a CVSS score chosen by choose_cvss() (NVD v4.0/v3.x,
+ *      CVE JSON 5 ADP then CNA, the record's own vector, v2 last), else
+ *      Unknown. cvss_* describe that score, or the best one when the vendor
+ *      rated the finding.
  *   5. Filters mark findings suppressed; counts and status use the rest.
  */
 #include "dd/match.h"
@@ -23,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *dd_pkg_type_name(dd_pkg_type_t t)
 {
@@ -185,12 +199,27 @@ static void add_unique(const char *arr[], size_t *n, size_t max, const char *s)
     if (*n < max) arr[(*n)++] = s;
 }
 
+/* Feed name prefix -> the vendor a rating is credited to (severity_source),
+ * matched case-insensitively; sorted by prefix. Feeds of other importers
+ * follow the same names: "osv/AlmaLinux", "osv/Rocky Linux", "osv/SUSE",
+ * "osv/openSUSE", "redhat-csaf/...", "alas/...". Any other feed: "osv". */
+static const struct {
+    const char *prefix;
+    const char *vendor;
+} vendors[] = {
+    {"alas", "amazon"},          {"alpine", "alpine"},           {"amazon", "amazon"},
+    {"debian", "debian"},        {"osv/AlmaLinux", "almalinux"}, {"osv/Alpine", "alpine"},
+    {"osv/Amazon", "amazon"},    {"osv/Debian", "debian"},       {"osv/openSUSE", "suse"},
+    {"osv/Red Hat", "redhat"},   {"osv/Rocky Linux", "rocky"},   {"osv/SUSE", "suse"},
+    {"osv/Ubuntu", "ubuntu"},    {"redhat", "redhat"},           {"rocky", "rocky"},
+    {"suse", "suse"},            {"ubuntu", "ubuntu"},
+};
+
 static const char *vendor_of(const char *feed)
 {
     if (!feed) return "osv";
-    if (!strcmp(feed, "debian-tracker") || !strcmp(feed, "osv/Debian")) return "debian";
-    if (!strncmp(feed, "osv/Ubuntu", 10)) return "ubuntu";
-    if (!strncmp(feed, "alpine/", 7) || !strcmp(feed, "osv/Alpine")) return "alpine";
+    for (size_t i = 0; i < sizeof vendors / sizeof vendors[0]; i++)
+        if (!strncasecmp(feed, vendors[i].prefix, strlen(vendors[i].prefix))) return vendors[i].vendor;
     return "osv";
 }
 
@@ -287,10 +316,16 @@ static void fold(ctx_t *c, dd_finding_t *f, const dd_affected_t *a, const char *
         f->fix_state = st;
     }
     /* vendor severity */
-    dd_severity_t sev = a->severity != DD_SEV_UNKNOWN ? a->severity : rec ? rec->severity : DD_SEV_UNKNOWN;
+    dd_severity_t sev = a->severity;
+    const char *raw = a->severity_raw;
+    if (sev == DD_SEV_UNKNOWN && rec) {
+        sev = rec->severity;
+        raw = rec->severity_raw;
+    }
     if (sev > f->severity) {
         f->severity = sev;
         f->severity_source = vendor_of(a->feed);
+        f->vendor_severity = raw ? dd_arena_strdup(ar, raw) : dd_severity_name(sev);
     }
     if (rec) {
         if (!f->title && rec->summary) f->title = dd_arena_strdup(ar, rec->summary);
@@ -308,10 +343,39 @@ static void fold(ctx_t *c, dd_finding_t *f, const dd_affected_t *a, const char *
     else if (!strstr(f->feeds, a->feed)) f->feeds = dd_arena_printf(ar, "%s,%s", f->feeds, a->feed);
 }
 
+/* The module rule (docs/vulndb.md#module-streams): a modular package (rpm
+ * MODULARITYLABEL "name:stream:version:context") matches only entries of its
+ * own "name:stream" or "*" (a modular build of a stream the feed does not
+ * name); a non-modular package matches only entries without a module. */
+bool dd_match_module(const char *pkg_label, const char *entry_module)
+{
+    if (!pkg_label || !*pkg_label) return entry_module == NULL;
+    if (!entry_module) return false;
+    if (!strcmp(entry_module, "*")) return true;
+    const char *c1 = strchr(pkg_label, ':');
+    if (!c1) return !strcmp(pkg_label, entry_module);
+    const char *c2 = strchr(c1 + 1, ':');
+    size_t n = c2 ? (size_t)(c2 - pkg_label) : strlen(pkg_label);
+    return strlen(entry_module) == n && !strncmp(pkg_label, entry_module, n);
+}
+
+/* CVE ids of a non-CVE record: its aliases' CVEs, else its upstream CVEs. */
+static size_t record_cves(const dd_vuln_t *rec, const char ***ids, dd_arena_t *ar)
+{
+    const char *src = rec->aliases_json && strstr(rec->aliases_json, "\"CVE-") ? rec->aliases_json
+                                                                              : rec->upstream_json;
+    size_t max = 0;
+    for (const char *p = src; p && (p = strstr(p, "\"CVE-")); p++) max++;
+    if (!max) return 0;
+    *ids = dd_arena_alloc(ar, max * sizeof **ids);
+    return json_cves(src, *ids, max, ar);
+}
+
 static int on_affected(const dd_affected_t *a, void *arg)
 {
     ctx_t *c = arg;
     const char *fixed = NULL;
+    if (!dd_match_module(c->inv->pkgs[c->pkg_index].module, a->module)) return 0;
     if (!dd_match_affected(c->scheme, c->version, a, &fixed)) return 0;
     const dd_vuln_t *rec = dd_vulndb_vuln_cached(c->db, a->vuln_id);
     if (rec && rec->withdrawn) return 0;
@@ -321,13 +385,31 @@ static int on_affected(const dd_affected_t *a, void *arg)
     if (!strncmp(a->vuln_id, "CVE-", 4)) {
         ids[n++] = a->vuln_id;
     } else if (rec) {
-        const char *src = rec->aliases_json && strstr(rec->aliases_json, "\"CVE-") ? rec->aliases_json
-                                                                                  : rec->upstream_json;
-        size_t max = 0;
-        for (const char *p = src; p && (p = strstr(p, "\"CVE-")); p++) max++;
-        if (max) {
-            ids = dd_arena_alloc(&c->out->arena, max * sizeof *ids);
-            n = json_cves(src, ids, max, &c->out->arena);
+        n = record_cves(rec, &ids, &c->out->arena);
+        if (n == 0) {
+            /* the upstream chain: a USN's upstream is UBUNTU-CVE-*, whose own
+             * upstream is the CVE. Followed one level; the intermediate id is
+             * an advisory of the finding and its vendor rating is the one for
+             * that CVE. */
+            const char *up[DD_FINDING_MAX_IDS];
+            size_t nu = json_others(rec->upstream_json, up, DD_FINDING_MAX_IDS, &c->out->arena);
+            for (size_t u = 0; u < nu; u++) {
+                const dd_vuln_t *urec = dd_vulndb_vuln_cached(c->db, up[u]);
+                const char **uids = NULL;
+                size_t un = urec && !urec->withdrawn ? record_cves(urec, &uids, &c->out->arena) : 0;
+                for (size_t k = 0; k < un; k++) {
+                    dd_affected_t a2 = *a;
+                    if (urec->severity != DD_SEV_UNKNOWN && urec->severity != a->severity) {
+                        a2.severity = urec->severity;
+                        a2.severity_raw = NULL;
+                    }
+                    dd_finding_t *f = finding_for(c, uids[k]);
+                    fold(c, f, &a2, fixed, rec);
+                    add_unique(f->advisories, &f->n_advisories, DD_FINDING_MAX_IDS, up[u]);
+                    n++;
+                }
+            }
+            if (n) return 0;
         }
     }
     if (n == 0) {
@@ -338,10 +420,128 @@ static int on_affected(const dd_affected_t *a, void *arg)
     return 0;
 }
 
+/* A CVSS score chosen for a finding (see the precedence in enrich). */
+typedef struct pick {
+    const char *sev_source;   /* severity_source when this score rates the finding */
+    const char *cvss_source;  /* "nvd", "cisa-adp", "adp", "cna", "vendor" */
+    const char *version, *vector;
+    double score;
+    dd_severity_t severity;
+} pick_t;
+
+static bool is_v2(const char *version) { return version && version[0] == '2'; }
+
+static bool pick_metric(const dd_cvss_t *m, const char *sev_source, pick_t *out)
+{
+    if (!m) return false;
+    out->sev_source = sev_source;
+    out->cvss_source = m->source;
+    out->version = m->version;
+    out->vector = m->vector;
+    out->score = m->score;
+    out->severity = m->severity != DD_SEV_UNKNOWN ? m->severity : dd_severity_from_cvss_version(m->version, m->score);
+    return true;
+}
+
+/* Version of a record's own vector: "CVSS:3.1/..." -> "3.1"; no prefix: v2. */
+static const char *vector_version(const char *v)
+{
+    if (!strncmp(v, "CVSS:4.0/", 9)) return "4.0";
+    if (!strncmp(v, "CVSS:3.1/", 9)) return "3.1";
+    if (!strncmp(v, "CVSS:3.0/", 9)) return "3.0";
+    return strncmp(v, "CVSS:", 5) ? "2.0" : NULL;
+}
+
+/* The best metric of cve from (feed, source) of CVSS v3.0 or newer (newer:
+ * true) or of v2 (newer: false). */
+static const dd_cvss_t *best_of(const dd_vuln_t *cve, const char *feed, const char *source, bool newer)
+{
+    const dd_cvss_t *m = dd_vuln_best_cvss(cve, feed, source);
+    if (!m) return NULL;
+    if (newer) return is_v2(m->version) ? NULL : m;
+    /* only v2 exists in that (feed, source) when the best one is v2 */
+    return is_v2(m->version) ? m : NULL;
+}
+
+/* The score that rates a finding without a vendor rating, and the one shown
+ * beside a vendor rating (docs/vulndb.md#severity): the first that exists of
+ *   1. NVD, CVSS v4.0, else v3.1, else v3.0 (Primary before Secondary)
+ *   2. CVE JSON 5 CISA ADP, then other ADP, then CNA metrics, v4.0/v3.x
+ *   3. the record's own CVSS vector (OSV severity[]), v3.x/v4.0
+ *   4. CVSS v2, only when nothing newer exists: NVD, then CVE JSON 5
+ * NVD data stored before the cvss table existed (nvd row only) counts as 1. */
+static bool choose_cvss(const dd_vuln_t *cve, const char *own_vector, double own_score, pick_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (pick_metric(best_of(cve, "nvd", NULL, true), "nvd", out)) return true;
+    if (cve && cve->has_nvd && (cve->cvss4_vector || cve->cvss3_vector)) {
+        bool v4 = cve->cvss4_vector != NULL;
+        out->sev_source = "nvd";
+        out->cvss_source = "nvd";
+        out->vector = v4 ? cve->cvss4_vector : cve->cvss3_vector;
+        out->version = vector_version(out->vector);
+        out->score = v4 ? cve->cvss4_score : cve->cvss3_score;
+        out->severity = v4 ? cve->cvss4_severity : cve->cvss3_severity;
+        if (out->severity == DD_SEV_UNKNOWN) out->severity = dd_severity_from_cvss(out->score);
+        return true;
+    }
+    static const struct { const char *source, *sev_source; } cve5[] = {
+        {"cisa-adp", "cisa-adp"}, {"adp", "adp"}, {"cna", "cna"},
+    };
+    for (size_t i = 0; i < sizeof cve5 / sizeof cve5[0]; i++)
+        if (pick_metric(best_of(cve, "cve5", cve5[i].source, true), cve5[i].sev_source, out)) return true;
+    const char *ov = own_vector ? vector_version(own_vector) : NULL;
+    if (own_vector && ov && !is_v2(ov)) {
+        double sc = own_score;
+        if (sc <= 0 && ov[0] == '3') dd_cvss3_base_score(own_vector, &sc);
+        out->sev_source = "cvss";
+        out->cvss_source = "vendor";
+        out->version = ov;
+        out->vector = own_vector;
+        out->score = sc;
+        out->severity = dd_severity_from_cvss(sc);
+        return true;
+    }
+    if (pick_metric(best_of(cve, "nvd", NULL, false), "nvd", out)) return true;
+    for (size_t i = 0; i < sizeof cve5 / sizeof cve5[0]; i++)
+        if (pick_metric(best_of(cve, "cve5", cve5[i].source, false), cve5[i].sev_source, out)) return true;
+    if (own_vector && ov) {
+        out->sev_source = "cvss";
+        out->cvss_source = "vendor";
+        out->version = ov;
+        out->vector = own_vector;
+        out->score = own_score;
+        out->severity = dd_severity_from_cvss_version(ov, own_score);
+        return true;
+    }
+    return false;
+}
+
+/* Vendor rating of the same CVE and package from another feed: a DSA/DLA
+ * (Debian OSV has no severity) takes the security tracker's urgency for that
+ * CVE in that release, whether or not the tracker's own entry matched. */
+typedef struct same_cve {
+    dd_finding_t *f;
+    dd_arena_t *arena; /* the findings' arena: strings are copied there */
+} same_cve_t;
+
+static int on_same_cve(const dd_affected_t *a, void *arg)
+{
+    same_cve_t *s = arg;
+    if (a->severity > s->f->severity && !strcmp(a->vuln_id, s->f->id)) {
+        s->f->severity = a->severity;
+        s->f->severity_source = vendor_of(a->feed);
+        s->f->vendor_severity = a->severity_raw ? dd_arena_strdup(s->arena, a->severity_raw) : NULL;
+    }
+    return 0;
+}
+
 static void enrich(dd_vulndb_t *db, dd_findings_t *o, dd_finding_t *f)
 {
     dd_arena_t *ar = &o->arena;
     const dd_vuln_t *cve = dd_vulndb_vuln_cached(db, f->id);
+    const char *own_vector = f->cvss_vector; /* from an advisory's record (fold) */
+    double own_score = f->cvss_score;
     if (cve) {
         /* the CVE's own record (tracker description, GHSA summary) comes first */
         if (cve->details) f->description = dd_arena_strdup(ar, cve->details);
@@ -349,33 +549,41 @@ static void enrich(dd_vulndb_t *db, dd_findings_t *o, dd_finding_t *f)
         if (cve->summary && !f->title) f->title = dd_arena_strdup(ar, cve->summary);
         if (cve->has_nvd) {
             if (cve->nvd_published) f->published = dd_arena_strdup(ar, cve->nvd_published);
-            if (cve->cvss3_vector) {
-                f->cvss_vector = dd_arena_strdup(ar, cve->cvss3_vector);
-                f->cvss_score = cve->cvss3_score;
-            } else if (cve->cvss4_vector && !f->cvss_vector) {
-                f->cvss_vector = dd_arena_strdup(ar, cve->cvss4_vector);
-                f->cvss_score = cve->cvss4_score;
-            }
-            if (f->severity == DD_SEV_UNKNOWN && cve->cvss3_vector) {
-                f->severity = cve->cvss3_severity != DD_SEV_UNKNOWN ? cve->cvss3_severity
-                                                                    : dd_severity_from_cvss(cve->cvss3_score);
-                if (f->severity != DD_SEV_UNKNOWN) f->severity_source = "nvd";
-            }
             const char *refs[DD_FINDING_MAX_REFS];
             size_t n = json_others(cve->nvd_refs_json, refs, DD_FINDING_MAX_REFS, ar);
             for (size_t i = 0; i < n; i++) add_unique(f->refs, &f->n_refs, DD_FINDING_MAX_REFS, refs[i]);
         }
         if (!f->published && cve->published) f->published = dd_arena_strdup(ar, cve->published);
-        if (!f->cvss_vector && cve->cvss_vector) {
-            f->cvss_vector = dd_arena_strdup(ar, cve->cvss_vector);
-            f->cvss_score = cve->cvss_score;
+        if (!own_vector && cve->cvss_vector) {
+            own_vector = cve->cvss_vector;
+            own_score = cve->cvss_score;
+        }
+        if (cve->kev) {
+            f->known_exploited = true;
+            f->kev_date_added = adup(ar, cve->kev_date_added);
+            f->kev_due_date = adup(ar, cve->kev_due_date);
+            f->kev_ransomware = adup(ar, cve->kev_ransomware);
+        }
+        if (cve->has_epss) {
+            f->has_epss = true;
+            f->epss_score = cve->epss_score;
+            f->epss_percentile = cve->epss_percentile;
         }
     }
-    if (f->severity == DD_SEV_UNKNOWN && f->cvss_vector) {
-        double s = f->cvss_score;
-        if (s <= 0) dd_cvss3_base_score(f->cvss_vector, &s);
-        if ((f->severity = dd_severity_from_cvss(s)) != DD_SEV_UNKNOWN) f->severity_source = "cvss";
+    pick_t p;
+    f->cvss_vector = NULL;
+    f->cvss_score = 0;
+    if (choose_cvss(cve, own_vector, own_score, &p)) {
+        f->cvss_vector = adup(ar, p.vector);
+        f->cvss_score = p.score;
+        f->cvss_version = adup(ar, p.version); /* may point into the cached record */
+        f->cvss_source = p.cvss_source ? dd_arena_strdup(ar, p.cvss_source) : NULL;
+        if (f->severity == DD_SEV_UNKNOWN && p.severity != DD_SEV_UNKNOWN) {
+            f->severity = p.severity;
+            f->severity_source = p.sev_source;
+        }
     }
+    if (f->severity == DD_SEV_UNKNOWN) f->severity_source = NULL;
 }
 
 static bool ignored(const dd_match_opts_t *o, const dd_finding_t *f)
@@ -433,6 +641,7 @@ typedef struct sig_ctx {
     dd_hasher_t *h;
     dd_verscheme_t scheme;
     const char *version;
+    const char *module;
     uint32_t pkg_index;
 } sig_ctx_t;
 
@@ -441,11 +650,53 @@ static void hash_str(dd_hasher_t *h, const char *s)
     dd_hasher_update(h, s ? s : "", s ? strlen(s) + 1 : 1);
 }
 
+/* What enrich() reads of a CVE's record: NVD scores, every CVSS metric,
+ * the KEV entry and EPSS. */
+static void hash_enrichment(dd_hasher_t *h, const dd_vuln_t *v)
+{
+    if (v->has_nvd) {
+        double sc[2] = {v->cvss3_score, v->cvss4_score};
+        dd_hasher_update(h, sc, sizeof sc);
+        hash_str(h, v->cvss3_vector);
+        hash_str(h, v->cvss4_vector);
+    }
+    for (size_t i = 0; i < v->n_cvss; i++) {
+        const dd_cvss_t *m = &v->cvss[i];
+        hash_str(h, m->feed);
+        hash_str(h, m->source);
+        hash_str(h, m->version);
+        hash_str(h, m->vector);
+        int iv[2] = {(int)m->severity, m->primary};
+        dd_hasher_update(h, iv, sizeof iv);
+        dd_hasher_update(h, &m->score, sizeof m->score);
+    }
+    hash_str(h, v->kev ? "kev" : "no-kev");
+    if (v->kev) {
+        hash_str(h, v->kev_date_added);
+        hash_str(h, v->kev_due_date);
+        hash_str(h, v->kev_ransomware);
+    }
+    if (v->has_epss) {
+        double ep[2] = {v->epss_score, v->epss_percentile};
+        dd_hasher_update(h, ep, sizeof ep);
+    }
+}
+
 static int on_affected_sig(const dd_affected_t *a, void *arg)
 {
     sig_ctx_t *c = arg;
     const char *fixed = NULL;
-    if (!dd_match_affected(c->scheme, c->version, a, &fixed)) return 0;
+    if (!dd_match_module(c->module, a->module)) return 0;
+    if (!dd_match_affected(c->scheme, c->version, a, &fixed)) {
+        /* a vendor rating may reach a finding without its entry matching
+         * (on_same_cve): it decides the findings too */
+        if (a->severity != DD_SEV_UNKNOWN && !strncmp(a->vuln_id, "CVE-", 4)) {
+            int sv[2] = {(int)c->pkg_index, (int)a->severity};
+            dd_hasher_update(c->h, sv, sizeof sv);
+            hash_str(c->h, a->vuln_id);
+        }
+        return 0;
+    }
     const dd_vuln_t *rec = dd_vulndb_vuln_cached(c->db, a->vuln_id);
     int iv[3] = {(int)c->pkg_index, (int)a->fix_state, (int)a->severity};
     dd_hasher_update(c->h, iv, sizeof iv);
@@ -454,26 +705,59 @@ static int on_affected_sig(const dd_affected_t *a, void *arg)
     if (rec) {
         hash_str(c->h, rec->modified);
         hash_str(c->h, rec->withdrawn);
-        if (rec->has_nvd) {
-            double sc[2] = {rec->cvss3_score, rec->cvss4_score};
-            dd_hasher_update(c->h, sc, sizeof sc);
+        hash_enrichment(c->h, rec);
+    }
+    /* the enrichment of each CVE this hit becomes a finding for */
+    if (strncmp(a->vuln_id, "CVE-", 4) && rec) {
+        const char *src = rec->aliases_json && strstr(rec->aliases_json, "\"CVE-") ? rec->aliases_json
+                                                                                  : rec->upstream_json;
+        for (const char *p = src; p && (p = strstr(p, "\"CVE-"));) {
+            p++;
+            const char *q = strchr(p, '"');
+            if (!q) break;
+            char id[64];
+            if ((size_t)(q - p) < sizeof id) {
+                memcpy(id, p, (size_t)(q - p));
+                id[q - p] = 0;
+                const dd_vuln_t *cv = dd_vulndb_vuln_cached(c->db, id);
+                hash_str(c->h, id);
+                if (cv) hash_enrichment(c->h, cv);
+            }
+            p = q + 1;
         }
     }
     return 0;
 }
 
+/* The ecosystem whose entries an image is matched against: its own, or
+ * for a CentOS:N image without CentOS data "Red Hat:N" (CentOS is a rebuild
+ * of RHEL and Red Hat's data covers it; Trivy does the same). buf holds 128
+ * bytes. */
+const char *dd_match_ecosystem(dd_vulndb_t *db, const char *eco, char *buf, size_t bufsz)
+{
+    if (!eco) return NULL;
+    if (!strncmp(eco, "CentOS:", 7) && dd_vulndb_count_ecosystem(db, eco) == 0) {
+        snprintf(buf, bufsz, "Red Hat:%s", eco + 7);
+        return buf;
+    }
+    return eco;
+}
+
 int dd_match_signature(dd_vulndb_t *db, const dd_inventory_t *inv, dd_hasher_t *h)
 {
-    const char *eco = inv->os.ecosystem;
+    char ebuf[128];
+    const char *eco = dd_match_ecosystem(db, inv->os.ecosystem, ebuf, sizeof ebuf);
     sig_ctx_t c = {.db = db, .h = h};
     if (!eco || dd_verscheme_from_ecosystem(eco, &c.scheme) != DD_OK || dd_vulndb_count_ecosystem(db, eco) == 0) {
         hash_str(h, "not-assessed");
         return DD_OK;
     }
+    hash_str(h, eco);
     for (size_t i = 0; i < inv->n; i++) {
         const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
         lookup_names(&inv->pkgs[i], names, vers);
         c.pkg_index = (uint32_t)i;
+        c.module = inv->pkgs[i].module;
         for (int k = 0; k < 2 && names[k]; k++) {
             c.version = vers[k];
             dd_vulndb_each_affected(db, eco, names[k], on_affected_sig, &c);
@@ -490,14 +774,19 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
     if (!o) o = &none;
     out->opts = *o;
     out->db_version = dd_vulndb_version(db);
-    const char *eco = inv->os.ecosystem;
+    char ebuf[128];
+    const char *eco = dd_match_ecosystem(db, inv->os.ecosystem, ebuf, sizeof ebuf);
     ctx_t c = {.db = db, .inv = inv, .out = out};
     if (!eco) {
         out->reason = "operating system not recognized";
     } else if (dd_verscheme_from_ecosystem(eco, &c.scheme) != DD_OK) {
         out->reason = dd_arena_printf(&out->arena, "no version ordering for ecosystem '%s'", eco);
     } else if (dd_vulndb_count_ecosystem(db, eco) == 0) {
-        out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s'", eco);
+        if (eco != inv->os.ecosystem)
+            out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s' nor '%s'",
+                                          inv->os.ecosystem, eco);
+        else
+            out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s'", eco);
     } else {
         out->assessed = true;
     }
@@ -513,6 +802,12 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
                 dd_vulndb_each_affected(db, eco, names[k], on_affected, &c);
             }
         }
+    }
+    for (size_t i = 0; out->assessed && i < out->n; i++) {
+        dd_finding_t *f = &out->v[i];
+        if (f->severity != DD_SEV_UNKNOWN || strncmp(f->id, "CVE-", 4) || !f->source_name) continue;
+        same_cve_t sc = {.f = f, .arena = &out->arena};
+        dd_vulndb_each_affected(db, eco, f->source_name, on_same_cve, &sc);
     }
     for (size_t i = 0; i < out->n; i++) {
         dd_finding_t *f = &out->v[i];

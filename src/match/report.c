@@ -71,6 +71,10 @@ int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd
         jstr(b, "source_version", p->source_version);
         dd_buf_putc(b, ',');
         jstr(b, "arch", p->arch);
+        if (p->module) {
+            dd_buf_putc(b, ',');
+            jstr(b, "module", p->module);
+        }
         dd_buf_printf(b, ",\"layer\":%d}", p->layer);
     }
     dd_buf_puts(b, "],\"findings\":[");
@@ -102,14 +106,35 @@ int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd
         jstr(b, "severity", dd_severity_name(x->severity));
         dd_buf_putc(b, ',');
         jstr(b, "severity_source", x->severity_source);
+        dd_buf_putc(b, ',');
+        jstr(b, "vendor_severity", x->vendor_severity);
         dd_buf_puts(b, ",\"cvss\":");
-        if (x->cvss_vector) {
-            dd_buf_printf(b, "{\"score\":%.1f,", x->cvss_score);
+        if (x->cvss_vector || x->cvss_score > 0) {
+            dd_buf_putc(b, '{');
+            jstr(b, "version", x->cvss_version);
+            dd_buf_putc(b, ',');
             jstr(b, "vector", x->cvss_vector);
+            if (x->cvss_score > 0) dd_buf_printf(b, ",\"score\":%.1f,", x->cvss_score);
+            else dd_buf_puts(b, ",\"score\":null,");
+            jstr(b, "source", x->cvss_source);
             dd_buf_putc(b, '}');
         } else {
             dd_buf_puts(b, "null");
         }
+        dd_buf_printf(b, ",\"known_exploited\":%s,\"kev\":", x->known_exploited ? "true" : "false");
+        if (x->known_exploited) {
+            dd_buf_putc(b, '{');
+            jstr(b, "date_added", x->kev_date_added);
+            dd_buf_putc(b, ',');
+            jstr(b, "due_date", x->kev_due_date);
+            dd_buf_putc(b, ',');
+            jstr(b, "known_ransomware_campaign_use", x->kev_ransomware);
+            dd_buf_putc(b, '}');
+        } else {
+            dd_buf_puts(b, "null");
+        }
+        if (x->has_epss) dd_buf_printf(b, ",\"epss\":{\"score\":%.5f,\"percentile\":%.5f}", x->epss_score, x->epss_percentile);
+        else dd_buf_puts(b, ",\"epss\":null");
         dd_buf_putc(b, ',');
         jstr(b, "title", x->title);
         dd_buf_putc(b, ',');
@@ -122,6 +147,8 @@ int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd
         jstr(b, "feeds", x->feeds);
         dd_buf_printf(b, ",\"suppressed\":%s,", x->suppressed ? "true" : "false");
         jstr(b, "suppressed_by", x->suppressed_by);
+        dd_buf_putc(b, ',');
+        jstr(b, "suppressed_note", x->suppressed_note);
         dd_buf_putc(b, '}');
     }
     return dd_buf_puts(b, "]}");

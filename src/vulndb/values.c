@@ -160,6 +160,52 @@ int dd_cvss3_base_score(const char *vector, double *out)
     return DD_OK;
 }
 
+/* SUSE files SLE packages under the product or module that ships them and
+ * the support phase: "SUSE:Linux Enterprise Module for Basesystem 15 SP5",
+ * "SUSE:Linux Enterprise Server 15 SP5-LTSS", "SUSE:Linux Enterprise Server
+ * for SAP Applications 15 SP5", "SUSE:Linux Enterprise High Performance
+ * Computing 15 SP5-ESPOS". Every one of them is a part of (or a variant of) the
+ * server release an image's os-release names, so all become
+ * "SUSE:Linux Enterprise Server 15 SP5" (what the OS detector derives from
+ * ID=sles VERSION_ID=15.5). Other SUSE products (Micro, Desktop, Storage,
+ * Manager) are kept as written. */
+static bool suse_server_release(const char *in, char *out, size_t outsz)
+{
+    static const char *const products[] = {
+        "SUSE:Linux Enterprise High Performance Computing ",
+        "SUSE:Linux Enterprise Module for ",
+        "SUSE:Linux Enterprise Server ",
+    };
+    bool known = false;
+    for (size_t i = 0; i < sizeof products / sizeof products[0]; i++)
+        if (!strncmp(in, products[i], strlen(products[i]))) known = true;
+    if (!known) return false;
+    size_t end = strlen(in);
+    /* a support-phase suffix: "-LTSS", "-ESPOS", "-BCL" (letters only) */
+    const char *dash = strrchr(in, '-');
+    if (dash && dash[1]) {
+        bool letters = true;
+        for (const char *q = dash + 1; *q; q++)
+            if (!isalpha((unsigned char)*q)) letters = false;
+        if (letters) end = (size_t)(dash - in);
+    }
+    /* the release at the end: " <N> SP<M>" or " <N>" */
+    size_t i = end;
+    while (i > 0 && isdigit((unsigned char)in[i - 1])) i--;
+    if (i == end) return false;
+    size_t start = i;
+    if (i >= 3 && !strncmp(in + i - 3, " SP", 3)) {
+        size_t j = i - 3;
+        while (j > 0 && isdigit((unsigned char)in[j - 1])) j--;
+        if (j == i - 3 || j == 0 || in[j - 1] != ' ') return false;
+        start = j;
+    } else if (in[i - 1] != ' ') {
+        return false;
+    }
+    snprintf(out, outsz, "SUSE:Linux Enterprise Server %.*s", (int)(end - start), in + start);
+    return true;
+}
+
 void dd_ecosystem_normalize(const char *in, char *out, size_t outsz)
 {
     if (!in) in = "";
@@ -173,5 +219,41 @@ void dd_ecosystem_normalize(const char *in, char *out, size_t outsz)
         snprintf(out, outsz, "Alpine:v%s", tmp + 7);
         return;
     }
+    if (suse_server_release(tmp, out, outsz)) return;
     snprintf(out, outsz, "%s", tmp);
+}
+
+dd_severity_t dd_severity_from_cvss_version(const char *version, double score)
+{
+    if (version && version[0] == '2') {
+        if (score <= 0) return DD_SEV_UNKNOWN;
+        return score < 4.0 ? DD_SEV_LOW : score < 7.0 ? DD_SEV_MEDIUM : DD_SEV_HIGH;
+    }
+    return dd_severity_from_cvss(score);
+}
+
+/* Rank of a CVSS version: 4.0 > 3.1 > 3.0 > 2.0 > anything else. */
+static int cvss_rank(const char *v)
+{
+    if (!v) return 0;
+    if (!strcmp(v, "4.0")) return 4;
+    if (!strcmp(v, "3.1")) return 3;
+    if (!strcmp(v, "3.0")) return 2;
+    if (!strcmp(v, "2.0")) return 1;
+    return 0;
+}
+
+const dd_cvss_t *dd_vuln_best_cvss(const dd_vuln_t *v, const char *feed, const char *source)
+{
+    const dd_cvss_t *best = NULL;
+    for (size_t i = 0; v && i < v->n_cvss; i++) {
+        const dd_cvss_t *c = &v->cvss[i];
+        if ((feed && (!c->feed || strcmp(c->feed, feed))) || (source && (!c->source || strcmp(c->source, source))))
+            continue;
+        if (!c->vector && c->score <= 0) continue;
+        int r = cvss_rank(c->version);
+        if (!best || r > cvss_rank(best->version) || (r == cvss_rank(best->version) && c->primary && !best->primary))
+            best = c;
+    }
+    return best;
 }

@@ -53,7 +53,18 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS affected_vuln ON affected(feed, vuln_id);"
     "CREATE TABLE IF NOT EXISTS nvd(id TEXT PRIMARY KEY, description TEXT, published TEXT,"
     " modified TEXT, cvss3_score REAL, cvss3_vector TEXT, cvss3_severity INTEGER,"
-    " cvss4_score REAL, cvss4_vector TEXT, cvss4_severity INTEGER, cwe TEXT, refs TEXT);";
+    " cvss4_score REAL, cvss4_vector TEXT, cvss4_severity INTEGER, cwe TEXT, refs TEXT);"
+    /* every CVSS metric a source gives, owned by (feed, cve) */
+    "CREATE TABLE IF NOT EXISTS cvss(id INTEGER PRIMARY KEY, feed TEXT NOT NULL, cve TEXT NOT NULL,"
+    " source TEXT NOT NULL, origin TEXT, version TEXT NOT NULL, vector TEXT, score REAL,"
+    " severity INTEGER NOT NULL DEFAULT 0, is_primary INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS cvss_cve ON cvss(cve, feed);"
+    /* the CISA Known Exploited Vulnerabilities catalog, column per catalog field */
+    "CREATE TABLE IF NOT EXISTS kev(cve TEXT PRIMARY KEY, vendor_project TEXT, product TEXT,"
+    " vulnerability_name TEXT, date_added TEXT NOT NULL, due_date TEXT, known_ransomware TEXT,"
+    " required_action TEXT, notes TEXT, short_description TEXT);"
+    "CREATE TABLE IF NOT EXISTS epss(cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT NULL,"
+    " model_version TEXT, score_date TEXT);";
 
 static int sqlerr(dd_err_t *e, sqlite3 *h, const char *what)
 {
@@ -168,6 +179,14 @@ static int open_handle(const char *path, bool readonly, sqlite3 **out, dd_err_t 
     return DD_OK;
 }
 
+static bool table_has_rows(sqlite3 *h, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    bool yes = sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
 int dd_vulndb_open(const char *path, bool readonly, dd_vulndb_t **out, dd_err_t *e)
 {
     sqlite3 *h = NULL;
@@ -193,6 +212,11 @@ int dd_vulndb_open(const char *path, bool readonly, dd_vulndb_t **out, dd_err_t 
     db->h = h;
     db->readonly = readonly;
     db->version = meta_version(h);
+    if (readonly) { /* the file never changes under a read-only handle */
+        db->no_cvss = !table_has_rows(h, "SELECT 1 FROM cvss LIMIT 1");
+        db->no_kev = !table_has_rows(h, "SELECT 1 FROM kev LIMIT 1");
+        db->no_epss = !table_has_rows(h, "SELECT 1 FROM epss LIMIT 1");
+    }
     pthread_mutex_init(&db->lock, NULL);
     *out = db;
     return DD_OK;
@@ -295,9 +319,20 @@ static const char *const stmt_sql[VDB_NSTMT] = {
                     "cvss3_vector,cvss3_severity,cvss4_score,cvss4_vector,cvss4_severity,cwe,refs)"
                     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
     [VDB_GET_VULN] = "SELECT id,summary,details,published,modified,withdrawn,severity,cvss_vector,"
-                     "cvss_score,aliases,upstream,refs FROM vulns WHERE id=?",
+                     "cvss_score,aliases,upstream,refs,severity_raw FROM vulns WHERE id=?",
     [VDB_GET_NVD] = "SELECT id,description,published,cvss3_score,cvss3_vector,cvss3_severity,"
                     "cvss4_score,cvss4_vector,cvss4_severity,cwe,refs FROM nvd WHERE id=?",
+    [VDB_DROP_CVSS] = "DELETE FROM cvss WHERE feed=? AND cve=?",
+    [VDB_PUT_CVSS] = "INSERT INTO cvss(feed,cve,source,origin,version,vector,score,severity,is_primary)"
+                     " VALUES(?,?,?,?,?,?,?,?,?)",
+    [VDB_PUT_KEV] = "INSERT OR REPLACE INTO kev(cve,vendor_project,product,vulnerability_name,date_added,"
+                    "due_date,known_ransomware,required_action,notes,short_description) VALUES(?,?,?,?,?,?,?,?,?,?)",
+    [VDB_PUT_EPSS] = "INSERT OR REPLACE INTO epss(cve,score,percentile,model_version,score_date) VALUES(?,?,?,?,?)",
+    [VDB_GET_CVSS] = "SELECT feed,source,origin,version,vector,score,severity,is_primary FROM cvss WHERE cve=?"
+                     " ORDER BY feed,source,version DESC,is_primary DESC,id",
+    [VDB_GET_KEV] = "SELECT date_added,due_date,known_ransomware,vulnerability_name,vendor_project,product,"
+                    "required_action,notes FROM kev WHERE cve=?",
+    [VDB_GET_EPSS] = "SELECT score,percentile FROM epss WHERE cve=?",
 };
 
 sqlite3_stmt *vdb_stmt(dd_vulndb_t *db, int which)
@@ -422,6 +457,78 @@ int dd_vulndb_put_nvd(dd_vulndb_t *db, const dd_nvd_rec_t *n, dd_err_t *e)
     return step_done(db, st, "put nvd", e);
 }
 
+int dd_vulndb_put_cvss(dd_vulndb_t *db, const char *feed, const char *cve, const dd_cvss_rec_t *m, size_t n,
+                       dd_err_t *e)
+{
+    int rc = check_writable(db, e);
+    if (rc) return rc;
+    if (!feed || !cve || !*cve) return dd_err(e, DD_EINVAL, "cvss metric without feed or cve id");
+    for (size_t i = 0; i < n; i++)
+        if (!m[i].version || !*m[i].version || !m[i].source || (!m[i].vector && m[i].score <= 0) ||
+            m[i].score < 0 || m[i].score > 10)
+            return dd_err(e, DD_EINVAL, "%s: incomplete cvss metric (version '%s')", cve,
+                          m[i].version ? m[i].version : "");
+    sqlite3_stmt *st = vdb_stmt(db, VDB_DROP_CVSS);
+    if (!st) return sqlerr(e, db->h, "prepare");
+    bind_str(st, 1, feed);
+    bind_str(st, 2, cve);
+    if ((rc = step_done(db, st, "drop cvss", e))) return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (!(st = vdb_stmt(db, VDB_PUT_CVSS))) return sqlerr(e, db->h, "prepare");
+        bind_str(st, 1, feed);
+        bind_str(st, 2, cve);
+        bind_str(st, 3, m[i].source);
+        bind_str(st, 4, m[i].origin);
+        bind_str(st, 5, m[i].version);
+        bind_str(st, 6, m[i].vector);
+        if (m[i].score > 0) sqlite3_bind_double(st, 7, m[i].score);
+        dd_severity_t sev = m[i].severity != DD_SEV_UNKNOWN ? m[i].severity
+                                                             : dd_severity_from_cvss_version(m[i].version, m[i].score);
+        sqlite3_bind_int(st, 8, (int)sev);
+        sqlite3_bind_int(st, 9, m[i].primary);
+        if ((rc = step_done(db, st, "put cvss", e))) return rc;
+    }
+    return DD_OK;
+}
+
+int dd_vulndb_put_kev(dd_vulndb_t *db, const dd_kev_rec_t *k, dd_err_t *e)
+{
+    int rc = check_writable(db, e);
+    if (rc) return rc;
+    if (!k->cve_id || strncmp(k->cve_id, "CVE-", 4)) return dd_err(e, DD_EINVAL, "kev entry without a cve id");
+    if (!k->date_added || !*k->date_added) return dd_err(e, DD_EINVAL, "%s: kev entry without dateAdded", k->cve_id);
+    sqlite3_stmt *st = vdb_stmt(db, VDB_PUT_KEV);
+    if (!st) return sqlerr(e, db->h, "prepare");
+    const char *v[] = {k->cve_id, k->vendor_project, k->product, k->vulnerability_name, k->date_added,
+                       k->due_date, k->known_ransomware, k->required_action, k->notes, k->short_description};
+    for (int i = 0; i < 10; i++) bind_str(st, i + 1, v[i]);
+    return step_done(db, st, "put kev", e);
+}
+
+int dd_vulndb_clear_kev(dd_vulndb_t *db, dd_err_t *e)
+{
+    int rc = check_writable(db, e);
+    return rc ? rc : exec(db->h, "DELETE FROM kev", e);
+}
+
+int dd_vulndb_put_epss(dd_vulndb_t *db, const char *cve, double score, double percentile, const char *model,
+                       const char *score_date, dd_err_t *e)
+{
+    int rc = check_writable(db, e);
+    if (rc) return rc;
+    if (!cve || strncmp(cve, "CVE-", 4)) return dd_err(e, DD_EINVAL, "epss row without a cve id");
+    if (!(score >= 0 && score <= 1 && percentile >= 0 && percentile <= 1))
+        return dd_err(e, DD_EINVAL, "%s: epss score or percentile outside 0..1", cve);
+    sqlite3_stmt *st = vdb_stmt(db, VDB_PUT_EPSS);
+    if (!st) return sqlerr(e, db->h, "prepare");
+    bind_str(st, 1, cve);
+    sqlite3_bind_double(st, 2, score);
+    sqlite3_bind_double(st, 3, percentile);
+    bind_str(st, 4, model);
+    bind_str(st, 5, score_date);
+    return step_done(db, st, "put epss", e);
+}
+
 int dd_vulndb_rec_begin(dd_vulndb_t *db)
 {
     return exec(db->h, "SAVEPOINT rec", NULL);
@@ -520,6 +627,17 @@ static long count(sqlite3 *h, const char *sql)
     return n;
 }
 
+int dd_vulndb_updated(dd_vulndb_t *db, char out[32])
+{
+    pthread_mutex_lock(&db->lock);
+    char *v = meta_get(db->h, "updated");
+    pthread_mutex_unlock(&db->lock);
+    snprintf(out, 32, "%s", v ? v : "");
+    int rc = v && *v ? DD_OK : DD_ENOTFOUND;
+    free(v);
+    return rc;
+}
+
 int dd_vulndb_status(dd_vulndb_t *db, dd_vulndb_status_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -537,6 +655,9 @@ int dd_vulndb_status(dd_vulndb_t *db, dd_vulndb_status_t *out)
     out->n_vulns = count(db->h, "SELECT count(*) FROM vulns");
     out->n_affected = count(db->h, "SELECT count(*) FROM affected");
     out->n_nvd = count(db->h, "SELECT count(*) FROM nvd");
+    out->n_cvss = count(db->h, "SELECT count(*) FROM cvss");
+    out->n_kev = count(db->h, "SELECT count(*) FROM kev");
+    out->n_epss = count(db->h, "SELECT count(*) FROM epss");
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     if (sqlite3_prepare_v2(db->h, "SELECT " FEED_COLS " FROM feeds ORDER BY name", -1, &st, NULL) == SQLITE_OK) {
@@ -582,12 +703,75 @@ static char *first_cve(const char *json)
 void dd_vuln_release(dd_vuln_t *v)
 {
     if (!v) return;
-    char **fields[] = {&v->id, &v->summary, &v->details, &v->published, &v->modified, &v->withdrawn,
+    char **fields[] = {&v->id, &v->severity_raw, &v->summary, &v->details, &v->published, &v->modified, &v->withdrawn,
                        &v->cvss_vector, &v->aliases_json, &v->upstream_json, &v->refs_json,
                        &v->nvd_id, &v->nvd_description, &v->nvd_published, &v->cvss3_vector,
-                       &v->cvss4_vector, &v->cwe_json, &v->nvd_refs_json};
+                       &v->cvss4_vector, &v->cwe_json, &v->nvd_refs_json, &v->kev_date_added,
+                       &v->kev_due_date, &v->kev_ransomware, &v->kev_name, &v->kev_vendor_project,
+                       &v->kev_product, &v->kev_required_action, &v->kev_notes};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) free(*fields[i]);
+    for (size_t i = 0; i < v->n_cvss; i++) {
+        dd_cvss_t *c = &v->cvss[i];
+        free(c->feed);
+        free(c->source);
+        free(c->origin);
+        free(c->version);
+        free(c->vector);
+    }
+    free(v->cvss);
     memset(v, 0, sizeof *v);
+}
+
+/* CVSS metrics, KEV and EPSS of cve into out; true if any exists. Called
+ * with db->lock held. */
+static bool load_extra(dd_vulndb_t *db, const char *cve, dd_vuln_t *out)
+{
+    sqlite3_stmt *st = db->no_cvss ? NULL : vdb_stmt(db, VDB_GET_CVSS);
+    size_t cap = 0;
+    if (st) {
+        sqlite3_bind_text(st, 1, cve, -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (out->n_cvss == cap) {
+                cap = cap ? cap * 2 : 4;
+                out->cvss = dd_realloc(out->cvss, cap * sizeof *out->cvss);
+            }
+            dd_cvss_t *c = &out->cvss[out->n_cvss++];
+            c->feed = col_dup(st, 0);
+            c->source = col_dup(st, 1);
+            c->origin = col_dup(st, 2);
+            c->version = col_dup(st, 3);
+            c->vector = col_dup(st, 4);
+            c->score = sqlite3_column_double(st, 5);
+            c->severity = (dd_severity_t)sqlite3_column_int(st, 6);
+            c->primary = sqlite3_column_int(st, 7) != 0;
+        }
+        sqlite3_reset(st);
+    }
+    if (!db->no_kev && (st = vdb_stmt(db, VDB_GET_KEV))) {
+        sqlite3_bind_text(st, 1, cve, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            out->kev = true;
+            out->kev_date_added = col_dup(st, 0);
+            out->kev_due_date = col_dup(st, 1);
+            out->kev_ransomware = col_dup(st, 2);
+            out->kev_name = col_dup(st, 3);
+            out->kev_vendor_project = col_dup(st, 4);
+            out->kev_product = col_dup(st, 5);
+            out->kev_required_action = col_dup(st, 6);
+            out->kev_notes = col_dup(st, 7);
+        }
+        sqlite3_reset(st);
+    }
+    if (!db->no_epss && (st = vdb_stmt(db, VDB_GET_EPSS))) {
+        sqlite3_bind_text(st, 1, cve, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            out->has_epss = true;
+            out->epss_score = sqlite3_column_double(st, 0);
+            out->epss_percentile = sqlite3_column_double(st, 1);
+        }
+        sqlite3_reset(st);
+    }
+    return out->n_cvss || out->kev || out->has_epss;
 }
 
 int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out)
@@ -612,6 +796,7 @@ int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out)
             out->aliases_json = col_dup(st, 9);
             out->upstream_json = col_dup(st, 10);
             out->refs_json = col_dup(st, 11);
+            out->severity_raw = col_dup(st, 12);
         }
     }
     if (st) sqlite3_reset(st);
@@ -637,9 +822,11 @@ int dd_vulndb_get_vuln(dd_vulndb_t *db, const char *id, dd_vuln_t *out)
         }
         sqlite3_reset(st);
     }
+    bool extra = cve && load_extra(db, cve, out);
+    if (extra && !found && !out->id) out->id = dd_strdup(id);
     pthread_mutex_unlock(&db->lock);
     free(cve);
-    return found || out->has_nvd ? DD_OK : DD_ENOTFOUND;
+    return found || out->has_nvd || extra ? DD_OK : DD_ENOTFOUND;
 }
 
 /* ---- atomic update --------------------------------------------------------- */

@@ -10,7 +10,8 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
-enum { VDB_PUT_VULN, VDB_DROP_AFF, VDB_DROP_AFF_PKG, VDB_PUT_AFF, VDB_PUT_NVD, VDB_GET_VULN, VDB_GET_NVD, VDB_NSTMT };
+enum { VDB_PUT_VULN, VDB_DROP_AFF, VDB_DROP_AFF_PKG, VDB_PUT_AFF, VDB_PUT_NVD, VDB_GET_VULN, VDB_GET_NVD,
+       VDB_DROP_CVSS, VDB_PUT_CVSS, VDB_PUT_KEV, VDB_PUT_EPSS, VDB_GET_CVSS, VDB_GET_KEV, VDB_GET_EPSS, VDB_NSTMT };
 
 /* All affected entries of one ecosystem, sorted by package name (memcmp
  * order, as SQLite's BINARY collation), in an arena. */
@@ -39,6 +40,7 @@ struct dd_vulndb {
     pthread_mutex_t lock;   /* guards the handle's statements and the cache list */
     vdb_eco_t *ecos;
     vdb_vnode_t **vbuckets; /* memoized dd_vulndb_vuln_cached() records */
+    bool no_cvss, no_kev, no_epss; /* read-only handle whose table is empty: skip the look-up */
 };
 
 sqlite3_stmt *vdb_stmt(dd_vulndb_t *db, int which);

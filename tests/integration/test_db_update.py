@@ -219,8 +219,9 @@ def test_import_shipped_sample_tree(tmp_path):
     assert "now at version 1" in p.stdout
     st = status(data)
     byname = {f["name"]: f["records"] for f in st["feeds"]}
-    assert len(byname) == 24  # 18 secdb files, tracker, NVD, 4 OSV exports
+    assert len(byname) == 26  # 18 secdb files, tracker, NVD, 4 OSV exports, KEV, CVE JSON 5
     assert byname["osv/Debian"] == 8940 and byname["osv/Ubuntu"] == 9
     assert byname["osv/Go"] == 4291 and byname["osv/PyPI"] == 2661
-    assert byname["debian-tracker"] == 7 and byname["nvd"] == 38
+    assert byname["debian-tracker"] == 7 and byname["nvd"] == 39  # the slice page, imported last
+    assert byname["kev"] == 1404 and byname["cve5"] == 300
     assert sum(v for k, v in byname.items() if k.startswith("alpine/")) == 1652

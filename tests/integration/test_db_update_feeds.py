@@ -46,9 +46,10 @@ EPSS = (b"#model_version:v2023.03.01,score_date:2024-01-02T00:00:00+0000\n"
 
 
 def has_format(fmt):
-    p = subprocess.run([BIN, "db", "import", "--format", fmt, "--db", "/nonexistent/x.db", "/nonexistent"],
-                       capture_output=True, text=True)
-    return "unknown format" not in p.stderr
+    """True if this build has the importer (`drydock db --help` lists the registered formats)."""
+    out = subprocess.run([BIN, "db", "--help"], capture_output=True, text=True).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("formats: "))
+    return fmt in line[len("formats: "):].split(", ")
 
 
 def vulnrichment_archive(kind):

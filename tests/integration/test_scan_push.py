@@ -119,9 +119,13 @@ def test_cli_scan_exit_code_and_sbom(tmp_path, golden_db, debian_layout):
     p = drydock("scan", "--data-dir", str(data), "--format", "table", "--exit-code", "3",
                 f"oci:{debian_layout}:v1", check=False)
     assert p.returncode == 3 and b"CVE-2023-0286" in p.stdout
-    # the sample data has no severities for these (Unknown): below a High threshold the gate stays open
+    # the sample data has no severities for these (Unknown): Unknown counts toward a High threshold
+    # (docs/severity.md) unless --ignore-unknown
     p = drydock("scan", "--data-dir", str(data), "--exit-code", "3", "--severity-threshold", "high",
                 "--format", "json", f"oci:{debian_layout}:v1", check=False)
+    assert p.returncode == 3, p.stderr
+    p = drydock("scan", "--data-dir", str(data), "--exit-code", "3", "--severity-threshold", "high",
+                "--ignore-unknown", "--format", "json", f"oci:{debian_layout}:v1", check=False)
     assert p.returncode == 0, p.stderr
     p = drydock("scan", "--data-dir", str(data), "--exit-code", "3", "--ignore", "CVE-2022-37434",
                 "--format", "json", f"oci:{debian_layout}:v1", check=False)

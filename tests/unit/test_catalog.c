@@ -385,7 +385,7 @@ TEST(os_detect_fallbacks)
     CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
     CHECK_STR(os.ecosystem, "Ubuntu:22.04");
     dd_os_release(&os);
-    /* a symlink recorded as such falls through to usr/lib/os-release */
+    /* a symlink recorded as such is followed inside the image (to usr/lib/os-release) */
     dd_fileset_put(&fs, "etc/os-release", "../usr/lib/os-release", 21, 0, 0120777);
     CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
     CHECK_STR(os.ecosystem, "Debian:12");
@@ -404,6 +404,15 @@ TEST(os_detect_fallbacks)
     CHECK_STR(eco, "CBL-Mariner:2.0");
     free(eco);
     CHECK(dd_os_ecosystem("alpine", "edge") == NULL);
+    /* Amazon Linux: 2 and 2023 as is, the 2018.03 AMI is release 1 (the ALAS feeds' names) */
+    static const char *const amzn[][2] = {
+        {"2", "Amazon Linux:2"}, {"2023", "Amazon Linux:2023"}, {"2018.03", "Amazon Linux:1"}, {"2017.09", "Amazon Linux:1"},
+    };
+    for (size_t i = 0; i < sizeof amzn / sizeof amzn[0]; i++) {
+        eco = dd_os_ecosystem("amzn", amzn[i][0]);
+        CHECK_STR(eco, amzn[i][1]);
+        free(eco);
+    }
     /* every row of the (binary-searched) ecosystem table is reachable */
     static const char *const eco_rows[][3] = {
         {"almalinux", "8.9", "AlmaLinux:8"},      {"alpine", "3.19.1", "Alpine:v3.19"},

@@ -87,7 +87,9 @@ TEST(replace_checks_and_bumps)
     sqlite3_close(h);
     CHECK_INT(dd_vulndb_replace(live, wrong, NULL, &e), DD_EUNSUPPORTED);
     CHECK(strstr(e.msg, "schema version '1'") != NULL);
-    CHECK_INT(dd_vulndb_replace(live, "/nonexistent/x.db", NULL, &e), DD_ENOTFOUND);
+    char *missing = path("missing.db");
+    CHECK_INT(dd_vulndb_replace(live, missing, NULL, &e), DD_ENOTFOUND);
+    free(missing);
     CHECK_INT(version_of(live), 3);
     free(live);
     free(other);

@@ -130,6 +130,9 @@ TEST(lifecycle)
     CHECK_INT(st.n_vulns, 3);
     CHECK_INT(st.n_affected, 3);
     CHECK(st.built[0] && st.updated[0]);
+    char upd[32];
+    CHECK_INT(dd_vulndb_updated(r, upd), DD_OK);
+    CHECK_STR(upd, st.updated);
     dd_vulndb_status_release(&st);
     dd_vulndb_close(r);
 }
