@@ -1,7 +1,7 @@
 """`drydock db update` keeping a complete NVD copy through the CVE API 2.0.
 
 A local http.server on 127.0.0.1 plays the NVD API: it serves the real
-records of tests/fixtures/nvd-sync/nvdcve-2.0-slice-000.json (39 CVEs, copied
+records of tests/fixtures/feeds/nvd/nvdcve-2.0-slice-000.json (39 CVEs, copied
 from the shared vulndata, see its README) in pages of PAGE records whatever
 resultsPerPage asks (the client must follow the server's paging), filters by
 lastModStartDate/lastModEndDate, and can answer 429/503 first, block a page
@@ -22,7 +22,7 @@ import pytest
 
 from conftest import BIN, FIXTURES
 
-SLICE = FIXTURES / "nvd-sync" / "nvdcve-2.0-slice-000.json"
+SLICE = FIXTURES / "feeds" / "nvd" / "nvdcve-2.0-slice-000.json"
 RECORDS = json.loads(SLICE.read_text())["vulnerabilities"]
 PAGE = 5
 
