@@ -32,7 +32,8 @@ struct dd_auth {
     uint8_t key[32];
     char kid[17];
     dd_audit_t *audit;
-    dd_ratelimit_t *rl;
+    dd_ratelimit_t *rl;     /* failed logins per (user, address): "ua:USER@ADDR" */
+    dd_ratelimit_t *rl_ip;  /* failed logins per address, 10x the burst and rate: "ip:ADDR" */
     /* identity cache, reloaded when the store's auth generation moves */
     pthread_rwlock_t lk;
     bool loaded;

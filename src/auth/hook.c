@@ -29,8 +29,11 @@
  *   401 (UNAUTHORIZED + WWW-Authenticate: Bearer on /v2/, Basic elsewhere)
  *   when there are no valid credentials or an anonymous caller is refused;
  *   403 (DENIED) when an authenticated caller is not allowed; 429
- *   (TOOMANYREQUESTS + Retry-After) when failed logins from the address or
- *   for the user exhausted their bucket.
+ *   (TOOMANYREQUESTS + Retry-After) when failed logins for the user from
+ *   this address (or, ten times as many, from the address for any user)
+ *   exhausted their bucket. Never per user alone: an attacker elsewhere must
+ *   not lock the owner out (issue 20 item 8), and a correct login clears its
+ *   (user, address) bucket.
  */
 #include "auth/auth_int.h"
 
@@ -300,15 +303,16 @@ int auth_check_basic(dd_auth_t *a, dd_req_t *req, const char *user, const char *
                      int64_t *retry_s)
 {
     const char *ip = dd_req_peer(req);
-    char kip[80], kuser[96];
+    char kip[80], kpair[160];
     snprintf(kip, sizeof kip, "ip:%s", ip);
-    snprintf(kuser, sizeof kuser, "user:%.64s", user);
+    /* a bare robot secret has no user name: its pair is the address's */
+    snprintf(kpair, sizeof kpair, "ua:%.64s@%s", user, ip);
     int64_t now = dd_now_ms();
-    bool by_user = user[0] != '\0'; /* a bare robot secret has no user name */
-    int64_t w1 = dd_ratelimit_check(a->rl, kip, now), w2 = by_user ? dd_ratelimit_check(a->rl, kuser, now) : 0;
+    const char *who = dd_user_name_valid(user) ? user : "(invalid)";
+    int64_t w1 = dd_ratelimit_check(a->rl_ip, kip, now), w2 = dd_ratelimit_check(a->rl, kpair, now);
     if (w1 || w2) {
         *retry_s = w1 > w2 ? w1 : w2;
-        dd_audit_event(a->audit, "login_limited", user, ip, req->method, req->path, NULL, NULL, 429, NULL);
+        dd_audit_event(a->audit, "login_limited", who, ip, req->method, req->path, NULL, NULL, 429, NULL);
         return DD_ELIMIT;
     }
     bool ok, cached = false;
@@ -319,12 +323,23 @@ int auth_check_basic(dd_auth_t *a, dd_req_t *req, const char *user, const char *
              check_user_password(a, user, pass, id, &cached);
     }
     if (!ok) {
-        dd_ratelimit_hit(a->rl, kip, now);
-        if (by_user) dd_ratelimit_hit(a->rl, kuser, now);
-        dd_audit_event(a->audit, "login_failed", dd_user_name_valid(user) ? user : "(invalid)", ip, req->method,
-                       req->path, NULL, NULL, 401, NULL);
+        dd_ratelimit_hit(a->rl_ip, kip, now);
+        dd_ratelimit_hit(a->rl, kpair, now);
+        dd_audit_event(a->audit, "login_failed", who, ip, req->method, req->path, NULL, NULL, 401, NULL);
+        /* the failure that locks a pair or an address is the sign of an
+         * attack: say so in the audit log and the server log */
+        int64_t l1 = dd_ratelimit_check(a->rl_ip, kip, now), l2 = dd_ratelimit_check(a->rl, kpair, now);
+        if (l1 || l2) {
+            int64_t l = l1 > l2 ? l1 : l2;
+            char detail[96];
+            snprintf(detail, sizeof detail, "locked for %llds (%s)", (long long)l,
+                     l1 ? "address, any user" : "this user from this address");
+            dd_audit_event(a->audit, "login_attack", who, ip, req->method, req->path, NULL, NULL, 429, detail);
+            dd_log(DD_LOG_WARN, NULL, "repeated failed logins for '%s' from %s: %s", who, ip, detail);
+        }
         return DD_EAUTH;
     }
+    dd_ratelimit_reset(a->rl, kpair, now);
     if (!cached) dd_audit_event(a->audit, "login", id->name, ip, req->method, req->path, NULL, NULL, 0, NULL);
     return DD_OK;
 }
@@ -540,26 +555,40 @@ static int hook(void *ctx, dd_req_t *req, dd_action_t action, const char *repo)
 
 /* ---- lifecycle ----------------------------------------------------------------- */
 
-/* Reads DATA/jwt.key (32 bytes) or creates it (0600) on first start. */
+/* Reads DATA/jwt.key (32 bytes) or creates it (0600) on first start. The
+ * key is written to jwt.key.tmp, fsynced, linked into place and the
+ * directory fsynced: after a power loss jwt.key is either absent or whole,
+ * never an empty file that would stop the server from starting, and once
+ * tokens are signed with it, it is still there. */
 static int load_key(const char *dir, uint8_t key[32], dd_err_t *e)
 {
     char *path = dd_asprintf("%s/jwt.key", dir);
+    char *tmp = dd_asprintf("%s/jwt.key.tmp", dir);
     int rc = DD_OK;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        uint8_t k[32];
-        dd_random_bytes(k, sizeof k);
-        if (write(fd, k, sizeof k) != (ssize_t)sizeof k || fsync(fd) != 0)
-            rc = dd_err_errno(e, DD_EIO, errno, "cannot write '%s'", path);
-        close(fd);
-        sodium_memzero(k, sizeof k);
-        if (rc != DD_OK) unlink(path);
-    } else if (errno != EEXIST) {
-        rc = dd_err_errno(e, DD_EIO, errno, "cannot create '%s'", path);
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) {
+        unlink(tmp); /* left by a crash */
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            rc = dd_err_errno(e, DD_EIO, errno, "cannot create '%s'", tmp);
+        } else {
+            uint8_t k[32];
+            dd_random_bytes(k, sizeof k);
+            if (write(fd, k, sizeof k) != (ssize_t)sizeof k || fsync(fd) != 0)
+                rc = dd_err_errno(e, DD_EIO, errno, "cannot write '%s'", tmp);
+            close(fd);
+            sodium_memzero(k, sizeof k);
+            if (rc == DD_OK && link(tmp, path) != 0 && errno != EEXIST)
+                rc = dd_err_errno(e, DD_EIO, errno, "cannot create '%s'", path);
+            unlink(tmp);
+            if (rc == DD_OK && dd_fsync_dir(dir) != DD_OK)
+                rc = dd_err(e, DD_EIO, "cannot sync directory '%s'", dir);
+        }
     }
+    free(tmp);
     if (rc == DD_OK) {
+        int fd;
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
         if (fd < 0) {
             rc = dd_err_errno(e, DD_EIO, errno, "cannot read '%s'", path);
         } else {
@@ -587,6 +616,7 @@ int dd_auth_new(const dd_auth_opts_t *o, dd_auth_t **out, dd_err_t *e)
     a->token_ttl_s = o->token_ttl_s > 0 ? o->token_ttl_s : 300;
     unsigned burst = o->fail_burst ? o->fail_burst : 10, per_min = o->fail_per_min ? o->fail_per_min : 10;
     a->rl = dd_ratelimit_new(4096, burst, 60000 / per_min);
+    a->rl_ip = dd_ratelimit_new(4096, burst * 10, 60000 / per_min / 10 ? 60000 / per_min / 10 : 1);
     pthread_rwlock_init(&a->lk, NULL);
     pthread_mutex_init(&a->cmu, NULL);
     dd_random_bytes(a->pepper, sizeof a->pepper);
@@ -621,6 +651,7 @@ void dd_auth_free(dd_auth_t *a)
     free(a->users);
     free(a->tokens);
     dd_ratelimit_free(a->rl);
+    dd_ratelimit_free(a->rl_ip);
     dd_audit_close(a->audit);
     pthread_rwlock_destroy(&a->lk);
     pthread_mutex_destroy(&a->cmu);

@@ -166,6 +166,7 @@ static int open_handle(const char *path, bool readonly, sqlite3 **out, dd_err_t 
         rc = sqlite3_open_v2(uri, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, NULL);
         free(uri);
     } else {
+        dd_file_create_private(path); /* 0600 like every database (issue 20 item 2) */
         rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                              NULL);
     }
@@ -877,14 +878,14 @@ static void remove_stale(const char *path)
 int dd_vulndb_update_begin(const char *path, dd_vulndb_update_t **out, dd_err_t *e)
 {
     char *dir = dir_of(path);
-    int rc = dd_mkdirs(dir, 0755, e);
+    int rc = dd_mkdirs(dir, 0700, e);
     free(dir);
     if (rc) return rc;
     dd_vulndb_update_t *u = dd_calloc(1, sizeof *u);
     u->path = dd_strdup(path);
     u->tmp = dd_asprintf("%s.tmp.%ld", path, (long)getpid());
     char *lockp = dd_asprintf("%s.lock", path);
-    u->lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    u->lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(lockp);
     if (u->lockfd < 0) {
         rc = dd_err_errno(e, DD_EIO, errno, "vulndb: cannot open lock for '%s'", path);
