@@ -13,8 +13,10 @@
  * Layer analysis is single-flight: a digest being analyzed is in `inflight`;
  * a second worker wanting it waits on `cond` instead of streaming it again.
  *
- * The vulnerability DB handle is shared and guarded by db_mu; a new
- * database version swaps the handle under the lock.
+ * The vulnerability database is a live snapshot (dd_vulndb_live_t in
+ * vulndb.h): a match or an API call takes a reference and runs without any
+ * scanner lock; a new database version is swapped in atomically while
+ * older snapshots finish their work.
  */
 #include "dd/scanner.h"
 
@@ -59,15 +61,16 @@ struct dd_scanner {
     bool watcher_started;
     dd_scanner_counters_t ctr;
 
-    pthread_mutex_t db_mu;     /* the vulnerability DB handle */
-    dd_vulndb_t *db;
-    int64_t db_version;
-    int64_t db_updated_s;
+    dd_vulndb_live_t *live;    /* the vulnerability DB snapshots */
     pthread_mutex_t rematch_mu; /* one re-assessment at a time */
 
     /* layers analyzed while their upload is still arriving (stream_*) */
     struct stream *streams[MAX_STREAMS];
     size_t n_streams;
+    /* uploads a hook asked to stream: a worker opens and sniffs them and
+     * starts their thread (the hook itself does no I/O) */
+    struct { char uuid[64]; uint64_t size; } stream_q[MAX_STREAMS];
+    size_t n_stream_q;
     pthread_cond_t stream_cond; /* an upload grew or ended */
     /* uploads already sniffed (not a layer) or streamed once: no second
      * look on every further network read (a small ring; forgotten at the
@@ -110,46 +113,26 @@ static void inflight_remove(dd_scanner_t *sc, const char *digest)
 
 /* ---- vulnerability DB handle ---- */
 
-/* Opens the live DB if its version changed. Returns true if it did. Caller
- * holds db_mu. */
-static bool db_refresh_locked(dd_scanner_t *sc)
+/* Swaps in a new database version if the file changed (logged). Returns
+ * true if the snapshot in use changed. */
+static bool db_refresh(dd_scanner_t *sc)
 {
-    int64_t v = 0;
-    if (!sc->vulndb_path || dd_vulndb_current_version(sc->vulndb_path, &v, NULL) != DD_OK) v = 0;
-    if (sc->db && v == sc->db_version) return false;
-    if (v == 0) {
-        if (!sc->db) return false;
-        dd_vulndb_close(sc->db);
-        sc->db = NULL;
-        sc->db_version = 0;
-        return true;
-    }
-    dd_vulndb_t *db = NULL;
+    bool changed = false;
     dd_err_t e;
-    if (dd_vulndb_open(sc->vulndb_path, true, &db, &e) != DD_OK) {
+    if (dd_vulndb_live_refresh(sc->live, &changed, &e) != DD_OK)
         dd_log(DD_LOG_WARN, "scanner", "cannot open vulnerability database: %s", e.msg);
-        return false;
-    }
-    if (sc->db) dd_vulndb_close(sc->db);
-    sc->db = db;
-    sc->db_version = dd_vulndb_version(db);
-    sc->db_updated_s = 0;
-    dd_vulndb_status_t st;
-    if (dd_vulndb_status(db, &st) == DD_OK) {
-        int64_t t;
-        if (st.updated[0] && dd_time_parse(st.updated, &t) == DD_OK) sc->db_updated_s = t;
-        dd_vulndb_status_release(&st);
-    }
-    dd_log(DD_LOG_INFO, "scanner", "vulnerability database version %lld loaded", (long long)sc->db_version);
-    return true;
+    if (changed)
+        dd_log(DD_LOG_INFO, "scanner", "vulnerability database version %lld loaded",
+               (long long)dd_vulndb_live_version(sc->live, NULL));
+    return changed;
 }
 
 int dd_scanner_with_db(dd_scanner_t *sc, int (*fn)(dd_vulndb_t *db, void *arg), void *arg)
 {
-    pthread_mutex_lock(&sc->db_mu);
-    db_refresh_locked(sc);
-    int rc = fn(sc->db, arg);
-    pthread_mutex_unlock(&sc->db_mu);
+    db_refresh(sc);
+    dd_vulndb_snap_t *snap = dd_vulndb_live_acquire(sc->live);
+    int rc = fn(snap ? snap->db : NULL, arg);
+    dd_vulndb_snap_release(snap);
     return rc;
 }
 
@@ -172,11 +155,9 @@ int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e)
     pthread_cond_init(&sc->done_cond, NULL);
     pthread_cond_init(&sc->watch_cond, NULL);
     pthread_cond_init(&sc->stream_cond, NULL);
-    pthread_mutex_init(&sc->db_mu, NULL);
     pthread_mutex_init(&sc->rematch_mu, NULL);
-    pthread_mutex_lock(&sc->db_mu);
-    db_refresh_locked(sc);
-    pthread_mutex_unlock(&sc->db_mu);
+    dd_vulndb_live_new(sc->vulndb_path, &sc->live, NULL);
+    db_refresh(sc);
     *out = sc;
     return DD_OK;
 }
@@ -185,13 +166,12 @@ void dd_scanner_free(dd_scanner_t *sc)
 {
     if (!sc) return;
     dd_scanner_stop(sc);
-    if (sc->db) dd_vulndb_close(sc->db);
+    dd_vulndb_live_free(sc->live);
     pthread_mutex_destroy(&sc->mu);
     pthread_cond_destroy(&sc->work_cond);
     pthread_cond_destroy(&sc->done_cond);
     pthread_cond_destroy(&sc->watch_cond);
     pthread_cond_destroy(&sc->stream_cond);
-    pthread_mutex_destroy(&sc->db_mu);
     pthread_mutex_destroy(&sc->rematch_mu);
     free(sc->layer_q);
     free(sc->vulndb_path);
@@ -427,7 +407,7 @@ static ssize_t stream_read(void *arg, void *buf, size_t n)
     stream_t *st = arg;
     dd_scanner_t *sc = st->sc;
     for (;;) {
-        ssize_t got = pread(st->rd.fd, buf, n, (off_t)st->off);
+        ssize_t got = dd_blob_reader_pread(&st->rd, st->off, buf, n);
         if (got < 0) return -1;
         if (got > 0) {
             st->off += (uint64_t)got;
@@ -444,7 +424,7 @@ static ssize_t stream_read(void *arg, void *buf, size_t n)
         pthread_mutex_unlock(&sc->mu);
         if (state == STREAM_COMMITTED) {
             /* every byte is on disk now: a second empty read is the end */
-            got = pread(st->rd.fd, buf, n, (off_t)st->off);
+            got = dd_blob_reader_pread(&st->rd, st->off, buf, n);
             if (got > 0) st->off += (uint64_t)got;
             return got;
         }
@@ -517,6 +497,9 @@ static void seen_forget(dd_scanner_t *sc, const char *uuid)
     if (i >= 0) sc->seen[i][0] = '\0';
 }
 
+/* The upload-progress hook (HTTP thread, called once per PROGRESS_STEP):
+ * only bookkeeping under sc->mu, no I/O. A known stream gets the new size;
+ * a new upload worth streaming goes into stream_q for a worker. */
 static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size)
 {
     dd_scanner_t *sc = ctx;
@@ -533,22 +516,43 @@ static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, 
         pthread_mutex_unlock(&sc->mu);
         return;
     }
-    bool start = sc->running && size >= STREAM_MIN_BYTES && sc->n_streams < MAX_STREAMS && seen_find(sc, uuid) < 0;
+    bool start = sc->running && size >= STREAM_MIN_BYTES && sc->n_streams + sc->n_stream_q < MAX_STREAMS &&
+                 seen_find(sc, uuid) < 0;
     if (start) seen_add(sc, uuid); /* looked at once, whatever comes of it */
+    if (start && dd_scanner_repo_enabled(sc, repo)) {
+        snprintf(sc->stream_q[sc->n_stream_q].uuid, sizeof sc->stream_q[0].uuid, "%s", uuid);
+        sc->stream_q[sc->n_stream_q].size = size;
+        sc->n_stream_q++;
+        pthread_cond_signal(&sc->work_cond);
+    }
     pthread_mutex_unlock(&sc->mu);
-    if (!start || !dd_scanner_repo_enabled(sc, repo)) return;
-    st = dd_calloc(1, sizeof *st);
+}
+
+/* A worker starts the stream a hook asked for: opens the upload's bytes
+ * through the blob store, sniffs them and, if they start like a layer,
+ * starts the stream thread. */
+static void stream_start(dd_scanner_t *sc, const char *uuid, uint64_t size)
+{
+    stream_t *st = dd_calloc(1, sizeof *st);
     st->sc = sc;
     snprintf(st->uuid, sizeof st->uuid, "%s", uuid);
     if (dd_blobstore_upload_reader(sc->o.blobs, uuid, &st->rd, NULL) != DD_OK) {
-        free(st);
+        free(st); /* committed or dropped meanwhile, or a driver without it */
         return;
     }
     /* only a stream that starts like a layer is worth a thread */
     unsigned char head[512];
-    ssize_t got = pread(st->rd.fd, head, sizeof head, 0);
+    ssize_t got = dd_blob_reader_pread(&st->rd, 0, head, sizeof head);
     const char *comp;
     if (got <= 0 || dd_layer_sniff(head, (size_t)got, &comp) != DD_OK) {
+        dd_blob_reader_close(&st->rd);
+        free(st);
+        return;
+    }
+    pthread_mutex_lock(&sc->mu);
+    /* the upload may have ended while we looked (seen_forget ran) */
+    if (seen_find(sc, uuid) < 0 || stream_find(sc, uuid) || sc->n_streams >= MAX_STREAMS || !sc->running) {
+        pthread_mutex_unlock(&sc->mu);
         dd_blob_reader_close(&st->rd);
         free(st);
         return;
@@ -556,13 +560,6 @@ static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, 
     st->size = size;
     st->touched_ms = dd_now_ms();
     st->state = STREAM_RUNNING;
-    pthread_mutex_lock(&sc->mu);
-    if (stream_find(sc, uuid) || sc->n_streams >= MAX_STREAMS) {
-        pthread_mutex_unlock(&sc->mu);
-        dd_blob_reader_close(&st->rd);
-        free(st);
-        return;
-    }
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 512 * 1024);
@@ -584,6 +581,11 @@ static void hook_upload_end(void *ctx, const char *uuid, const char *digest)
     dd_scanner_t *sc = ctx;
     pthread_mutex_lock(&sc->mu);
     seen_forget(sc, uuid);
+    for (size_t i = 0; i < sc->n_stream_q; i++)
+        if (!strcmp(sc->stream_q[i].uuid, uuid)) {
+            sc->stream_q[i] = sc->stream_q[--sc->n_stream_q];
+            break;
+        }
     stream_t *st = stream_find(sc, uuid);
     if (st && st->state == STREAM_RUNNING) {
         bool taken = false;
@@ -744,14 +746,16 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
 {
     if (n_new) *n_new = 0;
     if (n_resolved) *n_resolved = 0;
-    pthread_mutex_lock(&sc->db_mu);
-    db_refresh_locked(sc);
-    int64_t dbv = sc->db_version;
+    db_refresh(sc);
+    /* one snapshot for the whole match, no lock held (see vulndb.h) */
+    dd_vulndb_snap_t *snap = dd_vulndb_live_acquire(sc->live);
+    dd_vulndb_t *db = snap ? snap->db : NULL;
+    int64_t dbv = snap ? snap->version : 0;
     /* The match signature (see dd_match_signature) plus what else shapes the
      * stored findings: filters and layer digests. Re-assessment of an image
      * whose signature did not change stops here. */
     dd_hasher_t *h = dd_hasher_new(DD_DIGEST_SHA256);
-    if (sc->db) dd_match_signature(sc->db, inv, h);
+    if (db) dd_match_signature(db, inv, h);
     else dd_hasher_update(h, "no-db", 6);
     int opts[2] = {(int)sc->o.match.min_severity, sc->o.match.ignore_unfixed};
     dd_hasher_update(h, opts, sizeof opts);
@@ -764,22 +768,22 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
     char stored[DD_DIGEST_MAX] = "";
     if (record_history && dd_scanstore_findings_hash(sc->o.store, rec->digest, stored, sizeof stored) == DD_OK &&
         !strcmp(stored, hd.str)) {
-        pthread_mutex_unlock(&sc->db_mu);
+        dd_vulndb_snap_release(snap);
         rec->db_version = dbv;
         return DD_OK;
     }
     dd_findings_t f;
     dd_findings_init(&f);
     int rc = DD_OK;
-    if (sc->db) rc = dd_match_inventory(sc->db, inv, &sc->o.match, &f, e);
-    pthread_mutex_unlock(&sc->db_mu);
+    if (db) rc = dd_match_inventory(db, inv, &sc->o.match, &f, e);
+    dd_vulndb_snap_release(snap);
     if (rc != DD_OK) {
         dd_findings_release(&f);
         return rc;
     }
     rec->db_version = dbv;
     rec->n_packages = (int)inv->n;
-    if (!f.assessed && inv->n > 0 && sc->db) {
+    if (!f.assessed && inv->n > 0 && db) {
         rec->state = DD_SCAN_UNSUPPORTED;
         snprintf(rec->error, sizeof rec->error, "%s", f.reason ? f.reason : "no vulnerability data for this OS");
     } else {
@@ -1003,9 +1007,7 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
     int64_t t0 = dd_mono_ns();
     rematch_ctx_t ctx = {sc, st};
     int rc = dd_scanstore_each_inventory(sc->o.store, rematch_one, &ctx);
-    pthread_mutex_lock(&sc->db_mu);
-    st->db_version = sc->db_version;
-    pthread_mutex_unlock(&sc->db_mu);
+    st->db_version = dd_vulndb_live_version(sc->live, NULL);
     dd_scanstore_set_db_version(sc->o.store, st->db_version);
     st->seconds = (double)(dd_mono_ns() - t0) / 1e9;
     pthread_mutex_lock(&sc->mu);
@@ -1032,6 +1034,19 @@ static void *worker_main(void *arg)
         dd_log(DD_LOG_DEBUG, "scanner", "cannot lower the worker's priority");
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
+        if (sc->n_stream_q > 0) {
+            /* first: an upload is arriving now */
+            char uuid[64];
+            uint64_t size = sc->stream_q[sc->n_stream_q - 1].size;
+            memcpy(uuid, sc->stream_q[sc->n_stream_q - 1].uuid, sizeof uuid);
+            sc->n_stream_q--;
+            sc->busy++;
+            pthread_mutex_unlock(&sc->mu);
+            stream_start(sc, uuid, size);
+            pthread_mutex_lock(&sc->mu);
+            sc->busy--;
+            continue;
+        }
         if (sc->lq_len > 0) {
             char digest[DD_DIGEST_MAX];
             memcpy(digest, sc->layer_q[sc->lq_head], DD_DIGEST_MAX);
@@ -1064,7 +1079,7 @@ static void *worker_main(void *arg)
         if (!sc->running) break;
         /* idle: sleep until a hook signals work (or a second passes, for
          * jobs queued by other means, e.g. an index's children) */
-        if (sc->lq_len == 0) timed_wait(&sc->work_cond, &sc->mu, 1000);
+        if (sc->lq_len == 0 && sc->n_stream_q == 0) timed_wait(&sc->work_cond, &sc->mu, 1000);
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;
@@ -1078,10 +1093,8 @@ static void *watcher_main(void *arg)
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
         pthread_mutex_unlock(&sc->mu);
-        pthread_mutex_lock(&sc->db_mu);
-        db_refresh_locked(sc);
-        int64_t v = sc->db_version;
-        pthread_mutex_unlock(&sc->db_mu);
+        db_refresh(sc);
+        int64_t v = dd_vulndb_live_version(sc->live, NULL);
         if (v != seen) {
             if (seen != 0 || v != 0) dd_scanner_rematch_all(sc, NULL, NULL);
             seen = v;
@@ -1141,7 +1154,7 @@ bool dd_scanner_wait_idle(dd_scanner_t *sc, int64_t timeout_ms)
     int64_t deadline = dd_mono_ns() + timeout_ms * 1000000LL;
     for (;;) {
         pthread_mutex_lock(&sc->mu);
-        bool idle = sc->lq_len == 0 && sc->busy == 0;
+        bool idle = sc->lq_len == 0 && sc->n_stream_q == 0 && sc->busy == 0;
         pthread_mutex_unlock(&sc->mu);
         if (idle && dd_scanstore_jobs_pending(sc->o.store) == 0) return true;
         if (dd_mono_ns() > deadline) return false;
@@ -1155,10 +1168,7 @@ void dd_scanner_counters(dd_scanner_t *sc, dd_scanner_counters_t *out)
     pthread_mutex_lock(&sc->mu);
     *out = sc->ctr;
     pthread_mutex_unlock(&sc->mu);
-    pthread_mutex_lock(&sc->db_mu);
-    out->db_version = sc->db_version;
-    out->db_updated_s = sc->db_updated_s;
-    pthread_mutex_unlock(&sc->db_mu);
+    out->db_version = dd_vulndb_live_version(sc->live, &out->db_updated_s);
     out->jobs_pending = dd_scanstore_jobs_pending(sc->o.store);
 }
 
@@ -1180,10 +1190,9 @@ const char *dd_scanner_assess(dd_scanner_t *sc, const dd_image_rec_t *img, char 
         break;
     }
     if (img->is_index) return "Healthy"; /* the API aggregates children */
-    pthread_mutex_lock(&sc->db_mu);
-    db_refresh_locked(sc);
-    int64_t v = sc->db_version, upd = sc->db_updated_s;
-    pthread_mutex_unlock(&sc->db_mu);
+    db_refresh(sc);
+    int64_t upd = 0;
+    int64_t v = dd_vulndb_live_version(sc->live, &upd);
     if (v == 0 || img->db_version == 0) {
         snprintf(reason, reasonsz, "not assessed: no vulnerability data");
         return "NotAssessed";
