@@ -16,6 +16,7 @@
 #include "dd/scanstore.h"
 #include "dd/vulndb.h"
 #include "test.h"
+#include "vulndb_update.h"
 
 static char dir[256], dbpath[300];
 
@@ -27,24 +28,9 @@ static void setup(void)
     snprintf(dbpath, sizeof dbpath, "%s/vuln.db", dir);
 }
 
-/* One database update adding id: package pkg of Debian 11 fixed in "2". */
 static int db_add(const char *id, const char *pkg)
 {
-    dd_vulndb_update_t *u = NULL;
-    int rc = dd_vulndb_update_begin(dbpath, &u, NULL);
-    if (rc) return rc;
-    dd_vulndb_t *db = dd_vulndb_update_db(u);
-    dd_vuln_rec_t v = {.id = id, .summary = "s"};
-    dd_affected_rec_t a = {.ecosystem = "Debian:11", .package = pkg,
-                           .ranges_json = "[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"2\"}]}]",
-                           .fix_state = DD_FIX_FIXED, .fixed = "2"};
-    rc = dd_vulndb_put_vuln(db, "test", &v, NULL);
-    if (!rc) rc = dd_vulndb_put_affected(db, "test", id, &a, NULL);
-    if (rc) {
-        dd_vulndb_update_abort(u);
-        return rc;
-    }
-    return dd_vulndb_update_commit(u, NULL);
+    return test_vulndb_add(dbpath, "Debian:11", id, pkg);
 }
 
 /* Stores image i: Debian 11 with packages p0..p(n-1) at version 1. */

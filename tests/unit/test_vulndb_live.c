@@ -6,6 +6,7 @@
  */
 #include "dd/vulndb.h"
 #include "test.h"
+#include "vulndb_update.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,24 +24,9 @@ static void setup(void)
     snprintf(dbpath, sizeof dbpath, "%s/vuln.db", tmpdir);
 }
 
-/* One update adding vulnerability id affecting package pkg. */
 static int update_add(const char *id, const char *pkg)
 {
-    dd_vulndb_update_t *u = NULL;
-    int rc = dd_vulndb_update_begin(dbpath, &u, NULL);
-    if (rc) return rc;
-    dd_vulndb_t *db = dd_vulndb_update_db(u);
-    dd_vuln_rec_t v = {.id = id, .summary = "s"};
-    dd_affected_rec_t a = {.ecosystem = "Debian:12", .package = pkg,
-                           .ranges_json = "[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":\"2\"}]}]",
-                           .fix_state = DD_FIX_FIXED, .fixed = "2"};
-    rc = dd_vulndb_put_vuln(db, "test", &v, NULL);
-    if (!rc) rc = dd_vulndb_put_affected(db, "test", id, &a, NULL);
-    if (rc) {
-        dd_vulndb_update_abort(u);
-        return rc;
-    }
-    return dd_vulndb_update_commit(u, NULL);
+    return test_vulndb_add(dbpath, "Debian:12", id, pkg);
 }
 
 static int count_cb(const dd_affected_t *a, void *arg)
