@@ -92,7 +92,10 @@ int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
         return DD_EIO;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    /* FULL, as meta.db: the image row and its job are committed before the
+     * manifest PUT is answered, and NORMAL could lose them on power loss
+     * (the image then stayed "not-scanned" for good) */
+    exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
     sqlite3_stmt *st;
     int uv = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
