@@ -733,6 +733,25 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
 
 /* ---- threads ---- */
 
+/* Starts the newest stream a hook queued, if any (sc->mu held; dropped
+ * while the stream starts). Workers and the watcher both do this, so a
+ * stream starts promptly even when the workers are busy or starved at nice
+ * 19 (the watcher runs at normal priority). */
+static bool stream_req_run(dd_scanner_t *sc)
+{
+    if (sc->n_stream_q == 0) return false;
+    char uuid[64];
+    uint64_t size = sc->stream_q[sc->n_stream_q - 1].size;
+    memcpy(uuid, sc->stream_q[sc->n_stream_q - 1].uuid, sizeof uuid);
+    sc->n_stream_q--;
+    sc->busy++;
+    pthread_mutex_unlock(&sc->mu);
+    scanner_stream_start(sc, uuid, size);
+    pthread_mutex_lock(&sc->mu);
+    sc->busy--;
+    return true;
+}
+
 static void *worker_main(void *arg)
 {
     dd_scanner_t *sc = arg;
@@ -743,19 +762,7 @@ static void *worker_main(void *arg)
         dd_log(DD_LOG_DEBUG, "scanner", "cannot lower the worker's priority");
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
-        if (sc->n_stream_q > 0) {
-            /* first: an upload is arriving now */
-            char uuid[64];
-            uint64_t size = sc->stream_q[sc->n_stream_q - 1].size;
-            memcpy(uuid, sc->stream_q[sc->n_stream_q - 1].uuid, sizeof uuid);
-            sc->n_stream_q--;
-            sc->busy++;
-            pthread_mutex_unlock(&sc->mu);
-            scanner_stream_start(sc, uuid, size);
-            pthread_mutex_lock(&sc->mu);
-            sc->busy--;
-            continue;
-        }
+        if (stream_req_run(sc)) continue; /* first: an upload is arriving now */
         if (sc->lq_len > 0) {
             char digest[DD_DIGEST_MAX];
             memcpy(digest, sc->layer_q[sc->lq_head], DD_DIGEST_MAX);
@@ -801,6 +808,7 @@ static void *watcher_main(void *arg)
     dd_scanstore_kv_get(sc->o.store, "rematched_db_version", &seen);
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
+        if (stream_req_run(sc)) continue;
         pthread_mutex_unlock(&sc->mu);
         db_refresh(sc);
         int64_t v = dd_vulndb_live_version(sc->live, NULL);
@@ -810,7 +818,7 @@ static void *watcher_main(void *arg)
         }
         pthread_mutex_lock(&sc->mu);
         if (!sc->running) break;
-        scanner_timed_wait(&sc->watch_cond, &sc->mu, sc->o.db_poll_ms);
+        if (sc->n_stream_q == 0) scanner_timed_wait(&sc->watch_cond, &sc->mu, sc->o.db_poll_ms);
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;

@@ -26,7 +26,7 @@ struct dd_scanner {
     pthread_mutex_t mu;        /* queue, inflight, running flags, counters */
     pthread_cond_t work_cond;  /* work arrived, or stop: workers wait here */
     pthread_cond_t done_cond;  /* a layer analysis finished: single-flight waiters */
-    pthread_cond_t watch_cond; /* stop: the watcher waits here between polls */
+    pthread_cond_t watch_cond; /* stop, or a stream request: the watcher waits here between polls */
     char (*layer_q)[DD_DIGEST_MAX];
     size_t lq_head, lq_len;
     char inflight[MAX_INFLIGHT][DD_DIGEST_MAX];
@@ -66,7 +66,7 @@ void scanner_inflight_remove(dd_scanner_t *sc, const char *digest);
 /* The upload hooks (HTTP threads): bookkeeping under sc->mu only. */
 void scanner_hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size);
 void scanner_hook_upload_end(void *ctx, const char *uuid, const char *digest);
-/* A worker starts the stream a hook queued in sc->stream_q. */
+/* A worker or the watcher starts the stream a hook queued in sc->stream_q. */
 void scanner_stream_start(dd_scanner_t *sc, const char *uuid, uint64_t size);
 /* Waits for stream threads to end (after running went false). */
 void scanner_streams_drain(dd_scanner_t *sc);

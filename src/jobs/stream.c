@@ -177,6 +177,7 @@ void scanner_hook_upload_progress(void *ctx, const char *repo, const char *uuid,
         sc->stream_q[sc->n_stream_q].size = size;
         sc->n_stream_q++;
         pthread_cond_signal(&sc->work_cond);
+        pthread_cond_signal(&sc->watch_cond); /* the watcher starts it if no worker is quicker */
     }
     pthread_mutex_unlock(&sc->mu);
 }
