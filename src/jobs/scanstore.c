@@ -85,6 +85,7 @@ int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
 {
     dd_scanstore_t *s = dd_calloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
+    dd_file_create_private(path); /* 0600, and so its -wal/-shm (issue 20 item 2) */
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         dd_err(e, DD_EIO, "cannot open scan store '%s': %s", path, sqlite3_errmsg(s->db));

@@ -173,6 +173,7 @@ static int exec(sqlite3 *db, const char *sql, dd_err_t *e)
 static int conn_open(const char *path, conn_t **out, dd_err_t *e)
 {
     sqlite3 *db = NULL;
+    dd_file_create_private(path); /* password and token hashes: 0600 (issue 20 item 2) */
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         dd_err(e, DD_EIO, "cannot open database '%s': %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
