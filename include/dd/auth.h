@@ -196,6 +196,11 @@ bool dd_auth_current_unrestricted(dd_action_t a);
 /* The caller's name for logs ("alice", "robot:t_..", "anonymous", "local"). */
 const char *dd_auth_actor(const dd_req_t *req);
 
+/* The value of cookie name in a Cookie header ("a=1; name=v; b=2"): a
+ * pointer into header and its length (trailing blanks dropped), or NULL
+ * (also for a NULL header). For the web console's session (session.c). */
+const char *dd_cookie_find(const char *header, const char *name, size_t *len);
+
 /* "127.0.0.1:5000", "localhost:5000", "[::1]:5000" -> true. */
 bool dd_listen_is_loopback(const char *listen);
 

@@ -21,6 +21,8 @@
  *     Bearer ddt_...        -> robot token
  *     Bearer <JWT>          -> token endpoint's JWT: signature, iss, aud,
  *                              exp/nbf/iat, and its subject must still exist
+ *     Cookie dd_session=..  -> the web console's session (session.c), with
+ *                              X-CSRF-Token on every state change
  *   Then the decision: the identity's role must allow the route's action,
  *   its repository globs must match the repository, and for a JWT on a
  *   registry action the token's access claim must also grant it (the
@@ -175,7 +177,7 @@ static bool lookup_token_secret(dd_auth_t *a, const char *secret, ident_t *id)
 }
 
 /* Finds a JWT's subject; false if it no longer exists (or was revoked). */
-static bool lookup_subject(dd_auth_t *a, const char *sub, ident_t *id)
+bool auth_lookup_subject(dd_auth_t *a, const char *sub, ident_t *id)
 {
     int64_t now = dd_now_ms();
     bool found = false;
@@ -420,6 +422,9 @@ static bool host_ok(const char *h)
 
 static void challenge(dd_auth_t *a, dd_req_t *req, dd_action_t action, const char *repo, const char *error)
 {
+    /* the web console asks for no challenge: a Basic challenge would make
+     * the browser open its own password dialog over the sign-in page */
+    if (dd_req_header(req, "X-Drydock-Console")) return;
     if (!dd_str_startswith(req->path, "/v2/")) {
         dd_resp_header(req, "WWW-Authenticate", "Basic realm=\"drydock\", charset=\"UTF-8\"");
         return;
@@ -460,6 +465,16 @@ static int identify(dd_auth_t *a, dd_req_t *req, ident_t *id, const char **error
     const char *h = dd_req_header(req, "Authorization");
     *error = NULL;
     if (!h) {
+        /* the web console's session cookie (session.c); an invalid or
+         * expired one is ignored: the caller is anonymous */
+        dd_jwt_claims_t *c = dd_arena_alloc(&req->arena, sizeof *c);
+        if (auth_session_identify(a, req, id, c) == DD_OK) {
+            if (!auth_session_csrf_ok(a, req, c)) {
+                dd_resp_error(req, 403, "DENIED", "missing or invalid csrf token");
+                return DD_EDENIED;
+            }
+            return DD_OK;
+        }
         auth_set_anon(a, id);
         return DD_OK;
     }
@@ -490,7 +505,7 @@ static int identify(dd_auth_t *a, dd_req_t *req, ident_t *id, const char **error
         }
         if (!c->sub[0]) {
             auth_set_anon(a, id);
-        } else if (!lookup_subject(a, c->sub, id)) {
+        } else if (!auth_lookup_subject(a, c->sub, id)) {
             *error = "invalid_token";
             return DD_EAUTH;
         }
@@ -706,5 +721,7 @@ static const dd_route_t routes[] = {
 void dd_auth_register(dd_auth_t *a, dd_http_server_t *srv)
 {
     dd_http_register_routes(srv, routes, sizeof routes / sizeof routes[0], a);
+    dd_http_register_routes(srv, auth_session_routes, auth_n_session_routes, a);
+    dd_http_register_routes(srv, auth_admin_routes, auth_n_admin_routes, a);
     dd_http_set_auth_hook(srv, hook, a);
 }

@@ -16,6 +16,7 @@
 #include "dd/registry.h"
 #include "dd/scanner.h"
 #include "dd/scanstore.h"
+#include "dd/web.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -121,6 +122,7 @@ int cmd_serve(int argc, char **argv)
     dd_scanner_t *scanner = NULL;
     dd_findings_api_t *fapi = NULL;
     serve_auth_t *sauth = NULL; /* auth + TLS (serve_auth.c) */
+    dd_web_t *web = NULL;       /* the web console (src/web) */
     char **ignore = NULL;
     size_t n_ignore = 0;
     int status = 1;
@@ -247,6 +249,7 @@ int cmd_serve(int argc, char **argv)
     }
     /* later subsystems (auth, web UI) register here */
     if (serve_auth_setup(sauth, &cfg, meta, srv)) goto out;
+    web = dd_web_register(srv, &(dd_web_opts_t){.tls = ho.tls_cert_pem != NULL});
     if ((rc = dd_http_start(srv, &e))) {
         cli_error("%s", e.msg);
         goto out;
@@ -258,6 +261,7 @@ int cmd_serve(int argc, char **argv)
     warn_loose_modes(&cfg);
     dd_log(DD_LOG_INFO, NULL, "drydock serving on %s (port %u), data in %s, %lld threads", cfg.listen,
            dd_http_port(srv), cfg.data_dir, (long long)cfg.threads);
+    dd_log(DD_LOG_INFO, NULL, "web console at %s://%s/", ho.tls_cert_pem ? "https" : "http", cfg.listen);
     int sig = 0;
     sigwait(&sigs, &sig);
     dd_log(DD_LOG_INFO, NULL, "received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -266,6 +270,7 @@ int cmd_serve(int argc, char **argv)
 out:
     if (scanner) dd_scanner_stop(scanner);
     dd_http_server_free(srv);
+    dd_web_free(web);
     serve_auth_free(sauth);
     dd_registry_free(reg);
     dd_findings_api_free(fapi);

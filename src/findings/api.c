@@ -1527,5 +1527,6 @@ void dd_findings_api_free(dd_findings_api_t *api)
 void dd_findings_api_register(dd_findings_api_t *api, dd_http_server_t *srv)
 {
     dd_http_register_routes(srv, routes, sizeof routes / sizeof routes[0], api);
+    dd_findings_ui_register(api, srv); /* packages and SBOM (ui_api.c) */
     dd_http_set_error_fn(srv, "/api/", api_error_fn);
 }
