@@ -13,7 +13,7 @@ TEST_PKGS=(
   python3 python3-pytest python3-requests python3-packaging node-semver python3-jsonschema
   dpkg-dev rpm python3-rpm skopeo podman umoci mmdebstrap debootstrap
   isal zstd curl valgrind unzip zip docker-registry openssl
-  chromium nodejs npm
+  chromium
 )
 BENCH_PKGS=( docker-registry nginx-light wrk )
 
@@ -28,6 +28,13 @@ ui_deps() {
   local ui
   ui="$(cd "$(dirname "$0")/.." && pwd)/tests/ui"
   if [ -d "$ui/node_modules/playwright-core" ]; then return 0; fi
+  # Node and npm: whatever the machine has (an image may ship its own Node
+  # build, which bundles npm and conflicts with Debian's npm package); else
+  # Debian's packages.
+  if ! command -v npm >/dev/null && [ "$(id -u)" = 0 ]; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; } ||
+      echo "install-deps: could not install nodejs/npm" >&2
+  fi
   if ! command -v npm >/dev/null; then echo "install-deps: npm missing, browser tests will be skipped" >&2; return 0; fi
   echo "install-deps: npm ci in tests/ui"
   (cd "$ui" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
