@@ -317,25 +317,13 @@ typedef struct resp {
     char digest[160];
 } resp_t;
 
-static void hval(const char *line, size_t n, const char *name, char *out, size_t outsz)
-{
-    size_t nl = strlen(name);
-    if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':') return;
-    const char *v = line + nl + 1, *end = line + n;
-    while (v < end && (*v == ' ' || *v == '\t')) v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
-    size_t l = (size_t)(end - v) < outsz - 1 ? (size_t)(end - v) : outsz - 1;
-    memcpy(out, v, l);
-    out[l] = '\0';
-}
-
 static size_t on_head(char *p, size_t sz, size_t nm, void *arg)
 {
     resp_t *r = arg;
     size_t n = sz * nm;
-    hval(p, n, "Location", r->location, sizeof r->location);
-    hval(p, n, "WWW-Authenticate", r->challenge, sizeof r->challenge);
-    hval(p, n, "Docker-Content-Digest", r->digest, sizeof r->digest);
+    dd_header_value(p, n, "Location", r->location, sizeof r->location);
+    dd_header_value(p, n, "WWW-Authenticate", r->challenge, sizeof r->challenge);
+    dd_header_value(p, n, "Docker-Content-Digest", r->digest, sizeof r->digest);
     return n;
 }
 
