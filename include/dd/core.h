@@ -170,6 +170,10 @@ int dd_time_parse(const char *s, int64_t *out);
 
 bool dd_str_startswith(const char *s, const char *prefix);
 bool dd_str_endswith(const char *s, const char *suffix);
+/* If the raw HTTP header line (n bytes, CRLF included or not) is "name:" (name
+ * case-insensitive), copies its trimmed value into out (cut to outsz - 1);
+ * otherwise leaves out alone. For libcurl header callbacks. */
+void dd_header_value(const char *line, size_t n, const char *name, char *out, size_t outsz);
 /* Constant-time comparison of n bytes. */
 bool dd_ct_equal(const void *a, const void *b, size_t n);
 /* Random bytes from the OS; hex-encodes nbytes into out (2*nbytes+1). */

@@ -5,6 +5,10 @@
  * compressed bytes from a dd_read_fn into a fixed input buffer and hands out
  * decompressed chunks (pointers into its own fixed output buffer, or into the
  * input buffer for plain tar), enforcing the size and ratio limits.
+ *
+ * The dd_reg_* helpers (WWW-Authenticate parsing, Basic and Bearer headers)
+ * are the registry client auth pieces of source_registry.c, also used by
+ * vulndb/artifact.c for `db export` / `db update --from oci://`.
  */
 #ifndef DD_ANALYZER_INT_H
 #define DD_ANALYZER_INT_H
@@ -30,5 +34,16 @@ uint64_t dd_decomp_bytes_out(const dd_decomp_t *d);
 /* Finishes the DiffID hash (if limits asked for it). */
 void dd_decomp_diff_id(dd_decomp_t *d, dd_digest_t *out);
 void dd_decomp_free(dd_decomp_t *d);
+
+/* Registry auth helpers (source_registry.c), shared with vulndb/artifact.c. */
+/* Copies the value of key=value or key="value" in a WWW-Authenticate
+ * challenge into out; false if absent or longer than n - 1. */
+bool dd_reg_chal_param(const char *ch, const char *key, char *out, size_t n);
+/* "Authorization: Basic base64(user:pass)"; pass may be NULL. Free it. */
+char *dd_reg_basic_header(const char *user, const char *pass);
+/* "Authorization: Bearer T" from a token service's JSON answer ("token",
+ * else "access_token"); NULL if there is none or it is over 16 KiB or holds
+ * CR/LF. Free it. */
+char *dd_reg_bearer_header(const char *body, size_t len);
 
 #endif

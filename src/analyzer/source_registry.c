@@ -18,6 +18,7 @@
  * states RUNNING -> PAUSED (buffer full) -> RUNNING (drained) -> DONE).
  * Digests and sizes are verified while streaming (dd_source_analyze_verified).
  */
+#include "analyzer_int.h"
 #include "image_int.h"
 
 #include <curl/curl.h>
@@ -123,26 +124,13 @@ static size_t body_cb(char *p, size_t sz, size_t nm, void *arg)
     return sz * nm;
 }
 
-static void header_value(const char *line, size_t n, const char *name, char *out, size_t outsz)
-{
-    size_t nl = strlen(name);
-    if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':') return;
-    const char *v = line + nl + 1;
-    const char *end = line + n;
-    while (v < end && (*v == ' ' || *v == '\t')) v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
-    size_t l = (size_t)(end - v) < outsz - 1 ? (size_t)(end - v) : outsz - 1;
-    memcpy(out, v, l);
-    out[l] = '\0';
-}
-
 static size_t head_cb(char *p, size_t sz, size_t nm, void *arg)
 {
     resp_t *r = arg;
     size_t n = sz * nm;
-    header_value(p, n, "Content-Type", r->content_type, sizeof r->content_type);
-    header_value(p, n, "Docker-Content-Digest", r->digest, sizeof r->digest);
-    header_value(p, n, "WWW-Authenticate", r->challenge, sizeof r->challenge);
+    dd_header_value(p, n, "Content-Type", r->content_type, sizeof r->content_type);
+    dd_header_value(p, n, "Docker-Content-Digest", r->digest, sizeof r->digest);
+    dd_header_value(p, n, "WWW-Authenticate", r->challenge, sizeof r->challenge);
     return n;
 }
 
@@ -195,8 +183,9 @@ static int get(reg_src_t *s, const char *url, const char *accept, size_t max, re
     return DD_OK;
 }
 
-/* Extracts key="value" from a challenge. */
-static bool chal_param(const char *ch, const char *key, char *out, size_t n)
+/* ---- registry auth helpers (analyzer_int.h; also used by vulndb/artifact.c) */
+
+bool dd_reg_chal_param(const char *ch, const char *key, char *out, size_t n)
 {
     size_t kl = strlen(key);
     for (const char *p = ch; (p = strstr(p, key)) != NULL; p++) {
@@ -220,41 +209,59 @@ static bool chal_param(const char *ch, const char *key, char *out, size_t n)
     return false;
 }
 
+char *dd_reg_basic_header(const char *user, const char *pass)
+{
+    char *raw = dd_asprintf("%s:%s", user, pass ? pass : "");
+    size_t rl = strlen(raw);
+    char *b64 = dd_malloc(4 * ((rl + 2) / 3) + 1);
+    static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < rl; i += 3) {
+        uint32_t v = (uint32_t)(unsigned char)raw[i] << 16;
+        if (i + 1 < rl) v |= (uint32_t)(unsigned char)raw[i + 1] << 8;
+        if (i + 2 < rl) v |= (unsigned char)raw[i + 2];
+        b64[o++] = tb[v >> 18 & 63];
+        b64[o++] = tb[v >> 12 & 63];
+        b64[o++] = i + 1 < rl ? tb[v >> 6 & 63] : '=';
+        b64[o++] = i + 2 < rl ? tb[v & 63] : '=';
+    }
+    b64[o] = '\0';
+    char *h = dd_asprintf("Authorization: Basic %s", b64);
+    memset(raw, 0, rl);
+    free(raw);
+    free(b64);
+    return h;
+}
+
+char *dd_reg_bearer_header(const char *body, size_t len)
+{
+    json_t *j = json_loadb(body, len, 0, NULL);
+    json_t *t = json_object_get(j, "token");
+    if (!json_is_string(t)) t = json_object_get(j, "access_token");
+    char *h = NULL;
+    if (json_is_string(t) && strlen(json_string_value(t)) < 16384 && !strpbrk(json_string_value(t), "\r\n"))
+        h = dd_asprintf("Authorization: Bearer %s", json_string_value(t));
+    json_decref(j);
+    return h;
+}
+
 static int authenticate(reg_src_t *s, const char *challenge, dd_err_t *e)
 {
     s->auth_tried = true;
     const char *user = s->super.user, *pass = s->super.password;
     if (strncasecmp(challenge, "Basic", 5) == 0) {
         if (!user) return dd_err(e, DD_EAUTH, "docker: registry wants credentials (DRYDOCK_REGISTRY_USER/PASSWORD)");
-        char *raw = dd_asprintf("%s:%s", user, pass ? pass : "");
-        size_t rl = strlen(raw);
-        char *b64 = dd_malloc(4 * ((rl + 2) / 3) + 1);
-        static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t o = 0;
-        for (size_t i = 0; i < rl; i += 3) {
-            uint32_t v = (uint32_t)(unsigned char)raw[i] << 16;
-            if (i + 1 < rl) v |= (uint32_t)(unsigned char)raw[i + 1] << 8;
-            if (i + 2 < rl) v |= (unsigned char)raw[i + 2];
-            b64[o++] = tb[v >> 18 & 63];
-            b64[o++] = tb[v >> 12 & 63];
-            b64[o++] = i + 1 < rl ? tb[v >> 6 & 63] : '=';
-            b64[o++] = i + 2 < rl ? tb[v & 63] : '=';
-        }
-        b64[o] = '\0';
         free(s->auth);
-        s->auth = dd_asprintf("Authorization: Basic %s", b64);
-        memset(raw, 0, rl);
-        free(raw);
-        free(b64);
+        s->auth = dd_reg_basic_header(user, pass);
         return DD_OK;
     }
     if (strncasecmp(challenge, "Bearer", 6) != 0)
         return dd_err(e, DD_EAUTH, "docker: unsupported auth challenge '%.100s'", challenge);
     char realm[512], service[256] = "", scope[512] = "";
-    if (!chal_param(challenge, "realm", realm, sizeof realm))
+    if (!dd_reg_chal_param(challenge, "realm", realm, sizeof realm))
         return dd_err(e, DD_EAUTH, "docker: bearer challenge without realm");
-    chal_param(challenge, "service", service, sizeof service);
-    if (!chal_param(challenge, "scope", scope, sizeof scope))
+    dd_reg_chal_param(challenge, "service", service, sizeof service);
+    if (!dd_reg_chal_param(challenge, "scope", scope, sizeof scope))
         snprintf(scope, sizeof scope, "repository:%s:pull", s->ref.repo);
     if (!dd_str_startswith(realm, "https://") && !dd_str_startswith(realm, "http://"))
         return dd_err(e, DD_EAUTH, "docker: bad token realm '%.200s'", realm);
@@ -286,14 +293,8 @@ static int authenticate(reg_src_t *s, const char *challenge, dd_err_t *e)
     s->auth = NULL;
     if (rc == DD_OK && status != 200) rc = dd_err(e, DD_EAUTH, "docker: token service answered %ld", status);
     if (rc == DD_OK) {
-        json_t *j = json_loadb(r.body.ptr, r.body.len, 0, NULL);
-        json_t *t = json_object_get(j, "token");
-        if (!json_is_string(t)) t = json_object_get(j, "access_token");
-        if (json_is_string(t) && strlen(json_string_value(t)) < 16384 && !strpbrk(json_string_value(t), "\r\n"))
-            s->auth = dd_asprintf("Authorization: Bearer %s", json_string_value(t));
-        else
-            rc = dd_err(e, DD_EAUTH, "docker: token service gave no token");
-        json_decref(j);
+        s->auth = dd_reg_bearer_header(r.body.ptr, r.body.len);
+        if (!s->auth) rc = dd_err(e, DD_EAUTH, "docker: token service gave no token");
     }
     dd_buf_release(&r.body);
     return rc;

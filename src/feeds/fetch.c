@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,27 +46,15 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
     return fwrite(p, 1, n, x->f);
 }
 
-static void header_value(const char *line, size_t n, const char *name, char *out, size_t outsz)
-{
-    size_t nl = strlen(name);
-    if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':') return;
-    const char *v = line + nl + 1, *end = line + n;
-    while (v < end && (*v == ' ' || *v == '\t')) v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
-    size_t l = (size_t)(end - v) < outsz - 1 ? (size_t)(end - v) : outsz - 1;
-    memcpy(out, v, l);
-    out[l] = '\0';
-}
-
 static size_t on_header(char *p, size_t sz, size_t nm, void *arg)
 {
     xfer_t *x = arg;
     size_t n = sz * nm;
     /* a new response (redirect, retry) starts with its status line */
     if (n > 5 && !strncmp(p, "HTTP/", 5)) x->etag[0] = x->last_modified[0] = x->retry_after[0] = '\0';
-    header_value(p, n, "ETag", x->etag, sizeof x->etag);
-    header_value(p, n, "Last-Modified", x->last_modified, sizeof x->last_modified);
-    header_value(p, n, "Retry-After", x->retry_after, sizeof x->retry_after);
+    dd_header_value(p, n, "ETag", x->etag, sizeof x->etag);
+    dd_header_value(p, n, "Last-Modified", x->last_modified, sizeof x->last_modified);
+    dd_header_value(p, n, "Retry-After", x->retry_after, sizeof x->retry_after);
     return n;
 }
 

@@ -2,7 +2,8 @@
  * osv.c: the OSV importer (https://ossf.github.io/osv-schema/). Accepts one
  * record, a JSON array of records, a directory of *.json records (walked
  * recursively, sorted), or an all.zip export read entry by entry with
- * libarchive (bounded per-entry size, never extracted to disk).
+ * libarchive (bounded per-entry size, never extracted to disk); both walks
+ * are feeds_each_json_dir / feeds_each_json_zip of feeds.c.
  *
  * Mapping (see docs/feeds.md):
  *   id, summary, details, published, modified, withdrawn, aliases, upstream,
@@ -22,14 +23,9 @@
 #include "feeds_int.h"
 #include "dd/vercmp.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static bool osv_detect(const uint8_t *head, size_t n)
 {
@@ -388,115 +384,33 @@ static int osv_import_mem(dd_vulndb_t *db, const char *feed, const uint8_t *data
     return import_doc(db, feed, "record", data, len, st);
 }
 
+/* Walk adapter: one document of a zip or directory tree. */
+typedef struct osv_walk {
+    dd_vulndb_t *db;
+    const char *feed;
+    dd_feed_stats_t *st;
+} osv_walk_t;
+
+static int walk_doc(const char *name, const uint8_t *data, size_t len, void *arg)
+{
+    osv_walk_t *w = arg;
+    return import_doc(w->db, w->feed, name, data, len, w->st);
+}
+
 int dd_feed_osv_import_zip(dd_vulndb_t *db, const char *path, const uint8_t *mem, size_t len,
                            const char *feed, dd_feed_stats_t *st, dd_err_t *e)
 {
     snprintf(st->format, sizeof st->format, "osv");
-    struct archive *ar = archive_read_new();
-    archive_read_support_format_zip(ar);
-    int r = path ? archive_read_open_filename(ar, path, 1 << 16) : archive_read_open_memory(ar, mem, len);
-    if (r != ARCHIVE_OK) {
-        int rc = dd_err(e, DD_EINVAL, "cannot open zip '%s': %s", path ? path : "(memory)",
-                        archive_error_string(ar));
-        archive_read_free(ar);
-        return rc;
-    }
-    dd_buf_t b;
-    dd_buf_init(&b, DD_FEED_MAX_RECORD);
-    struct archive_entry *ent;
-    long entries = 0;
-    int rc = DD_OK;
-    while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
-        if (++entries > DD_FEED_MAX_ENTRIES) {
-            rc = dd_err(e, DD_ELIMIT, "zip has more than %d entries", DD_FEED_MAX_ENTRIES);
-            break;
-        }
-        const char *name = archive_entry_pathname(ent);
-        if (!name || archive_entry_filetype(ent) != AE_IFREG || !dd_str_endswith(name, ".json")) continue;
-        if (archive_entry_size_is_set(ent) && archive_entry_size(ent) > (la_int64_t)DD_FEED_MAX_RECORD) {
-            st->skipped++;
-            dd_feed_stats_msg(st, "%s: entry larger than %u bytes", name, DD_FEED_MAX_RECORD);
-            continue;
-        }
-        dd_buf_reset(&b);
-        char chunk[65536];
-        la_ssize_t n;
-        bool too_big = false, bad = false;
-        while ((n = archive_read_data(ar, chunk, sizeof chunk)) > 0) {
-            if (dd_buf_append(&b, chunk, (size_t)n) != DD_OK) {
-                too_big = true;
-                break;
-            }
-        }
-        if (n < 0) bad = true;
-        if (too_big || bad) {
-            st->skipped++;
-            dd_feed_stats_msg(st, "%s: %s", name, too_big ? "entry too large" : archive_error_string(ar));
-            if (bad) {
-                rc = dd_err(e, DD_ECORRUPT, "corrupt zip entry '%s': %s", name, archive_error_string(ar));
-                break;
-            }
-            continue;
-        }
-        import_doc(db, feed, name, (const uint8_t *)b.ptr, b.len, st);
-    }
-    if (rc == DD_OK && r != ARCHIVE_EOF)
-        rc = dd_err(e, DD_ECORRUPT, "corrupt zip '%s': %s", path ? path : "(memory)", archive_error_string(ar));
-    dd_buf_release(&b);
-    archive_read_free(ar);
-    return rc;
-}
-
-static int json_only(const struct dirent *d)
-{
-    return d->d_name[0] != '.';
-}
-
-static int walk(dd_vulndb_t *db, const char *dir, const char *feed, int depth, long *nfiles,
-                dd_feed_stats_t *st, dd_err_t *e)
-{
-    if (depth > 8) return DD_OK;
-    struct dirent **list = NULL;
-    int n = scandir(dir, &list, json_only, alphasort);
-    if (n < 0) return dd_err_errno(e, DD_EIO, errno, "cannot read directory '%s'", dir);
-    int rc = DD_OK;
-    dd_buf_t b;
-    dd_buf_init(&b, DD_FEED_MAX_RECORD);
-    for (int i = 0; i < n; i++) {
-        char *p = dd_asprintf("%s/%s", dir, list[i]->d_name);
-        struct stat sb;
-        if (rc == DD_OK && stat(p, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode)) {
-                rc = walk(db, p, feed, depth + 1, nfiles, st, e);
-            } else if (S_ISREG(sb.st_mode) && dd_str_endswith(list[i]->d_name, ".json")) {
-                if (++*nfiles > DD_FEED_MAX_ENTRIES) {
-                    rc = dd_err(e, DD_ELIMIT, "more than %d files under '%s'", DD_FEED_MAX_ENTRIES, dir);
-                } else {
-                    dd_err_t fe = {0};
-                    dd_buf_reset(&b);
-                    if (dd_file_read(p, DD_FEED_MAX_RECORD, &b, &fe) != DD_OK) {
-                        st->skipped++;
-                        dd_feed_stats_msg(st, "%s: %s", list[i]->d_name, fe.msg);
-                    } else {
-                        import_doc(db, feed, list[i]->d_name, (const uint8_t *)b.ptr, b.len, st);
-                    }
-                }
-            }
-        }
-        free(p);
-        free(list[i]);
-    }
-    free(list);
-    dd_buf_release(&b);
-    return rc;
+    osv_walk_t w = {db, feed, st};
+    return feeds_each_json_zip(path, mem, len, walk_doc, &w, st, e);
 }
 
 int dd_feed_osv_import_dir(dd_vulndb_t *db, const char *dir, const char *feed, dd_feed_stats_t *st,
                            dd_err_t *e)
 {
     snprintf(st->format, sizeof st->format, "osv");
-    long nfiles = 0;
-    return walk(db, dir, feed, 0, &nfiles, st, e);
+    osv_walk_t w = {db, feed, st};
+    return feeds_each_json_dir(dir, walk_doc, &w, st, e);
 }
 
 const dd_feed_t dd_feed_osv = {

@@ -16,8 +16,10 @@
  * upload, PUT manifest); pulling GETs the manifest and blobs. Auth as
  * source_registry.c: on 401 the challenge decides, Basic with the
  * credentials, Bearer through the token realm (scope repository:REPO:pull,push
- * for a push). The manifest is hashed as received/sent, never re-serialized.
+ * for a push), with the challenge/credential/token helpers of
+ * analyzer_int.h. The manifest is hashed as received/sent, never re-serialized.
  */
+#include "analyzer/analyzer_int.h"
 #include "dd/dbsync.h"
 #include "dd/digest.h"
 #include "dd/image.h"
@@ -25,7 +27,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,25 +317,13 @@ typedef struct resp {
     char digest[160];
 } resp_t;
 
-static void hval(const char *line, size_t n, const char *name, char *out, size_t outsz)
-{
-    size_t nl = strlen(name);
-    if (n <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':') return;
-    const char *v = line + nl + 1, *end = line + n;
-    while (v < end && (*v == ' ' || *v == '\t')) v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
-    size_t l = (size_t)(end - v) < outsz - 1 ? (size_t)(end - v) : outsz - 1;
-    memcpy(out, v, l);
-    out[l] = '\0';
-}
-
 static size_t on_head(char *p, size_t sz, size_t nm, void *arg)
 {
     resp_t *r = arg;
     size_t n = sz * nm;
-    hval(p, n, "Location", r->location, sizeof r->location);
-    hval(p, n, "WWW-Authenticate", r->challenge, sizeof r->challenge);
-    hval(p, n, "Docker-Content-Digest", r->digest, sizeof r->digest);
+    dd_header_value(p, n, "Location", r->location, sizeof r->location);
+    dd_header_value(p, n, "WWW-Authenticate", r->challenge, sizeof r->challenge);
+    dd_header_value(p, n, "Docker-Content-Digest", r->digest, sizeof r->digest);
     return n;
 }
 
@@ -413,42 +402,6 @@ static int request(reg_t *g, const char *method, const char *url, const char *co
     return DD_OK;
 }
 
-static bool chal_param(const char *ch, const char *key, char *out, size_t n)
-{
-    size_t kl = strlen(key);
-    for (const char *p = ch; (p = strstr(p, key)) != NULL; p++) {
-        if (p > ch && p[-1] != ' ' && p[-1] != ',') continue;
-        if (p[kl] != '=') continue;
-        const char *v = p + kl + 1;
-        size_t l;
-        if (*v == '"') {
-            v++;
-            const char *q = strchr(v, '"');
-            if (!q) return false;
-            l = (size_t)(q - v);
-        } else {
-            l = strcspn(v, ", ");
-        }
-        if (l >= n) return false;
-        memcpy(out, v, l);
-        out[l] = '\0';
-        return true;
-    }
-    return false;
-}
-
-static char *basic_header(const char *user, const char *pw)
-{
-    char *cred = dd_asprintf("%s:%s", user, pw ? pw : "");
-    size_t l = strlen(cred);
-    unsigned char *b64 = dd_calloc(4 * ((l + 2) / 3) + 1, 1);
-    EVP_EncodeBlock(b64, (const unsigned char *)cred, (int)l);
-    char *h = dd_asprintf("Authorization: Basic %s", b64);
-    free(b64);
-    free(cred);
-    return h;
-}
-
 static int authenticate(reg_t *g, const char *challenge, dd_err_t *e)
 {
     g->auth_tried = true;
@@ -458,15 +411,15 @@ static int authenticate(reg_t *g, const char *challenge, dd_err_t *e)
     g->auth = NULL;
     if (!strncasecmp(challenge, "Basic", 5)) {
         if (!user) return dd_err(e, DD_EAUTH, "oci: registry wants credentials ($DRYDOCK_REGISTRY_USER)");
-        g->auth = basic_header(user, pw);
+        g->auth = dd_reg_basic_header(user, pw);
         return DD_OK;
     }
     if (strncasecmp(challenge, "Bearer", 6))
         return dd_err(e, DD_EAUTH, "oci: unsupported auth challenge '%.100s'", challenge);
     char realm[512], service[256] = "", scope[512];
-    if (!chal_param(challenge, "realm", realm, sizeof realm)) return dd_err(e, DD_EAUTH, "oci: challenge without realm");
-    chal_param(challenge, "service", service, sizeof service);
-    if (!chal_param(challenge, "scope", scope, sizeof scope) || g->push)
+    if (!dd_reg_chal_param(challenge, "realm", realm, sizeof realm)) return dd_err(e, DD_EAUTH, "oci: challenge without realm");
+    dd_reg_chal_param(challenge, "service", service, sizeof service);
+    if (!dd_reg_chal_param(challenge, "scope", scope, sizeof scope) || g->push)
         snprintf(scope, sizeof scope, "repository:%s:%s", g->ref.repo, g->push ? "pull,push" : "pull");
     if (strncmp(realm, "http://", 7) && strncmp(realm, "https://", 8))
         return dd_err(e, DD_EAUTH, "oci: bad token realm '%.200s'", realm);
@@ -480,7 +433,7 @@ static int authenticate(reg_t *g, const char *challenge, dd_err_t *e)
     }
     dd_buf_puts(&url, "scope=");
     dd_buf_pct_encode(&url, scope, NULL);
-    if (user) g->auth = basic_header(user, pw);
+    if (user) g->auth = dd_reg_basic_header(user, pw);
     resp_t r = {0};
     dd_buf_init(&r.body, 1 << 16);
     int rc = request(g, "GET", url.ptr, NULL, NULL, 0, NULL, 0, &r, e);
@@ -489,12 +442,8 @@ static int authenticate(reg_t *g, const char *challenge, dd_err_t *e)
     g->auth = NULL;
     if (!rc && r.status != 200) rc = dd_err(e, DD_EAUTH, "oci: token service answered %ld", r.status);
     if (!rc) {
-        json_t *j = json_loadb(r.body.ptr, r.body.len, 0, NULL);
-        json_t *t = json_object_get(j, "token");
-        if (!json_is_string(t)) t = json_object_get(j, "access_token");
-        if (json_is_string(t)) g->auth = dd_asprintf("Authorization: Bearer %s", json_string_value(t));
-        else rc = dd_err(e, DD_EAUTH, "oci: token service gave no token");
-        json_decref(j);
+        g->auth = dd_reg_bearer_header(r.body.ptr, r.body.len);
+        if (!g->auth) rc = dd_err(e, DD_EAUTH, "oci: token service gave no token");
     }
     dd_buf_release(&r.body);
     return rc;

@@ -205,6 +205,19 @@ TEST(ct_equal)
     CHECK(!dd_ct_equal("abc", "abd", 3));
 }
 
+TEST(header_value)
+{
+    char v[8] = "old";
+    const char *l = "etag:  \"abc\" \r\n";
+    dd_header_value(l, strlen(l), "ETag", v, sizeof v);
+    CHECK_STR(v, "\"abc\"");
+    dd_header_value("ETagX: 1\r\n", 10, "ETag", v, sizeof v);
+    CHECK_STR(v, "\"abc\"");
+    l = "Location: /v2/very/long\r\n";
+    dd_header_value(l, strlen(l), "Location", v, sizeof v);
+    CHECK_STR(v, "/v2/ver");
+}
+
 TEST_MAIN(RUN(buf_cap); RUN(json_str_utf8); RUN(pct_encode); RUN(arena); RUN(arena_mark); RUN(arena_budget);
           RUN(digest_parse); RUN(fileset); RUN(path_normalize);
-          RUN(time_parse); RUN(ct_equal))
+          RUN(time_parse); RUN(ct_equal); RUN(header_value))
