@@ -64,8 +64,12 @@ typedef struct dd_image_rec {
     int n_packages;
     int counts[DD_NSEV];     /* findings by severity (after filters: all findings) */
     int n_fixable;           /* findings with a fixed version */
-    char children[2048];     /* index: JSON array of child digests; "" otherwise */
 } dd_image_rec_t;
+
+/* One child manifest of an index (dd_scanstore_children). */
+typedef struct dd_image_child {
+    char digest[DD_DIGEST_MAX];
+} dd_image_child_t;
 
 /* One finding as stored; the full JSON object (as the report writes it) is
  * kept verbatim in json. */
@@ -141,6 +145,14 @@ int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *rec);
  * `after` (NULL = start), at most limit (0 = all). */
 int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, size_t limit,
                         int (*fn)(const dd_image_rec_t *r, void *arg), void *arg);
+/* Replaces the child manifests of index digest with children[0..n), kept
+ * in index order, one row each (no limit on their number). */
+int dd_scanstore_children_set(dd_scanstore_t *s, const char *digest, const char *const *children, size_t n,
+                              dd_err_t *e);
+/* The children of index digest in index order: *out (OUT: free() it, NULL
+ * when there are none) holds *n entries. */
+int dd_scanstore_children(dd_scanstore_t *s, const char *digest, dd_image_child_t **out, size_t *n,
+                          dd_err_t *e);
 /* Repositories holding digest. */
 int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
                              int (*fn)(const char *repo, const char *tag, void *arg), void *arg);

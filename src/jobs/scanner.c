@@ -910,12 +910,9 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
     }
     if (rc == DD_OK && m.kind == DD_MANIFEST_INDEX) {
         rec.is_index = true;
-        dd_buf_t ch;
-        dd_buf_init(&ch, sizeof rec.children - 1);
-        dd_buf_putc(&ch, '[');
+        const char **kids = dd_calloc(m.n_manifests ? m.n_manifests : 1, sizeof *kids);
         for (size_t i = 0; i < m.n_manifests; i++) {
-            if (i) dd_buf_putc(&ch, ',');
-            dd_buf_json_str(&ch, m.manifests[i].digest.str);
+            kids[i] = m.manifests[i].digest.str;
             /* make sure each platform image has a job */
             dd_image_rec_t child;
             if (dd_scanstore_image_get(sc->o.store, m.manifests[i].digest.str, &child) == DD_ENOTFOUND)
@@ -925,13 +922,15 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
                 dd_scanstore_image_pushed(sc->o.store, repo, m.manifests[i].digest.str, m.manifests[i].media_type,
                                           NULL, false, NULL, NULL);
         }
-        if (dd_buf_putc(&ch, ']') == DD_OK) snprintf(rec.children, sizeof rec.children, "%s", ch.ptr);
+        rc = dd_scanstore_children_set(sc->o.store, digest, kids, m.n_manifests, e);
+        free(kids);
         pthread_mutex_lock(&sc->mu);
         pthread_cond_broadcast(&sc->work_cond);
         pthread_mutex_unlock(&sc->mu);
-        dd_buf_release(&ch);
-        rec.state = DD_SCAN_DONE;
-        rec.error[0] = '\0';
+        if (rc == DD_OK) {
+            rec.state = DD_SCAN_DONE;
+            rec.error[0] = '\0';
+        }
     } else if (rc == DD_OK) {
         rc = scan_image(sc, &rec, &m, repo, e);
     }

@@ -3,27 +3,27 @@
  *
  * One connection in WAL mode, guarded by a mutex: scan writes are off the
  * registry's hot path, and every call is short. Each mutating call is one
- * transaction. Statements are prepared once and cached by slot.
+ * transaction. Opening, the migrations and the statement cache are the
+ * shared SQLite layer's (dd/sqldb.h).
  */
 #include "dd/scanstore.h"
+#include "dd/sqldb.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define STMT_CACHE 64 /* distinct statements (they are string literals) */
+#define NAME "scan store" /* in error messages */
 
 struct dd_scanstore {
     sqlite3 *db;
     pthread_mutex_t mu;
-    /* prepared statements by SQL text address (prep/done), under mu */
-    struct { const char *sql; sqlite3_stmt *st; } stmts[STMT_CACHE];
+    dd_sqlcache_t cache; /* prepared statements by SQL literal (prep/done), under mu */
 };
 
-static const char *const schema[] = {
-    /* migration 1 */
+static const dd_sql_migration_t migrations[] = {
+    {1, "layers, images, references, findings, history, jobs, settings",
     "CREATE TABLE layers (digest TEXT NOT NULL, version INTEGER NOT NULL, status INTEGER NOT NULL,"
     " result BLOB, error TEXT, analyzed_ms INTEGER NOT NULL, PRIMARY KEY (digest, version));"
     "CREATE TABLE images (digest TEXT PRIMARY KEY, media_type TEXT NOT NULL DEFAULT '',"
@@ -49,9 +49,16 @@ static const char *const schema[] = {
     "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL, repo TEXT NOT NULL,"
     " state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);"
     "CREATE INDEX jobs_state ON jobs(state, id);"
-    "CREATE TABLE kv (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
-    /* migration 2: a hash of each image's findings, to skip unchanged rewrites */
-    "ALTER TABLE images ADD COLUMN findings_hash TEXT NOT NULL DEFAULT '';",
+    "CREATE TABLE kv (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"},
+    {2, "a hash of each image's findings, to skip unchanged rewrites",
+     "ALTER TABLE images ADD COLUMN findings_hash TEXT NOT NULL DEFAULT '';"},
+    /* the 2048-byte JSON column lost the list from 28 children on */
+    {3, "an index's children as rows",
+     "CREATE TABLE image_children (image TEXT NOT NULL, idx INTEGER NOT NULL, child TEXT NOT NULL,"
+    " PRIMARY KEY (image, idx)) WITHOUT ROWID;"
+    "INSERT INTO image_children(image, idx, child) SELECT images.digest, j.key, j.value"
+    " FROM images, json_each(images.children) AS j WHERE images.children <> '' AND json_valid(images.children);"
+    "ALTER TABLE images DROP COLUMN children;"},
 };
 
 const char *dd_scan_state_name(dd_scan_state_t s)
@@ -78,42 +85,27 @@ int dd_scan_state_parse(const char *s, dd_scan_state_t *out)
 
 static int exec(dd_scanstore_t *s, const char *sql)
 {
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? DD_OK : DD_EIO;
+    return dd_sqldb_exec(s->db, NAME, sql, NULL);
 }
 
 int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
 {
+    static const dd_sqldb_opts_t opts = {
+        .name = NAME,
+        .busy_ms = 10000,
+        .pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    };
+    sqlite3 *db;
+    int rc = dd_sqldb_open(path, &opts, &db, e);
+    if (rc == DD_OK) rc = dd_sqldb_migrate(db, NAME, migrations, sizeof migrations / sizeof migrations[0], e);
+    if (rc != DD_OK) {
+        sqlite3_close_v2(db);
+        return rc;
+    }
     dd_scanstore_t *s = dd_calloc(1, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        dd_err(e, DD_EIO, "cannot open scan store '%s': %s", path, sqlite3_errmsg(s->db));
-        dd_scanstore_close(s);
-        return DD_EIO;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
-    exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
-    sqlite3_stmt *st;
-    int uv = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) uv = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    int nmig = (int)(sizeof schema / sizeof schema[0]);
-    for (int v = uv; v < nmig; v++) {
-        char *err = NULL;
-        char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
-        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(s->db, schema[v], NULL, NULL, &err) != SQLITE_OK ||
-            sqlite3_exec(s->db, pragma, NULL, NULL, &err) != SQLITE_OK ||
-            sqlite3_exec(s->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
-            dd_err(e, DD_EIO, "scan store migration %d failed: %s", v + 1, err ? err : sqlite3_errmsg(s->db));
-            sqlite3_free(err);
-            dd_scanstore_close(s);
-            return DD_EIO;
-        }
-    }
+    s->db = db;
+    dd_sqlcache_init(&s->cache, db, NAME);
     *out = s;
     return DD_OK;
 }
@@ -121,45 +113,23 @@ int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
 void dd_scanstore_close(dd_scanstore_t *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < STMT_CACHE; i++) sqlite3_finalize(s->stmts[i].st);
+    dd_sqlcache_release(&s->cache);
     sqlite3_close_v2(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
-/* Ends the use of a statement from prep(): reset (ending its read, if it
- * was not stepped to the end) and its bindings cleared. */
-static void done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
+#define done dd_sql_done
 
-/* A prepared statement for sql, a string literal: prepared once per store
- * and kept (found by the literal's address), so the hot paths (the
- * manifest-push hook, the findings API) don't parse SQL on every call.
+/* A cached prepared statement for sql, a string literal, so the hot paths
+ * (the manifest-push hook, the findings API) don't parse SQL on every call.
  * Hand it back with done() before unlocking. */
 static sqlite3_stmt *prep(dd_scanstore_t *s, const char *sql)
 {
-    size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
-    for (size_t k = 0; k < STMT_CACHE; k++) {
-        size_t i = (h + k) % STMT_CACHE;
-        if (s->stmts[i].sql == sql) {
-            done(s->stmts[i].st); /* in case a path returned without done() */
-            return s->stmts[i].st;
-        }
-        if (s->stmts[i].sql) continue;
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-            dd_log(DD_LOG_ERROR, NULL, "scanstore: prepare failed: %s: %s", sqlite3_errmsg(s->db), sql);
-            return NULL;
-        }
-        s->stmts[i].sql = sql;
-        s->stmts[i].st = st;
-        return st;
-    }
-    dd_log(DD_LOG_ERROR, NULL, "scanstore: statement cache full: %s", sql);
-    return NULL;
+    dd_err_t e;
+    sqlite3_stmt *st = dd_sqlcache_get(&s->cache, sql, &e);
+    if (!st) dd_log(DD_LOG_ERROR, NULL, "%s", e.msg);
+    return st;
 }
 
 #define LOCK(s) pthread_mutex_lock(&(s)->mu)
@@ -249,7 +219,7 @@ int64_t dd_scanstore_layer_count(dd_scanstore_t *s)
 
 #define IMAGE_COLS                                                                                  \
     "digest, media_type, is_index, state, error, os, os_pretty, platform, pushed_ms, scanned_ms,"   \
-    " db_version, size, n_packages, c0, c1, c2, c3, c4, c5, n_fixable, children"
+    " db_version, size, n_packages, c0, c1, c2, c3, c4, c5, n_fixable"
 
 static void read_image(sqlite3_stmt *st, dd_image_rec_t *r)
 {
@@ -269,7 +239,6 @@ static void read_image(sqlite3_stmt *st, dd_image_rec_t *r)
     r->n_packages = sqlite3_column_int(st, 12);
     for (int i = 0; i < DD_NSEV; i++) r->counts[i] = sqlite3_column_int(st, 13 + i);
     r->n_fixable = sqlite3_column_int(st, 19);
-    copy_str(r->children, sizeof r->children, col_text(st, 20));
 }
 
 int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *digest, const char *media_type,
@@ -348,6 +317,7 @@ static void delete_image_locked(dd_scanstore_t *s, const char *digest)
     static const char *const sqls[] = {
         "DELETE FROM images WHERE digest=?", "DELETE FROM findings WHERE image=?",
         "DELETE FROM jobs WHERE digest=?",   "DELETE FROM history WHERE image=?",
+        "DELETE FROM image_children WHERE image=?",
     };
     for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++) {
         sqlite3_stmt *st = prep(s, sqls[i]);
@@ -403,7 +373,7 @@ int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE images SET media_type=?, is_index=?, state=?, error=?, os=?, os_pretty=?,"
                                " platform=?, scanned_ms=?, db_version=?, size=?, n_packages=?, c0=?, c1=?, c2=?,"
-                               " c3=?, c4=?, c5=?, n_fixable=?, children=? WHERE digest=?");
+                               " c3=?, c4=?, c5=?, n_fixable=? WHERE digest=?");
     if (st) {
         int i = 1;
         sqlite3_bind_text(st, i++, r->media_type, -1, SQLITE_STATIC);
@@ -419,7 +389,6 @@ int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
         sqlite3_bind_int(st, i++, r->n_packages);
         for (int k = 0; k < DD_NSEV; k++) sqlite3_bind_int(st, i++, r->counts[k]);
         sqlite3_bind_int(st, i++, r->n_fixable);
-        sqlite3_bind_text(st, i++, r->children, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, i++, r->digest, -1, SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_DONE ? (sqlite3_changes(s->db) ? DD_OK : DD_ENOTFOUND) : DD_EIO;
         done(st);
@@ -493,6 +462,66 @@ static void free_rows(strrow_t *rows, size_t n)
         free(rows[i].c);
     }
     free(rows);
+}
+
+int dd_scanstore_children_set(dd_scanstore_t *s, const char *digest, const char *const *children, size_t n,
+                              dd_err_t *e)
+{
+    LOCK(s);
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    sqlite3_stmt *st = rc == DD_OK ? prep(s, "DELETE FROM image_children WHERE image=?") : NULL;
+    if (st) {
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        done(st);
+    } else {
+        rc = DD_EIO;
+    }
+    for (size_t i = 0; rc == DD_OK && i < n; i++) {
+        st = prep(s, "INSERT OR REPLACE INTO image_children(image, idx, child) VALUES (?,?,?)");
+        if (!st) {
+            rc = DD_EIO;
+            break;
+        }
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)i);
+        sqlite3_bind_text(st, 3, children[i], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        done(st);
+    }
+    if (rc == DD_OK) rc = exec(s, "COMMIT");
+    if (rc != DD_OK) {
+        dd_err(e, rc, "scan store: children of '%s': %s", digest, sqlite3_errmsg(s->db));
+        exec(s, "ROLLBACK");
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+int dd_scanstore_children(dd_scanstore_t *s, const char *digest, dd_image_child_t **out, size_t *n, dd_err_t *e)
+{
+    *out = NULL;
+    *n = 0;
+    LOCK(s);
+    sqlite3_stmt *st = prep(s, "SELECT child FROM image_children WHERE image=? ORDER BY idx");
+    if (!st) {
+        UNLOCK(s);
+        return dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = dd_realloc(*out, cap * sizeof **out);
+        }
+        copy_str((*out)[(*n)++].digest, DD_DIGEST_MAX, col_text(st, 0));
+    }
+    int rc = r == SQLITE_DONE ? DD_OK : dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+    done(st);
+    UNLOCK(s);
+    return rc;
 }
 
 int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
