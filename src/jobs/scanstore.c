@@ -6,7 +6,7 @@
  * transaction. Opening, the migrations and the statement cache are the
  * shared SQLite layer's (dd/sqldb.h).
  */
-#include "dd/scanstore.h"
+#include "jobs/scanstore_int.h"
 #include "dd/sqldb.h"
 
 #include <pthread.h>
@@ -16,11 +16,14 @@
 
 #define NAME "scan store" /* in error messages */
 
-struct dd_scanstore {
+typedef struct sq_store {
+    dd_scanstore_t super; /* ops = &dd_scanstore_sqlite_ops */
     sqlite3 *db;
     pthread_mutex_t mu;
     dd_sqlcache_t cache; /* prepared statements by SQL literal (prep/done), under mu */
-};
+} sq_store_t;
+
+#define SQ(base) ((sq_store_t *)(base))
 
 static const dd_sql_migration_t migrations[] = {
     {1, "layers, images, references, findings, history, jobs, settings",
@@ -61,34 +64,12 @@ static const dd_sql_migration_t migrations[] = {
     "ALTER TABLE images DROP COLUMN children;"},
 };
 
-const char *dd_scan_state_name(dd_scan_state_t s)
-{
-    switch (s) {
-    case DD_SCAN_QUEUED: return "queued";
-    case DD_SCAN_ANALYZING: return "analyzing";
-    case DD_SCAN_DONE: return "done";
-    case DD_SCAN_FAILED: return "failed";
-    case DD_SCAN_UNSUPPORTED: return "unsupported";
-    }
-    return "unknown";
-}
-
-int dd_scan_state_parse(const char *s, dd_scan_state_t *out)
-{
-    for (int i = 0; i <= DD_SCAN_UNSUPPORTED; i++)
-        if (strcmp(s, dd_scan_state_name((dd_scan_state_t)i)) == 0) {
-            *out = (dd_scan_state_t)i;
-            return DD_OK;
-        }
-    return DD_EINVAL;
-}
-
-static int exec(dd_scanstore_t *s, const char *sql)
+static int exec(sq_store_t *s, const char *sql)
 {
     return dd_sqldb_exec(s->db, NAME, sql, NULL);
 }
 
-int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
+static int sq_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
 {
     static const dd_sqldb_opts_t opts = {
         .name = NAME,
@@ -102,17 +83,18 @@ int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
         sqlite3_close_v2(db);
         return rc;
     }
-    dd_scanstore_t *s = dd_calloc(1, sizeof *s);
+    sq_store_t *s = dd_calloc(1, sizeof *s);
+    s->super.ops = &dd_scanstore_sqlite_ops;
     pthread_mutex_init(&s->mu, NULL);
     s->db = db;
     dd_sqlcache_init(&s->cache, db, NAME);
-    *out = s;
+    *out = &s->super;
     return DD_OK;
 }
 
-void dd_scanstore_close(dd_scanstore_t *s)
+static void sq_close(dd_scanstore_t *base)
 {
-    if (!s) return;
+    sq_store_t *s = SQ(base);
     dd_sqlcache_release(&s->cache);
     sqlite3_close_v2(s->db);
     pthread_mutex_destroy(&s->mu);
@@ -124,7 +106,7 @@ void dd_scanstore_close(dd_scanstore_t *s)
 /* A cached prepared statement for sql, a string literal, so the hot paths
  * (the manifest-push hook, the findings API) don't parse SQL on every call.
  * Hand it back with done() before unlocking. */
-static sqlite3_stmt *prep(dd_scanstore_t *s, const char *sql)
+static sqlite3_stmt *prep(sq_store_t *s, const char *sql)
 {
     dd_err_t e;
     sqlite3_stmt *st = dd_sqlcache_get(&s->cache, sql, &e);
@@ -148,9 +130,10 @@ static void copy_str(char *dst, size_t n, const char *src)
 
 /* ---- layers ---- */
 
-int dd_scanstore_layer_get(dd_scanstore_t *s, const char *digest, int version, dd_buf_t *out, char *why,
+static int sq_layer_get(dd_scanstore_t *base, const char *digest, int version, dd_buf_t *out, char *why,
                            size_t whysz)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT status, result, error FROM layers WHERE digest=? AND version=?");
@@ -174,9 +157,10 @@ int dd_scanstore_layer_get(dd_scanstore_t *s, const char *digest, int version, d
     return rc;
 }
 
-int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, int status, const void *result,
+static int sq_layer_put(dd_scanstore_t *base, const char *digest, int version, int status, const void *result,
                            size_t n, const char *error)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO layers(digest, version, status, result, error, analyzed_ms)"
@@ -196,7 +180,7 @@ int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, i
     return rc;
 }
 
-static int64_t scalar_i64(dd_scanstore_t *s, const char *sql, const char *arg)
+static int64_t scalar_i64(sq_store_t *s, const char *sql, const char *arg)
 {
     int64_t v = 0;
     sqlite3_stmt *st = prep(s, sql);
@@ -207,8 +191,9 @@ static int64_t scalar_i64(dd_scanstore_t *s, const char *sql, const char *arg)
     return v;
 }
 
-int64_t dd_scanstore_layer_count(dd_scanstore_t *s)
+static int64_t sq_layer_count(dd_scanstore_t *base)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int64_t v = scalar_i64(s, "SELECT count(*) FROM layers WHERE status=0", NULL);
     UNLOCK(s);
@@ -241,9 +226,10 @@ static void read_image(sqlite3_stmt *st, dd_image_rec_t *r)
     r->n_fixable = sqlite3_column_int(st, 19);
 }
 
-int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *digest, const char *media_type,
+static int sq_image_pushed(dd_scanstore_t *base, const char *repo, const char *digest, const char *media_type,
                               const char *tag, bool enqueue, bool *created, dd_err_t *e)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     bool made = false;
@@ -312,7 +298,7 @@ out:
     return rc;
 }
 
-static void delete_image_locked(dd_scanstore_t *s, const char *digest)
+static void delete_image_locked(sq_store_t *s, const char *digest)
 {
     static const char *const sqls[] = {
         "DELETE FROM images WHERE digest=?", "DELETE FROM findings WHERE image=?",
@@ -328,8 +314,9 @@ static void delete_image_locked(dd_scanstore_t *s, const char *digest)
     }
 }
 
-int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *digest)
+static int sq_image_unref(dd_scanstore_t *base, const char *repo, const char *digest)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto done;
@@ -348,8 +335,9 @@ done:
     return rc;
 }
 
-int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out)
+static int sq_image_get(dd_scanstore_t *base, const char *digest, dd_image_rec_t *out)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest=?");
@@ -367,8 +355,9 @@ int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t
     return rc;
 }
 
-int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
+static int sq_image_update(dd_scanstore_t *base, const dd_image_rec_t *r)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE images SET media_type=?, is_index=?, state=?, error=?, os=?, os_pretty=?,"
@@ -397,9 +386,10 @@ int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
     return rc;
 }
 
-int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, size_t limit,
+static int sq_images(dd_scanstore_t *base, const char *repo, const char *after, size_t limit,
                         int (*fn)(const dd_image_rec_t *r, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = repo ? prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest IN"
                                       " (SELECT digest FROM refs WHERE repo=?1) AND digest > ?2"
@@ -434,7 +424,7 @@ int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, 
 
 typedef struct strrow { char *a, *b, *c; } strrow_t;
 
-static int collect_rows(dd_scanstore_t *s, sqlite3_stmt *st, int ncol, strrow_t **rows, size_t *n)
+static int collect_rows(sq_store_t *s, sqlite3_stmt *st, int ncol, strrow_t **rows, size_t *n)
 {
     (void)s;
     size_t cap = 0;
@@ -464,9 +454,10 @@ static void free_rows(strrow_t *rows, size_t n)
     free(rows);
 }
 
-int dd_scanstore_children_set(dd_scanstore_t *s, const char *digest, const char *const *children, size_t n,
+static int sq_children_set(dd_scanstore_t *base, const char *digest, const char *const *children, size_t n,
                               dd_err_t *e)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = exec(s, "BEGIN IMMEDIATE");
     sqlite3_stmt *st = rc == DD_OK ? prep(s, "DELETE FROM image_children WHERE image=?") : NULL;
@@ -498,8 +489,9 @@ int dd_scanstore_children_set(dd_scanstore_t *s, const char *digest, const char 
     return rc;
 }
 
-int dd_scanstore_children(dd_scanstore_t *s, const char *digest, dd_image_child_t **out, size_t *n, dd_err_t *e)
+static int sq_children(dd_scanstore_t *base, const char *digest, dd_image_child_t **out, size_t *n, dd_err_t *e)
 {
+    sq_store_t *s = SQ(base);
     *out = NULL;
     *n = 0;
     LOCK(s);
@@ -524,9 +516,10 @@ int dd_scanstore_children(dd_scanstore_t *s, const char *digest, dd_image_child_
     return rc;
 }
 
-int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
+static int sq_image_repos(dd_scanstore_t *base, const char *digest,
                              int (*fn)(const char *repo, const char *tag, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT repo, tag FROM refs WHERE digest=? ORDER BY repo, tag");
     if (!st) {
@@ -544,9 +537,10 @@ int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
     return DD_OK;
 }
 
-int dd_scanstore_refs(dd_scanstore_t *s, const char *repo,
+static int sq_refs(dd_scanstore_t *base, const char *repo,
                       int (*fn)(const char *repo, const char *digest, const char *tag, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = repo ? prep(s, "SELECT repo, digest, tag FROM refs WHERE repo=? ORDER BY repo, tag, digest")
                             : prep(s, "SELECT repo, digest, tag FROM refs ORDER BY repo, tag, digest");
@@ -567,8 +561,9 @@ int dd_scanstore_refs(dd_scanstore_t *s, const char *repo,
 
 /* ---- inventories ---- */
 
-int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void *p, size_t n)
+static int sq_inventory_put(dd_scanstore_t *base, const char *digest, const void *p, size_t n)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE images SET inventory=? WHERE digest=?");
@@ -582,8 +577,9 @@ int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void
     return rc;
 }
 
-int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *out)
+static int sq_inventory_get(dd_scanstore_t *base, const char *digest, dd_buf_t *out)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT inventory FROM images WHERE digest=? AND inventory IS NOT NULL");
@@ -601,9 +597,10 @@ int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *
     return rc;
 }
 
-int dd_scanstore_each_inventory(dd_scanstore_t *s,
+static int sq_each_inventory(dd_scanstore_t *base,
                                 int (*fn)(const char *digest, const void *p, size_t n, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     /* Walk in digest order, a batch at a time, so the callback runs unlocked
      * (it writes findings back through this store). */
     char after[DD_DIGEST_MAX] = "";
@@ -653,8 +650,9 @@ static int fkey_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->pkg, y->pkg);
 }
 
-int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out, size_t outsz)
+static int sq_findings_hash(dd_scanstore_t *base, const char *digest, char *out, size_t outsz)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT findings_hash FROM images WHERE digest=?");
@@ -670,10 +668,11 @@ int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out,
     return rc;
 }
 
-int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const dd_finding_row_t *rows, size_t n,
+static int sq_findings_replace(dd_scanstore_t *base, const char *digest, const dd_finding_row_t *rows, size_t n,
                                   const char *hash, int64_t db_version, bool record_history, size_t *n_new,
                                   size_t *n_resolved, dd_err_t *e)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     size_t nn = 0, nr = 0;
     int rc = DD_EIO;
@@ -868,9 +867,10 @@ static void bind_filter(sqlite3_stmt *st, const char *digest, const dd_findings_
     sqlite3_bind_int(st, 9, f ? f->known_exploited : 0);
 }
 
-int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findings_filter_t *f,
+static int sq_findings(dd_scanstore_t *base, const char *digest, const dd_findings_filter_t *f,
                           int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT count(*) FROM findings" FINDING_WHERE);
     if (!st) {
@@ -907,9 +907,10 @@ int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findin
     return DD_OK;
 }
 
-int dd_scanstore_images_with_vuln(dd_scanstore_t *s, const char *vuln_id,
+static int sq_images_with_vuln(dd_scanstore_t *base, const char *vuln_id,
                                   int (*fn)(const char *digest, const dd_finding_row_t *r, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT " FINDING_COLS ", image FROM findings WHERE vuln_id=? ORDER BY image, package");
     if (!st) {
@@ -929,9 +930,10 @@ int dd_scanstore_images_with_vuln(dd_scanstore_t *s, const char *vuln_id,
     return DD_OK;
 }
 
-int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms, size_t limit,
+static int sq_history(dd_scanstore_t *base, const char *image, int64_t since_ms, size_t limit,
                          int (*fn)(const dd_history_row_t *r, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT id, image, ts_ms, change, vuln_id, package, db_version FROM history"
                                " WHERE (?1 IS NULL OR image=?1) AND ts_ms >= ?2 ORDER BY id DESC LIMIT ?3");
@@ -976,8 +978,9 @@ int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms,
 
 /* ---- jobs ---- */
 
-int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo)
+static int sq_job_add(dd_scanstore_t *base, const char *digest, const char *repo)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)");
@@ -992,8 +995,9 @@ int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo
     return rc;
 }
 
-int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out)
+static int sq_job_claim(dd_scanstore_t *base, dd_job_t *out)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "UPDATE jobs SET state=1, attempts=attempts+1 WHERE id ="
@@ -1015,8 +1019,9 @@ int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out)
     return rc;
 }
 
-int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id)
+static int sq_job_done(dd_scanstore_t *base, int64_t id)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "DELETE FROM jobs WHERE id=?");
@@ -1029,8 +1034,9 @@ int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id)
     return rc;
 }
 
-int dd_scanstore_jobs_requeue(dd_scanstore_t *s, size_t *n)
+static int sq_jobs_requeue(dd_scanstore_t *base, size_t *n)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = exec(s, "UPDATE jobs SET state=0 WHERE state=1");
     if (n) *n = (size_t)sqlite3_changes(s->db);
@@ -1038,16 +1044,18 @@ int dd_scanstore_jobs_requeue(dd_scanstore_t *s, size_t *n)
     return rc;
 }
 
-int64_t dd_scanstore_jobs_pending(dd_scanstore_t *s)
+static int64_t sq_jobs_pending(dd_scanstore_t *base)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int64_t v = scalar_i64(s, "SELECT count(*) FROM jobs", NULL);
     UNLOCK(s);
     return v;
 }
 
-int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version)
+static int sq_set_db_version(dd_scanstore_t *base, int64_t db_version)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE images SET db_version=? WHERE state=? AND db_version<>?");
@@ -1062,8 +1070,9 @@ int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version)
     return rc;
 }
 
-int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out)
+static int sq_kv_get(dd_scanstore_t *base, const char *key, int64_t *out)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT value FROM kv WHERE key=?");
@@ -1079,8 +1088,9 @@ int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out)
     return rc;
 }
 
-int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v)
+static int sq_kv_set(dd_scanstore_t *base, const char *key, int64_t v)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO kv(key, value) VALUES (?,?)");
@@ -1093,3 +1103,37 @@ int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v)
     UNLOCK(s);
     return rc;
 }
+
+const dd_scanstore_ops_t dd_scanstore_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .layer_get = sq_layer_get,
+    .layer_put = sq_layer_put,
+    .layer_count = sq_layer_count,
+    .image_pushed = sq_image_pushed,
+    .image_unref = sq_image_unref,
+    .image_get = sq_image_get,
+    .image_update = sq_image_update,
+    .images = sq_images,
+    .children_set = sq_children_set,
+    .children = sq_children,
+    .image_repos = sq_image_repos,
+    .refs = sq_refs,
+    .inventory_put = sq_inventory_put,
+    .inventory_get = sq_inventory_get,
+    .each_inventory = sq_each_inventory,
+    .findings_replace = sq_findings_replace,
+    .findings_hash = sq_findings_hash,
+    .set_db_version = sq_set_db_version,
+    .findings = sq_findings,
+    .images_with_vuln = sq_images_with_vuln,
+    .history = sq_history,
+    .job_add = sq_job_add,
+    .job_claim = sq_job_claim,
+    .job_done = sq_job_done,
+    .jobs_requeue = sq_jobs_requeue,
+    .jobs_pending = sq_jobs_pending,
+    .kv_get = sq_kv_get,
+    .kv_set = sq_kv_set,
+};
