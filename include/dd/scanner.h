@@ -135,7 +135,4 @@ typedef struct dd_inventory_view {
 int dd_inventory_view(const void *p, size_t n, dd_inventory_view_t *v, dd_err_t *e);
 void dd_inventory_view_release(dd_inventory_view_t *v);
 
-/* One finding as the JSON object stored and served by the API. */
-int dd_finding_json(const dd_finding_t *f, const char *layer_digest, dd_buf_t *out);
-
 #endif
