@@ -152,7 +152,7 @@ void dd_random_hex(char *out, size_t nbytes);
 int dd_file_read(const char *path, size_t max, dd_buf_t *out, dd_err_t *e);
 /* Writes a file atomically: temp file in the same dir, fsync, rename, fsync dir. */
 int dd_file_write_atomic(const char *path, const void *data, size_t len, dd_err_t *e);
-/* mkdir -p */
+/* mkdir -p; the parent of each directory it creates is fsynced (best effort) */
 int dd_mkdirs(const char *path, int mode, dd_err_t *e);
 int dd_fsync_dir(const char *dir);
 

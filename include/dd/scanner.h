@@ -59,6 +59,11 @@ int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e);
 /* Starts the workers and the DB watcher; re-queues jobs a crash left
  * running. */
 int dd_scanner_start(dd_scanner_t *sc, dd_err_t *e);
+/* Records, as a push would, every manifest of the metadata store that the
+ * scan store does not know in its repository: a push acknowledged just
+ * before a crash, or whose scan record could not be written (disk full),
+ * gets its scan then. Call before dd_scanner_start; *n: how many. */
+int dd_scanner_reconcile(dd_scanner_t *sc, struct dd_meta *meta, size_t *n, dd_err_t *e);
 /* Stops threads (running jobs finish first); queued jobs stay queued. */
 void dd_scanner_stop(dd_scanner_t *sc);
 void dd_scanner_free(dd_scanner_t *sc);

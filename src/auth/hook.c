@@ -540,26 +540,40 @@ static int hook(void *ctx, dd_req_t *req, dd_action_t action, const char *repo)
 
 /* ---- lifecycle ----------------------------------------------------------------- */
 
-/* Reads DATA/jwt.key (32 bytes) or creates it (0600) on first start. */
+/* Reads DATA/jwt.key (32 bytes) or creates it (0600) on first start. The
+ * key is written to jwt.key.tmp, fsynced, linked into place and the
+ * directory fsynced: after a power loss jwt.key is either absent or whole,
+ * never an empty file that would stop the server from starting, and once
+ * tokens are signed with it, it is still there. */
 static int load_key(const char *dir, uint8_t key[32], dd_err_t *e)
 {
     char *path = dd_asprintf("%s/jwt.key", dir);
+    char *tmp = dd_asprintf("%s/jwt.key.tmp", dir);
     int rc = DD_OK;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        uint8_t k[32];
-        dd_random_bytes(k, sizeof k);
-        if (write(fd, k, sizeof k) != (ssize_t)sizeof k || fsync(fd) != 0)
-            rc = dd_err_errno(e, DD_EIO, errno, "cannot write '%s'", path);
-        close(fd);
-        sodium_memzero(k, sizeof k);
-        if (rc != DD_OK) unlink(path);
-    } else if (errno != EEXIST) {
-        rc = dd_err_errno(e, DD_EIO, errno, "cannot create '%s'", path);
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) {
+        unlink(tmp); /* left by a crash */
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            rc = dd_err_errno(e, DD_EIO, errno, "cannot create '%s'", tmp);
+        } else {
+            uint8_t k[32];
+            dd_random_bytes(k, sizeof k);
+            if (write(fd, k, sizeof k) != (ssize_t)sizeof k || fsync(fd) != 0)
+                rc = dd_err_errno(e, DD_EIO, errno, "cannot write '%s'", tmp);
+            close(fd);
+            sodium_memzero(k, sizeof k);
+            if (rc == DD_OK && link(tmp, path) != 0 && errno != EEXIST)
+                rc = dd_err_errno(e, DD_EIO, errno, "cannot create '%s'", path);
+            unlink(tmp);
+            if (rc == DD_OK && dd_fsync_dir(dir) != DD_OK)
+                rc = dd_err(e, DD_EIO, "cannot sync directory '%s'", dir);
+        }
     }
+    free(tmp);
     if (rc == DD_OK) {
+        int fd;
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
         if (fd < 0) {
             rc = dd_err_errno(e, DD_EIO, errno, "cannot read '%s'", path);
         } else {

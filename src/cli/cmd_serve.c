@@ -188,6 +188,8 @@ int cmd_serve(int argc, char **argv)
             goto out;
         }
         dd_findings_api_register(fapi, srv);
+        if (dd_scanner_reconcile(scanner, meta, NULL, &e) != DD_OK)
+            dd_log(DD_LOG_WARN, NULL, "%s", e.msg); /* the pushes still work; their scans wait */
         if ((rc = dd_scanner_start(scanner, &e))) {
             cli_error("%s", e.msg);
             goto out;

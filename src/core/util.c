@@ -213,6 +213,26 @@ int dd_file_write_atomic(const char *path, const void *data, size_t len, dd_err_
     return DD_OK;
 }
 
+/* Creates the directory path (mode) if missing; 1 if it created it. A new
+ * directory's name is durable only once its parent is fsynced (a power loss
+ * could otherwise take the directory and all that was synced inside it), so
+ * the parent is synced, best effort: a parent we may not read is left. */
+static int mkdir_synced(char *path, int mode)
+{
+    if (mkdir(path, (mode_t)mode) != 0) return errno == EEXIST ? 0 : -1;
+    char *slash = strrchr(path, '/');
+    if (!slash) {
+        dd_fsync_dir(".");
+    } else if (slash == path) {
+        dd_fsync_dir("/");
+    } else {
+        *slash = '\0';
+        dd_fsync_dir(path);
+        *slash = '/';
+    }
+    return 1;
+}
+
 int dd_mkdirs(const char *path, int mode, dd_err_t *e)
 {
     char tmp[4096];
@@ -222,11 +242,11 @@ int dd_mkdirs(const char *path, int mode, dd_err_t *e)
     for (char *p = tmp + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
+        if (mkdir_synced(tmp, mode) < 0)
             return dd_err_errno(e, DD_EIO, errno, "cannot create directory '%s'", tmp);
         *p = '/';
     }
-    if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
+    if (mkdir_synced(tmp, mode) < 0)
         return dd_err_errno(e, DD_EIO, errno, "cannot create directory '%s'", tmp);
     return DD_OK;
 }

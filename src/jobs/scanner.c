@@ -31,6 +31,7 @@
 #include "dd/analyzer.h"
 #include "dd/findout.h"
 #include "dd/manifest.h"
+#include "dd/meta.h"
 #include "dd/vulndb.h"
 
 #define LAYER_QUEUE_MAX 4096
@@ -1005,6 +1006,52 @@ static void *watcher_main(void *arg)
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;
+}
+
+/* ---- reconciliation with the metadata store (after a crash) ---- */
+
+typedef struct {
+    dd_scanner_t *sc;
+    const char *repo;
+    bool found;
+    size_t n;
+} recon_t;
+
+static int recon_ref(const char *repo, const char *tag, void *arg)
+{
+    recon_t *r = arg;
+    (void)tag;
+    if (strcmp(repo, r->repo) != 0) return 0;
+    r->found = true;
+    return 1;
+}
+
+static int recon_manifest(const dd_manifest_rec_t *m, const dd_manifest_refs_t *refs, void *arg)
+{
+    recon_t *r = arg;
+    (void)refs;
+    r->repo = m->repo;
+    r->found = false;
+    if (dd_scanstore_image_repos(r->sc->o.store, m->digest.str, recon_ref, r) != DD_OK || r->found) return 0;
+    bool created = false;
+    dd_err_t e;
+    if (dd_scanstore_image_pushed(r->sc->o.store, m->repo, m->digest.str, m->media_type, NULL,
+                                  dd_scanner_repo_enabled(r->sc, m->repo), &created, &e) != DD_OK) {
+        dd_log(DD_LOG_WARN, "scanner", "cannot record %s@%s for scanning: %s", m->repo, m->digest.str, e.msg);
+        return 0;
+    }
+    r->n++;
+    return 0;
+}
+
+int dd_scanner_reconcile(dd_scanner_t *sc, dd_meta_t *meta, size_t *n, dd_err_t *e)
+{
+    recon_t r = {.sc = sc};
+    int rc = dd_meta_manifests_each(meta, recon_manifest, &r);
+    if (n) *n = r.n;
+    if (rc < 0) return dd_err(e, rc, "cannot walk the manifests of the metadata store");
+    if (r.n) dd_log(DD_LOG_INFO, "scanner", "recorded %zu pushed images the scan store did not know", r.n);
+    return DD_OK;
 }
 
 int dd_scanner_start(dd_scanner_t *sc, dd_err_t *e)

@@ -74,7 +74,10 @@ static int sq_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
     static const dd_sqldb_opts_t opts = {
         .name = NAME,
         .busy_ms = 10000,
-        .pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        /* FULL, as meta.db: the image row and its job are committed before the
+         * manifest PUT is answered, and NORMAL could lose them on power loss
+         * (the image then stayed "not-scanned" for good) */
+        .pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
     };
     sqlite3 *db;
     int rc = dd_sqldb_open(path, &opts, &db, e);

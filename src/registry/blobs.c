@@ -281,9 +281,11 @@ static int upload_done(dd_req_t *req)
     /* PATCH: record the new offset, answer 202 */
     uint64_t size = 0;
     dd_err_t e;
-    if (dd_upload_sync(st->u, &size, &e) != DD_OK) {
-        upload_drop(st); /* a write failed */
-        return dd_registry_error(req, DD_REGERR_BLOB_UPLOAD_INVALID, e.msg);
+    int src = dd_upload_sync(st->u, &size, &e);
+    if (src != DD_OK) {
+        upload_drop(st); /* a write failed: a disk error (500), not the client's */
+        return dd_registry_error(req, dd_regerr_from_rc(src, DD_REGERR_BLOB_UPLOAD_UNKNOWN,
+                                                        DD_REGERR_BLOB_UPLOAD_INVALID), e.msg);
     }
     dd_upload_release(st->u);
     st->u = NULL;

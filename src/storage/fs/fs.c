@@ -758,6 +758,18 @@ static int fs_open_read(dd_blobstore_t *bs, const dd_digest_t *d, dd_blob_reader
     return DD_OK;
 }
 
+/* A blob found already in place may have been renamed there by a commit
+ * still waiting for its directory fsync (or before a crash that a restart
+ * survived only through the page cache): its name is durable only once that
+ * directory is synced, so a caller about to report success syncs it too. */
+static int sync_present(fs_store_t *st, const dd_digest_t *d, dd_err_t *e)
+{
+    char dir[PATH_MAX];
+    blob_dir(st, d, dir, sizeof dir);
+    if (dd_fsync_dir(dir) != DD_OK) return dd_err(e, DD_EIO, "cannot sync directory of blob '%s'", d->str);
+    return DD_OK;
+}
+
 /* Moves the fsynced file at from to d's place (or drops it if d is there). */
 static int publish(fs_store_t *st, const char *from, const dd_digest_t *d, dd_err_t *e)
 {
@@ -766,7 +778,7 @@ static int publish(fs_store_t *st, const char *from, const dd_digest_t *d, dd_er
     blob_path(st, d, final, sizeof final);
     if (stat(final, &sb) == 0) { /* already there: one copy per digest */
         remove_later(st, from);
-        return DD_OK;
+        return sync_present(st, d, e);
     }
     if (rename_fault(from, final) != 0) {
         int err = errno;
@@ -785,7 +797,7 @@ static int fs_put(dd_blobstore_t *bs, const dd_digest_t *d, const void *p, size_
     dd_digest_buf(d->alg, p, n, &got);
     if (strcmp(got.str, d->str) != 0)
         return dd_err(e, DD_EDIGEST, "digest mismatch: expected '%s', content is '%s'", d->str, got.str);
-    if (fs_stat(bs, d, NULL) == DD_OK) return DD_OK;
+    if (fs_stat(bs, d, NULL) == DD_OK) return sync_present(st, d, e);
 
     char tmp[PATH_MAX], rnd[33];
     dd_random_hex(rnd, 16);
