@@ -93,7 +93,8 @@ int dd_buf_puts(dd_buf_t *b, const char *s);
 int dd_buf_putc(dd_buf_t *b, char c);
 int dd_buf_printf(dd_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int dd_buf_vprintf(dd_buf_t *b, const char *fmt, va_list ap);
-/* Appends s as a JSON string literal (with quotes). */
+/* Appends s as a JSON string literal (with quotes), written by the one JSON
+ * writer (dd/jsonw.h): invalid UTF-8 becomes U+FFFD, NULL becomes null. */
 int dd_buf_json_str(dd_buf_t *b, const char *s);
 /* Appends s percent-encoded: RFC 3986 unreserved characters and those in
  * keep (may be NULL, e.g. "/") stay as they are, every other byte is %XX. */

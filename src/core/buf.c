@@ -4,6 +4,7 @@
  * limit is an ordinary error (DD_ELIMIT) rather than an allocation storm.
  */
 #include "dd/core.h"
+#include "dd/jsonw.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,34 +89,11 @@ int dd_buf_printf(dd_buf_t *b, const char *fmt, ...)
 
 int dd_buf_json_str(dd_buf_t *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (dd_buf_putc(b, '"')) return DD_ELIMIT;
-    const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *run = p;
-    for (; *p; p++) {
-        const char *esc = NULL;
-        char u[7];
-        switch (*p) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        default:
-            if (*p < 0x20) {
-                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-                u[4] = hex[*p >> 4]; u[5] = hex[*p & 15]; u[6] = 0;
-                esc = u;
-            }
-        }
-        if (esc) {
-            if (dd_buf_append(b, run, (size_t)(p - run))) return DD_ELIMIT;
-            if (dd_buf_puts(b, esc)) return DD_ELIMIT;
-            run = p + 1;
-        }
-    }
-    if (dd_buf_append(b, run, (size_t)(p - run))) return DD_ELIMIT;
-    return dd_buf_putc(b, '"');
+    /* the one JSON writer's string: escaped, UTF-8 validated */
+    dd_jw_t w;
+    dd_jw_init(&w, b);
+    dd_jw_str(&w, s);
+    return dd_jw_finish(&w);
 }
 
 int dd_buf_pct_encode(dd_buf_t *b, const char *s, const char *keep)
