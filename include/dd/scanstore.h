@@ -5,10 +5,12 @@
  * scan-job queue.
  *
  * It is the third store beside the blob store and the metadata store, kept
- * separate so that the registry's hot path never waits on scan writes. The
- * SQLite implementation (src/jobs/scanstore.c, file DATA/scans.db, WAL) is
- * the only one now; a PostgreSQL one follows with the scale-out work, so no
- * SQL leaks above this interface.
+ * separate so that the registry's hot path never waits on scan writes. Each
+ * call dispatches through the store's driver vtable (dd_scanstore_ops_t in
+ * src/jobs/scanstore_int.h). The SQLite driver (src/jobs/scanstore.c, file
+ * DATA/scans.db, WAL, opened and migrated by the shared SQLite layer
+ * dd/sqldb.h) is the only one now; a PostgreSQL one follows with the
+ * scale-out work, so no SQL leaks above this interface.
  *
  * Image states (one row per manifest digest, shared by every repository
  * that holds it):
