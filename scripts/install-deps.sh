@@ -13,6 +13,7 @@ TEST_PKGS=(
   python3 python3-pytest python3-requests python3-packaging node-semver python3-jsonschema
   dpkg-dev rpm python3-rpm skopeo podman umoci mmdebstrap debootstrap
   isal zstd curl valgrind unzip zip docker-registry openssl
+  chromium nodejs npm
 )
 BENCH_PKGS=( docker-registry nginx-light wrk )
 
@@ -21,12 +22,24 @@ case "${1:-}" in
   --all|--bench) want+=("${BENCH_PKGS[@]}") ;;
 esac
 
+# The web console's browser tests (tests/ui): playwright-core pinned by
+# tests/ui/package-lock.json, driving Debian's chromium (no browser download).
+ui_deps() {
+  local ui
+  ui="$(cd "$(dirname "$0")/.." && pwd)/tests/ui"
+  if [ -d "$ui/node_modules/playwright-core" ]; then return 0; fi
+  if ! command -v npm >/dev/null; then echo "install-deps: npm missing, browser tests will be skipped" >&2; return 0; fi
+  echo "install-deps: npm ci in tests/ui"
+  (cd "$ui" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+}
+
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#want[@]} packages present"
+  ui_deps
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -37,4 +50,5 @@ export DEBIAN_FRONTEND=noninteractive
 echo "install-deps: installing ${missing[*]}"
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+ui_deps
 echo "install-deps: done"

@@ -14,8 +14,13 @@ export DRYDOCK_DATA=$data
 if ! ./build/drydock db status >/dev/null 2>&1; then
   # no vulnerability data yet: online, fetch the live feeds; offline (or if
   # that fails), import the real feed sample shipped in tests/fixtures/feeds
-  if [ -z "${DRYDOCK_OFFLINE:-}" ] && timeout 300 ./build/drydock db update; then
-    echo "run.sh: loaded the live vulnerability feeds (drydock db update)"
+  # (the quick feeds only: a first full NVD sync without an API key takes
+  # tens of minutes, and the Red Hat and vulnrichment archives are large;
+  # `drydock db update` fetches everything, resuming an interrupted NVD sync)
+  if [ -z "${DRYDOCK_OFFLINE:-}" ] &&
+     timeout 300 ./build/drydock db update --feeds osv,debian-tracker,alpine-secdb,kev; then
+    echo "run.sh: loaded the live vulnerability feeds (drydock db update --feeds osv,debian-tracker,alpine-secdb,kev);"
+    echo "run.sh: run 'drydock db update' for every feed (NVD, Red Hat, vulnrichment, ...)"
   else
     echo "run.sh: offline: importing the vulnerability-feed sample shipped in tests/fixtures/feeds"
     ./build/drydock db import tests/fixtures/feeds >/dev/null

@@ -8,7 +8,7 @@
  *   users.c        password hashing (argon2id, libsodium), token secrets,
  *                  durations, names
  *   jwt.c          HS256 JSON Web Tokens carrying the Docker "access" claim
- *   ratelimit.c    token buckets for failed logins (per address, per user)
+ *   ratelimit.c    token buckets for failed logins (per user and address, per address)
  *   audit.c        the audit log: one JSON line per event, O_APPEND
  *   hook.c         the server side: identity cache, the auth hook, dd_auth_may
  *   tokenendpoint.c  GET/POST /auth/token (Docker token authentication)
@@ -132,8 +132,12 @@ dd_ratelimit_t *dd_ratelimit_new(size_t slots, unsigned burst, int64_t refill_ms
 void dd_ratelimit_free(dd_ratelimit_t *r);
 /* 0 if key may try now, else the seconds until it may (Retry-After). */
 int64_t dd_ratelimit_check(dd_ratelimit_t *r, const char *key, int64_t now_ms);
-/* Records one failure for key. */
+/* Records one failure for key. From the second failure that leaves the key
+ * without a token on, it is also locked for refill_ms, then twice that at
+ * the next one, and so on (growing delays, at most an hour). */
 void dd_ratelimit_hit(dd_ratelimit_t *r, const char *key, int64_t now_ms);
+/* Forgets key's failures (a correct login). */
+void dd_ratelimit_reset(dd_ratelimit_t *r, const char *key, int64_t now_ms);
 
 /* ---- audit log (audit.c) -------------------------------------------------*/
 typedef struct dd_audit dd_audit_t;
@@ -191,6 +195,11 @@ bool dd_auth_may_current(dd_action_t a, const char *repo);
 bool dd_auth_current_unrestricted(dd_action_t a);
 /* The caller's name for logs ("alice", "robot:t_..", "anonymous", "local"). */
 const char *dd_auth_actor(const dd_req_t *req);
+
+/* The value of cookie name in a Cookie header ("a=1; name=v; b=2"): a
+ * pointer into header and its length (trailing blanks dropped), or NULL
+ * (also for a NULL header). For the web console's session (session.c). */
+const char *dd_cookie_find(const char *header, const char *name, size_t *len);
 
 /* "127.0.0.1:5000", "localhost:5000", "[::1]:5000" -> true. */
 bool dd_listen_is_loopback(const char *listen);

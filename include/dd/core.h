@@ -93,9 +93,17 @@ int dd_buf_puts(dd_buf_t *b, const char *s);
 int dd_buf_putc(dd_buf_t *b, char c);
 int dd_buf_printf(dd_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int dd_buf_vprintf(dd_buf_t *b, const char *fmt, va_list ap);
-/* Appends s as a JSON string literal (with quotes), written by the one JSON
- * writer (dd/jsonw.h): invalid UTF-8 becomes U+FFFD, NULL becomes null. */
+/* Appends s as a JSON string literal (with quotes). The result is valid JSON
+ * whatever s holds: control characters are escaped and each byte that is not
+ * part of well-formed UTF-8 becomes U+FFFD. The one writer of JSON strings. */
 int dd_buf_json_str(dd_buf_t *b, const char *s);
+/* Length of the longest prefix of s, at most max bytes, that ends on a UTF-8
+ * character boundary (for cutting a message without halving a character). */
+size_t dd_utf8_prefix(const char *s, size_t max);
+/* Appends n bytes with each byte that is not part of well-formed UTF-8
+ * replaced by U+FFFD, as Go's and Python's decoders do on "replace"; lets a
+ * strict parser (jansson) read a document that a lenient producer wrote. */
+int dd_buf_utf8_valid(dd_buf_t *b, const void *bytes, size_t n);
 /* Appends s percent-encoded: RFC 3986 unreserved characters and those in
  * keep (may be NULL, e.g. "/") stay as they are, every other byte is %XX. */
 int dd_buf_pct_encode(dd_buf_t *b, const char *s, const char *keep);
@@ -153,6 +161,11 @@ void dd_random_hex(char *out, size_t nbytes);
 int dd_file_read(const char *path, size_t max, dd_buf_t *out, dd_err_t *e);
 /* Writes a file atomically: temp file in the same dir, fsync, rename, fsync dir. */
 int dd_file_write_atomic(const char *path, const void *data, size_t len, dd_err_t *e);
+/* Creates path empty with mode 0600 if it does not exist (an existing file is
+ * not even opened: closing a descriptor would drop SQLite's POSIX locks). Called before SQLite opens a database of secrets: SQLite
+ * creates files 0644 and gives -wal/-shm the main file's mode. Best effort:
+ * the open that follows reports any error. */
+void dd_file_create_private(const char *path);
 /* mkdir -p; the parent of each directory it creates is fsynced (best effort) */
 int dd_mkdirs(const char *path, int mode, dd_err_t *e);
 int dd_fsync_dir(const char *dir);

@@ -13,7 +13,8 @@
  * Error codes (the registry maps all of EINVAL / EUNSUPPORTED / ELIMIT to
  * MANIFEST_INVALID; see docs/analyzer.md):
  *   DD_ELIMIT       the document is larger than DD_MANIFEST_MAX, or has more
- *                   than DD_MANIFEST_MAX_DESCRIPTORS layers/manifests;
+ *                   than DD_MANIFEST_MAX_DESCRIPTORS layers/manifests, or
+ *                   its parse needs more than DD_MANIFEST_PARSE_BUDGET(n);
  *   DD_EINVAL       not JSON, duplicate keys, wrong field types, schemaVersion
  *                   != 2, missing required fields, invalid digest or media
  *                   type, negative size, Content-Type / mediaType mismatch,
@@ -33,7 +34,17 @@
 #include "dd/digest.h"
 
 #define DD_MANIFEST_MAX (4u << 20)           /* bytes of a manifest or index */
-#define DD_MANIFEST_MAX_DESCRIPTORS 10000    /* layers or manifests */
+/* layers of a manifest, entries of an index, diff_ids and history entries of
+ * a config. 1000 (it was 10,000 until issue 20 item 3): each layer costs the
+ * registry and the scanner memory and work, and no real image comes near it
+ * (overlayfs stacks at most about 128). */
+#define DD_MANIFEST_MAX_DESCRIPTORS 1000
+/* Bytes jansson may allocate to parse n bytes of manifest, index or config
+ * (issue 20 item 3): 256 KiB plus 6 per byte. Measured with jansson 2.14:
+ * manifests need 3.6 to 4 bytes per byte of text, 5.4 with an annotation on
+ * each layer, 1.0 for long strings; arrays or objects of tiny values 12 to
+ * 14, which is the shape this refuses. */
+#define DD_MANIFEST_PARSE_BUDGET(n) ((size_t)(256u << 10) + 6 * (size_t)(n))
 #define DD_CONFIG_MAX (8u << 20)             /* bytes of an image config */
 
 #define DD_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"

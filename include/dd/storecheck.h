@@ -11,9 +11,12 @@
  *   - every blob linked into a repository exists with the linked size;
  *   - with DD_STORECHECK_HASH_ALL: every blob in the blob store hashes to
  *     its digest (reads every byte: slow on a big store).
- * Orphan blobs (in the store, referenced by nothing) are counted, not
- * reported as problems: a crash between publishing a blob and recording it
- * leaves one, and garbage collection removes it.
+ * Orphan blobs (in the store, referenced by nothing: no repository link, no
+ * manifest reference, not a manifest's own bytes) are counted with their
+ * bytes (reclaimable space), not reported as problems: a crash between
+ * publishing a blob and recording it leaves one. DD_STORECHECK_REPAIR
+ * removes them (issue 20 item 9); only on a stopped store (`drydock fsck
+ * --repair` makes sure no server holds the data directory).
  *
  * Run it on a quiescent store (e.g. after a restart, before traffic): a
  * delete that lands between the walk and a lookup could show up as a
@@ -27,6 +30,7 @@
 
 enum {
     DD_STORECHECK_HASH_ALL = 1 << 0, /* re-hash every blob, not only manifests */
+    DD_STORECHECK_REPAIR = 1 << 1,   /* remove orphan blobs */
 };
 
 typedef struct dd_storecheck_report {
@@ -35,6 +39,9 @@ typedef struct dd_storecheck_report {
     size_t blobs;            /* blobs in the blob store */
     size_t blobs_hashed;     /* blobs whose bytes were re-hashed */
     size_t orphans;          /* blobs neither linked nor referenced (not a problem) */
+    uint64_t orphan_bytes;   /* their size: space a repair would reclaim */
+    size_t removed;          /* DD_STORECHECK_REPAIR: orphans removed */
+    uint64_t removed_bytes;  /* and their bytes */
     size_t problems;         /* total of the counts below */
     size_t bad_digest;       /* a blob whose bytes don't match its digest or size */
     size_t missing_manifest; /* manifest bytes missing from the blob store */

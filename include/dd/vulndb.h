@@ -349,6 +349,14 @@ int dd_vulndb_update_commit(dd_vulndb_update_t *u, dd_err_t *e);
 /* Discards the temp file; frees u. NULL is a no-op. */
 void dd_vulndb_update_abort(dd_vulndb_update_t *u);
 
+/* Replaces the live database at path with the database file src (renamed
+ * over it, so src must be on the same filesystem; e.g. next to path). src
+ * must open as a vulndb of DD_VULNDB_SCHEMA_VERSION and pass SQLite's
+ * quick_check. Its meta.version becomes max(src's, live's) + 1 so that
+ * long-lived readers re-open it; *version (may be NULL) gets it. Holds the
+ * writer lock while swapping. */
+int dd_vulndb_replace(const char *path, const char *src, int64_t *version, dd_err_t *e);
+
 /* The default database path under a data dir: DIR/vulndb/vuln.db (malloc'd). */
 char *dd_vulndb_default_path(const char *data_dir);
 

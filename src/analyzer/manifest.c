@@ -9,14 +9,77 @@
  * a non-negative integer size; optional fields must have their types. Unknown
  * fields are ignored, as the spec requires. Bytes are never re-serialized:
  * digests are computed by callers over the exact bytes they received.
+ *
+ * Memory (issue 20 item 3): a JSON tree costs far more than its text (a
+ * descriptor of 160 bytes becomes about a kilobyte of jansson objects), so
+ * each parse here runs under an allocation budget, DD_MANIFEST_PARSE_BUDGET(n)
+ * for n bytes of text: jansson's allocator is ours (json_set_alloc_funcs, set
+ * once at load), and while a budget is open on the calling thread every
+ * allocation is counted and one past the budget fails, which makes
+ * json_loadb fail; the parse then returns DD_ELIMIT.
  */
 #include "dd/manifest.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- the allocation budget of a parse ---- */
+
+static _Thread_local bool budget_on;      /* a budget is open on this thread */
+static _Thread_local bool budget_blown;   /* an allocation was refused */
+static _Thread_local size_t budget_left;  /* bytes jansson may still allocate */
+
+static void *budget_malloc(size_t n)
+{
+    if (budget_on) {
+        if (n > budget_left) {
+            budget_blown = true;
+            return NULL;
+        }
+        budget_left -= n;
+    }
+    return malloc(n);
+}
+
+/* Plain malloc/free underneath, so objects made before or outside a budget
+ * are freed the same way. */
+__attribute__((constructor)) static void budget_install(void)
+{
+    json_set_alloc_funcs(budget_malloc, free);
+}
+
+static void budget_open(size_t max)
+{
+    budget_on = true;
+    budget_blown = false;
+    budget_left = max;
+}
+
+/* Closes the budget; true when an allocation was refused. */
+static bool budget_close(void)
+{
+    budget_on = false;
+    return budget_blown;
+}
+
+static json_t *load_budgeted(const void *bytes, size_t n, json_error_t *je, dd_err_t *e, const char *what,
+                             int *rc)
+{
+    budget_open(DD_MANIFEST_PARSE_BUDGET(n));
+    json_t *root = json_loadb(bytes, n, JSON_REJECT_DUPLICATES, je);
+    if (budget_close()) {
+        json_decref(root);
+        *rc = dd_err(e, DD_ELIMIT, "%s of %zu bytes needs more than %zu bytes of memory to parse", what, n,
+                     (size_t)DD_MANIFEST_PARSE_BUDGET(n));
+        return NULL;
+    }
+    *rc = DD_OK;
+    return root;
+}
 
 void dd_descriptor_release(dd_descriptor_t *d)
 {
@@ -320,7 +383,9 @@ int dd_manifest_parse_ex(const void *bytes, size_t n, const char *content_type, 
     if (n > DD_MANIFEST_MAX && !(flags & DD_MANIFEST_PUSHED))
         return dd_err(e, DD_ELIMIT, "manifest is %zu bytes, over %u", n, DD_MANIFEST_MAX);
     json_error_t je;
-    json_t *root = json_loadb(bytes, n, JSON_REJECT_DUPLICATES, &je);
+    int brc;
+    json_t *root = load_budgeted(bytes, n, &je, e, "manifest", &brc);
+    if (brc != DD_OK) return brc;
     if (!root) return dd_err(e, DD_EINVAL, "manifest is not valid JSON: %s at line %d", je.text, je.line);
     int rc = parse(root, content_type, flags, out, e);
     json_decref(root);
@@ -412,7 +477,21 @@ int dd_image_config_parse(const void *bytes, size_t n, dd_image_config_t *out, d
     memset(out, 0, sizeof *out);
     if (n > DD_CONFIG_MAX) return dd_err(e, DD_ELIMIT, "image config is %zu bytes, over %u", n, DD_CONFIG_MAX);
     json_error_t je;
-    json_t *root = json_loadb(bytes, n, JSON_REJECT_DUPLICATES, &je);
+    int brc;
+    json_t *root = load_budgeted(bytes, n, &je, e, "image config", &brc);
+    if (brc != DD_OK) return brc;
+    if (!root) {
+        /* Go's decoder (docker, containerd) reads invalid UTF-8 in a config's
+         * strings (labels, history) as U+FFFD; do the same rather than fail the
+         * scan (issue 20 item 1). Only the parse sees the copy: the digest is
+         * of the bytes as stored. */
+        dd_buf_t fixed;
+        dd_buf_init(&fixed, 0);
+        if (dd_buf_utf8_valid(&fixed, bytes, n) == DD_OK && fixed.len != n)
+            root = load_budgeted(fixed.ptr, fixed.len, &je, e, "image config", &brc);
+        dd_buf_release(&fixed);
+        if (brc != DD_OK) return brc;
+    }
     if (!root) return dd_err(e, DD_EINVAL, "image config is not valid JSON: %s", je.text);
     int rc = config_parse(root, out, e);
     json_decref(root);

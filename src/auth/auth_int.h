@@ -32,7 +32,8 @@ struct dd_auth {
     uint8_t key[32];
     char kid[17];
     dd_audit_t *audit;
-    dd_ratelimit_t *rl;
+    dd_ratelimit_t *rl;     /* failed logins per (user, address): "ua:USER@ADDR" */
+    dd_ratelimit_t *rl_ip;  /* failed logins per address, 10x the burst and rate: "ip:ADDR" */
     /* identity cache, reloaded when the store's auth generation moves */
     pthread_rwlock_t lk;
     bool loaded;
@@ -64,6 +65,25 @@ int auth_parse_basic(dd_req_t *req, const char *hdr, const char **user, const ch
 bool auth_ident_may(const ident_t *id, dd_action_t a, const char *repo);
 void auth_set_local(dd_auth_t *a, ident_t *id);
 void auth_set_anon(dd_auth_t *a, ident_t *id);
+/* The user or robot token named by a JWT subject, if it still exists. */
+bool auth_lookup_subject(dd_auth_t *a, const char *sub, ident_t *id);
+
+/* ---- web console sessions (session.c) ---- */
+/* Verifies the dd_session cookie into id and c: DD_OK, DD_ENOTFOUND (no
+ * cookie) or DD_EAUTH (invalid, expired, signed out, subject gone). */
+int auth_session_identify(dd_auth_t *a, dd_req_t *req, ident_t *id, dd_jwt_claims_t *c);
+/* True for GET/HEAD, else when X-CSRF-Token matches the session's token. */
+bool auth_session_csrf_ok(dd_auth_t *a, dd_req_t *req, const dd_jwt_claims_t *c);
+/* The session's CSRF token: hex HMAC-SHA256(key, "csrf:" + jti). */
+void auth_session_csrf(const dd_auth_t *a, const char *jti, char out[65]);
+/* GET/POST/DELETE /api/v1/session. */
+extern const dd_route_t auth_session_routes[];
+extern const size_t auth_n_session_routes;
+
+/* /api/v1/admin/users and /api/v1/admin/tokens (admin_api.c). */
+extern const dd_route_t auth_admin_routes[];
+extern const size_t auth_n_admin_routes;
+
 /* GET and POST /auth/token (tokenendpoint.c). */
 int auth_h_token(dd_req_t *req);
 

@@ -21,6 +21,8 @@
  *     Bearer ddt_...        -> robot token
  *     Bearer <JWT>          -> token endpoint's JWT: signature, iss, aud,
  *                              exp/nbf/iat, and its subject must still exist
+ *     Cookie dd_session=..  -> the web console's session (session.c), with
+ *                              X-CSRF-Token on every state change
  *   Then the decision: the identity's role must allow the route's action,
  *   its repository globs must match the repository, and for a JWT on a
  *   registry action the token's access claim must also grant it (the
@@ -29,8 +31,11 @@
  *   401 (UNAUTHORIZED + WWW-Authenticate: Bearer on /v2/, Basic elsewhere)
  *   when there are no valid credentials or an anonymous caller is refused;
  *   403 (DENIED) when an authenticated caller is not allowed; 429
- *   (TOOMANYREQUESTS + Retry-After) when failed logins from the address or
- *   for the user exhausted their bucket.
+ *   (TOOMANYREQUESTS + Retry-After) when failed logins for the user from
+ *   this address (or, ten times as many, from the address for any user)
+ *   exhausted their bucket. Never per user alone: an attacker elsewhere must
+ *   not lock the owner out (issue 20 item 8), and a correct login clears its
+ *   (user, address) bucket.
  */
 #include "auth/auth_int.h"
 
@@ -172,7 +177,7 @@ static bool lookup_token_secret(dd_auth_t *a, const char *secret, ident_t *id)
 }
 
 /* Finds a JWT's subject; false if it no longer exists (or was revoked). */
-static bool lookup_subject(dd_auth_t *a, const char *sub, ident_t *id)
+bool auth_lookup_subject(dd_auth_t *a, const char *sub, ident_t *id)
 {
     int64_t now = dd_now_ms();
     bool found = false;
@@ -300,15 +305,16 @@ int auth_check_basic(dd_auth_t *a, dd_req_t *req, const char *user, const char *
                      int64_t *retry_s)
 {
     const char *ip = dd_req_peer(req);
-    char kip[80], kuser[96];
+    char kip[80], kpair[160];
     snprintf(kip, sizeof kip, "ip:%s", ip);
-    snprintf(kuser, sizeof kuser, "user:%.64s", user);
+    /* a bare robot secret has no user name: its pair is the address's */
+    snprintf(kpair, sizeof kpair, "ua:%.64s@%s", user, ip);
     int64_t now = dd_now_ms();
-    bool by_user = user[0] != '\0'; /* a bare robot secret has no user name */
-    int64_t w1 = dd_ratelimit_check(a->rl, kip, now), w2 = by_user ? dd_ratelimit_check(a->rl, kuser, now) : 0;
+    const char *who = dd_user_name_valid(user) ? user : "(invalid)";
+    int64_t w1 = dd_ratelimit_check(a->rl_ip, kip, now), w2 = dd_ratelimit_check(a->rl, kpair, now);
     if (w1 || w2) {
         *retry_s = w1 > w2 ? w1 : w2;
-        dd_audit_event(a->audit, "login_limited", user, ip, req->method, req->path, NULL, NULL, 429, NULL);
+        dd_audit_event(a->audit, "login_limited", who, ip, req->method, req->path, NULL, NULL, 429, NULL);
         return DD_ELIMIT;
     }
     bool ok, cached = false;
@@ -319,12 +325,23 @@ int auth_check_basic(dd_auth_t *a, dd_req_t *req, const char *user, const char *
              check_user_password(a, user, pass, id, &cached);
     }
     if (!ok) {
-        dd_ratelimit_hit(a->rl, kip, now);
-        if (by_user) dd_ratelimit_hit(a->rl, kuser, now);
-        dd_audit_event(a->audit, "login_failed", dd_user_name_valid(user) ? user : "(invalid)", ip, req->method,
-                       req->path, NULL, NULL, 401, NULL);
+        dd_ratelimit_hit(a->rl_ip, kip, now);
+        dd_ratelimit_hit(a->rl, kpair, now);
+        dd_audit_event(a->audit, "login_failed", who, ip, req->method, req->path, NULL, NULL, 401, NULL);
+        /* the failure that locks a pair or an address is the sign of an
+         * attack: say so in the audit log and the server log */
+        int64_t l1 = dd_ratelimit_check(a->rl_ip, kip, now), l2 = dd_ratelimit_check(a->rl, kpair, now);
+        if (l1 || l2) {
+            int64_t l = l1 > l2 ? l1 : l2;
+            char detail[96];
+            snprintf(detail, sizeof detail, "locked for %llds (%s)", (long long)l,
+                     l1 ? "address, any user" : "this user from this address");
+            dd_audit_event(a->audit, "login_attack", who, ip, req->method, req->path, NULL, NULL, 429, detail);
+            dd_log(DD_LOG_WARN, NULL, "repeated failed logins for '%s' from %s: %s", who, ip, detail);
+        }
         return DD_EAUTH;
     }
+    dd_ratelimit_reset(a->rl, kpair, now);
     if (!cached) dd_audit_event(a->audit, "login", id->name, ip, req->method, req->path, NULL, NULL, 0, NULL);
     return DD_OK;
 }
@@ -405,6 +422,9 @@ static bool host_ok(const char *h)
 
 static void challenge(dd_auth_t *a, dd_req_t *req, dd_action_t action, const char *repo, const char *error)
 {
+    /* the web console asks for no challenge: a Basic challenge would make
+     * the browser open its own password dialog over the sign-in page */
+    if (dd_req_header(req, "X-Drydock-Console")) return;
     if (!dd_str_startswith(req->path, "/v2/")) {
         dd_resp_header(req, "WWW-Authenticate", "Basic realm=\"drydock\", charset=\"UTF-8\"");
         return;
@@ -445,6 +465,16 @@ static int identify(dd_auth_t *a, dd_req_t *req, ident_t *id, const char **error
     const char *h = dd_req_header(req, "Authorization");
     *error = NULL;
     if (!h) {
+        /* the web console's session cookie (session.c); an invalid or
+         * expired one is ignored: the caller is anonymous */
+        dd_jwt_claims_t *c = dd_arena_alloc(&req->arena, sizeof *c);
+        if (auth_session_identify(a, req, id, c) == DD_OK) {
+            if (!auth_session_csrf_ok(a, req, c)) {
+                dd_resp_error(req, 403, "DENIED", "missing or invalid csrf token");
+                return DD_EDENIED;
+            }
+            return DD_OK;
+        }
         auth_set_anon(a, id);
         return DD_OK;
     }
@@ -475,7 +505,7 @@ static int identify(dd_auth_t *a, dd_req_t *req, ident_t *id, const char **error
         }
         if (!c->sub[0]) {
             auth_set_anon(a, id);
-        } else if (!lookup_subject(a, c->sub, id)) {
+        } else if (!auth_lookup_subject(a, c->sub, id)) {
             *error = "invalid_token";
             return DD_EAUTH;
         }
@@ -601,6 +631,7 @@ int dd_auth_new(const dd_auth_opts_t *o, dd_auth_t **out, dd_err_t *e)
     a->token_ttl_s = o->token_ttl_s > 0 ? o->token_ttl_s : 300;
     unsigned burst = o->fail_burst ? o->fail_burst : 10, per_min = o->fail_per_min ? o->fail_per_min : 10;
     a->rl = dd_ratelimit_new(4096, burst, 60000 / per_min);
+    a->rl_ip = dd_ratelimit_new(4096, burst * 10, 60000 / per_min / 10 ? 60000 / per_min / 10 : 1);
     pthread_rwlock_init(&a->lk, NULL);
     pthread_mutex_init(&a->cmu, NULL);
     dd_random_bytes(a->pepper, sizeof a->pepper);
@@ -635,6 +666,7 @@ void dd_auth_free(dd_auth_t *a)
     free(a->users);
     free(a->tokens);
     dd_ratelimit_free(a->rl);
+    dd_ratelimit_free(a->rl_ip);
     dd_audit_close(a->audit);
     pthread_rwlock_destroy(&a->lk);
     pthread_mutex_destroy(&a->cmu);
@@ -689,5 +721,7 @@ static const dd_route_t routes[] = {
 void dd_auth_register(dd_auth_t *a, dd_http_server_t *srv)
 {
     dd_http_register_routes(srv, routes, sizeof routes / sizeof routes[0], a);
+    dd_http_register_routes(srv, auth_session_routes, auth_n_session_routes, a);
+    dd_http_register_routes(srv, auth_admin_routes, auth_n_admin_routes, a);
     dd_http_set_auth_hook(srv, hook, a);
 }

@@ -5,6 +5,14 @@
  * (429 + Retry-After) before its credentials are even checked, so a guessing
  * client cannot make the server burn argon2id time either.
  *
+ * Growing delays (issue 20 item 8): each failure that leaves a key without
+ * a token is a strike. From the second strike on, the key is also locked for
+ * refill_ms << (strikes - 2), at most an hour, and tokens come back only
+ * after the lock ends, so a guesser that waits for each token back waits
+ * about twice as long each time. Strikes end when the bucket has refilled
+ * completely (a quiet period) or dd_ratelimit_reset() clears the key (a
+ * correct login).
+ *
  * Memory is fixed: slots buckets in an open-addressed table (4 probes). A
  * bucket that has refilled completely is free for any key. When all probes
  * hold active buckets of other keys, the key shares the first one: that
@@ -22,7 +30,11 @@ typedef struct {
     uint64_t key;      /* FNV-1a of the key string; 0 = empty */
     double tokens;
     int64_t last_ms;   /* when tokens was last brought up to date */
+    int64_t until_ms;  /* locked until then (growing delay); 0 = not */
+    unsigned strikes;  /* failures that found or left the bucket empty */
 } bucket_t;
+
+#define MAX_DELAY_MS (3600 * 1000LL)
 
 struct dd_ratelimit {
     pthread_mutex_t mu;
@@ -60,11 +72,15 @@ static uint64_t fnv(const char *s)
 
 static void refill(dd_ratelimit_t *r, bucket_t *b, int64_t now)
 {
-    if (now > b->last_ms) {
-        b->tokens += (double)(now - b->last_ms) / (double)r->refill_ms;
-        if (b->tokens > r->burst) b->tokens = r->burst;
-        b->last_ms = now;
+    int64_t from = b->last_ms > b->until_ms ? b->last_ms : b->until_ms; /* no refill while locked */
+    if (now > from) {
+        b->tokens += (double)(now - from) / (double)r->refill_ms;
+        if (b->tokens >= r->burst) {
+            b->tokens = r->burst;
+            b->strikes = 0;
+        }
     }
+    if (now > b->last_ms) b->last_ms = now;
 }
 
 /* The bucket of key; create: take a free slot if it has none. */
@@ -79,7 +95,7 @@ static bucket_t *find(dd_ratelimit_t *r, uint64_t k, int64_t now, bool create)
         }
         if (!free_slot) {
             if (b->key) refill(r, b, now);
-            if (!b->key || b->tokens >= r->burst) free_slot = b;
+            if (!b->key || (b->tokens >= r->burst && !b->strikes && now >= b->until_ms)) free_slot = b;
         }
     }
     if (!create) return NULL;
@@ -87,6 +103,8 @@ static bucket_t *find(dd_ratelimit_t *r, uint64_t k, int64_t now, bool create)
     free_slot->key = k;
     free_slot->tokens = r->burst;
     free_slot->last_ms = now;
+    free_slot->until_ms = 0;
+    free_slot->strikes = 0;
     return free_slot;
 }
 
@@ -95,8 +113,9 @@ int64_t dd_ratelimit_check(dd_ratelimit_t *r, const char *key, int64_t now_ms)
     pthread_mutex_lock(&r->mu);
     bucket_t *b = find(r, fnv(key), now_ms, false);
     int64_t wait = 0;
-    if (b && b->tokens < 1.0) {
-        double ms = (1.0 - b->tokens) * (double)r->refill_ms;
+    if (b && (b->tokens < 1.0 || b->until_ms > now_ms)) {
+        double ms = b->tokens < 1.0 ? (1.0 - b->tokens) * (double)r->refill_ms : 0;
+        if (b->until_ms > now_ms) ms += (double)(b->until_ms - now_ms);
         wait = (int64_t)(ms / 1000.0) + 1;
     }
     pthread_mutex_unlock(&r->mu);
@@ -109,5 +128,26 @@ void dd_ratelimit_hit(dd_ratelimit_t *r, const char *key, int64_t now_ms)
     bucket_t *b = find(r, fnv(key), now_ms, true);
     b->tokens -= 1.0;
     if (b->tokens < -1.0) b->tokens = -1.0;
+    if (b->tokens < 1.0) {
+        b->strikes++;
+        if (b->strikes >= 2) {
+            unsigned sh = b->strikes - 2 < 20 ? b->strikes - 2 : 20;
+            int64_t delay = r->refill_ms << sh;
+            if (delay > MAX_DELAY_MS || delay <= 0) delay = MAX_DELAY_MS;
+            b->until_ms = now_ms + delay;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+void dd_ratelimit_reset(dd_ratelimit_t *r, const char *key, int64_t now_ms)
+{
+    pthread_mutex_lock(&r->mu);
+    bucket_t *b = find(r, fnv(key), now_ms, false);
+    if (b && b->key == fnv(key)) {
+        b->tokens = r->burst;
+        b->strikes = 0;
+        b->until_ms = 0;
+    }
     pthread_mutex_unlock(&r->mu);
 }

@@ -24,7 +24,7 @@ int authcli_open(authcli_t *c, const char *cmd, int argc, char **argv)
     for (int i = 0; i < n_rest; i++) c->args[c->n_args++] = argv[1 + rest[i]];
     free(rest);
     dd_log_set_level(DD_LOG_WARN);
-    if ((rc = dd_mkdirs(c->cfg.data_dir, 0750, &e))) return cli_error("cannot create data directory: %s", e.msg);
+    if ((rc = dd_mkdirs(c->cfg.data_dir, 0700, &e))) return cli_error("cannot create data directory: %s", e.msg);
     if ((rc = dd_meta_open(c->cfg.meta_driver, c->cfg.meta_dsn, &c->meta, &e)))
         return cli_error("cannot open the metadata store: %s", e.msg);
     char *ap = dd_asprintf("%s/audit.log", c->cfg.data_dir);

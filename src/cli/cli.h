@@ -25,6 +25,8 @@ int cmd_fsck(int argc, char **argv);
 /* The data directory: --data-dir DIR (handled by each command), else
  * $DRYDOCK_DATA, else "./drydock-data". */
 const char *cli_default_data_dir(void);
+/* DATA/lock: `serve` holds it shared, `fsck --repair` exclusively */
+#define DD_DATA_LOCK "lock"
 
 /* Prints "drydock: <msg>" to stderr and returns exit status 1 (or the given
  * status), git's error() idiom for the CLI. */

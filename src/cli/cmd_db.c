@@ -1,17 +1,26 @@
 /*
- * cmd_db.c: `drydock db import|update|status`, the vulnerability database
- * front end (see docs/vulndb.md and docs/feeds.md).
+ * cmd_db.c: `drydock db import|update|export|status`, the vulnerability
+ * database front end (see docs/vulndb.md and docs/feeds.md). It parses flags
+ * and prints; downloading, the NVD sync and the OCI artifact are library code
+ * (dbsync.h: src/feeds/fetch.c, src/feeds/nvd_sync.c, src/vulndb/artifact.c).
  *
  *   import PATH...   imports feed files, directories or zips (format detected)
- *   update           downloads the configured feeds with libcurl, sending the
- *                    stored ETag / Last-Modified; unchanged feeds (304) are
- *                    skipped; changed feeds replace what they stored before
+ *   update           downloads the selected feeds (table `sources` below),
+ *                    sending the stored ETag / Last-Modified; unchanged feeds
+ *                    (304) are skipped, changed feeds replace what they stored
+ *                    before, each in its own savepoint; NVD is synced through
+ *                    its API (full, then incremental, resumable)
+ *   update --from    replaces the database with an exported artifact
+ *   export           writes the database as an OCI artifact (layout, registry)
  *   status           feeds, database version, last update, record counts
  *
  * Every change is built in a temp copy and swapped in atomically
- * (dd_vulndb_update_*), so running scans never see half an update.
+ * (dd_vulndb_update_*, dd_vulndb_replace), so running scans never see half
+ * an update.
  */
 #include "cli.h"
+#include "progress.h"
+#include "dd/dbsync.h"
 #include "dd/feeds.h"
 #include "dd/vulndb.h"
 
@@ -23,48 +32,83 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_OSV_URL "https://osv-vulnerabilities.storage.googleapis.com"
-#define DEFAULT_OSV_ECOSYSTEMS "Debian,Ubuntu,Go,PyPI"
-#define DEFAULT_TRACKER_URL "https://security-tracker.debian.org/tracker/data/json"
-#define DEFAULT_SECDB_URL "https://secdb.alpinelinux.org"
+#define DEFAULT_OSV_ECOSYSTEMS "Debian,Ubuntu,Go,PyPI,AlmaLinux,Rocky Linux,SUSE,openSUSE"
 #define DEFAULT_SECDB_BRANCHES "v3.18,v3.19,v3.20,v3.21,v3.22"
-#define DEFAULT_NVD_URL "https://services.nvd.nist.gov/rest/json/cves/2.0"
-/* NVD is opt-in: the API pages from its oldest CVEs, so one unparameterized
- * page is no useful enrichment; it is fetched when --nvd-url (or
- * $DRYDOCK_NVD_URL) names the page to use, or --feeds lists nvd. */
-#define DEFAULT_FEEDS "osv,debian-tracker,alpine-secdb"
-#define MAX_DOWNLOAD (1024LL << 20)
+#define DEFAULT_FEEDS "osv,debian-tracker,alpine-secdb,nvd,kev,epss,vulnrichment,redhat-csaf,alas"
+#define MAX_DOWNLOAD (4LL << 30)
+
+/* The sources `db update` knows, sorted by name. Fields:
+ *   name     the word in --feeds
+ *   format   the importer (dd_feed_find); a source whose importer is not in
+ *            this build is skipped with a note
+ *   flag     the option that sets its URL (without "--")
+ *   env      the environment variable that sets it (the flag wins)
+ *   def      the live default
+ *   shape    how the URLs are derived (shown by --help) */
+typedef struct source {
+    const char *name, *format, *flag, *env, *def, *shape;
+} source_t;
+
+enum { S_ALAS, S_SECDB, S_TRACKER, S_EPSS, S_KEV, S_NVD, S_OSV, S_CSAF, S_VULNR, S_N };
+static const source_t sources[S_N] = {
+    [S_ALAS] = {"alas", "alas", "alas-urls", "DRYDOCK_ALAS_URLS",
+                "2=https://cdn.amazonlinux.com/2/core/latest/x86_64/mirror.list,"
+                "2023=https://cdn.amazonlinux.com/al2023/core/mirrors/latest/x86_64/mirror.list",
+                "RELEASE=URL,..., feed alas/RELEASE; URL an updateinfo.xml[.gz], or a mirror.list\n"
+                "        (then MIRROR/repodata/repomd.xml names the updateinfo file)"},
+    [S_SECDB] = {"alpine-secdb", "alpine-secdb", "alpine-secdb-url", "DRYDOCK_ALPINE_SECDB_URL",
+                 "https://secdb.alpinelinux.org", "BASE/<branch>/{main,community}.json, branches --alpine-branches"},
+    [S_TRACKER] = {"debian-tracker", "debian-tracker", "debian-tracker-url", "DRYDOCK_DEBIAN_TRACKER_URL",
+                   "https://security-tracker.debian.org/tracker/data/json", "URL"},
+    [S_EPSS] = {"epss", "epss", "epss-url", "DRYDOCK_EPSS_URL", "https://epss.cyentia.com/epss_scores-current.csv.gz",
+                "URL (CSV, gzip-compressed or plain)"},
+    [S_KEV] = {"kev", "kev", "kev-url", "DRYDOCK_KEV_URL",
+               "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json", "URL"},
+    [S_NVD] = {"nvd", "nvd", "nvd-url", "DRYDOCK_NVD_URL", "https://services.nvd.nist.gov/rest/json/cves/2.0",
+               "the CVE API 2.0 (paged; incremental by lastModStartDate/lastModEndDate)"},
+    [S_OSV] = {"osv", "osv", "osv-url", "DRYDOCK_OSV_URL", "https://osv-vulnerabilities.storage.googleapis.com",
+               "BASE/<Ecosystem>/all.zip, ecosystems --osv-ecosystems"},
+    [S_CSAF] = {"redhat-csaf", "csaf-vex", "redhat-csaf-url", "DRYDOCK_REDHAT_CSAF_URL",
+                "https://security.access.redhat.com/data/csaf/v2/vex",
+                "BASE/archive_latest.txt names the archive, BASE/<name> (tar.zst)"},
+    [S_VULNR] = {"vulnrichment", "cve5", "vulnrichment-url", "DRYDOCK_VULNRICHMENT_URL",
+                 "https://github.com/cisagov/vulnrichment/archive/refs/heads/develop.zip",
+                 "an archive (zip or tar.gz) of the repository, feed cve5"},
+};
+
+static const char *envor(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: drydock db import [--format F] [--feed NAME] PATH...  (PATH: file, all.zip, directory\n"
             "                         of OSV records, or a tree of feed files such as tests/fixtures/feeds)\n"
-            "       drydock db update [--feeds LIST] [--osv-url BASE] [--osv-ecosystems LIST]\n"
-            "                         [--debian-tracker-url URL] [--alpine-secdb-url BASE]\n"
-            "                         [--alpine-branches LIST] [--nvd-url URL]\n"
+            "       drydock db update [--feeds LIST] [--quiet] [--nvd-api-key KEY] [--<source>-url URL]...\n"
+            "                         [--osv-ecosystems LIST] [--alpine-branches LIST]\n"
+            "       drydock db update --from oci://HOST[:PORT]/REPO[:TAG|@DIGEST] | oci-layout:DIR[:TAG]\n"
+            "                         [--insecure]\n"
+            "       drydock db export [--output DIR] [--tag TAG] [oci://HOST[:PORT]/REPO:TAG] [--insecure]\n"
             "       drydock db status [--json]\n"
             "common options: --data-dir DIR, --db PATH (default DATA_DIR/vulndb/vuln.db)\n"
-            "formats: osv, cve5 (file, directory, all.zip), debian-tracker, alpine-secdb, nvd, kev, epss,\n"
-            "  csaf-vex (Red Hat VEX file, directory or csaf_vex_*.tar.zst; feed redhat-csaf),\n"
-            "  alas (Amazon updateinfo.xml[.gz]; --feed alas/1|alas/2|alas/2023)\n"
-            "update defaults (also from $DRYDOCK_OSV_URL, $DRYDOCK_DEBIAN_TRACKER_URL,\n"
-            "  $DRYDOCK_ALPINE_SECDB_URL, $DRYDOCK_NVD_URL):\n"
-            "  --feeds %s\n  --osv-url %s (BASE/<Ecosystem>/all.zip)\n"
-            "  --osv-ecosystems %s\n  --debian-tracker-url %s\n"
-            "  --alpine-secdb-url %s (BASE/<branch>/{main,community}.json)\n"
-            "  --alpine-branches %s\n  --nvd-url %s (NVD is fetched only when --nvd-url or\n"
-            "    $DRYDOCK_NVD_URL is given, or --feeds lists nvd)\n",
-            DEFAULT_FEEDS, DEFAULT_OSV_URL, DEFAULT_OSV_ECOSYSTEMS, DEFAULT_TRACKER_URL, DEFAULT_SECDB_URL,
-            DEFAULT_SECDB_BRANCHES, DEFAULT_NVD_URL);
-}
-
-static const char *envor(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : def;
+            "formats: ");
+    size_t n;
+    const dd_feed_t *const *fs = dd_feeds(&n);
+    for (size_t i = 0; i < n; i++) fprintf(out, "%s%s", i ? ", " : "", fs[i]->name);
+    fprintf(out, "\nupdate sources (--feeds, default %s):\n", DEFAULT_FEEDS);
+    for (int i = 0; i < S_N; i++)
+        fprintf(out, "  %-15s --%s (or $%s)\n        default %s\n        %s\n", sources[i].name, sources[i].flag,
+                sources[i].env, sources[i].def[0] ? sources[i].def : "(none)", sources[i].shape);
+    fprintf(out, "  --osv-ecosystems default \"%s\"\n  --alpine-branches default %s\n"
+                 "  --nvd-api-key KEY (or $DRYDOCK_NVD_API_KEY): sent as the apiKey header, 50 requests\n"
+                 "        per 30 s instead of 5\n",
+            DEFAULT_OSV_ECOSYSTEMS, DEFAULT_SECDB_BRANCHES);
 }
 
 static void print_stats(const char *what, const dd_feed_stats_t *st)
@@ -124,112 +168,23 @@ static int db_import(const char *dbpath, const char *format, const char *feed, i
     return 0;
 }
 
-/* ---- download -------------------------------------------------------------- */
+/* ---- update ------------------------------------------------------------------ */
 
-typedef struct dl {
-    FILE *f;
-    long long n;
-    char etag[256];
-    char last_modified[64];
-} dl_t;
+struct update_opts {
+    const char *feeds, *osv_ecos, *secdb_branches, *api_key, *from;
+    const char *url[S_N];
+    bool quiet, insecure;
+};
 
-static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
+static void add_job(dd_update_job_t **jobs, size_t *n, dd_src_kind_t kind, const char *feed, const char *url,
+                    const char *format)
 {
-    dl_t *d = arg;
-    size_t n = sz * nm;
-    if (d->n + (long long)n > MAX_DOWNLOAD) return 0;
-    d->n += (long long)n;
-    return fwrite(p, 1, n, d->f);
-}
-
-static void header_value(const char *line, size_t n, char *out, size_t outsz)
-{
-    const char *c = memchr(line, ':', n);
-    if (!c) return;
-    c++;
-    while (c < line + n && (*c == ' ' || *c == '\t')) c++;
-    size_t l = (size_t)(line + n - c);
-    while (l && (c[l - 1] == '\r' || c[l - 1] == '\n' || c[l - 1] == ' ')) l--;
-    if (l >= outsz) l = outsz - 1;
-    memcpy(out, c, l);
-    out[l] = 0;
-}
-
-static size_t on_header(char *p, size_t sz, size_t nm, void *arg)
-{
-    dl_t *d = arg;
-    size_t n = sz * nm;
-    if (n > 5 && !strncasecmp(p, "ETag:", 5)) header_value(p, n, d->etag, sizeof d->etag);
-    else if (n > 14 && !strncasecmp(p, "Last-Modified:", 14))
-        header_value(p, n, d->last_modified, sizeof d->last_modified);
-    return n;
-}
-
-/* Fetches url into path. Returns the HTTP status (0 on transport error, msg set). */
-static long fetch(const char *url, const char *path, const dd_vulndb_feed_info_t *prev, dl_t *d, char *msg,
-                  size_t msgsz)
-{
-    memset(d, 0, sizeof *d);
-    d->f = fopen(path, "wb");
-    if (!d->f) {
-        snprintf(msg, msgsz, "cannot create '%s': %s", path, strerror(errno));
-        return 0;
-    }
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char h[400];
-    if (prev && prev->etag[0]) {
-        snprintf(h, sizeof h, "If-None-Match: %s", prev->etag);
-        hdrs = curl_slist_append(hdrs, h);
-    }
-    if (prev && prev->last_modified[0]) {
-        snprintf(h, sizeof h, "If-Modified-Since: %s", prev->last_modified);
-        hdrs = curl_slist_append(hdrs, h);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, d);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "drydock-db-update");
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* the tracker JSON compresses well */
-    CURLcode cr = curl_easy_perform(c);
-    long status = 0;
-    if (cr != CURLE_OK) snprintf(msg, msgsz, "%s: %s", url, curl_easy_strerror(cr));
-    else curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-    if (fclose(d->f) != 0 && cr == CURLE_OK) {
-        snprintf(msg, msgsz, "cannot write '%s'", path);
-        status = 0;
-    }
-    d->f = NULL;
-    return status;
-}
-
-typedef struct job {
-    char feed[64];
-    char url[1024];
-    const char *format;
-} job_t;
-
-static int add_job(job_t **jobs, size_t *n, const char *feed, const char *url, const char *format)
-{
-    *jobs = realloc(*jobs, (*n + 1) * sizeof **jobs);
-    if (!*jobs) return -1;
-    job_t *j = &(*jobs)[(*n)++];
+    *jobs = dd_realloc(*jobs, (*n + 1) * sizeof **jobs);
+    dd_update_job_t *j = &(*jobs)[(*n)++];
+    j->kind = kind;
     snprintf(j->feed, sizeof j->feed, "%s", feed);
     snprintf(j->url, sizeof j->url, "%s", url);
     j->format = format;
-    return 0;
 }
 
 static bool in_list(const char *list, const char *word)
@@ -250,117 +205,258 @@ static void trim_slash(char *s)
     while (n && s[n - 1] == '/') s[--n] = 0;
 }
 
-struct update_opts {
-    const char *feeds, *osv_url, *osv_ecos, *tracker_url, *secdb_url, *secdb_branches, *nvd_url;
-    bool nvd_explicit; /* --nvd-url or $DRYDOCK_NVD_URL given */
-};
+static long env_long(const char *name, long def)
+{
+    const char *v = getenv(name);
+    char *end = NULL;
+    long n = v && *v ? strtol(v, &end, 10) : def;
+    return end && *end ? def : n;
+}
+
+/* The jobs of the selected sources; -1 (message printed) on a bad --feeds. */
+static int plan(const struct update_opts *o, dd_update_job_t **jobs, size_t *nj)
+{
+    for (const char *p = o->feeds; *p;) {
+        size_t l = strcspn(p, ",");
+        bool known = false;
+        for (int i = 0; i < S_N; i++) known |= strlen(sources[i].name) == l && !strncmp(sources[i].name, p, l);
+        if (l && !known) return cli_usage_error("db", "unknown feed '%.*s' in --feeds (known: %s)", (int)l, p,
+                                                DEFAULT_FEEDS), -1;
+        p += l;
+        if (*p) p++;
+    }
+    char base[1024], url[1200], feed[96];
+    for (int s = 0; s < S_N; s++) {
+        if (!in_list(o->feeds, sources[s].name)) continue;
+        snprintf(base, sizeof base, "%s", o->url[s]);
+        switch (s) {
+        case S_OSV:
+            trim_slash(base);
+            for (const char *p = o->osv_ecos; *p;) {
+                size_t l = strcspn(p, ",");
+                if (l) {
+                    /* "Rocky Linux" -> Rocky%20Linux in the URL, the name in the feed */
+                    dd_buf_t b;
+                    dd_buf_init(&b, 0);
+                    char *eco = dd_strndup(p, l);
+                    dd_buf_printf(&b, "%s/", base);
+                    dd_buf_pct_encode(&b, eco, NULL);
+                    dd_buf_puts(&b, "/all.zip");
+                    snprintf(feed, sizeof feed, "osv/%s", eco);
+                    add_job(jobs, nj, DD_SRC_FILE, feed, b.ptr, "osv");
+                    free(eco);
+                    dd_buf_release(&b);
+                }
+                p += l;
+                if (*p) p++;
+            }
+            break;
+        case S_SECDB:
+            trim_slash(base);
+            for (const char *p = o->secdb_branches; *p;) {
+                size_t l = strcspn(p, ",");
+                static const char *const repos[] = {"main", "community"};
+                for (int r = 0; l && r < 2; r++) {
+                    snprintf(url, sizeof url, "%s/%.*s/%s.json", base, (int)l, p, repos[r]);
+                    snprintf(feed, sizeof feed, "alpine/%.*s/%s", (int)l, p, repos[r]);
+                    add_job(jobs, nj, DD_SRC_FILE, feed, url, "alpine-secdb");
+                }
+                p += l;
+                if (*p) p++;
+            }
+            break;
+        case S_ALAS:
+            /* RELEASE=URL,RELEASE=URL */
+            for (const char *p = base; *p;) {
+                size_t l = strcspn(p, ",");
+                const char *eq = memchr(p, '=', l);
+                if (l && !eq) {
+                    return cli_usage_error("db", "--alas-urls wants RELEASE=URL, got '%.*s'", (int)l, p), -1;
+                } else if (l) {
+                    snprintf(feed, sizeof feed, "alas/%.*s", (int)(eq - p), p);
+                    snprintf(url, sizeof url, "%.*s", (int)(l - (size_t)(eq + 1 - p)), eq + 1);
+                    add_job(jobs, nj, dd_str_endswith(url, "mirror.list") ? DD_SRC_MIRROR : DD_SRC_FILE, feed, url, "alas");
+                }
+                p += l;
+                if (*p) p++;
+            }
+            break;
+        case S_CSAF:
+            trim_slash(base);
+            add_job(jobs, nj, DD_SRC_CSAF, "redhat-csaf", base, sources[s].format);
+            break;
+        case S_VULNR: add_job(jobs, nj, DD_SRC_ARCHIVE, "cve5", base, sources[s].format); break;
+        case S_NVD: add_job(jobs, nj, DD_SRC_NVD, "nvd", base, "nvd"); break;
+        default: add_job(jobs, nj, DD_SRC_FILE, sources[s].name, base, sources[s].format); break;
+        }
+    }
+    return 0;
+}
+
+typedef struct prog_arg {
+    cli_progress_t *p;
+    const char *label;
+    const char *nvd_state; /* where a failed NVD sync keeps its pages */
+} prog_arg_t;
+
+static void on_bytes(void *arg, long long done, long long total)
+{
+    prog_arg_t *a = arg;
+    cli_progress_bytes(a->p, a->label, done, total);
+}
+
+static void on_feed_bytes(void *arg, const char *feed, long long done, long long total)
+{
+    prog_arg_t *a = arg;
+    cli_progress_bytes(a->p, feed, done, total);
+}
+
+static void on_nvd(void *arg, const dd_nvd_progress_t *np)
+{
+    prog_arg_t *a = arg;
+    char detail[128];
+    if (np->importing) snprintf(detail, sizeof detail, "%ld records, importing", np->records);
+    else if (np->full) snprintf(detail, sizeof detail, "%ld records of %ld", np->records, np->total);
+    else snprintf(detail, sizeof detail, "%ld records, window %d/%d", np->records, np->window, np->n_windows);
+    cli_progress_count(a->p, "nvd", "pages", np->pages, 0, detail);
+}
+
+/* One line per source: results on stdout, failures on stderr. */
+static void on_result(void *arg, const dd_update_event_t *ev)
+{
+    prog_arg_t *a = arg;
+    cli_progress_end(a->p);
+    const char *feed = ev->job->feed;
+    switch (ev->outcome) {
+    case DD_UPD_SKIPPED:
+        printf("%s: skipped, its importer ('%s') is not in this build\n", feed, ev->job->format);
+        break;
+    case DD_UPD_UNCHANGED: printf("%s: unchanged (304 Not Modified)\n", feed); break;
+    case DD_UPD_NOT_FOUND: printf("%s: not found (404) at %s, skipped\n", feed, ev->url); break;
+    case DD_UPD_FAILED:
+        if (ev->job->kind == DD_SRC_NVD)
+            fprintf(stderr, "drydock: nvd: %s: sync failed, previous data kept (fetched pages kept in '%s' "
+                            "for the next run): %s\n", ev->url, a->nvd_state, ev->msg);
+        else if (ev->importing)
+            fprintf(stderr, "drydock: %s: import failed, previous data kept: %s: %s\n", feed, ev->url, ev->msg);
+        else fprintf(stderr, "drydock: %s: %s, previous data kept\n", feed, ev->msg);
+        break;
+    case DD_UPD_CHANGED:
+        if (ev->nvd && ev->nvd->full)
+            printf("nvd: full sync%s: %d pages, %d requests\n", ev->nvd->resumed ? " (resumed)" : "", ev->nvd->pages,
+                   ev->nvd->requests);
+        else if (ev->nvd)
+            printf("nvd: incremental sync%s %s .. %s: %d windows, %d pages, %d requests\n",
+                   ev->nvd->resumed ? " (resumed)" : "", ev->nvd->since, ev->nvd->until, ev->nvd->windows,
+                   ev->nvd->pages, ev->nvd->requests);
+        print_stats(feed, ev->st);
+        break;
+    }
+    fflush(stdout);
+}
+
+static int update_from(const char *dbpath, const struct update_opts *o)
+{
+    cli_progress_t *p = cli_progress_new(stderr, o->quiet);
+    prog_arg_t pa = {p, o->from, NULL};
+    dd_oci_remote_opts_t ro = {.insecure = o->insecure, .progress = on_bytes, .progress_arg = &pa};
+    dd_err_t e = {0};
+    int64_t v = 0;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = dd_vulndb_artifact_pull(o->from, dbpath, &ro, &v, &e);
+    curl_global_cleanup();
+    cli_progress_free(p);
+    if (rc) return cli_error("update from '%s' failed, database unchanged: %s", o->from, e.msg);
+    printf("database %s replaced from %s, now at version %lld\n", dbpath, o->from, (long long)v);
+    return 0;
+}
 
 static int db_update(const char *dbpath, const struct update_opts *o)
 {
-    job_t *jobs = NULL;
+    if (o->from) return update_from(dbpath, o);
+    dd_update_job_t *jobs = NULL;
     size_t nj = 0;
-    char base[1024], url[1100], feed[64];
-    if (in_list(o->feeds, "osv")) {
-        snprintf(base, sizeof base, "%s", o->osv_url);
-        trim_slash(base);
-        for (const char *p = o->osv_ecos; *p;) {
-            size_t l = strcspn(p, ",");
-            if (l) {
-                snprintf(url, sizeof url, "%s/%.*s/all.zip", base, (int)l, p);
-                snprintf(feed, sizeof feed, "osv/%.*s", (int)l, p);
-                add_job(&jobs, &nj, feed, url, "osv");
-            }
-            p += l;
-            if (*p) p++;
-        }
+    if (plan(o, &jobs, &nj) < 0) {
+        free(jobs);
+        return 2;
     }
-    if (in_list(o->feeds, "debian-tracker")) add_job(&jobs, &nj, "debian-tracker", o->tracker_url, "debian-tracker");
-    if (in_list(o->feeds, "alpine-secdb")) {
-        snprintf(base, sizeof base, "%s", o->secdb_url);
-        trim_slash(base);
-        for (const char *p = o->secdb_branches; *p;) {
-            size_t l = strcspn(p, ",");
-            static const char *const repos[] = {"main", "community"};
-            for (int r = 0; l && r < 2; r++) {
-                snprintf(url, sizeof url, "%s/%.*s/%s.json", base, (int)l, p, repos[r]);
-                snprintf(feed, sizeof feed, "alpine/%.*s/%s", (int)l, p, repos[r]);
-                add_job(&jobs, &nj, feed, url, "alpine-secdb");
-            }
-            p += l;
-            if (*p) p++;
-        }
-    }
-    if (in_list(o->feeds, "nvd") || o->nvd_explicit) add_job(&jobs, &nj, "nvd", o->nvd_url, "nvd");
     if (nj == 0) {
         free(jobs);
         return cli_usage_error("db", "no feeds selected (--feeds %s)", DEFAULT_FEEDS);
     }
-
+    char *state = dd_asprintf("%s.nvd-sync", dbpath);
+    prog_arg_t pa = {cli_progress_new(stderr, o->quiet), NULL, state};
+    dd_update_opts_t uo = {
+        .nvd_api_key = o->api_key,
+        .nvd_page_size = (int)env_long("DRYDOCK_NVD_PAGE_SIZE", 0),
+        .nvd_window_days = (int)env_long("DRYDOCK_NVD_WINDOW_DAYS", 0),
+        .nvd_rate_window_ms = env_long("DRYDOCK_NVD_RATE_WINDOW_MS", 0),
+        .backoff_ms = env_long("DRYDOCK_FETCH_BACKOFF_MS", 0),
+        .max_bytes = MAX_DOWNLOAD,
+        .on_progress = on_feed_bytes,
+        .on_nvd_progress = on_nvd,
+        .on_result = on_result,
+        .arg = &pa,
+    };
+    const char *now = getenv("DRYDOCK_NVD_NOW");
+    struct tm tm = {0};
+    if (now && *now && strptime(now, "%Y-%m-%dT%H:%M:%S", &tm)) uo.nvd_now = timegm(&tm);
+    dd_update_summary_t sum;
     dd_err_t e = {0};
-    dd_vulndb_update_t *u = NULL;
-    if (dd_vulndb_update_begin(dbpath, &u, &e)) {
-        free(jobs);
-        return cli_error("%s", e.msg);
-    }
-    dd_vulndb_t *db = dd_vulndb_update_db(u);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    char *tmp = dd_asprintf("%s.download.%ld", dbpath, (long)getpid());
-    int changed = 0, failed = 0, unchanged = 0;
-    for (size_t i = 0; i < nj; i++) {
-        job_t *j = &jobs[i];
-        dd_vulndb_feed_info_t prev;
-        bool have_prev = dd_vulndb_get_feed(db, j->feed, &prev) == DD_OK;
-        dl_t d;
-        char msg[512] = "";
-        long status = fetch(j->url, tmp, have_prev ? &prev : NULL, &d, msg, sizeof msg);
-        if (status == 304) {
-            printf("%s: unchanged (304 Not Modified)\n", j->feed);
-            unchanged++;
-        } else if (status == 200) {
-            dd_feed_stats_t st = {0};
-            dd_err_clear(&e);
-            /* each feed in its own savepoint: a feed that fails to import
-             * (corrupt zip, not its format) keeps its previous data and the
-             * other feeds still update */
-            dd_vulndb_rec_begin(db);
-            int rc = dd_vulndb_clear_feed(db, j->feed, &e);
-            if (!rc) rc = dd_feed_import_path(db, tmp, j->format, j->feed, &st, &e);
-            if (!rc)
-                rc = dd_vulndb_set_feed(db, j->feed, j->url, d.etag, d.last_modified, st.records, st.skipped, &e);
-            dd_vulndb_rec_end(db, rc == DD_OK);
-            if (rc) {
-                failed++;
-                fprintf(stderr, "drydock: %s: import failed, previous data kept: %s\n", j->feed, e.msg);
-                continue;
-            }
-            print_stats(j->feed, &st);
-            changed++;
-        } else if (status == 404) {
-            printf("%s: not found (404) at %s, skipped\n", j->feed, j->url);
-        } else {
-            failed++;
-            if (status) fprintf(stderr, "drydock: %s: HTTP %ld from %s\n", j->feed, status, j->url);
-            else fprintf(stderr, "drydock: %s: %s\n", j->feed, msg);
-        }
-    }
-    unlink(tmp);
-    free(tmp);
-    free(jobs);
+    int rc = dd_feeds_update(dbpath, jobs, nj, &uo, &sum, &e);
     curl_global_cleanup();
-    if (changed == 0) {
-        dd_vulndb_update_abort(u);
-        int64_t v = 0;
-        dd_vulndb_current_version(dbpath, &v, NULL);
-        printf("database unchanged (version %lld, %d feeds unchanged, %d failed)\n", (long long)v, unchanged,
-               failed);
-        return failed ? 1 : 0;
+    cli_progress_free(pa.p);
+    free(jobs);
+    free(state);
+    if (rc) return cli_error("%s", e.msg);
+    if (sum.committed)
+        printf("database updated to version %lld (%d feeds changed, %d unchanged, %d failed, %d skipped)\n",
+               (long long)sum.version, sum.changed, sum.unchanged, sum.failed, sum.skipped);
+    else
+        printf("database unchanged (version %lld, %d feeds unchanged, %d failed, %d skipped)\n",
+               (long long)sum.version, sum.unchanged, sum.failed, sum.skipped);
+    return sum.failed ? 1 : 0;
+}
+
+/* ---- export ------------------------------------------------------------------- */
+
+static int db_export(const char *dbpath, const char *output, const char *tag, const char *push, bool insecure,
+                     bool quiet)
+{
+    if (!output && !push) return cli_usage_error("db", "export needs --output DIR and/or oci://HOST/REPO:TAG");
+    if (push && !dd_str_startswith(push, "oci://"))
+        return cli_usage_error("db", "export target '%s' is not oci://HOST[:PORT]/REPO:TAG", push);
+    char *dir = dd_strdup(dbpath);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    else snprintf(dir, strlen(dir) + 1, ".");
+    dd_err_t e = {0};
+    dd_vulndb_artifact_t a;
+    int rc = dd_vulndb_artifact_build(dbpath, dir, &a, &e);
+    free(dir);
+    if (rc) return cli_error("export failed: %s", e.msg);
+    if (output) {
+        if ((rc = dd_vulndb_artifact_write_layout(&a, output, tag ? tag : "latest", &e)))
+            rc = cli_error("export to '%s' failed: %s", output, e.msg);
+        else printf("exported database version %lld to %s (tag %s): manifest %s, layer %s (%lld bytes)\n",
+                    (long long)a.version, output, tag ? tag : "latest", a.manifest_digest, a.layer_digest,
+                    a.layer_size);
     }
-    if (dd_vulndb_update_commit(u, &e)) return cli_error("%s", e.msg);
-    int64_t v = 0;
-    dd_vulndb_current_version(dbpath, &v, NULL);
-    printf("database updated to version %lld (%d feeds changed, %d unchanged, %d failed)\n", (long long)v, changed,
-           unchanged, failed);
-    return failed ? 1 : 0;
+    if (!rc && push) {
+        cli_progress_t *p = cli_progress_new(stderr, quiet);
+        prog_arg_t pa = {p, push, NULL};
+        dd_oci_remote_opts_t ro = {.insecure = insecure, .progress = on_bytes, .progress_arg = &pa};
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        rc = dd_vulndb_artifact_push(&a, push + strlen("oci://"), &ro, &e);
+        curl_global_cleanup();
+        cli_progress_free(p);
+        if (rc) rc = cli_error("push to '%s' failed: %s", push, e.msg);
+        else printf("pushed database version %lld to %s: manifest %s\n", (long long)a.version, push,
+                    a.manifest_digest);
+    }
+    dd_vulndb_artifact_release(&a);
+    return rc ? 1 : 0;
 }
 
 /* ---- status ---------------------------------------------------------------- */
@@ -436,39 +532,51 @@ int cmd_db(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];
-    const char *data_dir = NULL, *dbpath = NULL, *format = NULL, *feed = NULL;
+    const char *data_dir = NULL, *dbpath = NULL, *format = NULL, *feed = NULL, *output = NULL, *tag = NULL;
     bool json = false;
     struct update_opts uo = {
         .feeds = DEFAULT_FEEDS,
-        .osv_url = envor("DRYDOCK_OSV_URL", DEFAULT_OSV_URL),
         .osv_ecos = DEFAULT_OSV_ECOSYSTEMS,
-        .tracker_url = envor("DRYDOCK_DEBIAN_TRACKER_URL", DEFAULT_TRACKER_URL),
-        .secdb_url = envor("DRYDOCK_ALPINE_SECDB_URL", DEFAULT_SECDB_URL),
         .secdb_branches = DEFAULT_SECDB_BRANCHES,
-        .nvd_url = envor("DRYDOCK_NVD_URL", DEFAULT_NVD_URL),
-        .nvd_explicit = getenv("DRYDOCK_NVD_URL") && *getenv("DRYDOCK_NVD_URL"),
+        .api_key = envor("DRYDOCK_NVD_API_KEY", NULL),
     };
-    enum { O_DATA = 256, O_DB, O_FORMAT, O_FEED, O_JSON, O_FEEDS, O_OSV, O_OSVE, O_TRACKER, O_SECDB, O_BRANCHES,
-           O_NVD, O_HELP };
+    for (int i = 0; i < S_N; i++) uo.url[i] = envor(sources[i].env, sources[i].def);
+    enum { O_DATA = 256, O_DB, O_FORMAT, O_FEED, O_JSON, O_FEEDS, O_OSVE, O_BRANCHES, O_HELP, O_KEY, O_QUIET,
+           O_FROM, O_INSECURE, O_OUTPUT, O_TAG, O_URL0 };
     static const struct option opts[] = {
+        {"alas-urls", required_argument, NULL, O_URL0 + S_ALAS},
         {"alpine-branches", required_argument, NULL, O_BRANCHES},
-        {"alpine-secdb-url", required_argument, NULL, O_SECDB},
+        {"alpine-secdb-url", required_argument, NULL, O_URL0 + S_SECDB},
         {"data-dir", required_argument, NULL, O_DATA},
         {"db", required_argument, NULL, O_DB},
-        {"debian-tracker-url", required_argument, NULL, O_TRACKER},
+        {"debian-tracker-url", required_argument, NULL, O_URL0 + S_TRACKER},
+        {"epss-url", required_argument, NULL, O_URL0 + S_EPSS},
         {"feed", required_argument, NULL, O_FEED},
         {"feeds", required_argument, NULL, O_FEEDS},
         {"format", required_argument, NULL, O_FORMAT},
+        {"from", required_argument, NULL, O_FROM},
         {"help", no_argument, NULL, O_HELP},
+        {"insecure", no_argument, NULL, O_INSECURE},
         {"json", no_argument, NULL, O_JSON},
-        {"nvd-url", required_argument, NULL, O_NVD},
+        {"kev-url", required_argument, NULL, O_URL0 + S_KEV},
+        {"nvd-api-key", required_argument, NULL, O_KEY},
+        {"nvd-url", required_argument, NULL, O_URL0 + S_NVD},
         {"osv-ecosystems", required_argument, NULL, O_OSVE},
-        {"osv-url", required_argument, NULL, O_OSV},
+        {"osv-url", required_argument, NULL, O_URL0 + S_OSV},
+        {"output", required_argument, NULL, O_OUTPUT},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {"redhat-csaf-url", required_argument, NULL, O_URL0 + S_CSAF},
+        {"tag", required_argument, NULL, O_TAG},
+        {"vulnrichment-url", required_argument, NULL, O_URL0 + S_VULNR},
         {NULL, 0, NULL, 0},
     };
     optind = 1;
     int c;
-    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "q", opts, NULL)) != -1) {
+        if (c >= O_URL0 && c < O_URL0 + S_N) {
+            uo.url[c - O_URL0] = optarg;
+            continue;
+        }
         switch (c) {
         case O_DATA: data_dir = optarg; break;
         case O_DB: dbpath = optarg; break;
@@ -476,15 +584,15 @@ int cmd_db(int argc, char **argv)
         case O_FEED: feed = optarg; break;
         case O_JSON: json = true; break;
         case O_FEEDS: uo.feeds = optarg; break;
-        case O_OSV: uo.osv_url = optarg; break;
         case O_OSVE: uo.osv_ecos = optarg; break;
-        case O_TRACKER: uo.tracker_url = optarg; break;
-        case O_SECDB: uo.secdb_url = optarg; break;
         case O_BRANCHES: uo.secdb_branches = optarg; break;
-        case O_NVD:
-            uo.nvd_url = optarg;
-            uo.nvd_explicit = true;
-            break;
+        case O_KEY: uo.api_key = optarg; break;
+        case 'q':
+        case O_QUIET: uo.quiet = true; break;
+        case O_FROM: uo.from = optarg; break;
+        case O_INSECURE: uo.insecure = true; break;
+        case O_OUTPUT: output = optarg; break;
+        case O_TAG: tag = optarg; break;
         case O_HELP: usage(stdout); return 0;
         default: return cli_usage_error("db", "bad option");
         }
@@ -497,6 +605,9 @@ int cmd_db(int argc, char **argv)
     char **pos = argv + 1 + optind;
     if (!strcmp(sub, "import")) rc = db_import(dbpath, format, feed, npos, pos);
     else if (!strcmp(sub, "update")) rc = npos ? cli_usage_error("db", "update takes no arguments") : db_update(dbpath, &uo);
+    else if (!strcmp(sub, "export"))
+        rc = npos > 1 ? cli_usage_error("db", "export takes at most one oci:// target")
+                      : db_export(dbpath, output, tag, npos ? pos[0] : NULL, uo.insecure, uo.quiet);
     else if (!strcmp(sub, "status")) rc = npos ? cli_usage_error("db", "status takes no arguments") : db_status(dbpath, json);
     else rc = cli_usage_error("db", "unknown subcommand '%s'", sub);
     free(own);

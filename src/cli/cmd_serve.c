@@ -16,16 +16,51 @@
 #include "dd/registry.h"
 #include "dd/scanner.h"
 #include "dd/scanstore.h"
+#include "dd/web.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void print_line(const char *line, void *arg)
 {
     fprintf((FILE *)arg, "%s\n", line);
+}
+
+/* Files of the data directory that hold secrets or private data, checked at
+ * start (issue 20 item 2). Sorted by name; the -wal/-shm of each database
+ * take the database's mode, so they are checked too. */
+static const char *const private_files[] = {
+    "audit.log", "jwt.key", "meta.db", "meta.db-shm", "meta.db-wal", "scans.db", "scans.db-shm", "scans.db-wal",
+};
+
+/* Warns about the data directory (wanted 0700) and each private file (wanted
+ * 0600) that other local users may read. Warns only: an operator may have
+ * chosen group access on purpose, and the fix is one chmod. */
+static void warn_loose_modes(const dd_config_t *cfg)
+{
+    struct stat sb;
+    if (stat(cfg->data_dir, &sb) == 0 && (sb.st_mode & 077))
+        dd_log(DD_LOG_WARN, NULL, "data directory '%s' is mode %04o: other local users may read it "
+               "(chmod 700 '%s')", cfg->data_dir, (unsigned)(sb.st_mode & 07777), cfg->data_dir);
+    char *paths[sizeof private_files / sizeof private_files[0] + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof private_files / sizeof private_files[0]; i++)
+        paths[n++] = dd_asprintf("%s/%s", cfg->data_dir, private_files[i]);
+    paths[n++] = dd_strdup(cfg->vulndb_path);
+    if (cfg->meta_dsn && strcmp(cfg->meta_dsn, paths[2])) paths[n++] = dd_strdup(cfg->meta_dsn);
+    for (size_t i = 0; i < n; i++) {
+        if (stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 077))
+            dd_log(DD_LOG_WARN, NULL, "'%s' is mode %04o: other local users may read it (chmod 600 '%s')",
+                   paths[i], (unsigned)(sb.st_mode & 07777), paths[i]);
+        free(paths[i]);
+    }
 }
 
 static void usage(FILE *out)
@@ -87,11 +122,22 @@ int cmd_serve(int argc, char **argv)
     dd_scanner_t *scanner = NULL;
     dd_findings_api_t *fapi = NULL;
     serve_auth_t *sauth = NULL; /* auth + TLS (serve_auth.c) */
+    dd_web_t *web = NULL;       /* the web console (src/web) */
     char **ignore = NULL;
     size_t n_ignore = 0;
     int status = 1;
-    if ((rc = dd_mkdirs(cfg.data_dir, 0750, &e))) {
+    int lockfd = -1;
+    if ((rc = dd_mkdirs(cfg.data_dir, 0700, &e))) {
         cli_error("cannot create data directory: %s", e.msg);
+        goto out;
+    }
+    /* held shared while serving: `fsck --repair` takes it exclusively */
+    char *lockp = dd_asprintf("%s/%s", cfg.data_dir, DD_DATA_LOCK);
+    lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    free(lockp);
+    if (lockfd < 0 || flock(lockfd, LOCK_SH | LOCK_NB) != 0) {
+        cli_error("cannot lock the data directory '%s'%s", cfg.data_dir,
+                  lockfd >= 0 ? ": 'drydock fsck --repair' is running on it" : "");
         goto out;
     }
     if ((rc = dd_blobstore_open(cfg.blob_driver, cfg.blob_root, &bs, &e))) {
@@ -143,7 +189,7 @@ int cmd_serve(int argc, char **argv)
         char *slash = strrchr(vdir, '/');
         if (slash) {
             *slash = '\0';
-            dd_mkdirs(vdir, 0750, NULL);
+            dd_mkdirs(vdir, 0700, NULL);
         }
         free(vdir);
         dd_scanner_opts_t so;
@@ -203,6 +249,7 @@ int cmd_serve(int argc, char **argv)
     }
     /* later subsystems (auth, web UI) register here */
     if (serve_auth_setup(sauth, &cfg, meta, srv)) goto out;
+    web = dd_web_register(srv, &(dd_web_opts_t){.tls = ho.tls_cert_pem != NULL});
     if ((rc = dd_http_start(srv, &e))) {
         cli_error("%s", e.msg);
         goto out;
@@ -211,8 +258,10 @@ int cmd_serve(int argc, char **argv)
         cli_error("%s", e.msg);
         goto out;
     }
+    warn_loose_modes(&cfg);
     dd_log(DD_LOG_INFO, NULL, "drydock serving on %s (port %u), data in %s, %lld threads", cfg.listen,
            dd_http_port(srv), cfg.data_dir, (long long)cfg.threads);
+    dd_log(DD_LOG_INFO, NULL, "web console at %s://%s/", ho.tls_cert_pem ? "https" : "http", cfg.listen);
     int sig = 0;
     sigwait(&sigs, &sig);
     dd_log(DD_LOG_INFO, NULL, "received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -221,6 +270,7 @@ int cmd_serve(int argc, char **argv)
 out:
     if (scanner) dd_scanner_stop(scanner);
     dd_http_server_free(srv);
+    dd_web_free(web);
     serve_auth_free(sauth);
     dd_registry_free(reg);
     dd_findings_api_free(fapi);
@@ -230,6 +280,7 @@ out:
     free(ignore);
     if (meta) dd_meta_close(meta);
     if (bs) dd_blobstore_close(bs);
+    if (lockfd >= 0) close(lockfd);
     dd_config_release(&cfg);
     if (status == 0) dd_log(DD_LOG_INFO, NULL, "stopped");
     return status;

@@ -7,6 +7,7 @@
 #include "authcli.h"
 #include "cli.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,7 +64,20 @@ static int token_create(authcli_t *c)
     char ts[32] = "never";
     if (t.expires_ms) dd_time_rfc3339(t.expires_ms / 1000, ts);
     if (authcli_flag(c, "json")) {
-        printf("{\"id\":\"%s\",\"secret\":\"%s\",\"role\":\"%s\",\"expires\":\"%s\"}\n", t.id, secret, t.role, ts);
+        /* every string through the one JSON writer (issue 20 item 1) */
+        dd_buf_t b;
+        dd_buf_init(&b, 0);
+        dd_buf_puts(&b, "{\"id\":");
+        dd_buf_json_str(&b, t.id);
+        dd_buf_puts(&b, ",\"secret\":");
+        dd_buf_json_str(&b, secret);
+        dd_buf_puts(&b, ",\"role\":");
+        dd_buf_json_str(&b, t.role);
+        dd_buf_puts(&b, ",\"expires\":");
+        dd_buf_json_str(&b, ts);
+        printf("%s}\n", b.ptr);
+        sodium_memzero(b.ptr, b.len);
+        dd_buf_release(&b);
     } else {
         printf("token %s created (role %s, expires %s); its secret, shown only now:\n%s\n", t.id, t.role, ts,
                secret);
@@ -83,9 +97,13 @@ static int list_one(const dd_token_rec_t *t, void *arg)
     if (json) {
         dd_buf_t b;
         dd_buf_init(&b, 0);
-        dd_buf_printf(&b, "{\"id\":\"%s\",\"name\":", t->id);
+        dd_buf_puts(&b, "{\"id\":");
+        dd_buf_json_str(&b, t->id);
+        dd_buf_puts(&b, ",\"name\":");
         dd_buf_json_str(&b, t->name);
-        dd_buf_printf(&b, ",\"role\":\"%s\",\"repos\":", t->role);
+        dd_buf_puts(&b, ",\"role\":");
+        dd_buf_json_str(&b, t->role);
+        dd_buf_puts(&b, ",\"repos\":");
         dd_buf_json_str(&b, t->repos);
         dd_buf_printf(&b, ",\"created\":\"%s\",\"expires\":\"%s\",\"state\":\"%s\"}", created, exp, state);
         printf("%s\n", b.ptr);

@@ -4,7 +4,6 @@
  * limit is an ordinary error (DD_ELIMIT) rather than an allocation storm.
  */
 #include "dd/core.h"
-#include "dd/jsonw.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,13 +86,112 @@ int dd_buf_printf(dd_buf_t *b, const char *fmt, ...)
     return rc;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1-4), or 0 when the bytes
+ * there are not one (bad lead byte, bad or missing continuation, overlong
+ * form, surrogate, beyond U+10FFFF). Stops at the terminating NUL, which is
+ * never a continuation byte. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    unsigned c = p[0];
+    if (c < 0x80) return 1;
+    size_t n;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c == 0xe0) { n = 3; lo = 0xa0; }
+    else if (c == 0xed) { n = 3; hi = 0x9f; }
+    else if (c >= 0xe1 && c <= 0xef) n = 3;
+    else if (c == 0xf0) { n = 4; lo = 0x90; }
+    else if (c == 0xf4) { n = 4; hi = 0x8f; }
+    else if (c >= 0xf1 && c <= 0xf3) n = 4;
+    else return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0;
+    return n;
+}
+
+size_t dd_utf8_prefix(const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t at = 0;
+    while (p[at]) {
+        size_t n = utf8_seq(p + at);
+        if (!n) n = 1; /* an invalid byte stands alone; the writer makes it U+FFFD */
+        if (at + n > max) break;
+        at += n;
+    }
+    return at;
+}
+
+int dd_buf_utf8_valid(dd_buf_t *b, const void *bytes, size_t n)
+{
+    const unsigned char *p = bytes, *end = p + n, *run = p;
+    while (p < end) {
+        size_t k = 1;
+        if (*p >= 0x80) {
+            /* utf8_seq stops at a NUL; look only inside [p, end) */
+            unsigned char tmp[5] = {0};
+            memcpy(tmp, p, (size_t)(end - p) < 4 ? (size_t)(end - p) : 4);
+            k = utf8_seq(tmp);
+            if (!k) {
+                if (dd_buf_append(b, run, (size_t)(p - run)) || dd_buf_append(b, "\xef\xbf\xbd", 3))
+                    return DD_ELIMIT;
+                run = p + 1;
+                k = 1;
+            }
+        }
+        p += k;
+    }
+    return dd_buf_append(b, run, (size_t)(p - run));
+}
+
+/* Every JSON string Drydock writes goes through here, so this is where the
+ * output is made valid whatever the input: ", \ and every control character
+ * (C0, DEL and the C1 range U+0080-U+009F) are escaped, and a byte that does
+ * not begin a well-formed UTF-8 sequence becomes U+FFFD (one per byte, as the
+ * Unicode "maximal subpart" practice would give at most). */
 int dd_buf_json_str(dd_buf_t *b, const char *s)
 {
-    /* the one JSON writer's string: escaped, UTF-8 validated */
-    dd_jw_t w;
-    dd_jw_init(&w, b);
-    dd_jw_str(&w, s);
-    return dd_jw_finish(&w);
+    static const char hex[] = "0123456789abcdef";
+    if (dd_buf_putc(b, '"')) return DD_ELIMIT;
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *run = p;
+    while (*p) {
+        const char *esc = NULL;
+        char u[7];
+        size_t n = 1;
+        unsigned cp = *p;
+        switch (*p) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            if (*p >= 0x80) {
+                n = utf8_seq(p);
+                if (!n) {
+                    esc = "\xef\xbf\xbd"; /* U+FFFD */
+                    n = 1;
+                    break;
+                }
+                if (n == 2) cp = ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu);
+            }
+            if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
+                u[4] = hex[cp >> 4]; u[5] = hex[cp & 15]; u[6] = 0;
+                esc = u;
+            }
+        }
+        if (esc) {
+            if (dd_buf_append(b, run, (size_t)(p - run))) return DD_ELIMIT;
+            if (dd_buf_puts(b, esc)) return DD_ELIMIT;
+            run = p + n;
+        }
+        p += n;
+    }
+    if (dd_buf_append(b, run, (size_t)(p - run))) return DD_ELIMIT;
+    return dd_buf_putc(b, '"');
 }
 
 int dd_buf_pct_encode(dd_buf_t *b, const char *s, const char *keep)

@@ -1,7 +1,7 @@
 /*
  * jsonw.c: the one JSON writer (see dd/jsonw.h): separators and nesting
- * tracked, strings escaped with their UTF-8 validated, the first failure
- * sticky.
+ * tracked, strings through dd_buf_json_str() (escaped, UTF-8 validated),
+ * the first failure sticky.
  */
 #include "dd/jsonw.h"
 
@@ -69,59 +69,11 @@ void dd_jw_end(dd_jw_t *w)
     w->depth--;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned c = p[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    unsigned min;
-    if (c >= 0xc2 && c <= 0xdf) n = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef) n = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4, min = 0x10000;
-    else return 0;
-    unsigned cp = c & (0x3f >> (n - 1));
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return n;
-}
-
+/* The string itself: dd_buf_json_str() is the one escaper (control
+ * characters escaped, bytes outside well-formed UTF-8 as U+FFFD). */
 static void put_string(dd_jw_t *w, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    put(w, "\"", 1);
-    const unsigned char *p = (const unsigned char *)s, *run = p;
-    while (*p && w->rc == DD_OK) {
-        const char *esc = NULL;
-        char u[7];
-        size_t n = 1;
-        switch (*p) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        default:
-            if (*p < 0x20) {
-                snprintf(u, sizeof u, "\\u00%c%c", hex[*p >> 4], hex[*p & 15]);
-                esc = u;
-            } else if (*p >= 0x80 && (n = utf8_len(p)) == 0) {
-                esc = "\xef\xbf\xbd"; /* U+FFFD for an invalid byte */
-                n = 1;
-            }
-        }
-        if (esc) {
-            put(w, run, (size_t)(p - run));
-            put(w, esc, strlen(esc));
-            run = p + n;
-        }
-        p += n;
-    }
-    put(w, run, (size_t)(p - run));
-    put(w, "\"", 1);
+    if (w->rc == DD_OK && dd_buf_json_str(w->b, s) != DD_OK) fail(w, DD_ELIMIT);
 }
 
 void dd_jw_key(dd_jw_t *w, const char *k)

@@ -233,6 +233,16 @@ static int mkdir_synced(char *path, int mode)
     return 1;
 }
 
+void dd_file_create_private(const char *path)
+{
+    if (!path || !*path || path[0] == ':' || !strncmp(path, "file:", 5)) return;
+    /* O_EXCL: never open (and so never close) an existing database, as closing
+     * any descriptor of a file drops every POSIX lock this process holds on
+     * it, SQLite's included */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0) close(fd);
+}
+
 int dd_mkdirs(const char *path, int mode, dd_err_t *e)
 {
     char tmp[4096];

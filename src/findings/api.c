@@ -37,18 +37,28 @@ static int api_error(dd_req_t *req, int status, const char *code, const char *me
     return dd_resp_json(req, status, &b);
 }
 
+/* Copies v into out (n bytes), cut on a UTF-8 character boundary so that a
+ * message quoting a long value never ends in half a character. Returns out. */
+static const char *clip(const char *v, char *out, size_t n)
+{
+    size_t k = dd_utf8_prefix(v, n - 1);
+    memcpy(out, v, k);
+    out[k] = 0;
+    return out;
+}
+
 /* 404 NAME_UNKNOWN for repo. */
 static int repo_unknown(dd_req_t *req, const char *repo)
 {
-    char msg[400];
-    snprintf(msg, sizeof msg, "repository '%s' not found", repo);
+    char msg[400], c[256];
+    snprintf(msg, sizeof msg, "repository '%s' not found", clip(repo, c, sizeof c));
     return api_error(req, 404, "NAME_UNKNOWN", msg);
 }
 
 static int bad_param(dd_req_t *req, const char *param, const char *fmt, const char *val)
 {
-    char msg[512];
-    snprintf(msg, sizeof msg, fmt, val);
+    char msg[512], c[256];
+    snprintf(msg, sizeof msg, fmt, clip(val, c, sizeof c));
     dd_buf_t b;
     dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"error\":{\"code\":\"INVALID_PARAMETER\",\"parameter\":");
@@ -109,8 +119,9 @@ static int resolve(dd_findings_api_t *api, dd_req_t *req, const char *repo, cons
     dd_manifest_rec_t m;
     memset(&m, 0, sizeof m);
     if (dd_meta_manifest_get(api->o.meta, repo, ref, &m) != DD_OK) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "image '%s' not found in repository '%s'", ref, repo);
+        char msg[600], c1[256], c2[256];
+        snprintf(msg, sizeof msg, "image '%s' not found in repository '%s'", clip(ref, c1, sizeof c1),
+                 clip(repo, c2, sizeof c2));
         api_error(req, 404, "MANIFEST_UNKNOWN", msg);
         return DD_ENOTFOUND;
     }
@@ -922,8 +933,8 @@ static int h_vuln(dd_req_t *req)
     dd_buf_puts(&b, "]}");
     if (!d.found && c.n == 0) {
         dd_buf_release(&b);
-        char msg[300];
-        snprintf(msg, sizeof msg, "vulnerability '%s' not found", id);
+        char msg[300], c[256];
+        snprintf(msg, sizeof msg, "vulnerability '%s' not found", clip(id, c, sizeof c));
         return api_error(req, 404, "NOT_FOUND", msg);
     }
     return dd_resp_json(req, 200, &b);
@@ -1525,5 +1536,6 @@ void dd_findings_api_free(dd_findings_api_t *api)
 void dd_findings_api_register(dd_findings_api_t *api, dd_http_server_t *srv)
 {
     dd_http_register_routes(srv, routes, sizeof routes / sizeof routes[0], api);
+    dd_findings_ui_register(api, srv); /* packages and SBOM (ui_api.c) */
     dd_http_set_error_fn(srv, "/api/", api_error_fn);
 }

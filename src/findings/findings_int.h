@@ -1,5 +1,5 @@
 /*
- * findings_int.h: what the findings API's files share (api.c, query_api.c).
+ * findings_int.h: what the findings API's files share (api.c, query_api.c, ui_api.c).
  */
 #ifndef DD_FINDINGS_INT_H
 #define DD_FINDINGS_INT_H
@@ -16,6 +16,8 @@ bool dd_findings_may_see(dd_findings_api_t *api, dd_req_t *req, const char *repo
 void dd_findings_image_summary(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b);
 /* The Azure assessment object of one image. */
 void dd_findings_assessment_json(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b);
+/* GET .../images/<ref>/packages and .../sbom (ui_api.c) */
+void dd_findings_ui_register(dd_findings_api_t *api, dd_http_server_t *srv);
 /* POST /api/v1/query */
 int dd_findings_h_query(dd_req_t *req);
 

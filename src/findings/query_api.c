@@ -303,9 +303,11 @@ static int query_done(dd_req_t *req)
         dd_buf_init(&b, 0);
         dd_buf_puts(&b, "{\"error\":{\"code\":\"INVALID_PARAMETER\",\"parameter\":");
         dd_buf_json_str(&b, bad);
-        dd_buf_puts(&b, ",\"message\":\"invalid value of option ");
-        dd_buf_puts(&b, bad);
-        dd_buf_puts(&b, "\"}}");
+        char msg[64];
+        snprintf(msg, sizeof msg, "invalid value of option %s", bad);
+        dd_buf_puts(&b, ",\"message\":");
+        dd_buf_json_str(&b, msg);
+        dd_buf_puts(&b, "}}");
         return dd_resp_json(req, 400, &b);
     }
     reqtables_t t = {api, req, {0}, {0}};
@@ -332,7 +334,9 @@ static int query_done(dd_req_t *req)
     if (rc == DD_OK) {
         dd_qresult_to_json(&res, skip, top, &b);
     } else {
-        status = rc == DD_EINVAL ? 400 : rc == DD_ELIMIT ? 422 : 500;
+        /* a query over its limits is the client's to fix, like a syntax error:
+           400 with code QUERY_LIMIT (docs/query.md, "HTTP errors") */
+        status = rc == DD_EINVAL || rc == DD_ELIMIT ? 400 : 500;
         dd_buf_puts(&b, "{\"error\":{\"code\":");
         dd_buf_json_str(&b, rc == DD_EINVAL ? "INVALID_QUERY" : rc == DD_ELIMIT ? "QUERY_LIMIT" : "INTERNAL");
         dd_buf_puts(&b, ",\"message\":");

@@ -13,7 +13,14 @@
  *                                       If the handler asked for the body:
  *   access_cb (data)      -> BODY       each chunk goes to on_data (or the
  *                                       bounded buffer); after an error the rest
- *                                       is dropped (bounded: see DROP_MAX)
+ *                                       is dropped (bounded: see DROP_MAX).
+ *                                       A buffered body over its limit (chunked,
+ *                                       so not refused at the 1st call) is
+ *                                       answered at once: early_answer() writes
+ *                                       the handler's response (413) to the
+ *                                       socket itself, as MHD 0.9.75 queues only
+ *                                       before or after a whole body; then the
+ *                                       rest is dropped and the connection closed
  *   access_cb (size 0)    -> DONE       on_done answers; response queued
  *   completed_cb          -> freed      log line, arena released (cleanups run:
  *                                       upload handles, fds), req freed
@@ -26,6 +33,7 @@
  */
 #include "dd/http.h"
 #include "dd/registry.h"
+#include "http/gate_int.h"
 #include "http/tls_int.h"
 
 #include <microhttpd.h>
@@ -33,12 +41,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +66,7 @@ struct dd_http_server {
     dd_http_opts_t opts;
     char *listen;
     struct MHD_Daemon *d;
+    dd_http_gate_t *gate;  /* plain HTTP: our listening socket and accept gate (gate.c) */
     route_table_t tables[MAX_TABLES];
     size_t n_tables;
     dd_auth_hook_fn auth_fn;
@@ -114,6 +125,9 @@ struct dd_req_priv {
     dd_buf_t body;
     bool head;
     bool queued;
+    bool capture;              /* early_answer(): keep a copy of the response body */
+    bool early_sent;           /* the response went out by early_answer() */
+    dd_buf_t early_body;
 };
 
 /* ---- small helpers --------------------------------------------------------*/
@@ -294,6 +308,10 @@ bool dd_resp_is_set(const dd_req_t *req)
 
 int dd_resp_bytes(dd_req_t *req, int status, const char *content_type, const void *p, size_t n)
 {
+    if (req->priv->capture) {
+        dd_buf_reset(&req->priv->early_body);
+        dd_buf_append(&req->priv->early_body, p, n);
+    }
     return set_resp(req, status, content_type,
                     MHD_create_response_from_buffer(n, (void *)p, MHD_RESPMEM_MUST_COPY), n);
 }
@@ -308,6 +326,10 @@ int dd_resp_json(dd_req_t *req, int status, dd_buf_t *b)
     size_t n = 0;
     char *mem = dd_buf_detach(b, &n);
     if (!mem) return dd_resp_bytes(req, status, "application/json", "", 0);
+    if (req->priv->capture) {
+        dd_buf_reset(&req->priv->early_body);
+        dd_buf_append(&req->priv->early_body, mem, n);
+    }
     struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(n, mem, free);
     if (!r) free(mem);
     return set_resp(req, status, "application/json", r, n);
@@ -432,7 +454,7 @@ static void log_request(dd_req_t *req, enum MHD_RequestTerminationCode toe)
     /* log the path without the query (it may hold tokens) */
     const char *q = strchr(path, '?');
     char *pcopy = dd_arena_strndup(&req->arena, path, q ? (size_t)(q - path) : strlen(path));
-    if (strlen(pcopy) > 1024) pcopy[1024] = '\0';
+    pcopy[dd_utf8_prefix(pcopy, 1024)] = '\0';
     dd_buf_json_str(&b, pcopy);
     dd_buf_printf(&b, ",\"status\":%d,\"bytes\":%llu,\"bytes_in\":%llu,\"duration_ms\":%.3f", p->status,
                   (unsigned long long)p->bytes_out, (unsigned long long)req->bytes_in, ms);
@@ -558,6 +580,73 @@ static enum MHD_Result queue(dd_req_t *req)
     return ret;
 }
 
+static enum MHD_Result early_hdr(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    if (strcasecmp(key, "Content-Length") && strcasecmp(key, "Connection"))
+        dd_buf_printf(cls, "%s: %s\r\n", key, value);
+    return MHD_YES;
+}
+
+/* Answers now, while the client is still sending a body that went over its
+ * buffer limit (issue 20 item 5): runs on_done (which sees DD_ELIMIT and sets
+ * the 413), then writes that response, with "Connection: close", to the
+ * socket itself. libmicrohttpd 0.9.75 refuses MHD_queue_response() between
+ * the first call and the end of the body, and a client that reads while it
+ * sends (as HTTP/1.1 clients should) would otherwise wait for up to DROP_MAX
+ * bytes and then see a cut connection. Plain HTTP only: under TLS the socket
+ * carries GnuTLS records, so the old path (drop, then answer or close) stays.
+ * Returns true when the response was written. */
+static bool early_answer(dd_http_server_t *s, dd_req_t *req)
+{
+    struct dd_req_priv *p = req->priv;
+    if (s->opts.tls_cert_pem && *s->opts.tls_cert_pem) return false;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return false;
+    int fd = ci->connect_fd;
+    p->capture = true;
+    dd_buf_init(&p->early_body, 0);
+    int rc = p->on_done(req);
+    p->capture = false;
+    if (rc != DD_OK && !p->resp) dd_resp_error(req, 500, "INTERNAL", "internal error");
+    if (!p->resp) {
+        dd_buf_release(&p->early_body);
+        return false;
+    }
+    dd_buf_t out;
+    dd_buf_init(&out, 0);
+    const char *reason = MHD_get_reason_phrase_for((unsigned)p->status);
+    dd_buf_printf(&out, "HTTP/1.1 %d %s\r\n", p->status, reason && *reason ? reason : "Status");
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    dd_buf_printf(&out, "Date: %s\r\n", date);
+    MHD_get_response_headers(p->resp, early_hdr, &out);
+    dd_buf_printf(&out, "Content-Length: %zu\r\nConnection: close\r\n\r\n", p->early_body.len);
+    if (!p->head) dd_buf_append(&out, p->early_body.ptr ? p->early_body.ptr : "", p->early_body.len);
+    size_t off = 0;
+    int64_t deadline = dd_mono_ns() + 2000000000LL; /* a small response: the send buffer takes it */
+    while (off < out.len && dd_mono_ns() < deadline) {
+        ssize_t w = send(fd, out.ptr + off, out.len - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd pf = {fd, POLLOUT, 0};
+            poll(&pf, 1, 100);
+        } else {
+            break;
+        }
+    }
+    dd_buf_release(&out);
+    dd_buf_release(&p->early_body);
+    MHD_destroy_response(p->resp);
+    p->resp = NULL;
+    p->early_sent = true;
+    return true;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -615,9 +704,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         } else if (dd_buf_append(&p->body, upload_data, n) != DD_OK) {
             p->body_rc = DD_ELIMIT;
             dd_buf_release(&p->body);
+            early_answer(s, req);
         }
         return MHD_YES;
     }
+    if (p->early_sent) return MHD_NO; /* answered already; close */
     int rc = p->on_done(req);
     if (rc != DD_OK && !p->resp) dd_resp_error(req, 500, "INTERNAL", "internal error");
     return queue(req);
@@ -785,7 +876,14 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     if (s->opts.turbo) flags |= MHD_USE_TURBO;
     struct MHD_OptionItem ops[20];
     int k = 0;
-    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    if (s->opts.tls_cert_pem) {
+        ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    } else {
+        /* plain HTTP: the gate owns the listening socket (issue 20 item 4) */
+        if (dd_http_gate_open(&ss, &s->gate, e) != DD_OK)
+            return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
+        flags |= MHD_USE_NO_LISTEN_SOCKET;
+    }
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->opts.threads, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                        (intptr_t)s->opts.conn_memory_limit, NULL};
@@ -798,14 +896,29 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_cb, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
-    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    if (!s->gate) ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn_cb, s};
     if (s->opts.tls_cert_pem) k += dd_http_tls_options(&s->opts, &ops[k], &flags); /* tls.c */
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
-    if (!s->d) return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : 0;
+    if (!s->d) {
+        dd_http_gate_free(s->gate);
+        s->gate = NULL;
+        return dd_err(e, DD_EIO, "cannot listen on '%s' (address in use or not available)", s->opts.listen);
+    }
+    if (s->gate) {
+        s->port = dd_http_gate_port(s->gate);
+        if (dd_http_gate_run(s->gate, s->d, e) != DD_OK) {
+            MHD_stop_daemon(s->d);
+            s->d = NULL;
+            dd_http_gate_free(s->gate);
+            s->gate = NULL;
+            return DD_EIO;
+        }
+    } else {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+        s->port = info ? info->port : 0;
+    }
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setstacksize(&at, 128 * 1024);
@@ -822,8 +935,12 @@ unsigned dd_http_port(dd_http_server_t *s)
 void dd_http_stop(dd_http_server_t *s)
 {
     if (!s->d) return;
-    MHD_socket fd = MHD_quiesce_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET) close(fd);
+    if (s->gate) {
+        dd_http_gate_close_listen(s->gate); /* stop accepting; waiting connections go to MHD */
+    } else {
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET) close(fd);
+    }
     int64_t deadline = dd_mono_ns() + (int64_t)(s->opts.shutdown_grace_s ? s->opts.shutdown_grace_s : 10) *
                                            1000000000LL;
     while (atomic_load(&s->inflight) > 0 && dd_mono_ns() < deadline) {
@@ -840,6 +957,8 @@ void dd_http_stop(dd_http_server_t *s)
     }
     MHD_stop_daemon(s->d);
     s->d = NULL;
+    dd_http_gate_free(s->gate);
+    s->gate = NULL;
 }
 
 void dd_http_server_free(dd_http_server_t *s)

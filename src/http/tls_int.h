@@ -9,7 +9,10 @@
 #include "dd/http.h"
 
 /* The default GnuTLS priorities: TLS 1.3 and 1.2 only. */
-#define DD_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* TLS 1.3 and 1.2 only; forward-secret key exchange only (ECDHE, DHE: "-RSA"
+ * drops static RSA) and AEAD ciphers only (no CBC), issue 20 item 11. */
+#define DD_TLS_PRIORITIES                                                                                      \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM"
 
 /* Writes the TLS options (key, certificate, priorities) to ops (room for 3)
  * and adds MHD_USE_TLS to *flags. Returns how many options were written. */

@@ -16,12 +16,18 @@
  * Invariants:
  *   1. The blob store's size of the session is the truth for the Range
  *      header; the meta offset is a hint for when the session is held.
- *   2. A PATCH or PUT whose body does not arrive completely (client died,
- *      Content-Length lied) drops the whole session: its bytes may contain a
- *      partial chunk that the client never confirmed, so resuming from it
- *      could corrupt the blob. The client sees BLOB_UPLOAD_UNKNOWN and starts
- *      over. The handle is released (and the session aborted) by an arena
- *      cleanup, which runs for every request however it ends.
+ *   2. A PATCH whose client disconnects mid-body keeps the bytes received
+ *      (issue 20 item 10): they are a prefix of what the client sent, in
+ *      order, so the cleanup syncs them, records the offset and releases the
+ *      handle; GET on the upload URL reports the offset (Range: 0-N) and the
+ *      client resumes from there with a Content-Range starting at N+1 (the
+ *      spec's chunked upload, "resuming an upload"). The final PUT checks
+ *      the digest of the whole, so nothing unconfirmed can slip into a blob.
+ *      A PUT (or monolithic POST) cut short, a failed write, a chunk whose
+ *      length contradicts its Content-Range, or an error answered mid-body
+ *      drop the whole session (BLOB_UPLOAD_UNKNOWN: start over). The handle
+ *      is released by an arena cleanup, which runs for every request
+ *      however it ends.
  *   3. A session belongs to the repository it was started in; any other name
  *      gets BLOB_UPLOAD_UNKNOWN.
  */
@@ -141,6 +147,7 @@ typedef struct upload_st {
     bool monolithic;          /* POST ?digest= (no meta record) */
     bool done;                /* on_done ran: body complete */
     bool check_len;           /* Content-Range given: body must be range_len bytes */
+    bool keep_partial;        /* PATCH: a body cut short keeps its bytes (invariant 2) */
     uint64_t range_len;
     uint64_t start_size;
     uint64_t written;         /* body bytes written by this request */
@@ -172,9 +179,27 @@ static void upload_settle(upload_st_t *st)
     }
 }
 
+/* The client went away in the middle of a PATCH body: keep what arrived and
+ * record the offset (invariant 2). False when that fails (then drop). */
+static bool upload_keep_partial(upload_st_t *st)
+{
+    uint64_t size = 0;
+    if (!st->u || dd_upload_sync(st->u, &size, NULL) != DD_OK) return false;
+    dd_upload_release(st->u);
+    st->u = NULL;
+    dd_upload_rec_t rec = st->rec;
+    rec.offset = size;
+    rec.updated_ms = dd_now_ms();
+    dd_meta_upload_put(st->r->o.meta, &rec, NULL);
+    st->done = true;
+    return true;
+}
+
 static void upload_cleanup(void *arg)
 {
-    upload_settle(arg);
+    upload_st_t *st = arg;
+    if (!st->done && st->keep_partial && upload_keep_partial(st)) return;
+    upload_settle(st);
 }
 
 /* Drops the session now (its bytes can't be trusted or kept). */
@@ -226,6 +251,7 @@ static int upload_data(dd_req_t *req, const char *data, size_t n)
 {
     upload_st_t *st = req->user;
     int rc = dd_upload_write(st->u, data, n, NULL);
+    if (rc != DD_OK) st->keep_partial = false; /* a failed write: its bytes are not kept */
     if (rc == DD_OK) {
         uint64_t before = st->start_size + st->written;
         st->written += n;
@@ -476,6 +502,7 @@ int reg_upload_patch(dd_req_t *req)
     if (!check_content_range(req, st)) return DD_OK;
     st->rec = rec;
     st->done = false;
+    st->keep_partial = true;
     return read_upload_body(req, st);
 }
 

@@ -10,6 +10,13 @@
  * blob store and the record (with references, referrer entry and tag) to the
  * metadata store in one transaction.
  *
+ * Memory (issue 20 item 3): a PUT costs its body plus the parse, which
+ * DD_MANIFEST_PARSE_BUDGET bounds per manifest; the sum over the PUTs in
+ * flight is bounded by MANIFEST_INFLIGHT_MAX. A PUT that would pass it gets
+ * 429 TOOMANYREQUESTS with Retry-After at once (before its body is read);
+ * the reservation is the Content-Length, or manifest-max when chunked, plus
+ * its parse budget, and is returned when the request's arena is released.
+ *
  * GET: the stored media type is served whatever the Accept header says. The
  * bytes are immutable and we never convert between formats, so refusing
  * would only break clients that send a narrow Accept (distribution's
@@ -17,9 +24,40 @@
  */
 #include "registry_int.h"
 
+#include "dd/manifest.h"
+
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MANIFEST_INFLIGHT_MAX ((uint64_t)128 << 20) /* bytes reserved by manifest PUTs in flight */
+
+static _Atomic uint64_t manifest_inflight;
+
+typedef struct {
+    uint64_t bytes;
+} inflight_t;
+
+static void inflight_release(void *arg)
+{
+    inflight_t *f = arg;
+    atomic_fetch_sub(&manifest_inflight, f->bytes);
+}
+
+/* Reserves bytes of the in-flight budget for req (returned by the arena
+ * cleanup). False when the budget would be passed. */
+static bool inflight_reserve(dd_req_t *req, uint64_t bytes)
+{
+    uint64_t cur = atomic_load(&manifest_inflight);
+    do {
+        if (cur + bytes > MANIFEST_INFLIGHT_MAX) return false;
+    } while (!atomic_compare_exchange_weak(&manifest_inflight, &cur, cur + bytes));
+    inflight_t *f = dd_arena_alloc(&req->arena, sizeof *f);
+    f->bytes = bytes;
+    dd_arena_cleanup_add(&req->arena, inflight_release, f);
+    return true;
+}
 
 static const char *OCI_INDEX_MT = "application/vnd.oci.image.index.v1+json";
 
@@ -182,8 +220,15 @@ int reg_manifest_put(dd_req_t *req)
     bool is_digest;
     if (!parse_reference(req, &tag, &want, &is_digest, 400)) return DD_OK;
     uint64_t cl;
-    if (dd_req_content_length(req, &cl) == DD_OK && cl > r->o.manifest_max)
+    bool known = dd_req_content_length(req, &cl) == DD_OK;
+    if (known && cl > r->o.manifest_max)
         return dd_registry_error(req, DD_REGERR_TOO_LARGE, "manifest exceeds the size limit");
+    uint64_t body = known ? cl : r->o.manifest_max;
+    if (!inflight_reserve(req, body + DD_MANIFEST_PARSE_BUDGET(body))) {
+        dd_resp_header(req, "Retry-After", "1");
+        return dd_registry_error(req, DD_REGERR_TOOMANYREQUESTS,
+                                 "too many large manifests being pushed at once; retry");
+    }
     return dd_req_buffer_body(req, r->o.manifest_max, put_done);
 }
 

@@ -73,6 +73,7 @@ int dd_sqldb_open(const char *path, const dd_sqldb_opts_t *o, sqlite3 **out, dd_
         src = sqlite3_open_v2(uri, &db, flags | SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
         free(uri);
     } else {
+        dd_file_create_private(path); /* 0600, and so its -wal/-shm (issue 20 item 2) */
         src = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     }
     if (src != SQLITE_OK) {

@@ -7,7 +7,9 @@
  *      its blobs exist, its index children are manifests of its repository;
  *   2. links_each: each linked blob exists with the linked size;
  *   3. the blob store's each(): counts blobs, re-hashes them all with
- *      DD_STORECHECK_HASH_ALL, and counts orphans via dd_meta_blob_refs.
+ *      DD_STORECHECK_HASH_ALL, and counts orphans (and their bytes) via
+ *      dd_meta_blob_refs; DD_STORECHECK_REPAIR removes each orphan as it is
+ *      found (unlinking the entry readdir just returned is safe).
  * Memory stays bounded: nothing is collected between passes.
  */
 #include "dd/storecheck.h"
@@ -123,10 +125,17 @@ static int link_cb(const char *repo, const dd_digest_t *d, uint64_t size, void *
 static int blob_cb(const dd_digest_t *d, uint64_t size, void *arg)
 {
     struct ctx *c = arg;
-    (void)size;
     c->out->blobs++;
     uint64_t refs = 0;
-    if (dd_meta_blob_refs(c->meta, d, &refs) == DD_OK && refs == 0) c->out->orphans++;
+    if (dd_meta_blob_refs(c->meta, d, &refs) == DD_OK && refs == 0) {
+        c->out->orphans++;
+        c->out->orphan_bytes += size;
+        if ((c->flags & DD_STORECHECK_REPAIR) && dd_blobstore_remove(c->bs, d) == DD_OK) {
+            c->out->removed++;
+            c->out->removed_bytes += size;
+            return 0;
+        }
+    }
     if (c->flags & DD_STORECHECK_HASH_ALL) {
         dd_err_t e;
         c->out->blobs_hashed++;

@@ -850,14 +850,14 @@ static void remove_stale(const char *path)
 int dd_vulndb_update_begin(const char *path, dd_vulndb_update_t **out, dd_err_t *e)
 {
     char *dir = dir_of(path);
-    int rc = dd_mkdirs(dir, 0755, e);
+    int rc = dd_mkdirs(dir, 0700, e);
     free(dir);
     if (rc) return rc;
     dd_vulndb_update_t *u = dd_calloc(1, sizeof *u);
     u->path = dd_strdup(path);
     u->tmp = dd_asprintf("%s.tmp.%ld", path, (long)getpid());
     char *lockp = dd_asprintf("%s.lock", path);
-    u->lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    u->lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     free(lockp);
     if (u->lockfd < 0) {
         rc = dd_err_errno(e, DD_EIO, errno, "vulndb: cannot open lock for '%s'", path);
@@ -958,4 +958,78 @@ void dd_vulndb_update_abort(dd_vulndb_update_t *u)
     }
     unlink(u->tmp);
     update_free(u);
+}
+
+/* ---- replacing the whole database ------------------------------------------ */
+
+int dd_vulndb_replace(const char *path, const char *src, int64_t *version, dd_err_t *e)
+{
+    /* check the new file first, before taking the writer lock */
+    sqlite3 *h = NULL;
+    struct stat sb;
+    if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode)) return dd_err(e, DD_ENOTFOUND, "vulndb: no file '%s'", src);
+    int rc = open_handle(src, false, &h, e);
+    if (rc) return rc;
+    char *sv = meta_get(h, "schema_version");
+    char *qc = NULL;
+    sqlite3_stmt *st = NULL;
+    if (!sv) {
+        rc = dd_err(e, DD_ECORRUPT, "vulndb: '%s' is not a drydock vulnerability database", src);
+    } else if (atoi(sv) != DD_VULNDB_SCHEMA_VERSION) {
+        rc = dd_err(e, DD_EUNSUPPORTED, "vulndb: '%s' has schema version '%s', this drydock reads %d", src, sv,
+                    DD_VULNDB_SCHEMA_VERSION);
+    } else if (sqlite3_prepare_v2(h, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK ||
+               sqlite3_step(st) != SQLITE_ROW || !(qc = (char *)sqlite3_column_text(st, 0)) || strcmp(qc, "ok")) {
+        rc = dd_err(e, DD_ECORRUPT, "vulndb: '%s' fails its integrity check: %s", src, qc ? qc : sqlite3_errmsg(h));
+    } else {
+        /* the tables the readers need must all be there */
+        rc = exec(h, "SELECT count(*) FROM feeds; SELECT count(*) FROM vulns; SELECT count(*) FROM affected;"
+                     " SELECT count(*) FROM nvd;", e);
+    }
+    sqlite3_finalize(st);
+    free(sv);
+    if (rc) {
+        sqlite3_close(h);
+        return rc;
+    }
+    char *dir = dir_of(path);
+    rc = dd_mkdirs(dir, 0755, e);
+    free(dir);
+    char *lockp = dd_asprintf("%s.lock", path);
+    int lockfd = rc ? -1 : open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    free(lockp);
+    if (!rc && (lockfd < 0 || flock(lockfd, LOCK_EX) != 0))
+        rc = dd_err_errno(e, DD_EIO, errno, "vulndb: cannot lock '%s'", path);
+    if (rc) {
+        if (lockfd >= 0) close(lockfd);
+        sqlite3_close(h);
+        return rc;
+    }
+    /* the version goes past both, so long-lived readers see a change */
+    int64_t live = 0;
+    sqlite3 *lh = NULL;
+    dd_err_t ignore;
+    if (open_handle(path, true, &lh, &ignore) == DD_OK) {
+        live = meta_version(lh);
+        sqlite3_close(lh);
+    }
+    int64_t v = meta_version(h);
+    v = (v > live ? v : live) + 1;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    rc = meta_set(h, "version", buf, e);
+    if (!rc) rc = exec(h, "PRAGMA journal_mode=DELETE", e);
+    sqlite3_close(h);
+    int fd = rc ? -1 : open(src, O_RDONLY | O_CLOEXEC);
+    if (!rc && (fd < 0 || fsync(fd) != 0)) rc = dd_err_errno(e, DD_EIO, errno, "vulndb: fsync '%s'", src);
+    if (fd >= 0) close(fd);
+    if (!rc && rename(src, path) != 0) rc = dd_err_errno(e, DD_EIO, errno, "vulndb: rename to '%s'", path);
+    if (!rc) {
+        char *d = dir_of(path);
+        dd_fsync_dir(d);
+        free(d);
+        if (version) *version = v;
+    }
+    close(lockfd);
+    return rc;
 }

@@ -187,3 +187,29 @@ def test_podman_login(tls, tmp_path):
         assert p.returncode != 0
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def test_tls12_forward_secret_only(tmp_path):
+    """issue 20 item 11: with an RSA certificate (where static RSA key
+    exchange is possible at all), a TLS 1.2 client offering only static-RSA
+    suites fails the handshake; ECDHE-RSA with AES-GCM works."""
+    key, cert = tmp_path / "rsa.key", tmp_path / "rsa.pem"
+    p = run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+            "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1")
+    assert p.returncode == 0, p.stderr
+    srv = Server(tmp_path / "data", ["--tls-cert", str(cert), "--tls-key", str(key), "--scan", "false",
+                                     "--insecure-no-auth", "true"]).start()
+    try:
+        def hello(cipher):
+            return run("openssl", "s_client", "-connect", f"127.0.0.1:{srv.port}", "-tls1_2", "-cipher", cipher,
+                       "-CAfile", str(cert), input="", timeout=30)
+        p = hello("AES128-GCM-SHA256")
+        assert p.returncode != 0 or "Cipher is (NONE)" in p.stdout, p.stdout
+        for static in ("AES256-GCM-SHA384", "AES128-SHA"):
+            assert "Cipher is (NONE)" in hello(static).stdout or hello(static).returncode != 0
+        p = hello("ECDHE-RSA-AES128-GCM-SHA256")
+        assert p.returncode == 0 and "Cipher is ECDHE-RSA-AES128-GCM-SHA256" in p.stdout, p.stdout + p.stderr
+        p = hello("ECDHE-RSA-AES128-SHA")  # forward-secret but CBC: refused too
+        assert p.returncode != 0 or "Cipher is (NONE)" in p.stdout, p.stdout
+    finally:
+        assert srv.stop() == 0

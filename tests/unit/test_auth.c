@@ -381,6 +381,36 @@ TEST(names_tokens_durations)
 
 /* ---- rate limiter ------------------------------------------------------------ */
 
+/* issue 20 item 8: growing delays, and a correct login clears its key */
+TEST(ratelimit_growing)
+{
+    dd_ratelimit_t *r = dd_ratelimit_new(64, 2, 1000); /* 2 at once, then one per second */
+    int64_t t = 5000000;
+    dd_ratelimit_hit(r, "ua:v@1.2.3.4", t);
+    CHECK_INT(dd_ratelimit_check(r, "ua:v@1.2.3.4", t), 0);
+    dd_ratelimit_hit(r, "ua:v@1.2.3.4", t); /* empty: strike 1, a token in 1 s */
+    CHECK_INT(dd_ratelimit_check(r, "ua:v@1.2.3.4", t), 2);
+    int64_t next_ms = 1000; /* when the next try is allowed */
+    for (int k = 2; k < 9; k++) {
+        t += next_ms;
+        CHECK_INT(dd_ratelimit_check(r, "ua:v@1.2.3.4", t), 0);
+        dd_ratelimit_hit(r, "ua:v@1.2.3.4", t);
+        /* strike k: locked 1 s << (k - 2), then a token after 1 s more */
+        next_ms = (1000LL << (k - 2)) + 1000;
+        CHECK_INT(dd_ratelimit_check(r, "ua:v@1.2.3.4", t), next_ms / 1000 + 1);
+        CHECK(dd_ratelimit_check(r, "ua:v@1.2.3.4", t + next_ms - 1) > 0);
+    }
+    CHECK_INT(dd_ratelimit_check(r, "ua:v@5.6.7.8", t), 0); /* the owner elsewhere */
+    dd_ratelimit_reset(r, "ua:v@1.2.3.4", t);
+    CHECK_INT(dd_ratelimit_check(r, "ua:v@1.2.3.4", t), 0);
+    dd_ratelimit_hit(r, "ua:v@1.2.3.4", t);
+    CHECK_INT(dd_ratelimit_check(r, "ua:v@1.2.3.4", t), 0); /* strikes were forgotten */
+    /* the delay is capped at an hour */
+    for (int i = 0; i < 40; i++) dd_ratelimit_hit(r, "ua:x@1.2.3.4", t);
+    CHECK_INT(dd_ratelimit_check(r, "ua:x@1.2.3.4", t), 3600 + 2 + 1);
+    dd_ratelimit_free(r);
+}
+
 TEST(ratelimit)
 {
     dd_ratelimit_t *r = dd_ratelimit_new(64, 3, 10000); /* 3 at once, then one per 10 s */
@@ -554,5 +584,5 @@ static void cleanup(void)
 
 TEST_MAIN(RUN(role_parse); RUN(role_matrix); RUN(glob); RUN(glob_lists); RUN(scope_parse); RUN(jwt_roundtrip);
           RUN(jwt_expiry_and_times); RUN(jwt_wrong_key_aud_iss); RUN(jwt_tampered); RUN(jwt_hostile_claims);
-          RUN(password_roundtrip); RUN(names_tokens_durations); RUN(ratelimit); RUN(audit_lines);
+          RUN(password_roundtrip); RUN(names_tokens_durations); RUN(ratelimit); RUN(ratelimit_growing); RUN(audit_lines);
           RUN(meta_users_tokens); cleanup())

@@ -20,6 +20,35 @@ TEST(buf_cap)
     dd_buf_release(&b);
 }
 
+/* issue 20 item 1: every JSON string is valid whatever the bytes */
+TEST(json_str_utf8)
+{
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    /* valid multi-byte text passes through */
+    dd_buf_json_str(&b, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3");
+    CHECK_STR(b.ptr, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3\"");
+    dd_buf_reset(&b);
+    /* Latin-1, a lone continuation, a cut sequence, overlong, surrogate, > U+10FFFF */
+    dd_buf_json_str(&b, "M\xfcller \x80|\xe2\x82|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80");
+    CHECK_STR(b.ptr, "\"M\xef\xbf\xbdller \xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|"
+                     "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+    dd_buf_reset(&b);
+    /* a sequence cut by the end of the string */
+    dd_buf_json_str(&b, "x\xf0\x9f");
+    CHECK_STR(b.ptr, "\"x\xef\xbf\xbd\xef\xbf\xbd\"");
+    dd_buf_reset(&b);
+    /* DEL and C1 controls are escaped too */
+    dd_buf_json_str(&b, "a\x7f\xc2\x85\x1b");
+    CHECK_STR(b.ptr, "\"a\\u007f\\u0085\\u001b\"");
+    dd_buf_release(&b);
+    /* cutting on a character boundary */
+    CHECK(dd_utf8_prefix("ab\xc3\xa9", 3) == 2);
+    CHECK(dd_utf8_prefix("ab\xc3\xa9", 4) == 4);
+    CHECK(dd_utf8_prefix("ab\xff", 3) == 3);
+    CHECK(dd_utf8_prefix("\xe2\x82\xac", 2) == 0);
+}
+
 TEST(pct_encode)
 {
     dd_buf_t b;
@@ -120,5 +149,5 @@ TEST(ct_equal)
     CHECK(!dd_ct_equal("abc", "abd", 3));
 }
 
-TEST_MAIN(RUN(buf_cap); RUN(pct_encode); RUN(arena); RUN(digest_parse); RUN(fileset); RUN(path_normalize);
+TEST_MAIN(RUN(buf_cap); RUN(json_str_utf8); RUN(pct_encode); RUN(arena); RUN(digest_parse); RUN(fileset); RUN(path_normalize);
           RUN(time_parse); RUN(ct_equal))

@@ -1,0 +1,65 @@
+// admin.js: administration for Owners: users, robot tokens (create, with
+// the secret shown once; revoke), the vulnerability database and scanner
+// status. Users are added with the CLI (`drydock user add`): passwords do
+// not travel through the browser.
+import { h, mount, num, ago, when, table, copyButton } from '../dom.js';
+import { api } from '../api.js';
+
+const ROLES = ['reader', 'writer', 'deleter', 'securityreader', 'owner'];
+
+export async function render(main, _p, ctx) {
+  const [users, tokens, db, sc] = await Promise.all([
+    api('/api/v1/admin/users').catch((e) => ({ error: e })), api('/api/v1/admin/tokens').catch((e) => ({ error: e })),
+    api('/api/v1/db').catch(() => null), api('/api/v1/scanner').catch(() => null)]);
+  if (!ctx.current()) return;
+  const tokBox = h('div', { id: 'tokens' });
+  const secretBox = h('div', { id: 'token-secret', 'aria-live': 'polite' });
+  const showTokens = async (list) => {
+    const t = list || (await api('/api/v1/admin/tokens')).tokens;
+    mount(tokBox, table(['ID', 'Name', 'Role', 'Repositories', 'Created', 'Expires', 'State', ''],
+      t.map((x) => [h('code', null, x.id), x.name || '–', x.role, x.repos || 'all', when(x.created), x.expires === 'never' ? 'never' : when(x.expires), x.state,
+        x.state === 'active' ? h('button', { type: 'button', class: 'small', 'aria-label': 'Revoke ' + x.id, onclick: async () => {
+          if (!confirm(`Revoke token ${x.id}? Clients using it stop working at once.`)) return;
+          await api('/api/v1/admin/tokens/' + encodeURIComponent(x.id), { method: 'DELETE' });
+          showTokens();
+        } }, 'Revoke') : '']), { empty: 'No robot tokens.' }));
+  };
+  const name = h('input', { id: 't-name', maxlength: 60 });
+  const role = h('select', { id: 't-role' }, ROLES.map((r) => h('option', { value: r }, r)));
+  const repos = h('input', { id: 't-repos', placeholder: 'all, or team/*,lib-?' });
+  const expires = h('select', { id: 't-exp' }, ['7d', '30d', '90d', '1y', 'never'].map((d) => h('option', { value: d, selected: d === '30d' }, d)));
+  const err = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'filters', 'aria-label': 'Create a robot token' },
+    field('t-name', 'Name', name), field('t-role', 'Role', role), field('t-repos', 'Repositories', repos), field('t-exp', 'Expires in', expires),
+    h('button', { type: 'submit' }, 'Create token'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    try {
+      const t = await api('/api/v1/admin/tokens', { method: 'POST', json: { name: name.value, role: role.value, repos: repos.value.trim(), expires: expires.value } });
+      mount(secretBox, h('div', { class: 'card secret' }, h('p', null, `Token ${t.id} created. Its secret is shown only now:`),
+        h('p', null, h('code', { id: 'secret-value' }, t.secret), ' ', copyButton(t.secret)),
+        h('p', { class: 'muted' }, 'Use it as a password (docker login -u any -p SECRET) or as a Bearer token.')));
+      name.value = '';
+      showTokens();
+    } catch (e) { err.textContent = e.message; }
+  });
+
+  mount(main, h('h1', null, 'Administration'),
+    h('section', { class: 'card' }, h('h2', null, 'Users'),
+      users.error ? h('p', { class: 'error' }, users.error.message)
+        : table(['User', 'Role', 'Repositories', 'Created'], users.users.map((u) => [u.name, u.role, u.repos || 'all', when(u.created)]), { empty: 'No users: the server is open on loopback.' }),
+      h('p', { class: 'muted' }, 'Add users with ', h('code', null, 'drydock user add NAME --role ROLE'), '.')),
+    h('section', { class: 'card' }, h('h2', null, 'Robot tokens'), form, err, secretBox, tokBox),
+    h('section', { class: 'card' }, h('h2', null, 'Vulnerability database'),
+      db ? h('p', null, `Status ${db.status}, version ${num(db.version)}, updated ${ago(db.updated)}.`) : h('p', { class: 'muted' }, 'Not available.'),
+      h('p', { class: 'muted' }, 'Update it with ', h('code', null, 'drydock db update'), '; the server picks the new data up by itself.')),
+    h('section', { class: 'card' }, h('h2', null, 'Scanner'),
+      sc ? table(['Counter', 'Value'], Object.entries(sc).map(([k, v]) => [k, num(v)])) : h('p', { class: 'muted' }, 'Not available.')));
+  if (tokens.error) mount(tokBox, h('p', { class: 'error' }, tokens.error.message));
+  else showTokens(tokens.tokens);
+}
+
+function field(id, label, el) {
+  return h('div', { class: 'field' }, h('label', { for: id }, label), el);
+}

@@ -1,0 +1,259 @@
+"""The web console (issue 16) against the real server: the page and its
+assets with their security headers and caching, sign-in with the session
+cookie and CSRF protection, and (when Debian's chromium and tests/ui's
+playwright-core are installed) the browser walk in tests/ui/console.test.mjs
+on a server loaded with images and the sample feeds."""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+import requests
+
+import ocigen
+from conftest import ROOT, Server
+from test_scan_push import OLD_DEBIAN, data_with_db, drydock, golden_db, push, wait_done  # noqa: F401
+
+pytestmark = pytest.mark.skipif(os.environ.get("DD_TEST_TARGET", "drydock") != "drydock",
+                                reason="drydock-only tests")
+
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
+OWNER_PW = "console-owner-pw-1"
+READER_PW = "console-secreader-pw-1"
+UI = {"X-Drydock-Console": "1"}
+
+
+def add_user(data, name, role, pw, repos=None):
+    args = ["user", "add", name, "--role", role, "--password", pw, "--data-dir", str(data)]
+    if repos:
+        args += ["--repos", repos]
+    drydock(*args)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory, golden_db):  # noqa: F811
+    """A server with two repositories (one image carries <script> payloads in
+    its labels and history), the sample feeds and two users."""
+    tmp = tmp_path_factory.mktemp("console")
+    data = data_with_db(tmp, golden_db)
+    lay = tmp / "layout"
+    hist = [{"created": "2024-01-01T00:00:00Z", "created_by": "/bin/sh -c #(nop) ADD rootfs " + XSS},
+            {"created": "2024-01-01T00:00:01Z", "created_by": "RUN echo hello > /etc/motd"}]
+    ocigen.layout(str(lay), [ocigen.debian_rootfs("11", "bullseye", OLD_DEBIAN), {"etc/motd": b"hello\n"}],
+                  tag="v1", extra_config={"config": {"Labels": {"description": XSS}}, "history": hist})
+    ocigen.layout(str(lay), [ocigen.alpine_rootfs("3.10.2", [("musl", "1.1.22-r2", None),
+                                                             ("libssl1.1", "1.1.1c-r0", "openssl")])], tag="a1")
+    srv = Server(data, ["--db-poll-interval", "1s"]).start()
+    push(lay, "v1", srv, "team/app:v1")
+    push(lay, "v1", srv, "other/app:v1")
+    push(lay, "a1", srv, "base/alpine:3.10")
+    for repo, ref in (("team/app", "v1"), ("other/app", "v1"), ("base/alpine", "3.10")):
+        wait_done(srv, repo, ref)
+    add_user(data, "owner", "owner", OWNER_PW)
+    add_user(data, "secreader", "securityreader", READER_PW, repos="team/*")
+    yield srv
+    rc = srv.stop()
+    assert rc == 0, srv.read_log()[-2000:]
+
+
+def sign_in(srv, user, pw):
+    s = requests.Session()
+    s.headers.update(UI)
+    r = s.post(f"{srv.url}/api/v1/session", json={"user": user, "password": pw})
+    assert r.status_code == 200, r.text
+    return s, r
+
+
+def test_page_and_assets_headers(server):
+    r = requests.get(server.url + "/")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert "style-src 'self'" in csp and "default-src 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff" and r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Cache-Control"] == "no-cache"
+    assert "<script>" not in r.text and " style=" not in r.text  # no inline script or style
+    m = re.search(r'src="/ui/([0-9a-f]{12})/app\.js"', r.text)
+    assert m, r.text
+    build = m.group(1)
+    assert requests.get(server.url + "/", headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    for path, ctype in (("app.js", "text/javascript"), ("style.css", "text/css"), ("pages/overview.js", "text/javascript"),
+                        ("icon.svg", "image/svg+xml")):
+        a = requests.get(f"{server.url}/ui/{build}/{path}")
+        assert a.status_code == 200 and a.headers["Content-Type"].startswith(ctype), path
+        assert a.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert a.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Content-Security-Policy" in a.headers
+        again = requests.get(f"{server.url}/ui/{build}/{path}", headers={"If-None-Match": a.headers["ETag"]})
+        assert again.status_code == 304
+    src = (ROOT / "src/web/assets/app.js").read_bytes()
+    assert requests.get(f"{server.url}/ui/{build}/app.js").content == src
+    old = requests.get(f"{server.url}/ui/000000000000/app.js")  # another build's URL
+    assert old.status_code == 200 and old.headers["Cache-Control"] == "no-cache"
+    for bad in ("nope.js", "index.html", "pages/%2e%2e/app.js", "Pages/overview.js"):
+        assert requests.get(f"{server.url}/ui/{build}/{bad}").status_code in (400, 404), bad
+    for alias in ("/ui", "/ui/"):
+        assert requests.get(server.url + alias).text == r.text
+
+
+def test_session_open_on_loopback_without_users(server):
+    j = requests.get(server.url + "/api/v1/session").json()
+    assert j == {"authRequired": False, "signedIn": True, "user": "local", "role": "owner", "repos": "", "csrf": None}
+
+
+def test_sign_in_cookie_and_csrf(loaded):
+    srv = loaded
+    anon = requests.get(srv.url + "/api/v1/session", headers=UI).json()
+    assert anon["authRequired"] and not anon["signedIn"] and anon["csrf"] is None
+    r = requests.get(srv.url + "/api/v1/summary", headers=UI)
+    assert r.status_code == 401 and "WWW-Authenticate" not in r.headers  # no browser password dialog
+    assert "WWW-Authenticate" in requests.get(srv.url + "/api/v1/summary").headers
+    assert requests.post(srv.url + "/api/v1/session", json={"user": "owner", "password": "wrong"}).status_code == 401
+    assert requests.post(srv.url + "/api/v1/session", data={"user": "owner", "password": OWNER_PW}).status_code == 415
+    assert requests.post(srv.url + "/api/v1/session", data="{", headers={"Content-Type": "application/json"}).status_code == 400
+    s, r = sign_in(srv, "owner", OWNER_PW)
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("dd_session=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Path=/" in cookie and "Secure" not in cookie  # plain HTTP on loopback
+    me = r.json()
+    assert me["signedIn"] and me["user"] == "owner" and me["role"] == "owner" and len(me["csrf"]) == 64
+    assert s.get(srv.url + "/api/v1/session").json()["csrf"] == me["csrf"]
+    basic = requests.get(srv.url + "/api/v1/summary", auth=("owner", OWNER_PW)).json()
+    assert s.get(srv.url + "/api/v1/summary").json() == basic and basic["images"] >= 2
+    q = {"query": "resources | count"}
+    r = s.post(srv.url + "/api/v1/query", json=q)  # a POST without the CSRF token
+    assert r.status_code == 403 and "csrf" in r.text
+    assert s.post(srv.url + "/api/v1/query", json=q, headers={"X-CSRF-Token": "0" * 64}).status_code == 403
+    assert s.post(srv.url + "/api/v1/query", json=q, headers={"X-CSRF-Token": me["csrf"]}).status_code == 200
+    # the session JWT is no Bearer token, and a Bearer JWT is no session
+    tok = s.cookies.get("dd_session")
+    assert requests.get(srv.url + "/api/v1/summary", headers={"Authorization": "Bearer " + tok}).status_code == 401
+    jwt = requests.get(srv.url + "/auth/token?service=drydock", auth=("owner", OWNER_PW)).json()["token"]
+    assert requests.get(srv.url + "/api/v1/summary", cookies={"dd_session": jwt}).status_code == 401
+    assert requests.get(srv.url + "/api/v1/summary", cookies={"dd_session": tok[:-2] + "xx"}).status_code == 401
+    # sign-out needs the token, then the cookie is dead even if kept
+    assert s.delete(srv.url + "/api/v1/session").status_code == 403
+    r = s.delete(srv.url + "/api/v1/session", headers={"X-CSRF-Token": me["csrf"]})
+    assert r.status_code == 204 and "Max-Age=0" in r.headers["Set-Cookie"]
+    assert requests.get(srv.url + "/api/v1/summary", cookies={"dd_session": tok}).status_code == 401
+    audit = (open(os.path.join(srv.data_dir, "audit.log")).read())
+    assert '"event":"session","actor":"owner"' in audit and '"event":"session_end"' in audit
+    assert OWNER_PW not in audit and tok not in audit
+
+
+def test_session_roles_and_robot_secrets(loaded):
+    srv = loaded
+    s, r = sign_in(srv, "secreader", READER_PW)
+    assert r.json()["role"] == "securityreader" and r.json()["repos"] == "team/*"
+    repos = [x["repository"] for x in s.get(srv.url + "/api/v1/repositories").json()["repositories"]]
+    assert repos == ["team/app"]
+    assert s.get(srv.url + "/v2/team/app/manifests/v1").status_code == 403  # no pull for a security reader
+    # robot token secrets cannot open a session
+    p = drydock("token", "create", "--role", "owner", "--expires", "1d", "--json", "--data-dir", srv.data_dir)
+    secret = json.loads(p.stdout)["secret"]
+    r = requests.post(srv.url + "/api/v1/session", json={"user": "robot", "password": secret})
+    assert r.status_code == 401
+
+
+def test_admin_tokens_api(loaded):
+    srv = loaded
+    s, r = sign_in(srv, "owner", OWNER_PW)
+    csrf = {"X-CSRF-Token": r.json()["csrf"]}
+    users = s.get(srv.url + "/api/v1/admin/users").json()["users"]
+    assert {u["name"]: u["role"] for u in users} == {"owner": "owner", "secreader": "securityreader"}
+    assert "pwhash" not in json.dumps(users) and "$argon2" not in json.dumps(users)
+    body = {"role": "reader", "expires": "1d", "repos": "team/*", "name": "ci"}
+    assert s.post(srv.url + "/api/v1/admin/tokens", json=body).status_code == 403  # no CSRF token
+    r = s.post(srv.url + "/api/v1/admin/tokens", json=body, headers=csrf)
+    assert r.status_code == 201, r.text
+    t = r.json()
+    assert t["secret"].startswith("ddt_") and t["role"] == "reader" and t["repos"] == "team/*"
+    bearer = {"Authorization": "Bearer " + t["secret"]}
+    assert requests.get(srv.url + "/v2/team/app/tags/list", headers=bearer).status_code == 200
+    assert requests.get(srv.url + "/v2/other/app/tags/list", headers=bearer).status_code == 403
+    listed = s.get(srv.url + "/api/v1/admin/tokens").json()["tokens"]
+    assert any(x["id"] == t["id"] and x["state"] == "active" for x in listed) and t["secret"] not in json.dumps(listed)
+    for bad in ({"role": "king", "expires": "1d"}, {"role": "reader"}, {"role": "reader", "expires": "soon"},
+                {"role": "reader", "expires": "1d", "repos": "x" * 5000}, {"role": "reader", "expires": "1d", "name": "a\nb"}):
+        r = s.post(srv.url + "/api/v1/admin/tokens", json=bad, headers=csrf)
+        assert r.status_code == 400, (bad, r.text)
+    assert s.post(srv.url + "/api/v1/admin/tokens", data="x", headers=csrf).status_code == 415
+    assert s.delete(srv.url + "/api/v1/admin/tokens/" + t["id"]).status_code == 403  # no CSRF token
+    assert s.delete(srv.url + "/api/v1/admin/tokens/" + t["id"], headers=csrf).status_code == 204
+    assert s.delete(srv.url + "/api/v1/admin/tokens/" + t["id"], headers=csrf).status_code == 404
+    assert requests.get(srv.url + "/v2/team/app/tags/list", headers=bearer).status_code == 401
+    # Owners only; Basic credentials work too (no CSRF: no cookie)
+    r2, _ = sign_in(srv, "secreader", READER_PW)
+    assert r2.get(srv.url + "/api/v1/admin/tokens").status_code == 403
+    assert requests.get(srv.url + "/api/v1/admin/users", auth=("owner", OWNER_PW)).status_code == 200
+    audit = open(os.path.join(srv.data_dir, "audit.log")).read()
+    assert '"event":"token_create","actor":"owner","target":"%s"' % t["id"] in audit
+    assert '"event":"token_revoke","actor":"owner"' in audit and t["secret"] not in audit
+
+
+def test_packages_and_sbom(loaded):
+    srv = loaded
+    auth = ("owner", OWNER_PW)
+    base = srv.url + "/api/v1/repositories/team/app/images/v1"
+    r = requests.get(base + "/packages", auth=auth)
+    assert r.status_code == 200, r.text
+    j = r.json()
+    assert j["os"] == "Debian:11" and j["total"] == 4 and j["next"] is None
+    names = sorted(p["name"] for p in j["packages"])
+    assert names == ["bash", "libssl1.1", "openssl", "zlib1g"]
+    ssl = next(p for p in j["packages"] if p["name"] == "libssl1.1")
+    assert ssl["version"] == "1.1.1n-0+deb11u3" and ssl["type"] == "dpkg" and ssl["sourceName"] == "openssl"
+    assert ssl["purl"].startswith("pkg:deb/debian/libssl1.1@") and ssl["layerIndex"] == 0
+    page = requests.get(base + "/packages?limit=1&q=lib", auth=auth).json()
+    assert page["total"] == 2 and len(page["packages"]) == 1 and "q=lib" in page["next"]
+    rest = requests.get(srv.url + page["next"], auth=auth).json()
+    assert rest["offset"] == 1 and len(rest["packages"]) == 1 and rest["next"] is None
+    for bad in ("limit=0", "limit=1001", "offset=-1", "limit=x"):
+        r = requests.get(base + "/packages?" + bad, auth=auth)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PARAMETER", bad
+    assert requests.get(srv.url + "/api/v1/repositories/team/app/images/nope/packages", auth=auth).status_code == 404
+    assert requests.get(srv.url + "/api/v1/repositories/nope/images/v1/sbom", auth=auth).status_code == 404
+    r = requests.get(base + "/sbom", auth=auth)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/vnd.cyclonedx+json")
+    assert r.headers["Content-Disposition"].startswith('attachment; filename="sbom-')
+    bom = r.json()
+    assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.5"
+    assert ssl["purl"] in {c.get("purl") for c in bom["components"]}
+    # a security reader limited to team/* reads team/app's, not other/app's
+    assert requests.get(base + "/packages", auth=("secreader", READER_PW)).status_code == 200
+    assert requests.get(srv.url + "/api/v1/repositories/other/app/images/v1/sbom",
+                        auth=("secreader", READER_PW)).status_code == 403
+
+
+def test_xss_payload_is_data_in_the_api(loaded):
+    """The payload reaches the API as plain JSON text (the console shows it
+    with textContent; the browser test checks that it never runs)."""
+    s, _ = sign_in(loaded, "owner", OWNER_PW)
+    m = s.get(loaded.url + "/v2/team/app/manifests/v1",
+              headers={"Accept": "application/vnd.oci.image.manifest.v1+json"}).json()
+    cfg = s.get(loaded.url + "/v2/team/app/blobs/" + m["config"]["digest"]).json()
+    assert XSS in cfg["history"][0]["created_by"]
+
+
+def chromium():
+    for c in ("/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if os.path.exists(c):
+            return c
+    return None
+
+
+@pytest.mark.skipif(not chromium() or not (ROOT / "tests/ui/node_modules/playwright-core").exists()
+                    or not shutil.which("node"),
+                    reason="needs Debian's chromium and `npm ci` in tests/ui (scripts/install-deps.sh)")
+def test_browser_walk(loaded):
+    """Runs tests/ui/console.test.mjs (node's test runner + playwright-core)
+    against this server; it writes the screenshots to docs/ui/ when
+    DD_UI_SHOTS is set."""
+    env = dict(os.environ, DD_URL=loaded.url, DD_USER="owner", DD_PASSWORD=OWNER_PW, DD_CHROMIUM=chromium())
+    p = subprocess.run(["node", "--test", "--test-reporter=spec", "console.test.mjs"], cwd=ROOT / "tests/ui",
+                       env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
+    out = p.stdout.decode(errors="replace")
+    print(out)
+    assert p.returncode == 0, out[-6000:]
