@@ -35,12 +35,20 @@ static const dd_sql_migration_t steps[] = {
     {2, "t.note", "ALTER TABLE t ADD COLUMN note TEXT NOT NULL DEFAULT '';"},
 };
 
-TEST(migrations_apply_once_in_order)
+/* A new database file at path, opened read-write. */
+static sqlite3 *fresh_db(void)
 {
     fresh_path();
-    sqlite3 *db;
+    sqlite3 *db = NULL;
     dd_err_t e;
     CHECK_INT(dd_sqldb_open(path, &rw, &db, &e), DD_OK);
+    return db;
+}
+
+TEST(migrations_apply_once_in_order)
+{
+    sqlite3 *db = fresh_db();
+    dd_err_t e;
     CHECK_INT(dd_sqldb_migrate(db, "test store", steps, 1, &e), DD_OK);
     CHECK_INT(user_version(db), 1);
     CHECK_INT(dd_sqldb_migrate(db, "test store", steps, 2, &e), DD_OK);
@@ -57,14 +65,12 @@ TEST(migrations_apply_once_in_order)
 
 TEST(failed_migration_rolls_back)
 {
-    fresh_path();
     static const dd_sql_migration_t bad[] = {
         {1, "t", "CREATE TABLE t (k TEXT);"},
         {2, "broken", "CREATE TABLE u (x); CREATE TABLE t (k TEXT);"},
     };
-    sqlite3 *db;
+    sqlite3 *db = fresh_db();
     dd_err_t e;
-    CHECK_INT(dd_sqldb_open(path, &rw, &db, &e), DD_OK);
     CHECK_INT(dd_sqldb_migrate(db, "test store", bad, 2, &e), DD_EIO);
     CHECK(strstr(e.msg, "migration 2: broken") != NULL);
     /* all or nothing: neither step 1 nor half of step 2 is left */
@@ -76,10 +82,8 @@ TEST(failed_migration_rolls_back)
 
 TEST(errors_and_statement_cache)
 {
-    fresh_path();
-    sqlite3 *db;
+    sqlite3 *db = fresh_db();
     dd_err_t e;
-    CHECK_INT(dd_sqldb_open(path, &rw, &db, &e), DD_OK);
     CHECK_INT(dd_sqldb_migrate(db, "test store", steps, 2, &e), DD_OK);
     dd_sqlcache_t c;
     dd_sqlcache_init(&c, db, "test store");
