@@ -36,7 +36,9 @@ typedef struct dd_blobstore dd_blobstore_t;
 typedef struct dd_upload dd_upload_t;
 
 /* An open blob for reading. For local drivers fd >= 0 and the HTTP layer
- * uses sendfile(2); otherwise fd == -1 and read() is used. */
+ * uses sendfile(2); otherwise fd == -1 and read() is used. Code outside
+ * the HTTP layer's sendfile path never touches fd: it reads through
+ * dd_blob_reader_pread(), which works for every driver. */
 typedef struct dd_blob_reader {
     int fd;           /* owned; closed by dd_blob_reader_close */
     uint64_t size;
@@ -104,6 +106,13 @@ typedef struct dd_blobstore_ops {
      * Content-Length), so a driver can set up for a long stream before the
      * first write rather than after its first MiB. NULL slot: no use for it. */
     void (*upload_expect)(dd_upload_t *u, uint64_t n);
+
+    /* --- version 5 --- */
+    /* Bytes of session uuid stored so far, whether or not another request
+     * holds it (for an upload's status while it is being written): no
+     * handle is taken and nothing waits. DD_ENOTFOUND if unknown. NULL
+     * slot: the caller falls back to the metadata record's offset. */
+    int (*upload_stat)(dd_blobstore_t *bs, const char *uuid, uint64_t *size /* OUT */, dd_err_t *e);
 } dd_blobstore_ops_t;
 
 /* Opens the driver registered as name ("fs"). */
@@ -132,6 +141,8 @@ int dd_blobstore_upload_abort(dd_blobstore_t *bs, const char *uuid);
 int dd_blobstore_upload_expire(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_expired);
 int dd_blobstore_each(dd_blobstore_t *bs, int (*fn)(const dd_digest_t *d, uint64_t size, void *arg),
                       void *arg);
+/* DD_EUNSUPPORTED when the driver has no upload_stat. */
+int dd_blobstore_upload_stat(dd_blobstore_t *bs, const char *uuid, uint64_t *size, dd_err_t *e);
 /* DD_EUNSUPPORTED when the driver has no upload_reader. */
 int dd_blobstore_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader_t *out, dd_err_t *e);
 

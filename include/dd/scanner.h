@@ -13,6 +13,11 @@
  *                        rescan;
  *   manifest deleted  -> the repository's reference goes; results go with
  *                        the last reference.
+ *   upload progress   -> (past 4 MiB) the upload goes on the stream queue: a
+ *                        worker opens its bytes through the blob store and,
+ *                        if they start like a layer, a stream thread
+ *                        analyzes them while they arrive;
+ *   upload end        -> the stream gets the verified digest (or stops).
  *
  * A bounded pool of worker threads runs the jobs (never on HTTP threads):
  * manifest -> config + layers (cached analyses, or analyze now) -> overlay
@@ -20,8 +25,11 @@
  * records its children and makes sure each has a job.
  *
  * A watcher thread polls the vulnerability database's version; when it
- * changes, every stored inventory is matched again (no re-analysis) and the
- * new and resolved findings are recorded in the history.
+ * changes, the new database is swapped in as the live snapshot (vulndb.h)
+ * and every stored inventory is matched again on `workers` threads in
+ * parallel (no re-analysis); the new and resolved findings are recorded in
+ * the history. Matches and dd_scanner_with_db() hold a snapshot reference,
+ * never a scanner lock.
  *
  * Thread safety: all entry points may be called from any thread.
  */
@@ -110,8 +118,9 @@ void dd_scanner_counters(dd_scanner_t *sc, dd_scanner_counters_t *out);
  * "scan pending"). */
 const char *dd_scanner_assess(dd_scanner_t *sc, const dd_image_rec_t *img, char *reason, size_t reasonsz);
 
-/* Runs fn with the current vulnerability DB handle (NULL if none) under the
- * scanner's DB lock, for API handlers that need details. */
+/* Runs fn with the current vulnerability DB handle (NULL if none), for API
+ * handlers that need details. fn holds a reference to that snapshot and no
+ * lock: it may run while an update swaps in a new one. */
 int dd_scanner_with_db(dd_scanner_t *sc, int (*fn)(dd_vulndb_t *db, void *arg), void *arg);
 
 /* ---- the shared scan pipeline (pipeline.c) ---- */

@@ -360,4 +360,40 @@ int dd_vulndb_replace(const char *path, const char *src, int64_t *version, dd_er
 /* The default database path under a data dir: DIR/vulndb/vuln.db (malloc'd). */
 char *dd_vulndb_default_path(const char *data_dir);
 
+/* ---- the live snapshot (live.c) ----------------------------------------- */
+
+/* Long-lived readers (the server's scanner, workers and API handlers) share
+ * the live database through reference-counted snapshots. A snapshot is one
+ * open read-only handle plus its version; dd_vulndb_live_refresh() opens
+ * the new file when its version changed and swaps it in atomically.
+ * Readers take a reference with dd_vulndb_live_acquire() and match or serve
+ * from it without any lock; the old handle is closed when its last reader
+ * releases it. The handle itself is thread-safe (its cache has its own
+ * lock), so any number of threads can use one snapshot at once. */
+typedef struct dd_vulndb_snap {
+    dd_vulndb_t *db;        /* never NULL */
+    int64_t version;        /* dd_vulndb_version(db) */
+    int64_t updated_s;      /* its last-update time, epoch seconds (0 = unknown) */
+} dd_vulndb_snap_t;
+
+typedef struct dd_vulndb_live dd_vulndb_live_t;
+
+/* path may be NULL (no database: every acquire gives NULL). Opens the file
+ * if it is there; a missing or unreadable file is not an error. */
+int dd_vulndb_live_new(const char *path, dd_vulndb_live_t **out, dd_err_t *e);
+/* Frees the live handle; snapshots still held stay valid until released. */
+void dd_vulndb_live_free(dd_vulndb_live_t *l);
+/* Looks at the file's version; opens and swaps in the new database if it
+ * changed (or drops the snapshot if the file went). *changed (may be NULL)
+ * tells whether the snapshot in use changed. A file that cannot be opened
+ * keeps the current snapshot and gives the error. Serialized internally;
+ * never blocks readers for longer than the pointer swap. */
+int dd_vulndb_live_refresh(dd_vulndb_live_t *l, bool *changed, dd_err_t *e);
+/* A new reference to the current snapshot, or NULL if there is none. */
+dd_vulndb_snap_t *dd_vulndb_live_acquire(dd_vulndb_live_t *l);
+/* Version of the current snapshot (0 = none), without taking a reference. */
+int64_t dd_vulndb_live_version(dd_vulndb_live_t *l, int64_t *updated_s /* OUT, may be NULL */);
+/* Drops a reference; the last one closes the handle. NULL is a no-op. */
+void dd_vulndb_snap_release(dd_vulndb_snap_t *s);
+
 #endif

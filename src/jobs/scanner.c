@@ -1,6 +1,8 @@
 /*
- * scanner.c: scan on push, the worker pool and continuous re-assessment
- * (see include/dd/scanner.h for the design).
+ * scanner.c: the scanner's workers: the worker pool, single-flight cached
+ * layer analysis, one image's scan, continuous re-assessment and the
+ * database watcher (see include/dd/scanner.h for the design; the registry
+ * hooks are in hooks.c, layers analyzed during their upload in stream.c).
  *
  * Threads:
  *   - HTTP threads call the hooks: they append to the in-memory layer queue
@@ -13,12 +15,13 @@
  * Layer analysis is single-flight: a digest being analyzed is in `inflight`;
  * a second worker wanting it waits on `cond` instead of streaming it again.
  *
- * The vulnerability DB handle is shared and guarded by db_mu; a new
- * database version swaps the handle under the lock.
+ * The vulnerability database is a live snapshot (dd_vulndb_live_t in
+ * vulndb.h): a match or an API call takes a reference and runs without any
+ * scanner lock; a new database version is swapped in atomically while
+ * older snapshots finish their work.
  */
-#include "dd/scanner.h"
+#include "scanner_int.h"
 
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,49 +37,6 @@
 #include "dd/meta.h"
 #include "dd/vulndb.h"
 
-#define LAYER_QUEUE_MAX 4096
-#define MAX_INFLIGHT 64
-#define MAX_STREAMS 4                 /* uploads analyzed while they arrive */
-#define STREAM_MIN_BYTES (4u << 20)   /* smaller blobs are analyzed after the commit */
-#define SEEN_N 64                      /* uploads remembered as looked at (see dd_scanner.seen) */
-#define STREAM_IDLE_MS 60000          /* an upload silent this long is given up */
-
-struct dd_scanner {
-    dd_scanner_opts_t o;
-    char *vulndb_path, *include, *exclude, *registry_host;
-
-    pthread_mutex_t mu;        /* queue, inflight, running flags, counters */
-    pthread_cond_t work_cond;  /* work arrived, or stop: workers wait here */
-    pthread_cond_t done_cond;  /* a layer analysis finished: single-flight waiters */
-    pthread_cond_t watch_cond; /* stop: the watcher waits here between polls */
-    char (*layer_q)[DD_DIGEST_MAX];
-    size_t lq_head, lq_len;
-    char inflight[MAX_INFLIGHT][DD_DIGEST_MAX];
-    size_t n_inflight;
-    unsigned busy;             /* workers running a job or layer task */
-    bool running;
-    pthread_t *threads;
-    unsigned n_threads;
-    pthread_t watcher;
-    bool watcher_started;
-    dd_scanner_counters_t ctr;
-
-    pthread_mutex_t db_mu;     /* the vulnerability DB handle */
-    dd_vulndb_t *db;
-    int64_t db_version;
-    int64_t db_updated_s;
-    pthread_mutex_t rematch_mu; /* one re-assessment at a time */
-
-    /* layers analyzed while their upload is still arriving (stream_*) */
-    struct stream *streams[MAX_STREAMS];
-    size_t n_streams;
-    pthread_cond_t stream_cond; /* an upload grew or ended */
-    /* uploads already sniffed (not a layer) or streamed once: no second
-     * look on every further network read (a small ring; forgotten at the
-     * upload's end) */
-    char seen[SEEN_N][64];
-    unsigned seen_next;
-};
 
 void dd_scanner_opts_default(dd_scanner_opts_t *o)
 {
@@ -89,7 +49,7 @@ void dd_scanner_opts_default(dd_scanner_opts_t *o)
 }
 
 /* Waits on cond (with sc->mu held) for at most ms milliseconds. */
-static void timed_wait(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms)
+void scanner_timed_wait(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -100,7 +60,7 @@ static void timed_wait(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms)
 }
 
 /* Takes digest out of the single-flight set. Caller holds sc->mu. */
-static void inflight_remove(dd_scanner_t *sc, const char *digest)
+void scanner_inflight_remove(dd_scanner_t *sc, const char *digest)
 {
     for (size_t i = 0; i < sc->n_inflight; i++)
         if (!strcmp(sc->inflight[i], digest)) {
@@ -112,46 +72,26 @@ static void inflight_remove(dd_scanner_t *sc, const char *digest)
 
 /* ---- vulnerability DB handle ---- */
 
-/* Opens the live DB if its version changed. Returns true if it did. Caller
- * holds db_mu. */
-static bool db_refresh_locked(dd_scanner_t *sc)
+/* Swaps in a new database version if the file changed (logged). Returns
+ * true if the snapshot in use changed. */
+static bool db_refresh(dd_scanner_t *sc)
 {
-    int64_t v = 0;
-    if (!sc->vulndb_path || dd_vulndb_current_version(sc->vulndb_path, &v, NULL) != DD_OK) v = 0;
-    if (sc->db && v == sc->db_version) return false;
-    if (v == 0) {
-        if (!sc->db) return false;
-        dd_vulndb_close(sc->db);
-        sc->db = NULL;
-        sc->db_version = 0;
-        return true;
-    }
-    dd_vulndb_t *db = NULL;
+    bool changed = false;
     dd_err_t e;
-    if (dd_vulndb_open(sc->vulndb_path, true, &db, &e) != DD_OK) {
+    if (dd_vulndb_live_refresh(sc->live, &changed, &e) != DD_OK)
         dd_log(DD_LOG_WARN, "scanner", "cannot open vulnerability database: %s", e.msg);
-        return false;
-    }
-    if (sc->db) dd_vulndb_close(sc->db);
-    sc->db = db;
-    sc->db_version = dd_vulndb_version(db);
-    sc->db_updated_s = 0;
-    dd_vulndb_status_t st;
-    if (dd_vulndb_status(db, &st) == DD_OK) {
-        int64_t t;
-        if (st.updated[0] && dd_time_parse(st.updated, &t) == DD_OK) sc->db_updated_s = t;
-        dd_vulndb_status_release(&st);
-    }
-    dd_log(DD_LOG_INFO, "scanner", "vulnerability database version %lld loaded", (long long)sc->db_version);
-    return true;
+    if (changed)
+        dd_log(DD_LOG_INFO, "scanner", "vulnerability database version %lld loaded",
+               (long long)dd_vulndb_live_version(sc->live, NULL));
+    return changed;
 }
 
 int dd_scanner_with_db(dd_scanner_t *sc, int (*fn)(dd_vulndb_t *db, void *arg), void *arg)
 {
-    pthread_mutex_lock(&sc->db_mu);
-    db_refresh_locked(sc);
-    int rc = fn(sc->db, arg);
-    pthread_mutex_unlock(&sc->db_mu);
+    db_refresh(sc);
+    dd_vulndb_snap_t *snap = dd_vulndb_live_acquire(sc->live);
+    int rc = fn(snap ? snap->db : NULL, arg);
+    dd_vulndb_snap_release(snap);
     return rc;
 }
 
@@ -174,11 +114,9 @@ int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e)
     pthread_cond_init(&sc->done_cond, NULL);
     pthread_cond_init(&sc->watch_cond, NULL);
     pthread_cond_init(&sc->stream_cond, NULL);
-    pthread_mutex_init(&sc->db_mu, NULL);
     pthread_mutex_init(&sc->rematch_mu, NULL);
-    pthread_mutex_lock(&sc->db_mu);
-    db_refresh_locked(sc);
-    pthread_mutex_unlock(&sc->db_mu);
+    dd_vulndb_live_new(sc->vulndb_path, &sc->live, NULL);
+    db_refresh(sc);
     *out = sc;
     return DD_OK;
 }
@@ -187,13 +125,12 @@ void dd_scanner_free(dd_scanner_t *sc)
 {
     if (!sc) return;
     dd_scanner_stop(sc);
-    if (sc->db) dd_vulndb_close(sc->db);
+    dd_vulndb_live_free(sc->live);
     pthread_mutex_destroy(&sc->mu);
     pthread_cond_destroy(&sc->work_cond);
     pthread_cond_destroy(&sc->done_cond);
     pthread_cond_destroy(&sc->watch_cond);
     pthread_cond_destroy(&sc->stream_cond);
-    pthread_mutex_destroy(&sc->db_mu);
     pthread_mutex_destroy(&sc->rematch_mu);
     free(sc->layer_q);
     free(sc->vulndb_path);
@@ -203,81 +140,6 @@ void dd_scanner_free(dd_scanner_t *sc)
     free(sc);
 }
 
-/* ---- repository patterns ---- */
-
-static bool glob_list_match(const char *list, const char *repo)
-{
-    if (!list || !*list) return false;
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", list);
-    char *save = NULL;
-    for (char *g = strtok_r(buf, ", ", &save); g; g = strtok_r(NULL, ", ", &save))
-        if (fnmatch(g, repo, 0) == 0) return true;
-    return false;
-}
-
-bool dd_scanner_repo_enabled(dd_scanner_t *sc, const char *repo)
-{
-    if (!sc->o.enabled) return false;
-    if (sc->exclude && glob_list_match(sc->exclude, repo)) return false;
-    if (sc->include && *sc->include) return glob_list_match(sc->include, repo);
-    return true;
-}
-
-/* ---- hooks (HTTP threads: quick) ---- */
-
-static void hook_blob(void *ctx, const char *repo, const char *digest, uint64_t size)
-{
-    dd_scanner_t *sc = ctx;
-    (void)size;
-    if (!sc->o.eager_layers || !dd_scanner_repo_enabled(sc, repo)) return;
-    pthread_mutex_lock(&sc->mu);
-    if (sc->lq_len < LAYER_QUEUE_MAX) {
-        size_t at = (sc->lq_head + sc->lq_len) % LAYER_QUEUE_MAX;
-        snprintf(sc->layer_q[at], DD_DIGEST_MAX, "%s", digest);
-        sc->lq_len++;
-        pthread_cond_signal(&sc->work_cond);
-    }
-    pthread_mutex_unlock(&sc->mu);
-}
-
-static void hook_manifest_put(void *ctx, const char *repo, const char *digest, const char *media_type,
-                              const char *tag)
-{
-    dd_scanner_t *sc = ctx;
-    bool created = false;
-    dd_err_t e;
-    bool on = dd_scanner_repo_enabled(sc, repo);
-    if (dd_scanstore_image_pushed(sc->o.store, repo, digest, media_type, tag, on, &created, &e) != DD_OK) {
-        dd_log(DD_LOG_ERROR, "scanner", "cannot record push of %s@%s: %s", repo, digest, e.msg);
-        return;
-    }
-    if (created && on) {
-        pthread_mutex_lock(&sc->mu);
-        pthread_cond_signal(&sc->work_cond);
-        pthread_mutex_unlock(&sc->mu);
-    }
-}
-
-static void hook_manifest_deleted(void *ctx, const char *repo, const char *digest)
-{
-    dd_scanner_t *sc = ctx;
-    dd_scanstore_image_unref(sc->o.store, repo, digest);
-}
-
-static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size);
-static void hook_upload_end(void *ctx, const char *uuid, const char *digest);
-
-void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out)
-{
-    memset(out, 0, sizeof *out);
-    out->ctx = sc;
-    out->on_blob_committed = hook_blob;
-    out->on_manifest_put = hook_manifest_put;
-    out->on_manifest_deleted = hook_manifest_deleted;
-    out->on_upload_progress = hook_upload_progress;
-    out->on_upload_end = hook_upload_end;
-}
 
 /* ---- layer analysis (single-flight, cached) ---- */
 
@@ -370,7 +232,7 @@ static int layer_get_or_analyze(dd_scanner_t *sc, const char *digest, dd_layer_r
     if (rc == DD_OK) sc->ctr.layers_analyzed++;
     else if (rc == DD_DECLINED) sc->ctr.layers_declined++;
     if (mine) {
-        inflight_remove(sc, digest);
+        scanner_inflight_remove(sc, digest);
         pthread_cond_broadcast(&sc->done_cond);
     }
     pthread_mutex_unlock(&sc->mu);
@@ -382,238 +244,6 @@ static int layer_get_or_analyze(dd_scanner_t *sc, const char *digest, dd_layer_r
     return rc;
 }
 
-/* ---- layers analyzed while they are uploaded ----
- *
- * When an upload session grows past STREAM_MIN_BYTES in a scanned
- * repository, a stream thread opens the session's bytes through the blob
- * store (dd_blobstore_upload_reader) and runs the layer analyzer over them
- * as they land, waiting at the end of what has been written. The HTTP
- * thread only records the new size and signals (on_upload_progress). When
- * the upload commits (on_upload_end with its digest) the digest goes into
- * the single-flight set, so the post-commit layer task and the manifest's
- * job wait for this analysis instead of streaming the blob again; the
- * result is cached under the digest. The bytes analyzed are the bytes the
- * commit verified, so the digest is the right key. A dropped upload, a
- * session silent for STREAM_IDLE_MS or a stream that is not a layer ends
- * the thread with nothing cached. Stream states:
- *
- *   RUNNING --upload committed--> COMMITTED --analysis done--> (cached, gone)
- *      |  \--upload dropped / idle--> ABANDONED --> (gone)
- */
-enum { STREAM_RUNNING, STREAM_COMMITTED, STREAM_ABANDONED };
-
-typedef struct stream {
-    dd_scanner_t *sc;
-    char uuid[64];
-    char digest[DD_DIGEST_MAX];
-    dd_blob_reader_t rd;
-    uint64_t size;        /* bytes the upload has written so far */
-    uint64_t off;         /* bytes the analyzer has read */
-    int64_t touched_ms;   /* last progress */
-    int state;
-    bool waiting;         /* the stream thread waits for more bytes */
-    pthread_t thread;
-} stream_t;
-
-static stream_t *stream_find(dd_scanner_t *sc, const char *uuid)
-{
-    for (size_t i = 0; i < sc->n_streams; i++)
-        if (!strcmp(sc->streams[i]->uuid, uuid)) return sc->streams[i];
-    return NULL;
-}
-
-/* The analyzer's read callback: reads what has been written, waits for
- * more until the upload ends. */
-static ssize_t stream_read(void *arg, void *buf, size_t n)
-{
-    stream_t *st = arg;
-    dd_scanner_t *sc = st->sc;
-    for (;;) {
-        ssize_t got = pread(st->rd.fd, buf, n, (off_t)st->off);
-        if (got < 0) return -1;
-        if (got > 0) {
-            st->off += (uint64_t)got;
-            return got;
-        }
-        pthread_mutex_lock(&sc->mu);
-        int state = st->state;
-        bool idle = dd_now_ms() - st->touched_ms > STREAM_IDLE_MS;
-        if (state == STREAM_RUNNING && !idle && sc->running) {
-            st->waiting = true;
-            timed_wait(&sc->stream_cond, &sc->mu, 50);
-            st->waiting = false;
-        }
-        pthread_mutex_unlock(&sc->mu);
-        if (state == STREAM_COMMITTED) {
-            /* every byte is on disk now: a second empty read is the end */
-            got = pread(st->rd.fd, buf, n, (off_t)st->off);
-            if (got > 0) st->off += (uint64_t)got;
-            return got;
-        }
-        if (state == STREAM_ABANDONED || idle || !sc->running) return -1;
-    }
-}
-
-static void *stream_main(void *arg)
-{
-    stream_t *st = arg;
-    dd_scanner_t *sc = st->sc;
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
-    dd_layer_result_t res;
-    dd_layer_result_init(&res);
-    dd_err_t e;
-    dd_err_clear(&e);
-    int rc = dd_layer_analyze_stream(stream_read, st, NULL, &res, &e);
-    pthread_mutex_lock(&sc->mu);
-    bool committed = st->state == STREAM_COMMITTED;
-    pthread_mutex_unlock(&sc->mu);
-    if (committed && (rc == DD_OK || rc == DD_DECLINED || rc == DD_ECORRUPT || rc == DD_ELIMIT)) {
-        dd_buf_t ser;
-        dd_buf_init(&ser, 0);
-        if (rc == DD_OK) dd_layer_result_serialize(&res, &ser);
-        dd_scanstore_layer_put(sc->o.store, st->digest, DD_ANALYZER_VERSION, rc, rc == DD_OK ? ser.ptr : NULL,
-                               rc == DD_OK ? ser.len : 0, rc == DD_OK ? NULL : e.msg);
-        dd_buf_release(&ser);
-    }
-    dd_layer_result_release(&res);
-    dd_blob_reader_close(&st->rd);
-    pthread_mutex_lock(&sc->mu);
-    if (committed && rc == DD_OK) {
-        sc->ctr.layers_analyzed++;
-        sc->ctr.layers_streamed++;
-    }
-    else if (committed && rc == DD_DECLINED) sc->ctr.layers_declined++;
-    /* out of the single-flight set and the stream table; the thread is
-     * detached, so st is ours to free */
-    if (committed) inflight_remove(sc, st->digest);
-    for (size_t i = 0; i < sc->n_streams; i++)
-        if (sc->streams[i] == st) {
-            sc->streams[i] = sc->streams[--sc->n_streams];
-            break;
-        }
-    pthread_cond_broadcast(&sc->done_cond);
-    pthread_mutex_unlock(&sc->mu);
-    free(st);
-    return NULL;
-}
-
-/* sc->mu held; the slot of uuid in sc->seen, or -1 */
-static int seen_find(const dd_scanner_t *sc, const char *uuid)
-{
-    for (unsigned i = 0; i < SEEN_N; i++)
-        if (sc->seen[i][0] && strcmp(sc->seen[i], uuid) == 0) return (int)i;
-    return -1;
-}
-
-/* sc->mu held */
-static void seen_add(dd_scanner_t *sc, const char *uuid)
-{
-    snprintf(sc->seen[sc->seen_next], sizeof sc->seen[0], "%s", uuid);
-    sc->seen_next = (sc->seen_next + 1) % SEEN_N;
-}
-
-/* sc->mu held */
-static void seen_forget(dd_scanner_t *sc, const char *uuid)
-{
-    int i = seen_find(sc, uuid);
-    if (i >= 0) sc->seen[i][0] = '\0';
-}
-
-static void hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size)
-{
-    dd_scanner_t *sc = ctx;
-    if (!sc->o.eager_layers) return;
-    pthread_mutex_lock(&sc->mu);
-    stream_t *st = stream_find(sc, uuid);
-    if (st) {
-        /* wake the stream thread once per MiB, not per network read */
-        if (size - st->size >= (1u << 20)) {
-            st->size = size;
-            st->touched_ms = dd_now_ms();
-            if (st->waiting) pthread_cond_broadcast(&sc->stream_cond);
-        }
-        pthread_mutex_unlock(&sc->mu);
-        return;
-    }
-    bool start = sc->running && size >= STREAM_MIN_BYTES && sc->n_streams < MAX_STREAMS && seen_find(sc, uuid) < 0;
-    if (start) seen_add(sc, uuid); /* looked at once, whatever comes of it */
-    pthread_mutex_unlock(&sc->mu);
-    if (!start || !dd_scanner_repo_enabled(sc, repo)) return;
-    st = dd_calloc(1, sizeof *st);
-    st->sc = sc;
-    snprintf(st->uuid, sizeof st->uuid, "%s", uuid);
-    if (dd_blobstore_upload_reader(sc->o.blobs, uuid, &st->rd, NULL) != DD_OK) {
-        free(st);
-        return;
-    }
-    /* only a stream that starts like a layer is worth a thread */
-    unsigned char head[512];
-    ssize_t got = pread(st->rd.fd, head, sizeof head, 0);
-    const char *comp;
-    if (got <= 0 || dd_layer_sniff(head, (size_t)got, &comp) != DD_OK) {
-        dd_blob_reader_close(&st->rd);
-        free(st);
-        return;
-    }
-    st->size = size;
-    st->touched_ms = dd_now_ms();
-    st->state = STREAM_RUNNING;
-    pthread_mutex_lock(&sc->mu);
-    if (stream_find(sc, uuid) || sc->n_streams >= MAX_STREAMS) {
-        pthread_mutex_unlock(&sc->mu);
-        dd_blob_reader_close(&st->rd);
-        free(st);
-        return;
-    }
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 512 * 1024);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    sc->streams[sc->n_streams++] = st;
-    if (pthread_create(&st->thread, &attr, stream_main, st) != 0) {
-        sc->n_streams--;
-        pthread_mutex_unlock(&sc->mu);
-        dd_blob_reader_close(&st->rd);
-        free(st);
-    } else {
-        pthread_mutex_unlock(&sc->mu);
-    }
-    pthread_attr_destroy(&attr);
-}
-
-static void hook_upload_end(void *ctx, const char *uuid, const char *digest)
-{
-    dd_scanner_t *sc = ctx;
-    pthread_mutex_lock(&sc->mu);
-    seen_forget(sc, uuid);
-    stream_t *st = stream_find(sc, uuid);
-    if (st && st->state == STREAM_RUNNING) {
-        bool taken = false;
-        if (digest && sc->n_inflight < MAX_INFLIGHT) {
-            for (size_t i = 0; i < sc->n_inflight; i++)
-                if (!strcmp(sc->inflight[i], digest)) taken = true;
-            if (!taken) {
-                snprintf(sc->inflight[sc->n_inflight++], DD_DIGEST_MAX, "%s", digest);
-                snprintf(st->digest, sizeof st->digest, "%s", digest);
-            }
-        }
-        st->state = digest && !taken && st->digest[0] ? STREAM_COMMITTED : STREAM_ABANDONED;
-        pthread_cond_broadcast(&sc->stream_cond);
-    }
-    pthread_mutex_unlock(&sc->mu);
-}
-
-/* Waits for stream threads to end (they end promptly once running is
- * false: their reads fail). */
-static void streams_drain(dd_scanner_t *sc)
-{
-    pthread_mutex_lock(&sc->mu);
-    while (sc->n_streams > 0) {
-        pthread_cond_broadcast(&sc->stream_cond);
-        timed_wait(&sc->done_cond, &sc->mu, 50);
-    }
-    pthread_mutex_unlock(&sc->mu);
-}
 
 /* ---- one image ---- */
 
@@ -659,14 +289,16 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
 {
     if (n_new) *n_new = 0;
     if (n_resolved) *n_resolved = 0;
-    pthread_mutex_lock(&sc->db_mu);
-    db_refresh_locked(sc);
-    int64_t dbv = sc->db_version;
+    db_refresh(sc);
+    /* one snapshot for the whole match, no lock held (see vulndb.h) */
+    dd_vulndb_snap_t *snap = dd_vulndb_live_acquire(sc->live);
+    dd_vulndb_t *db = snap ? snap->db : NULL;
+    int64_t dbv = snap ? snap->version : 0;
     /* The match signature (see dd_match_signature) plus what else shapes the
      * stored findings: filters and layer digests. Re-assessment of an image
      * whose signature did not change stops here. */
     dd_hasher_t *h = dd_hasher_new(DD_DIGEST_SHA256);
-    if (sc->db) dd_match_signature(sc->db, inv, h);
+    if (db) dd_match_signature(db, inv, h);
     else dd_hasher_update(h, "no-db", 6);
     int opts[2] = {(int)sc->o.match.min_severity, sc->o.match.ignore_unfixed};
     dd_hasher_update(h, opts, sizeof opts);
@@ -679,22 +311,22 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
     char stored[DD_DIGEST_MAX] = "";
     if (record_history && dd_scanstore_findings_hash(sc->o.store, rec->digest, stored, sizeof stored) == DD_OK &&
         !strcmp(stored, hd.str)) {
-        pthread_mutex_unlock(&sc->db_mu);
+        dd_vulndb_snap_release(snap);
         rec->db_version = dbv;
         return DD_OK;
     }
     dd_findings_t f;
     dd_findings_init(&f);
     int rc = DD_OK;
-    if (sc->db) rc = dd_match_inventory(sc->db, inv, &sc->o.match, &f, e);
-    pthread_mutex_unlock(&sc->db_mu);
+    if (db) rc = dd_match_inventory(db, inv, &sc->o.match, &f, e);
+    dd_vulndb_snap_release(snap);
     if (rc != DD_OK) {
         dd_findings_release(&f);
         return rc;
     }
     rec->db_version = dbv;
     rec->n_packages = (int)inv->n;
-    if (!f.assessed && inv->n > 0 && sc->db) {
+    if (!f.assessed && inv->n > 0 && db) {
         rec->state = DD_SCAN_UNSUPPORTED;
         snprintf(rec->error, sizeof rec->error, "%s", f.reason ? f.reason : "no vulnerability data for this OS");
     } else {
@@ -865,47 +497,105 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
     return rc;
 }
 
-/* ---- re-assessment ---- */
+/* ---- re-assessment ----
+ *
+ * The walk of stored inventories (dd_scanstore_each_inventory, on the
+ * calling thread) feeds a bounded queue; `workers` match threads take
+ * images from it and match them in parallel, each against the database
+ * snapshot it acquires (no lock is held across a match, see vulndb.h).
+ * Writes go through the scan store, which serializes them itself. */
+
+#define REMATCH_QUEUE 64
+
+typedef struct rematch_item {
+    char digest[DD_DIGEST_MAX];
+    void *p;
+    size_t n;
+} rematch_item_t;
 
 typedef struct rematch_ctx {
     dd_scanner_t *sc;
-    dd_rematch_stats_t *st;
+    dd_rematch_stats_t *st;  /* guarded by mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;     /* the queue changed */
+    rematch_item_t q[REMATCH_QUEUE];
+    size_t head, len;
+    bool end;                /* the walk is over */
 } rematch_ctx_t;
 
-static int rematch_one(const char *digest, const void *p, size_t n, void *arg)
+static void rematch_one(rematch_ctx_t *ctx, const char *digest, const void *p, size_t n)
 {
-    rematch_ctx_t *rc_ = arg;
-    dd_scanner_t *sc = rc_->sc;
+    dd_scanner_t *sc = ctx->sc;
     dd_image_rec_t rec;
-    if (dd_scanstore_image_get(sc->o.store, digest, &rec) != DD_OK) return 0;
-    if (rec.state != DD_SCAN_DONE && rec.state != DD_SCAN_UNSUPPORTED) return 0;
+    if (dd_scanstore_image_get(sc->o.store, digest, &rec) != DD_OK) return;
+    if (rec.state != DD_SCAN_DONE && rec.state != DD_SCAN_UNSUPPORTED) return;
     dd_inventory_view_t v;
     dd_err_t e;
-    rc_->st->images++;
-    if (dd_inventory_view(p, n, &v, &e) != DD_OK) {
-        rc_->st->failed++;
-        return 0;
-    }
     size_t nn = 0, nr = 0;
-    dd_image_rec_t before = rec;
-    int mrc = match_and_store(sc, &rec, &v.inv, v.layers, v.n_layers, true, &nn, &nr, &e);
-    if (mrc == DD_OK) {
-        /* the summary row is rewritten only when something in it changed;
-         * the database version of unchanged images is set in bulk after the
-         * pass */
-        before.db_version = rec.db_version;
-        if (memcmp(&before, &rec, sizeof rec) != 0) {
-            rec.scanned_ms = dd_now_ms();
-            dd_scanstore_image_update(sc->o.store, &rec);
+    bool failed = dd_inventory_view(p, n, &v, &e) != DD_OK;
+    if (!failed) {
+        dd_image_rec_t before = rec;
+        failed = match_and_store(sc, &rec, &v.inv, v.layers, v.n_layers, true, &nn, &nr, &e) != DD_OK;
+        if (!failed) {
+            /* the summary row is rewritten only when something in it
+             * changed; the database version of unchanged images is set in
+             * bulk after the pass */
+            before.db_version = rec.db_version;
+            if (memcmp(&before, &rec, sizeof rec) != 0) {
+                rec.scanned_ms = dd_now_ms();
+                dd_scanstore_image_update(sc->o.store, &rec);
+            }
         }
-        rc_->st->n_new += nn;
-        rc_->st->n_resolved += nr;
-        if (nn || nr) rc_->st->changed++;
-    } else {
-        rc_->st->failed++;
+        dd_inventory_view_release(&v);
     }
-    dd_inventory_view_release(&v);
+    pthread_mutex_lock(&ctx->mu);
+    ctx->st->images++;
+    if (failed) {
+        ctx->st->failed++;
+    } else {
+        ctx->st->n_new += nn;
+        ctx->st->n_resolved += nr;
+        if (nn || nr) ctx->st->changed++;
+    }
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+/* The walk's callback: queues a copy of the stored inventory. */
+static int rematch_enqueue(const char *digest, const void *p, size_t n, void *arg)
+{
+    rematch_ctx_t *ctx = arg;
+    void *copy = dd_malloc(n ? n : 1);
+    memcpy(copy, p, n);
+    pthread_mutex_lock(&ctx->mu);
+    while (ctx->len == REMATCH_QUEUE) pthread_cond_wait(&ctx->cond, &ctx->mu);
+    rematch_item_t *it = &ctx->q[(ctx->head + ctx->len) % REMATCH_QUEUE];
+    snprintf(it->digest, sizeof it->digest, "%s", digest);
+    it->p = copy;
+    it->n = n;
+    ctx->len++;
+    pthread_cond_broadcast(&ctx->cond);
+    pthread_mutex_unlock(&ctx->mu);
     return 0;
+}
+
+static void *rematch_main(void *arg)
+{
+    rematch_ctx_t *ctx = arg;
+    pthread_mutex_lock(&ctx->mu);
+    for (;;) {
+        while (ctx->len == 0 && !ctx->end) pthread_cond_wait(&ctx->cond, &ctx->mu);
+        if (ctx->len == 0) break;
+        rematch_item_t it = ctx->q[ctx->head];
+        ctx->head = (ctx->head + 1) % REMATCH_QUEUE;
+        ctx->len--;
+        pthread_cond_broadcast(&ctx->cond);
+        pthread_mutex_unlock(&ctx->mu);
+        rematch_one(ctx, it.digest, it.p, it.n);
+        free(it.p);
+        pthread_mutex_lock(&ctx->mu);
+    }
+    pthread_mutex_unlock(&ctx->mu);
+    return NULL;
 }
 
 int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e)
@@ -915,11 +605,31 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
     memset(st, 0, sizeof *st);
     pthread_mutex_lock(&sc->rematch_mu);
     int64_t t0 = dd_mono_ns();
-    rematch_ctx_t ctx = {sc, st};
-    int rc = dd_scanstore_each_inventory(sc->o.store, rematch_one, &ctx);
-    pthread_mutex_lock(&sc->db_mu);
-    st->db_version = sc->db_version;
-    pthread_mutex_unlock(&sc->db_mu);
+    rematch_ctx_t *ctx = dd_calloc(1, sizeof *ctx);
+    ctx->sc = sc;
+    ctx->st = st;
+    pthread_mutex_init(&ctx->mu, NULL);
+    pthread_cond_init(&ctx->cond, NULL);
+    unsigned nt = sc->o.workers ? sc->o.workers : 1, started = 0;
+    pthread_t *th = dd_calloc(nt, sizeof *th);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 512 * 1024);
+    for (unsigned i = 0; i < nt; i++)
+        if (pthread_create(&th[started], &attr, rematch_main, ctx) == 0) started++;
+    pthread_attr_destroy(&attr);
+    int rc = DD_EIO;
+    if (started) rc = dd_scanstore_each_inventory(sc->o.store, rematch_enqueue, ctx);
+    pthread_mutex_lock(&ctx->mu);
+    ctx->end = true;
+    pthread_cond_broadcast(&ctx->cond);
+    pthread_mutex_unlock(&ctx->mu);
+    for (unsigned i = 0; i < started; i++) pthread_join(th[i], NULL);
+    free(th);
+    pthread_cond_destroy(&ctx->cond);
+    pthread_mutex_destroy(&ctx->mu);
+    free(ctx);
+    st->db_version = dd_vulndb_live_version(sc->live, NULL);
     dd_scanstore_set_db_version(sc->o.store, st->db_version);
     st->seconds = (double)(dd_mono_ns() - t0) / 1e9;
     pthread_mutex_lock(&sc->mu);
@@ -936,6 +646,25 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
 
 /* ---- threads ---- */
 
+/* Starts the newest stream a hook queued, if any (sc->mu held; dropped
+ * while the stream starts). Workers and the watcher both do this, so a
+ * stream starts promptly even when the workers are busy or starved at nice
+ * 19 (the watcher runs at normal priority). */
+static bool stream_req_run(dd_scanner_t *sc)
+{
+    if (sc->n_stream_q == 0) return false;
+    char uuid[64];
+    uint64_t size = sc->stream_q[sc->n_stream_q - 1].size;
+    memcpy(uuid, sc->stream_q[sc->n_stream_q - 1].uuid, sizeof uuid);
+    sc->n_stream_q--;
+    sc->busy++;
+    pthread_mutex_unlock(&sc->mu);
+    scanner_stream_start(sc, uuid, size);
+    pthread_mutex_lock(&sc->mu);
+    sc->busy--;
+    return true;
+}
+
 static void *worker_main(void *arg)
 {
     dd_scanner_t *sc = arg;
@@ -946,6 +675,7 @@ static void *worker_main(void *arg)
         dd_log(DD_LOG_DEBUG, "scanner", "cannot lower the worker's priority");
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
+        if (stream_req_run(sc)) continue; /* first: an upload is arriving now */
         if (sc->lq_len > 0) {
             char digest[DD_DIGEST_MAX];
             memcpy(digest, sc->layer_q[sc->lq_head], DD_DIGEST_MAX);
@@ -978,7 +708,7 @@ static void *worker_main(void *arg)
         if (!sc->running) break;
         /* idle: sleep until a hook signals work (or a second passes, for
          * jobs queued by other means, e.g. an index's children) */
-        if (sc->lq_len == 0) timed_wait(&sc->work_cond, &sc->mu, 1000);
+        if (sc->lq_len == 0 && sc->n_stream_q == 0) scanner_timed_wait(&sc->work_cond, &sc->mu, 1000);
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;
@@ -991,18 +721,17 @@ static void *watcher_main(void *arg)
     dd_scanstore_kv_get(sc->o.store, "rematched_db_version", &seen);
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
+        if (stream_req_run(sc)) continue;
         pthread_mutex_unlock(&sc->mu);
-        pthread_mutex_lock(&sc->db_mu);
-        db_refresh_locked(sc);
-        int64_t v = sc->db_version;
-        pthread_mutex_unlock(&sc->db_mu);
+        db_refresh(sc);
+        int64_t v = dd_vulndb_live_version(sc->live, NULL);
         if (v != seen) {
             if (seen != 0 || v != 0) dd_scanner_rematch_all(sc, NULL, NULL);
             seen = v;
         }
         pthread_mutex_lock(&sc->mu);
         if (!sc->running) break;
-        timed_wait(&sc->watch_cond, &sc->mu, sc->o.db_poll_ms);
+        if (sc->n_stream_q == 0) scanner_timed_wait(&sc->watch_cond, &sc->mu, sc->o.db_poll_ms);
     }
     pthread_mutex_unlock(&sc->mu);
     return NULL;
@@ -1093,7 +822,7 @@ void dd_scanner_stop(dd_scanner_t *sc)
     sc->threads = NULL;
     if (sc->watcher_started) pthread_join(sc->watcher, NULL);
     sc->watcher_started = false;
-    streams_drain(sc);
+    scanner_streams_drain(sc);
 }
 
 bool dd_scanner_wait_idle(dd_scanner_t *sc, int64_t timeout_ms)
@@ -1101,7 +830,7 @@ bool dd_scanner_wait_idle(dd_scanner_t *sc, int64_t timeout_ms)
     int64_t deadline = dd_mono_ns() + timeout_ms * 1000000LL;
     for (;;) {
         pthread_mutex_lock(&sc->mu);
-        bool idle = sc->lq_len == 0 && sc->busy == 0;
+        bool idle = sc->lq_len == 0 && sc->n_stream_q == 0 && sc->busy == 0;
         pthread_mutex_unlock(&sc->mu);
         if (idle && dd_scanstore_jobs_pending(sc->o.store) == 0) return true;
         if (dd_mono_ns() > deadline) return false;
@@ -1115,10 +844,7 @@ void dd_scanner_counters(dd_scanner_t *sc, dd_scanner_counters_t *out)
     pthread_mutex_lock(&sc->mu);
     *out = sc->ctr;
     pthread_mutex_unlock(&sc->mu);
-    pthread_mutex_lock(&sc->db_mu);
-    out->db_version = sc->db_version;
-    out->db_updated_s = sc->db_updated_s;
-    pthread_mutex_unlock(&sc->db_mu);
+    out->db_version = dd_vulndb_live_version(sc->live, &out->db_updated_s);
     out->jobs_pending = dd_scanstore_jobs_pending(sc->o.store);
 }
 
@@ -1140,10 +866,9 @@ const char *dd_scanner_assess(dd_scanner_t *sc, const dd_image_rec_t *img, char 
         break;
     }
     if (img->is_index) return "Healthy"; /* the API aggregates children */
-    pthread_mutex_lock(&sc->db_mu);
-    db_refresh_locked(sc);
-    int64_t v = sc->db_version, upd = sc->db_updated_s;
-    pthread_mutex_unlock(&sc->db_mu);
+    db_refresh(sc);
+    int64_t upd = 0;
+    int64_t v = dd_vulndb_live_version(sc->live, &upd);
     if (v == 0 || img->db_version == 0) {
         snprintf(reason, reasonsz, "not assessed: no vulnerability data");
         return "NotAssessed";

@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* ---- blob HEAD / GET / DELETE ---------------------------------------------*/
 
@@ -479,12 +478,8 @@ int reg_upload_status(dd_req_t *req)
     } else if (rc == DD_EBUSY) {
         /* another request is writing: report the bytes stored so far rather
          * than the record's offset, which is only a hint */
-        dd_blob_reader_t rd;
-        struct stat sb;
-        if (dd_blobstore_upload_reader(r->o.blobs, rec.uuid, &rd, NULL) == DD_OK) {
-            if (rd.fd >= 0 && fstat(rd.fd, &sb) == 0) size = (uint64_t)sb.st_size;
-            dd_blob_reader_close(&rd);
-        }
+        uint64_t now;
+        if (dd_blobstore_upload_stat(r->o.blobs, rec.uuid, &now, NULL) == DD_OK) size = now;
     } else if (rc == DD_ENOTFOUND) {
         dd_meta_upload_delete(r->o.meta, rec.uuid);
         return dd_registry_error(req, DD_REGERR_BLOB_UPLOAD_UNKNOWN, NULL);

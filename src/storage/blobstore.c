@@ -159,6 +159,13 @@ int dd_blobstore_each(dd_blobstore_t *bs, int (*fn)(const dd_digest_t *d, uint64
     return bs->ops->each(bs, fn, arg);
 }
 
+int dd_blobstore_upload_stat(dd_blobstore_t *bs, const char *uuid, uint64_t *size, dd_err_t *e)
+{
+    if (bs->ops->version < 5 || !bs->ops->upload_stat)
+        return dd_err(e, DD_EUNSUPPORTED, "blob store '%s' cannot report uploads in progress", bs->ops->name);
+    return bs->ops->upload_stat(bs, uuid, size, e);
+}
+
 int dd_blobstore_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader_t *out, dd_err_t *e)
 {
     if (bs->ops->version < 2 || !bs->ops->upload_reader)

@@ -2,7 +2,8 @@
  * test_blobstore.c: the "fs" blob store driver through the dd_blobstore_*
  * wrappers: chunked uploads, sha512, digest mismatch, resume after a
  * restart, abort, expire, concurrent commits, put(), each(), and fault
- * injection (a failed write, fsync or rename never leaves a visible blob).
+ * injection (a failed write, fsync or rename never leaves a visible blob),
+ * and upload_stat (an upload's stored size while another request holds it).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -626,6 +627,38 @@ TEST(session_table_stress)
     dd_blobstore_close(bs);
 }
 
+/* upload_stat reports the bytes stored so far, whether or not a request
+ * holds the session, and DD_ENOTFOUND once it is committed or unknown. */
+TEST(upload_stat_while_held)
+{
+    dd_blobstore_t *bs = fresh();
+    dd_upload_t *u = NULL;
+    CHECK_INT(dd_blobstore_upload_create(bs, "0123456789abcdef0123456789abcdef", &u, NULL), DD_OK);
+    if (!u) return;
+    size_t n = 3 << 20;
+    unsigned char *p = pattern(n, 7);
+    CHECK_INT(dd_upload_write(u, p, n, NULL), DD_OK);
+    uint64_t sz = 0;
+    CHECK_INT(dd_upload_sync(u, &sz, NULL), DD_OK);
+    CHECK(sz == n);
+    /* still held: upload_open says busy, upload_stat answers */
+    dd_upload_t *u2 = NULL;
+    CHECK_INT(dd_blobstore_upload_open(bs, "0123456789abcdef0123456789abcdef", &u2, NULL), DD_EBUSY);
+    uint64_t st = 0;
+    CHECK_INT(dd_blobstore_upload_stat(bs, "0123456789abcdef0123456789abcdef", &st, NULL), DD_OK);
+    CHECK(st == n);
+    dd_upload_release(u);
+    CHECK_INT(dd_blobstore_upload_stat(bs, "0123456789abcdef0123456789abcdef", &st, NULL), DD_OK);
+    CHECK(st == n);
+    dd_err_t e;
+    CHECK_INT(dd_blobstore_upload_stat(bs, "ffffffffffffffffffffffffffffffff", &st, &e), DD_ENOTFOUND);
+    CHECK_INT(dd_blobstore_upload_stat(bs, "../x", &st, &e), DD_EINVAL);
+    CHECK_INT(dd_blobstore_upload_abort(bs, "0123456789abcdef0123456789abcdef"), DD_OK);
+    CHECK_INT(dd_blobstore_upload_stat(bs, "0123456789abcdef0123456789abcdef", &st, NULL), DD_ENOTFOUND);
+    free(p);
+    dd_blobstore_close(bs);
+}
+
 static void cleanup(void)
 {
     if (root[0]) rm_rf(root);
@@ -636,4 +669,5 @@ TEST_MAIN(RUN(chunked_upload_and_read); RUN(empty_blob); RUN(sha512_commit);
           RUN(digest_mismatch_drops_session); RUN(resume_after_restart); RUN(busy_and_invalid);
           RUN(abort_session); RUN(expire); RUN(concurrent_commits_same_digest);
           RUN(put_small_blobs_and_each); RUN(each_stops); RUN(fault_write_keeps_size_consistent);
-          RUN(fault_publish_leaves_no_visible_blob); RUN(session_table_stress); cleanup())
+          RUN(fault_publish_leaves_no_visible_blob); RUN(session_table_stress);
+          RUN(upload_stat_while_held); cleanup())

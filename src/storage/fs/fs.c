@@ -1278,8 +1278,24 @@ static int fs_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader
     return DD_OK;
 }
 
+/* The session's data file as it is now: bytes a holder wrote through the
+ * ring but has not flushed yet are not counted (the same view as a reader
+ * opened with upload_reader). */
+static int fs_upload_stat(dd_blobstore_t *bs, const char *uuid, uint64_t *size, dd_err_t *e)
+{
+    fs_store_t *st = (fs_store_t *)bs;
+    if (!uuid_ok(uuid)) return dd_err(e, DD_EINVAL, "invalid upload id '%.80s'", uuid);
+    char p[PATH_MAX];
+    sess_data(st, uuid, p, sizeof p);
+    struct stat sb;
+    if (stat(p, &sb) != 0)
+        return dd_err_errno(e, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, errno, "cannot stat upload '%s'", uuid);
+    *size = (uint64_t)sb.st_size;
+    return DD_OK;
+}
+
 const dd_blobstore_ops_t dd_blobstore_fs_ops = {
-    .version = 4,
+    .version = 5,
     .name = "fs",
     .open = fs_open,
     .close = fs_close,
@@ -1299,4 +1315,5 @@ const dd_blobstore_ops_t dd_blobstore_fs_ops = {
     .upload_reader = fs_upload_reader,
     .upload_sync = fs_upload_sync,
     .upload_expect = fs_upload_expect,
+    .upload_stat = fs_upload_stat,
 };
