@@ -11,11 +11,8 @@
  *     ...
  *     dd_registry_free(reg);                   // stops the janitor
  *
- * Repository names follow the distribution-spec grammar
- *   [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*
- * and are at most DD_REPO_NAME_MAX bytes (many clients limit host + "/" +
- * name to 255, so a name can never be longer). Tags follow
- *   [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}
+ * Repository names and tags follow the distribution-spec grammar of the
+ * core reference module (reference.h, included here).
  */
 #ifndef DD_REGISTRY_H
 #define DD_REGISTRY_H
@@ -25,11 +22,7 @@
 #include "dd/digest.h"
 #include "dd/http.h"
 #include "dd/meta.h"
-
-#define DD_REPO_NAME_MAX 255
-
-bool dd_repo_name_valid(const char *name);
-bool dd_tag_valid(const char *tag);
+#include "dd/reference.h"
 
 typedef struct dd_registry dd_registry_t;
 

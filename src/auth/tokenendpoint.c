@@ -16,7 +16,7 @@
  */
 #include "auth/auth_int.h"
 
-#include "dd/registry.h"
+#include "dd/reference.h"
 
 #include <stdio.h>
 #include <string.h>

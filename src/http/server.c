@@ -32,7 +32,7 @@
  * dd_http_stop() waits for it to reach zero after quiescing the listen socket.
  */
 #include "dd/http.h"
-#include "dd/registry.h"
+#include "dd/reference.h"
 #include "http/gate_int.h"
 #include "http/tls_int.h"
 
@@ -529,10 +529,7 @@ static void dispatch(dd_http_server_t *s, dd_req_t *req)
     char *path = NULL;
     if (plen == 0 || raw[0] != '/' || dd_http_path_decode(raw, plen, &req->arena, &path) != DD_OK) {
         req->path = dd_arena_strndup(&req->arena, raw, plen);
-        if (dd_str_startswith(req->path, "/v2/"))
-            dd_resp_error(req, 400, "NAME_INVALID", "invalid path");
-        else
-            dd_resp_error(req, 400, "BAD_REQUEST", "invalid path");
+        dd_resp_error(req, 400, "BAD_REQUEST", "invalid path"); /* the prefix's error fn may recode it */
         return;
     }
     req->path = path;

@@ -89,6 +89,22 @@ def test_errors_are_spec_json(server):
     assert r.status_code == 405
 
 
+def test_undecodable_path_error_format(server):
+    """A path that does not percent-decode: the server's generic 400, recoded
+    by the registry's error function under /v2/ (NAME_INVALID) and left as
+    BAD_REQUEST in the API's format elsewhere."""
+    import http.client
+    host, port = server.url.split("//")[1].split(":")
+    for path, code in (("/v2/a/manifests/%zz", "NAME_INVALID"), ("/api/v1/%zz", "BAD_REQUEST")):
+        c = http.client.HTTPConnection(host, int(port), timeout=10)
+        c.request("GET", path)
+        r = c.getresponse()
+        body = r.read().decode()
+        c.close()
+        assert r.status == 400, body
+        assert f'"{code}"' in body, body
+
+
 def test_request_log_line(server):
     r = requests.get(server.url + "/v2/")
     rid = r.headers["X-Request-Id"]

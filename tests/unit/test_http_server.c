@@ -273,6 +273,34 @@ TEST(fd_response)
     resp_release(&r);
 }
 
+/* An error function recodes the server's generic codes under its prefix;
+ * elsewhere the generic code stands (the registry's /v2/ format, without the
+ * server knowing /v2/). */
+static int recode_error(dd_req_t *req, int status, const char *code, const char *message)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "recoded %s: %s", code, message);
+    return dd_resp_text(req, status, buf);
+}
+
+TEST(error_fn_by_prefix)
+{
+    resp_t r;
+    request("GET", "/t/hello/%zz", NULL, 0, NULL, &r);
+    CHECK_INT(r.status, 400);
+    CHECK(r.body.ptr && strstr(r.body.ptr, "\"BAD_REQUEST\"") != NULL);
+    resp_release(&r);
+    dd_http_set_error_fn(srv, "/t/", recode_error);
+    request("GET", "/t/hello/%zz", NULL, 0, NULL, &r);
+    CHECK_INT(r.status, 400);
+    CHECK_STR(r.body.ptr, "recoded BAD_REQUEST: invalid path");
+    resp_release(&r);
+    request("GET", "/t/nothing", NULL, 0, NULL, &r);
+    CHECK_INT(r.status, 404);
+    CHECK_STR(r.body.ptr, "recoded NOT_FOUND: no such endpoint");
+    resp_release(&r);
+}
+
 TEST(stop)
 {
     dd_http_stop(srv);
@@ -282,4 +310,4 @@ TEST(stop)
 }
 
 TEST_MAIN(curl_global_init(CURL_GLOBAL_DEFAULT); RUN(start); RUN(routing); RUN(auth_hook); RUN(bodies);
-          RUN(fd_response); RUN(stop); curl_global_cleanup())
+          RUN(fd_response); RUN(error_fn_by_prefix); RUN(stop); curl_global_cleanup())

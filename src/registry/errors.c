@@ -1,61 +1,11 @@
 /*
- * name.c: the distribution-spec grammars for repository names and tags, the
- * registry error table, and the Link header for paginated lists.
- *
- *   name      = component ("/" component)*          (at most 255 bytes)
- *   component = alnum+ (separator alnum+)*
- *   separator = "." | "_" | "__" | "-"+
- *   alnum     = [a-z0-9]
- *   tag       = [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}
+ * errors.c: the registry error table (dd_regerr_t -> HTTP status, spec code,
+ * message), the /v2/ error format, and the Link header for paginated lists.
+ * The name and tag grammars live in core/reference.c.
  */
 #include "dd/registry.h"
 
 #include <string.h>
-
-static bool alnum_lc(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-bool dd_repo_name_valid(const char *name)
-{
-    size_t len = strlen(name);
-    if (len == 0 || len > DD_REPO_NAME_MAX) return false;
-    const char *p = name;
-    for (;;) {
-        /* component: alnum+ (sep alnum+)* */
-        if (!alnum_lc(*p)) return false;
-        while (alnum_lc(*p)) p++;
-        while (*p == '.' || *p == '_' || *p == '-') {
-            if (*p == '.') {
-                p++;
-            } else if (*p == '_') {
-                p++;
-                if (*p == '_') p++;
-            } else {
-                while (*p == '-') p++;
-            }
-            if (!alnum_lc(*p)) return false;
-            while (alnum_lc(*p)) p++;
-        }
-        if (*p == '\0') return true;
-        if (*p != '/') return false;
-        p++;
-    }
-}
-
-bool dd_tag_valid(const char *tag)
-{
-    size_t n = strlen(tag);
-    if (n == 0 || n > 128) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = tag[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  (i > 0 && (c == '.' || c == '-'));
-        if (!ok) return false;
-    }
-    return true;
-}
 
 /* The one table: registry error -> HTTP status, spec code, default message.
  * Indexed by dd_regerr_t (keep in enum order). */
@@ -161,12 +111,14 @@ dd_regerr_t dd_regerr_from_rc(int rc, dd_regerr_t notfound, dd_regerr_t invalid)
 }
 
 /* Error function the HTTP server uses under /v2/ (auth, 404, 405, bad path):
- * maps the server's generic codes to spec codes. */
+ * maps the server's generic codes to spec codes (a path that does not decode
+ * is the server's BAD_REQUEST; under /v2/ it can only be a bad name). */
 int dd_registry_http_error(dd_req_t *req, int status, const char *code, const char *message);
 int dd_registry_http_error(dd_req_t *req, int status, const char *code, const char *message)
 {
     if (!strcmp(code, "NOT_FOUND")) code = "NAME_UNKNOWN";
     if (!strcmp(code, "INTERNAL")) code = "UNKNOWN";
+    if (!strcmp(code, "BAD_REQUEST")) code = "NAME_INVALID";
     return write_error(req, status, code, message, NULL, NULL);
 }
 
