@@ -55,27 +55,28 @@ int main(int argc, char **argv)
     for (int i = 0; i < N; i++) {
         dd_inventory_t inv;
         dd_inventory_init(&inv);
-        inv.os.id = dd_strdup("debian");
-        inv.os.version_id = dd_strdup("11");
-        inv.os.ecosystem = dd_strdup("Debian:11");
+        dd_arena_t *a = dd_inventory_arena(&inv);
+        inv.os.id = dd_arena_strdup(a, "debian");
+        inv.os.version_id = dd_arena_strdup(a, "11");
+        inv.os.ecosystem = dd_arena_strdup(a, "Debian:11");
         for (int k = 0; k < P; k++) {
             dd_package_t *p = dd_inventory_add(&inv);
             p->type = DD_PKG_DPKG;
             if (rand() % 5) {
                 /* most packages of an image have no advisory at all */
-                p->name = dd_asprintf("clean%d", rand() % 5000);
-                p->version = dd_asprintf("1.%d-1", rand() % 4);
-                p->source_name = dd_strdup(p->name);
-                p->source_version = dd_strdup(p->version);
+                p->name = dd_arena_printf(a, "clean%d", rand() % 5000);
+                p->version = dd_arena_printf(a, "1.%d-1", rand() % 4);
+                p->source_name = dd_arena_strdup(a, p->name);
+                p->source_version = dd_arena_strdup(a, p->version);
                 p->layer = k % 4;
                 continue;
             }
             int j = rand() % np;
-            p->name = dd_asprintf("%s-bin%d", names[j], k % 3);
+            p->name = dd_arena_printf(a, "%s-bin%d", names[j], k % 3);
             /* some are at a fixed version already */
-            p->version = dd_strdup(rand() % 8 ? vers[j] : "99:99");
-            p->source_name = dd_strdup(names[j]);
-            p->source_version = dd_strdup(p->version);
+            p->version = dd_arena_strdup(a, rand() % 8 ? vers[j] : "99:99");
+            p->source_name = dd_arena_strdup(a, names[j]);
+            p->source_version = dd_arena_strdup(a, p->version);
             p->layer = k % 4;
         }
         dd_buf_t b;

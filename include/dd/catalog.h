@@ -11,8 +11,11 @@
  * dd_inventory_t. All parsing is in memory and bounds-checked; the lower
  * level parsers are exported below for tests and libFuzzer drivers.
  *
- * Ownership: an inventory owns every string in it (malloc'd), released by
- * dd_inventory_release(). See docs/catalog.md.
+ * Memory: every string of an inventory (packages, OS, warnings) lives in one
+ * arena, the inventory's own or one it borrows (a scan job's); nothing is
+ * freed field by field. dd_inventory_release() frees the package and
+ * warning arrays and releases the arena when it is the inventory's own.
+ * See docs/catalog.md.
  */
 #ifndef DD_CATALOG_H
 #define DD_CATALOG_H
@@ -69,22 +72,32 @@ typedef struct dd_inventory {
     char **warnings;       /* problems that did not stop the run ("<db path>: <message>") */
     size_t nwarnings;      /* entries in warnings[] */
     size_t nwarnings_dropped; /* warnings beyond DD_CATALOG_MAX_WARNINGS, counted only */
+    dd_arena_t *mem;       /* borrowed arena holding the strings (a scan job's), or NULL:
+                              then they live in own; use dd_inventory_arena() */
+    dd_arena_t own;        /* the inventory's own arena */
 } dd_inventory_t;
 
 void dd_inventory_init(dd_inventory_t *inv);
-void dd_inventory_release(dd_inventory_t *inv);   /* frees contents, not inv */
+/* Like dd_inventory_init, but the strings go to mem (borrowed, which must
+ * outlive the inventory's use; releasing the inventory leaves mem alone). */
+void dd_inventory_init_in(dd_inventory_t *inv, dd_arena_t *mem);
+/* Frees the arrays, releases the own arena, leaves inv initialized (and
+ * still borrowing the same arena, if it did). */
+void dd_inventory_release(dd_inventory_t *inv);
+/* The arena the inventory's strings go to: whoever fills an inventory
+ * allocates from it (dd_arena_strdup(dd_inventory_arena(inv), ...)). */
+dd_arena_t *dd_inventory_arena(dd_inventory_t *inv);
 /* Appends a zeroed package (epoch = -1, layer = -1) and returns it (borrowed,
  * valid until the next add). NULL when the inventory already holds
  * DD_CATALOG_MAX_TOTAL_PKGS packages. */
 dd_package_t *dd_inventory_add(dd_inventory_t *inv);
-/* Drops the last package (used when a half-filled entry turns out invalid). */
+/* Drops the last package (used when a half-filled entry turns out invalid);
+ * its strings stay in the arena until it goes. */
 void dd_inventory_pop(dd_inventory_t *inv);
 /* Records a warning (printf-style). */
 void dd_inventory_warn(dd_inventory_t *inv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sorts packages by (type, name, version, arch). */
 void dd_inventory_sort(dd_inventory_t *inv);
-void dd_package_release(dd_package_t *p);
-void dd_os_release(dd_os_t *os);
 
 /* ---- the interest table -------------------------------------------------- */
 /* Non-zero if the layer analyzer must keep this normalized path: os-release and
@@ -136,16 +149,16 @@ const dd_cataloger_t *dd_catalog_find(const char *name);
 int dd_catalog_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e);
 
 /* ---- OS detection -------------------------------------------------------- */
-/* Fills os (which must be zeroed or released) from etc/os-release, else
+/* Fills os (zeroed, or filled from the same arena) from etc/os-release, else
  * usr/lib/os-release, then etc/alpine-release, etc/debian_version,
  * etc/redhat-release, etc/centos-release, etc/system-release,
  * etc/fedora-release. Symlinks among them are followed inside the fileset
  * (the image) only. DD_OK when something was recognized, DD_DECLINED when
- * nothing was (os left empty). */
-int dd_os_detect(dd_fileset_t *fs, dd_os_t *os);
+ * nothing was (os left empty). The strings are allocated in a. */
+int dd_os_detect(dd_fileset_t *fs, dd_arena_t *a, dd_os_t *os);
 /* Parses os-release text (KEY=value lines, quotes, comments) into os and
- * derives the ecosystem. DD_EINVAL if the text has no ID= line. */
-int dd_os_release_parse(const char *text, size_t len, dd_os_t *os);
+ * derives the ecosystem, allocating in a. DD_EINVAL if the text has no ID= line. */
+int dd_os_release_parse(const char *text, size_t len, dd_arena_t *a, dd_os_t *os);
 /* Computes the ecosystem name for (id, version_id); NULL if unknown. Caller frees. */
 char *dd_os_ecosystem(const char *id, const char *version_id);
 

@@ -116,10 +116,15 @@ typedef struct dd_arena_cleanup dd_arena_cleanup_t;
 typedef struct dd_arena {
     dd_arena_block_t *head;
     dd_arena_cleanup_t *cleanups;
-    size_t total;
+    size_t total;          /* bytes of the blocks held */
+    size_t *budget;        /* NULL, or a counter shared by several arenas (a query's
+                              memory budget): block bytes are added to it as they are
+                              allocated and taken off as they are freed */
 } dd_arena_t;
 
 void dd_arena_init(dd_arena_t *a);
+/* dd_arena_init, with block bytes also counted in *budget (see above). */
+void dd_arena_init_budget(dd_arena_t *a, size_t *budget);
 void dd_arena_release(dd_arena_t *a);     /* runs cleanups (LIFO), frees blocks */
 void *dd_arena_alloc(dd_arena_t *a, size_t n);   /* zeroed, 16-aligned */
 char *dd_arena_strdup(dd_arena_t *a, const char *s);
@@ -127,6 +132,20 @@ char *dd_arena_strndup(dd_arena_t *a, const char *s, size_t n);
 char *dd_arena_printf(dd_arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Registers fn(arg) to run at dd_arena_release (files, statements, temp dirs). */
 void dd_arena_cleanup_add(dd_arena_t *a, void (*fn)(void *), void *arg);
+/* A point in an arena's life: everything allocated (and every cleanup added)
+ * after it goes at dd_arena_reset, for scratch memory inside a longer-lived
+ * arena (one image inside a scan job, one record inside an import). Marks
+ * nest LIFO; resetting to a mark invalidates the marks taken after it. */
+typedef struct dd_arena_mark {
+    dd_arena_block_t *head;
+    size_t used;
+    dd_arena_cleanup_t *cleanups;
+    size_t total;
+} dd_arena_mark_t;
+dd_arena_mark_t dd_arena_mark(const dd_arena_t *a);
+/* Runs the cleanups added since m (newest first), frees the blocks added
+ * since m and rewinds the block that was current at m. */
+void dd_arena_reset(dd_arena_t *a, dd_arena_mark_t m);
 
 /* ---- logging ------------------------------------------------------------- */
 enum { DD_LOG_DEBUG = 0, DD_LOG_INFO = 1, DD_LOG_WARN = 2, DD_LOG_ERROR = 3 };

@@ -132,21 +132,13 @@ int dd_scan_inventory(const dd_layer_result_t *layers, size_t n, dd_inventory_t 
 /* ---- stored inventories (invcodec.c) ---- */
 /* Encodes inv and the image's layer digests (may be NULL/0). */
 int dd_inventory_encode(const dd_inventory_t *inv, char *const *layers, size_t n_layers, dd_buf_t *out);
-/* Untrusted-safe. inv must be dd_inventory_init'ed. layers (may be NULL)
- * receives the layer digests, freed with dd_layer_list_free(). */
+/* Untrusted-safe. inv must be dd_inventory_init'ed (or _init_in'ed, to
+ * decode into a job's arena); its OS is replaced and the packages are
+ * appended. Every string, and the layer digest array that layers (may be
+ * NULL) receives, lives in the inventory's arena: nothing to free one by one.
+ * DD_ECORRUPT (inv and its arena as they were) for malformed bytes,
+ * DD_DECLINED for another format version. */
 int dd_inventory_decode(const void *p, size_t n, dd_inventory_t *inv, char ***layers, size_t *n_layers,
                         dd_err_t *e);
-void dd_layer_list_free(char **layers, size_t n);
-/* A read-only decoded inventory whose strings all live in one block (two
- * allocations instead of ten per package): for re-assessment. Never pass
- * v->inv to dd_inventory_release; use dd_inventory_view_release. */
-typedef struct dd_inventory_view {
-    dd_inventory_t inv;
-    char **layers;
-    size_t n_layers;
-    char *store;
-} dd_inventory_view_t;
-int dd_inventory_view(const void *p, size_t n, dd_inventory_view_t *v, dd_err_t *e);
-void dd_inventory_view_release(dd_inventory_view_t *v);
 
 #endif

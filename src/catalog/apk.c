@@ -19,34 +19,30 @@ struct stanza {
 
 enum { F_P, F_V, F_A, F_O, F_L };
 
-static int emit(struct stanza *st, const char *db_path, int layer, dd_inventory_t *inv, dd_err_t *e)
+/* db_path is the arena copy every package of the database shares. */
+static int emit(struct stanza *st, char *db_path, int layer, dd_inventory_t *inv, dd_err_t *e)
 {
     if (!st->any) return 0;
-    char *name = st->v[F_P] ? dd_catalog_field_dup(st->v[F_P], st->n[F_P]) : NULL;
-    char *ver = st->v[F_V] ? dd_catalog_field_dup(st->v[F_V], st->n[F_V]) : NULL;
+    dd_arena_t *a = dd_inventory_arena(inv);
+    char *name = st->v[F_P] ? dd_catalog_field_dup(a, st->v[F_P], st->n[F_P]) : NULL;
+    char *ver = st->v[F_V] ? dd_catalog_field_dup(a, st->v[F_V], st->n[F_V]) : NULL;
     if (!name || !ver) {
         dd_inventory_warn(inv, "%s: stanza %s%s%s without %s skipped", db_path, name ? "'" : "",
                           name ? name : "", name ? "'" : "", name ? "V:" : "P:");
-        free(name);
-        free(ver);
         return 0;
     }
     dd_package_t *p = dd_inventory_add(inv);
-    if (!p) {
-        free(name);
-        free(ver);
-        return dd_err(e, DD_ELIMIT, "%s: too many packages", db_path);
-    }
+    if (!p) return dd_err(e, DD_ELIMIT, "%s: too many packages", db_path);
     p->type = DD_PKG_APK;
     p->name = name;
     p->version = ver;
-    p->arch = st->v[F_A] ? dd_catalog_field_dup(st->v[F_A], st->n[F_A]) : NULL;
-    p->license = st->v[F_L] ? dd_catalog_field_dup(st->v[F_L], st->n[F_L]) : NULL;
-    p->source_name = st->v[F_O] ? dd_catalog_field_dup(st->v[F_O], st->n[F_O]) : NULL;
-    if (!p->source_name) p->source_name = dd_strdup(name);
-    p->source_version = dd_strdup(ver);
+    p->arch = st->v[F_A] ? dd_catalog_field_dup(a, st->v[F_A], st->n[F_A]) : NULL;
+    p->license = st->v[F_L] ? dd_catalog_field_dup(a, st->v[F_L], st->n[F_L]) : NULL;
+    p->source_name = st->v[F_O] ? dd_catalog_field_dup(a, st->v[F_O], st->n[F_O]) : NULL;
+    if (!p->source_name) p->source_name = name;
+    p->source_version = ver;
     p->layer = layer;
-    p->db_path = dd_strdup(db_path);
+    p->db_path = db_path;
     return 1;
 }
 
@@ -55,6 +51,7 @@ int dd_apk_parse(const char *data, size_t len, const char *db_path, int layer,
 {
     struct stanza st = {0};
     size_t i = 0, count = 0;
+    char *dbp = dd_arena_strdup(dd_inventory_arena(inv), db_path);
     for (;;) {
         size_t ls = i;
         while (i < len && data[i] != '\n') i++;
@@ -80,7 +77,7 @@ int dd_apk_parse(const char *data, size_t len, const char *db_path, int layer,
             }
         }
         if (blank || at_end) {
-            int rc = emit(&st, db_path, layer, inv, e);
+            int rc = emit(&st, dbp, layer, inv, e);
             if (rc < 0) return rc;
             if (rc > 0 && ++count > DD_CATALOG_MAX_PKGS) {
                 dd_inventory_pop(inv);

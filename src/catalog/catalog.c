@@ -163,45 +163,27 @@ const dd_cataloger_t *dd_catalog_find(const char *name)
 void dd_inventory_init(dd_inventory_t *inv)
 {
     memset(inv, 0, sizeof *inv);
+    dd_arena_init(&inv->own);
 }
 
-void dd_package_release(dd_package_t *p)
+void dd_inventory_init_in(dd_inventory_t *inv, dd_arena_t *mem)
 {
-    free(p->name);
-    free(p->version);
-    free(p->source_name);
-    free(p->source_version);
-    free(p->arch);
-    free(p->rpm_version);
-    free(p->rpm_release);
-    free(p->source_rpm);
-    free(p->module);
-    free(p->license);
-    free(p->db_path);
-    memset(p, 0, sizeof *p);
-    p->epoch = -1;
-    p->layer = -1;
+    dd_inventory_init(inv);
+    inv->mem = mem;
 }
 
-void dd_os_release(dd_os_t *os)
+dd_arena_t *dd_inventory_arena(dd_inventory_t *inv)
 {
-    free(os->id);
-    free(os->version_id);
-    free(os->name);
-    free(os->pretty_name);
-    free(os->codename);
-    free(os->ecosystem);
-    memset(os, 0, sizeof *os);
+    return inv->mem ? inv->mem : &inv->own;
 }
 
 void dd_inventory_release(dd_inventory_t *inv)
 {
-    for (size_t i = 0; i < inv->n; i++) dd_package_release(&inv->pkgs[i]);
+    dd_arena_t *mem = inv->mem;
     free(inv->pkgs);
-    for (size_t i = 0; i < inv->nwarnings; i++) free(inv->warnings[i]);
     free(inv->warnings);
-    dd_os_release(&inv->os);
-    dd_inventory_init(inv);
+    dd_arena_release(&inv->own);
+    dd_inventory_init_in(inv, mem);
 }
 
 dd_package_t *dd_inventory_add(dd_inventory_t *inv)
@@ -220,8 +202,7 @@ dd_package_t *dd_inventory_add(dd_inventory_t *inv)
 
 void dd_inventory_pop(dd_inventory_t *inv)
 {
-    if (inv->n == 0) return;
-    dd_package_release(&inv->pkgs[--inv->n]);
+    if (inv->n > 0) inv->n--;
 }
 
 void dd_inventory_warn(dd_inventory_t *inv, const char *fmt, ...)
@@ -236,7 +217,7 @@ void dd_inventory_warn(dd_inventory_t *inv, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     inv->warnings = dd_realloc(inv->warnings, (inv->nwarnings + 1) * sizeof *inv->warnings);
-    inv->warnings[inv->nwarnings++] = dd_strdup(buf);
+    inv->warnings[inv->nwarnings++] = dd_arena_strdup(dd_inventory_arena(inv), buf);
 }
 
 void dd_catalog_warn_err(dd_inventory_t *inv, const char *db_path, const dd_err_t *e)
@@ -266,13 +247,13 @@ void dd_inventory_sort(dd_inventory_t *inv)
     if (inv->n > 1) qsort(inv->pkgs, inv->n, sizeof *inv->pkgs, cmp_pkg);
 }
 
-char *dd_catalog_field_dup(const char *s, size_t n)
+char *dd_catalog_field_dup(dd_arena_t *a, const char *s, size_t n)
 {
     while (n && (*s == ' ' || *s == '\t' || *s == '\r')) s++, n--;
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
     if (n == 0 || n > DD_CATALOG_MAX_FIELD) return NULL;
     if (memchr(s, '\0', n)) return NULL;
-    return dd_strndup(s, n);
+    return dd_arena_strndup(a, s, n);
 }
 
 /* ---- the driver --------------------------------------------------------- */
@@ -280,8 +261,8 @@ char *dd_catalog_field_dup(const char *s, size_t n)
 int dd_catalog_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e)
 {
     dd_err_clear(e);
-    dd_os_release(&inv->os);
-    (void)dd_os_detect(fs, &inv->os);
+    memset(&inv->os, 0, sizeof inv->os);
+    (void)dd_os_detect(fs, dd_inventory_arena(inv), &inv->os);
 
     bool any_ok = false;
     int first_rc = DD_OK;

@@ -16,9 +16,9 @@ extern const dd_cataloger_t dd_cataloger_apk;
 extern const dd_cataloger_t dd_cataloger_dpkg;
 extern const dd_cataloger_t dd_cataloger_rpm;
 
-/* Copies [s, s+n) with surrounding blanks (space, tab, CR) removed; NULL when
- * the result is empty or longer than DD_CATALOG_MAX_FIELD. */
-char *dd_catalog_field_dup(const char *s, size_t n);
+/* Copies [s, s+n) into a with surrounding blanks (space, tab, CR) removed;
+ * NULL when the result is empty or longer than DD_CATALOG_MAX_FIELD. */
+char *dd_catalog_field_dup(dd_arena_t *a, const char *s, size_t n);
 
 /* Records e's message as a warning "<db_path>: <msg>". */
 void dd_catalog_warn_err(dd_inventory_t *inv, const char *db_path, const dd_err_t *e);

@@ -59,7 +59,8 @@ static int dpkg_epoch(const char *v)
 }
 
 /* Returns 1 if a package was added, 0 if the stanza was skipped, <0 on a limit. */
-static int emit(struct stanza *st, bool status_d, const char *db_path, int layer,
+/* db_path is the arena copy every package of the database shares. */
+static int emit(struct stanza *st, bool status_d, char *db_path, int layer,
                 dd_inventory_t *inv, dd_err_t *e)
 {
     if (!st->any) return 0;
@@ -68,42 +69,36 @@ static int emit(struct stanza *st, bool status_d, const char *db_path, int layer
     } else if (!status_d) {
         return 0;
     }
-    char *name = st->pkg ? dd_catalog_field_dup(st->pkg, st->pkg_n) : NULL;
-    char *ver = st->ver ? dd_catalog_field_dup(st->ver, st->ver_n) : NULL;
+    dd_arena_t *a = dd_inventory_arena(inv);
+    char *name = st->pkg ? dd_catalog_field_dup(a, st->pkg, st->pkg_n) : NULL;
+    char *ver = st->ver ? dd_catalog_field_dup(a, st->ver, st->ver_n) : NULL;
     if (!name || !ver) {
         dd_inventory_warn(inv, "%s: installed stanza without %s skipped", db_path,
                           name ? "Version" : "Package");
-        free(name);
-        free(ver);
         return 0;
     }
     dd_package_t *p = dd_inventory_add(inv);
-    if (!p) {
-        free(name);
-        free(ver);
-        return dd_err(e, DD_ELIMIT, "%s: too many packages", db_path);
-    }
+    if (!p) return dd_err(e, DD_ELIMIT, "%s: too many packages", db_path);
     p->type = DD_PKG_DPKG;
     p->name = name;
     p->version = ver;
     p->epoch = dpkg_epoch(ver);
-    p->arch = st->arch ? dd_catalog_field_dup(st->arch, st->arch_n) : NULL;
+    p->arch = st->arch ? dd_catalog_field_dup(a, st->arch, st->arch_n) : NULL;
     p->layer = layer;
-    p->db_path = dd_strdup(db_path);
-    char *src = st->src ? dd_catalog_field_dup(st->src, st->src_n) : NULL;
+    p->db_path = db_path;
+    char *src = st->src ? dd_catalog_field_dup(a, st->src, st->src_n) : NULL;
     if (src) {
         /* "name" or "name (version)" */
         char *sp = src;
         while (*sp && *sp != ' ' && *sp != '\t' && *sp != '(') sp++;
         const char *lp = strchr(sp, '(');
         const char *rp = lp ? strchr(lp, ')') : NULL;
-        if (lp && rp && rp > lp + 1) p->source_version = dd_catalog_field_dup(lp + 1, (size_t)(rp - lp - 1));
+        if (lp && rp && rp > lp + 1) p->source_version = dd_catalog_field_dup(a, lp + 1, (size_t)(rp - lp - 1));
         *sp = '\0';
-        if (*src) p->source_name = dd_strdup(src);
-        free(src);
+        if (*src) p->source_name = src;
     }
-    if (!p->source_name) p->source_name = dd_strdup(name);
-    if (!p->source_version) p->source_version = dd_strdup(ver);
+    if (!p->source_name) p->source_name = name;
+    if (!p->source_version) p->source_version = ver;
     return 1;
 }
 
@@ -112,6 +107,7 @@ int dd_dpkg_parse(const char *data, size_t len, bool status_d, const char *db_pa
 {
     struct stanza st = {0};
     size_t i = 0, count = 0;
+    char *dbp = dd_arena_strdup(dd_inventory_arena(inv), db_path);
     while (i <= len) {
         size_t ls = i;
         while (i < len && data[i] != '\n') i++;
@@ -124,7 +120,7 @@ int dd_dpkg_parse(const char *data, size_t len, bool status_d, const char *db_pa
         for (size_t k = ls; k < l2; k++)
             if (data[k] != ' ' && data[k] != '\t') { blank = false; break; }
         if (blank) {
-            int rc = emit(&st, status_d, db_path, layer, inv, e);
+            int rc = emit(&st, status_d, dbp, layer, inv, e);
             if (rc < 0) return rc;
             if (rc > 0 && ++count > DD_CATALOG_MAX_PKGS) {
                 dd_inventory_pop(inv);
@@ -136,7 +132,7 @@ int dd_dpkg_parse(const char *data, size_t len, bool status_d, const char *db_pa
         }
         if (data[ls] == ' ' || data[ls] == '\t' || data[ls] == '#') {
             if (at_end) {
-                int rc = emit(&st, status_d, db_path, layer, inv, e);
+                int rc = emit(&st, status_d, dbp, layer, inv, e);
                 if (rc < 0) return rc;
                 break;
             }
@@ -156,7 +152,7 @@ int dd_dpkg_parse(const char *data, size_t len, bool status_d, const char *db_pa
             else if (field_is(k, kl, "Status")) st.status = v, st.status_n = vl;
         }
         if (at_end) {
-            int rc = emit(&st, status_d, db_path, layer, inv, e);
+            int rc = emit(&st, status_d, dbp, layer, inv, e);
             if (rc < 0) return rc;
             if (rc > 0 && ++count > DD_CATALOG_MAX_PKGS) {
                 dd_inventory_pop(inv);

@@ -15,15 +15,17 @@
  *     packages keep the earliest layer above it (never a guess below it).
  *   - Cost: one parse per version, then a binary search per package and
  *     version.
+ *   - Memory: one scratch arena for the pass; each database path's versions,
+ *     keys and key sets go at a reset to the mark taken before it.
  */
 #include "catalog/catalog_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static char *pkg_key(const dd_package_t *p)
+static char *pkg_key(dd_arena_t *a, const dd_package_t *p)
 {
-    return dd_asprintf("%s\t%s\t%s", p->name ? p->name : "", p->version ? p->version : "", p->arch ? p->arch : "");
+    return dd_arena_printf(a, "%s\t%s\t%s", p->name ? p->name : "", p->version ? p->version : "", p->arch ? p->arch : "");
 }
 
 static int cmp_strp(const void *a, const void *b)
@@ -58,24 +60,18 @@ static int parse_version(const dd_file_t *f, dd_inventory_t *tmp, dd_err_t *e)
     return DD_DECLINED;
 }
 
-static void keyset_load(struct keyset *ks, const dd_file_t *f)
+static void keyset_load(struct keyset *ks, const dd_file_t *f, dd_arena_t *a)
 {
     dd_inventory_t tmp;
-    dd_inventory_init(&tmp);
+    dd_inventory_init_in(&tmp, a);
     dd_err_t e = {0};
     ks->layer = f->layer;
     ks->ok = parse_version(f, &tmp, &e) == DD_OK;
     ks->n = tmp.n;
-    ks->keys = dd_calloc(tmp.n ? tmp.n : 1, sizeof *ks->keys);
-    for (size_t i = 0; i < tmp.n; i++) ks->keys[i] = pkg_key(&tmp.pkgs[i]);
+    ks->keys = dd_arena_alloc(a, (tmp.n ? tmp.n : 1) * sizeof *ks->keys);
+    for (size_t i = 0; i < tmp.n; i++) ks->keys[i] = pkg_key(a, &tmp.pkgs[i]);
     qsort(ks->keys, ks->n, sizeof *ks->keys, cmp_strp);
     dd_inventory_release(&tmp);
-}
-
-static void keyset_release(struct keyset *ks)
-{
-    for (size_t i = 0; i < ks->n; i++) free(ks->keys[i]);
-    free(ks->keys);
 }
 
 static bool keyset_has(const struct keyset *ks, const char *key)
@@ -89,6 +85,8 @@ int dd_catalog_attribute_layers(dd_inventory_t *inv, const dd_file_t *hist, size
     if (nhist == 0 || inv->n == 0) return DD_OK;
     const dd_file_t **order = dd_malloc(nhist * sizeof *order);
     bool *done = dd_calloc(nhist, sizeof *done);
+    dd_arena_t scratch;
+    dd_arena_init(&scratch);
     for (size_t i = 0; i < nhist; i++) {
         if (done[i] || !hist[i].path) continue;
         /* gather this path's versions, in layer order */
@@ -104,12 +102,13 @@ int dd_catalog_attribute_layers(dd_inventory_t *inv, const dd_file_t *hist, size
             used = inv->pkgs[k].db_path && strcmp(inv->pkgs[k].db_path, hist[i].path) == 0;
         if (!used) continue;
         qsort(order, nv, sizeof *order, cmp_file_layer);
-        struct keyset *ks = dd_calloc(nv, sizeof *ks);
-        for (size_t v = 0; v < nv; v++) keyset_load(&ks[v], order[v]);
+        dd_arena_mark_t mark = dd_arena_mark(&scratch);
+        struct keyset *ks = dd_arena_alloc(&scratch, nv * sizeof *ks);
+        for (size_t v = 0; v < nv; v++) keyset_load(&ks[v], order[v], &scratch);
         for (size_t k = 0; k < inv->n; k++) {
             dd_package_t *p = &inv->pkgs[k];
             if (!p->db_path || strcmp(p->db_path, hist[i].path) != 0) continue;
-            char *key = pkg_key(p);
+            char *key = pkg_key(&scratch, p);
             int layer = p->layer;
             /* walk down from the newest version not above the package's own layer */
             for (size_t v = nv; v-- > 0;) {
@@ -118,11 +117,10 @@ int dd_catalog_attribute_layers(dd_inventory_t *inv, const dd_file_t *hist, size
                 layer = ks[v].layer;
             }
             p->layer = layer;
-            free(key);
         }
-        for (size_t v = 0; v < nv; v++) keyset_release(&ks[v]);
-        free(ks);
+        dd_arena_reset(&scratch, mark);
     }
+    dd_arena_release(&scratch);
     free(order);
     free(done);
     return DD_OK;

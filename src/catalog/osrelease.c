@@ -12,6 +12,9 @@
  * target as data) are followed inside the fileset only, never outside the
  * image: etc/os-release -> ../usr/lib/os-release, and CentOS 6's
  * etc/redhat-release -> centos-release.
+ *
+ * Every string goes to the caller's arena (the inventory's): a field set
+ * twice simply points at the newer copy; nothing here is freed.
  */
 #include "catalog/catalog_int.h"
 
@@ -121,6 +124,15 @@ char *dd_os_ecosystem(const char *id, const char *version_id)
     return NULL;
 }
 
+/* dd_os_ecosystem's answer, copied into a. */
+static char *ecosystem_in(dd_arena_t *a, const char *id, const char *version_id)
+{
+    char *m = dd_os_ecosystem(id, version_id);
+    char *s = dd_arena_strdup(a, m);
+    free(m);
+    return s;
+}
+
 /* ---- os-release --------------------------------------------------------- */
 
 /* Decodes one value (after '=') into out: "double" quotes with \ escapes,
@@ -154,15 +166,14 @@ static bool decode_value(const char *s, size_t n, char *out, size_t outsz)
     return true;
 }
 
-static void set_str(char **dst, const char *v)
+static void set_str(dd_arena_t *a, char **dst, const char *v)
 {
-    free(*dst);
-    *dst = v && *v ? dd_strdup(v) : NULL;
+    *dst = v && *v ? dd_arena_strdup(a, v) : NULL;
 }
 
 /* Codename from VERSION="12 (bookworm)" or "18.04.1 LTS (Bionic Beaver)":
  * the first word inside the parentheses, lowercased. */
-static char *codename_from_version(const char *v)
+static char *codename_from_version(dd_arena_t *a, const char *v)
 {
     const char *l = strchr(v, '(');
     if (!l) return NULL;
@@ -170,12 +181,12 @@ static char *codename_from_version(const char *v)
     size_t n = 0;
     while (l[n] && isalpha((unsigned char)l[n])) n++;
     if (n == 0 || l[n] == '\0') return NULL;
-    char *c = dd_strndup(l, n);
+    char *c = dd_arena_strndup(a, l, n);
     for (char *p = c; *p; p++) *p = (char)tolower((unsigned char)*p);
     return c;
 }
 
-int dd_os_release_parse(const char *text, size_t len, dd_os_t *os)
+int dd_os_release_parse(const char *text, size_t len, dd_arena_t *a, dd_os_t *os)
 {
     char val[OSREL_MAX_VALUE];
     char *version = NULL, *ubuntu_codename = NULL;
@@ -198,47 +209,41 @@ int dd_os_release_parse(const char *text, size_t len, dd_os_t *os)
 #define KEY(s) (kl == sizeof(s) - 1 && memcmp(k, s, kl) == 0)
         if (KEY("ID")) {
             for (char *p = val; *p; p++) *p = (char)tolower((unsigned char)*p);
-            set_str(&os->id, val);
+            set_str(a, &os->id, val);
             have_id = os->id != NULL;
         } else if (KEY("VERSION_ID")) {
-            set_str(&os->version_id, val);
+            set_str(a, &os->version_id, val);
         } else if (KEY("NAME")) {
-            set_str(&os->name, val);
+            set_str(a, &os->name, val);
         } else if (KEY("PRETTY_NAME")) {
-            set_str(&os->pretty_name, val);
+            set_str(a, &os->pretty_name, val);
         } else if (KEY("VERSION_CODENAME")) {
-            set_str(&os->codename, val);
+            set_str(a, &os->codename, val);
         } else if (KEY("UBUNTU_CODENAME")) {
-            set_str(&ubuntu_codename, val);
+            set_str(a, &ubuntu_codename, val);
         } else if (KEY("VERSION")) {
-            set_str(&version, val);
+            set_str(a, &version, val);
         }
 #undef KEY
     }
-    if (!os->codename && ubuntu_codename) {
-        os->codename = ubuntu_codename;
-        ubuntu_codename = NULL;
-    }
-    if (!os->codename && version) os->codename = codename_from_version(version);
-    free(version);
-    free(ubuntu_codename);
+    if (!os->codename && ubuntu_codename) os->codename = ubuntu_codename;
+    if (!os->codename && version) os->codename = codename_from_version(a, version);
     if (!have_id) return DD_EINVAL;
-    free(os->ecosystem);
-    os->ecosystem = dd_os_ecosystem(os->id, os->version_id);
+    os->ecosystem = ecosystem_in(a, os->id, os->version_id);
     return DD_OK;
 }
 
 /* ---- the older distribution files ---------------------------------------- */
 
 /* First line of a file, trimmed; NULL if absent, empty or too long. */
-static char *first_line(const dd_file_t *f)
+static char *first_line(dd_arena_t *a, const dd_file_t *f)
 {
     if (!f) return NULL;
     const char *s = (const char *)f->data;
     size_t n = 0;
     while (n < f->len && s[n] != '\n') n++;
     if (n > OSREL_MAX_VALUE) return NULL;
-    return dd_catalog_field_dup(s, n);
+    return dd_catalog_field_dup(a, s, n);
 }
 
 /* The file at path, following symlinks kept as links (the analyzer keeps
@@ -292,13 +297,12 @@ static const dd_file_t *get_regular(dd_fileset_t *fs, const char *path)
     return NULL; /* link loop */
 }
 
-static bool from_alpine_release(dd_fileset_t *fs, dd_os_t *os)
+static bool from_alpine_release(dd_fileset_t *fs, dd_arena_t *a, dd_os_t *os)
 {
-    char *v = first_line(get_regular(fs, "etc/alpine-release"));
+    char *v = first_line(a, get_regular(fs, "etc/alpine-release"));
     if (!v) return false;
-    set_str(&os->id, "alpine");
-    set_str(&os->name, "Alpine Linux");
-    free(os->version_id);
+    set_str(a, &os->id, "alpine");
+    set_str(a, &os->name, "Alpine Linux");
     os->version_id = v;
     return true;
 }
@@ -308,14 +312,13 @@ static const char *const debian_codenames[] = {
     "bookworm", "bullseye", "buster", "forky", "jessie", "stretch", "trixie",
 };
 
-static bool from_debian_version(dd_fileset_t *fs, dd_os_t *os)
+static bool from_debian_version(dd_fileset_t *fs, dd_arena_t *a, dd_os_t *os)
 {
-    char *v = first_line(get_regular(fs, "etc/debian_version"));
+    char *v = first_line(a, get_regular(fs, "etc/debian_version"));
     if (!v) return false;
-    set_str(&os->id, "debian");
-    set_str(&os->name, "Debian GNU/Linux");
+    set_str(a, &os->id, "debian");
+    set_str(a, &os->name, "Debian GNU/Linux");
     if (isdigit((unsigned char)v[0])) {
-        free(os->version_id);
         os->version_id = v;
         return true;
     }
@@ -323,8 +326,7 @@ static bool from_debian_version(dd_fileset_t *fs, dd_os_t *os)
     char *slash = strchr(v, '/');
     if (slash) *slash = '\0';
     for (size_t i = 0; i < sizeof debian_codenames / sizeof debian_codenames[0]; i++)
-        if (strcmp(v, debian_codenames[i]) == 0) set_str(&os->codename, v);
-    free(v);
+        if (strcmp(v, debian_codenames[i]) == 0) os->codename = v;
     return true;
 }
 
@@ -334,9 +336,9 @@ static bool from_debian_version(dd_fileset_t *fs, dd_os_t *os)
  * "Amazon Linux release 2 (Karoo)", "Amazon Linux AMI release 2018.03",
  * "Oracle Linux Server release 7.9": the first line of etc/redhat-release,
  * etc/centos-release, etc/system-release or etc/fedora-release. */
-static bool from_redhat_release(dd_fileset_t *fs, const char *path, dd_os_t *os)
+static bool from_redhat_release(dd_fileset_t *fs, const char *path, dd_arena_t *a, dd_os_t *os)
 {
-    char *line = first_line(get_regular(fs, path));
+    char *line = first_line(a, get_regular(fs, path));
     if (!line) return false;
     /* sorted by prefix; the first that matches wins */
     static const struct {
@@ -353,27 +355,23 @@ static bool from_redhat_release(dd_fileset_t *fs, const char *path, dd_os_t *os)
     bool ok = false;
     for (size_t i = 0; i < sizeof rh / sizeof rh[0]; i++) {
         if (!dd_str_startswith(line, rh[i].prefix)) continue;
-        set_str(&os->id, rh[i].id);
-        set_str(&os->name, rh[i].name);
-        set_str(&os->pretty_name, line);
+        set_str(a, &os->id, rh[i].id);
+        set_str(a, &os->name, rh[i].name);
+        set_str(a, &os->pretty_name, line);
         const char *r = strstr(line, " release ");
         if (r) {
             r += strlen(" release ");
             size_t n = 0;
             while (r[n] && (isdigit((unsigned char)r[n]) || r[n] == '.')) n++;
-            if (n) {
-                free(os->version_id);
-                os->version_id = dd_strndup(r, n);
-            }
+            if (n) os->version_id = dd_arena_strndup(a, r, n);
         }
         ok = true;
         break;
     }
-    free(line);
     return ok;
 }
 
-int dd_os_detect(dd_fileset_t *fs, dd_os_t *os)
+int dd_os_detect(dd_fileset_t *fs, dd_arena_t *a, dd_os_t *os)
 {
     static const char *const paths[] = {"etc/os-release", "usr/lib/os-release"};
     bool found = false;
@@ -381,31 +379,27 @@ int dd_os_detect(dd_fileset_t *fs, dd_os_t *os)
         const dd_file_t *f = get_regular(fs, paths[i]);
         if (!f) continue;
         dd_os_t tmp = {0};
-        if (dd_os_release_parse((const char *)f->data, f->len, &tmp) == DD_OK) {
-            dd_os_release(os);
+        if (dd_os_release_parse((const char *)f->data, f->len, a, &tmp) == DD_OK) {
             *os = tmp;
             found = true;
-        } else {
-            dd_os_release(&tmp);
         }
     }
     /* Distribution files fill in what os-release did not give. */
     if (!found || (os->id && strcmp(os->id, "alpine") == 0 && !os->version_id)) {
-        if (from_alpine_release(fs, os)) found = true;
+        if (from_alpine_release(fs, a, os)) found = true;
     }
     if (!found || (os->id && strcmp(os->id, "debian") == 0 && !os->version_id)) {
         if (!found || get_regular(fs, "etc/debian_version")) {
-            char *keep_codename = os->codename ? dd_strdup(os->codename) : NULL;
-            if (from_debian_version(fs, os)) found = true;
+            char *keep_codename = os->codename;
+            if (from_debian_version(fs, a, os)) found = true;
             if (keep_codename && !os->codename) os->codename = keep_codename;
-            else free(keep_codename);
         }
     }
     static const char *const rh_files[] = {"etc/redhat-release", "etc/centos-release", "etc/system-release",
                                            "etc/fedora-release"};
     for (size_t i = 0; i < sizeof rh_files / sizeof rh_files[0] && !found; i++)
-        if (from_redhat_release(fs, rh_files[i], os)) found = true;
+        if (from_redhat_release(fs, rh_files[i], a, os)) found = true;
     if (!found) return DD_DECLINED;
-    if (!os->ecosystem) os->ecosystem = dd_os_ecosystem(os->id, os->version_id);
+    if (!os->ecosystem) os->ecosystem = ecosystem_in(a, os->id, os->version_id);
     return DD_OK;
 }

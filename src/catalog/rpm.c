@@ -110,7 +110,7 @@ int dd_rpm_header_parse(const uint8_t *b, size_t len, dd_rpm_header_t *h, dd_err
 /* ---- header -> package -------------------------------------------------- */
 
 /* Splits "name-V-R.src.rpm" (or .nosrc.rpm) into name and "V-R". */
-static bool split_srpm(const char *srpm, char **name, char **vr)
+static bool split_srpm(dd_arena_t *a, const char *srpm, char **name, char **vr)
 {
     size_t n = strlen(srpm);
     if (dd_str_endswith(srpm, ".src.rpm")) n -= 8;
@@ -123,19 +123,19 @@ static bool split_srpm(const char *srpm, char **name, char **vr)
         else { v = srpm + i; break; }
     }
     if (!v || v == srpm || r - v < 2 || (size_t)(srpm + n - r) < 2) return false;
-    *name = dd_strndup(srpm, (size_t)(v - srpm));
-    *vr = dd_strndup(v + 1, (size_t)(srpm + n - v - 1));
+    *name = dd_arena_strndup(a, srpm, (size_t)(v - srpm));
+    *vr = dd_arena_strndup(a, v + 1, (size_t)(srpm + n - v - 1));
     return true;
 }
 
-static char *fdup(const char *s)
+static char *fdup(dd_arena_t *a, const char *s)
 {
-    return s ? dd_catalog_field_dup(s, strlen(s)) : NULL;
+    return s ? dd_catalog_field_dup(a, s, strlen(s)) : NULL;
 }
 
 struct blob_ctx {
     dd_inventory_t *inv;
-    const char *db_path;
+    char *db_path;         /* the arena copy every package of the database shares */
     int layer;
     size_t count, bad;
     dd_err_t *e;
@@ -159,51 +159,43 @@ static int on_blob(const uint8_t *blob, size_t len, void *arg)
     if (strcmp(h.name, "gpg-pubkey") == 0) return 0;
     if (++c->count > DD_CATALOG_MAX_PKGS)
         return dd_err(c->e, DD_ELIMIT, "%s: more than %d packages", c->db_path, DD_CATALOG_MAX_PKGS);
-    char *name = fdup(h.name), *ver = fdup(h.version), *rel = fdup(h.release);
+    dd_arena_t *a = dd_inventory_arena(c->inv);
+    char *name = fdup(a, h.name), *ver = fdup(a, h.version), *rel = fdup(a, h.release);
     if (!name || !ver || !rel) {
-        free(name), free(ver), free(rel);
         c->bad++;
         dd_inventory_warn(c->inv, "%s: rpm header with an empty or oversized field skipped", c->db_path);
         return 0;
     }
     dd_package_t *p = dd_inventory_add(c->inv);
-    if (!p) {
-        free(name), free(ver), free(rel);
-        return dd_err(c->e, DD_ELIMIT, "%s: too many packages", c->db_path);
-    }
+    if (!p) return dd_err(c->e, DD_ELIMIT, "%s: too many packages", c->db_path);
     p->type = DD_PKG_RPM;
     p->name = name;
     p->rpm_version = ver;
     p->rpm_release = rel;
     p->epoch = h.epoch;
-    if (h.epoch > 0) p->version = dd_asprintf("%d:%s-%s", h.epoch, ver, rel);
-    else p->version = dd_asprintf("%s-%s", ver, rel);
-    p->arch = fdup(h.arch);
-    p->license = fdup(h.license);
-    p->source_rpm = fdup(h.sourcerpm);
-    p->module = h.modularitylabel && *h.modularitylabel ? fdup(h.modularitylabel) : NULL;
+    if (h.epoch > 0) p->version = dd_arena_printf(a, "%d:%s-%s", h.epoch, ver, rel);
+    else p->version = dd_arena_printf(a, "%s-%s", ver, rel);
+    p->arch = fdup(a, h.arch);
+    p->license = fdup(a, h.license);
+    p->source_rpm = fdup(a, h.sourcerpm);
+    p->module = h.modularitylabel && *h.modularitylabel ? fdup(a, h.modularitylabel) : NULL;
     char *sname = NULL, *svr = NULL;
-    if (p->source_rpm && split_srpm(p->source_rpm, &sname, &svr)) {
+    if (p->source_rpm && split_srpm(a, p->source_rpm, &sname, &svr)) {
         p->source_name = sname;
-        if (h.epoch > 0) {
-            p->source_version = dd_asprintf("%d:%s", h.epoch, svr);
-            free(svr);
-        } else {
-            p->source_version = svr;
-        }
+        p->source_version = h.epoch > 0 ? dd_arena_printf(a, "%d:%s", h.epoch, svr) : svr;
     } else {
-        p->source_name = dd_strdup(name);
-        p->source_version = dd_strdup(p->version);
+        p->source_name = name;
+        p->source_version = p->version;
     }
     p->layer = c->layer;
-    p->db_path = dd_strdup(c->db_path);
+    p->db_path = c->db_path;
     return 0;
 }
 
 int dd_rpmdb_parse(const uint8_t *data, size_t len, const char *db_path, int layer,
                    dd_inventory_t *inv, dd_err_t *e)
 {
-    struct blob_ctx c = {.inv = inv, .db_path = db_path, .layer = layer, .e = e};
+    struct blob_ctx c = {.inv = inv, .db_path = dd_arena_strdup(dd_inventory_arena(inv), db_path), .layer = layer, .e = e};
     int rc;
     if (len >= 16 && memcmp(data, "SQLite format 3", 16) == 0)
         rc = dd_rpmdb_sqlite_each(data, len, on_blob, &c, e);

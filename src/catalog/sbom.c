@@ -107,6 +107,7 @@ int dd_purl_parse(const char *s, dd_purl_t *u)
 
 typedef struct sbom_ctx {
     dd_inventory_t *inv;
+    dd_arena_t *a;                  /* the inventory's arena: every string goes there */
     const char *name;
     dd_sbom_info_t *info;
     char *os_id, *os_version;       /* from an operating-system component */
@@ -114,31 +115,30 @@ typedef struct sbom_ctx {
     dd_err_t *e;
 } sbom_ctx_t;
 
-static char *field(const char *s)
+static char *field(dd_arena_t *a, const char *s)
 {
     if (!s) return NULL;
     size_t n = strlen(s);
-    return dd_strndup(s, n > DD_CATALOG_MAX_FIELD ? DD_CATALOG_MAX_FIELD : n);
+    return dd_arena_strndup(a, s, n > DD_CATALOG_MAX_FIELD ? DD_CATALOG_MAX_FIELD : n);
 }
 
 /* rpm source rpm file "openssl-3.0.7-24.el9.src.rpm" -> name and "V-R". */
-static void srpm_split(const char *srpm, char **name, char **ver)
+static void srpm_split(dd_arena_t *a, const char *srpm, char **name, char **ver)
 {
     size_t n = strlen(srpm);
     if (n > 8 && !strcmp(srpm + n - 8, ".src.rpm")) n -= 8;
     else if (n > 4 && !strcmp(srpm + n - 4, ".rpm")) n -= 4;
-    char *tmp = dd_strndup(srpm, n);
+    char *tmp = dd_arena_strndup(a, srpm, n);
     char *r = strrchr(tmp, '-');
     char *v = r ? (*r = '\0', strrchr(tmp, '-')) : NULL;
     if (r && v && v != tmp) {
         *r = '-';
-        *name = dd_strndup(tmp, (size_t)(v - tmp));
-        *ver = dd_strdup(v + 1);
+        *name = dd_arena_strndup(a, tmp, (size_t)(v - tmp));
+        *ver = dd_arena_strdup(a, v + 1);
     } else {
-        *name = dd_strdup(srpm);
+        *name = dd_arena_strdup(a, srpm);
         *ver = NULL;
     }
-    free(tmp);
 }
 
 static void note_distro(sbom_ctx_t *c, const dd_purl_t *u)
@@ -147,14 +147,14 @@ static void note_distro(sbom_ctx_t *c, const dd_purl_t *u)
     const char *d = u->q_distro;
     const char *dash = strrchr(d, '-');
     if (dash && isdigit((unsigned char)dash[1]) && !isdigit((unsigned char)d[0])) {
-        c->distro_id = dd_strndup(d, (size_t)(dash - d));
-        c->distro_ver = dd_strdup(dash + 1);
+        c->distro_id = dd_arena_strndup(c->a, d, (size_t)(dash - d));
+        c->distro_ver = dd_arena_strdup(c->a, dash + 1);
     } else if (isdigit((unsigned char)d[0])) {
         const char *ns = u->namespace_ ? u->namespace_ : "";
-        c->distro_id = dd_strdup(!strcmp(ns, "redhat") ? "rhel" : ns);
-        c->distro_ver = dd_strdup(d);
+        c->distro_id = dd_arena_strdup(c->a, !strcmp(ns, "redhat") ? "rhel" : ns);
+        c->distro_ver = dd_arena_strdup(c->a, d);
     } else {
-        c->distro_id = dd_strdup(d);
+        c->distro_id = dd_arena_strdup(c->a, d);
     }
     for (char *t = c->distro_id; *t; t++) *t = (char)tolower((unsigned char)*t);
 }
@@ -185,50 +185,50 @@ static int add_purl(sbom_ctx_t *c, const char *purl, const char *src_name, const
     dd_package_t *p = dd_inventory_add(c->inv);
     if (!p) return dd_err(c->e, DD_ELIMIT, "%s: more than %d packages", c->name, DD_CATALOG_MAX_TOTAL_PKGS);
     p->type = t;
-    p->name = field(u.name);
-    p->arch = field(u.q_arch);
-    p->db_path = dd_strdup(c->name);
+    p->name = field(c->a, u.name);
+    p->arch = field(c->a, u.q_arch);
+    p->db_path = dd_arena_strdup(c->a, c->name);
     p->layer = -1;
     char *sname = NULL, *sver = NULL;
     if (u.q_upstream && *u.q_upstream) {
         if (t == DD_PKG_RPM) {
-            srpm_split(u.q_upstream, &sname, &sver);
-            p->source_rpm = field(u.q_upstream);
+            srpm_split(c->a, u.q_upstream, &sname, &sver);
+            p->source_rpm = field(c->a, u.q_upstream);
         } else {
             const char *at = strchr(u.q_upstream, '@');
-            sname = at ? dd_strndup(u.q_upstream, (size_t)(at - u.q_upstream)) : dd_strdup(u.q_upstream);
-            if (at && at[1]) sver = dd_strdup(at + 1);
+            sname = at ? dd_arena_strndup(c->a, u.q_upstream, (size_t)(at - u.q_upstream)) : dd_arena_strdup(c->a, u.q_upstream);
+            if (at && at[1]) sver = dd_arena_strdup(c->a, at + 1);
         }
     } else if (src_name && *src_name) {
-        sname = dd_strdup(src_name);
-        if (src_ver && *src_ver) sver = dd_strdup(src_ver);
+        sname = dd_arena_strdup(c->a, src_name);
+        if (src_ver && *src_ver) sver = dd_arena_strdup(c->a, src_ver);
     }
     if (t == DD_PKG_RPM) {
         long ep = u.q_epoch ? strtol(u.q_epoch, NULL, 10) : -1;
         p->epoch = u.q_epoch ? (int)(ep < 0 || ep > 1000000 ? 0 : ep) : -1;
-        p->version = p->epoch > 0 ? dd_asprintf("%d:%.*s", p->epoch, DD_CATALOG_MAX_FIELD, u.version)
-                                  : field(u.version);
+        p->version = p->epoch > 0 ? dd_arena_printf(c->a, "%d:%.*s", p->epoch, DD_CATALOG_MAX_FIELD, u.version)
+                                  : field(c->a, u.version);
         const char *dash = strrchr(u.version, '-');
-        p->rpm_version = dash ? dd_strndup(u.version, (size_t)(dash - u.version)) : field(u.version);
-        p->rpm_release = dash ? field(dash + 1) : NULL;
+        p->rpm_version = dash ? dd_arena_strndup(c->a, u.version, (size_t)(dash - u.version)) : field(c->a, u.version);
+        p->rpm_release = dash ? field(c->a, dash + 1) : NULL;
     } else {
-        p->version = field(u.version);
+        p->version = field(c->a, u.version);
         if (t == DD_PKG_DPKG) {
             const char *colon = strchr(u.version, ':');
             p->epoch = colon ? atoi(u.version) : -1;
         }
     }
-    p->source_name = sname ? sname : dd_strdup(p->name);
-    p->source_version = sver ? sver : dd_strdup(p->version);
+    p->source_name = sname ? sname : dd_arena_strdup(c->a, p->name);
+    p->source_version = sver ? sver : dd_arena_strdup(c->a, p->version);
     return DD_OK;
 }
 
 static void note_os(sbom_ctx_t *c, const char *name, const char *version)
 {
     if (c->os_id || !name || !*name || strlen(name) > 64) return;
-    c->os_id = dd_strdup(name);
+    c->os_id = dd_arena_strdup(c->a, name);
     for (char *t = c->os_id; *t; t++) *t = (char)tolower((unsigned char)*t);
-    if (version && strlen(version) <= 64) c->os_version = dd_strdup(version);
+    if (version && strlen(version) <= 64) c->os_version = dd_arena_strdup(c->a, version);
 }
 
 /* ---- CycloneDX ------------------------------------------------------------ */
@@ -340,7 +340,7 @@ int dd_sbom_parse(const char *data, size_t len, const char *name, dd_inventory_t
     json_error_t je;
     json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (!doc) return dd_err(e, DD_EINVAL, "%s: invalid JSON (line %d: %s)", name, je.line, je.text);
-    sbom_ctx_t c = {.inv = inv, .name = name, .info = info, .e = e};
+    sbom_ctx_t c = {.inv = inv, .a = dd_inventory_arena(inv), .name = name, .info = info, .e = e};
     int rc;
     const char *bf = json_string_value(json_object_get(doc, "bomFormat"));
     if (!json_is_object(doc)) rc = dd_err(e, DD_EINVAL, "%s: not a JSON object", name);
@@ -353,16 +353,14 @@ int dd_sbom_parse(const char *data, size_t len, const char *name, dd_inventory_t
         const char *id = c.os_id ? c.os_id : c.distro_id;
         const char *ver = c.os_id ? c.os_version : c.distro_ver;
         if (id && !inv->os.id) {
-            inv->os.id = dd_strdup(id);
-            inv->os.version_id = ver ? dd_strdup(ver) : NULL;
-            inv->os.ecosystem = dd_os_ecosystem(id, ver);
+            char *eco = dd_os_ecosystem(id, ver);
+            inv->os.id = (char *)id;
+            inv->os.version_id = (char *)ver;
+            inv->os.ecosystem = dd_arena_strdup(c.a, eco);
+            free(eco);
         }
         dd_inventory_sort(inv);
     }
-    free(c.os_id);
-    free(c.os_version);
-    free(c.distro_id);
-    free(c.distro_ver);
     return rc;
 }
 

@@ -2,6 +2,11 @@
  * arena.c: a bump allocator for memory that lives exactly as long as one
  * request or one job. Nothing is freed one by one; dd_arena_release() runs
  * the registered cleanups (newest first) and frees every block.
+ *
+ * Marks: dd_arena_mark() records the current block, its fill and the newest
+ * cleanup; dd_arena_reset() pops what came after. Blocks only ever get pushed
+ * on the head and a block's fill only grows, so the blocks above the marked
+ * one are exactly those allocated since the mark.
  */
 #include "dd/core.h"
 
@@ -28,6 +33,13 @@ void dd_arena_init(dd_arena_t *a)
     a->head = NULL;
     a->cleanups = NULL;
     a->total = 0;
+    a->budget = NULL;
+}
+
+void dd_arena_init_budget(dd_arena_t *a, size_t *budget)
+{
+    dd_arena_init(a);
+    a->budget = budget;
 }
 
 void *dd_arena_alloc(dd_arena_t *a, size_t n)
@@ -45,6 +57,7 @@ void *dd_arena_alloc(dd_arena_t *a, size_t n)
         b->next = a->head;
         a->head = b;
         a->total += size;
+        if (a->budget) *a->budget += size;
     }
     void *p = b->data + b->used;
     b->used += n;
@@ -98,7 +111,32 @@ void dd_arena_release(dd_arena_t *a)
     while (a->head) {
         dd_arena_block_t *b = a->head;
         a->head = b->next;
+        if (a->budget) *a->budget -= b->size;
         free(b);
     }
     a->total = 0;
+}
+
+dd_arena_mark_t dd_arena_mark(const dd_arena_t *a)
+{
+    dd_arena_mark_t m = {a->head, a->head ? a->head->used : 0, a->cleanups, a->total};
+    return m;
+}
+
+void dd_arena_reset(dd_arena_t *a, dd_arena_mark_t m)
+{
+    while (a->cleanups && a->cleanups != m.cleanups) {
+        dd_arena_cleanup_t *c = a->cleanups;
+        a->cleanups = c->next;
+        c->fn(c->arg);
+        free(c);
+    }
+    while (a->head && a->head != m.head) {
+        dd_arena_block_t *b = a->head;
+        a->head = b->next;
+        if (a->budget) *a->budget -= b->size;
+        free(b);
+    }
+    if (a->head) a->head->used = m.used;
+    a->total = m.total;
 }

@@ -11,7 +11,11 @@
  *   u32 n_layers, then n_layers strings: the image's layer digests, so a
  *   finding can name the layer that added its package
  * A string is u32 length (0xffffffff = NULL) and its bytes.
- * The decoder treats its input as untrusted: every length is checked.
+ * The decoder treats its input as untrusted: every length and count is
+ * checked against the bytes left before anything is allocated for it.
+ * Decoding allocates the strings and the layer list in the inventory's
+ * arena (one bump each), so re-assessment reads 100,000 packages with a
+ * handful of mallocs; a failed decode resets the arena to where it was.
  */
 #include "dd/scanner.h"
 
@@ -78,44 +82,46 @@ static uint32_t get_u32(rd_t *r)
     return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
 }
 
-static char *get_str(rd_t *r)
+/* Each package takes at least this many input bytes: type, epoch, layer and
+ * ten string lengths (a count above what is left is corrupt, checked before
+ * anything is allocated for it). */
+#define PKG_MIN_BYTES (1u + 4u + 4u + 10u * 4u)
+
+static char *get_str(rd_t *r, dd_arena_t *a)
 {
     uint32_t len = get_u32(r);
     if (r->bad || len == NONE) return NULL;
-    if (len > DD_CATALOG_MAX_FIELD * 16u || r->n - r->off < len) {
+    /* the encoder writes C strings: a NUL inside one is corruption (it would
+     * silently shorten the string) */
+    if (len > DD_CATALOG_MAX_FIELD * 16u || r->n - r->off < len || memchr(r->p + r->off, '\0', len)) {
         r->bad = true;
         return NULL;
     }
-    char *s = dd_strndup((const char *)r->p + r->off, len);
+    char *s = dd_arena_strndup(a, (const char *)r->p + r->off, len);
     r->off += len;
     return s;
-}
-
-void dd_layer_list_free(char **layers, size_t n)
-{
-    for (size_t i = 0; i < n; i++) free(layers[i]);
-    free(layers);
 }
 
 int dd_inventory_decode(const void *p, size_t n, dd_inventory_t *inv, char ***layers, size_t *n_layers,
                         dd_err_t *e)
 {
-    char **ls = NULL;
-    uint32_t nl = 0;
     rd_t r = {p, n, 0, false};
     if (n < 8 || memcmp(p, INV_MAGIC, 4) != 0) return dd_err(e, DD_ECORRUPT, "not a stored inventory");
     r.off = 4;
     uint32_t ver = get_u32(&r);
     if (ver != 1 && ver != INV_VERSION) return dd_err(e, DD_DECLINED, "stored inventory has another version");
-    dd_os_t *os = &inv->os;
-    os->id = get_str(&r);
-    os->version_id = get_str(&r);
-    os->name = get_str(&r);
-    os->pretty_name = get_str(&r);
-    os->codename = get_str(&r);
-    os->ecosystem = get_str(&r);
+    dd_arena_t *a = dd_inventory_arena(inv);
+    dd_arena_mark_t mark = dd_arena_mark(a);
+    size_t n0 = inv->n;
+    dd_os_t os = {0};
+    char **os_fields[6] = {&os.id, &os.version_id, &os.name, &os.pretty_name, &os.codename, &os.ecosystem};
+    for (int k = 0; k < 6; k++) *os_fields[k] = get_str(&r, a);
     uint32_t count = get_u32(&r);
-    if (count > DD_CATALOG_MAX_TOTAL_PKGS) r.bad = true;
+    if (count > DD_CATALOG_MAX_TOTAL_PKGS || count > (r.n - r.off) / PKG_MIN_BYTES) r.bad = true;
+    if (!r.bad && inv->n + count > inv->cap) {
+        inv->cap = inv->n + count;
+        inv->pkgs = dd_realloc(inv->pkgs, (inv->cap ? inv->cap : 1) * sizeof *inv->pkgs);
+    }
     for (uint32_t i = 0; i < count && !r.bad; i++) {
         if (r.off >= r.n) {
             r.bad = true;
@@ -131,108 +137,29 @@ int dd_inventory_decode(const void *p, size_t n, dd_inventory_t *inv, char ***la
         pk->layer = (int)get_u32(&r);
         char **ss[10] = {&pk->name,        &pk->version,     &pk->source_name, &pk->source_version, &pk->arch,
                          &pk->rpm_version, &pk->rpm_release, &pk->source_rpm,  &pk->license,        &pk->db_path};
-        for (int k = 0; k < 10; k++) *ss[k] = get_str(&r);
-        if (ver >= 2) pk->module = get_str(&r);
+        for (int k = 0; k < 10; k++) *ss[k] = get_str(&r, a);
+        if (ver >= 2) pk->module = get_str(&r, a);
         if (!pk->name || !pk->version || pk->type < DD_PKG_DPKG || pk->type > DD_PKG_RPM) r.bad = true;
     }
+    char **ls = NULL;
+    uint32_t nl = 0;
     if (!r.bad) {
         nl = get_u32(&r);
-        if (nl > 100000 || nl > r.n) r.bad = true;
-        else ls = dd_calloc(nl ? nl : 1, sizeof *ls);
+        /* a layer digest takes at least its 4 length bytes */
+        if (nl > 100000 || nl > (r.n - r.off) / 4) r.bad = true;
+        else ls = dd_arena_alloc(a, (nl ? nl : 1) * sizeof *ls);
         for (uint32_t i = 0; i < nl && !r.bad; i++)
-            if (!(ls[i] = get_str(&r))) r.bad = true;
+            if (!(ls[i] = get_str(&r, a))) r.bad = true;
     }
     if (r.bad || r.off != r.n) {
-        dd_layer_list_free(ls, nl);
-        dd_inventory_release(inv);
-        dd_inventory_init(inv);
+        inv->n = n0;
+        dd_arena_reset(a, mark);
         return dd_err(e, DD_ECORRUPT, "stored inventory is corrupt");
     }
+    inv->os = os;
     if (layers) {
         *layers = ls;
         *n_layers = nl;
-    } else {
-        dd_layer_list_free(ls, nl);
     }
     return DD_OK;
-}
-
-/* ---- read-only view: two allocations per inventory ---- */
-
-static char *view_str(rd_t *r, char **store)
-{
-    uint32_t len = get_u32(r);
-    if (r->bad || len == NONE) return NULL;
-    if (len > DD_CATALOG_MAX_FIELD * 16u || r->n - r->off < len) {
-        r->bad = true;
-        return NULL;
-    }
-    char *s = *store;
-    memcpy(s, r->p + r->off, len);
-    s[len] = '\0';
-    *store += len + 1;
-    r->off += len;
-    return s;
-}
-
-int dd_inventory_view(const void *p, size_t n, dd_inventory_view_t *v, dd_err_t *e)
-{
-    memset(v, 0, sizeof *v);
-    rd_t r = {p, n, 0, false};
-    if (n < 8 || memcmp(p, INV_MAGIC, 4) != 0) return dd_err(e, DD_ECORRUPT, "not a stored inventory");
-    r.off = 4;
-    uint32_t ver = get_u32(&r);
-    if (ver != 1 && ver != INV_VERSION) return dd_err(e, DD_DECLINED, "stored inventory has another version");
-    /* every string's bytes plus a NUL each fit in n + n/4 + 16 (a string
-     * costs at least 4 bytes of length in the input) */
-    v->store = dd_malloc(n + n / 4 + 16);
-    char *st = v->store;
-    dd_os_t *os = &v->inv.os;
-    os->id = view_str(&r, &st);
-    os->version_id = view_str(&r, &st);
-    os->name = view_str(&r, &st);
-    os->pretty_name = view_str(&r, &st);
-    os->codename = view_str(&r, &st);
-    os->ecosystem = view_str(&r, &st);
-    uint32_t count = get_u32(&r);
-    if (count > DD_CATALOG_MAX_TOTAL_PKGS || count > n) r.bad = true;
-    if (!r.bad) v->inv.pkgs = dd_calloc(count ? count : 1, sizeof *v->inv.pkgs);
-    for (uint32_t i = 0; i < count && !r.bad; i++) {
-        if (r.off >= r.n) {
-            r.bad = true;
-            break;
-        }
-        dd_package_t *pk = &v->inv.pkgs[i];
-        pk->type = (dd_pkg_type_t)r.p[r.off++];
-        pk->epoch = (int)get_u32(&r);
-        pk->layer = (int)get_u32(&r);
-        char **ss[10] = {&pk->name,        &pk->version,     &pk->source_name, &pk->source_version, &pk->arch,
-                         &pk->rpm_version, &pk->rpm_release, &pk->source_rpm,  &pk->license,        &pk->db_path};
-        for (int k = 0; k < 10; k++) *ss[k] = view_str(&r, &st);
-        if (ver >= 2) pk->module = view_str(&r, &st);
-        if (!pk->name || !pk->version || pk->type < DD_PKG_DPKG || pk->type > DD_PKG_RPM) r.bad = true;
-        v->inv.n = i + 1;
-    }
-    if (!r.bad) {
-        uint32_t nl = get_u32(&r);
-        if (nl > 100000 || nl > r.n) r.bad = true;
-        else v->layers = dd_calloc(nl ? nl : 1, sizeof *v->layers);
-        for (uint32_t i = 0; i < nl && !r.bad; i++) {
-            if (!(v->layers[i] = view_str(&r, &st))) r.bad = true;
-            v->n_layers = i + 1;
-        }
-    }
-    if (r.bad || r.off != r.n) {
-        dd_inventory_view_release(v);
-        return dd_err(e, DD_ECORRUPT, "stored inventory is corrupt");
-    }
-    return DD_OK;
-}
-
-void dd_inventory_view_release(dd_inventory_view_t *v)
-{
-    free(v->store);
-    free(v->inv.pkgs);
-    free(v->layers);
-    memset(v, 0, sizeof *v);
 }

@@ -529,13 +529,16 @@ static void rematch_one(rematch_ctx_t *ctx, const char *digest, const void *p, s
     dd_image_rec_t rec;
     if (dd_scanstore_image_get(sc->o.store, digest, &rec) != DD_OK) return;
     if (rec.state != DD_SCAN_DONE && rec.state != DD_SCAN_UNSUPPORTED) return;
-    dd_inventory_view_t v;
+    dd_inventory_t inv;
+    char **layers = NULL;
+    size_t n_layers = 0;
     dd_err_t e;
     size_t nn = 0, nr = 0;
-    bool failed = dd_inventory_view(p, n, &v, &e) != DD_OK;
+    dd_inventory_init(&inv);
+    bool failed = dd_inventory_decode(p, n, &inv, &layers, &n_layers, &e) != DD_OK;
     if (!failed) {
         dd_image_rec_t before = rec;
-        failed = match_and_store(sc, &rec, &v.inv, v.layers, v.n_layers, true, &nn, &nr, &e) != DD_OK;
+        failed = match_and_store(sc, &rec, &inv, layers, n_layers, true, &nn, &nr, &e) != DD_OK;
         if (!failed) {
             /* the summary row is rewritten only when something in it
              * changed; the database version of unchanged images is set in
@@ -546,8 +549,8 @@ static void rematch_one(rematch_ctx_t *ctx, const char *digest, const void *p, s
                 dd_scanstore_image_update(sc->o.store, &rec);
             }
         }
-        dd_inventory_view_release(&v);
     }
+    dd_inventory_release(&inv);
     pthread_mutex_lock(&ctx->mu);
     ctx->st->images++;
     if (failed) {

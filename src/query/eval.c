@@ -446,7 +446,7 @@ int qexpr_eval(qctx_t *q, qexpr_t *x, const dd_qval_t *row, dd_qval_t *out)
     case E_CALL: {
         if (x->fn->lazy) return eval_lazy(q, x, row, out);
         dd_qval_t stackv[8], *args = stackv;
-        if (x->nargs > 8) args = qalloc(&q->tmp, (size_t)x->nargs * sizeof *args);
+        if (x->nargs > 8) args = dd_arena_alloc(&q->tmp, (size_t)x->nargs * sizeof *args);
         for (int i = 0; i < x->nargs; i++)
             if ((rc = qexpr_eval(q, x->args[i], row, &args[i]))) return rc;
         return x->fn->fn(q, x, args, x->nargs, out);
@@ -580,7 +580,7 @@ int qexpr_eval(qctx_t *q, qexpr_t *x, const dd_qval_t *row, dd_qval_t *out)
     return DD_OK;
 }
 
-const char *qexpr_derive_name(qarena_t *a, const qexpr_t *x)
+const char *qexpr_derive_name(dd_arena_t *a, const qexpr_t *x)
 {
     switch (x->kind) {
     case E_COL:
@@ -591,7 +591,7 @@ const char *qexpr_derive_name(qarena_t *a, const qexpr_t *x)
         if (!base) return NULL;
         if (x->kind == E_MEMBER) {
             size_t bl = strlen(base), nl = strlen(x->name);
-            char *r = qalloc(a, bl + nl + 2);
+            char *r = dd_arena_alloc(a, bl + nl + 2);
             memcpy(r, base, bl);
             r[bl] = '_';
             memcpy(r + bl + 1, x->name, nl);
@@ -600,7 +600,7 @@ const char *qexpr_derive_name(qarena_t *a, const qexpr_t *x)
         const qexpr_t *i = x->args[1];
         if (i->kind == E_LIT && i->lit.t == DD_QT_STRING) {
             size_t bl = strlen(base);
-            char *r = qalloc(a, bl + i->lit.len + 2);
+            char *r = dd_arena_alloc(a, bl + i->lit.len + 2);
             memcpy(r, base, bl);
             r[bl] = '_';
             memcpy(r + bl + 1, i->lit.u.s, i->lit.len);

@@ -142,7 +142,7 @@ int qregex_compile(qctx_t *q, const char *pat, size_t n, regex_t *re, int line, 
 
 int qregex_const(qctx_t *q, const char *pat, size_t n, regex_t **out, int line, int col)
 {
-    struct qre *r = qalloc(&q->perm, sizeof *r);
+    struct qre *r = dd_arena_alloc(&q->perm, sizeof *r);
     int rc = qregex_compile(q, pat, n, &r->re, line, col);
     if (rc) return rc;
     r->next = q->regexes;
@@ -283,7 +283,7 @@ static int f_case(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *o
 {
     (void)n;
     dd_qval_t s = tostr(q, &a[0]);
-    char *r = qalloc(&q->tmp, s.len + 1);
+    char *r = dd_arena_alloc(&q->tmp, s.len + 1);
     bool up = x->fn->name[2] == 'u';
     for (uint32_t i = 0; i < s.len; i++) r[i] = (char)(up ? toupper((unsigned char)s.u.s[i]) : tolower((unsigned char)s.u.s[i]));
     *out = dd_qval_strn(r, s.len);
@@ -340,10 +340,10 @@ static int f_strcat(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t 
 {
     (void)x;
     size_t total = 0;
-    dd_qval_t *parts = qalloc(&q->tmp, (size_t)n * sizeof *parts);
+    dd_qval_t *parts = dd_arena_alloc(&q->tmp, (size_t)n * sizeof *parts);
     for (int i = 0; i < n; i++) { parts[i] = tostr(q, &a[i]); total += parts[i].len; }
     if (total > 16 * 1024 * 1024) return qerr_at(q, x->line, x->col, DD_ELIMIT, "strcat result too large");
-    char *r = qalloc(&q->tmp, total + 1), *p = r;
+    char *r = dd_arena_alloc(&q->tmp, total + 1), *p = r;
     for (int i = 0; i < n; i++) { if (parts[i].len) memcpy(p, parts[i].u.s, parts[i].len); p += parts[i].len; }
     *out = dd_qval_strn(r, total);
     return DD_OK;
@@ -360,7 +360,7 @@ static int f_split(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *
             else i++;
         }
     }
-    dd_qarray_t *arr = qalloc(&q->tmp, sizeof *arr + cnt * sizeof(dd_qval_t));
+    dd_qarray_t *arr = dd_arena_alloc(&q->tmp, sizeof *arr + cnt * sizeof(dd_qval_t));
     size_t st = 0;
     uint32_t k = 0;
     if (d.len) {
@@ -379,7 +379,7 @@ static int f_split(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *
     if (n > 2) {
         int64_t idx;
         if (!to_long(q, &a[2], &idx) || idx < 0 || idx >= k) { *out = dd_qval_null(); out->dyn = 1; return DD_OK; }
-        dd_qarray_t *one = qalloc(&q->tmp, sizeof *one + sizeof(dd_qval_t));
+        dd_qarray_t *one = dd_arena_alloc(&q->tmp, sizeof *one + sizeof(dd_qval_t));
         one->n = 1;
         one->v[0] = arr->v[idx];
         arr = one;
@@ -572,7 +572,7 @@ static dd_qval_t arr_val(dd_qarray_t *a) { dd_qval_t v = dd_qval_null(); v.t = D
 static int f_pack_array(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
 {
     (void)x;
-    dd_qarray_t *arr = qalloc(&q->tmp, sizeof *arr + (size_t)n * sizeof(dd_qval_t));
+    dd_qarray_t *arr = dd_arena_alloc(&q->tmp, sizeof *arr + (size_t)n * sizeof(dd_qval_t));
     arr->n = (uint32_t)n;
     for (int i = 0; i < n; i++) { arr->v[i] = a[i]; arr->v[i].dyn = 1; }
     *out = arr_val(arr);
@@ -582,7 +582,7 @@ static int f_pack_array(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qva
 static int f_bag_pack(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_t *out)
 {
     if (n % 2) return qerr_at(q, x->line, x->col, DD_EINVAL, "function '%s' expects key/value pairs (an even number of arguments)", x->fn->name);
-    dd_qobject_t *o = qalloc(&q->tmp, sizeof *o + (size_t)(n / 2) * sizeof(dd_qkv_t));
+    dd_qobject_t *o = dd_arena_alloc(&q->tmp, sizeof *o + (size_t)(n / 2) * sizeof(dd_qkv_t));
     uint32_t k = 0;
     for (int i = 0; i + 1 < n; i += 2) {
         dd_qval_t key = tostr(q, &a[i]);
@@ -608,7 +608,7 @@ static int f_bag_keys(qctx_t *q, qexpr_t *x, const dd_qval_t *a, int n, dd_qval_
     (void)x; (void)n;
     *out = dd_qval_null();
     if (a[0].t != DD_QT_OBJECT) return DD_OK;
-    dd_qarray_t *arr = qalloc(&q->tmp, sizeof *arr + a[0].u.o->n * sizeof(dd_qval_t));
+    dd_qarray_t *arr = dd_arena_alloc(&q->tmp, sizeof *arr + a[0].u.o->n * sizeof(dd_qval_t));
     arr->n = a[0].u.o->n;
     for (uint32_t i = 0; i < arr->n; i++) { arr->v[i] = dd_qval_strn(a[0].u.o->kv[i].key, a[0].u.o->kv[i].klen); arr->v[i].dyn = 1; }
     *out = arr_val(arr);

@@ -52,7 +52,7 @@ static void push_utf8(dd_buf_t *b, unsigned cp)
     else { dd_buf_putc(b, (char)(0xE0 | (cp >> 12))); dd_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3F))); dd_buf_putc(b, (char)(0x80 | (cp & 0x3F))); }
 }
 
-int qlex_all(const char *src, size_t len, qarena_t *a, qtok_t **toks_out, size_t *ntoks,
+int qlex_all(const char *src, size_t len, dd_arena_t *a, qtok_t **toks_out, size_t *ntoks,
              int *eline, int *ecol, dd_err_t *e)
 {
     qlexer_t lxs = {src, len, 0, 1, 1, a}, *lx = &lxs;
@@ -301,7 +301,7 @@ out:
         free(toks);
         return rc;
     }
-    qtok_t *copy = qalloc(a, n * sizeof *copy);
+    qtok_t *copy = dd_arena_alloc(a, n * sizeof *copy);
     memcpy(copy, toks, n * sizeof *copy);
     free(toks);
     *toks_out = copy;

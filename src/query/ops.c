@@ -68,7 +68,7 @@ int qstep(qctx_t *q, uint64_t n)
 /* Runs fn(arg) when the result is released (also after an error). */
 static void qdefer(qctx_t *q, void (*fn)(void *), void *arg)
 {
-    struct qdefer *d = qalloc(&q->perm, sizeof *d);
+    struct qdefer *d = dd_arena_alloc(&q->perm, sizeof *d);
     d->fn = fn;
     d->arg = arg;
     d->next = q->defers;
@@ -78,7 +78,7 @@ static void qdefer(qctx_t *q, void (*fn)(void *), void *arg)
 /* ---- helpers ------------------------------------------------------------------- */
 static dd_qval_t *copy_row(qctx_t *q, const dd_qval_t *row, int n)
 {
-    dd_qval_t *r = qalloc(&q->perm, (size_t)(n ? n : 1) * sizeof *r);
+    dd_qval_t *r = dd_arena_alloc(&q->perm, (size_t)(n ? n : 1) * sizeof *r);
     for (int i = 0; i < n; i++) r[i] = qval_copy(&q->perm, &row[i]);
     return r;
 }
@@ -86,7 +86,7 @@ static dd_qval_t *copy_row(qctx_t *q, const dd_qval_t *row, int n)
 static void schema_alloc(qctx_t *q, qschema_t *s, int n)
 {
     s->n = 0;
-    s->cols = qalloc(&q->perm, (size_t)(n ? n : 1) * sizeof *s->cols);
+    s->cols = dd_arena_alloc(&q->perm, (size_t)(n ? n : 1) * sizeof *s->cols);
 }
 
 static void schema_add(qschema_t *s, const char *name, dd_qtype_t t)
@@ -101,7 +101,7 @@ static const char *unique_name(qctx_t *q, const qschema_t *s, const char *base)
 {
     if (qschema_find(s, base) < 0) return base;
     for (int k = 1;; k++) {
-        char *n = qalloc(&q->perm, strlen(base) + 16);
+        char *n = dd_arena_alloc(&q->perm, strlen(base) + 16);
         sprintf(n, "%s%d", base, k);
         if (qschema_find(s, n) < 0) return n;
     }
@@ -110,7 +110,7 @@ static const char *unique_name(qctx_t *q, const qschema_t *s, const char *base)
 static const char *column_n(qctx_t *q, const qschema_t *s)
 {
     for (int k = 1;; k++) {
-        char *n = qalloc(&q->perm, 24);
+        char *n = dd_arena_alloc(&q->perm, 24);
         sprintf(n, "Column%d", k);
         if (qschema_find(s, n) < 0) return n;
     }
@@ -121,9 +121,9 @@ static int fwd_finish(qnode_t *n) { return n->next->finish(n->next); }
 /* Pushes a row from a blocking node's finish (resets scratch after). */
 static int emit(qnode_t *n, const dd_qval_t *row)
 {
-    qmark_t m = qarena_mark(&n->q->tmp);
+    dd_arena_mark_t m = dd_arena_mark(&n->q->tmp);
     int rc = n->next->push(n->next, row);
-    qarena_reset(&n->q->tmp, m);
+    dd_arena_reset(&n->q->tmp, m);
     return rc;
 }
 
@@ -154,7 +154,7 @@ static int proj_push(qnode_t *n, const dd_qval_t *row)
     proj_t *p = (proj_t *)n;
     int rc = qstep(n->q, 1);
     if (rc) return rc;
-    dd_qval_t *out = qalloc(&n->q->tmp, (size_t)(p->nout ? p->nout : 1) * sizeof *out);
+    dd_qval_t *out = dd_arena_alloc(&n->q->tmp, (size_t)(p->nout ? p->nout : 1) * sizeof *out);
     if (p->extend) {
         memcpy(out, row, (size_t)n->in.n * sizeof *out);
         for (int i = 0; i < p->nout; i++)
@@ -170,13 +170,13 @@ static int proj_push(qnode_t *n, const dd_qval_t *row)
 
 static proj_t *proj_new(qctx_t *q, const qschema_t *in, int maxout)
 {
-    proj_t *p = qalloc(&q->perm, sizeof *p);
+    proj_t *p = dd_arena_alloc(&q->perm, sizeof *p);
     p->super.push = proj_push;
     p->super.finish = fwd_finish;
     p->super.q = q;
     p->super.in = *in;
-    p->src = qalloc(&q->perm, (size_t)(maxout ? maxout : 1) * sizeof(int));
-    p->expr = qalloc(&q->perm, (size_t)(maxout ? maxout : 1) * sizeof(qexpr_t *));
+    p->src = dd_arena_alloc(&q->perm, (size_t)(maxout ? maxout : 1) * sizeof(int));
+    p->expr = dd_arena_alloc(&q->perm, (size_t)(maxout ? maxout : 1) * sizeof(qexpr_t *));
     schema_alloc(q, &p->super.out, maxout);
     return p;
 }
@@ -228,8 +228,8 @@ static int compile_extend(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **o
 static int compile_away_rename(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
 {
     proj_t *p = proj_new(q, in, in->n);
-    bool *drop = qalloc(&q->perm, (size_t)(in->n ? in->n : 1));
-    const char **rename = qalloc(&q->perm, (size_t)(in->n ? in->n : 1) * sizeof(char *));
+    bool *drop = dd_arena_alloc(&q->perm, (size_t)(in->n ? in->n : 1));
+    const char **rename = dd_arena_alloc(&q->perm, (size_t)(in->n ? in->n : 1) * sizeof(char *));
     for (int i = 0; i < op->n; i++) {
         qexpr_t *x = op->exprs[i];
         if (x->kind != E_COL)
@@ -331,7 +331,7 @@ static hent_t *ht_add(qctx_t *q, htab_t *t, uint64_t h, dd_qval_t *key)
 {
     if (t->n * 2 >= t->nb) {
         size_t nb = t->nb ? t->nb * 2 : 64;
-        hent_t **b = qalloc(&q->perm, nb * sizeof *b);
+        hent_t **b = dd_arena_alloc(&q->perm, nb * sizeof *b);
         for (size_t i = 0; i < t->nb; i++) {
             hent_t *e = t->b[i];
             while (e) {
@@ -344,7 +344,7 @@ static hent_t *ht_add(qctx_t *q, htab_t *t, uint64_t h, dd_qval_t *key)
         t->b = b;
         t->nb = nb;
     }
-    hent_t *e = qalloc(&q->perm, sizeof *e);
+    hent_t *e = dd_arena_alloc(&q->perm, sizeof *e);
     e->h = h;
     e->key = key;
     e->chain = t->b[h & (t->nb - 1)];
@@ -404,7 +404,7 @@ static void list_push(qctx_t *q, aggst_t *s, const dd_qval_t *v)
 {
     if ((size_t)s->n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 8;
-        dd_qval_t *ni = qalloc(&q->perm, nc * sizeof *ni);
+        dd_qval_t *ni = dd_arena_alloc(&q->perm, nc * sizeof *ni);
         if (s->n) memcpy(ni, s->items, (size_t)s->n * sizeof *ni);
         s->items = ni;
         s->cap = nc;
@@ -463,7 +463,7 @@ static int agg_update(qctx_t *q, aggdef_t *a, aggst_t *s, const dd_qval_t *row)
                 const dd_qval_t *el = &v.u.a->v[i];
                 uint64_t h = qval_hash(el);
                 if (ht_find(&s->set, h, el, 1) || s->n >= a->limit) continue;
-                dd_qval_t *k = qalloc(&q->perm, sizeof *k);
+                dd_qval_t *k = dd_arena_alloc(&q->perm, sizeof *k);
                 *k = qval_copy(&q->perm, el);
                 ht_add(q, &s->set, h, k);
                 list_push(q, s, k);
@@ -473,7 +473,7 @@ static int agg_update(qctx_t *q, aggdef_t *a, aggst_t *s, const dd_qval_t *row)
         uint64_t h = qval_hash(&v);
         if (ht_find(&s->set, h, &v, 1)) break;
         if (a->kind == AG_MAKE_SET && s->n >= a->limit) break;
-        dd_qval_t *k = qalloc(&q->perm, sizeof *k);
+        dd_qval_t *k = dd_arena_alloc(&q->perm, sizeof *k);
         *k = qval_copy(&q->perm, &v);
         ht_add(q, &s->set, h, k);
         if (a->kind == AG_MAKE_SET) list_push(q, s, k);
@@ -493,7 +493,7 @@ static int agg_update(qctx_t *q, aggdef_t *a, aggst_t *s, const dd_qval_t *row)
                          (a->kind == AG_ARG_MAX ? qval_cmp(&v, &s->v) > 0 : qval_cmp(&v, &s->v) < 0)))) {
             /* the best row changes often (e.g. ascending input): keep it in
              * one malloc'd block that is replaced, not in the query arena */
-            dd_qval_t *ret = qalloc(&q->tmp, (size_t)(a->nret + 1) * sizeof *ret);
+            dd_qval_t *ret = dd_arena_alloc(&q->tmp, (size_t)(a->nret + 1) * sizeof *ret);
             size_t sz = al8((size_t)(a->nret + 1) * sizeof(dd_qval_t)) + qval_flat_size(&v);
             for (int i = 0; i < a->nret; i++) {
                 if ((rc = qexpr_eval(q, a->ret[i], row, &ret[i]))) return rc;
@@ -540,7 +540,7 @@ static void agg_result(qctx_t *q, aggdef_t *a, aggst_t *s, dd_qval_t *out)
         break;
     case AG_MAKE_SET:
     case AG_MAKE_LIST: {
-        dd_qarray_t *arr = qalloc(&q->perm, sizeof *arr + (size_t)s->n * sizeof(dd_qval_t));
+        dd_qarray_t *arr = dd_arena_alloc(&q->perm, sizeof *arr + (size_t)s->n * sizeof(dd_qval_t));
         arr->n = (uint32_t)s->n;
         for (int64_t i = 0; i < s->n; i++) { arr->v[i] = s->items[i]; arr->v[i].dyn = 1; }
         out[0] = dd_qval_null();
@@ -567,9 +567,9 @@ static void summ_cleanup(void *arg)
 static group_t *new_group(summ_t *s, uint64_t h, const dd_qval_t *key)
 {
     qctx_t *q = s->super.q;
-    group_t *g = qalloc(&q->perm, sizeof *g);
+    group_t *g = dd_arena_alloc(&q->perm, sizeof *g);
     g->key = copy_row(q, key, s->nby);
-    g->st = qalloc(&q->perm, (size_t)(s->nagg + s->nhidden + 1) * sizeof *g->st);
+    g->st = dd_arena_alloc(&q->perm, (size_t)(s->nagg + s->nhidden + 1) * sizeof *g->st);
     ht_add(q, &s->groups, h, g->key)->data = g;
     *s->tail = g;
     s->tail = &g->nextg;
@@ -598,14 +598,14 @@ static int summ_finish(qnode_t *n)
     summ_t *s = (summ_t *)n;
     qctx_t *q = n->q;
     if (!s->first && s->nby == 0) new_group(s, key_hash(NULL, 0), NULL);
-    dd_qval_t *out = qalloc(&q->perm, (size_t)(n->out.n ? n->out.n : 1) * sizeof *out);
+    dd_qval_t *out = dd_arena_alloc(&q->perm, (size_t)(n->out.n ? n->out.n : 1) * sizeof *out);
     int rc = DD_OK;
     for (group_t *g = s->first; g; g = g->nextg) {
         if ((rc = qstep(q, 1))) return rc;
         for (int i = 0; i < s->nby; i++) out[i] = g->key[i];
         for (int i = 0; i < s->nagg; i++) agg_result(q, &s->aggs[i], &g->st[i], &out[s->aggs[i].outcol]);
         if (s->ncomp) {
-            qmark_t m = qarena_mark(&q->tmp);
+            dd_arena_mark_t m = dd_arena_mark(&q->tmp);
             for (int i = 0; i < s->nby; i++) s->syn[i] = g->key[i];
             for (int i = 0; i < s->nhidden; i++) agg_result(q, &s->hidden[i], &g->st[s->nagg + i], &s->syn[s->nby + i]);
             for (int i = 0; i < s->ncomp; i++) {
@@ -613,7 +613,7 @@ static int summ_finish(qnode_t *n)
                 if ((rc = qexpr_eval(q, s->comp[i], s->syn, &v))) return rc;
                 out[s->compcol[i]] = qval_copy(&q->perm, &v);
             }
-            qarena_reset(&q->tmp, m);
+            dd_arena_reset(&q->tmp, m);
         }
         rc = emit(n, out);
         if (rc == DD_DECLINED) break;
@@ -710,7 +710,7 @@ static int lift_aggs(qctx_t *q, summ_t *s, qexpr_t *x, const qschema_t *in, qsch
         aggdef_t *a = &s->hidden[s->nhidden];
         dd_qtype_t rt;
         if ((rc = agg_setup(q, a, x, f, in, &rt))) return rc;
-        char *nm = qalloc(&q->perm, 24);
+        char *nm = dd_arena_alloc(&q->perm, 24);
         sprintf(nm, "__agg%d", s->nhidden);
         schema_add(syn, nm, rt);
         s->nhidden++;
@@ -728,7 +728,7 @@ static int lift_aggs(qctx_t *q, summ_t *s, qexpr_t *x, const qschema_t *in, qsch
 static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
 {
     int rc;
-    summ_t *s = qalloc(&q->perm, sizeof *s);
+    summ_t *s = dd_arena_alloc(&q->perm, sizeof *s);
     s->super.push = summ_push;
     s->super.finish = summ_finish;
     s->super.q = q;
@@ -737,9 +737,9 @@ static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t 
     s->tail = &s->first;
     s->nby = op->nby;
     s->by = op->by;
-    s->keybuf = qalloc(&q->perm, (size_t)(op->nby ? op->nby : 1) * sizeof *s->keybuf);
+    s->keybuf = dd_arena_alloc(&q->perm, (size_t)(op->nby ? op->nby : 1) * sizeof *s->keybuf);
     s->nagg = op->n;
-    s->aggs = qalloc(&q->perm, (size_t)(op->n ? op->n : 1) * sizeof *s->aggs);
+    s->aggs = dd_arena_alloc(&q->perm, (size_t)(op->n ? op->n : 1) * sizeof *s->aggs);
     /* count output columns: arg_max(x, *) may add many */
     int maxcols = op->nby;
     for (int i = 0; i < op->n; i++) maxcols += 1 + (op->exprs[i]->kind == E_CALL ? op->exprs[i]->nargs + in->n : 0);
@@ -762,10 +762,10 @@ static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t 
     schema_alloc(q, &syn, op->nby + nh);
     for (int i = 0; i < op->nby; i++) schema_add(&syn, os->cols[i].name, os->cols[i].type);
     if (nh) {
-        s->hidden = qalloc(&q->perm, (size_t)nh * sizeof *s->hidden);
-        s->comp = qalloc(&q->perm, (size_t)op->n * sizeof *s->comp);
-        s->compcol = qalloc(&q->perm, (size_t)op->n * sizeof *s->compcol);
-        s->syn = qalloc(&q->perm, (size_t)(op->nby + nh) * sizeof *s->syn);
+        s->hidden = dd_arena_alloc(&q->perm, (size_t)nh * sizeof *s->hidden);
+        s->comp = dd_arena_alloc(&q->perm, (size_t)op->n * sizeof *s->comp);
+        s->compcol = dd_arena_alloc(&q->perm, (size_t)op->n * sizeof *s->compcol);
+        s->syn = dd_arena_alloc(&q->perm, (size_t)(op->nby + nh) * sizeof *s->syn);
     }
     for (int i = 0; i < op->n; i++) {
         qexpr_t *x = op->exprs[i];
@@ -797,13 +797,13 @@ static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t 
             name = unique_name(q, os, name);
             schema_add(os, name, rt);
             /* returned columns */
-            qexpr_t **ret = qalloc(&q->perm, (size_t)(x->nargs + in->n) * sizeof *ret);
+            qexpr_t **ret = dd_arena_alloc(&q->perm, (size_t)(x->nargs + in->n) * sizeof *ret);
             for (int k = 1; k < x->nargs; k++) {
                 qexpr_t *r = x->args[k];
                 if (r->kind == E_STAR) {
                     for (int c = 0; c < in->n; c++) {
                         if (qschema_find(os, in->cols[c].name) >= 0) continue;
-                        qexpr_t *cx = qalloc(&q->perm, sizeof *cx);
+                        qexpr_t *cx = dd_arena_alloc(&q->perm, sizeof *cx);
                         cx->kind = E_COL;
                         cx->name = in->cols[c].name;
                         cx->colidx = c;
@@ -826,13 +826,13 @@ static int compile_summarize(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t 
             const char *dn = a->arg ? qexpr_derive_name(&q->perm, a->arg) : NULL;
             const char *pre = a->kind == AG_COUNT ? "count_" : a->kind == AG_COUNTIF ? "countif_" : agg_prefix(a->kind);
             if (a->pred && (a->kind == AG_SUM || a->kind == AG_AVG || a->kind == AG_DCOUNT)) {
-                char *pp = qalloc(&q->perm, strlen(f->name) + 2);   /* sumif_x, avgif_x, dcountif_x */
+                char *pp = dd_arena_alloc(&q->perm, strlen(f->name) + 2);   /* sumif_x, avgif_x, dcountif_x */
                 sprintf(pp, "%s_", f->name);
                 pre = pp;
             }
             if (a->kind == AG_COUNT || a->kind == AG_COUNTIF || !dn) name = pre;
             else {
-                char *nn = qalloc(&q->perm, strlen(pre) + strlen(dn) + 1);
+                char *nn = dd_arena_alloc(&q->perm, strlen(pre) + strlen(dn) + 1);
                 strcpy(nn, pre);
                 strcat(nn, dn);
                 name = nn;
@@ -858,10 +858,10 @@ typedef struct {
     srow_t *rows;
     size_t n, cap, seq;
     bool trimmed;         /* top: rows[limit-1] is the current N-th row */
-    qarena_t *store;      /* top: the kept rows, compacted on each trim */
+    dd_arena_t *store;      /* top: the kept rows, compacted on each trim */
 } sort_t;
 
-static void store_release(void *arg) { qarena_release(arg); }
+static void store_release(void *arg) { dd_arena_release(arg); }
 
 static __thread sort_t *g_sort;   /* qsort has no context argument */
 
@@ -897,7 +897,7 @@ static int sort_push(qnode_t *n, const dd_qval_t *row)
     int rc = qstep(q, 1);
     if (rc) return rc;
     if (s->limit == 0) return DD_OK;
-    dd_qval_t *keys = qalloc(&q->tmp, (size_t)s->nkeys * sizeof *keys);
+    dd_qval_t *keys = dd_arena_alloc(&q->tmp, (size_t)s->nkeys * sizeof *keys);
     for (int i = 0; i < s->nkeys; i++)
         if ((rc = qexpr_eval(q, s->keys[i], row, &keys[i]))) return rc;
     if (s->trimmed) {
@@ -915,30 +915,30 @@ static int sort_push(qnode_t *n, const dd_qval_t *row)
             s->n = (size_t)s->limit;
             s->trimmed = true;
             /* move the kept rows to a fresh arena, free the dropped ones */
-            qarena_t fresh;
-            qarena_init(&fresh, &q->mem_used);
+            dd_arena_t fresh;
+            dd_arena_init_budget(&fresh, &q->mem_used);
             for (size_t i = 0; i < s->n; i++) {
-                dd_qval_t *k = qalloc(&fresh, (size_t)s->nkeys * sizeof *k), *r = qalloc(&fresh, (size_t)(n->in.n ? n->in.n : 1) * sizeof *r);
+                dd_qval_t *k = dd_arena_alloc(&fresh, (size_t)s->nkeys * sizeof *k), *r = dd_arena_alloc(&fresh, (size_t)(n->in.n ? n->in.n : 1) * sizeof *r);
                 for (int j = 0; j < s->nkeys; j++) k[j] = qval_copy(&fresh, &s->rows[i].keys[j]);
                 for (int j = 0; j < n->in.n; j++) r[j] = qval_copy(&fresh, &s->rows[i].row[j]);
                 s->rows[i].keys = k;
                 s->rows[i].row = r;
             }
-            qarena_release(s->store);
+            dd_arena_release(s->store);
             *s->store = fresh;
         } else {
             size_t nc = s->cap ? s->cap * 2 : 256;
-            srow_t *nr = qalloc(&q->perm, nc * sizeof *nr);
+            srow_t *nr = dd_arena_alloc(&q->perm, nc * sizeof *nr);
             if (s->n) memcpy(nr, s->rows, s->n * sizeof *nr);
             s->rows = nr;
             s->cap = nc;
         }
     }
     srow_t *r = &s->rows[s->n];
-    qarena_t *a = s->store ? s->store : &q->perm;
-    r->keys = qalloc(a, (size_t)(s->nkeys ? s->nkeys : 1) * sizeof *r->keys);
+    dd_arena_t *a = s->store ? s->store : &q->perm;
+    r->keys = dd_arena_alloc(a, (size_t)(s->nkeys ? s->nkeys : 1) * sizeof *r->keys);
     for (int i = 0; i < s->nkeys; i++) r->keys[i] = qval_copy(a, &keys[i]);
-    r->row = qalloc(a, (size_t)(n->in.n ? n->in.n : 1) * sizeof *r->row);
+    r->row = dd_arena_alloc(a, (size_t)(n->in.n ? n->in.n : 1) * sizeof *r->row);
     for (int i = 0; i < n->in.n; i++) r->row[i] = qval_copy(a, &row[i]);
     r->seq = s->seq++;
     s->n++;
@@ -963,7 +963,7 @@ static int sort_finish(qnode_t *n)
 static int compile_sort(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
 {
     int rc;
-    sort_t *s = qalloc(&q->perm, sizeof *s);
+    sort_t *s = dd_arena_alloc(&q->perm, sizeof *s);
     s->super.push = sort_push;
     s->super.finish = sort_finish;
     s->super.q = q;
@@ -977,8 +977,8 @@ static int compile_sort(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out
     /* `order by ... | take N` keeps only N rows, like top */
     if (op->kind == Q_SORT && op->next && op->next->kind == Q_TAKE) s->limit = op->next->count;
     if (s->limit > 0) {
-        s->store = qalloc(&q->perm, sizeof *s->store);
-        qarena_init(s->store, &q->mem_used);
+        s->store = dd_arena_alloc(&q->perm, sizeof *s->store);
+        dd_arena_init_budget(s->store, &q->mem_used);
         qdefer(q, store_release, s->store);
     }
     for (int i = 0; i < op->nby; i++)
@@ -998,7 +998,7 @@ static int distinct_push(qnode_t *n, const dd_qval_t *row)
     if (rc) return rc;
     const dd_qval_t *key = row;
     if (d->exprs) {
-        dd_qval_t *k = qalloc(&q->tmp, (size_t)(d->n ? d->n : 1) * sizeof *k);
+        dd_qval_t *k = dd_arena_alloc(&q->tmp, (size_t)(d->n ? d->n : 1) * sizeof *k);
         for (int i = 0; i < d->n; i++)
             if ((rc = qexpr_eval(q, d->exprs[i], row, &k[i]))) return rc;
         key = k;
@@ -1011,7 +1011,7 @@ static int distinct_push(qnode_t *n, const dd_qval_t *row)
 
 static int compile_distinct(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
 {
-    distinct_t *d = qalloc(&q->perm, sizeof *d);
+    distinct_t *d = dd_arena_alloc(&q->perm, sizeof *d);
     d->super.push = distinct_push;
     d->super.finish = fwd_finish;
     d->super.q = q;
@@ -1040,7 +1040,7 @@ static int mvx_push(qnode_t *n, const dd_qval_t *row)
     qctx_t *q = n->q;
     int rc = qstep(q, 1);
     if (rc) return rc;
-    dd_qval_t *vals = qalloc(&q->tmp, (size_t)m->n * sizeof *vals);
+    dd_qval_t *vals = dd_arena_alloc(&q->tmp, (size_t)m->n * sizeof *vals);
     int64_t rows = 0;
     for (int i = 0; i < m->n; i++) {
         if ((rc = qexpr_eval(q, m->exprs[i], row, &vals[i]))) return rc;
@@ -1048,7 +1048,7 @@ static int mvx_push(qnode_t *n, const dd_qval_t *row)
         if (c > rows) rows = c;
     }
     if (rows > m->limit) rows = m->limit;
-    dd_qval_t *out = qalloc(&q->tmp, (size_t)n->out.n * sizeof *out);
+    dd_qval_t *out = dd_arena_alloc(&q->tmp, (size_t)n->out.n * sizeof *out);
     memcpy(out, row, (size_t)n->in.n * sizeof *out);
     for (int64_t r = 0; r < rows; r++) {
         if ((rc = qstep(q, 1))) return rc;
@@ -1058,7 +1058,7 @@ static int mvx_push(qnode_t *n, const dd_qval_t *row)
             if (v->t == DD_QT_ARRAY) { if (r < v->u.a->n) x = v->u.a->v[r]; }
             else if (v->t == DD_QT_OBJECT) {
                 if (r < v->u.o->n) {
-                    dd_qobject_t *o = qalloc(&q->tmp, sizeof *o + sizeof(dd_qkv_t));
+                    dd_qobject_t *o = dd_arena_alloc(&q->tmp, sizeof *o + sizeof(dd_qkv_t));
                     o->n = 1;
                     o->kv[0] = v->u.o->kv[r];
                     x.t = DD_QT_OBJECT;
@@ -1077,7 +1077,7 @@ static int mvx_push(qnode_t *n, const dd_qval_t *row)
 static int compile_mvexpand(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
 {
     int rc;
-    mvx_t *m = qalloc(&q->perm, sizeof *m);
+    mvx_t *m = dd_arena_alloc(&q->perm, sizeof *m);
     m->super.push = mvx_push;
     m->super.finish = fwd_finish;
     m->super.q = q;
@@ -1085,7 +1085,7 @@ static int compile_mvexpand(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t *
     m->n = op->n;
     m->exprs = op->exprs;
     m->limit = op->count;
-    m->dst = qalloc(&q->perm, (size_t)op->n * sizeof(int));
+    m->dst = dd_arena_alloc(&q->perm, (size_t)op->n * sizeof(int));
     qschema_t *os = &m->super.out;
     schema_alloc(q, os, in->n + op->n);
     for (int i = 0; i < in->n; i++) schema_add(os, in->cols[i].name, in->cols[i].type);
@@ -1114,7 +1114,7 @@ static int coll_push(qnode_t *n, const dd_qval_t *row)
     if (rc) return rc;
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 64;
-        dd_qval_t **nr = qalloc(&n->q->perm, nc * sizeof *nr);
+        dd_qval_t **nr = dd_arena_alloc(&n->q->perm, nc * sizeof *nr);
         if (c->n) memcpy(nr, c->rows, c->n * sizeof *nr);
         c->rows = nr;
         c->cap = nc;
@@ -1135,7 +1135,7 @@ static int sink_push(qnode_t *n, const dd_qval_t *row)
     if (r->nrows >= n->q->lim.max_result_rows) { r->truncated = true; return DD_OK; }
     if (r->nrows == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 64;
-        dd_qval_t *cells = qalloc(&n->q->perm, nc * (size_t)(n->in.n ? n->in.n : 1) * sizeof *cells);
+        dd_qval_t *cells = dd_arena_alloc(&n->q->perm, nc * (size_t)(n->in.n ? n->in.n : 1) * sizeof *cells);
         if (r->nrows) memcpy(cells, r->cells, r->nrows * (size_t)n->in.n * sizeof *cells);
         r->cells = cells;
         s->cap = nc;
@@ -1163,7 +1163,7 @@ static int join_push(qnode_t *n, const dd_qval_t *row)
     qctx_t *q = n->q;
     int rc = qstep(q, 1);
     if (rc) return rc;
-    dd_qval_t *key = qalloc(&q->tmp, (size_t)j->nkeys * sizeof *key);
+    dd_qval_t *key = dd_arena_alloc(&q->tmp, (size_t)j->nkeys * sizeof *key);
     bool nullkey = false;
     for (int i = 0; i < j->nkeys; i++) {
         key[i] = row[j->lk[i]];
@@ -1178,7 +1178,7 @@ static int join_push(qnode_t *n, const dd_qval_t *row)
     hent_t *e = nullkey ? NULL : ht_find(&j->right, h, key, j->nkeys);
     if (j->kind == J_LEFTSEMI) return e ? n->next->push(n->next, row) : DD_OK;
     if (j->kind == J_LEFTANTI) return e ? DD_OK : n->next->push(n->next, row);
-    dd_qval_t *out = qalloc(&q->tmp, (size_t)n->out.n * sizeof *out);
+    dd_qval_t *out = dd_arena_alloc(&q->tmp, (size_t)n->out.n * sizeof *out);
     memcpy(out, row, (size_t)n->in.n * sizeof *out);
     if (!e) {
         if (j->kind != J_LEFTOUTER) return DD_OK;
@@ -1213,7 +1213,7 @@ typedef struct { qnode_t super; int *map; bool declined; } remap_t;
 static int remap_push(qnode_t *n, const dd_qval_t *row)
 {
     remap_t *r = (remap_t *)n;
-    dd_qval_t *out = qalloc(&n->q->tmp, (size_t)(n->out.n ? n->out.n : 1) * sizeof *out);
+    dd_qval_t *out = dd_arena_alloc(&n->q->tmp, (size_t)(n->out.n ? n->out.n : 1) * sizeof *out);
     for (int i = 0; i < n->out.n; i++) out[i] = r->map[i] >= 0 ? row[r->map[i]] : dd_qval_null();
     int rc = n->next->push(n->next, out);
     if (rc == DD_DECLINED) r->declined = true;
@@ -1227,13 +1227,13 @@ static int noop_finish2(qnode_t *n) { (void)n; return DD_OK; }
 
 static remap_t *remap_new(qctx_t *q, const qschema_t *in, const qschema_t *merged)
 {
-    remap_t *r = qalloc(&q->perm, sizeof *r);
+    remap_t *r = dd_arena_alloc(&q->perm, sizeof *r);
     r->super.push = remap_push;
     r->super.finish = noop_finish2;
     r->super.q = q;
     r->super.in = *in;
     r->super.out = *merged;
-    r->map = qalloc(&q->perm, (size_t)(merged->n ? merged->n : 1) * sizeof(int));
+    r->map = dd_arena_alloc(&q->perm, (size_t)(merged->n ? merged->n : 1) * sizeof(int));
     for (int i = 0; i < merged->n; i++) r->map[i] = qschema_find(in, merged->cols[i].name);
     return r;
 }
@@ -1294,11 +1294,11 @@ static int compile_pipe(qctx_t *q, qpipe_t *p, qnode_t **first, qnode_t **last, 
 /* Compiles union inputs; schemas[0] is reserved for the caller's first input. */
 static int compile_usub(qctx_t *q, qpipe_t **pipes, int n, qschema_t *schemas, qnode_t **lasts, usub_t **out)
 {
-    usub_t *u = qalloc(&q->perm, sizeof *u);
+    usub_t *u = dd_arena_alloc(&q->perm, sizeof *u);
     u->n = n;
-    u->src = qalloc(&q->perm, (size_t)n * sizeof *u->src);
-    u->first = qalloc(&q->perm, (size_t)n * sizeof *u->first);
-    u->remap = qalloc(&q->perm, (size_t)n * sizeof *u->remap);
+    u->src = dd_arena_alloc(&q->perm, (size_t)n * sizeof *u->src);
+    u->first = dd_arena_alloc(&q->perm, (size_t)n * sizeof *u->first);
+    u->remap = dd_arena_alloc(&q->perm, (size_t)n * sizeof *u->remap);
     for (int i = 0; i < n; i++) {
         int rc = compile_pipe(q, pipes[i], &u->first[i], &lasts[i], &schemas[i + 1], &u->src[i]);
         if (rc) return rc;
@@ -1319,10 +1319,10 @@ static void attach_remaps(qctx_t *q, usub_t *u, const qschema_t *schemas, qnode_
 static int compile_union_op(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
 {
     if (++q->depth > q->lim.max_depth) return qerr_at(q, op->line, op->col, DD_EINVAL, "query nesting too deep");
-    qschema_t *schemas = qalloc(&q->perm, (size_t)(op->nsubs + 1) * sizeof *schemas);
-    qnode_t **lasts = qalloc(&q->perm, (size_t)(op->nsubs + 1) * sizeof *lasts);
+    qschema_t *schemas = dd_arena_alloc(&q->perm, (size_t)(op->nsubs + 1) * sizeof *schemas);
+    qnode_t **lasts = dd_arena_alloc(&q->perm, (size_t)(op->nsubs + 1) * sizeof *lasts);
     schemas[0] = *in;
-    union_t *u = qalloc(&q->perm, sizeof *u);
+    union_t *u = dd_arena_alloc(&q->perm, sizeof *u);
     int rc = compile_usub(q, op->subs, op->nsubs, schemas, lasts, &u->u);
     if (rc) return rc;
     q->depth--;
@@ -1340,24 +1340,24 @@ static int compile_union_op(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t *
 struct dd_qscan {
     qctx_t *q;
     qnode_t *first;
-    qmark_t mark;
+    dd_arena_mark_t mark;
     bool stopped;
     const dd_qtable_provider_t *prov;
     int err;                /* the first error emit returned (sticky) */
 };
 
-void *dd_qscan_alloc(dd_qscan_t *s, size_t n) { return qalloc(&s->q->tmp, n); }
+void *dd_qscan_alloc(dd_qscan_t *s, size_t n) { return dd_arena_alloc(&s->q->tmp, n); }
 
 dd_qarray_t *dd_qscan_array(dd_qscan_t *s, uint32_t n)
 {
-    dd_qarray_t *a = qalloc(&s->q->tmp, sizeof *a + (size_t)n * sizeof(dd_qval_t));
+    dd_qarray_t *a = dd_arena_alloc(&s->q->tmp, sizeof *a + (size_t)n * sizeof(dd_qval_t));
     a->n = n;
     return a;
 }
 
 dd_qobject_t *dd_qscan_object(dd_qscan_t *s, uint32_t n)
 {
-    dd_qobject_t *o = qalloc(&s->q->tmp, sizeof *o + (size_t)n * sizeof(dd_qkv_t));
+    dd_qobject_t *o = dd_arena_alloc(&s->q->tmp, sizeof *o + (size_t)n * sizeof(dd_qkv_t));
     o->n = n;
     return o;
 }
@@ -1369,7 +1369,7 @@ int dd_qscan_emit(dd_qscan_t *s, const dd_qval_t *vals)
     if (s->stopped) return s->err ? s->err : DD_DECLINED;   /* sticky */
     int rc = qstep(s->q, 1);
     if (rc == DD_OK) rc = s->first->push(s->first, vals);
-    qarena_reset(&s->q->tmp, s->mark);
+    dd_arena_reset(&s->q->tmp, s->mark);
     if (rc == DD_DECLINED) s->stopped = true;
     else if (rc < 0) { s->stopped = true; s->err = rc; }
     return rc;
@@ -1378,7 +1378,7 @@ int dd_qscan_emit(dd_qscan_t *s, const dd_qval_t *vals)
 int dd_qscan_emit_json(dd_qscan_t *s, const void *json_object)
 {
     const dd_qtable_provider_t *p = s->prov;
-    dd_qval_t *vals = qalloc(&s->q->tmp, (p->ncolumns ? p->ncolumns : 1) * sizeof *vals);
+    dd_qval_t *vals = dd_arena_alloc(&s->q->tmp, (p->ncolumns ? p->ncolumns : 1) * sizeof *vals);
     for (size_t c = 0; c < p->ncolumns; c++) {
         json_t *v = json_is_object((const json_t *)json_object) ? json_object_get(json_object, p->columns[c].name) : NULL;
         dd_qval_t x = qval_from_json(&s->q->tmp, v, 0);
@@ -1408,16 +1408,16 @@ static int run_source(qctx_t *q, struct src *src, qnode_t *first)
         if (rc == DD_DECLINED) rc = DD_OK;
     } else if (src->print) {
         qpipe_t *p = src->print;
-        dd_qval_t *row = qalloc(&q->perm, (size_t)(p->nprint ? p->nprint : 1) * sizeof *row);
-        qmark_t m = qarena_mark(&q->tmp);
+        dd_qval_t *row = dd_arena_alloc(&q->perm, (size_t)(p->nprint ? p->nprint : 1) * sizeof *row);
+        dd_arena_mark_t m = dd_arena_mark(&q->tmp);
         for (int i = 0; i < p->nprint && rc == DD_OK; i++) rc = qexpr_eval(q, p->print_exprs[i], row, &row[i]);
         if (rc == DD_OK) rc = first->push(first, row);
-        qarena_reset(&q->tmp, m);
+        dd_arena_reset(&q->tmp, m);
     } else {
-        dd_qscan_t scan = {q, first, qarena_mark(&q->tmp), false, src->prov, 0};
+        dd_qscan_t scan = {q, first, dd_arena_mark(&q->tmp), false, src->prov, 0};
         rc = src->prov->scan(src->prov->self, &scan, q->e);
         if (scan.err && rc >= 0) rc = scan.err;   /* a provider that swallowed the error */
-        qarena_reset(&q->tmp, scan.mark);
+        dd_arena_reset(&q->tmp, scan.mark);
         if (rc == DD_DECLINED) rc = DD_OK;
     }
     if (rc < 0) return rc;
@@ -1434,7 +1434,7 @@ static int compile_join(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out
     if (++q->depth > q->lim.max_depth) return qerr_at(q, op->line, op->col, DD_EINVAL, "query nesting too deep");
     if ((rc = compile_pipe(q, op->right, &rf, &rl, &rs, &rsrc))) return rc;
     q->depth--;
-    coll_t *c = qalloc(&q->perm, sizeof *c);
+    coll_t *c = dd_arena_alloc(&q->perm, sizeof *c);
     c->super.push = coll_push;
     c->super.finish = noop_finish;
     c->super.q = q;
@@ -1442,15 +1442,15 @@ static int compile_join(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out
     if (rl) rl->next = &c->super;
     else rf = &c->super;
 
-    join_t *j = qalloc(&q->perm, sizeof *j);
+    join_t *j = dd_arena_alloc(&q->perm, sizeof *j);
     j->super.push = join_push;
     j->super.finish = fwd_finish;
     j->super.q = q;
     j->super.in = *in;
     j->kind = op->jkind;
     j->nkeys = op->nkeys;
-    j->lk = qalloc(&q->perm, (size_t)op->nkeys * sizeof(int));
-    j->rk = qalloc(&q->perm, (size_t)op->nkeys * sizeof(int));
+    j->lk = dd_arena_alloc(&q->perm, (size_t)op->nkeys * sizeof(int));
+    j->rk = dd_arena_alloc(&q->perm, (size_t)op->nkeys * sizeof(int));
     for (int i = 0; i < op->nkeys; i++) {
         j->lk[i] = qschema_find(in, op->lkeys[i]);
         if (j->lk[i] < 0) return qerr_at(q, op->klines[i], op->kcols[i], DD_EINVAL, "unknown column '%s' in the left side of join", op->lkeys[i]);
@@ -1469,7 +1469,7 @@ static int compile_join(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out
     if ((rc = run_source(q, rsrc, rf))) return rc;
     for (size_t r = 0; r < c->n; r++) {
         dd_qval_t *row = c->rows[r];
-        dd_qval_t *key = qalloc(&q->perm, (size_t)j->nkeys * sizeof *key);
+        dd_qval_t *key = dd_arena_alloc(&q->perm, (size_t)j->nkeys * sizeof *key);
         bool nullkey = false;
         for (int i = 0; i < j->nkeys; i++) {
             key[i] = row[j->rk[i]];
@@ -1480,7 +1480,7 @@ static int compile_join(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out
         uint64_t h = key_hash(key, j->nkeys);
         hent_t *e = ht_find(&j->right, h, key, j->nkeys);
         if (!e) e = ht_add(q, &j->right, h, key);
-        jlist_t *l = qalloc(&q->perm, sizeof *l);
+        jlist_t *l = dd_arena_alloc(&q->perm, sizeof *l);
         l->row = row;
         /* keep right rows in input order */
         jlist_t **t = (jlist_t **)&e->data;
@@ -1502,7 +1502,7 @@ static int compile_op(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
         dd_qtype_t t = op->exprs[0]->type;
         if (t != DD_QT_BOOL && t != DD_QT_DYNAMIC && t != DD_QT_NULL)
             return qerr_at(q, op->exprs[0]->line, op->exprs[0]->col, DD_EINVAL, "type error: where expects a bool predicate, got %s", dd_qtype_name(t));
-        where_t *w = qalloc(&q->perm, sizeof *w);
+        where_t *w = dd_arena_alloc(&q->perm, sizeof *w);
         w->super.push = where_push;
         w->super.finish = fwd_finish;
         w->super.q = q;
@@ -1521,7 +1521,7 @@ static int compile_op(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
     case Q_SORT:
     case Q_TOP: return compile_sort(q, op, in, out);
     case Q_TAKE: {
-        take_t *t = qalloc(&q->perm, sizeof *t);
+        take_t *t = dd_arena_alloc(&q->perm, sizeof *t);
         t->super.push = take_push;
         t->super.finish = fwd_finish;
         t->super.q = q;
@@ -1533,7 +1533,7 @@ static int compile_op(qctx_t *q, qop_t *op, const qschema_t *in, qnode_t **out)
     }
     case Q_DISTINCT: return compile_distinct(q, op, in, out);
     case Q_COUNT: {
-        count_t *c = qalloc(&q->perm, sizeof *c);
+        count_t *c = dd_arena_alloc(&q->perm, sizeof *c);
         c->super.push = count_push;
         c->super.finish = count_finish;
         c->super.q = q;
@@ -1563,12 +1563,12 @@ static int compile_pipe(qctx_t *q, qpipe_t *p, qnode_t **first, qnode_t **last, 
     int rc;
     if (++q->depth > q->lim.max_depth) return qerr_at(q, p->line, p->col, DD_EINVAL, "query nesting too deep");
     *first = *last = NULL;
-    struct src *src = qalloc(&q->perm, sizeof *src);
+    struct src *src = dd_arena_alloc(&q->perm, sizeof *src);
     qschema_t s;
     if (p->nsubs) {
         /* union source: all inputs are sub-queries run one after another */
-        qschema_t *schemas = qalloc(&q->perm, (size_t)(p->nsubs + 1) * sizeof *schemas);
-        qnode_t **lasts = qalloc(&q->perm, (size_t)(p->nsubs + 1) * sizeof *lasts);
+        qschema_t *schemas = dd_arena_alloc(&q->perm, (size_t)(p->nsubs + 1) * sizeof *schemas);
+        qnode_t **lasts = dd_arena_alloc(&q->perm, (size_t)(p->nsubs + 1) * sizeof *lasts);
         usub_t *u;
         if ((rc = compile_usub(q, p->subs, p->nsubs, schemas - 1 + 1, lasts, &u))) return rc;
         merge_schemas(q, schemas + 1, p->nsubs, &s);
@@ -1582,7 +1582,7 @@ static int compile_pipe(qctx_t *q, qpipe_t *p, qnode_t **first, qnode_t **last, 
             if ((rc = qexpr_resolve(q, x, &empty))) return rc;
             const char *name = p->print_names[i];
             if (!name) {
-                char *nn = qalloc(&q->perm, 24);
+                char *nn = dd_arena_alloc(&q->perm, 24);
                 sprintf(nn, "print_%d", i);
                 name = nn;
             }
@@ -1664,8 +1664,8 @@ void dd_qresult_release(dd_qresult_t *r)
     if (q) {
         for (struct qdefer *d = q->defers; d; d = d->next) d->fn(d->arg);
     for (struct qre *x = q->regexes; x; x = x->next) regfree(&x->re);
-        qarena_release(&q->tmp);
-        qarena_release(&q->perm);
+        dd_arena_release(&q->tmp);
+        dd_arena_release(&q->perm);
         free(q);
     }
     memset(r, 0, sizeof *r);
@@ -1690,8 +1690,8 @@ int dd_query_run(const char *text, const dd_qcatalog_t *tables, const dd_query_l
     if (!q->lim.max_memory) q->lim.max_memory = def.max_memory;
     if (q->lim.max_depth <= 0) q->lim.max_depth = def.max_depth;
     if (!q->lim.max_result_rows) q->lim.max_result_rows = def.max_result_rows;
-    qarena_init(&q->perm, &q->mem_used);
-    qarena_init(&q->tmp, &q->mem_used);
+    dd_arena_init_budget(&q->perm, &q->mem_used);
+    dd_arena_init_budget(&q->tmp, &q->mem_used);
     q->e = e;
     if (q->lim.timeout_ms > 0) q->deadline_ns = dd_mono_ns() + q->lim.timeout_ms * 1000000LL;
     q->now_ticks = dd_now_ms() * 10000LL;
@@ -1708,7 +1708,7 @@ int dd_query_run(const char *text, const dd_qcatalog_t *tables, const dd_query_l
         struct src *src;
         rc = compile_pipe(q, ast->main, &first, &last, &s, &src);
         if (rc == DD_OK) {
-            sink_t *sink = qalloc(&q->perm, sizeof *sink);
+            sink_t *sink = dd_arena_alloc(&q->perm, sizeof *sink);
             sink->super.push = sink_push;
             sink->super.finish = noop_finish;
             sink->super.q = q;
@@ -1717,7 +1717,7 @@ int dd_query_run(const char *text, const dd_qcatalog_t *tables, const dd_query_l
             if (last) last->next = &sink->super;
             else first = &sink->super;
             out->ncolumns = (size_t)s.n;
-            out->columns = qalloc(&q->perm, (size_t)(s.n ? s.n : 1) * sizeof *out->columns);
+            out->columns = dd_arena_alloc(&q->perm, (size_t)(s.n ? s.n : 1) * sizeof *out->columns);
             for (int i = 0; i < s.n; i++) {
                 out->columns[i].name = s.cols[i].name;
                 out->columns[i].type = s.cols[i].type == DD_QT_ARRAY || s.cols[i].type == DD_QT_OBJECT || s.cols[i].type == DD_QT_NULL ? DD_QT_DYNAMIC : s.cols[i].type;

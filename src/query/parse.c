@@ -26,7 +26,7 @@
 typedef struct parser {
     qtok_t *t;
     size_t n, i;
-    qarena_t *a;
+    dd_arena_t *a;
     int depth, max_depth;
     int *eline, *ecol;
     dd_err_t *e;
@@ -98,7 +98,7 @@ static int expect(parser_t *p, int kind, const char *what)
 
 static qexpr_t *node(parser_t *p, int kind, const qtok_t *at)
 {
-    qexpr_t *x = qalloc(p->a, sizeof *x);
+    qexpr_t *x = dd_arena_alloc(p->a, sizeof *x);
     x->kind = kind;
     x->line = at->line;
     x->col = at->col;
@@ -111,7 +111,7 @@ static qexpr_t *bin(parser_t *p, int op, const qtok_t *at, qexpr_t *l, qexpr_t *
 {
     qexpr_t *x = node(p, E_BIN, at);
     x->op = op;
-    x->args = qalloc(p->a, 2 * sizeof *x->args);
+    x->args = dd_arena_alloc(p->a, 2 * sizeof *x->args);
     x->args[0] = l;
     x->args[1] = r;
     x->nargs = 2;
@@ -128,7 +128,7 @@ static void pl_push(parser_t *p, plist_t *l, void *x)
 {
     if (l->n == l->cap) {
         int nc = l->cap ? l->cap * 2 : 8;
-        void **nv = qalloc(p->a, (size_t)nc * sizeof *nv);
+        void **nv = dd_arena_alloc(p->a, (size_t)nc * sizeof *nv);
         if (l->n) memcpy(nv, l->v, (size_t)l->n * sizeof *nv);
         l->v = nv;
         l->cap = nc;
@@ -239,7 +239,7 @@ static int parse_postfix(parser_t *p, qexpr_t **out)
             else if (m->kind == TK_LBRACK) continue; /* a.['b'] */
             else return perr(p, m, "expected a property name after '.' but found %s", NULL);
             p->i++;
-            x->args = qalloc(p->a, sizeof *x->args);
+            x->args = dd_arena_alloc(p->a, sizeof *x->args);
             x->args[0] = *out;
             x->nargs = 1;
             x->line = (*out)->line;
@@ -251,7 +251,7 @@ static int parse_postfix(parser_t *p, qexpr_t **out)
             if ((rc = parse_expr(p, &idx))) return rc;
             if ((rc = expect(p, TK_RBRACK, "']'"))) return rc;
             qexpr_t *x = node(p, E_INDEX, t);
-            x->args = qalloc(p->a, 2 * sizeof *x->args);
+            x->args = dd_arena_alloc(p->a, 2 * sizeof *x->args);
             x->args[0] = *out;
             x->args[1] = idx;
             x->nargs = 2;
@@ -280,7 +280,7 @@ static int parse_unary(parser_t *p, qexpr_t **out)
         if (x->kind == E_LIT && x->lit.t == DD_QT_TIMESPAN) { x->lit.u.l = -x->lit.u.l; x->line = t->line; x->col = t->col; *out = x; return DD_OK; }
         qexpr_t *u = node(p, E_UN, t);
         u->op = OP_NEG;
-        u->args = qalloc(p->a, sizeof *u->args);
+        u->args = dd_arena_alloc(p->a, sizeof *u->args);
         u->args[0] = x;
         u->nargs = 1;
         *out = u;
@@ -405,7 +405,7 @@ static int parse_cmp(parser_t *p, qexpr_t **out)
         if ((rc = expect(p, TK_RPAREN, "')'"))) return rc;
         qexpr_t *x = node(p, E_BIN, t);
         x->op = neg ? OP_NBETWEEN : OP_BETWEEN;
-        x->args = qalloc(p->a, 3 * sizeof *x->args);
+        x->args = dd_arena_alloc(p->a, 3 * sizeof *x->args);
         x->args[0] = *out;
         x->args[1] = lo;
         x->args[2] = hi;
@@ -491,8 +491,8 @@ static int parse_items(parser_t *p, qop_t *op, bool allow_names)
     op->exprs = (qexpr_t **)ex.v;
     op->names = (const char **)nm.v;
     op->n = ex.n;
-    op->elines = qalloc(p->a, (size_t)ex.n * sizeof(int));
-    op->ecols = qalloc(p->a, (size_t)ex.n * sizeof(int));
+    op->elines = dd_arena_alloc(p->a, (size_t)ex.n * sizeof(int));
+    op->ecols = dd_arena_alloc(p->a, (size_t)ex.n * sizeof(int));
     for (int i = 0; i < ex.n; i++) { op->elines[i] = (int)(intptr_t)ln.v[i]; op->ecols[i] = (int)(intptr_t)cl.v[i]; }
     return DD_OK;
 }
@@ -522,8 +522,8 @@ static int parse_sort_keys(parser_t *p, qop_t *op)
     }
     op->by = (qexpr_t **)ex.v;
     op->nby = ex.n;
-    op->desc = qalloc(p->a, (size_t)ex.n * sizeof(bool));
-    op->nullsfirst = qalloc(p->a, (size_t)ex.n * sizeof(bool));
+    op->desc = dd_arena_alloc(p->a, (size_t)ex.n * sizeof(bool));
+    op->nullsfirst = dd_arena_alloc(p->a, (size_t)ex.n * sizeof(bool));
     memcpy(op->desc, desc, (size_t)ex.n * sizeof(bool));
     memcpy(op->nullsfirst, nf, (size_t)ex.n * sizeof(bool));
     return DD_OK;
@@ -557,7 +557,7 @@ static int parse_union_items(parser_t *p, qpipe_t ***subs, int *nsubs)
             if ((rc = expect(p, TK_RPAREN, "')'"))) return rc;
         } else if (t->kind == TK_IDENT) {
             p->i++;
-            sp = qalloc(p->a, sizeof *sp);
+            sp = dd_arena_alloc(p->a, sizeof *sp);
             sp->table = t->s;
             sp->line = t->line;
             sp->col = t->col;
@@ -578,14 +578,14 @@ static int parse_op(parser_t *p, qop_t **out)
     int rc;
     if (t->kind != TK_IDENT) return perr(p, t, "expected a tabular operator after '|' but found %s", NULL);
     p->i++;
-    qop_t *op = qalloc(p->a, sizeof *op);
+    qop_t *op = dd_arena_alloc(p->a, sizeof *op);
     op->line = t->line;
     op->col = t->col;
     const char *w = t->s;
     *out = op;
     if (!strcmp(w, "where") || !strcmp(w, "filter")) {
         op->kind = Q_WHERE;
-        op->exprs = qalloc(p->a, sizeof *op->exprs);
+        op->exprs = dd_arena_alloc(p->a, sizeof *op->exprs);
         op->n = 1;
         return parse_expr(p, &op->exprs[0]);
     }
@@ -692,7 +692,7 @@ static int parse_op(parser_t *p, qop_t **out)
             qtok_t *nt = cur(p);
             if (nt->kind != TK_IDENT) return perr(p, nt, "expected a table or '(' after join but found %s", NULL);
             p->i++;
-            op->right = qalloc(p->a, sizeof *op->right);
+            op->right = dd_arena_alloc(p->a, sizeof *op->right);
             op->right->table = nt->s;
             op->right->line = nt->line;
             op->right->col = nt->col;
@@ -727,8 +727,8 @@ static int parse_op(parser_t *p, qop_t **out)
         op->lkeys = (const char **)lk.v;
         op->rkeys = (const char **)rk.v;
         op->nkeys = lk.n;
-        op->klines = qalloc(p->a, (size_t)lk.n * sizeof(int));
-        op->kcols = qalloc(p->a, (size_t)lk.n * sizeof(int));
+        op->klines = dd_arena_alloc(p->a, (size_t)lk.n * sizeof(int));
+        op->kcols = dd_arena_alloc(p->a, (size_t)lk.n * sizeof(int));
         for (int i = 0; i < lk.n; i++) { op->klines[i] = (int)(intptr_t)ln.v[i]; op->kcols[i] = (int)(intptr_t)cl.v[i]; }
         return DD_OK;
     }
@@ -742,7 +742,7 @@ static int parse_pipe(parser_t *p, qpipe_t **out)
     qtok_t *t = cur(p);
     int rc;
     if (++p->depth > p->max_depth) return perr(p, t, "%s", "query nesting too deep");
-    qpipe_t *pp = qalloc(p->a, sizeof *pp);
+    qpipe_t *pp = dd_arena_alloc(p->a, sizeof *pp);
     pp->line = t->line;
     pp->col = t->col;
     if (is_word(t, "union") && peekn(p, 1)->kind != TK_PIPE && peekn(p, 1)->kind != TK_EOF && peekn(p, 1)->kind != TK_RPAREN) {
@@ -797,7 +797,7 @@ static bool let_is_tabular(parser_t *p)
     return n == 1 && cur(p)->kind == TK_IDENT && strcmp(cur(p)->s, "true") && strcmp(cur(p)->s, "false");
 }
 
-int qparse(const char *text, size_t len, qarena_t *a, int max_depth, qquery_t **out,
+int qparse(const char *text, size_t len, dd_arena_t *a, int max_depth, qquery_t **out,
            int *eline, int *ecol, dd_err_t *e)
 {
     qtok_t *toks;
@@ -805,11 +805,11 @@ int qparse(const char *text, size_t len, qarena_t *a, int max_depth, qquery_t **
     int rc = qlex_all(text, len, a, &toks, &n, eline, ecol, e);
     if (rc) return rc;
     parser_t ps = {toks, n, 0, a, 0, max_depth, eline, ecol, e}, *p = &ps;
-    qquery_t *q = qalloc(a, sizeof *q);
+    qquery_t *q = dd_arena_alloc(a, sizeof *q);
     qlet_t **ltail = &q->lets;
     while (is_word(cur(p), "let")) {
         p->i++;
-        qlet_t *l = qalloc(a, sizeof *l);
+        qlet_t *l = dd_arena_alloc(a, sizeof *l);
         if ((rc = parse_name(p, &l->name, "a name after let"))) return rc;
         if ((rc = expect(p, TK_EQ, "'='"))) return rc;
         if (let_is_tabular(p)) rc = parse_pipe(p, &l->pipe);

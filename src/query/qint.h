@@ -8,7 +8,7 @@
  *   (eval.c) --> rows pushed from the table provider, through the chain,
  *   into a sink that fills the result.
  *
- * Memory: two qarena_t per query. `perm` holds the AST, operator state and
+ * Memory: two dd_arena_t per query. `perm` holds the AST, operator state and
  * every value an operator keeps (rows of sort/summarize/join, the result);
  * `tmp` holds per-row scratch values and is reset to a mark after each row
  * has been pushed through the chain. An operator that keeps a value copies
@@ -21,42 +21,32 @@
 
 #include <regex.h>
 
-/* ---- arena with marks ---------------------------------------------------- */
-typedef struct qchunk qchunk_t;
-typedef struct qarena {
-    qchunk_t *head;
-    size_t total;          /* bytes allocated from malloc */
-    size_t *budget_used;   /* shared counter across arenas of a query, may be NULL */
-} qarena_t;
-typedef struct qmark { qchunk_t *chunk; size_t used; } qmark_t;
-
-void qarena_init(qarena_t *a, size_t *budget_used);
-void qarena_release(qarena_t *a);
-void *qalloc(qarena_t *a, size_t n);          /* zeroed, 8-aligned, never NULL */
-char *qstrndup(qarena_t *a, const char *s, size_t n);
-qmark_t qarena_mark(qarena_t *a);
-void qarena_reset(qarena_t *a, qmark_t m);
+/* ---- memory ---------------------------------------------------------------- */
+/* The query's arenas are dd_arena_t (core.h) with marks and a shared budget
+ * counter (dd_arena_init_budget). qstrndup copies exactly n bytes (a query
+ * string may hold a NUL) and terminates them. */
+char *qstrndup(dd_arena_t *a, const char *s, size_t n);
 
 /* ---- values --------------------------------------------------------------- */
 static inline bool qv_isnull(const dd_qval_t *v) { return v->t == DD_QT_NULL; }
 static inline bool qv_isnum(const dd_qval_t *v) { return v->t == DD_QT_LONG || v->t == DD_QT_REAL; }
 static inline double qv_num(const dd_qval_t *v) { return v->t == DD_QT_LONG ? (double)v->u.l : v->u.d; }
 
-dd_qval_t qval_copy(qarena_t *a, const dd_qval_t *v);           /* deep */
+dd_qval_t qval_copy(dd_arena_t *a, const dd_qval_t *v);           /* deep */
 /* Deep copy into one flat block: qval_flat_size() bytes (8-aligned) are
  * consumed from *cursor. Used for values replaced often (arg_max rows). */
 size_t qval_flat_size(const dd_qval_t *v);
 dd_qval_t qval_flat_copy(char **cursor, const dd_qval_t *v);
-dd_qval_t qval_str_copy(qarena_t *a, const char *s, size_t n);
+dd_qval_t qval_str_copy(dd_arena_t *a, const char *s, size_t n);
 /* Three-way ordering for sort/min/max; nulls sort first. */
 int qval_cmp(const dd_qval_t *a, const dd_qval_t *b);
 /* Equality for grouping/distinct/join (null == null here). */
 bool qval_same(const dd_qval_t *a, const dd_qval_t *b);
 uint64_t qval_hash(const dd_qval_t *v);
-dd_qval_t qval_from_json(qarena_t *a, const void *json, int depth);
+dd_qval_t qval_from_json(dd_arena_t *a, const void *json, int depth);
 /* String form used by tostring(): "" for null, JSON text for dynamic
  * containers, ISO 8601 for datetimes. Result in a (or pointing into v). */
-dd_qval_t qval_tostring(qarena_t *a, const dd_qval_t *v);
+dd_qval_t qval_tostring(dd_arena_t *a, const dd_qval_t *v);
 /* Parses an ISO 8601 / RFC 3339 date or date-time; ticks OUT. */
 bool qparse_datetime(const char *s, size_t n, int64_t *ticks);
 /* Parses "1d", "2h", "30m", "10s", "100ms", "1.5h", "10tick", "1.02:03:04". */
@@ -93,12 +83,12 @@ typedef struct qlexer {
     const char *src;
     size_t len, pos;
     int line, col;
-    qarena_t *a;
+    dd_arena_t *a;
 } qlexer_t;
 
 /* Tokenizes the whole text; tokens in arena. On error fills e (with
  * position) and returns DD_EINVAL. */
-int qlex_all(const char *src, size_t len, qarena_t *a, qtok_t **toks, size_t *ntoks,
+int qlex_all(const char *src, size_t len, dd_arena_t *a, qtok_t **toks, size_t *ntoks,
              int *eline, int *ecol, dd_err_t *e);
 
 /* ---- AST ------------------------------------------------------------------ */
@@ -171,14 +161,14 @@ typedef struct qlet {
 
 typedef struct qquery { qlet_t *lets; qpipe_t *main; } qquery_t;
 
-int qparse(const char *text, size_t len, qarena_t *a, int max_depth, qquery_t **out,
+int qparse(const char *text, size_t len, dd_arena_t *a, int max_depth, qquery_t **out,
            int *eline, int *ecol, dd_err_t *e);
 
 /* ---- evaluation ------------------------------------------------------------ */
 typedef struct qctx {
     const dd_qcatalog_t *cat;
     dd_query_limits_t lim;
-    qarena_t perm, tmp;
+    dd_arena_t perm, tmp;
     size_t mem_used;
     uint64_t steps;
     int64_t deadline_ns;           /* 0 = none */
@@ -212,7 +202,7 @@ int qexpr_eval(qctx_t *q, qexpr_t *x, const dd_qval_t *row, dd_qval_t *out);
 static inline bool qv_true(const dd_qval_t *v) { return v->t == DD_QT_BOOL && v->u.b; }
 /* Name Kusto derives for an unnamed expression (column name, a.b.c -> a_b_c,
  * f(col) -> col); NULL when none. */
-const char *qexpr_derive_name(qarena_t *a, const qexpr_t *x);
+const char *qexpr_derive_name(dd_arena_t *a, const qexpr_t *x);
 
 /* Functions table (funcs.c). Aggregates have agg != 0. */
 typedef int (*qfn_t)(qctx_t *q, qexpr_t *x, const dd_qval_t *args, int nargs, dd_qval_t *out);

@@ -51,7 +51,7 @@ struct dd_qjson_table {
     size_t ncols;
     dd_qval_t *cells;       /* nrows * ncols, converted once at load */
     size_t nrows;
-    qarena_t arena;
+    dd_arena_t arena;
 };
 
 static int json_scan(void *self, dd_qscan_t *scan, dd_err_t *e)
@@ -74,7 +74,7 @@ int dd_qjson_table_new(const char *name, void *rowsp, dd_qjson_table_t **out, dd
     *out = NULL;
     if (!json_is_array(rows)) return dd_err(e, DD_EINVAL, "table '%s': rows must be a JSON array", name);
     dd_qjson_table_t *t = dd_calloc(1, sizeof *t);
-    qarena_init(&t->arena, NULL);
+    dd_arena_init(&t->arena);
     t->name = dd_strdup(name);
     size_t cap = 16;
     t->cols = dd_calloc(cap, sizeof *t->cols);
@@ -120,7 +120,7 @@ int dd_qjson_table_new(const char *name, void *rowsp, dd_qjson_table_t **out, dd
     }
     free(kinds);
     t->nrows = json_array_size(rows);
-    t->cells = qalloc(&t->arena, (t->nrows * t->ncols + 1) * sizeof *t->cells);
+    t->cells = dd_arena_alloc(&t->arena, (t->nrows * t->ncols + 1) * sizeof *t->cells);
     json_array_foreach(rows, i, row) {
         for (size_t c = 0; c < t->ncols; c++) {
             json_t *v = json_object_get(row, t->cols[c].name);
@@ -147,7 +147,7 @@ const dd_qtable_provider_t *dd_qjson_table_provider(dd_qjson_table_t *t) { retur
 void dd_qjson_table_free(dd_qjson_table_t *t)
 {
     if (!t) return;
-    qarena_release(&t->arena);
+    dd_arena_release(&t->arena);
     free(t->cols);
     free(t->name);
     free(t);

@@ -1,6 +1,6 @@
 /*
- * value.c: the query engine's values. A chunked arena with marks (per-row
- * scratch memory is reset to a mark), deep copies, ordering, hashing,
+ * value.c: the query engine's values: deep copies into an arena (per-row
+ * scratch memory is a dd_arena_t reset to a mark), ordering, hashing,
  * conversion from jansson, and the text forms of datetimes and timespans.
  *
  * Datetimes and timespans are int64 counts of 100 ns ticks (Kusto's unit);
@@ -15,78 +15,13 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- arena ---------------------------------------------------------------- */
-struct qchunk {
-    qchunk_t *prev;
-    size_t size, used;
-    char data[];
-};
-
-void qarena_init(qarena_t *a, size_t *budget_used)
+/* ---- memory --------------------------------------------------------------- */
+char *qstrndup(dd_arena_t *a, const char *s, size_t n)
 {
-    a->head = NULL;
-    a->total = 0;
-    a->budget_used = budget_used;
-}
-
-void qarena_release(qarena_t *a)
-{
-    qchunk_t *c = a->head;
-    while (c) {
-        qchunk_t *p = c->prev;
-        if (a->budget_used) *a->budget_used -= c->size;
-        free(c);
-        c = p;
-    }
-    a->head = NULL;
-    a->total = 0;
-}
-
-void *qalloc(qarena_t *a, size_t n)
-{
-    n = (n + 7) & ~(size_t)7;
-    qchunk_t *c = a->head;
-    if (!c || c->size - c->used < n) {
-        size_t sz = 64 * 1024;
-        if (n > sz / 4) sz = n + 64;
-        c = dd_malloc(sizeof *c + sz);
-        c->prev = a->head;
-        c->size = sz;
-        c->used = 0;
-        a->head = c;
-        a->total += sz;
-        if (a->budget_used) *a->budget_used += sz;
-    }
-    void *p = c->data + c->used;
-    c->used += n;
-    memset(p, 0, n);
-    return p;
-}
-
-char *qstrndup(qarena_t *a, const char *s, size_t n)
-{
-    char *p = qalloc(a, n + 1);
+    char *p = dd_arena_alloc(a, n + 1);
     if (n) memcpy(p, s, n);
     p[n] = 0;
     return p;
-}
-
-qmark_t qarena_mark(qarena_t *a)
-{
-    qmark_t m = {a->head, a->head ? a->head->used : 0};
-    return m;
-}
-
-void qarena_reset(qarena_t *a, qmark_t m)
-{
-    while (a->head && a->head != m.chunk) {
-        qchunk_t *p = a->head->prev;
-        a->total -= a->head->size;
-        if (a->budget_used) *a->budget_used -= a->head->size;
-        free(a->head);
-        a->head = p;
-    }
-    if (a->head) a->head->used = m.used;
 }
 
 /* ---- basics ---------------------------------------------------------------- */
@@ -113,12 +48,12 @@ const char *dd_qtype_name(dd_qtype_t t)
     return "dynamic";
 }
 
-dd_qval_t qval_str_copy(qarena_t *a, const char *s, size_t n)
+dd_qval_t qval_str_copy(dd_arena_t *a, const char *s, size_t n)
 {
     return dd_qval_strn(qstrndup(a, s, n), n);
 }
 
-dd_qval_t qval_copy(qarena_t *a, const dd_qval_t *v)
+dd_qval_t qval_copy(dd_arena_t *a, const dd_qval_t *v)
 {
     dd_qval_t r = *v;
     switch (v->t) {
@@ -126,14 +61,14 @@ dd_qval_t qval_copy(qarena_t *a, const dd_qval_t *v)
         r.u.s = qstrndup(a, v->u.s, v->len);
         break;
     case DD_QT_ARRAY: {
-        dd_qarray_t *arr = qalloc(a, sizeof *arr + v->u.a->n * sizeof(dd_qval_t));
+        dd_qarray_t *arr = dd_arena_alloc(a, sizeof *arr + v->u.a->n * sizeof(dd_qval_t));
         arr->n = v->u.a->n;
         for (uint32_t i = 0; i < arr->n; i++) arr->v[i] = qval_copy(a, &v->u.a->v[i]);
         r.u.a = arr;
         break;
     }
     case DD_QT_OBJECT: {
-        dd_qobject_t *o = qalloc(a, sizeof *o + v->u.o->n * sizeof(dd_qkv_t));
+        dd_qobject_t *o = dd_arena_alloc(a, sizeof *o + v->u.o->n * sizeof(dd_qkv_t));
         o->n = v->u.o->n;
         for (uint32_t i = 0; i < o->n; i++) {
             o->kv[i].key = qstrndup(a, v->u.o->kv[i].key, v->u.o->kv[i].klen);
@@ -338,7 +273,7 @@ uint64_t qval_hash(const dd_qval_t *v)
 }
 
 /* ---- JSON in --------------------------------------------------------------- */
-dd_qval_t qval_from_json(qarena_t *a, const void *jp, int depth)
+dd_qval_t qval_from_json(dd_arena_t *a, const void *jp, int depth)
 {
     const json_t *j = jp;
     dd_qval_t v = dd_qval_null();
@@ -352,7 +287,7 @@ dd_qval_t qval_from_json(qarena_t *a, const void *jp, int depth)
     case JSON_STRING: v = qval_str_copy(a, json_string_value(j), json_string_length(j)); break;
     case JSON_ARRAY: {
         size_t n = json_array_size(j);
-        dd_qarray_t *arr = qalloc(a, sizeof *arr + n * sizeof(dd_qval_t));
+        dd_qarray_t *arr = dd_arena_alloc(a, sizeof *arr + n * sizeof(dd_qval_t));
         arr->n = (uint32_t)n;
         for (size_t i = 0; i < n; i++) arr->v[i] = qval_from_json(a, json_array_get(j, i), depth + 1);
         v.t = DD_QT_ARRAY;
@@ -361,7 +296,7 @@ dd_qval_t qval_from_json(qarena_t *a, const void *jp, int depth)
     }
     case JSON_OBJECT: {
         size_t n = json_object_size(j);
-        dd_qobject_t *o = qalloc(a, sizeof *o + n * sizeof(dd_qkv_t));
+        dd_qobject_t *o = dd_arena_alloc(a, sizeof *o + n * sizeof(dd_qkv_t));
         const char *k;
         json_t *x;
         uint32_t i = 0;
@@ -655,7 +590,7 @@ int dd_qval_to_text(const dd_qval_t *v, dd_buf_t *out)
     }
 }
 
-dd_qval_t qval_tostring(qarena_t *a, const dd_qval_t *v)
+dd_qval_t qval_tostring(dd_arena_t *a, const dd_qval_t *v)
 {
     if (v->t == DD_QT_STRING) {
         dd_qval_t r = *v;

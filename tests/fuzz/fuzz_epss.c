@@ -1,31 +1,6 @@
 /*
- * fuzz_epss.c: libFuzzer driver for the epss feed importer: arbitrary
- * bytes (CSV, plain or gzip) are imported into an in-memory vulnerability
- * database; the importer must reject or skip bad input without crashing or
- * leaking.
+ * fuzz_epss.c: libFuzzer target for the epss feed importer (EPSS CSV, plain or gzip);
+ * the driver is the shared one in feed_driver.h.
  */
-#include "dd/feeds.h"
-#include "dd/vulndb.h"
-
-#include <stdint.h>
-#include <stdlib.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    if (size > (1u << 20)) return 0;
-    /* one in-memory database per 256 inputs: creating the schema dominates
-     * the cost of small inputs; reopening bounds its growth */
-    static dd_vulndb_t *db;
-    static unsigned uses;
-    if (db && ++uses % 256 == 0) {
-        dd_vulndb_close(db);
-        db = NULL;
-    }
-    if (!db && dd_vulndb_open(":memory:", false, &db, NULL) != DD_OK) abort();
-    const dd_feed_t *f = dd_feed_find("epss");
-    dd_feed_stats_t st = {0};
-    dd_err_t e = {0};
-    (void)dd_feed_detect(data, size);
-    (void)f->import_mem(db, NULL, data, size, &st, &e);
-    return 0;
-}
+#define FUZZ_FEED "epss"
+#include "feed_driver.h"

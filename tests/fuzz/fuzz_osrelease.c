@@ -13,8 +13,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     dd_os_t os = {0};
-    (void)dd_os_release_parse((const char *)data, size, &os);
-    dd_os_release(&os);
+    dd_arena_t a;
+    dd_arena_init(&a);
+    (void)dd_os_release_parse((const char *)data, size, &a, &os);
+    memset(&os, 0, sizeof os);
 
     static const char *const paths[] = {"etc/alpine-release", "etc/centos-release", "etc/debian_version",
                                         "etc/fedora-release", "etc/redhat-release", "etc/system-release",
@@ -23,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dd_fileset_t fs;
         dd_fileset_init(&fs);
         dd_fileset_put(&fs, paths[i], data, size, 0, 0100644);
-        (void)dd_os_detect(&fs, &os);
-        dd_os_release(&os);
+        (void)dd_os_detect(&fs, &a, &os);
+        memset(&os, 0, sizeof os);
         dd_fileset_release(&fs);
     }
     /* links: "<target1>\n<target2>\n<content>" */
@@ -37,9 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dd_fileset_put(&fs, "etc/os-release", nl1 + 1, (size_t)(nl2 - nl1 - 1), 0, 0120777);
         dd_fileset_put(&fs, "etc/system-release", "redhat-release", 14, 0, 0120777);
         dd_fileset_put(&fs, "etc/centos-release", nl2 + 1, size - (size_t)(nl2 + 1 - data), 0, 0100644);
-        (void)dd_os_detect(&fs, &os);
-        dd_os_release(&os);
+        (void)dd_os_detect(&fs, &a, &os);
+        memset(&os, 0, sizeof os);
         dd_fileset_release(&fs);
     }
+    dd_arena_release(&a);
     return 0;
 }

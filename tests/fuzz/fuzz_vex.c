@@ -20,10 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dd_inventory_init(&inv);
         dd_package_t *p = dd_inventory_add(&inv);
         p->type = DD_PKG_DPKG;
-        p->name = dd_strdup("zlib1g");
-        p->version = dd_strdup("1:1.2.13.dfsg-1");
-        p->source_name = dd_strdup("zlib");
-        p->arch = dd_strdup("amd64");
+        p->name = dd_arena_strdup(dd_inventory_arena(&inv), "zlib1g");
+        p->version = dd_arena_strdup(dd_inventory_arena(&inv), "1:1.2.13.dfsg-1");
+        p->source_name = dd_arena_strdup(dd_inventory_arena(&inv), "zlib");
+        p->arch = dd_arena_strdup(dd_inventory_arena(&inv), "amd64");
         dd_findings_t f;
         dd_findings_init(&f);
         f.v = dd_calloc(1, sizeof *f.v);

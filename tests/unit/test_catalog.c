@@ -13,6 +13,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Drops an os and the arena its strings were allocated in. */
+static void os_reset(dd_os_t *os, dd_arena_t *a)
+{
+    dd_arena_release(a);
+    memset(os, 0, sizeof *os);
+}
+
 /* ---- helpers ------------------------------------------------------------ */
 
 static void load_root(dd_fileset_t *fs, const char *rel)
@@ -296,14 +303,16 @@ TEST(rpm_db_preference_and_fallback)
 static void os_case(const char *text, const char *id, const char *ver, const char *eco, const char *codename)
 {
     dd_os_t os = {0};
-    CHECK_INT(dd_os_release_parse(text, strlen(text), &os), DD_OK);
+    dd_arena_t a;
+    dd_arena_init(&a);
+    CHECK_INT(dd_os_release_parse(text, strlen(text), &a, &os), DD_OK);
     CHECK_STR(os.id, id);
     if (ver) CHECK_STR(os.version_id, ver);
     else CHECK(os.version_id == NULL);
     if (eco) CHECK_STR(os.ecosystem, eco);
     else CHECK(os.ecosystem == NULL);
     if (codename) CHECK_STR(os.codename, codename);
-    dd_os_release(&os);
+    os_reset(&os, &a);
 }
 
 TEST(os_release_samples)
@@ -341,10 +350,14 @@ TEST(os_release_samples)
             NULL, "trixie");
 
     dd_os_t os = {0};
-    CHECK_INT(dd_os_release_parse("NAME=x\nVERSION_ID=1\n", 20, &os), DD_EINVAL);
-    dd_os_release(&os);
-    CHECK_INT(dd_os_release_parse("", 0, &os), DD_EINVAL);
-    dd_os_release(&os);
+
+    dd_arena_t a;
+
+    dd_arena_init(&a);
+    CHECK_INT(dd_os_release_parse("NAME=x\nVERSION_ID=1\n", 20, &a, &os), DD_EINVAL);
+    os_reset(&os, &a);
+    CHECK_INT(dd_os_release_parse("", 0, &a, &os), DD_EINVAL);
+    os_reset(&os, &a);
 }
 
 static void detect_case(const char *path, const char *text, const char *id, const char *ver, const char *eco)
@@ -353,13 +366,15 @@ static void detect_case(const char *path, const char *text, const char *id, cons
     dd_fileset_init(&fs);
     dd_fileset_put(&fs, path, text, strlen(text), 0, 0100644);
     dd_os_t os = {0};
-    CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
+    dd_arena_t a;
+    dd_arena_init(&a);
+    CHECK_INT(dd_os_detect(&fs, &a, &os), DD_OK);
     CHECK_STR(os.id, id);
     if (ver) CHECK_STR(os.version_id, ver);
     else CHECK(os.version_id == NULL);
     if (eco) CHECK_STR(os.ecosystem, eco);
     else CHECK(os.ecosystem == NULL);
-    dd_os_release(&os);
+    os_reset(&os, &a);
     dd_fileset_release(&fs);
 }
 
@@ -382,18 +397,20 @@ TEST(os_detect_fallbacks)
     dd_fileset_put(&fs, "usr/lib/os-release", "ID=debian\nVERSION_ID=12\n", 24, 0, 0);
     dd_fileset_put(&fs, "etc/debian_version", "bookworm/sid\n", 13, 0, 0);
     dd_os_t os = {0};
-    CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
+    dd_arena_t a;
+    dd_arena_init(&a);
+    CHECK_INT(dd_os_detect(&fs, &a, &os), DD_OK);
     CHECK_STR(os.ecosystem, "Ubuntu:22.04");
-    dd_os_release(&os);
+    os_reset(&os, &a);
     /* a symlink recorded as such is followed inside the image (to usr/lib/os-release) */
     dd_fileset_put(&fs, "etc/os-release", "../usr/lib/os-release", 21, 0, 0120777);
-    CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
+    CHECK_INT(dd_os_detect(&fs, &a, &os), DD_OK);
     CHECK_STR(os.ecosystem, "Debian:12");
-    dd_os_release(&os);
+    os_reset(&os, &a);
     dd_fileset_release(&fs);
 
     dd_fileset_init(&fs);
-    CHECK_INT(dd_os_detect(&fs, &os), DD_DECLINED);
+    CHECK_INT(dd_os_detect(&fs, &a, &os), DD_DECLINED);
     CHECK(os.id == NULL && os.ecosystem == NULL);
     dd_fileset_release(&fs);
 
@@ -440,15 +457,17 @@ TEST(os_detect_fixtures)
     dd_fileset_t fs;
     load_root(&fs, "catalog/ubuntu-18.04");
     dd_os_t os = {0};
-    CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
+    dd_arena_t a;
+    dd_arena_init(&a);
+    CHECK_INT(dd_os_detect(&fs, &a, &os), DD_OK);
     CHECK_STR(os.ecosystem, "Ubuntu:18.04");
-    dd_os_release(&os);
+    os_reset(&os, &a);
     dd_fileset_release(&fs);
     load_root(&fs, "catalog/alpine-3.4");
-    CHECK_INT(dd_os_detect(&fs, &os), DD_OK);
+    CHECK_INT(dd_os_detect(&fs, &a, &os), DD_OK);
     CHECK_STR(os.ecosystem, "Alpine:v3.4");
     CHECK_STR(os.name, "Alpine Linux");
-    dd_os_release(&os);
+    os_reset(&os, &a);
     dd_fileset_release(&fs);
 }
 

@@ -73,6 +73,62 @@ TEST(arena)
     dd_arena_release(&a);
 }
 
+static void count_cleanup(void *arg) { (*(int *)arg)++; }
+
+TEST(arena_mark)
+{
+    dd_arena_t a;
+    dd_arena_init(&a);
+    int before = 0, after = 0;
+    char *keep = dd_arena_strdup(&a, "kept");
+    dd_arena_cleanup_add(&a, count_cleanup, &before);
+    dd_arena_mark_t m = dd_arena_mark(&a);
+    size_t total = a.total;
+    /* fill the current block, then force new ones */
+    char *same = dd_arena_strdup(&a, "scratch");
+    for (int i = 0; i < 2000; i++) CHECK(dd_arena_alloc(&a, 100) != NULL);
+    CHECK(dd_arena_alloc(&a, 1 << 20) != NULL);
+    dd_arena_cleanup_add(&a, count_cleanup, &after);
+    CHECK(a.total > total);
+    dd_arena_reset(&a, m);
+    CHECK_INT(after, 1);
+    CHECK_INT(before, 0);
+    CHECK(a.total == total);
+    CHECK_STR(keep, "kept");
+    /* the rewound block hands out the same bytes again */
+    char *again = dd_arena_strdup(&a, "again");
+    CHECK(again == same);
+    /* a mark on an empty arena resets to empty */
+    dd_arena_t b;
+    dd_arena_init(&b);
+    dd_arena_mark_t m0 = dd_arena_mark(&b);
+    CHECK(dd_arena_strdup(&b, "x") != NULL);
+    dd_arena_reset(&b, m0);
+    CHECK(b.head == NULL && b.total == 0);
+    dd_arena_release(&b);
+    dd_arena_release(&a);
+    CHECK_INT(before, 1);
+    CHECK_INT(after, 1);
+}
+
+TEST(arena_budget)
+{
+    /* two arenas share one counter, which follows their blocks */
+    size_t used = 0;
+    dd_arena_t x, y;
+    dd_arena_init_budget(&x, &used);
+    dd_arena_init_budget(&y, &used);
+    CHECK(dd_arena_alloc(&x, 100) != NULL);
+    dd_arena_mark_t m = dd_arena_mark(&y);
+    CHECK(dd_arena_alloc(&y, 1 << 20) != NULL);
+    CHECK(used == x.total + y.total && used > (1u << 20));
+    dd_arena_reset(&y, m);
+    CHECK(used == x.total && y.total == 0);
+    dd_arena_release(&x);
+    dd_arena_release(&y);
+    CHECK(used == 0);
+}
+
 TEST(digest_parse)
 {
     dd_digest_t d;
@@ -149,5 +205,6 @@ TEST(ct_equal)
     CHECK(!dd_ct_equal("abc", "abd", 3));
 }
 
-TEST_MAIN(RUN(buf_cap); RUN(json_str_utf8); RUN(pct_encode); RUN(arena); RUN(digest_parse); RUN(fileset); RUN(path_normalize);
+TEST_MAIN(RUN(buf_cap); RUN(json_str_utf8); RUN(pct_encode); RUN(arena); RUN(arena_mark); RUN(arena_budget);
+          RUN(digest_parse); RUN(fileset); RUN(path_normalize);
           RUN(time_parse); RUN(ct_equal))

@@ -19,6 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Drops an os and the arena its strings were allocated in. */
+static void os_reset(dd_os_t *os, dd_arena_t *a)
+{
+    dd_arena_release(a);
+    memset(os, 0, sizeof *os);
+}
+
 static char tmpdir[256], dbpath[300];
 static dd_vulndb_t *db;
 
@@ -327,7 +334,9 @@ static void put(dd_fileset_t *fs, const char *path, const char *data, bool link)
 static void detect(dd_fileset_t *fs, const char *eco, const char *version_id)
 {
     dd_os_t os = {0};
-    int rc = dd_os_detect(fs, &os);
+    dd_arena_t a;
+    dd_arena_init(&a);
+    int rc = dd_os_detect(fs, &a, &os);
     if (eco) {
         CHECK_INT(rc, DD_OK);
         CHECK_STR(os.ecosystem, eco);
@@ -335,7 +344,7 @@ static void detect(dd_fileset_t *fs, const char *eco, const char *version_id)
     } else {
         CHECK(rc == DD_DECLINED || os.ecosystem == NULL);
     }
-    dd_os_release(&os);
+    os_reset(&os, &a);
 }
 
 TEST(os_detection_release_files_and_links)
@@ -412,10 +421,6 @@ TEST(stored_inventory_keeps_module)
         CHECK(out.pkgs[1].module == NULL);
     }
     dd_inventory_release(&out);
-    dd_inventory_view_t v;
-    CHECK_INT(dd_inventory_view(b.ptr, b.len, &v, &e), DD_OK);
-    CHECK(v.inv.n == 2 && v.inv.pkgs[0].module && !strcmp(v.inv.pkgs[0].module, "nodejs:18:8080020230825:a75119d5"));
-    dd_inventory_view_release(&v);
     dd_buf_release(&b);
 }
 

@@ -38,16 +38,17 @@ static void put_image(dd_scanstore_t *st, int i, int n)
 {
     dd_inventory_t inv;
     dd_inventory_init(&inv);
-    inv.os.id = dd_strdup("debian");
-    inv.os.version_id = dd_strdup("11");
-    inv.os.ecosystem = dd_strdup("Debian:11");
+    dd_arena_t *a = dd_inventory_arena(&inv);
+    inv.os.id = dd_arena_strdup(a, "debian");
+    inv.os.version_id = dd_arena_strdup(a, "11");
+    inv.os.ecosystem = dd_arena_strdup(a, "Debian:11");
     for (int k = 0; k < n; k++) {
         dd_package_t *p = dd_inventory_add(&inv);
         p->type = DD_PKG_DPKG;
-        p->name = dd_asprintf("p%d", k);
-        p->version = dd_strdup("1");
-        p->source_name = dd_strdup(p->name);
-        p->source_version = dd_strdup("1");
+        p->name = dd_arena_printf(a, "p%d", k);
+        p->version = dd_arena_strdup(a, "1");
+        p->source_name = dd_arena_strdup(a, p->name);
+        p->source_version = dd_arena_strdup(a, "1");
         p->layer = 0;
     }
     dd_buf_t b;
