@@ -141,7 +141,4 @@ int dd_inventory_encode(const dd_inventory_t *inv, char *const *layers, size_t n
 int dd_inventory_decode(const void *p, size_t n, dd_inventory_t *inv, char ***layers, size_t *n_layers,
                         dd_err_t *e);
 
-/* One finding as the JSON object stored and served by the API. */
-int dd_finding_json(const dd_finding_t *f, const char *layer_digest, dd_buf_t *out);
-
 #endif

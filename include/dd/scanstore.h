@@ -5,10 +5,12 @@
  * scan-job queue.
  *
  * It is the third store beside the blob store and the metadata store, kept
- * separate so that the registry's hot path never waits on scan writes. The
- * SQLite implementation (src/jobs/scanstore.c, file DATA/scans.db, WAL) is
- * the only one now; a PostgreSQL one follows with the scale-out work, so no
- * SQL leaks above this interface.
+ * separate so that the registry's hot path never waits on scan writes. Each
+ * call dispatches through the store's driver vtable (dd_scanstore_ops_t in
+ * src/jobs/scanstore_int.h). The SQLite driver (src/jobs/scanstore.c, file
+ * DATA/scans.db, WAL, opened and migrated by the shared SQLite layer
+ * dd/sqldb.h) is the only one now; a PostgreSQL one follows with the
+ * scale-out work, so no SQL leaks above this interface.
  *
  * Image states (one row per manifest digest, shared by every repository
  * that holds it):
@@ -64,8 +66,12 @@ typedef struct dd_image_rec {
     int n_packages;
     int counts[DD_NSEV];     /* findings by severity (after filters: all findings) */
     int n_fixable;           /* findings with a fixed version */
-    char children[2048];     /* index: JSON array of child digests; "" otherwise */
 } dd_image_rec_t;
+
+/* One child manifest of an index (dd_scanstore_children). */
+typedef struct dd_image_child {
+    char digest[DD_DIGEST_MAX];
+} dd_image_child_t;
 
 /* One finding as stored; the full JSON object (as the report writes it) is
  * kept verbatim in json. */
@@ -141,6 +147,14 @@ int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *rec);
  * `after` (NULL = start), at most limit (0 = all). */
 int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, size_t limit,
                         int (*fn)(const dd_image_rec_t *r, void *arg), void *arg);
+/* Replaces the child manifests of index digest with children[0..n), kept
+ * in index order, one row each (no limit on their number). */
+int dd_scanstore_children_set(dd_scanstore_t *s, const char *digest, const char *const *children, size_t n,
+                              dd_err_t *e);
+/* The children of index digest in index order: *out (OUT: free() it, NULL
+ * when there are none) holds *n entries. */
+int dd_scanstore_children(dd_scanstore_t *s, const char *digest, dd_image_child_t **out, size_t *n,
+                          dd_err_t *e);
 /* Repositories holding digest. */
 int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
                              int (*fn)(const char *repo, const char *tag, void *arg), void *arg);

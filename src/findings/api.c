@@ -166,14 +166,13 @@ static void aggregate(dd_findings_api_t *api, const dd_image_rec_t *r, agg_t *a)
         a->scanned_ms = r->scanned_ms;
         return;
     }
-    json_t *ch = json_loads(r->children, 0, NULL);
+    dd_image_child_t *ch;
+    size_t nch;
+    dd_scanstore_children(api->o.store, r->digest, &ch, &nch, NULL);
     bool any_unhealthy = false, any_assessed = false;
-    size_t i;
-    json_t *v;
-    json_array_foreach(ch, i, v)
-    {
+    for (size_t i = 0; i < nch; i++) {
         dd_image_rec_t c;
-        if (!json_is_string(v) || dd_scanstore_image_get(api->o.store, json_string_value(v), &c) != DD_OK) continue;
+        if (dd_scanstore_image_get(api->o.store, ch[i].digest, &c) != DD_OK) continue;
         char why[512];
         const char *st = dd_scanner_assess(api->o.scanner, &c, why, sizeof why);
         for (int k = 0; k < DD_NSEV; k++) a->counts[k] += c.counts[k];
@@ -185,7 +184,7 @@ static void aggregate(dd_findings_api_t *api, const dd_image_rec_t *r, agg_t *a)
         if (strcmp(st, "NotAssessed")) any_assessed = true;
         else if (!a->reason[0]) snprintf(a->reason, sizeof a->reason, "%.40s: %.500s", c.platform, why);
     }
-    json_decref(ch);
+    free(ch);
     a->status = any_unhealthy ? "Unhealthy" : any_assessed ? "Healthy" : "NotAssessed";
     if (strcmp(a->status, "NotAssessed")) a->reason[0] = '\0';
 }
@@ -248,7 +247,20 @@ static void image_summary_json(dd_findings_api_t *api, dd_buf_t *b, const char *
         total += a.counts[k];
     }
     dd_buf_printf(b, "\"total\":%d}", total);
-    if (r->is_index && r->children[0]) dd_buf_printf(b, ",\"manifests\":%s", r->children);
+    if (r->is_index) {
+        dd_image_child_t *ch;
+        size_t nch;
+        dd_scanstore_children(api->o.store, r->digest, &ch, &nch, NULL);
+        if (nch) {
+            dd_buf_puts(b, ",\"manifests\":[");
+            for (size_t i = 0; i < nch; i++) {
+                if (i) dd_buf_putc(b, ',');
+                dd_buf_json_str(b, ch[i].digest);
+            }
+            dd_buf_putc(b, ']');
+        }
+        free(ch);
+    }
     dd_buf_putc(b, '}');
 }
 
@@ -408,13 +420,12 @@ static int h_findings(dd_req_t *req)
     fctx_t c = {&b, 0, NULL, NULL};
     if (r.is_index) {
         /* findings of every platform image, each tagged with its platform */
-        json_t *ch = json_loads(r.children, 0, NULL);
-        size_t i, skip = f.offset, left = f.limit;
-        json_t *v;
-        json_array_foreach(ch, i, v)
-        {
+        dd_image_child_t *ch;
+        size_t nch, skip = f.offset, left = f.limit;
+        dd_scanstore_children(api->o.store, r.digest, &ch, &nch, NULL);
+        for (size_t i = 0; i < nch; i++) {
             dd_image_rec_t cr;
-            if (!json_is_string(v) || dd_scanstore_image_get(api->o.store, json_string_value(v), &cr)) continue;
+            if (dd_scanstore_image_get(api->o.store, ch[i].digest, &cr)) continue;
             dd_findings_filter_t cf = f;
             cf.offset = 0;
             cf.limit = 0;
@@ -435,7 +446,7 @@ static int h_findings(dd_req_t *req)
             dd_scanstore_findings(api->o.store, cr.digest, &cf, finding_cb, &c, NULL);
             left -= (size_t)(c.n - before) < left ? (size_t)(c.n - before) : left;
         }
-        json_decref(ch);
+        free(ch);
     } else {
         dd_scanstore_findings(api->o.store, digest, &f, finding_cb, &c, &total);
     }
@@ -1264,16 +1275,14 @@ static void az_image(azctx_t *c, const char *repo, const dd_image_rec_t *r)
 {
     if (r->state != DD_SCAN_DONE) return;
     if (r->is_index) {
-        json_t *ch = json_loads(r->children, 0, NULL);
-        size_t i;
-        json_t *v;
-        json_array_foreach(ch, i, v)
-        {
+        dd_image_child_t *ch;
+        size_t nch;
+        dd_scanstore_children(c->api->o.store, r->digest, &ch, &nch, NULL);
+        for (size_t i = 0; i < nch; i++) {
             dd_image_rec_t cr;
-            if (json_is_string(v) && dd_scanstore_image_get(c->api->o.store, json_string_value(v), &cr) == DD_OK)
-                az_image(c, repo, &cr);
+            if (dd_scanstore_image_get(c->api->o.store, ch[i].digest, &cr) == DD_OK) az_image(c, repo, &cr);
         }
-        json_decref(ch);
+        free(ch);
         return;
     }
     char why[512];

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "dd/analyzer.h"
+#include "dd/findout.h"
 #include "dd/manifest.h"
 #include "dd/meta.h"
 #include "dd/vulndb.h"
@@ -273,93 +274,6 @@ static int read_blob(dd_scanner_t *sc, const dd_digest_t *d, size_t max, dd_buf_
     return DD_OK;
 }
 
-int dd_finding_json(const dd_finding_t *f, const char *layer_digest, dd_buf_t *b)
-{
-    dd_buf_puts(b, "{\"id\":");
-    dd_buf_json_str(b, f->id);
-    dd_buf_puts(b, ",\"aliases\":[");
-    for (size_t i = 0; i < f->n_aliases; i++) {
-        if (i) dd_buf_putc(b, ',');
-        dd_buf_json_str(b, f->aliases[i]);
-    }
-    dd_buf_puts(b, "],\"advisories\":[");
-    for (size_t i = 0; i < f->n_advisories; i++) {
-        if (i) dd_buf_putc(b, ',');
-        dd_buf_json_str(b, f->advisories[i]);
-    }
-    dd_buf_puts(b, "],\"package\":");
-    dd_buf_json_str(b, f->package ? f->package : "");
-    dd_buf_puts(b, ",\"type\":");
-    dd_buf_json_str(b, dd_pkg_type_name(f->pkg_type));
-    dd_buf_puts(b, ",\"installedVersion\":");
-    dd_buf_json_str(b, f->version ? f->version : "");
-    dd_buf_puts(b, ",\"sourcePackage\":");
-    dd_buf_json_str(b, f->source_name ? f->source_name : "");
-    dd_buf_puts(b, ",\"sourceVersion\":");
-    dd_buf_json_str(b, f->source_version ? f->source_version : "");
-    dd_buf_puts(b, ",\"ecosystem\":");
-    dd_buf_json_str(b, f->ecosystem ? f->ecosystem : "");
-    dd_buf_printf(b, ",\"layerIndex\":%d,\"layer\":", f->layer);
-    if (layer_digest) dd_buf_json_str(b, layer_digest);
-    else dd_buf_puts(b, "null");
-    dd_buf_puts(b, ",\"fixedVersion\":");
-    if (f->fixed_version) dd_buf_json_str(b, f->fixed_version);
-    else dd_buf_puts(b, "null");
-    dd_buf_puts(b, ",\"fixState\":");
-    dd_buf_json_str(b, dd_fix_state_name(f->fix_state));
-    dd_buf_puts(b, ",\"severity\":");
-    dd_buf_json_str(b, dd_severity_name(f->severity));
-    const char *sv[] = {"severitySource", f->severity_source, "vendorSeverity", f->vendor_severity};
-    for (size_t i = 0; i < 4; i += 2) {
-        dd_buf_printf(b, ",\"%s\":", sv[i]);
-        if (sv[i + 1]) dd_buf_json_str(b, sv[i + 1]);
-        else dd_buf_puts(b, "null");
-    }
-    if (f->cvss_score > 0 || f->cvss_vector) {
-        const char *cv[] = {"version", f->cvss_version, "vector", f->cvss_vector, "source", f->cvss_source};
-        dd_buf_puts(b, ",\"cvss\":{");
-        for (size_t i = 0; i < 6; i += 2) {
-            dd_buf_printf(b, "\"%s\":", cv[i]);
-            if (cv[i + 1]) dd_buf_json_str(b, cv[i + 1]);
-            else dd_buf_puts(b, "null");
-            dd_buf_putc(b, ',');
-        }
-        if (f->cvss_score > 0) dd_buf_printf(b, "\"score\":%.1f}", f->cvss_score);
-        else dd_buf_puts(b, "\"score\":null}");
-    } else {
-        dd_buf_puts(b, ",\"cvss\":null");
-    }
-    dd_buf_printf(b, ",\"knownExploited\":%s,\"kev\":", f->known_exploited ? "true" : "false");
-    if (f->known_exploited) {
-        const char *kv[] = {"dateAdded", f->kev_date_added, "dueDate", f->kev_due_date, "knownRansomwareCampaignUse",
-                            f->kev_ransomware};
-        for (size_t i = 0; i < 6; i += 2) {
-            dd_buf_printf(b, "%s\"%s\":", i ? "," : "{", kv[i]);
-            if (kv[i + 1]) dd_buf_json_str(b, kv[i + 1]);
-            else dd_buf_puts(b, "null");
-        }
-        dd_buf_putc(b, '}');
-    } else {
-        dd_buf_puts(b, "null");
-    }
-    if (f->has_epss)
-        dd_buf_printf(b, ",\"epss\":{\"score\":%.5f,\"percentile\":%.5f}", f->epss_score, f->epss_percentile);
-    else dd_buf_puts(b, ",\"epss\":null");
-    const char *strs[] = {"title", f->title, "description", f->description, "published", f->published,
-                          "feeds", f->feeds};
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i += 2) {
-        dd_buf_printf(b, ",\"%s\":", strs[i]);
-        if (strs[i + 1]) dd_buf_json_str(b, strs[i + 1]);
-        else dd_buf_puts(b, "null");
-    }
-    dd_buf_puts(b, ",\"references\":[");
-    for (size_t i = 0; i < f->n_refs; i++) {
-        if (i) dd_buf_putc(b, ',');
-        dd_buf_json_str(b, f->refs[i]);
-    }
-    return dd_buf_puts(b, "]}");
-}
-
 typedef struct scan_ctx {
     dd_image_rec_t rec;
     dd_inventory_t inv;
@@ -543,12 +457,9 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
     }
     if (rc == DD_OK && m.kind == DD_MANIFEST_INDEX) {
         rec.is_index = true;
-        dd_buf_t ch;
-        dd_buf_init(&ch, sizeof rec.children - 1);
-        dd_buf_putc(&ch, '[');
+        const char **kids = dd_calloc(m.n_manifests ? m.n_manifests : 1, sizeof *kids);
         for (size_t i = 0; i < m.n_manifests; i++) {
-            if (i) dd_buf_putc(&ch, ',');
-            dd_buf_json_str(&ch, m.manifests[i].digest.str);
+            kids[i] = m.manifests[i].digest.str;
             /* make sure each platform image has a job */
             dd_image_rec_t child;
             if (dd_scanstore_image_get(sc->o.store, m.manifests[i].digest.str, &child) == DD_ENOTFOUND)
@@ -558,13 +469,15 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
                 dd_scanstore_image_pushed(sc->o.store, repo, m.manifests[i].digest.str, m.manifests[i].media_type,
                                           NULL, false, NULL, NULL);
         }
-        if (dd_buf_putc(&ch, ']') == DD_OK) snprintf(rec.children, sizeof rec.children, "%s", ch.ptr);
+        rc = dd_scanstore_children_set(sc->o.store, digest, kids, m.n_manifests, e);
+        free(kids);
         pthread_mutex_lock(&sc->mu);
         pthread_cond_broadcast(&sc->work_cond);
         pthread_mutex_unlock(&sc->mu);
-        dd_buf_release(&ch);
-        rec.state = DD_SCAN_DONE;
-        rec.error[0] = '\0';
+        if (rc == DD_OK) {
+            rec.state = DD_SCAN_DONE;
+            rec.error[0] = '\0';
+        }
     } else if (rc == DD_OK) {
         rc = scan_image(sc, &rec, &m, repo, e);
     }

@@ -3,27 +3,30 @@
  *
  * One connection in WAL mode, guarded by a mutex: scan writes are off the
  * registry's hot path, and every call is short. Each mutating call is one
- * transaction. Statements are prepared once and cached by slot.
+ * transaction. Opening, the migrations and the statement cache are the
+ * shared SQLite layer's (dd/sqldb.h).
  */
-#include "dd/scanstore.h"
+#include "jobs/scanstore_int.h"
+#include "dd/sqldb.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define STMT_CACHE 64 /* distinct statements (they are string literals) */
+#define NAME "scan store" /* in error messages */
 
-struct dd_scanstore {
+typedef struct sq_store {
+    dd_scanstore_t super; /* ops = &dd_scanstore_sqlite_ops */
     sqlite3 *db;
     pthread_mutex_t mu;
-    /* prepared statements by SQL text address (prep/done), under mu */
-    struct { const char *sql; sqlite3_stmt *st; } stmts[STMT_CACHE];
-};
+    dd_sqlcache_t cache; /* prepared statements by SQL literal (prep/done), under mu */
+} sq_store_t;
 
-static const char *const schema[] = {
-    /* migration 1 */
+#define SQ(base) ((sq_store_t *)(base))
+
+static const dd_sql_migration_t migrations[] = {
+    {1, "layers, images, references, findings, history, jobs, settings",
     "CREATE TABLE layers (digest TEXT NOT NULL, version INTEGER NOT NULL, status INTEGER NOT NULL,"
     " result BLOB, error TEXT, analyzed_ms INTEGER NOT NULL, PRIMARY KEY (digest, version));"
     "CREATE TABLE images (digest TEXT PRIMARY KEY, media_type TEXT NOT NULL DEFAULT '',"
@@ -49,121 +52,69 @@ static const char *const schema[] = {
     "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL, repo TEXT NOT NULL,"
     " state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL);"
     "CREATE INDEX jobs_state ON jobs(state, id);"
-    "CREATE TABLE kv (key TEXT PRIMARY KEY, value INTEGER NOT NULL);",
-    /* migration 2: a hash of each image's findings, to skip unchanged rewrites */
-    "ALTER TABLE images ADD COLUMN findings_hash TEXT NOT NULL DEFAULT '';",
+    "CREATE TABLE kv (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"},
+    {2, "a hash of each image's findings, to skip unchanged rewrites",
+     "ALTER TABLE images ADD COLUMN findings_hash TEXT NOT NULL DEFAULT '';"},
+    /* the 2048-byte JSON column lost the list from 28 children on */
+    {3, "an index's children as rows",
+     "CREATE TABLE image_children (image TEXT NOT NULL, idx INTEGER NOT NULL, child TEXT NOT NULL,"
+    " PRIMARY KEY (image, idx)) WITHOUT ROWID;"
+    "INSERT INTO image_children(image, idx, child) SELECT images.digest, j.key, j.value"
+    " FROM images, json_each(images.children) AS j WHERE images.children <> '' AND json_valid(images.children);"
+    "ALTER TABLE images DROP COLUMN children;"},
 };
 
-const char *dd_scan_state_name(dd_scan_state_t s)
+static int exec(sq_store_t *s, const char *sql)
 {
-    switch (s) {
-    case DD_SCAN_QUEUED: return "queued";
-    case DD_SCAN_ANALYZING: return "analyzing";
-    case DD_SCAN_DONE: return "done";
-    case DD_SCAN_FAILED: return "failed";
-    case DD_SCAN_UNSUPPORTED: return "unsupported";
+    return dd_sqldb_exec(s->db, NAME, sql, NULL);
+}
+
+static int sq_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
+{
+    static const dd_sqldb_opts_t opts = {
+        .name = NAME,
+        .busy_ms = 10000,
+        /* FULL, as meta.db: the image row and its job are committed before the
+         * manifest PUT is answered, and NORMAL could lose them on power loss
+         * (the image then stayed "not-scanned" for good) */
+        .pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    };
+    sqlite3 *db;
+    int rc = dd_sqldb_open(path, &opts, &db, e);
+    if (rc == DD_OK) rc = dd_sqldb_migrate(db, NAME, migrations, sizeof migrations / sizeof migrations[0], e);
+    if (rc != DD_OK) {
+        sqlite3_close_v2(db);
+        return rc;
     }
-    return "unknown";
-}
-
-int dd_scan_state_parse(const char *s, dd_scan_state_t *out)
-{
-    for (int i = 0; i <= DD_SCAN_UNSUPPORTED; i++)
-        if (strcmp(s, dd_scan_state_name((dd_scan_state_t)i)) == 0) {
-            *out = (dd_scan_state_t)i;
-            return DD_OK;
-        }
-    return DD_EINVAL;
-}
-
-static int exec(dd_scanstore_t *s, const char *sql)
-{
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? DD_OK : DD_EIO;
-}
-
-int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
-{
-    dd_scanstore_t *s = dd_calloc(1, sizeof *s);
+    sq_store_t *s = dd_calloc(1, sizeof *s);
+    s->super.ops = &dd_scanstore_sqlite_ops;
     pthread_mutex_init(&s->mu, NULL);
-    dd_file_create_private(path); /* 0600, and so its -wal/-shm (issue 20 item 2) */
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        dd_err(e, DD_EIO, "cannot open scan store '%s': %s", path, sqlite3_errmsg(s->db));
-        dd_scanstore_close(s);
-        return DD_EIO;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
-    /* FULL, as meta.db: the image row and its job are committed before the
-     * manifest PUT is answered, and NORMAL could lose them on power loss
-     * (the image then stayed "not-scanned" for good) */
-    exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-    sqlite3_stmt *st;
-    int uv = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) uv = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    int nmig = (int)(sizeof schema / sizeof schema[0]);
-    for (int v = uv; v < nmig; v++) {
-        char *err = NULL;
-        char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
-        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(s->db, schema[v], NULL, NULL, &err) != SQLITE_OK ||
-            sqlite3_exec(s->db, pragma, NULL, NULL, &err) != SQLITE_OK ||
-            sqlite3_exec(s->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
-            dd_err(e, DD_EIO, "scan store migration %d failed: %s", v + 1, err ? err : sqlite3_errmsg(s->db));
-            sqlite3_free(err);
-            dd_scanstore_close(s);
-            return DD_EIO;
-        }
-    }
-    *out = s;
+    s->db = db;
+    dd_sqlcache_init(&s->cache, db, NAME);
+    *out = &s->super;
     return DD_OK;
 }
 
-void dd_scanstore_close(dd_scanstore_t *s)
+static void sq_close(dd_scanstore_t *base)
 {
-    if (!s) return;
-    for (size_t i = 0; i < STMT_CACHE; i++) sqlite3_finalize(s->stmts[i].st);
+    sq_store_t *s = SQ(base);
+    dd_sqlcache_release(&s->cache);
     sqlite3_close_v2(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
-/* Ends the use of a statement from prep(): reset (ending its read, if it
- * was not stepped to the end) and its bindings cleared. */
-static void done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
+#define done dd_sql_done
 
-/* A prepared statement for sql, a string literal: prepared once per store
- * and kept (found by the literal's address), so the hot paths (the
- * manifest-push hook, the findings API) don't parse SQL on every call.
+/* A cached prepared statement for sql, a string literal, so the hot paths
+ * (the manifest-push hook, the findings API) don't parse SQL on every call.
  * Hand it back with done() before unlocking. */
-static sqlite3_stmt *prep(dd_scanstore_t *s, const char *sql)
+static sqlite3_stmt *prep(sq_store_t *s, const char *sql)
 {
-    size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE;
-    for (size_t k = 0; k < STMT_CACHE; k++) {
-        size_t i = (h + k) % STMT_CACHE;
-        if (s->stmts[i].sql == sql) {
-            done(s->stmts[i].st); /* in case a path returned without done() */
-            return s->stmts[i].st;
-        }
-        if (s->stmts[i].sql) continue;
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-            dd_log(DD_LOG_ERROR, NULL, "scanstore: prepare failed: %s: %s", sqlite3_errmsg(s->db), sql);
-            return NULL;
-        }
-        s->stmts[i].sql = sql;
-        s->stmts[i].st = st;
-        return st;
-    }
-    dd_log(DD_LOG_ERROR, NULL, "scanstore: statement cache full: %s", sql);
-    return NULL;
+    dd_err_t e;
+    sqlite3_stmt *st = dd_sqlcache_get(&s->cache, sql, &e);
+    if (!st) dd_log(DD_LOG_ERROR, NULL, "%s", e.msg);
+    return st;
 }
 
 #define LOCK(s) pthread_mutex_lock(&(s)->mu)
@@ -182,9 +133,10 @@ static void copy_str(char *dst, size_t n, const char *src)
 
 /* ---- layers ---- */
 
-int dd_scanstore_layer_get(dd_scanstore_t *s, const char *digest, int version, dd_buf_t *out, char *why,
+static int sq_layer_get(dd_scanstore_t *base, const char *digest, int version, dd_buf_t *out, char *why,
                            size_t whysz)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT status, result, error FROM layers WHERE digest=? AND version=?");
@@ -208,9 +160,10 @@ int dd_scanstore_layer_get(dd_scanstore_t *s, const char *digest, int version, d
     return rc;
 }
 
-int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, int status, const void *result,
+static int sq_layer_put(dd_scanstore_t *base, const char *digest, int version, int status, const void *result,
                            size_t n, const char *error)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO layers(digest, version, status, result, error, analyzed_ms)"
@@ -230,7 +183,7 @@ int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, i
     return rc;
 }
 
-static int64_t scalar_i64(dd_scanstore_t *s, const char *sql, const char *arg)
+static int64_t scalar_i64(sq_store_t *s, const char *sql, const char *arg)
 {
     int64_t v = 0;
     sqlite3_stmt *st = prep(s, sql);
@@ -241,8 +194,9 @@ static int64_t scalar_i64(dd_scanstore_t *s, const char *sql, const char *arg)
     return v;
 }
 
-int64_t dd_scanstore_layer_count(dd_scanstore_t *s)
+static int64_t sq_layer_count(dd_scanstore_t *base)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int64_t v = scalar_i64(s, "SELECT count(*) FROM layers WHERE status=0", NULL);
     UNLOCK(s);
@@ -253,7 +207,7 @@ int64_t dd_scanstore_layer_count(dd_scanstore_t *s)
 
 #define IMAGE_COLS                                                                                  \
     "digest, media_type, is_index, state, error, os, os_pretty, platform, pushed_ms, scanned_ms,"   \
-    " db_version, size, n_packages, c0, c1, c2, c3, c4, c5, n_fixable, children"
+    " db_version, size, n_packages, c0, c1, c2, c3, c4, c5, n_fixable"
 
 static void read_image(sqlite3_stmt *st, dd_image_rec_t *r)
 {
@@ -273,12 +227,12 @@ static void read_image(sqlite3_stmt *st, dd_image_rec_t *r)
     r->n_packages = sqlite3_column_int(st, 12);
     for (int i = 0; i < DD_NSEV; i++) r->counts[i] = sqlite3_column_int(st, 13 + i);
     r->n_fixable = sqlite3_column_int(st, 19);
-    copy_str(r->children, sizeof r->children, col_text(st, 20));
 }
 
-int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *digest, const char *media_type,
+static int sq_image_pushed(dd_scanstore_t *base, const char *repo, const char *digest, const char *media_type,
                               const char *tag, bool enqueue, bool *created, dd_err_t *e)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     bool made = false;
@@ -347,11 +301,12 @@ out:
     return rc;
 }
 
-static void delete_image_locked(dd_scanstore_t *s, const char *digest)
+static void delete_image_locked(sq_store_t *s, const char *digest)
 {
     static const char *const sqls[] = {
         "DELETE FROM images WHERE digest=?", "DELETE FROM findings WHERE image=?",
         "DELETE FROM jobs WHERE digest=?",   "DELETE FROM history WHERE image=?",
+        "DELETE FROM image_children WHERE image=?",
     };
     for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++) {
         sqlite3_stmt *st = prep(s, sqls[i]);
@@ -362,8 +317,9 @@ static void delete_image_locked(dd_scanstore_t *s, const char *digest)
     }
 }
 
-int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *digest)
+static int sq_image_unref(dd_scanstore_t *base, const char *repo, const char *digest)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto done;
@@ -382,8 +338,9 @@ done:
     return rc;
 }
 
-int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out)
+static int sq_image_get(dd_scanstore_t *base, const char *digest, dd_image_rec_t *out)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest=?");
@@ -401,13 +358,14 @@ int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t
     return rc;
 }
 
-int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
+static int sq_image_update(dd_scanstore_t *base, const dd_image_rec_t *r)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE images SET media_type=?, is_index=?, state=?, error=?, os=?, os_pretty=?,"
                                " platform=?, scanned_ms=?, db_version=?, size=?, n_packages=?, c0=?, c1=?, c2=?,"
-                               " c3=?, c4=?, c5=?, n_fixable=?, children=? WHERE digest=?");
+                               " c3=?, c4=?, c5=?, n_fixable=? WHERE digest=?");
     if (st) {
         int i = 1;
         sqlite3_bind_text(st, i++, r->media_type, -1, SQLITE_STATIC);
@@ -423,7 +381,6 @@ int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
         sqlite3_bind_int(st, i++, r->n_packages);
         for (int k = 0; k < DD_NSEV; k++) sqlite3_bind_int(st, i++, r->counts[k]);
         sqlite3_bind_int(st, i++, r->n_fixable);
-        sqlite3_bind_text(st, i++, r->children, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, i++, r->digest, -1, SQLITE_STATIC);
         rc = sqlite3_step(st) == SQLITE_DONE ? (sqlite3_changes(s->db) ? DD_OK : DD_ENOTFOUND) : DD_EIO;
         done(st);
@@ -432,9 +389,10 @@ int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *r)
     return rc;
 }
 
-int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, size_t limit,
+static int sq_images(dd_scanstore_t *base, const char *repo, const char *after, size_t limit,
                         int (*fn)(const dd_image_rec_t *r, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = repo ? prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest IN"
                                       " (SELECT digest FROM refs WHERE repo=?1) AND digest > ?2"
@@ -469,7 +427,7 @@ int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, 
 
 typedef struct strrow { char *a, *b, *c; } strrow_t;
 
-static int collect_rows(dd_scanstore_t *s, sqlite3_stmt *st, int ncol, strrow_t **rows, size_t *n)
+static int collect_rows(sq_store_t *s, sqlite3_stmt *st, int ncol, strrow_t **rows, size_t *n)
 {
     (void)s;
     size_t cap = 0;
@@ -499,9 +457,72 @@ static void free_rows(strrow_t *rows, size_t n)
     free(rows);
 }
 
-int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
+static int sq_children_set(dd_scanstore_t *base, const char *digest, const char *const *children, size_t n,
+                              dd_err_t *e)
+{
+    sq_store_t *s = SQ(base);
+    LOCK(s);
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    sqlite3_stmt *st = rc == DD_OK ? prep(s, "DELETE FROM image_children WHERE image=?") : NULL;
+    if (st) {
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        done(st);
+    } else {
+        rc = DD_EIO;
+    }
+    for (size_t i = 0; rc == DD_OK && i < n; i++) {
+        st = prep(s, "INSERT OR REPLACE INTO image_children(image, idx, child) VALUES (?,?,?)");
+        if (!st) {
+            rc = DD_EIO;
+            break;
+        }
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)i);
+        sqlite3_bind_text(st, 3, children[i], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        done(st);
+    }
+    if (rc == DD_OK) rc = exec(s, "COMMIT");
+    if (rc != DD_OK) {
+        dd_err(e, rc, "scan store: children of '%s': %s", digest, sqlite3_errmsg(s->db));
+        exec(s, "ROLLBACK");
+    }
+    UNLOCK(s);
+    return rc;
+}
+
+static int sq_children(dd_scanstore_t *base, const char *digest, dd_image_child_t **out, size_t *n, dd_err_t *e)
+{
+    sq_store_t *s = SQ(base);
+    *out = NULL;
+    *n = 0;
+    LOCK(s);
+    sqlite3_stmt *st = prep(s, "SELECT child FROM image_children WHERE image=? ORDER BY idx");
+    if (!st) {
+        UNLOCK(s);
+        return dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *out = dd_realloc(*out, cap * sizeof **out);
+        }
+        copy_str((*out)[(*n)++].digest, DD_DIGEST_MAX, col_text(st, 0));
+    }
+    int rc = r == SQLITE_DONE ? DD_OK : dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+    done(st);
+    UNLOCK(s);
+    return rc;
+}
+
+static int sq_image_repos(dd_scanstore_t *base, const char *digest,
                              int (*fn)(const char *repo, const char *tag, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT repo, tag FROM refs WHERE digest=? ORDER BY repo, tag");
     if (!st) {
@@ -519,9 +540,10 @@ int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
     return DD_OK;
 }
 
-int dd_scanstore_refs(dd_scanstore_t *s, const char *repo,
+static int sq_refs(dd_scanstore_t *base, const char *repo,
                       int (*fn)(const char *repo, const char *digest, const char *tag, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = repo ? prep(s, "SELECT repo, digest, tag FROM refs WHERE repo=? ORDER BY repo, tag, digest")
                             : prep(s, "SELECT repo, digest, tag FROM refs ORDER BY repo, tag, digest");
@@ -542,8 +564,9 @@ int dd_scanstore_refs(dd_scanstore_t *s, const char *repo,
 
 /* ---- inventories ---- */
 
-int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void *p, size_t n)
+static int sq_inventory_put(dd_scanstore_t *base, const char *digest, const void *p, size_t n)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE images SET inventory=? WHERE digest=?");
@@ -557,8 +580,9 @@ int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void
     return rc;
 }
 
-int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *out)
+static int sq_inventory_get(dd_scanstore_t *base, const char *digest, dd_buf_t *out)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT inventory FROM images WHERE digest=? AND inventory IS NOT NULL");
@@ -576,9 +600,10 @@ int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *
     return rc;
 }
 
-int dd_scanstore_each_inventory(dd_scanstore_t *s,
+static int sq_each_inventory(dd_scanstore_t *base,
                                 int (*fn)(const char *digest, const void *p, size_t n, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     /* Walk in digest order, a batch at a time, so the callback runs unlocked
      * (it writes findings back through this store). */
     char after[DD_DIGEST_MAX] = "";
@@ -628,8 +653,9 @@ static int fkey_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->pkg, y->pkg);
 }
 
-int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out, size_t outsz)
+static int sq_findings_hash(dd_scanstore_t *base, const char *digest, char *out, size_t outsz)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT findings_hash FROM images WHERE digest=?");
@@ -645,10 +671,11 @@ int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out,
     return rc;
 }
 
-int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const dd_finding_row_t *rows, size_t n,
+static int sq_findings_replace(dd_scanstore_t *base, const char *digest, const dd_finding_row_t *rows, size_t n,
                                   const char *hash, int64_t db_version, bool record_history, size_t *n_new,
                                   size_t *n_resolved, dd_err_t *e)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     size_t nn = 0, nr = 0;
     int rc = DD_EIO;
@@ -843,9 +870,10 @@ static void bind_filter(sqlite3_stmt *st, const char *digest, const dd_findings_
     sqlite3_bind_int(st, 9, f ? f->known_exploited : 0);
 }
 
-int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findings_filter_t *f,
+static int sq_findings(dd_scanstore_t *base, const char *digest, const dd_findings_filter_t *f,
                           int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT count(*) FROM findings" FINDING_WHERE);
     if (!st) {
@@ -882,9 +910,10 @@ int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findin
     return DD_OK;
 }
 
-int dd_scanstore_images_with_vuln(dd_scanstore_t *s, const char *vuln_id,
+static int sq_images_with_vuln(dd_scanstore_t *base, const char *vuln_id,
                                   int (*fn)(const char *digest, const dd_finding_row_t *r, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT " FINDING_COLS ", image FROM findings WHERE vuln_id=? ORDER BY image, package");
     if (!st) {
@@ -904,9 +933,10 @@ int dd_scanstore_images_with_vuln(dd_scanstore_t *s, const char *vuln_id,
     return DD_OK;
 }
 
-int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms, size_t limit,
+static int sq_history(dd_scanstore_t *base, const char *image, int64_t since_ms, size_t limit,
                          int (*fn)(const dd_history_row_t *r, void *arg), void *arg)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT id, image, ts_ms, change, vuln_id, package, db_version FROM history"
                                " WHERE (?1 IS NULL OR image=?1) AND ts_ms >= ?2 ORDER BY id DESC LIMIT ?3");
@@ -951,8 +981,9 @@ int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms,
 
 /* ---- jobs ---- */
 
-int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo)
+static int sq_job_add(dd_scanstore_t *base, const char *digest, const char *repo)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)");
@@ -967,8 +998,9 @@ int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo
     return rc;
 }
 
-int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out)
+static int sq_job_claim(dd_scanstore_t *base, dd_job_t *out)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "UPDATE jobs SET state=1, attempts=attempts+1 WHERE id ="
@@ -990,8 +1022,9 @@ int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out)
     return rc;
 }
 
-int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id)
+static int sq_job_done(dd_scanstore_t *base, int64_t id)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "DELETE FROM jobs WHERE id=?");
@@ -1004,8 +1037,9 @@ int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id)
     return rc;
 }
 
-int dd_scanstore_jobs_requeue(dd_scanstore_t *s, size_t *n)
+static int sq_jobs_requeue(dd_scanstore_t *base, size_t *n)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = exec(s, "UPDATE jobs SET state=0 WHERE state=1");
     if (n) *n = (size_t)sqlite3_changes(s->db);
@@ -1013,16 +1047,18 @@ int dd_scanstore_jobs_requeue(dd_scanstore_t *s, size_t *n)
     return rc;
 }
 
-int64_t dd_scanstore_jobs_pending(dd_scanstore_t *s)
+static int64_t sq_jobs_pending(dd_scanstore_t *base)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int64_t v = scalar_i64(s, "SELECT count(*) FROM jobs", NULL);
     UNLOCK(s);
     return v;
 }
 
-int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version)
+static int sq_set_db_version(dd_scanstore_t *base, int64_t db_version)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE images SET db_version=? WHERE state=? AND db_version<>?");
@@ -1037,8 +1073,9 @@ int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version)
     return rc;
 }
 
-int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out)
+static int sq_kv_get(dd_scanstore_t *base, const char *key, int64_t *out)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_ENOTFOUND;
     sqlite3_stmt *st = prep(s, "SELECT value FROM kv WHERE key=?");
@@ -1054,8 +1091,9 @@ int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out)
     return rc;
 }
 
-int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v)
+static int sq_kv_set(dd_scanstore_t *base, const char *key, int64_t v)
 {
+    sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO kv(key, value) VALUES (?,?)");
@@ -1068,3 +1106,37 @@ int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v)
     UNLOCK(s);
     return rc;
 }
+
+const dd_scanstore_ops_t dd_scanstore_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .layer_get = sq_layer_get,
+    .layer_put = sq_layer_put,
+    .layer_count = sq_layer_count,
+    .image_pushed = sq_image_pushed,
+    .image_unref = sq_image_unref,
+    .image_get = sq_image_get,
+    .image_update = sq_image_update,
+    .images = sq_images,
+    .children_set = sq_children_set,
+    .children = sq_children,
+    .image_repos = sq_image_repos,
+    .refs = sq_refs,
+    .inventory_put = sq_inventory_put,
+    .inventory_get = sq_inventory_get,
+    .each_inventory = sq_each_inventory,
+    .findings_replace = sq_findings_replace,
+    .findings_hash = sq_findings_hash,
+    .set_db_version = sq_set_db_version,
+    .findings = sq_findings,
+    .images_with_vuln = sq_images_with_vuln,
+    .history = sq_history,
+    .job_add = sq_job_add,
+    .job_claim = sq_job_claim,
+    .job_done = sq_job_done,
+    .jobs_requeue = sq_jobs_requeue,
+    .jobs_pending = sq_jobs_pending,
+    .kv_get = sq_kv_get,
+    .kv_set = sq_kv_set,
+};

@@ -6,18 +6,14 @@
 #define DD_META_INT_H
 
 #include "dd/meta.h"
+#include "dd/sqldb.h"
 
 extern const dd_meta_ops_t dd_meta_sqlite_ops;
 
-/* One schema migration of the SQLite driver (src/meta/sqlite/schema.c).
- * Migration i (1-based) takes PRAGMA user_version from i-1 to i. */
-typedef struct dd_meta_migration {
-    int version;
-    const char *name;
-    const char *sql;
-} dd_meta_migration_t;
-
-extern const dd_meta_migration_t dd_meta_sqlite_migrations[];
+/* The SQLite driver's schema (src/meta/sqlite/schema.c), applied by the
+ * shared SQLite layer: migration i (1-based) takes PRAGMA user_version from
+ * i-1 to i. */
+extern const dd_sql_migration_t dd_meta_sqlite_migrations[];
 extern const size_t dd_meta_sqlite_n_migrations;
 
 /* The SQLite driver's users and tokens (src/meta/sqlite/auth.c), which

@@ -24,6 +24,7 @@
  */
 #include "dd/vulndb.h"
 #include "vulndb_int.h"
+#include "dd/sqldb.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,7 +37,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char schema_sql[] =
+/* The schema, applied by the shared SQLite layer (dd_sqldb_migrate) when a
+ * file is opened for writing. meta.schema_version (DD_VULNDB_SCHEMA_VERSION)
+ * stays the file's format mark for read-only readers, which cannot migrate
+ * an immutable file. Every statement of migration 1 is IF NOT EXISTS: files
+ * written before the migration table (user_version 0) take it as is.
+ * APPEND new steps; never edit a shipped one. */
+static const dd_sql_migration_t migrations[] = {
+    {1, "vulnerabilities, affected packages, feeds, nvd, cvss, kev, epss",
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS feeds(name TEXT PRIMARY KEY, source TEXT, etag TEXT,"
     " last_modified TEXT, updated TEXT, records INTEGER NOT NULL DEFAULT 0,"
@@ -64,7 +72,8 @@ static const char schema_sql[] =
     " vulnerability_name TEXT, date_added TEXT NOT NULL, due_date TEXT, known_ransomware TEXT,"
     " required_action TEXT, notes TEXT, short_description TEXT);"
     "CREATE TABLE IF NOT EXISTS epss(cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NOT NULL,"
-    " model_version TEXT, score_date TEXT);";
+    " model_version TEXT, score_date TEXT);"},
+};
 
 static int sqlerr(dd_err_t *e, sqlite3 *h, const char *what)
 {
@@ -73,13 +82,7 @@ static int sqlerr(dd_err_t *e, sqlite3 *h, const char *what)
 
 static int exec(sqlite3 *h, const char *sql, dd_err_t *e)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = dd_err(e, DD_EIO, "vulndb: %s", msg ? msg : "exec failed");
-        sqlite3_free(msg);
-        return rc;
-    }
-    return DD_OK;
+    return dd_sqldb_exec(h, "vulndb", sql, e);
 }
 
 static char *meta_get(sqlite3 *h, const char *key)
@@ -118,7 +121,7 @@ static int64_t meta_version(sqlite3 *h)
 
 static int ensure_schema(sqlite3 *h, dd_err_t *e)
 {
-    int rc = exec(h, schema_sql, e);
+    int rc = dd_sqldb_migrate(h, "vulndb", migrations, sizeof migrations / sizeof migrations[0], e);
     if (rc) return rc;
     char *sv = meta_get(h, "schema_version");
     if (!sv) {
@@ -137,47 +140,16 @@ static int ensure_schema(sqlite3 *h, dd_err_t *e)
     return DD_OK;
 }
 
-/* "file:" URI for a path, percent-escaping what URIs reserve. */
-static char *file_uri(const char *path, const char *query)
-{
-    dd_buf_t b;
-    dd_buf_init(&b, 0);
-    dd_buf_puts(&b, "file:");
-    for (const char *p = path; *p; p++) {
-        if (*p == '%' || *p == '?' || *p == '#') dd_buf_printf(&b, "%%%02X", (unsigned char)*p);
-        else dd_buf_putc(&b, *p);
-    }
-    dd_buf_puts(&b, query);
-    return dd_buf_detach(&b, NULL);
-}
-
 static int open_handle(const char *path, bool readonly, sqlite3 **out, dd_err_t *e)
 {
-    sqlite3 *h = NULL;
-    int rc;
-    if (readonly) {
-        struct stat sb;
-        if (stat(path, &sb) != 0) {
-            if (errno == ENOENT)
-                return dd_err(e, DD_ENOTFOUND, "vulndb: no database at '%s' (run 'drydock db import' or 'drydock db update')", path);
-            return dd_err_errno(e, DD_EIO, errno, "vulndb: stat '%s'", path);
-        }
-        char *uri = file_uri(path, "?immutable=1");
-        rc = sqlite3_open_v2(uri, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, NULL);
-        free(uri);
-    } else {
-        dd_file_create_private(path); /* 0600 like every database (issue 20 item 2) */
-        rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
-    }
-    if (rc != SQLITE_OK) {
-        int r = dd_err(e, DD_EIO, "vulndb: cannot open '%s': %s", path, h ? sqlite3_errmsg(h) : "no memory");
-        sqlite3_close(h);
-        return r;
-    }
-    sqlite3_busy_timeout(h, 5000);
-    *out = h;
-    return DD_OK;
+    /* one handle shared by the matching threads; readers open the live file
+     * immutable (invariant 1) */
+    const dd_sqldb_opts_t opts = {.name = "vulndb", .readonly = readonly, .shared = true, .busy_ms = 5000};
+    int rc = dd_sqldb_open(path, &opts, out, e);
+    if (rc == DD_ENOTFOUND)
+        return dd_err(e, DD_ENOTFOUND, "vulndb: no database at '%s' (run 'drydock db import' or 'drydock db update')",
+                      path);
+    return rc;
 }
 
 static bool table_has_rows(sqlite3 *h, const char *sql)

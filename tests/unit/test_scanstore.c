@@ -2,6 +2,7 @@
 #include "dd/scanstore.h"
 #include "test.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -140,4 +141,75 @@ TEST(layer_cache)
     unlink(dbpath);
 }
 
-TEST_MAIN(RUN(images_and_jobs); RUN(findings_and_history); RUN(layer_cache))
+/* An index's children are rows: 100 come back whole and in order (the old
+ * 2048-byte JSON field lost the list from 28 children on). */
+TEST(index_children_as_rows)
+{
+    dd_scanstore_t *s = fresh();
+    enum { N = 100 };
+    char dig[N][DD_DIGEST_MAX];
+    const char *kids[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(dig[i], sizeof dig[i], "sha256:%064d", i + 7);
+        kids[i] = dig[i];
+    }
+    CHECK_INT(dd_scanstore_image_pushed(s, "team/app", D1, "application/vnd.oci.image.index.v1+json", "1", true,
+                                        NULL, NULL), DD_OK);
+    dd_err_t e;
+    CHECK_INT(dd_scanstore_children_set(s, D1, kids, N, &e), DD_OK);
+    dd_image_child_t *ch;
+    size_t n;
+    CHECK_INT(dd_scanstore_children(s, D1, &ch, &n, &e), DD_OK);
+    CHECK_INT(n, N);
+    for (int i = 0; i < N && (size_t)i < n; i++) CHECK_STR(ch[i].digest, dig[i]);
+    free(ch);
+    /* replaced as a whole */
+    CHECK_INT(dd_scanstore_children_set(s, D1, kids + 98, 2, &e), DD_OK);
+    CHECK_INT(dd_scanstore_children(s, D1, &ch, &n, &e), DD_OK);
+    CHECK_INT(n, 2);
+    if (n == 2) CHECK_STR(ch[0].digest, dig[98]);
+    free(ch);
+    /* the index's last reference goes: so do its children */
+    CHECK_INT(dd_scanstore_image_unref(s, "team/app", D1), DD_OK);
+    CHECK_INT(dd_scanstore_children(s, D1, &ch, &n, &e), DD_OK);
+    CHECK_INT(n, 0);
+    CHECK(ch == NULL);
+    dd_scanstore_close(s);
+    unlink(dbpath);
+}
+
+/* A store written before migration 3 (children in a JSON column) keeps its
+ * index's children as rows after the upgrade. */
+TEST(children_migrate_from_json)
+{
+    dd_scanstore_t *s = fresh();
+    CHECK_INT(dd_scanstore_image_pushed(s, "r", D1, "x", NULL, true, NULL, NULL), DD_OK);
+    dd_scanstore_close(s);
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char *err = NULL;
+    CHECK_INT(sqlite3_exec(db,
+                           "BEGIN; DROP TABLE image_children; ALTER TABLE images ADD COLUMN children TEXT NOT NULL"
+                           " DEFAULT ''; UPDATE images SET children='[\"sha256:aa\",\"sha256:bb\"]';"
+                           " PRAGMA user_version=2; COMMIT;",
+                           NULL, NULL, &err),
+              SQLITE_OK);
+    sqlite3_free(err);
+    sqlite3_close(db);
+    dd_err_t e;
+    CHECK_INT(dd_scanstore_open(dbpath, &s, &e), DD_OK);
+    dd_image_child_t *ch;
+    size_t n;
+    CHECK_INT(dd_scanstore_children(s, D1, &ch, &n, &e), DD_OK);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(ch[0].digest, "sha256:aa");
+        CHECK_STR(ch[1].digest, "sha256:bb");
+    }
+    free(ch);
+    dd_scanstore_close(s);
+    unlink(dbpath);
+}
+
+TEST_MAIN(RUN(images_and_jobs); RUN(findings_and_history); RUN(layer_cache); RUN(index_children_as_rows);
+          RUN(children_migrate_from_json))

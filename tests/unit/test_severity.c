@@ -8,6 +8,7 @@
  * findings, in the finding JSON and in the match signature.
  */
 #include "dd/feeds.h"
+#include "dd/findout.h"
 #include "dd/match.h"
 #include "dd/scanner.h"
 #include "test.h"

@@ -2,7 +2,7 @@
  * schema.c: the SQLite metadata schema as an ordered list of migrations.
  *
  * PRAGMA user_version holds the number of migrations applied. At open, the
- * driver runs every migration above it, each in the same transaction as the
+ * shared SQLite layer (dd_sqldb_migrate) runs every migration above it, each in the same transaction as the
  * user_version bump, so a crash never leaves half a migration.
  *
  * To add a migration (scan jobs, findings, users, tokens ...): APPEND an
@@ -11,7 +11,7 @@
  */
 #include "meta/meta_int.h"
 
-const dd_meta_migration_t dd_meta_sqlite_migrations[] = {
+const dd_sql_migration_t dd_meta_sqlite_migrations[] = {
     {1, "registry core: repositories, blob links, manifests, references, tags, uploads",
      /* a repository exists once a blob is linked or a manifest is pushed */
      "CREATE TABLE repos ("

@@ -29,6 +29,7 @@
  *   (it keeps answering tags list with an empty list).
  */
 #include "meta/meta_int.h"
+#include "dd/sqldb.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -134,7 +135,7 @@ typedef struct sq_meta sq_meta_t;
 
 typedef struct conn {
     sqlite3 *db;
-    sqlite3_stmt *st[S_COUNT];
+    dd_sqlcache_t cache; /* prepared statements (sql_text[]), on first use */
     sq_meta_t *owner;
     struct conn *next;   /* all connections of the store */
     bool in_use;         /* bound to a live thread */
@@ -150,53 +151,34 @@ struct sq_meta {
 
 /* ---- connections ----------------------------------------------------------- */
 
+#define NAME "metadata store" /* in error messages */
+
 static void conn_close(conn_t *c)
 {
-    for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(c->st[i]);
+    dd_sqlcache_release(&c->cache);
     sqlite3_close_v2(c->db);
     free(c);
 }
 
-static int exec(sqlite3 *db, const char *sql, dd_err_t *e)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        int code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? DD_EBUSY : DD_EIO;
-        dd_err(e, code, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        return code;
-    }
-    return DD_OK;
-}
-
 static int conn_open(const char *path, conn_t **out, dd_err_t *e)
 {
-    sqlite3 *db = NULL;
-    dd_file_create_private(path); /* password and token hashes: 0600 (issue 20 item 2) */
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        dd_err(e, DD_EIO, "cannot open database '%s': %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close_v2(db);
-        return DD_EIO;
-    }
-    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(db, 0);
-    int drc = exec(db,
-                   "PRAGMA journal_mode = WAL;"
+    static const dd_sqldb_opts_t opts = {
+        .name = NAME,
+        .busy_ms = BUSY_TIMEOUT_MS,
+        .pragmas = "PRAGMA journal_mode = WAL;"
                    "PRAGMA synchronous = FULL;"
                    "PRAGMA foreign_keys = ON;"
                    "PRAGMA temp_store = MEMORY;"
                    /* 1 MiB page cache per connection (one per thread): the
                     * hot index pages fit, the OS page cache holds the rest */
                    "PRAGMA cache_size = -1024;",
-                   e);
-    if (drc != DD_OK) {
-        sqlite3_close_v2(db);
-        return drc;
-    }
+    };
+    sqlite3 *db;
+    int rc = dd_sqldb_open(path, &opts, &db, e);
+    if (rc != DD_OK) return rc;
     conn_t *c = dd_calloc(1, sizeof *c);
     c->db = db;
+    dd_sqlcache_init(&c->cache, db, NAME);
     *out = c;
     return DD_OK;
 }
@@ -241,32 +223,14 @@ static int get_conn(sq_meta_t *m, conn_t **out, dd_err_t *e)
 /* A reset statement of c, prepared on first use. */
 static sqlite3_stmt *stmt(conn_t *c, int which, dd_err_t *e)
 {
-    sqlite3_stmt *s = c->st[which];
-    if (!s) {
-        int rc = sqlite3_prepare_v3(c->db, sql_text[which], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
-        if (rc != SQLITE_OK) {
-            dd_err(e, DD_EIO, "sqlite prepare: %s", sqlite3_errmsg(c->db));
-            return NULL;
-        }
-        c->st[which] = s;
-    }
-    return s;
+    return dd_sqlcache_get(&c->cache, sql_text[which], e);
 }
 
-static void done(sqlite3_stmt *s)
-{
-    if (s) {
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-    }
-}
+#define done dd_sql_done
 
 static int sqlerr(conn_t *c, int rc, dd_err_t *e)
 {
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        return dd_err(e, DD_EBUSY, "database is busy: %s", sqlite3_errmsg(c->db));
-    if (rc == SQLITE_CONSTRAINT) return dd_err(e, DD_ECONFLICT, "sqlite: %s", sqlite3_errmsg(c->db));
-    return dd_err(e, DD_EIO, "sqlite: %s", sqlite3_errmsg(c->db));
+    return dd_sqldb_err(c->db, NAME, rc, e);
 }
 
 /* Steps a statement that returns no rows (or ignores them). */
@@ -314,37 +278,9 @@ static int tx(sq_meta_t *m, int (*body)(conn_t *c, void *arg, dd_err_t *e), void
 
 /* ---- open / close / migrations ---------------------------------------------- */
 
-static int migrate(conn_t *c, const char *path, dd_err_t *e)
+static int migrate(conn_t *c, dd_err_t *e)
 {
-    int rc = exec(c->db, "BEGIN IMMEDIATE", e);
-    if (rc != DD_OK) return rc;
-    sqlite3_stmt *s = NULL;
-    int version = 0;
-    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-        version = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    int latest = (int)dd_meta_sqlite_n_migrations;
-    if (version > latest) {
-        exec(c->db, "ROLLBACK", NULL);
-        return dd_err(e, DD_EUNSUPPORTED, "database '%s' has schema version %d, newer than this drydock (%d)",
-                      path, version, latest);
-    }
-    for (size_t i = (size_t)version; i < dd_meta_sqlite_n_migrations; i++) {
-        const dd_meta_migration_t *mg = &dd_meta_sqlite_migrations[i];
-        char pragma[64];
-        if (mg->version != (int)i + 1) DD_BUG("migration %zu has version %d", i, mg->version);
-        rc = exec(c->db, mg->sql, e);
-        if (rc == DD_OK) {
-            snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", mg->version);
-            rc = exec(c->db, pragma, e);
-        }
-        if (rc != DD_OK) {
-            exec(c->db, "ROLLBACK", NULL);
-            return rc;
-        }
-    }
-    return exec(c->db, "COMMIT", e);
+    return dd_sqldb_migrate(c->db, NAME, dd_meta_sqlite_migrations, dd_meta_sqlite_n_migrations, e);
 }
 
 static int sq_open(const char *dsn, dd_meta_t **out, dd_err_t *e)
@@ -361,7 +297,7 @@ static int sq_open(const char *dsn, dd_meta_t **out, dd_err_t *e)
     }
     conn_t *c;
     int rc = get_conn(m, &c, e);
-    if (rc == DD_OK) rc = migrate(c, dsn, e);
+    if (rc == DD_OK) rc = migrate(c, e);
     if (rc != DD_OK) {
         m->super.ops->close(&m->super);
         return rc;
