@@ -17,7 +17,8 @@
  *   DD_VS_GEM     RubyGems: Gem::Version (segments, a letter = prerelease)
  *   DD_VS_NUGET   NuGet: SemVer 2 with a 4th number, labels case-insensitive
  *   DD_VS_COMPOSER Packagist: composer/semver normalize() + version_compare()
- * crates.io uses DD_VS_SEMVER (Cargo's versions are semver 2.0.0).
+ *   DD_VS_CARGO   crates.io: semver 2.0.0 precedence; "0.1" and "1" read as
+ *                 0.1.0 and 1.0.0 (GHSA's crates.io ranges write them so)
  *
  * Every comparator is a total preorder on arbitrary NUL-terminated strings
  * (invalid input included): antisymmetric, transitive, cmp(a,a) == 0, and it
@@ -41,6 +42,7 @@ typedef enum {
     DD_VS_GEM,
     DD_VS_NUGET,
     DD_VS_COMPOSER,
+    DD_VS_CARGO,
 } dd_verscheme_t;
 
 /* <0, 0, >0 like strcmp. Total order even on invalid input (never crashes).
@@ -55,14 +57,14 @@ bool dd_version_valid(dd_verscheme_t s, const char *v);
  * "Ubuntu:22.04", "Ubuntu:Pro:18.04:LTS" -> DPKG; "Alpine", "Alpine:v3.18"
  * -> APK; "Red Hat:8", "AlmaLinux:9", "Rocky Linux:9", "CBL-Mariner:2.0",
  * "Azure Linux:3.0", "SUSE:...", "openSUSE:...", "Photon OS:..",
- * "Oracle Linux", "Fedora", "CentOS" -> RPM; "npm", "crates.io" -> SEMVER;
+ * "Oracle Linux", "Fedora", "CentOS" -> RPM; "npm" -> SEMVER; "crates.io" -> CARGO;
  * "PyPI" -> PEP440; "Go" -> GO; "Maven" -> MAVEN; "RubyGems" -> GEM;
  * "NuGet" -> NUGET; "Packagist" -> COMPOSER. The part before the first ':' is matched
  * case-insensitively. Returns DD_OK (and sets *out) or DD_ENOTFOUND. */
 int dd_verscheme_from_ecosystem(const char *ecosystem, dd_verscheme_t *out);
 
 /* "dpkg", "apk", "rpm", "semver", "pep440", "go", "maven", "gem", "nuget",
- * "composer"; "unknown" otherwise. */
+ * "composer", "cargo"; "unknown" otherwise. */
 const char *dd_verscheme_name(dd_verscheme_t s);
 
 /* Per-scheme comparators and validators (same contracts as above). */
@@ -76,6 +78,7 @@ int dd_vercmp_maven(const char *a, const char *b);
 int dd_vercmp_gem(const char *a, const char *b);
 int dd_vercmp_nuget(const char *a, const char *b);
 int dd_vercmp_composer(const char *a, const char *b);
+int dd_vercmp_cargo(const char *a, const char *b);
 
 bool dd_version_valid_dpkg(const char *v);
 bool dd_version_valid_apk(const char *v);
@@ -87,6 +90,7 @@ bool dd_version_valid_maven(const char *v);
 bool dd_version_valid_gem(const char *v);
 bool dd_version_valid_nuget(const char *v);
 bool dd_version_valid_composer(const char *v);
+bool dd_version_valid_cargo(const char *v);
 
 /* Composer's VersionParser::normalize() of v into buf (n bytes, truncated):
  * "v1.2" -> "1.2.0.0", "1.0b2" -> "1.0.0.0-beta2", "dev-main" -> itself.

@@ -29,11 +29,12 @@ static const struct {
     [DD_VS_GEM] = { "gem", dd_vercmp_gem, dd_version_valid_gem },
     [DD_VS_NUGET] = { "nuget", dd_vercmp_nuget, dd_version_valid_nuget },
     [DD_VS_COMPOSER] = { "composer", dd_vercmp_composer, dd_version_valid_composer },
+    [DD_VS_CARGO] = { "cargo", dd_vercmp_cargo, dd_version_valid_cargo },
 };
 
 static bool known(dd_verscheme_t s)
 {
-    return (int)s >= DD_VS_DPKG && (int)s <= DD_VS_COMPOSER;
+    return (int)s >= DD_VS_DPKG && (int)s <= DD_VS_CARGO;
 }
 
 int dd_vercmp(dd_verscheme_t s, const char *a, const char *b)
@@ -49,6 +50,7 @@ int dd_vercmp(dd_verscheme_t s, const char *a, const char *b)
     case DD_VS_GEM: return dd_vercmp_gem(a, b);
     case DD_VS_NUGET: return dd_vercmp_nuget(a, b);
     case DD_VS_COMPOSER: return dd_vercmp_composer(a, b);
+    case DD_VS_CARGO: return dd_vercmp_cargo(a, b);
     }
     return vc_sign(strcmp(a ? a : "", b ? b : ""));
 }
@@ -82,7 +84,7 @@ static const struct {
     { "CBL-Mariner", DD_VS_RPM },
     { "CentOS", DD_VS_RPM },
     { "Chainguard", DD_VS_APK },
-    { "crates.io", DD_VS_SEMVER },
+    { "crates.io", DD_VS_CARGO },
     { "Debian", DD_VS_DPKG },
     { "Fedora", DD_VS_RPM },
     { "Go", DD_VS_GO },

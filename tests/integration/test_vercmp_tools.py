@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 {
     static char a[1 << 16], b[1 << 16];
     dd_verscheme_t s = 0;
-    for (int i = DD_VS_DPKG; i <= DD_VS_COMPOSER; i++)
+    for (int i = DD_VS_DPKG; i <= DD_VS_CARGO; i++)
         if (argc > 1 && strcmp(dd_verscheme_name((dd_verscheme_t)i), argv[1]) == 0) s = i;
     if (!s) return 2;
     while (fgets(a, sizeof a, stdin) && fgets(b, sizeof b, stdin)) {

@@ -495,6 +495,26 @@ TEST(nuget_table)
     RUN_VALID(DD_VS_NUGET, valid);
 }
 
+/* ---- Cargo (crates.io) --------------------------------------------------- */
+
+TEST(cargo_table)
+{
+    /* semver.org section 11 precedence (Cargo's semver crate), plus GHSA's
+     * partial event versions ("0.1" in GHSA-wcg3-cvx6-7396) read as 0.1.0 */
+    static const char *const chain[] = {
+        "0.0.1", "0.1.0-alpha.1", "0.1", "0.1.45", "0.2.7", "0.2.22", "0.2.23", "0.3.0",
+        "1.0.0-rc.1", "1", "1.6.1", "10.0.0",
+    };
+    RUN_CHAIN(DD_VS_CARGO, chain);
+    static const char *const same[] = { "0.1.0", "0.1", "0.1.0+build.7" };
+    RUN_EQUAL(DD_VS_CARGO, same);
+    static const valid_t valid[] = {
+        { "0.1.0", true }, { "1.0.0-alpha.1+b", true }, { "0.1", false }, { "v1.0.0", false },
+        { "01.0.0", false }, { "", false },
+    };
+    RUN_VALID(DD_VS_CARGO, valid);
+}
+
 /* ---- Composer (Packagist) ------------------------------------------------ */
 
 TEST(composer_table)
@@ -628,7 +648,7 @@ TEST(ecosystems)
         { "Wolfi", DD_VS_APK },             { "Chainguard", DD_VS_APK },
         { "Amazon Linux:2023", DD_VS_RPM }, { "openSUSE:Leap 15.5", DD_VS_RPM },
         { "openEuler:22.03-LTS", DD_VS_RPM }, { "Mageia:9", DD_VS_RPM },
-        { "crates.io", DD_VS_SEMVER },      { "Maven", DD_VS_MAVEN },
+        { "crates.io", DD_VS_CARGO },       { "Maven", DD_VS_MAVEN },
         { "RubyGems", DD_VS_GEM },          { "NuGet", DD_VS_NUGET },
         { "Packagist", DD_VS_COMPOSER },    { "nuget", DD_VS_NUGET },
     };
@@ -655,6 +675,7 @@ TEST(ecosystems)
     CHECK_STR(dd_verscheme_name(DD_VS_GEM), "gem");
     CHECK_STR(dd_verscheme_name(DD_VS_NUGET), "nuget");
     CHECK_STR(dd_verscheme_name(DD_VS_COMPOSER), "composer");
+    CHECK_STR(dd_verscheme_name(DD_VS_CARGO), "cargo");
     CHECK_STR(dd_verscheme_name((dd_verscheme_t)0), "unknown");
     CHECK_STR(dd_verscheme_name((dd_verscheme_t)99), "unknown");
     /* unknown scheme: strcmp order; NULL is "" everywhere */
@@ -830,7 +851,7 @@ TEST(go_valid_tool) { run_real_list(DD_VS_GO, "vercmp/go_valid.txt", true); }
 TEST(pep440_valid_tool) { run_real_list(DD_VS_PEP440, "vercmp/pep440_valid.txt", true); }
 
 TEST_MAIN(RUN(dpkg_table); RUN(apk_table); RUN(rpm_table); RUN(semver_table); RUN(go_table);
-          RUN(maven_table); RUN(gem_table); RUN(nuget_table); RUN(composer_table);
+          RUN(maven_table); RUN(gem_table); RUN(nuget_table); RUN(composer_table); RUN(cargo_table);
           RUN(pep440_table); RUN(ecosystems); RUN(dpkg_real_tool); RUN(rpm_real_tool);
           RUN(pep440_real_tool); RUN(semver_real_tool); RUN(apk_real_versions);
           RUN(go_real_versions); RUN(pypi_real_versions); RUN(semver_valid_tool);
