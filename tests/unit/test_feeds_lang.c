@@ -1,7 +1,8 @@
 /*
  * test_feeds_lang.c: the OSV importer on the application ecosystems (PyPI,
  * Go, npm, Maven, RubyGems, crates.io, Packagist, NuGet) with the records
- * of tests/fixtures/osv-lang/: lookup-name normalization, each ecosystem's
+ * of tests/fixtures/osv-lang/ (PyPI, Go) and tests/fixtures/feeds/ghsa-osv/
+ * (the others): lookup-name normalization, each ecosystem's
  * version ordering through dd_match_affected (versions inside and outside
  * every range), GHSA severities, GIT ranges and withdrawn records.
  */
@@ -109,9 +110,10 @@ TEST(import_and_match)
         const char *dir;
         long records;
     } dirs[] = {
-        {"osv-lang/PyPI", 20},     {"osv-lang/Go", 20},       {"osv-lang/npm", 2},
-        {"osv-lang/Maven", 2},     {"osv-lang/RubyGems", 2},  {"osv-lang/crates.io", 2},
-        {"osv-lang/Packagist", 2}, {"osv-lang/NuGet", 1},
+        {"osv-lang/PyPI", 20},           {"osv-lang/Go", 20},
+        {"feeds/ghsa-osv/npm", 2},       {"feeds/ghsa-osv/Maven", 2},
+        {"feeds/ghsa-osv/RubyGems", 2},  {"feeds/ghsa-osv/crates.io", 2},
+        {"feeds/ghsa-osv/Packagist", 2}, {"feeds/ghsa-osv/NuGet", 1},
     };
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         dd_feed_stats_t st;
@@ -119,7 +121,7 @@ TEST(import_and_match)
         CHECK_INT(st.records, dirs[i].records);
         CHECK_INT(st.skipped, 0);
         char want[64];
-        snprintf(want, sizeof want, "osv/%s", dirs[i].dir + strlen("osv-lang/"));
+        snprintf(want, sizeof want, "osv/%s", strrchr(dirs[i].dir, '/') + 1);
         CHECK_STR(st.feed, want);
     }
     dd_vulndb_t *db = NULL;
