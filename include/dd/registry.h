@@ -51,6 +51,10 @@ typedef struct dd_registry_hooks {
     /* The session ended: committed as digest, or dropped (digest NULL).
      * Called before on_blob_committed. */
     void (*on_upload_end)(void *ctx, const char *uuid, const char *digest);
+    /* A tag was deleted (DELETE /v2/<repo>/manifests/<tag>); the manifest it
+     * named stays in the repository, reachable by digest. A tag moved to
+     * another manifest is an on_manifest_put with that tag instead. */
+    void (*on_tag_deleted)(void *ctx, const char *repo, const char *tag);
 } dd_registry_hooks_t;
 
 int dd_registry_new(const dd_registry_opts_t *opts, dd_registry_t **out, dd_err_t *e);

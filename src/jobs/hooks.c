@@ -1,8 +1,8 @@
 /*
  * hooks.c: the scanner's registry hooks (registry.h), called on HTTP
- * threads: each records work (a layer-queue entry, a durable job row or an
- * unref in the scan store, a stream request) and signals the workers. No
- * blob is opened or read here and no thread is started; the upload hooks
+ * threads: each records work (a layer-queue entry, a durable job row, an
+ * unref or a tag removal in the scan store, a stream request) and signals
+ * the workers. No blob is opened or read here and no thread is started; the upload hooks
  * live with the streams they feed (stream.c). Also the repository filter
  * (scan on push, include / exclude globs).
  */
@@ -75,6 +75,15 @@ static void hook_manifest_deleted(void *ctx, const char *repo, const char *diges
     dd_scanstore_image_unref(sc->o.store, repo, digest);
 }
 
+/* A deleted tag leaves the scan side too (issue 15): its reference goes, the
+ * image stays listed untagged (its manifest is still in the repository). */
+static void hook_tag_deleted(void *ctx, const char *repo, const char *tag)
+{
+    dd_scanner_t *sc = ctx;
+    if (dd_scanstore_tag_removed(sc->o.store, repo, tag) != DD_OK)
+        dd_log(DD_LOG_ERROR, "scanner", "cannot record the deletion of tag %s:%s", repo, tag);
+}
+
 void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -82,6 +91,7 @@ void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out)
     out->on_blob_committed = hook_blob;
     out->on_manifest_put = hook_manifest_put;
     out->on_manifest_deleted = hook_manifest_deleted;
+    out->on_tag_deleted = hook_tag_deleted;
     out->on_upload_progress = scanner_hook_upload_progress;
     out->on_upload_end = scanner_hook_upload_end;
 }

@@ -245,6 +245,7 @@ int reg_manifest_delete(dd_req_t *req)
     if (rc == DD_ENOTFOUND) return dd_registry_error(req, DD_REGERR_MANIFEST_UNKNOWN, NULL);
     if (rc) return dd_registry_error(req, DD_REGERR_INTERNAL, e.msg);
     if (is_digest && r->hooks.on_manifest_deleted) r->hooks.on_manifest_deleted(r->hooks.ctx, req->name, d.str);
+    if (!is_digest && r->hooks.on_tag_deleted) r->hooks.on_tag_deleted(r->hooks.ctx, req->name, tag);
     return dd_resp_empty(req, 202);
 }
 
