@@ -199,3 +199,23 @@ def test_findings_cli_on_index_one_row_per_platform(scan_server, multi):  # noqa
     assert len(rows) == idx["counts"]["total"]
     assert len({tuple(r) for r in rows}) == len(rows), "each finding once per platform"
     assert {r[0] for r in rows} == {"linux/amd64", "linux/arm64"}
+
+
+def test_restart_repairs_stale_references(scan_server):
+    """A scan store behind the registry (written by a version that kept
+    deleted tags, or a crash between the registry's commit and the hook) is
+    brought in line at start-up."""
+    import sqlite3
+    srv = scan_server
+    a = push_small(srv.url, "tags/stale", "v1", "s1")
+    b = push_small(srv.url, "tags/stale", "v2", "s2")
+    wait_done(srv, "tags/stale", "v2")
+    assert srv.stop() == 0
+    db = sqlite3.connect(os.path.join(srv.data_dir, "scans.db"))
+    with db:
+        db.execute("INSERT INTO refs(repo, digest, tag) VALUES ('tags/stale', ?, 'gone')", (a,))  # a deleted tag
+        db.execute("INSERT INTO refs(repo, digest, tag) VALUES ('tags/stale', ?, 'v2')", (a,))  # a moved one
+        db.execute("DELETE FROM refs WHERE repo='tags/stale' AND digest=? AND tag='v1'", (a,))  # a missed push
+    db.close()
+    srv.start()
+    assert listed(srv, "tags/stale") == {a: ["v1"], b: ["v2"]}
