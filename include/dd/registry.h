@@ -42,7 +42,7 @@ typedef struct dd_registry_opts {
 typedef struct dd_registry_hooks {
     void *ctx;
     void (*on_blob_committed)(void *ctx, const char *repo, const char *digest, uint64_t size);
-    /* tag is NULL for a push by digest */
+    /* tag is NULL for a push by digest; called once per tag a PUT sets */
     void (*on_manifest_put)(void *ctx, const char *repo, const char *digest, const char *media_type,
                             const char *tag);
     void (*on_manifest_deleted)(void *ctx, const char *repo, const char *digest);

@@ -208,7 +208,11 @@ static int put_done(dd_req_t *req)
     dd_resp_headerf(req, "Location", "/v2/%s/manifests/%s", req->name, d.str);
     dd_resp_header(req, "Docker-Content-Digest", d.str);
     if (m.subject[0]) dd_resp_header(req, "OCI-Subject", m.subject);
-    if (r->hooks.on_manifest_put) r->hooks.on_manifest_put(r->hooks.ctx, req->name, d.str, m.media_type, tag);
+    /* once per tag: every ?tag= reaches the scanner, not only the first */
+    if (r->hooks.on_manifest_put) {
+        r->hooks.on_manifest_put(r->hooks.ctx, req->name, d.str, m.media_type, tag);
+        for (size_t i = 1; i < nq; i++) r->hooks.on_manifest_put(r->hooks.ctx, req->name, d.str, m.media_type, qtags[i]);
+    }
     return dd_resp_empty(req, 201);
 }
 

@@ -219,3 +219,15 @@ def test_restart_repairs_stale_references(scan_server):
     db.close()
     srv.start()
     assert listed(srv, "tags/stale") == {a: ["v1"], b: ["v2"]}
+
+
+def test_every_tag_param_reaches_scan_results(scan_server):
+    """PUT by digest with ?tag=a&tag=b&tag=c: every tag is listed, not only
+    the first."""
+    srv = scan_server
+    a = push_small(srv.url, "tags/params", "first", "p")
+    man = requests.get(f"{srv.url}/v2/tags/params/manifests/first", headers={"Accept": OCI_MANIFEST}).content
+    r = requests.put(f"{srv.url}/v2/tags/params/manifests/{a}", params=[("tag", "a"), ("tag", "b"), ("tag", "c")],
+                     data=man, headers={"Content-Type": OCI_MANIFEST})
+    assert r.status_code == 201, r.text
+    assert listed(srv, "tags/params") == {a: ["a", "b", "c", "first"]}
