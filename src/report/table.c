@@ -30,7 +30,7 @@ static void image_table(dd_buf_t *b, const dd_report_t *r, const dd_report_image
                   f->n_reported, f->counts[DD_SEV_CRITICAL], f->counts[DD_SEV_HIGH], f->counts[DD_SEV_MEDIUM],
                   f->counts[DD_SEV_LOW], f->counts[DD_SEV_NEGLIGIBLE], f->counts[DD_SEV_UNKNOWN]);
     if (f->n_suppressed) dd_buf_printf(b, ", %zu suppressed", f->n_suppressed);
-    dd_buf_printf(b, "\nStatus:   %s%s%s%s\n\n", !f->assessed ? "NotAssessed" : f->healthy ? "Healthy" : "Unhealthy",
+    dd_buf_printf(b, "\nStatus:   %s%s%s%s\n\n", f->n_reported ? "Unhealthy" : !f->assessed ? "NotAssessed" : "Healthy",
                   f->reason ? " (" : "", f->reason ? f->reason : "", f->reason ? ")" : "");
     if (f->n_reported == 0) return;
     size_t wp = 7, wi = 9, wf = 5, wv = 13;
