@@ -313,6 +313,7 @@ static dd_finding_t *finding_for(ctx_t *c, const char *id)
     f->source_name = adup(&o->arena, c->name);
     f->source_version = adup(&o->arena, c->version);
     f->pkg_type = p->type;
+    f->path = dd_pkg_type_is_app(p->type) ? adup(&o->arena, p->db_path) : NULL;
     f->layer = p->layer;
     f->ecosystem = adup(&o->arena, c->eco);
     return f;
