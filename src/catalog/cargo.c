@@ -297,7 +297,10 @@ static int each(const dd_file_t *f, void *arg)
     const char *p;
     size_t n;
     dd_err_t e = {0};
-    if (dd_catalog_record(f, "elf", &p, &n)) {
+    const char *name;
+    size_t nl;
+    const unsigned char *up;
+    if (dd_catalog_elf_record(f, &p, &n)) {
         const char *end = p + n;
         while (p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -308,6 +311,10 @@ static int each(const dd_file_t *f, void *arg)
             }
             p += ll + 1;
         }
+    } else if (dd_catalog_record(f->data, f->len, &name, &nl, &up, &n)) {
+        /* a Cargo.lock the analyzer could not keep (over its size cap) */
+        if (nl == 5 && memcmp(name, "cargo", 5) == 0 && n && up[0] == '!')
+            dd_inventory_warn(w->inv, "%s: %.*s", f->path, (int)(n - 1 > 400 ? 400 : n - 1), (const char *)up + 1);
     } else if (dd_catalog_wants_owner(f->path, "cargo") && !S_ISLNK(f->mode)) {
         result(w, dd_cargo_lock_parse((const char *)f->data, f->len, f->path, f->layer, w->inv, &e), f->path, &e);
     }

@@ -7,8 +7,8 @@
 
 #include "dd/catalog.h"
 
-/* True if the interest table row that matches path belongs to owner
- * ("os", "dpkg", "apk", "rpm"). */
+/* True if the interest table row or path rule that matches path belongs to
+ * owner ("os", "owned", "dpkg", "apk", "rpm", "python", ...). */
 bool dd_catalog_wants_owner(const char *path, const char *owner);
 
 /* The catalogers (one per file), referenced by the table in catalog.c. */
@@ -16,6 +16,7 @@ extern const dd_cataloger_t dd_cataloger_apk;
 extern const dd_cataloger_t dd_cataloger_cargo;
 extern const dd_cataloger_t dd_cataloger_dpkg;
 extern const dd_cataloger_t dd_cataloger_golang;
+extern const dd_cataloger_t dd_cataloger_python;
 extern const dd_cataloger_t dd_cataloger_rpm;
 
 /* The extractors (one per file), referenced by the table in catalog.c. */
@@ -28,9 +29,9 @@ char *dd_catalog_field_dup(dd_arena_t *a, const char *s, size_t n);
 /* Records e's message as a warning "<db_path>: <msg>". */
 void dd_catalog_warn_err(dd_inventory_t *inv, const char *db_path, const dd_err_t *e);
 
-/* True if f is an extractor record of the named extractor ("elf"); then
- * payload and n are the payload after the record's header (borrowed). */
-bool dd_catalog_record(const dd_file_t *f, const char *extractor, const char **payload, size_t *n);
+/* True if f is a record of the "elf" extractor (golang.c); then payload and
+ * n are its payload (borrowed). */
+bool dd_catalog_elf_record(const dd_file_t *f, const char **payload, size_t *n);
 
 /* Parsers of the application catalogers (exported for tests and fuzzing).
  * Each adds its packages to inv with db_path and layer, and reports

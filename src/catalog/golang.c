@@ -24,15 +24,14 @@
 
 #define GO_MAX_DEPS 20000 /* packages per binary */
 
-bool dd_catalog_record(const dd_file_t *f, const char *extractor, const char **payload, size_t *n)
+bool dd_catalog_elf_record(const dd_file_t *f, const char **payload, size_t *n)
 {
-    size_t xl = strlen(extractor);
-    if (f->len < DD_EXTRACT_MAGIC_LEN + xl + 1 || memcmp(f->data, DD_EXTRACT_MAGIC, DD_EXTRACT_MAGIC_LEN) != 0)
+    const char *name;
+    size_t nl;
+    const unsigned char *p;
+    if (!dd_catalog_record(f->data, f->len, &name, &nl, &p, n) || nl != 3 || memcmp(name, "elf", 3) != 0)
         return false;
-    const char *p = (const char *)f->data + DD_EXTRACT_MAGIC_LEN;
-    if (memcmp(p, extractor, xl) != 0 || p[xl] != '\n') return false;
-    *payload = p + xl + 1;
-    *n = f->len - DD_EXTRACT_MAGIC_LEN - xl - 1;
+    *payload = (const char *)p;
     return true;
 }
 
@@ -137,6 +136,7 @@ int dd_golang_parse_record(const char *p, size_t n, const char *db_path, int lay
         } else if (is_repl) {
             /* the replacement is what was built in; a local directory (no
              * version) is not a module and is left out */
+            dep = NULL;
             if (k >= 3 && fl[2] > 0 &&
                 add(inv, f[1], fl[1], f[2], fl[2], db_path, layer) == DD_ELIMIT)
                 return DD_ELIMIT;
@@ -157,7 +157,7 @@ static int each(const dd_file_t *f, void *arg)
     struct walk *w = arg;
     const char *p;
     size_t n;
-    if (!dd_catalog_record(f, "elf", &p, &n)) return 0;
+    if (!dd_catalog_elf_record(f, &p, &n)) return 0;
     /* the Go lines; "rust" lines are the cargo cataloger's, and "!" lines
      * are reported here once for the whole record */
     int rc = dd_golang_parse_record(p, n, f->path, f->layer, w->inv);
