@@ -130,6 +130,7 @@ static const struct rule {
     size_t max_size;
 } rules[] = {
     {"*.egg-info", NULL, NULL, "python", 1 * MiB},          /* egg-info file form */
+    {"Cargo.lock", NULL, NULL, "cargo", 16 * MiB},
     {"METADATA", "*.dist-info", NULL, "python", 1 * MiB},
     {"PKG-INFO", "*.egg-info", NULL, "python", 1 * MiB},
 };
@@ -237,7 +238,9 @@ bool dd_catalog_rules_sorted(void)
 /* Sorted by name; each entry is a DD_CATALOGER_V1 vtable defined in its own file. */
 static const dd_cataloger_t *const catalogers[] = {
     &dd_cataloger_apk,
+    &dd_cataloger_cargo,
     &dd_cataloger_dpkg,
+    &dd_cataloger_golang,
     &dd_cataloger_python,
     &dd_cataloger_rpm,
 };
@@ -649,7 +652,7 @@ int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e)
 /* Sorted by name; each entry is a DD_EXTRACTOR_V1 vtable defined in its own
  * file (declared in catalog_int.h). NULL entries are placeholders. */
 static const dd_extractor_t *const extractors[] = {
-    NULL,
+    &dd_extractor_elf,
 };
 #define N_EXTRACTORS (sizeof extractors / sizeof extractors[0])
 
