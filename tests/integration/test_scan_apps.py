@@ -22,6 +22,7 @@ from packaging.version import Version
 
 import ocigen
 from conftest import BIN, FIXTURES, Server
+from test_report_formats import validate_cyclonedx, validate_sarif, validate_spdx
 from test_scan_push import findings, push, wait_done
 
 pytestmark = pytest.mark.skipif(os.environ.get("DD_TEST_TARGET", "drydock") != "drydock",
@@ -306,12 +307,26 @@ def test_cli_python_image_findings(tmp_path, pypi_db, go_binary):
     p = subprocess.run([BIN, "scan", "--data-dir", str(pypi_db), "--format", "cyclonedx", f"oci:{lay}:py"],
                        stdout=subprocess.PIPE, check=True, timeout=120)
     bom = json.loads(p.stdout)
+    validate_cyclonedx(bom)
     comps = {c["purl"]: c for c in bom["components"] if "purl" in c}
     assert {"pkg:pypi/requests@2.19.0", "pkg:pypi/urllib3@1.24.1", "pkg:pypi/pyyaml@5.3"} <= set(comps)
     if go_binary:
         assert {"pkg:golang/golang.org/x/text@v0.3.7", "pkg:golang/stdlib@1.19.8"} <= set(comps)
     props = {x["name"]: x["value"] for x in comps["pkg:pypi/pyyaml@5.3"]["properties"]}
     assert props["drydock:package:path"] == PY_PACKAGES["pyyaml"][2] and props["drydock:package:type"] == "pypi"
+
+    # the other report formats stay valid with application packages
+    for fmt, check in (("sarif", validate_sarif), ("spdx", validate_spdx), ("cyclonedx-vex", validate_cyclonedx)):
+        p = subprocess.run([BIN, "scan", "--data-dir", str(pypi_db), "--format", fmt, f"oci:{lay}:py"],
+                           stdout=subprocess.PIPE, check=True, timeout=120)
+        doc = json.loads(p.stdout)
+        check(doc)
+        if fmt == "sarif":
+            res = doc["runs"][0]["results"]
+            assert len(res) == len(want)
+            paths = {r["properties"].get("path") for r in res}
+            assert {m for _, _, m in PY_PACKAGES.values()} <= paths
+            assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in res} == paths
 
     # the table shows the type and the path
     p = subprocess.run([BIN, "scan", "--data-dir", str(pypi_db), f"oci:{lay}:py"], stdout=subprocess.PIPE,
