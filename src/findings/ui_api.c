@@ -4,7 +4,7 @@
  *
  *   GET /api/v1/repositories/<name>/images/<ref>/packages[?q=&limit=&offset=]
  *       {"repository", "digest", "os", "packages": [{name, version, type,
- *        sourceName, sourceVersion, arch, license, layerIndex, purl}],
+ *        sourceName, sourceVersion, arch, license, path, layerIndex, purl}],
  *        "total", "offset", "limit", "next"}
  *   GET /api/v1/repositories/<name>/images/<ref>/sbom
  *       the CycloneDX 1.5 JSON SBOM (the report module's writer, the same
@@ -40,16 +40,6 @@ static int err(dd_req_t *req, int status, const char *code, const char *param, c
     dd_buf_json_str(&b, message);
     dd_buf_puts(&b, "}}");
     return dd_resp_json(req, status, &b);
-}
-
-static const char *pkg_type(dd_pkg_type_t t)
-{
-    switch (t) {
-    case DD_PKG_DPKG: return "dpkg";
-    case DD_PKG_APK: return "apk";
-    case DD_PKG_RPM: return "rpm";
-    }
-    return "unknown";
 }
 
 /* Resolves the request's image and decodes its stored inventory into inv
@@ -143,11 +133,12 @@ static int h_packages(dd_req_t *req)
         dd_buf_puts(&b, "{\"name\":");
         dd_buf_json_str(&b, p->name ? p->name : "");
         opt_str(&b, "version", p->version);
-        opt_str(&b, "type", pkg_type(p->type));
+        opt_str(&b, "type", dd_pkg_type_name(p->type));
         opt_str(&b, "sourceName", p->source_name);
         opt_str(&b, "sourceVersion", p->source_version);
         opt_str(&b, "arch", p->arch);
         opt_str(&b, "license", p->license);
+        opt_str(&b, "path", dd_pkg_type_is_app(p->type) ? p->db_path : NULL);
         if (p->layer >= 0) dd_buf_printf(&b, ",\"layerIndex\":%d", p->layer);
         else dd_buf_puts(&b, ",\"layerIndex\":null");
         purl.len = 0;
