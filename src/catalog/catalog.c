@@ -140,7 +140,12 @@ static bool dir_may_contain(const char *dir)
 /* Sorted by name; each entry is a DD_CATALOGER_V1 vtable defined in its own file. */
 static const dd_cataloger_t *const catalogers[] = {
     &dd_cataloger_apk,
+    &dd_cataloger_composer,
     &dd_cataloger_dpkg,
+    &dd_cataloger_gem,
+    &dd_cataloger_maven,
+    &dd_cataloger_npm,
+    &dd_cataloger_nuget,
     &dd_cataloger_rpm,
 };
 #define N_CATALOGERS (sizeof catalogers / sizeof catalogers[0])
@@ -449,7 +454,7 @@ int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e)
 /* Sorted by name; each entry is a DD_EXTRACTOR_V1 vtable defined in its own
  * file (none yet: the binary and archive extractors land with issue 13). */
 static const dd_extractor_t *const extractors[] = {
-    NULL,
+    &dd_extractor_jar,
 };
 #define N_EXTRACTORS (sizeof extractors / sizeof extractors[0])
 
