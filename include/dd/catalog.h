@@ -138,8 +138,23 @@ bool dd_catalog_wants(const char *path);
  * resolves such links inside the fileset only. */
 bool dd_catalog_wants_link(const char *path);
 /* Max size of a kept file for that path (256 MiB for rpm dbs, 64 MiB for dpkg
- * status and apk installed, 64 KiB for os-release...); 0 if not wanted. */
+ * status and apk installed, 64 KiB for os-release, 1 MiB for a Python
+ * METADATA...); 0 if not wanted. */
 size_t dd_catalog_max_file_size(const char *path);
+
+/* Path rules (application files anywhere in the image: "METADATA" in a
+ * "*.dist-info" directory, "package.json" under a "node_modules"...; the
+ * table and its fields are in catalog.c). dd_catalog_wants,
+ * dd_catalog_max_file_size and the catalogers' wants answer for them too.
+ * This gives the owner (cataloger name) of the rule that wants path, NULL
+ * when no rule does (also for the exact OS paths above). A file a rule wants
+ * that is over its max size is not a layer error: the analyzer keeps a "!"
+ * record named after the owner instead (see the extractors below), which the
+ * cataloger reports as a warning. */
+const char *dd_catalog_rule_owner(const char *path);
+/* True if the interest and rule tables are sorted as their lookups need
+ * (for the unit test). */
+bool dd_catalog_rules_sorted(void);
 
 /* ---- extractors: binaries and archives ----------------------------------- */
 /* Application packages hide in files that can't be kept whole (a 100 MiB Go
@@ -185,6 +200,23 @@ typedef struct dd_extractor {
 /* The extractor that claims this file, or NULL (see dd_extractor_t.sniff). */
 const dd_extractor_t *dd_catalog_sniff(const char *path, const unsigned char *head, size_t n,
                                        uint64_t size);
+/* For tests: an extractor asked before the table (NULL to remove it). */
+void dd_catalog_test_extractor(const dd_extractor_t *x);
+/* Runs x over one file and leaves the whole record in rec (which the caller
+ * has dd_buf_init'ed with any cap; it is reset here): DD_EXTRACT_MAGIC, the
+ * name, '\n', the payload; when extract() fails, the payload is "!" and its
+ * message; rec->len is 0 when the file holds nothing of interest. The
+ * caller's read function must remember its own failures (a truncated layer
+ * is the layer's error, not the file's). */
+void dd_catalog_extract(const dd_extractor_t *x, dd_extract_read_fn read, void *arg, uint64_t size,
+                        const char *path, dd_buf_t *rec);
+/* Appends a failure record (magic, name, '\n', "!", msg) to rec. */
+int dd_catalog_record_error(dd_buf_t *rec, const char *name, const char *msg);
+/* If data is a record, true with its extractor (or rule owner) name and
+ * payload (borrowed, pointing into data; the name is not NUL-terminated);
+ * false for ordinary file contents. */
+bool dd_catalog_record(const unsigned char *data, size_t len, const char **name, size_t *name_len,
+                       const unsigned char **payload, size_t *payload_len);
 
 /* ---- catalogers ---------------------------------------------------------- */
 #define DD_CATALOGER_V1 1
@@ -279,7 +311,15 @@ int dd_catalog_attribute_layers(dd_inventory_t *inv, const dd_file_t *hist, size
 /* Loads the wanted files (dd_catalog_wants) from an unpacked root filesystem
  * directory, for tests and `drydock scan dir:PATH`. Symlinks are resolved
  * inside root (absolute targets and ".." stay within it) and never followed
- * out of it; directories reached through symlinks are not walked. Layer is 0. */
+ * out of it; directories reached through symlinks are not walked. Layer is 0.
+ * Every directory is walked (path rules match anywhere) except proc, sys and
+ * dev at the root, to DD_LOAD_MAX_DEPTH levels and DD_LOAD_MAX_ENTRIES
+ * entries; a regular file no rule wants is offered to the extractors as in a
+ * layer (its record is kept instead of its bytes). Kept bytes over
+ * DD_LOAD_MAX_KEPT are DD_ELIMIT. */
+#define DD_LOAD_MAX_DEPTH 64
+#define DD_LOAD_MAX_ENTRIES 1000000
+#define DD_LOAD_MAX_KEPT ((size_t)256 << 20)
 int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e);
 
 #endif
