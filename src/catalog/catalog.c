@@ -129,9 +129,17 @@ static const struct rule {
     const char *owner;
     size_t max_size;
 } rules[] = {
+    {"*.deps.json", NULL, NULL, "nuget", 16 * MiB},          /* .NET: <app>.deps.json */
     {"*.egg-info", NULL, NULL, "python", 1 * MiB},          /* egg-info file form */
+    {"*.gemspec", "default", "specifications", "gem", 1 * MiB}, /* Ruby's default gems */
+    {"*.gemspec", "specifications", NULL, "gem", 1 * MiB},
     {"METADATA", "*.dist-info", NULL, "python", 1 * MiB},
     {"PKG-INFO", "*.egg-info", NULL, "python", 1 * MiB},
+    {"installed.json", "composer", NULL, "composer", 16 * MiB}, /* vendor/composer/ */
+    {"package-lock.json", NULL, NULL, "npm", 64 * MiB},
+    {"package.json", NULL, "node_modules", "npm", 1 * MiB},
+    {"pnpm-lock.yaml", NULL, NULL, "npm", 64 * MiB},
+    {"yarn.lock", NULL, NULL, "npm", 64 * MiB},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 

@@ -18,11 +18,16 @@
  *   2. else META-INF/MANIFEST.MF's main section: the version is
  *      Implementation-Version, else Bundle-Version, else
  *      Specification-Version; the artifact is the archive file name's
- *      ("commons-io-2.11.0.jar" -> "commons-io"), else Implementation-Title,
- *      else Specification-Title; the group is Implementation-Vendor-Id,
- *      else Bundle-SymbolicName without its last dotted component when
- *      that component is the artifact ("com.fasterxml.jackson.core.
- *      jackson-databind"), else none: the name is then the bare artifact;
+ *      ("commons-io-2.11.0.jar" -> "commons-io"; for a name without a
+ *      version, "app.jar", Implementation-Title, else Specification-Title);
+ *      the group is Implementation-Vendor-Id, else derived from
+ *      Bundle-SymbolicName (BSN, "; directives" dropped): the BSN without its
+ *      last dotted component when that component is the artifact
+ *      ("com.fasterxml.jackson.core.jackson-databind"), unless that would
+ *      leave a one-word group: then the whole BSN ("org.opentest4j" for
+ *      opentest4j); when the last component is not the artifact, the BSN
+ *      without it ("org.apache.commons.lang3" -> "org.apache.commons"), as
+ *      Trivy does; no BSN: no group, the name is the bare artifact;
  *   3. else the file name "name-1.2.3.jar" (the version starts at the last
  *      '-' followed by a digit): the bare artifact "name", version "1.2.3".
  *   Archives inside, at "WEB-INF/lib/", "BOOT-INF/lib/", "lib/" or the
@@ -348,11 +353,16 @@ static void manifest_pkg(struct job *J, const char *nested, const char *base, co
         const char *semi = memchr(bsn, ';', bn); /* "x.y.z;singleton:=true" */
         if (semi) bn = (size_t)(semi - bsn);
         trim(&bsn, &bn);
-        const char *dot = NULL;
+        const char *dot = NULL, *first = memchr(bsn, '.', bn);
         for (size_t i = 0; i < bn; i++)
             if (bsn[i] == '.') dot = bsn + i;
-        if (dot && (size_t)(bsn + bn - dot - 1) == an && memcmp(dot + 1, art, an) == 0)
-            grp = bsn, gn = (size_t)(dot - bsn);
+        bool last_is_art = dot && (size_t)(bsn + bn - dot - 1) == an && memcmp(dot + 1, art, an) == 0;
+        if (last_is_art && first != dot)
+            grp = bsn, gn = (size_t)(dot - bsn); /* "com.fasterxml.jackson.core.jackson-databind" */
+        else if (last_is_art)
+            grp = bsn, gn = bn;                  /* "org.opentest4j" for opentest4j */
+        else if (dot)
+            grp = bsn, gn = (size_t)(dot - bsn); /* "org.apache.commons.lang3" for commons-lang3 */
     }
     if (!grp) gn = 0;
     rec_pkg(J, nested, grp, gn, art, an, ver, vn);
@@ -540,9 +550,6 @@ static bool maven_wants(const char *path)
     return false; /* reads the jar extractor's records, not files */
 }
 
-#define JAR_REC_HEAD DD_EXTRACT_MAGIC "jar\n"
-#define JAR_REC_HEAD_LEN (DD_EXTRACT_MAGIC_LEN + 4)
-
 struct maven_ctx {
     dd_inventory_t *inv;
     int nfiles, nok, first_rc;
@@ -552,12 +559,15 @@ struct maven_ctx {
 static int maven_one(const dd_file_t *f, void *arg)
 {
     struct maven_ctx *c = arg;
-    if (f->len < JAR_REC_HEAD_LEN || memcmp(f->data, JAR_REC_HEAD, JAR_REC_HEAD_LEN) != 0) return 0;
+    const char *nm;
+    size_t nl, pl;
+    const unsigned char *pay;
+    if (!dd_catalog_record(f->data, f->len, &nm, &nl, &pay, &pl) || nl != 3 || memcmp(nm, "jar", 3) != 0)
+        return 0;
     c->nfiles++;
     dd_err_t e1 = {0};
     size_t from = c->inv->n;
-    int rc = dd_maven_parse_record((const char *)f->data + JAR_REC_HEAD_LEN, f->len - JAR_REC_HEAD_LEN,
-                                   f->path, f->layer, c->inv, &e1);
+    int rc = dd_maven_parse_record((const char *)pay, pl, f->path, f->layer, c->inv, &e1);
     dd_lang_dedup(c->inv, from);
     if (rc == DD_OK) {
         c->nok++;

@@ -86,6 +86,17 @@ static int run_one(const dd_file_t *f, void *arg)
     dd_err_t e1 = {0};
     size_t from = c->inv->n;
     c->nfiles++;
+    const char *nm;
+    size_t nl, pl;
+    const unsigned char *pay;
+    if (dd_catalog_record(f->data, f->len, &nm, &nl, &pay, &pl)) {
+        /* a "!" record: the analyzer could not keep the file (over its cap) */
+        if (pl && pay[0] == '!')
+            dd_inventory_warn(c->inv, "%s: %.*s", f->path, (int)(pl - 1 > 300 ? 300 : pl - 1),
+                              (const char *)pay + 1);
+        c->nok++;
+        return 0;
+    }
     int rc = c->fn(c->fs, f, c->inv, &e1);
     dd_lang_dedup(c->inv, from);
     if (rc == DD_OK || rc == DD_DECLINED) {

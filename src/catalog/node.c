@@ -457,6 +457,9 @@ static int npm_file(dd_fileset_t *fs, const dd_file_t *f, dd_inventory_t *inv, d
     base = base ? base + 1 : path;
     if (strcmp(base, "package.json") == 0)
         return dd_npm_parse_package_json(data, f->len, path, f->layer, inv, e);
+    /* a lock file a package shipped (node_modules/x/yarn.lock) is not the
+     * image's; nor is one whose packages are installed next to it */
+    if (strncmp(path, "node_modules/", 13) == 0 || strstr(path, "/node_modules/")) return DD_DECLINED;
     if (node_modules_next_to(fs, path)) return DD_DECLINED;
     if (strcmp(base, "package-lock.json") == 0)
         return dd_npm_parse_package_lock(data, f->len, path, f->layer, inv, e);
