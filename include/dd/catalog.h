@@ -98,6 +98,9 @@ typedef struct dd_inventory {
     char **warnings;       /* problems that did not stop the run ("<db path>: <message>") */
     size_t nwarnings;      /* entries in warnings[] */
     size_t nwarnings_dropped; /* warnings beyond DD_CATALOG_MAX_WARNINGS, counted only */
+    size_t owned_dropped[DD_PKG_TYPE_LAST + 1]; /* per type: application packages not
+                              reported because an OS package owns their file (see
+                              dd_catalog_drop_owned) */
     dd_arena_t *mem;       /* borrowed arena holding the strings (a scan job's), or NULL:
                               then they live in own; use dd_inventory_arena() */
     dd_arena_t own;        /* the inventory's own arena */
@@ -295,6 +298,41 @@ int dd_rpmdb_sqlite_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, v
 /* Reads a whole rpm database (format chosen by the file's magic) into inv. */
 int dd_rpmdb_parse(const uint8_t *data, size_t len, const char *db_path, int layer,
                    dd_inventory_t *inv, dd_err_t *e);
+
+/* A Python distribution's core metadata (METADATA, PKG-INFO or an .egg-info
+ * file): RFC 822-style headers up to the first blank line. Adds one
+ * DD_PKG_PYPI package (name and version as published, License-Expression or
+ * License) with db_path and layer. DD_ECORRUPT (nothing added) for a file
+ * without Name or Version or with a malformed header line. */
+int dd_python_metadata_parse(const char *data, size_t len, const char *db_path, int layer,
+                             dd_inventory_t *inv, dd_err_t *e);
+
+/* ---- OS-file ownership ---------------------------------------------------- */
+/* The paths OS packages own (dpkg info/<pkg>.list files, apk F:/R: lines, rpm
+ * headers' BASENAMES/DIRNAMES/DIRINDEXES), as a sorted array of 64-bit
+ * hashes of the normalized paths (owned.c). An application package whose
+ * file (db_path; for "a.war!x.jar" the outer file) is owned is dropped by
+ * dd_catalog_run and counted in inv->owned_dropped[type]. */
+#define DD_OWNED_MAX 4000000 /* paths kept (32 MB); more are ignored (truncated) */
+typedef struct dd_owned {
+    uint64_t *h;
+    size_t n, cap;
+    bool sorted, truncated;
+} dd_owned_t;
+void dd_owned_init(dd_owned_t *o);
+void dd_owned_release(dd_owned_t *o);
+/* Adds one path (a leading "/" or "./" and trailing "/" are ignored). */
+void dd_owned_add(dd_owned_t *o, const char *path, size_t n);
+void dd_owned_add_dpkg_list(dd_owned_t *o, const char *data, size_t len);
+void dd_owned_add_apk(dd_owned_t *o, const char *data, size_t len);
+/* One rpm header blob's file list; DD_ECORRUPT for a malformed one (what was
+ * read before the fault stays). */
+int dd_owned_add_rpm_header(dd_owned_t *o, const uint8_t *blob, size_t len);
+/* Everything the OS package databases in fs own. */
+void dd_owned_build(dd_fileset_t *fs, dd_owned_t *o);
+bool dd_owned_has(dd_owned_t *o, const char *path);
+/* Drops the application packages whose file is owned; returns how many. */
+size_t dd_catalog_drop_owned(dd_inventory_t *inv, dd_owned_t *o);
 
 /* ---- which layer added each package -------------------------------------- */
 /* Refines pkg->layer from the history of the database files. hist[] holds the

@@ -51,6 +51,9 @@ typedef struct dd_finding {
     const char *source_name;     /* name that matched (source where the feed uses sources) */
     const char *source_version;  /* version compared */
     dd_pkg_type_t pkg_type;
+    const char *path;            /* application package: the file in the image it was read
+                                    from (db_path: METADATA, lock file, binary, "a.war!b.jar");
+                                    NULL for OS packages */
     int layer;                   /* layer index that added the package, -1 unknown */
     const char *ecosystem;
     const char *fixed_version;   /* NULL when there is no fix */

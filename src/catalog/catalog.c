@@ -251,6 +251,7 @@ static const dd_cataloger_t *const catalogers[] = {
     &dd_cataloger_maven,
     &dd_cataloger_npm,
     &dd_cataloger_nuget,
+    &dd_cataloger_python,
     &dd_cataloger_rpm,
 };
 #define N_CATALOGERS (sizeof catalogers / sizeof catalogers[0])
@@ -392,6 +393,18 @@ int dd_catalog_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e)
                 if (!first.code) first.code = rc;
             }
         }
+    }
+    /* a file an OS package owns belongs to it: not reported again */
+    for (size_t i = 0; i < inv->n; i++) {
+        if (!dd_pkg_type_is_app(inv->pkgs[i].type)) continue;
+        dd_owned_t o;
+        dd_owned_init(&o);
+        dd_owned_build(fs, &o);
+        if (o.truncated)
+            dd_inventory_warn(inv, "os packages own more than %d files: ownership is incomplete", DD_OWNED_MAX);
+        if (o.n) dd_catalog_drop_owned(inv, &o);
+        dd_owned_release(&o);
+        break;
     }
     dd_inventory_sort(inv);
     if (first_rc != DD_OK) {

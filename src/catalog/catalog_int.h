@@ -7,13 +7,14 @@
 
 #include "dd/catalog.h"
 
-/* True if the interest table row that matches path belongs to owner
- * ("os", "dpkg", "apk", "rpm"). */
+/* True if the interest table row or path rule that matches path belongs to
+ * owner ("os", "owned", "dpkg", "apk", "rpm", "python", ...). */
 bool dd_catalog_wants_owner(const char *path, const char *owner);
 
 /* The catalogers (one per file), referenced by the table in catalog.c. */
 extern const dd_cataloger_t dd_cataloger_apk;
 extern const dd_cataloger_t dd_cataloger_dpkg;
+extern const dd_cataloger_t dd_cataloger_python;
 extern const dd_cataloger_t dd_cataloger_rpm;
 /* application packages (node.c, ruby.c, php.c, dotnet.c, java.c) */
 extern const dd_cataloger_t dd_cataloger_composer;

@@ -325,5 +325,171 @@ TEST(load_dir_rules_and_extractors)
     CHECK(system(cmd) == 0);
 }
 
+/* ---- Python ----------------------------------------------------------------- */
+
+/* The head of requests 2.19.0's METADATA as published on PyPI (wheel
+ * requests-2.19.0-py2.py3-none-any.whl), body shortened. */
+static const char requests_meta[] =
+    "Metadata-Version: 2.1\r\n"
+    "Name: requests\r\n"
+    "Version: 2.19.0\r\n"
+    "Summary: Python HTTP for Humans.\r\n"
+    "Home-page: http://python-requests.org\r\n"
+    "Author: Kenneth Reitz\r\n"
+    "License: Apache 2.0\r\n"
+    "Description: Requests: HTTP for Humans\r\n"
+    "        =========================\r\n"
+    "Platform: UNKNOWN\r\n"
+    "\r\n"
+    "Name: not-this\r\n";
+
+TEST(python_metadata)
+{
+    dd_inventory_t inv;
+    dd_inventory_init(&inv);
+    dd_err_t e = {0};
+    CHECK_INT(dd_python_metadata_parse(requests_meta, sizeof requests_meta - 1, "a/requests-2.19.0.dist-info/METADATA",
+                                       2, &inv, &e),
+              DD_OK);
+    CHECK_INT(inv.n, 1);
+    if (inv.n == 1) {
+        CHECK_INT(inv.pkgs[0].type, DD_PKG_PYPI);
+        CHECK_STR(inv.pkgs[0].name, "requests");
+        CHECK_STR(inv.pkgs[0].version, "2.19.0");
+        CHECK_STR(inv.pkgs[0].license, "Apache 2.0");
+        CHECK_STR(inv.pkgs[0].db_path, "a/requests-2.19.0.dist-info/METADATA");
+        CHECK_INT(inv.pkgs[0].layer, 2);
+    }
+    /* name as published; License-Expression preferred; UNKNOWN dropped */
+    const char *m2 = "Metadata-Version: 2.4\nName: PyYAML\nVersion: 5.3\nLicense: UNKNOWN\n";
+    CHECK_INT(dd_python_metadata_parse(m2, strlen(m2), "x", 0, &inv, &e), DD_OK);
+    CHECK(inv.n == 2 && !strcmp(inv.pkgs[1].name, "PyYAML") && inv.pkgs[1].license == NULL);
+    const char *m3 = "Name: x\nLicense-Expression: MIT\nLicense: long text\nVersion: 1\n";
+    CHECK_INT(dd_python_metadata_parse(m3, strlen(m3), "x", 0, &inv, &e), DD_OK);
+    CHECK(inv.n == 3 && !strcmp(inv.pkgs[2].license, "MIT"));
+    /* malformed: nothing added */
+    const char *bad[] = {"Name: x\n", "Version: 1\n", "garbage line\nName: x\nVersion: 1\n", "Name: a b\nVersion: 1\n",
+                         "", "\nName: x\nVersion: 1\n", ": x\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(dd_python_metadata_parse(bad[i], strlen(bad[i]), "x", 0, &inv, &e) == DD_ECORRUPT);
+    CHECK_INT(inv.n, 3);
+    dd_inventory_release(&inv);
+}
+
+TEST(python_cataloger)
+{
+    dd_fileset_t fs;
+    dd_fileset_init(&fs);
+    dd_fileset_put(&fs, "usr/lib/python3/dist-packages/requests-2.19.0.dist-info/METADATA", requests_meta,
+                   sizeof requests_meta - 1, 1, 0100644);
+    const char *egg = "Metadata-Version: 1.1\nName: six\nVersion: 1.16.0\n";
+    dd_fileset_put(&fs, "usr/lib/python3/dist-packages/six-1.16.0.egg-info", egg, strlen(egg), 0, 0100644);
+    dd_fileset_put(&fs, "usr/lib/python3/dist-packages/chardet-3.0.4.egg-info/PKG-INFO",
+                   "Name: chardet\nVersion: 3.0.4\n", 28, 0, 0100644);
+    dd_fileset_put(&fs, "opt/bad.dist-info/METADATA", "Summary: no name\n", 17, 0, 0100644);
+    dd_buf_t rec;
+    dd_buf_init(&rec, 0);
+    dd_catalog_record_error(&rec, "python", "file is 2000000 bytes, over the 1048576 byte limit for it");
+    dd_fileset_put(&fs, "opt/huge.dist-info/METADATA", rec.ptr, rec.len, 0, 0100644);
+    dd_buf_release(&rec);
+    dd_inventory_t inv;
+    dd_inventory_init(&inv);
+    dd_err_t e = {0};
+    CHECK_INT(dd_catalog_run(&fs, &inv, &e), DD_OK);
+    CHECK_INT(inv.n, 3);
+    if (inv.n == 3) {
+        CHECK_STR(inv.pkgs[0].name, "chardet");
+        CHECK_STR(inv.pkgs[1].name, "requests");
+        CHECK_INT(inv.pkgs[1].layer, 1);
+        CHECK_STR(inv.pkgs[2].name, "six");
+        CHECK_STR(inv.pkgs[2].db_path, "usr/lib/python3/dist-packages/six-1.16.0.egg-info");
+    }
+    CHECK_INT(inv.nwarnings, 2);
+    bool saw_huge = false, saw_bad = false;
+    for (size_t i = 0; i < inv.nwarnings; i++) {
+        if (strstr(inv.warnings[i], "opt/huge.dist-info/METADATA: file is 2000000 bytes")) saw_huge = true;
+        if (strstr(inv.warnings[i], "opt/bad.dist-info/METADATA: metadata without a Name")) saw_bad = true;
+    }
+    CHECK(saw_huge && saw_bad);
+    dd_inventory_release(&inv);
+    dd_fileset_release(&fs);
+}
+
+/* ---- OS-file ownership ------------------------------------------------------- */
+
+static void be32put(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16), p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+TEST(ownership)
+{
+    dd_owned_t o;
+    dd_owned_init(&o);
+    const char *list = "/.\n/usr\n/usr/lib/python3/dist-packages/requests-2.28.1.egg-info\n"
+                       "/usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO\n";
+    dd_owned_add_dpkg_list(&o, list, strlen(list));
+    const char *apk = "P:py3-six\nV:1.16.0-r1\nF:usr/lib/python3.11/site-packages/six-1.16.0.dist-info\n"
+                      "R:METADATA\nR:RECORD\n\nP:musl\nR:orphan\n";
+    dd_owned_add_apk(&o, apk, strlen(apk));
+    /* an rpm header: DIRINDEXES {0, 1}, BASENAMES {"METADATA", "x"}, DIRNAMES {"/usr/lib/a.dist-info/", "/b/"} */
+    unsigned char blob[256] = {0};
+    const char strs_b[] = "METADATA\0x";
+    const char strs_d[] = "/usr/lib/a.dist-info/\0/b/";
+    size_t dl = 8 + sizeof strs_b + sizeof strs_d;
+    be32put(blob, 3);
+    be32put(blob + 4, (uint32_t)dl);
+    unsigned char *idx = blob + 8, *data = blob + 8 + 3 * 16;
+    be32put(idx, 1116), be32put(idx + 4, 4), be32put(idx + 8, 0), be32put(idx + 12, 2);
+    be32put(idx + 16, 1117), be32put(idx + 20, 8), be32put(idx + 24, 8), be32put(idx + 28, 2);
+    be32put(idx + 32, 1118), be32put(idx + 36, 8), be32put(idx + 40, (uint32_t)(8 + sizeof strs_b));
+    be32put(idx + 44, 2);
+    be32put(data, 0), be32put(data + 4, 1);
+    memcpy(data + 8, strs_b, sizeof strs_b);
+    memcpy(data + 8 + sizeof strs_b, strs_d, sizeof strs_d);
+    CHECK_INT(dd_owned_add_rpm_header(&o, blob, 8 + 3 * 16 + dl), DD_OK);
+    CHECK(dd_owned_has(&o, "usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO"));
+    CHECK(dd_owned_has(&o, "usr/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA"));
+    CHECK(dd_owned_has(&o, "usr/lib/a.dist-info/METADATA"));
+    CHECK(dd_owned_has(&o, "b/x"));
+    CHECK(dd_owned_has(&o, "orphan")); /* R: before any F: is at the root */
+    CHECK(!dd_owned_has(&o, "usr/lib/python3/dist-packages/requests-2.19.0.egg-info/PKG-INFO"));
+    CHECK(!dd_owned_has(&o, "usr/lib/a.dist-info/x"));
+    /* a header whose DIRINDEXES point past DIRNAMES is rejected */
+    be32put(data + 4, 7);
+    CHECK_INT(dd_owned_add_rpm_header(&o, blob, 8 + 3 * 16 + dl), DD_ECORRUPT);
+    CHECK_INT(dd_owned_add_rpm_header(&o, blob, 20), DD_ECORRUPT);
+    dd_owned_release(&o);
+
+    /* dd_catalog_run: the dpkg-owned egg-info is the dpkg package only */
+    dd_fileset_t fs;
+    dd_fileset_init(&fs);
+    const char *status = "Package: python3-requests\nStatus: install ok installed\nVersion: 2.28.1+dfsg-1\n"
+                         "Architecture: all\n\n";
+    dd_fileset_put(&fs, "etc/os-release", "ID=debian\nVERSION_ID=12\n", 24, 0, 0100644);
+    dd_fileset_put(&fs, "var/lib/dpkg/status", status, strlen(status), 0, 0100644);
+    dd_fileset_put(&fs, "var/lib/dpkg/info/python3-requests.list", list, strlen(list), 0, 0100644);
+    dd_fileset_put(&fs, "usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO",
+                   "Name: requests\nVersion: 2.28.1\n", 30, 0, 0100644);
+    dd_fileset_put(&fs, "opt/venv/lib/python3.11/site-packages/requests-2.19.0.dist-info/METADATA",
+                   "Name: requests\nVersion: 2.19.0\n", 30, 1, 0100644);
+    dd_inventory_t inv;
+    dd_inventory_init(&inv);
+    dd_err_t e = {0};
+    CHECK_INT(dd_catalog_run(&fs, &inv, &e), DD_OK);
+    CHECK_INT(inv.n, 2);
+    if (inv.n == 2) {
+        CHECK_INT(inv.pkgs[0].type, DD_PKG_DPKG);
+        CHECK_STR(inv.pkgs[0].name, "python3-requests");
+        CHECK_INT(inv.pkgs[1].type, DD_PKG_PYPI);
+        CHECK_STR(inv.pkgs[1].version, "2.19.0");
+    }
+    CHECK_INT(inv.owned_dropped[DD_PKG_PYPI], 1);
+    dd_inventory_release(&inv);
+    dd_fileset_release(&fs);
+}
+
 TEST_MAIN(RUN(rules_sorted); RUN(rules_python); RUN(rules_dpkg_file_lists); RUN(record_parse);
-          RUN(layer_hook); RUN(layer_hook_truncated); RUN(load_dir_rules_and_extractors))
+          RUN(layer_hook); RUN(layer_hook_truncated); RUN(load_dir_rules_and_extractors);
+          RUN(python_metadata); RUN(python_cataloger); RUN(ownership))
