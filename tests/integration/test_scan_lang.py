@@ -10,10 +10,12 @@ The image (built with ocigen, pushed with skopeo, scanned on push):
            here: WEB-INF/lib/ holds the real apiguardian-api-1.1.2.jar and a
            jackson-databind-2.9.10.1.jar with its pom.properties
   layer 2  rack's real gemspec (ruby-rack), vendor/composer/installed.json
-           (Composer 2), app.deps.json, a project with only its
-           package-lock.json (v1)
-Every package must be in the inventory with its type, version and layer,
-once; the same inventory comes from `drydock scan oci:...`.
+           (Composer 2), app.deps.json, two projects with only their lock
+           file (package-lock.json v3, yarn.lock v1)
+Every package must be in the inventory with its type, version, layer and
+path, once; the same inventory comes from `drydock scan oci:...`. Against
+the GHSA records of tests/fixtures/feeds/ghsa-osv (real, byte for byte, see
+its README) the findings are exactly those the records imply.
 """
 import io
 import json
@@ -77,6 +79,7 @@ def image_layers():
         "var/www/vendor/composer/installed.json": fx("installed-composer2.json"),
         "srv/dotnet/app.deps.json": fx("app.deps.json"),
         "srv/web/package-lock.json": fx("package-lock-v3.json"),
+        "srv/yarnproj/yarn.lock": fx("yarn-v1.lock"),
     }
     return [base, l1, l2]
 
@@ -104,7 +107,27 @@ EXPECTED = [
     ("npm", "follow-redirects", "1.14.7", 2, "srv/web/package-lock.json"),
     ("npm", "jest", "26.6.3", 2, "srv/web/package-lock.json"),
     ("npm", "regenerator-runtime", "0.13.7", 2, "srv/web/package-lock.json"),
+    ("npm", "@babel/code-frame", "7.10.4", 2, "srv/yarnproj/yarn.lock"),
+    ("npm", "lodash", "4.17.19", 2, "srv/yarnproj/yarn.lock"),
+    ("npm", "minimist", "0.0.8", 2, "srv/yarnproj/yarn.lock"),
+    ("npm", "string-width", "4.2.3", 2, "srv/yarnproj/yarn.lock"),
 ]
+
+# (finding id, package, version, path, layer): the GHSA records of
+# tests/fixtures/feeds/ghsa-osv that affect the image (ids as reported: the
+# CVE alias when there is one). Not affected: guzzle 7.4.4 by
+# GHSA-w248-ffj2-4v5q (fixed in 7.4.4), rack 2.2.22 by GHSA-wq4h-7r42-5hrr
+# (2.2 to 2.2.3.1), jackson-databind through the war is the same package
+# at another path.
+FINDINGS = [
+    ("CVE-2020-36518", "com.fasterxml.jackson.core:jackson-databind", "2.9.10.1",
+     "opt/app.war!WEB-INF/lib/jackson-databind-2.9.10.1.jar", 1),
+    ("CVE-2021-23337", "lodash", "4.17.19", "srv/yarnproj/yarn.lock", 2),
+    ("CVE-2021-44906", "minimist", "0.0.8", "srv/yarnproj/yarn.lock", 2),
+    ("CVE-2022-31091", "guzzlehttp/guzzle", "7.4.4", "var/www/vendor/composer/installed.json", 2),
+    ("GHSA-5crp-9r3c-p9vr", "Newtonsoft.Json", "12.0.3", "srv/dotnet/app.deps.json", 2),
+]
+GHSA = FIXTURES / "feeds" / "ghsa-osv"
 
 
 def drydock(*args, check=True, timeout=120):
@@ -121,23 +144,22 @@ def layout(tmp_path_factory):
     return lay
 
 
-def path_of(p):
-    """The package's path in the image, from whichever field the output names it."""
-    for k in ("path", "dbPath", "db_path", "pkgPath", "filePath"):
-        if k in p:
-            return p[k]
-    return None
+@pytest.fixture(scope="module")
+def ghsa_db(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ghsadb")
+    drydock("db", "import", "--data-dir", str(d), "--format", "osv",
+            *[str(GHSA / eco) for eco in ("npm", "Maven", "Packagist", "RubyGems", "NuGet")])
+    return d / "vulndb" / "vuln.db"
 
 
-def check_inventory(pkgs, type_key, layer_key):
+def check_inventory(pkgs, type_key, layer_key, with_path=True):
     got = sorted((p[type_key], p["name"], p["version"], p[layer_key]) for p in pkgs)
     want = sorted(e[:4] for e in EXPECTED)
     assert got == want
-    for p in pkgs:  # the path, once the output carries it
-        path = path_of(p)
-        if path is not None:
-            e = next(e for e in EXPECTED if e[:4] == (p[type_key], p["name"], p["version"], p[layer_key]))
-            assert path == e[4], p
+    if with_path:
+        got = sorted((p[type_key], p["name"], p["version"], p[layer_key], p.get("path", "var/lib/dpkg/status"))
+                     for p in pkgs)
+        assert got == sorted(EXPECTED)
 
 
 def test_cli_scan_inventory(tmp_path, layout):
@@ -149,6 +171,19 @@ def test_cli_scan_inventory(tmp_path, layout):
     # the Composer fixture's wrong-typed entry is a warning; the scan goes on
     assert "var/www/vendor/composer/installed.json: package 3 without a string name and version skipped" in err
     assert "opt/readme.jar" not in err  # not a zip: never read
+
+
+def test_cli_scan_findings(tmp_path, layout, ghsa_db):
+    data = tmp_path / "data"
+    (data / "vulndb").mkdir(parents=True)
+    shutil.copy(ghsa_db, data / "vulndb" / "vuln.db")
+    p = drydock("scan", "--data-dir", str(data), "--no-progress", "--format", "json", f"oci:{layout}:v1",
+                check=False)
+    rep = json.loads(p.stdout)
+    got = sorted((f["id"], f["package"]["name"], f["package"]["version"], f["package"]["path"],
+                  f["package"]["layer"]) for f in rep["findings"])
+    assert got == sorted(FINDINGS)
+    assert rep["status"] == "Unhealthy"
 
 
 def test_pushed_image_inventory(tmp_path, layout):
@@ -169,7 +204,8 @@ def test_pushed_image_inventory(tmp_path, layout):
         assert r.status_code == 200, r.text
         j = r.json()
         assert j["total"] == len(EXPECTED)
-        check_inventory(j["packages"], "type", "layerIndex")
+        # (the packages API has no path field yet)
+        check_inventory(j["packages"], "type", "layerIndex", with_path="path" in j["packages"][1])
     finally:
         assert srv.stop() == 0
 
@@ -207,3 +243,27 @@ def test_fs_dir_scan(tmp_path):
     rep = json.loads(p.stdout)
     got = sorted((x["type"], x["name"], x["version"]) for x in rep["inventory"])
     assert got == sorted(e[:3] for e in EXPECTED)
+
+
+def test_debian_packaged_files_are_os_packages(tmp_path):
+    """Debian's ruby-rack gemspec and lib*-java jars, at their real paths and
+    listed in dpkg's info/*.list, belong to those dpkg packages: not
+    reported again as gem/maven packages (docs/catalog.md); the same files
+    outside dpkg's lists are."""
+    gemspec = "usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec"
+    jar = "usr/share/java/geronimo-annotation-1.3-spec.jar"
+    base = ocigen.debian_rootfs("12", "bookworm", [("ruby-rack", "2.2.22-0+deb12u2", "ruby-rack"),
+                                                   ("libgeronimo-annotation-1.3-spec-java", "1.3-1", None)])
+    base["var/lib/dpkg/info/ruby-rack.list"] = f"/.\n/usr\n/{gemspec}\n".encode()
+    base["var/lib/dpkg/info/libgeronimo-annotation-1.3-spec-java.list"] = f"/.\n/{jar}\n".encode()
+    base[gemspec] = fx("debian/rack-2.2.22.gemspec")
+    base[jar] = fx("debian/geronimo-annotation-1.3-spec.jar")
+    base["opt/gems/specifications/rack-2.2.22.gemspec"] = fx("debian/rack-2.2.22.gemspec")
+    lay = tmp_path / "deb"
+    ocigen.layout(str(lay), [base], tag="v1")
+    p = drydock("scan", "--data-dir", str(tmp_path / "data"), "--no-progress", "--format", "json",
+                "--allow-unassessed", f"oci:{lay}:v1")
+    rep = json.loads(p.stdout)
+    got = sorted((x["type"], x["name"], x.get("path")) for x in rep["inventory"])
+    assert got == [("dpkg", "libgeronimo-annotation-1.3-spec-java", None), ("dpkg", "ruby-rack", None),
+                   ("gem", "rack", "opt/gems/specifications/rack-2.2.22.gemspec")]
