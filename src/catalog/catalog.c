@@ -136,10 +136,10 @@ static const struct rule {
     {"METADATA", "*.dist-info", NULL, "python", 1 * MiB},
     {"PKG-INFO", "*.egg-info", NULL, "python", 1 * MiB},
     {"installed.json", "composer", NULL, "composer", 16 * MiB}, /* vendor/composer/ */
-    {"package-lock.json", NULL, NULL, "npm", 64 * MiB},
+    {"package-lock.json", NULL, NULL, "npm", 32 * MiB},
     {"package.json", NULL, "node_modules", "npm", 1 * MiB},
-    {"pnpm-lock.yaml", NULL, NULL, "npm", 64 * MiB},
-    {"yarn.lock", NULL, NULL, "npm", 64 * MiB},
+    {"pnpm-lock.yaml", NULL, NULL, "npm", 32 * MiB},
+    {"yarn.lock", NULL, NULL, "npm", 32 * MiB},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 

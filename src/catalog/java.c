@@ -65,7 +65,7 @@
 #define JAR_MAX_DEPTH 3                       /* nested archive levels below the file */
 #define JAR_MAX_ENTRIES 200000                /* entries in all archives of one file */
 #define JAR_MAX_SMALL (1u << 20)              /* one pom.properties or MANIFEST.MF */
-#define JAR_MAX_INFLATED ((uint64_t)1 << 30)  /* bytes inflated for one file */
+#define JAR_MAX_INFLATED ((uint64_t)2 << 30)  /* bytes inflated for one file */
 #define JAR_MAX_RATIO 200                     /* inflated / compressed */
 #define JAR_RATIO_FLOOR ((uint64_t)16 << 20)  /* the ratio is checked past this many bytes */
 #define JAR_BUF (64u * 1024)
