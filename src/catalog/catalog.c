@@ -133,6 +133,7 @@ static const struct rule {
     {"*.egg-info", NULL, NULL, "python", 1 * MiB},          /* egg-info file form */
     {"*.gemspec", "default", "specifications", "gem", 1 * MiB}, /* Ruby's default gems */
     {"*.gemspec", "specifications", NULL, "gem", 1 * MiB},
+    {"Cargo.lock", NULL, NULL, "cargo", 16 * MiB},
     {"METADATA", "*.dist-info", NULL, "python", 1 * MiB},
     {"PKG-INFO", "*.egg-info", NULL, "python", 1 * MiB},
     {"installed.json", "composer", NULL, "composer", 16 * MiB}, /* vendor/composer/ */
@@ -245,9 +246,11 @@ bool dd_catalog_rules_sorted(void)
 /* Sorted by name; each entry is a DD_CATALOGER_V1 vtable defined in its own file. */
 static const dd_cataloger_t *const catalogers[] = {
     &dd_cataloger_apk,
+    &dd_cataloger_cargo,
     &dd_cataloger_composer,
     &dd_cataloger_dpkg,
     &dd_cataloger_gem,
+    &dd_cataloger_golang,
     &dd_cataloger_maven,
     &dd_cataloger_npm,
     &dd_cataloger_nuget,
@@ -662,6 +665,7 @@ int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e)
 /* Sorted by name; each entry is a DD_EXTRACTOR_V1 vtable defined in its own
  * file (declared in catalog_int.h). NULL entries are placeholders. */
 static const dd_extractor_t *const extractors[] = {
+    &dd_extractor_elf,
     &dd_extractor_jar,
 };
 #define N_EXTRACTORS (sizeof extractors / sizeof extractors[0])
