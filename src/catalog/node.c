@@ -17,8 +17,8 @@
  *     kept (installed packages win; the lock file then adds nothing).
  *     Development dependencies ARE reported: a lock file in an image is all
  *     we know of what the project pulls in, and a vulnerable build tool in
- *     it is worth seeing (Trivy leaves them out unless --include-dev-deps;
- *     Grype keeps them). Only registry packages are reported: workspace,
+ *     it is worth seeing (Trivy leaves them out unless --include-dev-deps).
+ *     Only registry packages are reported: workspace,
  *     link, file, git and tarball entries (their versions are not registry
  *     versions) are skipped; npm aliases ("npm:real@1.0.0") report the real
  *     package.
