@@ -115,6 +115,7 @@ struct job {
     uint64_t entries;
     int bound_rc;       /* set when a bound was crossed (stops everything) */
     bool rec_full;
+    unsigned char *tmp; /* JAR_BUF bytes for read_entry (heap: scan threads have small stacks) */
 };
 
 struct src {
@@ -216,9 +217,9 @@ static void rec_pkg(struct job *J, const char *nested, const char *group, size_t
  * only counting. DD_OK, else an error rc (J->bound_rc for bounds). */
 static int read_entry(struct job *J, struct archive *a, dd_buf_t *out, size_t max)
 {
-    char tmp[JAR_BUF];
+    unsigned char *tmp = J->tmp;
     for (;;) {
-        la_ssize_t n = archive_read_data(a, tmp, sizeof tmp);
+        la_ssize_t n = archive_read_data(a, tmp, JAR_BUF);
         if (J->bound_rc) return J->bound_rc;
         if (n < 0) return DD_ECORRUPT;
         if (n == 0) return DD_OK;
@@ -488,10 +489,11 @@ static int jar_extract(dd_extract_read_fn read, void *arg, uint64_t size, const 
                        dd_err_t *e)
 {
     (void)size;
-    struct job J = {.read = read, .arg = arg, .rec = rec, .e = e};
+    struct job J = {.read = read, .arg = arg, .rec = rec, .e = e, .tmp = dd_malloc(JAR_BUF)};
     const char *base = strrchr(path, '/');
     size_t start = rec->len;
     int rc = walk_archive(&J, NULL, "", base ? base + 1 : path, 0);
+    free(J.tmp);
     if (rc != DD_OK) rec->len = start; /* the error record replaces it */
     return rc;
 }
