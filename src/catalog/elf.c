@@ -575,7 +575,7 @@ static void emit_rust(ex_t *x, dd_buf_t *rec)
     inflateEnd(&zs);
     if (zr != Z_STREAM_END) {
         free(out);
-        if (zr == Z_BUF_ERROR && n == room)
+        if (zs.avail_out == 0)
             return warnf(x, "cargo-auditable data%s inflates to more than %llu bytes", "", (uint64_t)room);
         return warnf(x, "cargo-auditable data%s: bad zlib stream (offset %llu)", "", x->dep_off);
     }

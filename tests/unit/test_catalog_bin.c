@@ -346,6 +346,12 @@ TEST(rust_dep_v0)
     free(p);
     dd_buf_release(&json);
     free(b);
+    /* a zlib bomb: refused at the record's size */
+    b = load("cargo/auditable-bomb.elf", &n);
+    p = extract(b, n, 0, NULL);
+    CHECK(p && strstr(p, "!cargo-auditable data inflates to more than") != NULL);
+    free(p);
+    free(b);
 }
 
 /* ---- the Go cataloger ----------------------------------------------------- */
