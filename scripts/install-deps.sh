@@ -14,6 +14,7 @@ TEST_PKGS=(
   dpkg-dev rpm python3-rpm skopeo podman umoci mmdebstrap debootstrap
   isal zstd curl valgrind unzip zip docker-registry openssl golang-go
   chromium
+  ruby php-cli php-composer-semver default-jre-headless libmaven3-core-java
 )
 BENCH_PKGS=( docker-registry nginx-light wrk )
 

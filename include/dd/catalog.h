@@ -155,6 +155,9 @@ size_t dd_catalog_max_file_size(const char *path);
  * record named after the owner instead (see the extractors below), which the
  * cataloger reports as a warning. */
 const char *dd_catalog_rule_owner(const char *path);
+/* True if the interest-table row or path rule that wants path belongs to
+ * owner ("os", "owned", "dpkg", "apk", "rpm", "python", ...). */
+bool dd_catalog_wants_owner(const char *path, const char *owner);
 /* True if the interest and rule tables are sorted as their lookups need
  * (for the unit test). */
 bool dd_catalog_rules_sorted(void);

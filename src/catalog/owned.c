@@ -87,7 +87,7 @@ static int cmp_u64(const void *a, const void *b)
 static void finish(dd_owned_t *o)
 {
     if (o->sorted) return;
-    qsort(o->h, o->n, sizeof *o->h, cmp_u64);
+    if (o->n > 1) qsort(o->h, o->n, sizeof *o->h, cmp_u64);
     size_t w = 0;
     for (size_t i = 0; i < o->n; i++)
         if (w == 0 || o->h[w - 1] != o->h[i]) o->h[w++] = o->h[i];

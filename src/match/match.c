@@ -8,7 +8,7 @@
  *      CentOS:N image without CentOS data (dd_match_ecosystem); for an
  *      application package its own OSV ecosystem (PyPI, npm, Go...),
  *      whatever the OS, looked up by the name the importer stores
- *      (app_lookup_name). The assessment rule is at plan_build().
+ *      (dd_pkgname_normalize). The assessment rule is at plan_build().
  *   1. An affected entry of record R matches (dd_match_affected), and its
  *      module stream fits the package's (dd_match_module).
  *   2. Its finding ids: R's id if it is a CVE, else the CVEs among R's
@@ -642,43 +642,9 @@ static int finding_cmp(const void *pa, const void *pb)
     return a->pkg_index < b->pkg_index ? -1 : a->pkg_index > b->pkg_index;
 }
 
-/* The lookup name of an application package, as the importer stores it.
- * PyPI: PEP 503 (lowercase, runs of "-", "_" and "." become one "-");
- * Packagist: lowercase (Composer names are case-insensitive); others as
- * published (npm names are lowercase by rule; Go module paths, Maven
- * coordinates, gems, crates and NuGet ids are matched as written).
- * TEMPORARY: appvuln is writing one exported normalization function for all
- * ecosystems (used by the importer too); the lead replaces this one with it
- * at merge. Writes into buf (bufsz bytes); returns name itself when no
- * change is needed or it does not fit. */
-static const char *app_lookup_name(dd_pkg_type_t t, const char *name, char *buf, size_t bufsz)
-{
-    if (!name || (t != DD_PKG_PYPI && t != DD_PKG_COMPOSER) || strlen(name) >= bufsz) return name;
-    size_t w = 0;
-    for (const char *p = name; *p; p++) {
-        char ch = *p;
-        if (t == DD_PKG_PYPI && (ch == '-' || ch == '_' || ch == '.')) {
-            if (w == 0 || buf[w - 1] != '-') buf[w++] = '-';
-            continue;
-        }
-        buf[w++] = (char)((ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch);
-    }
-    buf[w] = '\0';
-    return strcmp(buf, name) ? buf : name;
-}
-
-/* Lowercase only (PyPI names stored by an importer that lowercases but keeps
- * "." and "_", as the PyPA records write them: "jw.util"). */
-static const char *lower_name(const char *name, char *buf, size_t bufsz)
-{
-    size_t n = strlen(name);
-    if (n >= bufsz) return name;
-    for (size_t i = 0; i <= n; i++) buf[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] - 'A' + 'a' : name[i]);
-    return buf;
-}
-
 /* The names and versions a package is looked up by (see the top of match.h).
- * buf holds two names of 256 bytes. */
+ * buf holds two names of 256 bytes (a longer application name is cut there
+ * and matches nothing, as no ecosystem publishes such names). */
 static void lookup_names(const dd_package_t *p, const char *names[2], const char *vers[2], char buf[2][256])
 {
     switch (p->type) {
@@ -699,20 +665,14 @@ static void lookup_names(const dd_package_t *p, const char *names[2], const char
         }
         break;
     default:
-        /* application packages: the name as the importer stores it */
-        names[0] = app_lookup_name(p->type, p->name, buf[0], sizeof buf[0]);
+        /* application packages: the name as the importer stores it
+         * (dd_pkgname_normalize: PyPI per PEP 503, NuGet and Packagist lowercase) */
+        names[0] = dd_pkgname_normalize(dd_pkg_type_ecosystem(p->type), p->name, buf[0], sizeof buf[0]);
         vers[0] = p->version;
         /* the Go toolchain: "stdlib" entries use versions without "go" */
         if (p->type == DD_PKG_GOLANG && p->name && !strcmp(p->name, "stdlib") && vers[0] &&
             !strncmp(vers[0], "go", 2))
             vers[0] += 2;
-        if (p->type == DD_PKG_PYPI && p->name) {
-            const char *l = lower_name(p->name, buf[1], sizeof buf[1]);
-            if (strcmp(l, names[0])) {
-                names[1] = l;
-                vers[1] = vers[0];
-            }
-        }
         break;
     }
 }
