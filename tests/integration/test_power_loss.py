@@ -81,7 +81,7 @@ def pusher(url, wid, marks, rnd, n_images):
         layers = []
         for _ in range(rnd.randint(1, 3)):
             # mostly small; one in five past 1 MiB, so the blob store's
-            # ring (O_DIRECT writer thread) takes part
+            # ring (writer and hasher threads) takes part
             size = rnd.randint(1_100_000, 2_500_000) if rnd.random() < 0.2 else rnd.randint(1, 200_000)
             layers.append(os.urandom(size))
         blobs = []

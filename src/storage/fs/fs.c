@@ -46,18 +46,15 @@
  *   this design (docs/PERFORMANCE.md): a single pushed stream reached 0.41
  *   of the SHA-256 rate; the receive copy plus page-cache write plus hashing
  *   on two threads left a third of both cores idle.
- *     - Buffers are written with O_DIRECT when the filesystem takes it (and
- *       offset and length are DIO_ALIGN multiples; each ring buffer starts
- *       by realigning the stream): a pushed blob is not copied into the page
- *       cache, where it would push out the blobs being pulled, and the
- *       kernel's writeback has nothing left to do. The first buffer, the
- *       last partial one and filesystems without O_DIRECT go through the
- *       page cache, with early writeback (sync_file_range every KICK bytes)
- *       so that the fsync at commit is short. So does everything while an
- *       upload_reader is open on the session (the scanner analyzing a layer
- *       as it arrives): that reader wants the bytes from the cache, and what
- *       already went out O_DIRECT is asked back in (readahead). Once the
- *       last reader closes (the scanner saw no layer), O_DIRECT resumes.
+ *     - Buffers are written through the page cache (each ring buffer
+ *       starts by realigning the stream to BUF_ALIGN, so whole pages are
+ *       written), with early writeback: wb_kick starts writeback every
+ *       KICK bytes and holds the writer to the disk's pace once WB_WINDOW
+ *       bytes are in flight. The bytes stay cached, so the first pull of a
+ *       just-pushed blob and the scanner analyzing a layer as it arrives
+ *       (upload_reader) read memory, not the disk. (Until issue 15 the ring
+ *       wrote with O_DIRECT and the first pull read the disk; see
+ *       docs/PERFORMANCE.md, "Pull after push".)
  *     - A failed write must not stay in the hash. Before each buffer the
  *       hasher keeps a copy of its state (snap); after a failure the writer
  *       skips the rest, the hasher skips what it had not begun, the file is
@@ -97,13 +94,20 @@
 #define RING_N 4u             /* buffers in a ring */
 #define RING_BUF (1u << 20)   /* bytes per ring buffer */
 #define RING_STACK (64u * 1024u)
-#define DIO_ALIGN 4096u       /* O_DIRECT offset, length and address alignment */
+#define BUF_ALIGN 4096u       /* ring buffers start on file offsets of this multiple */
 #define KICK (2u << 20)       /* written bytes per early-writeback request (sync_file_range) */
+#define WB_WINDOW (32u << 20) /* bytes of a stream left in writeback before its writer waits */
 #define RBUF (256u * 1024u)   /* read buffer for re-hashing */
 #define NBUCKET 256
 #define NO_FAIL UINT64_MAX
 
 typedef struct fs_store fs_store_t;
+
+/* Early writeback of a stream written through the page cache: writeback
+ * was started up to `kicked` and waited for up to `waited` (see wb_kick). */
+typedef struct wb {
+    uint64_t kicked, waited;
+} wb_t;
 
 /* The ring of a held session (see "The ring" in the design notes). Buffer
  * j (a running count) lives in slot j % RING_N; the holder fills buffer
@@ -126,11 +130,8 @@ typedef struct ring {
     uint64_t fail_off;        /* its file offset */
     dd_err_t err;             /* and why */
     dd_hasher_t *h;           /* the session's hasher, lent while the ring runs */
-    int fd;                   /* the session's data file, through the page cache */
-    int dfd;                  /* the same file with O_DIRECT, -1 if refused (writer only) */
-    uint64_t kicked;          /* early writeback requested up to here (writer only) */
-    const atomic_int *followers; /* the session's: readers reading along (upload_reader) */
-    bool prefetched;          /* what went out O_DIRECT was asked back into the cache (writer only) */
+    int fd;                   /* the session's data file */
+    wb_t wb;                  /* its writeback (writer only) */
     bool stop;
 } ring_t;
 
@@ -151,9 +152,8 @@ typedef struct fs_session {
     uint64_t hold_written;    /* bytes flushed during the current hold */
     uint64_t expect;          /* bytes the holder said this hold will bring (upload_expect) */
     uint64_t ring_retry;      /* hold bytes below which no ring is tried again (one was refused) */
-    uint64_t kicked;          /* inline writes: early writeback requested up to this offset */
+    wb_t wb;                  /* inline writes: their early writeback */
     bool held;                /* guarded by the table mutex */
-    atomic_int followers;     /* open upload_readers: while > 0 keep the bytes in the page cache */
     atomic_bool dead;         /* set (under the mutex) by an abort while held;
                                * the holder reads it without the lock */
 } fs_session_t;
@@ -336,6 +336,28 @@ static int write_all_at(int fd, uint64_t off, const void *p, size_t n, dd_err_t 
     return DD_OK;
 }
 
+/* Called after bytes up to end were written through the page cache: once
+ * KICK bytes are pending, starts their writeback (so the fsync at commit
+ * finds little left and dirty pages don't pile up), and waits for what
+ * was started more than WB_WINDOW before end (so a stream faster than the
+ * disk is held to the disk's pace, with at most about WB_WINDOW of it in
+ * flight, instead of filling memory with pages under writeback). Pages
+ * stay cached once written: the first pull of a just-pushed blob is
+ * served from memory. Only hints: errors surface at the fsync. */
+static void wb_kick(int fd, wb_t *w, uint64_t end)
+{
+    if (w->kicked > end) w->kicked = end; /* cut back after a failure */
+    if (w->waited > end) w->waited = end;
+    if (end - w->kicked < KICK) return;
+    (void)sync_file_range(fd, (off_t)w->kicked, (off_t)(end - w->kicked), SYNC_FILE_RANGE_WRITE);
+    w->kicked = end;
+    if (end - w->waited > WB_WINDOW) {
+        uint64_t upto = end - WB_WINDOW;
+        (void)sync_file_range(fd, (off_t)w->waited, (off_t)(upto - w->waited), SYNC_FILE_RANGE_WAIT_BEFORE);
+        w->waited = upto;
+    }
+}
+
 static int fsync_fault(int fd)
 {
     if (dd_storage_fault("blob_fsync")) {
@@ -380,13 +402,12 @@ static int hash_fd(int fd, uint64_t len, dd_digest_alg_t alg, dd_hasher_t **out,
 
 /* ---- the ring ----------------------------------------------------------------- */
 
-/* Writes slot i: O_DIRECT when the fd, offset and length allow, else (or for
- * what O_DIRECT refused) through the page cache. On failure the file is cut
- * back to the slot's offset. Writer thread only. */
+/* Writes slot i through the page cache, with early writeback. On failure
+ * the file is cut back to the slot's offset. Writer thread only. */
 static int ring_write(ring_t *r, unsigned i, dd_err_t *e)
 {
     const char *p = r->mem + (size_t)i * RING_BUF;
-    size_t n = r->len[i], done = 0;
+    size_t n = r->len[i];
     uint64_t off = r->off[i];
     if (dd_storage_fault("blob_write_late")) {
         /* a write that fails after a while: the hasher, running alongside,
@@ -396,47 +417,9 @@ static int ring_write(ring_t *r, unsigned i, dd_err_t *e)
         (void)!ftruncate(r->fd, (off_t)off);
         return dd_err_errno(e, DD_EIO, ENOSPC, "cannot write blob data");
     }
-    bool followed = atomic_load(r->followers) > 0;
-    if (followed && !r->prefetched) {
-        /* a reader follows the upload from its first byte: ask what went
-         * out O_DIRECT back into the page cache (asynchronous readahead) */
-        (void)posix_fadvise(r->fd, 0, (off_t)off, POSIX_FADV_WILLNEED);
-        r->prefetched = true;
-    }
-    if (r->dfd >= 0 && !followed && off % DIO_ALIGN == 0 && n % DIO_ALIGN == 0) {
-        if (dd_storage_fault("blob_write")) {
-            /* simulate a disk that fills up half way through */
-            (void)!pwrite(r->fd, p, n / 2, (off_t)off);
-            (void)!ftruncate(r->fd, (off_t)off);
-            return dd_err_errno(e, DD_EIO, ENOSPC, "cannot write blob data");
-        }
-        while (done < n) {
-            ssize_t k = pwrite(r->dfd, p + done, n - done, (off_t)(off + done));
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) {
-                if (k < 0 && errno == EINVAL && done == 0) {
-                    close(r->dfd); /* the filesystem takes no O_DIRECT after all */
-                    r->dfd = -1;
-                }
-                break; /* the rest goes through the page cache (and reports the error) */
-            }
-            done += (size_t)k;
-        }
-    }
-    if (done < n) {
-        int rc = write_all_at(r->fd, off + done, p + done, n - done, e);
-        if (rc != DD_OK) {
-            (void)!ftruncate(r->fd, (off_t)off);
-            return rc;
-        }
-        /* start writeback of the page-cache part, so the fsync at commit
-         * finds little left (only a hint: errors surface at fsync) */
-        uint64_t end = off + n;
-        if (end - r->kicked >= KICK) {
-            (void)sync_file_range(r->fd, (off_t)r->kicked, (off_t)(end - r->kicked), SYNC_FILE_RANGE_WRITE);
-            r->kicked = end;
-        }
-    }
+    int rc = write_all_at(r->fd, off, p, n, e);
+    if (rc != DD_OK) return rc; /* cut back to off */
+    wb_kick(r->fd, &r->wb, off + n);
     return DD_OK;
 }
 
@@ -492,13 +475,13 @@ static void *ring_hasher(void *arg)
 }
 
 /* Points s->buf at the slot of the next buffer, sized so that the buffer
- * after it starts DIO_ALIGNed. */
+ * after it starts BUF_ALIGNed. */
 static void ring_take_slot(fs_session_t *s)
 {
     ring_t *r = s->ring;
     s->buf = r->mem + (size_t)(r->produced % RING_N) * RING_BUF;
     s->blen = 0;
-    s->bcap = RING_BUF - (size_t)(s->size % DIO_ALIGN);
+    s->bcap = RING_BUF - (size_t)(s->size % BUF_ALIGN);
 }
 
 /* Frees a ring whose threads are gone (or never ran) and gives back its
@@ -509,7 +492,6 @@ static void ring_free(fs_store_t *st, ring_t *r)
     pthread_cond_destroy(&r->to_write);
     pthread_cond_destroy(&r->to_hash);
     pthread_cond_destroy(&r->freed);
-    if (r->dfd >= 0) close(r->dfd);
     for (unsigned i = 0; i < RING_N; i++) dd_hasher_free(r->snap[i]);
     munmap(r->mem, (size_t)RING_N * RING_BUF);
     free(r);
@@ -558,12 +540,8 @@ static void ring_start(fs_session_t *s)
         r->snap_of[i] = NO_FAIL;
     }
     r->fd = s->fd;
-    r->followers = &s->followers;
     r->failed = NO_FAIL;
-    r->kicked = s->size - s->hold_written; /* this hold's first byte */
-    char data[PATH_MAX];
-    sess_data(st, s->uuid, data, sizeof data);
-    r->dfd = open(data, O_WRONLY | O_DIRECT | O_CLOEXEC); /* -1 (EINVAL) on e.g. tmpfs */
+    r->wb = s->wb; /* the inline writes' writeback goes on from where it is */
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->to_write, NULL);
     pthread_cond_init(&r->to_hash, NULL);
@@ -653,6 +631,7 @@ static void ring_stop(fs_session_t *s)
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->writer, NULL);
     pthread_join(r->hasher, NULL);
+    s->wb = r->wb;
     ring_free(s->st, r);
     s->ring = NULL;
     s->buf = NULL;
@@ -972,15 +951,11 @@ static int flush(fs_session_t *s, dd_err_t *e)
         dd_hasher_update(s->h, s->buf, s->blen);
         s->size += s->blen;
         s->hold_written += s->blen;
-        /* start writeback every KICK bytes, as the ring's writer does: the
-         * fsync at commit then finds little left, and it runs on an HTTP
-         * thread that serves other connections too (16 concurrent 32 MiB
-         * pushes, 4 alternating runs: 609-717 -> 678-810 MB/s) */
-        if (s->kicked > s->size) s->kicked = s->size; /* cut back after a failure */
-        if (s->size - s->kicked >= KICK) {
-            (void)sync_file_range(s->fd, (off_t)s->kicked, (off_t)(s->size - s->kicked), SYNC_FILE_RANGE_WRITE);
-            s->kicked = s->size;
-        }
+        /* early writeback, as the ring's writer does: the fsync at commit
+         * then finds little left, and it runs on an HTTP thread that
+         * serves other connections too (16 concurrent 32 MiB pushes, 4
+         * alternating runs: 609-717 -> 678-810 MB/s) */
+        wb_kick(s->fd, &s->wb, s->size);
     }
     s->blen = 0;
     return rc;
@@ -1228,53 +1203,21 @@ static int fs_upload_expire(dd_blobstore_t *bs, int64_t max_age_ms, size_t *n_ex
     return DD_OK;
 }
 
-/* What an upload_reader remembers to stop following its session at close
- * (the session may be committed or gone by then: it is looked up again). */
-typedef struct follow {
-    fs_store_t *st;
-    char uuid[64];
-    bool counted; /* the session was found and its followers raised */
-} follow_t;
-
-static void fs_upload_reader_close(dd_blob_reader_t *r)
-{
-    follow_t *f = r->priv;
-    if (f && f->counted) {
-        pthread_mutex_lock(&f->st->mu);
-        fs_session_t *s = table_find(f->st, f->uuid);
-        if (s) atomic_fetch_sub(&s->followers, 1);
-        pthread_mutex_unlock(&f->st->mu);
-    }
-    free(f);
-    if (r->fd >= 0) close(r->fd);
-}
-
 static int fs_upload_reader(dd_blobstore_t *bs, const char *uuid, dd_blob_reader_t *out, dd_err_t *e)
 {
     fs_store_t *st = (fs_store_t *)bs;
     if (!uuid_ok(uuid)) return dd_err(e, DD_EINVAL, "invalid upload id");
     char p[PATH_MAX];
     sess_data(st, uuid, p, sizeof p);
+    /* every write goes through the page cache, so the reader finds the
+     * bytes there as they land */
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return dd_err_errno(e, errno == ENOENT ? DD_ENOTFOUND : DD_EIO, errno, "cannot open upload '%s'", uuid);
-    /* while the reader is open it wants the bytes as they land: the ring
-     * writes through the page cache (see "The ring"); closing it (say the
-     * scanner saw the upload is no layer) lets O_DIRECT take over again */
-    follow_t *f = dd_calloc(1, sizeof *f);
-    f->st = st;
-    snprintf(f->uuid, sizeof f->uuid, "%s", uuid);
-    pthread_mutex_lock(&st->mu);
-    fs_session_t *s = table_find(st, uuid);
-    if (s) {
-        atomic_fetch_add(&s->followers, 1);
-        f->counted = true;
-    }
-    pthread_mutex_unlock(&st->mu);
     out->fd = fd;
     out->size = 0;
     out->read = NULL;
-    out->close = fs_upload_reader_close;
-    out->priv = f;
+    out->close = NULL;
+    out->priv = NULL;
     return DD_OK;
 }
 
