@@ -11,7 +11,9 @@ by side compare): each pushes a blob it has not seen (POST, then one PUT
 at once with curl (the "first pull after push") and once more (a later pull).
 Per target it prints the median, min and max of push MB/s, the server's CPU
 seconds per GB pushed (utime + stime of the process, all threads), first
-pull MB/s and later pull MB/s, and the median of the per-round ratios to the
+pull MB/s, the server's CPU seconds per GB during that first pull (reading a
+blob that is not cached costs the server the page-cache fill) and later
+pull MB/s, and the median of the per-round ratios to the
 first target. Environment: BENCH_DIR (work directory, default /tmp);
 AB_RECYCLE=MIB: before each push, write and delete a file of MIB MiB, so
 the memory the push's page cache takes was in use a moment ago (see
@@ -65,7 +67,7 @@ def main():
         t.start()
     base = bytearray(os.urandom(size))
     path = os.path.join(work, "blob")
-    res = {t.name: {"push": [], "cpu": [], "first": [], "later": []} for t in targets}
+    res = {t.name: {"push": [], "cpu": [], "first": [], "cpu1": [], "later": []} for t in targets}
     try:
         for rnd in range(rounds):
             order = targets if rnd % 2 == 0 else targets[::-1]
@@ -96,7 +98,9 @@ def main():
                 r = res[t.name]
                 r["push"].append(size / MiB / wall)
                 r["cpu"].append((c1 - c0) / (size / 1e9))
+                c0 = cpu_s(t.proc.pid)
                 r["first"].append(curl_rate(t, f"/v2/ab/r{rnd}/blobs/{dg}"))
+                r["cpu1"].append((cpu_s(t.proc.pid) - c0) / (size / 1e9))
                 r["later"].append(curl_rate(t, f"/v2/ab/r{rnd}/blobs/{dg}"))
     finally:
         for t in targets:
@@ -107,7 +111,8 @@ def main():
     for t in targets:
         r = res[t.name]
         line = [f"{t.label}:"]
-        for k, unit in (("push", "MB/s"), ("cpu", "CPU-s/GB"), ("first", "MB/s"), ("later", "MB/s")):
+        for k, unit in (("push", "MB/s"), ("cpu", "CPU-s/GB"), ("first", "MB/s"), ("cpu1", "CPU-s/GB"),
+                        ("later", "MB/s")):
             v = r[k]
             ratio = statistics.median(a / b for a, b in zip(v, res[first][k]) if b)
             line.append(f"{k} {statistics.median(v):,.2f} [{min(v):,.2f}-{max(v):,.2f}] {unit} x{ratio:.2f}")

@@ -1025,6 +1025,7 @@ static int fs_upload_write(dd_upload_t *u, const void *p, size_t n, dd_err_t *e)
         dd_hasher_update(s->h, p, n);
         s->size += n;
         s->hold_written += n;
+        wb_kick(s->fd, &s->wb, s->size);
         return DD_OK;
     }
     if (!s->buf) s->buf = dd_malloc(WBUF);
