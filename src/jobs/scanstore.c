@@ -272,14 +272,23 @@ static int sq_image_pushed(dd_scanstore_t *base, const char *repo, const char *d
     if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
     done(st);
     if (tag && *tag) {
-        /* a tag names one digest per repository: drop its older reference */
-        st = prep(s, "DELETE FROM refs WHERE repo=? AND tag=? AND digest<>?");
-        if (!st) goto out;
-        sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-        done(st);
+        /* a tag names one digest per repository: it moves, and the manifest
+         * it named stays in the repository untagged (issue 15) */
+        static const char *const moves[] = {
+            "INSERT OR IGNORE INTO refs(repo, digest, tag) SELECT repo, digest, '' FROM refs"
+            " WHERE repo=?1 AND tag=?2 AND digest<>?3",
+            "DELETE FROM refs WHERE repo=?1 AND tag=?2 AND digest<>?3",
+        };
+        for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
+            st = prep(s, moves[i]);
+            if (!st) goto out;
+            sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
+            int src = sqlite3_step(st);
+            done(st);
+            if (src != SQLITE_DONE) goto out;
+        }
     }
     if (made && enqueue) {
         st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)");
@@ -333,6 +342,36 @@ static int sq_image_unref(dd_scanstore_t *base, const char *repo, const char *di
     if (scalar_i64(s, "SELECT count(*) FROM refs WHERE digest=?", digest) == 0) delete_image_locked(s, digest);
     rc = exec(s, "COMMIT");
     if (rc != DD_OK) exec(s, "ROLLBACK");
+done:
+    UNLOCK(s);
+    return rc;
+}
+
+static int sq_tag_removed(dd_scanstore_t *base, const char *repo, const char *tag)
+{
+    sq_store_t *s = SQ(base);
+    if (!tag || !*tag) return DD_EINVAL;
+    static const char *const sqls[] = {
+        "INSERT OR IGNORE INTO refs(repo, digest, tag) SELECT repo, digest, '' FROM refs WHERE repo=?1 AND tag=?2",
+        "DELETE FROM refs WHERE repo=?1 AND tag=?2",
+    };
+    LOCK(s);
+    int rc = DD_EIO;
+    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto done;
+    for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++) {
+        sqlite3_stmt *st = prep(s, sqls[i]);
+        if (!st) goto rollback;
+        sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+        int src = sqlite3_step(st);
+        done(st);
+        if (src != SQLITE_DONE) goto rollback;
+    }
+    rc = exec(s, "COMMIT");
+    if (rc == DD_OK) goto done;
+rollback:
+    rc = DD_EIO;
+    exec(s, "ROLLBACK");
 done:
     UNLOCK(s);
     return rc;
@@ -1116,6 +1155,7 @@ const dd_scanstore_ops_t dd_scanstore_sqlite_ops = {
     .layer_count = sq_layer_count,
     .image_pushed = sq_image_pushed,
     .image_unref = sq_image_unref,
+    .tag_removed = sq_tag_removed,
     .image_get = sq_image_get,
     .image_update = sq_image_update,
     .images = sq_images,

@@ -67,6 +67,11 @@ int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *di
     return s->ops->image_unref(s, repo, digest);
 }
 
+int dd_scanstore_tag_removed(dd_scanstore_t *s, const char *repo, const char *tag)
+{
+    return s->ops->tag_removed(s, repo, tag);
+}
+
 int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out)
 {
     return s->ops->image_get(s, digest, out);
