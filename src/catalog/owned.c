@@ -111,19 +111,26 @@ bool dd_owned_has(dd_owned_t *o, const char *path)
     return false;
 }
 
+/* Steps *i over the next line of data[0..len): its bytes are
+ * data[*ls..*le), without the '\n' and a trailing '\r'. False at the end. */
+static bool next_line(const char *data, size_t len, size_t *i, size_t *ls, size_t *le)
+{
+    if (*i >= len) return false;
+    const char *nl = memchr(data + *i, '\n', len - *i);
+    *ls = *i;
+    *le = nl ? (size_t)(nl - data) : len;
+    *i = nl ? *le + 1 : len;
+    if (*le > *ls && data[*le - 1] == '\r') (*le)--;
+    return true;
+}
+
 /* ---- dpkg --------------------------------------------------------------- */
 
 void dd_owned_add_dpkg_list(dd_owned_t *o, const char *data, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        const char *nl = memchr(data + i, '\n', len - i);
-        size_t le = nl ? (size_t)(nl - data) : len;
-        size_t ls = i;
-        i = nl ? le + 1 : len;
-        if (le > ls && data[le - 1] == '\r') le--;
+    size_t i = 0, ls, le;
+    while (next_line(data, len, &i, &ls, &le))
         if (le > ls) dd_owned_add(o, data + ls, le - ls);
-    }
 }
 
 /* ---- apk ---------------------------------------------------------------- */
@@ -131,13 +138,8 @@ void dd_owned_add_dpkg_list(dd_owned_t *o, const char *data, size_t len)
 void dd_owned_add_apk(dd_owned_t *o, const char *data, size_t len)
 {
     const char *dir = NULL;
-    size_t dl = 0, i = 0;
-    while (i < len) {
-        const char *nl = memchr(data + i, '\n', len - i);
-        size_t le = nl ? (size_t)(nl - data) : len;
-        size_t ls = i;
-        i = nl ? le + 1 : len;
-        if (le > ls && data[le - 1] == '\r') le--;
+    size_t dl = 0, i = 0, ls, le;
+    while (next_line(data, len, &i, &ls, &le)) {
         if (le == ls) {
             dir = NULL; /* a new package */
             continue;
