@@ -75,15 +75,9 @@ static bool nuget_wants(const char *path)
     return dd_catalog_wants_owner(path, "nuget");
 }
 
-static int nuget_file(dd_fileset_t *fs, const dd_file_t *f, dd_inventory_t *inv, dd_err_t *e)
-{
-    (void)fs;
-    return dd_nuget_parse_deps_json((const char *)f->data, f->len, f->path, f->layer, inv, e);
-}
-
 static int nuget_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e)
 {
-    return dd_lang_run(fs, "nuget", nuget_file, inv, e);
+    return dd_lang_run_parser(fs, "nuget", dd_nuget_parse_deps_json, inv, e);
 }
 
 const dd_cataloger_t dd_cataloger_nuget = {

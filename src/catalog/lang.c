@@ -74,7 +74,8 @@ int dd_lang_each(dd_fileset_t *fs, const char *owner, int (*fn)(const dd_file_t 
 
 struct run_ctx {
     dd_fileset_t *fs;
-    dd_lang_file_fn fn;
+    dd_lang_file_fn fn;     /* dd_lang_run */
+    dd_lang_parse_fn parse; /* dd_lang_run_parser */
     dd_inventory_t *inv;
     int nfiles, nok, first_rc;
     dd_err_t first;
@@ -97,7 +98,8 @@ static int run_one(const dd_file_t *f, void *arg)
         c->nok++;
         return 0;
     }
-    int rc = c->fn(c->fs, f, c->inv, &e1);
+    int rc = c->fn ? c->fn(c->fs, f, c->inv, &e1)
+                   : c->parse((const char *)f->data, f->len, f->path, f->layer, c->inv, &e1);
     dd_lang_dedup(c->inv, from);
     if (rc == DD_OK || rc == DD_DECLINED) {
         c->nok++;
@@ -112,13 +114,25 @@ static int run_one(const dd_file_t *f, void *arg)
     return c->inv->n >= DD_CATALOG_MAX_TOTAL_PKGS ? 1 : 0;
 }
 
+static int run_all(struct run_ctx *c, const char *owner, dd_err_t *e)
+{
+    dd_lang_each(c->fs, owner, run_one, c);
+    if (c->nfiles == 0) return DD_DECLINED;
+    if (c->nok > 0 || c->first_rc == DD_OK) return DD_OK;
+    if (e) *e = c->first;
+    return c->first_rc;
+}
+
 int dd_lang_run(dd_fileset_t *fs, const char *owner, dd_lang_file_fn fn, dd_inventory_t *inv,
                 dd_err_t *e)
 {
     struct run_ctx c = {.fs = fs, .fn = fn, .inv = inv};
-    dd_lang_each(fs, owner, run_one, &c);
-    if (c.nfiles == 0) return DD_DECLINED;
-    if (c.nok > 0 || c.first_rc == DD_OK) return DD_OK;
-    if (e) *e = c.first;
-    return c.first_rc;
+    return run_all(&c, owner, e);
+}
+
+int dd_lang_run_parser(dd_fileset_t *fs, const char *owner, dd_lang_parse_fn parse,
+                       dd_inventory_t *inv, dd_err_t *e)
+{
+    struct run_ctx c = {.fs = fs, .parse = parse, .inv = inv};
+    return run_all(&c, owner, e);
 }

@@ -33,6 +33,13 @@ typedef int (*dd_lang_file_fn)(dd_fileset_t *fs, const dd_file_t *f, dd_inventor
 int dd_lang_run(dd_fileset_t *fs, const char *owner, dd_lang_file_fn fn, dd_inventory_t *inv,
                 dd_err_t *e);
 
+/* dd_lang_run for a cataloger with one parser (below) for all its files:
+ * parse(data, len, path, layer, inv, e) for each. */
+typedef int (*dd_lang_parse_fn)(const char *data, size_t len, const char *path, int layer,
+                                dd_inventory_t *inv, dd_err_t *e);
+int dd_lang_run_parser(dd_fileset_t *fs, const char *owner, dd_lang_parse_fn parse,
+                       dd_inventory_t *inv, dd_err_t *e);
+
 /* ---- the parsers (exported for tests and fuzzing) ------------------------
  * Each reads one file held in memory (path is the file's path in the image,
  * recorded as db_path; layer its layer) and appends its packages to inv.

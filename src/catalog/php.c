@@ -68,15 +68,9 @@ static bool composer_wants(const char *path)
     return dd_catalog_wants_owner(path, "composer");
 }
 
-static int composer_file(dd_fileset_t *fs, const dd_file_t *f, dd_inventory_t *inv, dd_err_t *e)
-{
-    (void)fs;
-    return dd_composer_parse_installed((const char *)f->data, f->len, f->path, f->layer, inv, e);
-}
-
 static int composer_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e)
 {
-    return dd_lang_run(fs, "composer", composer_file, inv, e);
+    return dd_lang_run_parser(fs, "composer", dd_composer_parse_installed, inv, e);
 }
 
 const dd_cataloger_t dd_cataloger_composer = {

@@ -114,15 +114,9 @@ static bool gem_wants(const char *path)
     return dd_catalog_wants_owner(path, "gem");
 }
 
-static int gem_file(dd_fileset_t *fs, const dd_file_t *f, dd_inventory_t *inv, dd_err_t *e)
-{
-    (void)fs;
-    return dd_gem_parse_gemspec((const char *)f->data, f->len, f->path, f->layer, inv, e);
-}
-
 static int gem_run(dd_fileset_t *fs, dd_inventory_t *inv, dd_err_t *e)
 {
-    return dd_lang_run(fs, "gem", gem_file, inv, e);
+    return dd_lang_run_parser(fs, "gem", dd_gem_parse_gemspec, inv, e);
 }
 
 const dd_cataloger_t dd_cataloger_gem = {
