@@ -19,16 +19,24 @@ int dd_lang_add(dd_inventory_t *inv, dd_pkg_type_t type, const char *name, size_
                           n ? "'" : "", n ? n : "", n ? "'" : "", n ? "version" : "name");
         return 0;
     }
+    if (!dd_lang_new_pkg(inv, type, n, v, db_path, layer))
+        return dd_err(e, DD_ELIMIT, "%s: too many packages", db_path);
+    return 1;
+}
+
+dd_package_t *dd_lang_new_pkg(dd_inventory_t *inv, dd_pkg_type_t type, char *name, char *version,
+                              char *db_path, int layer)
+{
     dd_package_t *p = dd_inventory_add(inv);
-    if (!p) return dd_err(e, DD_ELIMIT, "%s: too many packages", db_path);
+    if (!p) return NULL;
     p->type = type;
-    p->name = n;
-    p->version = v;
-    p->source_name = n;
-    p->source_version = v;
+    p->name = name;
+    p->version = version;
+    p->source_name = name;
+    p->source_version = version;
     p->layer = layer;
     p->db_path = db_path;
-    return 1;
+    return p;
 }
 
 static int cmp_nvp(const void *x, const void *y)

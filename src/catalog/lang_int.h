@@ -1,6 +1,7 @@
 /*
  * lang_int.h: helpers shared by the application-package catalogers of
- * node.c, ruby.c, php.c, dotnet.c and java.c (private to src/catalog/).
+ * node.c, ruby.c, php.c, dotnet.c, java.c and python.c (private to
+ * src/catalog/).
  */
 #ifndef DD_CATALOG_LANG_INT_H
 #define DD_CATALOG_LANG_INT_H
@@ -14,6 +15,12 @@
  * warning "<db_path>: ..." is recorded), DD_ELIMIT when the inventory is full. */
 int dd_lang_add(dd_inventory_t *inv, dd_pkg_type_t type, const char *name, size_t nn,
                 const char *version, size_t vn, char *db_path, int layer, dd_err_t *e);
+
+/* The package record dd_lang_add fills, without its checks: appends one
+ * package of type with name/version as its source too (all borrowed: they
+ * must live in the inventory's arena). NULL when the inventory is full. */
+dd_package_t *dd_lang_new_pkg(dd_inventory_t *inv, dd_pkg_type_t type, char *name, char *version,
+                              char *db_path, int layer);
 
 /* Drops duplicate (type, name, version, db_path) packages among
  * inv->pkgs[from..n) (their order changes). */

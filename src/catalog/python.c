@@ -13,7 +13,7 @@
  * section has a line that is neither "Key: value" nor a continuation, is
  * skipped with a warning. Every field is bounded (DD_CATALOG_MAX_FIELD).
  */
-#include "catalog/catalog_int.h"
+#include "catalog/lang_int.h"
 
 #include <string.h>
 #include <strings.h>
@@ -68,16 +68,9 @@ int dd_python_metadata_parse(const char *data, size_t len, const char *db_path, 
         lic = dd_catalog_field_dup(a, v[F_LICENSE], vn[F_LICENSE]);
         if (lic && strcmp(lic, "UNKNOWN") == 0) lic = NULL;
     }
-    dd_package_t *p = dd_inventory_add(inv);
+    dd_package_t *p = dd_lang_new_pkg(inv, DD_PKG_PYPI, name, ver, dd_arena_strdup(a, db_path), layer);
     if (!p) return dd_err(e, DD_ELIMIT, "too many packages");
-    p->type = DD_PKG_PYPI;
-    p->name = name;
-    p->version = ver;
-    p->source_name = name;
-    p->source_version = ver;
     p->license = lic;
-    p->layer = layer;
-    p->db_path = dd_arena_strdup(a, db_path);
     return DD_OK;
 }
 
