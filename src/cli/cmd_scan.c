@@ -92,8 +92,9 @@ static int sev_from(const char *s, dd_severity_t *out)
 
 /* ---- layer cache over the scan store ---- */
 
-static int cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out)
+static int cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out, dd_err_t *e)
 {
+    (void)e;
     dd_buf_t b;
     dd_buf_init(&b, 0);
     int rc = dd_scanstore_layer_get(arg, layer->str, DD_ANALYZER_VERSION, &b, NULL, 0);
@@ -102,8 +103,11 @@ static int cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out
     return rc == DD_OK ? DD_OK : DD_ENOTFOUND;
 }
 
-static void cache_put(void *arg, const dd_digest_t *layer, const dd_layer_result_t *r)
+/* Only results are kept: a failure is the transport's to report each time. */
+static void cache_put(void *arg, const dd_digest_t *layer, int status, const dd_layer_result_t *r, const char *error)
 {
+    (void)error;
+    if (status != DD_OK) return;
     dd_buf_t b;
     dd_buf_init(&b, 0);
     if (dd_layer_result_serialize(r, &b) == DD_OK)
