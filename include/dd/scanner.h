@@ -108,7 +108,7 @@ typedef struct dd_scanner_counters {
     uint64_t rematches;           /* re-assessment passes */
     int64_t db_version;           /* vulnerability DB version in use (0 = none) */
     int64_t db_updated_s;         /* its last-update time, epoch seconds (0 = unknown) */
-    int64_t jobs_pending;
+    int64_t jobs_pending;         /* -1 when the scan store cannot say */
 } dd_scanner_counters_t;
 void dd_scanner_counters(dd_scanner_t *sc, dd_scanner_counters_t *out);
 

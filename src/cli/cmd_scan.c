@@ -97,8 +97,10 @@ static int cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out
     (void)e;
     dd_buf_t b;
     dd_buf_init(&b, 0);
-    int rc = dd_scanstore_layer_get(arg, layer->str, DD_ANALYZER_VERSION, &b, NULL, 0);
-    if (rc == DD_OK) rc = dd_layer_result_deserialize(b.ptr, b.len, out, NULL);
+    int status = DD_EIO;
+    int rc = dd_scanstore_layer_get(arg, layer->str, DD_ANALYZER_VERSION, &b, NULL, 0, &status, NULL);
+    if (rc == DD_OK && status == DD_OK) rc = dd_layer_result_deserialize(b.ptr, b.len, out, NULL);
+    else rc = DD_ENOTFOUND; /* unknown, not a result, or the cache failed: analyzed here */
     dd_buf_release(&b);
     return rc == DD_OK ? DD_OK : DD_ENOTFOUND;
 }
@@ -111,7 +113,8 @@ static void cache_put(void *arg, const dd_digest_t *layer, int status, const dd_
     dd_buf_t b;
     dd_buf_init(&b, 0);
     if (dd_layer_result_serialize(r, &b) == DD_OK)
-        dd_scanstore_layer_put(arg, layer->str, DD_ANALYZER_VERSION, DD_OK, b.ptr, b.len, NULL);
+        dd_scanstore_layer_put(arg, layer->str, DD_ANALYZER_VERSION, DD_OK, b.ptr, b.len, NULL,
+                               NULL); /* a cache that cannot keep it costs the next run time only */
     dd_buf_release(&b);
 }
 

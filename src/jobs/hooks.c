@@ -72,7 +72,9 @@ static void hook_manifest_put(void *ctx, const char *repo, const char *digest, c
 static void hook_manifest_deleted(void *ctx, const char *repo, const char *digest)
 {
     dd_scanner_t *sc = ctx;
-    dd_scanstore_image_unref(sc->o.store, repo, digest);
+    dd_err_t e;
+    if (dd_scanstore_image_unref(sc->o.store, repo, digest, &e) != DD_OK)
+        dd_log(DD_LOG_ERROR, "scanner", "cannot forget %s@%s: %s", repo, digest, e.msg);
 }
 
 void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out)

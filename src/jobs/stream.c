@@ -80,7 +80,9 @@ static ssize_t stream_read(void *arg, void *buf, size_t n)
             /* the bytes were known before this upload (pushed again to
              * another repository): nothing to analyze twice */
             st->checked = true;
-            if (dd_scanstore_layer_get(sc->o.store, st->digest, DD_ANALYZER_VERSION, NULL, NULL, 0) != DD_ENOTFOUND)
+            int known;
+            if (dd_scanstore_layer_get(sc->o.store, st->digest, DD_ANALYZER_VERSION, NULL, NULL, 0, &known, NULL) ==
+                DD_OK)
                 return -1;
         }
         if (state == STREAM_COMMITTED) {

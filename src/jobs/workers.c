@@ -184,7 +184,16 @@ static int layer_cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_
     pthread_mutex_lock(&sc->mu);
     /* wait for another thread's turn on this layer, or for room in the set */
     while (inflight_has(sc, digest) || sc->n_inflight >= MAX_INFLIGHT) pthread_cond_wait(&sc->done_cond, &sc->mu);
-    int rc = dd_scanstore_layer_get(sc->o.store, digest, DD_ANALYZER_VERSION, &buf, why, sizeof why);
+    int status = DD_OK;
+    dd_err_t se;
+    int rc = dd_scanstore_layer_get(sc->o.store, digest, DD_ANALYZER_VERSION, &buf, why, sizeof why, &status, &se);
+    if (rc == DD_OK) rc = status; /* known: its result, or why it is no layer */
+    else if (rc != DD_ENOTFOUND) {
+        /* the store failed: this scan fails, nobody's turn was taken */
+        pthread_mutex_unlock(&sc->mu);
+        dd_buf_release(&buf);
+        return dd_err(e, rc, "%s", se.msg);
+    }
     if (rc == DD_OK) {
         sc->ctr.layer_cache_hits++;
         pthread_mutex_unlock(&sc->mu);
@@ -211,19 +220,26 @@ static void layer_cache_put(void *arg, const dd_digest_t *layer, int status, con
 {
     dd_scanner_t *sc = arg;
     int rc = DD_OK;
+    dd_err_t se;
+    dd_err_clear(&se);
     if (status == DD_OK) {
         dd_buf_t ser;
         dd_buf_init(&ser, 0);
         rc = dd_layer_result_serialize(r, &ser);
         if (rc == DD_OK)
-            rc = dd_scanstore_layer_put(sc->o.store, layer->str, DD_ANALYZER_VERSION, DD_OK, ser.ptr, ser.len, NULL);
+            rc = dd_scanstore_layer_put(sc->o.store, layer->str, DD_ANALYZER_VERSION, DD_OK, ser.ptr, ser.len, NULL,
+                                        &se);
+        else
+            dd_err(&se, rc, "cannot serialize the analysis");
         dd_buf_release(&ser);
     } else if (status == DD_DECLINED || status == DD_ECORRUPT || status == DD_ELIMIT) {
         /* remembered: the same bytes give the same answer */
         rc = dd_scanstore_layer_put(sc->o.store, layer->str, DD_ANALYZER_VERSION, status, NULL, 0,
-                                    error ? error : "");
+                                    error ? error : "", &se);
     }
-    if (rc != DD_OK) dd_log(DD_LOG_WARN, "scanner", "cannot cache the analysis of layer %s", layer->str);
+    /* not cached: the next scan analyzes the layer again (no result is
+     * lost, the caller has it), so a warning is enough here */
+    if (rc != DD_OK) dd_log(DD_LOG_WARN, "scanner", "cannot cache the analysis of layer %s: %s", layer->str, se.msg);
     pthread_mutex_lock(&sc->mu);
     if (status == DD_OK) sc->ctr.layers_analyzed++;
     else if (status == DD_DECLINED) sc->ctr.layers_declined++;
@@ -279,8 +295,8 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
     dd_hasher_final(h, &hd);
     dd_hasher_free(h);
     char stored[DD_DIGEST_MAX] = "";
-    if (record_history && dd_scanstore_findings_hash(sc->o.store, rec->digest, stored, sizeof stored) == DD_OK &&
-        !strcmp(stored, hd.str)) {
+    if (record_history && dd_scanstore_findings_hash(sc->o.store, rec->digest, stored, sizeof stored, NULL) == DD_OK &&
+        !strcmp(stored, hd.str)) { /* a failed read only means a rewrite */
         dd_vulndb_snap_release(snap);
         rec->db_version = dbv;
         return DD_OK;
@@ -385,8 +401,8 @@ static int scan_image(dd_scanner_t *sc, dd_image_rec_t *rec, dd_image_source_t *
             dd_buf_t enc;
             dd_buf_init(&enc, 0);
             rc = dd_inventory_encode(&inv, ldig, img->n_layers, &enc);
-            if (rc == DD_OK) rc = dd_scanstore_inventory_put(sc->o.store, rec->digest, enc.ptr, enc.len);
-            if (rc != DD_OK) dd_err(e, rc, "cannot store the inventory of %s", rec->digest);
+            if (rc != DD_OK) dd_err(e, rc, "cannot encode the inventory of %s", rec->digest);
+            else rc = dd_scanstore_inventory_put(sc->o.store, rec->digest, enc.ptr, enc.len, e);
             dd_buf_release(&enc);
             if (rc == DD_OK) rc = match_and_store(sc, rec, &inv, ldig, img->n_layers, false, NULL, NULL, e);
         }
@@ -403,18 +419,20 @@ static int scan_index(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_manifest_t
 {
     rec->is_index = true;
     const char **kids = dd_arena_alloc(job, (m->n_manifests ? m->n_manifests : 1) * sizeof *kids);
-    for (size_t i = 0; i < m->n_manifests; i++) {
+    int rc = DD_OK;
+    for (size_t i = 0; rc == DD_OK && i < m->n_manifests; i++) {
         kids[i] = m->manifests[i].digest.str;
         /* make sure each platform image has a job */
         dd_image_rec_t child;
-        if (dd_scanstore_image_get(sc->o.store, m->manifests[i].digest.str, &child) == DD_ENOTFOUND)
-            dd_scanstore_image_pushed(sc->o.store, repo && *repo ? repo : "_", m->manifests[i].digest.str,
-                                      m->manifests[i].media_type, NULL, true, NULL, NULL);
-        else if (repo && *repo)
-            dd_scanstore_image_pushed(sc->o.store, repo, m->manifests[i].digest.str, m->manifests[i].media_type,
-                                      NULL, false, NULL, NULL);
+        rc = dd_scanstore_image_get(sc->o.store, m->manifests[i].digest.str, &child, e);
+        if (rc == DD_ENOTFOUND)
+            rc = dd_scanstore_image_pushed(sc->o.store, repo && *repo ? repo : "_", m->manifests[i].digest.str,
+                                           m->manifests[i].media_type, NULL, true, NULL, e);
+        else if (rc == DD_OK && repo && *repo)
+            rc = dd_scanstore_image_pushed(sc->o.store, repo, m->manifests[i].digest.str,
+                                           m->manifests[i].media_type, NULL, false, NULL, e);
     }
-    int rc = dd_scanstore_children_set(sc->o.store, rec->digest, kids, m->n_manifests, e);
+    if (rc == DD_OK) rc = dd_scanstore_children_set(sc->o.store, rec->digest, kids, m->n_manifests, e);
     pthread_mutex_lock(&sc->mu);
     pthread_cond_broadcast(&sc->work_cond);
     pthread_mutex_unlock(&sc->mu);
@@ -431,10 +449,10 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
     if (!e) e = &local;
     dd_err_clear(e);
     dd_image_rec_t rec;
-    int rc = dd_scanstore_image_get(sc->o.store, digest, &rec);
-    if (rc) return dd_err(e, rc, "no image %s in the scan store", digest);
+    int rc = dd_scanstore_image_get(sc->o.store, digest, &rec, e);
+    if (rc != DD_OK) return rc;
     rec.state = DD_SCAN_ANALYZING;
-    dd_scanstore_image_update(sc->o.store, &rec);
+    if ((rc = dd_scanstore_image_update(sc->o.store, &rec, e)) != DD_OK) return rc;
 
     /* the job's arena: its inventory and scratch, released at the end */
     dd_arena_t job;
@@ -457,7 +475,14 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
         rec.state = DD_SCAN_FAILED;
         snprintf(rec.error, sizeof rec.error, "%s", e->msg[0] ? e->msg : dd_rc_name(rc));
     }
-    dd_scanstore_image_update(sc->o.store, &rec);
+    dd_err_t ue;
+    int urc = dd_scanstore_image_update(sc->o.store, &rec, &ue);
+    if (urc != DD_OK && rc == DD_OK) {
+        /* the scan's outcome is lost: the job stays for a retry */
+        rc = urc;
+        *e = ue;
+        snprintf(rec.error, sizeof rec.error, "%s", ue.msg);
+    }
     pthread_mutex_lock(&sc->mu);
     if (rc == DD_OK) sc->ctr.images_scanned++;
     else sc->ctr.images_failed++;
@@ -492,18 +517,30 @@ typedef struct rematch_ctx {
     bool end;                /* the walk is over */
 } rematch_ctx_t;
 
-static void rematch_one(rematch_ctx_t *ctx, const char *digest, const void *p, size_t n)
+/* One image, its inventory decoded into the thread's arena (reset to mark
+ * afterwards: one image's memory at a time). */
+static void rematch_one(rematch_ctx_t *ctx, dd_arena_t *arena, const char *digest, const void *p, size_t n)
 {
     dd_scanner_t *sc = ctx->sc;
     dd_image_rec_t rec;
-    if (dd_scanstore_image_get(sc->o.store, digest, &rec) != DD_OK) return;
+    dd_err_t e;
+    int grc = dd_scanstore_image_get(sc->o.store, digest, &rec, &e);
+    if (grc == DD_ENOTFOUND) return; /* deleted since the walk read it */
+    if (grc != DD_OK) {
+        dd_log(DD_LOG_WARN, "scanner", "re-assessment of %s: %s", digest, e.msg);
+        pthread_mutex_lock(&ctx->mu);
+        ctx->st->images++;
+        ctx->st->failed++;
+        pthread_mutex_unlock(&ctx->mu);
+        return;
+    }
     if (rec.state != DD_SCAN_DONE && rec.state != DD_SCAN_UNSUPPORTED) return;
     dd_inventory_t inv;
     char **layers = NULL;
     size_t n_layers = 0;
-    dd_err_t e;
     size_t nn = 0, nr = 0;
-    dd_inventory_init(&inv);
+    dd_arena_mark_t mark = dd_arena_mark(arena);
+    dd_inventory_init_in(&inv, arena);
     bool failed = dd_inventory_decode(p, n, &inv, &layers, &n_layers, &e) != DD_OK;
     if (!failed) {
         dd_image_rec_t before = rec;
@@ -515,11 +552,13 @@ static void rematch_one(rematch_ctx_t *ctx, const char *digest, const void *p, s
             before.db_version = rec.db_version;
             if (memcmp(&before, &rec, sizeof rec) != 0) {
                 rec.scanned_ms = dd_now_ms();
-                dd_scanstore_image_update(sc->o.store, &rec);
+                failed = dd_scanstore_image_update(sc->o.store, &rec, &e) != DD_OK;
             }
         }
     }
+    if (failed) dd_log(DD_LOG_WARN, "scanner", "re-assessment of %s: %s", digest, e.msg);
     dd_inventory_release(&inv);
+    dd_arena_reset(arena, mark);
     pthread_mutex_lock(&ctx->mu);
     ctx->st->images++;
     if (failed) {
@@ -553,6 +592,8 @@ static int rematch_enqueue(const char *digest, const void *p, size_t n, void *ar
 static void *rematch_main(void *arg)
 {
     rematch_ctx_t *ctx = arg;
+    dd_arena_t arena;
+    dd_arena_init(&arena);
     pthread_mutex_lock(&ctx->mu);
     for (;;) {
         while (ctx->len == 0 && !ctx->end) pthread_cond_wait(&ctx->cond, &ctx->mu);
@@ -562,11 +603,12 @@ static void *rematch_main(void *arg)
         ctx->len--;
         pthread_cond_broadcast(&ctx->cond);
         pthread_mutex_unlock(&ctx->mu);
-        rematch_one(ctx, it.digest, it.p, it.n);
+        rematch_one(ctx, &arena, it.digest, it.p, it.n);
         free(it.p);
         pthread_mutex_lock(&ctx->mu);
     }
     pthread_mutex_unlock(&ctx->mu);
+    dd_arena_release(&arena);
     return NULL;
 }
 
@@ -590,8 +632,9 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
     for (unsigned i = 0; i < nt; i++)
         if (pthread_create(&th[started], &attr, rematch_main, ctx) == 0) started++;
     pthread_attr_destroy(&attr);
-    int rc = DD_EIO;
-    if (started) rc = dd_scanstore_each_inventory(sc->o.store, rematch_enqueue, ctx);
+    dd_err_t we;
+    int rc = started ? dd_scanstore_each_inventory(sc->o.store, rematch_enqueue, ctx, &we)
+                     : dd_err(&we, DD_EIO, "cannot start re-assessment threads");
     pthread_mutex_lock(&ctx->mu);
     ctx->end = true;
     pthread_cond_broadcast(&ctx->cond);
@@ -602,17 +645,18 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
     pthread_mutex_destroy(&ctx->mu);
     free(ctx);
     st->db_version = dd_vulndb_live_version(sc->live, NULL);
-    dd_scanstore_set_db_version(sc->o.store, st->db_version);
+    if (rc == DD_OK) rc = dd_scanstore_set_db_version(sc->o.store, st->db_version, &we);
     st->seconds = (double)(dd_mono_ns() - t0) / 1e9;
     pthread_mutex_lock(&sc->mu);
     sc->ctr.rematches++;
     pthread_mutex_unlock(&sc->mu);
-    dd_scanstore_kv_set(sc->o.store, "rematched_db_version", st->db_version);
+    /* only a whole pass is recorded: after a restart a failed one runs again */
+    if (rc == DD_OK) rc = dd_scanstore_kv_set(sc->o.store, "rematched_db_version", st->db_version, &we);
     pthread_mutex_unlock(&sc->rematch_mu);
     dd_log(DD_LOG_INFO, "scanner",
            "re-assessed %zu images against database version %lld in %.3f s: %zu changed, %zu new, %zu resolved",
            st->images, (long long)st->db_version, st->seconds, st->changed, st->n_new, st->n_resolved);
-    if (rc) return dd_err(e, rc, "re-assessment failed");
+    if (rc) return dd_err(e, rc, "re-assessment failed: %s", we.msg);
     return DD_OK;
 }
 
@@ -663,12 +707,16 @@ static void *worker_main(void *arg)
         sc->busy++;
         pthread_mutex_unlock(&sc->mu);
         dd_job_t job;
-        int rc = dd_scanstore_job_claim(sc->o.store, &job);
+        dd_err_t e;
+        int rc = dd_scanstore_job_claim(sc->o.store, &job, &e);
         if (rc == DD_OK) {
-            dd_err_t e;
             dd_err_clear(&e);
             dd_scanner_scan_digest(sc, job.digest, job.repo, &e);
-            dd_scanstore_job_done(sc->o.store, job.id);
+            if (dd_scanstore_job_done(sc->o.store, job.id, &e) != DD_OK)
+                dd_log(DD_LOG_WARN, "scanner", "job %lld of %s stays queued: %s", (long long)job.id, job.digest,
+                       e.msg);
+        } else if (rc != DD_ENOTFOUND) {
+            dd_log(DD_LOG_WARN, "scanner", "cannot claim a scan job: %s", e.msg);
         }
         pthread_mutex_lock(&sc->mu);
         sc->busy--;
@@ -686,7 +734,9 @@ static void *watcher_main(void *arg)
 {
     dd_scanner_t *sc = arg;
     int64_t seen = 0;
-    dd_scanstore_kv_get(sc->o.store, "rematched_db_version", &seen);
+    dd_err_t e;
+    int krc = dd_scanstore_kv_get(sc->o.store, "rematched_db_version", &seen, &e);
+    if (krc != DD_OK && krc != DD_ENOTFOUND) dd_log(DD_LOG_WARN, "scanner", "%s", e.msg);
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
         if (stream_req_run(sc)) continue;
@@ -694,7 +744,8 @@ static void *watcher_main(void *arg)
         db_refresh(sc);
         int64_t v = dd_vulndb_live_version(sc->live, NULL);
         if (v != seen) {
-            if (seen != 0 || v != 0) dd_scanner_rematch_all(sc, NULL, NULL);
+            if ((seen != 0 || v != 0) && dd_scanner_rematch_all(sc, NULL, &e) != DD_OK)
+                dd_log(DD_LOG_WARN, "scanner", "%s", e.msg);
             seen = v;
         }
         pthread_mutex_lock(&sc->mu);
@@ -712,6 +763,8 @@ typedef struct {
     const char *repo;
     bool found;
     size_t n;
+    int rc;       /* a scan-store failure that stopped the walk, */
+    dd_err_t e;   /* and why */
 } recon_t;
 
 static int recon_ref(const char *repo, const char *tag, void *arg)
@@ -729,9 +782,14 @@ static int recon_manifest(const dd_manifest_rec_t *m, const dd_manifest_refs_t *
     (void)refs;
     r->repo = m->repo;
     r->found = false;
-    if (dd_scanstore_image_repos(r->sc->o.store, m->digest.str, recon_ref, r) != DD_OK || r->found) return 0;
-    bool created = false;
     dd_err_t e;
+    if (dd_scanstore_image_repos(r->sc->o.store, m->digest.str, recon_ref, r, &e) != DD_OK) {
+        r->rc = e.code;
+        r->e = e;
+        return 1; /* the walk stops: the store fails */
+    }
+    if (r->found) return 0;
+    bool created = false;
     if (dd_scanstore_image_pushed(r->sc->o.store, m->repo, m->digest.str, m->media_type, NULL,
                                   dd_scanner_repo_enabled(r->sc, m->repo), &created, &e) != DD_OK) {
         dd_log(DD_LOG_WARN, "scanner", "cannot record %s@%s for scanning: %s", m->repo, m->digest.str, e.msg);
@@ -746,6 +804,7 @@ int dd_scanner_reconcile(dd_scanner_t *sc, dd_meta_t *meta, size_t *n, dd_err_t 
     recon_t r = {.sc = sc};
     int rc = dd_meta_manifests_each(meta, recon_manifest, &r);
     if (n) *n = r.n;
+    if (r.rc != DD_OK) return dd_err(e, r.rc, "%s", r.e.msg);
     if (rc < 0) return dd_err(e, rc, "cannot walk the manifests of the metadata store");
     if (r.n) dd_log(DD_LOG_INFO, "scanner", "recorded %zu pushed images the scan store did not know", r.n);
     return DD_OK;
@@ -754,7 +813,8 @@ int dd_scanner_reconcile(dd_scanner_t *sc, dd_meta_t *meta, size_t *n, dd_err_t 
 int dd_scanner_start(dd_scanner_t *sc, dd_err_t *e)
 {
     size_t requeued = 0;
-    dd_scanstore_jobs_requeue(sc->o.store, &requeued);
+    int rc = dd_scanstore_jobs_requeue(sc->o.store, &requeued, e);
+    if (rc != DD_OK) return rc;
     if (requeued) dd_log(DD_LOG_INFO, "scanner", "re-queued %zu scan jobs left running by a previous run", requeued);
     pthread_mutex_lock(&sc->mu);
     sc->running = true;
@@ -800,7 +860,8 @@ bool dd_scanner_wait_idle(dd_scanner_t *sc, int64_t timeout_ms)
         pthread_mutex_lock(&sc->mu);
         bool idle = sc->lq_len == 0 && sc->n_stream_q == 0 && sc->busy == 0;
         pthread_mutex_unlock(&sc->mu);
-        if (idle && dd_scanstore_jobs_pending(sc->o.store) == 0) return true;
+        int64_t pending = 0;
+        if (idle && dd_scanstore_jobs_pending(sc->o.store, &pending, NULL) == DD_OK && pending == 0) return true;
         if (dd_mono_ns() > deadline) return false;
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
@@ -813,7 +874,7 @@ void dd_scanner_counters(dd_scanner_t *sc, dd_scanner_counters_t *out)
     *out = sc->ctr;
     pthread_mutex_unlock(&sc->mu);
     out->db_version = dd_vulndb_live_version(sc->live, &out->db_updated_s);
-    out->jobs_pending = dd_scanstore_jobs_pending(sc->o.store);
+    if (dd_scanstore_jobs_pending(sc->o.store, &out->jobs_pending, NULL) != DD_OK) out->jobs_pending = -1;
 }
 
 const char *dd_scanner_assess(dd_scanner_t *sc, const dd_image_rec_t *img, char *reason, size_t reasonsz)

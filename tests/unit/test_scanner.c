@@ -65,11 +65,11 @@ static void put_image(dd_scanstore_t *st, int i, int n)
     dd_scanstore_image_pushed(st, "t/repo", digest, "application/vnd.oci.image.manifest.v1+json", NULL, false, NULL,
                               NULL);
     dd_image_rec_t r;
-    dd_scanstore_image_get(st, digest, &r);
+    dd_scanstore_image_get(st, digest, &r, NULL);
     r.state = DD_SCAN_DONE;
     r.error[0] = '\0';
-    dd_scanstore_image_update(st, &r);
-    dd_scanstore_inventory_put(st, digest, b.ptr, b.len);
+    dd_scanstore_image_update(st, &r, NULL);
+    dd_scanstore_inventory_put(st, digest, b.ptr, b.len, NULL);
     dd_buf_release(&b);
     dd_inventory_release(&inv);
 }
@@ -133,7 +133,7 @@ static void run(unsigned workers, size_t *n_new_first, size_t *n_new_update)
     dd_image_rec_t r;
     char digest[80];
     snprintf(digest, sizeof digest, "sha256:%064x", 2);
-    CHECK_INT(dd_scanstore_image_get(st, digest, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(st, digest, &r, NULL), DD_OK);
     CHECK_INT(r.db_version, before + 1);
     dd_scanner_free(sc);
     dd_scanstore_close(st);
@@ -271,14 +271,14 @@ TEST(store_pipeline)
     CHECK_INT(c.layer_cache_hits, 3 * (2 + 3) - 3); /* v1: 2 layers, v2: 3 */
     CHECK_INT(c.images_scanned, 6);
     dd_image_rec_t r;
-    CHECK_INT(dd_scanstore_image_get(st, V2, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(st, V2, &r, NULL), DD_OK);
     CHECK(strstr(r.os, "Ubuntu") != NULL);
     CHECK(strcmp(r.platform, "linux/amd64") == 0);
     CHECK_INT(r.size, 714 + 408 + 25868 + 90);
 
     /* the index: its children as rows, in order */
     CHECK_INT(dd_scanner_scan_digest(sc, idx_d.str, "t/app", NULL), DD_OK);
-    CHECK_INT(dd_scanstore_image_get(st, idx_d.str, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(st, idx_d.str, &r, NULL), DD_OK);
     CHECK(r.is_index);
     CHECK_INT(r.state, DD_SCAN_DONE);
     dd_image_child_t *kids = NULL;
@@ -291,15 +291,17 @@ TEST(store_pipeline)
     /* a blob that is not a layer: no files from it, remembered */
     dd_err_t e;
     CHECK_INT(dd_scanner_scan_digest(sc, odd_d.str, "t/app", &e), DD_OK);
-    CHECK_INT(dd_scanstore_image_get(st, odd_d.str, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(st, odd_d.str, &r, NULL), DD_OK);
     CHECK(strstr(r.os, "Ubuntu") != NULL); /* its other layers were read */
     dd_scanner_counters(sc, &c);
     CHECK_INT(c.layers_declined, 1);
-    CHECK_INT(dd_scanstore_layer_get(st, junk_d.str, DD_ANALYZER_VERSION, NULL, NULL, 0), DD_DECLINED);
+    int status = -1;
+    CHECK_INT(dd_scanstore_layer_get(st, junk_d.str, DD_ANALYZER_VERSION, NULL, NULL, 0, &status, NULL), DD_OK);
+    CHECK_INT(status, DD_DECLINED);
 
     /* an artifact is not a container image */
     CHECK_INT(dd_scanner_scan_digest(sc, art_d.str, "t/app", &e), DD_OK);
-    CHECK_INT(dd_scanstore_image_get(st, art_d.str, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(st, art_d.str, &r, NULL), DD_OK);
     CHECK_INT(r.state, DD_SCAN_UNSUPPORTED);
     CHECK(strstr(r.error, "not a container image (artifact type 'application/x-test')") != NULL);
 
@@ -307,7 +309,7 @@ TEST(store_pipeline)
     const char *gone = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
     CHECK_INT(dd_scanstore_image_pushed(st, "t/app", gone, OCI_MT, NULL, false, NULL, NULL), DD_OK);
     CHECK(dd_scanner_scan_digest(sc, gone, "t/app", &e) != DD_OK);
-    CHECK_INT(dd_scanstore_image_get(st, gone, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(st, gone, &r, NULL), DD_OK);
     CHECK_INT(r.state, DD_SCAN_FAILED);
     CHECK(r.error[0] != '\0');
     dd_scanner_counters(sc, &c);
