@@ -19,10 +19,14 @@
  *                        analyzes them while they arrive;
  *   upload end        -> the stream gets the verified digest (or stops).
  *
- * A bounded pool of worker threads runs the jobs (never on HTTP threads):
- * manifest -> config + layers (cached analyses, or analyze now) -> overlay
- * -> catalog -> inventory (stored) -> match -> findings (stored). An index
- * records its children and makes sure each has a job.
+ * A bounded pool of worker threads runs the jobs (never on HTTP threads)
+ * through the pipeline `drydock scan` uses, the registry's blob store being
+ * the image source (store:, dd_image_open_store in image.h) and the scan
+ * store its layer cache: manifest -> config + layers (dd_image_analyze:
+ * cached analyses, or analyze now; a layer is analyzed by one thread while
+ * the others wait for its result) -> dd_scan_inventory (overlay -> catalog
+ * -> attribution) -> inventory (stored) -> match -> findings (stored). An
+ * index records its children and makes sure each has a job.
  *
  * A watcher thread polls the vulnerability database's version; when it
  * changes, the new database is swapped in as the live snapshot (vulndb.h)

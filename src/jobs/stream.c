@@ -113,6 +113,12 @@ static void *stream_main(void *arg)
     bool committed = st->state == STREAM_COMMITTED;
     if (!committed) st->state = STREAM_ABANDONED;
     pthread_mutex_unlock(&sc->mu);
+    if (committed && rc == DD_OK) {
+        /* counted before the put publishes the result (see images_scanned) */
+        pthread_mutex_lock(&sc->mu);
+        sc->ctr.layers_streamed++;
+        pthread_mutex_unlock(&sc->mu);
+    }
     if (committed) {
         dd_digest_t d;
         memset(&d, 0, sizeof d);
@@ -124,7 +130,6 @@ static void *stream_main(void *arg)
     dd_layer_result_release(&res);
     dd_blob_reader_close(&st->rd);
     pthread_mutex_lock(&sc->mu);
-    if (committed && rc == DD_OK) sc->ctr.layers_streamed++;
     /* out of the stream table; the thread is detached, so st is ours to free */
     for (size_t i = 0; i < sc->n_streams; i++)
         if (sc->streams[i] == st) {

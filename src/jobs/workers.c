@@ -475,18 +475,25 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
         rec.state = DD_SCAN_FAILED;
         snprintf(rec.error, sizeof rec.error, "%s", e->msg[0] ? e->msg : dd_rc_name(rc));
     }
-    dd_err_t ue;
-    int urc = dd_scanstore_image_update(sc->o.store, &rec, &ue);
-    if (urc != DD_OK && rc == DD_OK) {
-        /* the scan's outcome is lost: the job stays for a retry */
-        rc = urc;
-        *e = ue;
-        snprintf(rec.error, sizeof rec.error, "%s", ue.msg);
-    }
+    /* counted before the state is published: whoever sees the image done
+     * sees it counted (the counters were read a moment too early under
+     * load: test_shared_layers_analyzed_once) */
     pthread_mutex_lock(&sc->mu);
     if (rc == DD_OK) sc->ctr.images_scanned++;
     else sc->ctr.images_failed++;
     pthread_mutex_unlock(&sc->mu);
+    dd_err_t ue;
+    int urc = dd_scanstore_image_update(sc->o.store, &rec, &ue);
+    if (urc != DD_OK && rc == DD_OK) {
+        /* the scan's outcome is lost */
+        rc = urc;
+        *e = ue;
+        snprintf(rec.error, sizeof rec.error, "%s", ue.msg);
+        pthread_mutex_lock(&sc->mu);
+        sc->ctr.images_scanned--;
+        sc->ctr.images_failed++;
+        pthread_mutex_unlock(&sc->mu);
+    }
     if (rc != DD_OK) dd_log(DD_LOG_WARN, "scanner", "scan of %s failed: %s", digest, rec.error);
     return rc;
 }
