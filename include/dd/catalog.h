@@ -23,6 +23,8 @@
 #include "dd/core.h"
 #include "dd/fileset.h"
 
+#include <sys/types.h>
+
 /* ---- limits -------------------------------------------------------------- */
 #define DD_CATALOG_MAX_PKGS 200000        /* packages per database */
 #define DD_CATALOG_MAX_TOTAL_PKGS 1000000 /* packages per inventory */
@@ -31,7 +33,28 @@
 #define DD_CATALOG_MAX_RPM_BLOB (64u << 20) /* one rpm header blob */
 
 /* ---- inventory ----------------------------------------------------------- */
-typedef enum { DD_PKG_DPKG = 1, DD_PKG_APK, DD_PKG_RPM } dd_pkg_type_t;
+/* Package types: the OS package databases, then application (language)
+ * packages. An application type's name (dd_pkg_type_name) is its purl type
+ * ("pypi", "npm", "golang", "maven", "gem", "cargo", "composer", "nuget");
+ * dd_pkg_type_ecosystem gives the OSV ecosystem it is matched in. Append
+ * only: the value is stored in inventories (src/jobs/invcodec.c). */
+typedef enum {
+    DD_PKG_DPKG = 1,
+    DD_PKG_APK,
+    DD_PKG_RPM,
+    DD_PKG_PYPI,      /* Python: *.dist-info/METADATA, *.egg-info(/PKG-INFO) */
+    DD_PKG_NPM,       /* Node.js: node_modules/ ** /package.json, lock files */
+    DD_PKG_GOLANG,    /* Go: module build info in binaries ("stdlib" = the toolchain) */
+    DD_PKG_MAVEN,     /* Java: jar/war/ear; name "group:artifact" */
+    DD_PKG_GEM,       /* Ruby: specifications/ *.gemspec */
+    DD_PKG_CARGO,     /* Rust: cargo-auditable data in binaries, Cargo.lock */
+    DD_PKG_COMPOSER,  /* PHP: vendor/composer/installed.json */
+    DD_PKG_NUGET,     /* .NET: *.deps.json */
+} dd_pkg_type_t;
+#define DD_PKG_TYPE_LAST DD_PKG_NUGET
+
+/* True for the application (language) package types (DD_PKG_PYPI and later). */
+static inline bool dd_pkg_type_is_app(dd_pkg_type_t t) { return t >= DD_PKG_PYPI && t <= DD_PKG_TYPE_LAST; }
 
 typedef struct dd_package {
     dd_pkg_type_t type;
@@ -54,7 +77,10 @@ typedef struct dd_package {
     char *license;         /* when the db has it (apk L:, rpm License), else NULL */
     int layer;             /* layer index that added it (the db file's layer; for dpkg
                               status.d, per file); -1 if unknown */
-    char *db_path;         /* which database file it came from */
+    char *db_path;         /* which database file it came from; for an application
+                              package, the file in the image it was read from (the
+                              METADATA, package.json, lock file, binary or archive; an
+                              archive inside an archive as "app.war!WEB-INF/lib/x.jar") */
 } dd_package_t;
 
 typedef struct dd_os {
@@ -114,6 +140,51 @@ bool dd_catalog_wants_link(const char *path);
 /* Max size of a kept file for that path (256 MiB for rpm dbs, 64 MiB for dpkg
  * status and apk installed, 64 KiB for os-release...); 0 if not wanted. */
 size_t dd_catalog_max_file_size(const char *path);
+
+/* ---- extractors: binaries and archives ----------------------------------- */
+/* Application packages hide in files that can't be kept whole (a 100 MiB Go
+ * binary, a fat jar). For a regular file that no path rule wants, the layer
+ * analyzer (and the unpacked-root loader) offers the file's first bytes to
+ * dd_catalog_sniff(); the extractor that claims it reads the file as a
+ * stream and returns a small record, which is kept in the fileset under the
+ * file's own path instead of the bytes (so overlay and whiteouts apply to it
+ * as to any file). Catalogers recognize records by DD_EXTRACT_MAGIC.
+ *
+ * Record layout: DD_EXTRACT_MAGIC, the extractor's name, '\n', then the
+ * extractor's payload (its own documented format). An extractor that fails
+ * on a hostile or broken file gives a record whose payload is "!" followed
+ * by the one-line message; the cataloger reports it as a warning and the
+ * scan goes on. */
+#define DD_EXTRACTOR_V1 1
+#define DD_EXTRACT_HEAD 64                 /* bytes offered to sniff() */
+#define DD_EXTRACT_MAX_RECORD (1u << 20)   /* largest record kept per file */
+#define DD_EXTRACT_MAGIC "\x7f" "DDX1 "    /* 6 bytes; no ELF/zip/text file starts so */
+#define DD_EXTRACT_MAGIC_LEN 6
+
+/* Same contract as dd_read_fn (analyzer.h): bytes read, 0 at end, -1 on error. */
+typedef ssize_t (*dd_extract_read_fn)(void *arg, void *buf, size_t n);
+
+typedef struct dd_extractor {
+    int version;           /* DD_EXTRACTOR_V1; methods are only appended */
+    const char *name;      /* "elf", "jar", ...: the table in catalog.c is sorted by name */
+    /* True if this extractor wants the file. head holds its first
+     * min(size, DD_EXTRACT_HEAD) bytes; path is normalized; size is the whole
+     * file's. Called for every unwanted regular file of every layer: must
+     * cost a few comparisons. */
+    bool (*sniff)(const char *path, const unsigned char *head, size_t n, uint64_t size);
+    /* Reads the file (from its first byte) through read, as far as it needs
+     * (the caller skips the rest), and appends its payload to rec (at most
+     * DD_EXTRACT_MAX_RECORD bytes). DD_OK with rec left empty when the file
+     * holds nothing of interest (nothing is kept); an error rc and e when
+     * the file is malformed or over a bound. Memory stays bounded whatever
+     * the input (no buffering of the whole file). */
+    int (*extract)(dd_extract_read_fn read, void *arg, uint64_t size, const char *path,
+                   dd_buf_t *rec, dd_err_t *e);
+} dd_extractor_t;
+
+/* The extractor that claims this file, or NULL (see dd_extractor_t.sniff). */
+const dd_extractor_t *dd_catalog_sniff(const char *path, const unsigned char *head, size_t n,
+                                       uint64_t size);
 
 /* ---- catalogers ---------------------------------------------------------- */
 #define DD_CATALOGER_V1 1

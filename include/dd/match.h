@@ -134,7 +134,12 @@ int dd_match_signature(dd_vulndb_t *db, const dd_inventory_t *inv, dd_hasher_t *
 int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd_findings_t *f,
                    dd_buf_t *out);
 
-/* "dpkg", "apk", "rpm". */
+/* "dpkg", "apk", "rpm", and for application packages their purl type:
+ * "pypi", "npm", "golang", "maven", "gem", "cargo", "composer", "nuget". */
 const char *dd_pkg_type_name(dd_pkg_type_t t);
+/* The OSV ecosystem an application package type is matched in ("PyPI",
+ * "npm", "Go", "Maven", "RubyGems", "crates.io", "Packagist", "NuGet");
+ * NULL for the OS package types (they match in the image's ecosystem). */
+const char *dd_pkg_type_ecosystem(dd_pkg_type_t t);
 
 #endif

@@ -443,3 +443,22 @@ int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e)
     close(fd);
     return rc;
 }
+
+/* ---- extractors ---------------------------------------------------------- */
+
+/* Sorted by name; each entry is a DD_EXTRACTOR_V1 vtable defined in its own
+ * file (none yet: the binary and archive extractors land with issue 13). */
+static const dd_extractor_t *const extractors[] = {
+    NULL,
+};
+#define N_EXTRACTORS (sizeof extractors / sizeof extractors[0])
+
+const dd_extractor_t *dd_catalog_sniff(const char *path, const unsigned char *head, size_t n,
+                                       uint64_t size)
+{
+    for (size_t i = 0; i < N_EXTRACTORS; i++) {
+        const dd_extractor_t *x = extractors[i];
+        if (x && x->version >= DD_EXTRACTOR_V1 && x->sniff && x->sniff(path, head, n, size)) return x;
+    }
+    return NULL;
+}

@@ -15,7 +15,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -63,6 +65,21 @@ int cmd_fsck(int argc, char **argv)
     dd_err_t e;
     int status = 1;
     int lockfd = -1;
+    /* checking a directory that holds no stores must not create them and
+     * report "0 problems": that would pass a wrong --data-dir silently */
+    struct stat st;
+    if (stat(data, &st) != 0) {
+        cli_error("cannot check '%s': %s", data, strerror(errno));
+        goto out;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        cli_error("cannot check '%s': not a directory", data);
+        goto out;
+    }
+    if (stat(meta_path, &st) != 0) {
+        cli_error("cannot check '%s': not a drydock data directory (no meta.db)", data);
+        goto out;
+    }
     if (flags & DD_STORECHECK_REPAIR) {
         char *lp = dd_asprintf("%s/%s", data, DD_DATA_LOCK);
         lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

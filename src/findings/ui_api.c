@@ -42,16 +42,6 @@ static int err(dd_req_t *req, int status, const char *code, const char *param, c
     return dd_resp_json(req, status, &b);
 }
 
-static const char *pkg_type(dd_pkg_type_t t)
-{
-    switch (t) {
-    case DD_PKG_DPKG: return "dpkg";
-    case DD_PKG_APK: return "apk";
-    case DD_PKG_RPM: return "rpm";
-    }
-    return "unknown";
-}
-
 /* Resolves the request's image and decodes its stored inventory into inv
  * (dd_inventory_init'ed). DD_OK, or an error response was set. */
 static int load(dd_findings_api_t *api, dd_req_t *req, char digest[DD_DIGEST_MAX], dd_inventory_t *inv)
@@ -151,7 +141,7 @@ static int h_packages(dd_req_t *req)
         dd_buf_puts(&b, "{\"name\":");
         dd_buf_json_str(&b, p->name ? p->name : "");
         opt_str(&b, "version", p->version);
-        opt_str(&b, "type", pkg_type(p->type));
+        opt_str(&b, "type", dd_pkg_type_name(p->type));
         opt_str(&b, "sourceName", p->source_name);
         opt_str(&b, "sourceVersion", p->source_version);
         opt_str(&b, "arch", p->arch);

@@ -139,7 +139,7 @@ int dd_inventory_decode(const void *p, size_t n, dd_inventory_t *inv, char ***la
                          &pk->rpm_version, &pk->rpm_release, &pk->source_rpm,  &pk->license,        &pk->db_path};
         for (int k = 0; k < 10; k++) *ss[k] = get_str(&r, a);
         if (ver >= 2) pk->module = get_str(&r, a);
-        if (!pk->name || !pk->version || pk->type < DD_PKG_DPKG || pk->type > DD_PKG_RPM) r.bad = true;
+        if (!pk->name || !pk->version || pk->type < DD_PKG_DPKG || pk->type > DD_PKG_TYPE_LAST) r.bad = true;
     }
     char **ls = NULL;
     uint32_t nl = 0;

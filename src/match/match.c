@@ -44,8 +44,31 @@ const char *dd_pkg_type_name(dd_pkg_type_t t)
     case DD_PKG_DPKG: return "dpkg";
     case DD_PKG_APK: return "apk";
     case DD_PKG_RPM: return "rpm";
+    case DD_PKG_PYPI: return "pypi";
+    case DD_PKG_NPM: return "npm";
+    case DD_PKG_GOLANG: return "golang";
+    case DD_PKG_MAVEN: return "maven";
+    case DD_PKG_GEM: return "gem";
+    case DD_PKG_CARGO: return "cargo";
+    case DD_PKG_COMPOSER: return "composer";
+    case DD_PKG_NUGET: return "nuget";
     }
     return "unknown";
+}
+
+const char *dd_pkg_type_ecosystem(dd_pkg_type_t t)
+{
+    switch (t) {
+    case DD_PKG_PYPI: return "PyPI";
+    case DD_PKG_NPM: return "npm";
+    case DD_PKG_GOLANG: return "Go";
+    case DD_PKG_MAVEN: return "Maven";
+    case DD_PKG_GEM: return "RubyGems";
+    case DD_PKG_CARGO: return "crates.io";
+    case DD_PKG_COMPOSER: return "Packagist";
+    case DD_PKG_NUGET: return "NuGet";
+    default: return NULL;
+    }
 }
 
 void dd_findings_init(dd_findings_t *f)

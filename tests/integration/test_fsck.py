@@ -41,3 +41,21 @@ def test_fsck_clean_then_corrupt(tmp_path):
 def test_fsck_usage():
     p = subprocess.run([BIN, "fsck", "--bogus"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert p.returncode == 2
+
+
+def test_fsck_missing_or_empty_data_dir_fails(tmp_path):
+    """A wrong --data-dir is an error, not "0 problems", and nothing is created there."""
+    missing = tmp_path / "nope"
+    p = fsck(missing)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert b"nope" in p.stderr and b"\n" == p.stderr[-1:] and p.stderr.count(b"\n") == 1
+    assert not missing.exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    p = fsck(empty)
+    assert p.returncode == 1 and b"not a drydock data directory" in p.stderr
+    assert list(empty.iterdir()) == []
+    f = tmp_path / "file"
+    f.write_bytes(b"x")
+    p = fsck(f)
+    assert p.returncode == 1 and b"not a directory" in p.stderr

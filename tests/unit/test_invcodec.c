@@ -234,7 +234,7 @@ TEST(malformed_fields_are_rejected)
     }
     size_t count_off = off;
     memcpy(p, b.ptr, b.len);
-    p[count_off + 4] = 9;
+    p[count_off + 4] = DD_PKG_TYPE_LAST + 1;
     check_rejected(p, b.len, DD_ECORRUPT);
     /* a package count far beyond the bytes left allocates nothing and fails */
     memcpy(p, b.ptr, b.len);
