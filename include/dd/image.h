@@ -17,8 +17,10 @@
  *                            layer (source_dir.c: symlinks never leave DIR,
  *                            layer file-size limits); its digests are
  *                            synthetic (sha256 of the path): never cache by them
- *   store: (no reference string) the registry's own blob store, opened with
- *                            dd_image_open_store() by the server's workers
+ *   store: (no reference string here) the registry's own blob store, opened
+ *                            with dd_image_open_store() by the server's
+ *                            workers and by `drydock scan store:REPO[:TAG]`
+ *                            (which resolves the tag in the metadata store)
  *
  * Every blob is verified against its digest over the exact bytes read
  * (layers while they stream through the analyzer; nothing is stored).
