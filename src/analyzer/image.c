@@ -313,15 +313,12 @@ static int analyze_batch(dd_image_source_t *src, const dd_image_desc_t *img, con
     int rc = DD_OK;
     for (size_t i = 0; i < n; i++) {
         dd_layer_result_init(&res[i]);
-        if (!cache) {
-            todo[i] = true;
-        } else if (rc == DD_OK) {
-            int g = cache->get(cache->arg, &img->layers[i].digest, &res[i], NULL);
-            todo[i] = g != DD_OK;
-            if (todo[i]) dd_layer_result_release(&res[i]);
-            if (g != DD_OK && g != DD_ENOTFOUND) todo[i] = true; /* analyzed again: the transport says why */
+        /* anything but a result is analyzed again: the transport says why */
+        todo[i] = !cache || cache->get(cache->arg, &img->layers[i].digest, &res[i], NULL) != DD_OK;
+        if (todo[i]) {
+            dd_layer_result_release(&res[i]);
+            (*count)++;
         }
-        if (todo[i]) (*count)++;
     }
     if (*count) rc = src->ops->analyze(src, img, todo, res, e);
     if (cache)
