@@ -196,19 +196,27 @@ static int walk(lister_t *L, const dd_manifest_t *m, const dd_digest_t *dg, cons
     return DD_OK;
 }
 
-int dd_source_list_generic(dd_image_source_t *src, dd_image_desc_t **imgs, size_t *n, dd_err_t *e)
+/* The root document parsed into m, and its digest (of the bytes read when
+ * the transport gives none). */
+static int root_doc(dd_image_source_t *src, dd_manifest_t *m, dd_digest_t *dg, dd_err_t *e)
 {
     dd_buf_t b;
     dd_buf_init(&b, DD_MANIFEST_MAX);
     char *mt = NULL;
-    dd_digest_t dg;
-    memset(&dg, 0, sizeof dg);
-    int rc = src->ops->fetch(src, DD_FETCH_ROOT, NULL, DD_MANIFEST_MAX, &b, &mt, &dg, e);
-    dd_manifest_t m;
-    if (rc == DD_OK) rc = dd_manifest_parse(b.ptr, b.len, mt, &m, e);
+    memset(dg, 0, sizeof *dg);
+    int rc = src->ops->fetch(src, DD_FETCH_ROOT, NULL, DD_MANIFEST_MAX, &b, &mt, dg, e);
+    if (rc == DD_OK) rc = dd_manifest_parse(b.ptr, b.len, mt, m, e);
     free(mt);
-    if (rc == DD_OK && !dg.str[0]) dd_digest_buf(DD_DIGEST_SHA256, b.ptr, b.len, &dg);
+    if (rc == DD_OK && !dg->str[0]) dd_digest_buf(DD_DIGEST_SHA256, b.ptr, b.len, dg);
     dd_buf_release(&b);
+    return rc;
+}
+
+int dd_source_list_generic(dd_image_source_t *src, dd_image_desc_t **imgs, size_t *n, dd_err_t *e)
+{
+    dd_digest_t dg;
+    dd_manifest_t m;
+    int rc = root_doc(src, &m, &dg, e);
     if (rc != DD_OK) return rc;
     lister_t L = {.src = src};
     rc = walk(&L, &m, &dg, NULL, src->tag_filter, 0, true, e);
@@ -348,14 +356,17 @@ int dd_image_analyze(dd_image_source_t *src, const dd_image_desc_t *img, const d
 
 int dd_image_root(dd_image_source_t *src, dd_manifest_t *out, dd_err_t *e)
 {
-    dd_buf_t b;
-    dd_buf_init(&b, DD_MANIFEST_MAX);
-    char *mt = NULL;
     dd_digest_t dg;
-    memset(&dg, 0, sizeof dg);
-    int rc = src->ops->fetch(src, DD_FETCH_ROOT, NULL, DD_MANIFEST_MAX, &b, &mt, &dg, e);
-    if (rc == DD_OK) rc = dd_manifest_parse(b.ptr, b.len, mt, out, e);
-    free(mt);
-    dd_buf_release(&b);
-    return rc;
+    return root_doc(src, out, &dg, e);
+}
+
+int dd_source_check_blob(const dd_descriptor_t *d, const dd_buf_t *b, dd_err_t *e)
+{
+    if ((int64_t)b->len != d->size)
+        return dd_err(e, DD_EDIGEST, "blob %s has %zu bytes, not %lld", d->digest.str, b->len, (long long)d->size);
+    dd_digest_t got;
+    dd_digest_buf(d->digest.alg, b->ptr, b->len, &got);
+    if (strcmp(got.str, d->digest.str) != 0)
+        return dd_err(e, DD_EDIGEST, "blob digest mismatch: expected %s, got %s", d->digest.str, got.str);
+    return DD_OK;
 }

@@ -67,6 +67,8 @@ typedef struct dd_hashing_reader {
     uint64_t max;             /* fail past this many bytes (the descriptor size) */
 } dd_hashing_reader_t;
 ssize_t dd_hashing_read(void *arg, void *buf, size_t n);
+/* Checks a fetched document b against its descriptor's size and digest. */
+int dd_source_check_blob(const dd_descriptor_t *d, const dd_buf_t *b, dd_err_t *e);
 /* Analyzes one layer through a hashing reader and checks digest and size. */
 int dd_source_analyze_verified(dd_image_source_t *src, const dd_descriptor_t *d, dd_read_fn fn,
                                void *arg, dd_layer_result_t *out, dd_err_t *e);
