@@ -614,6 +614,20 @@ def test_layer_analyzed_while_uploading(scan_server):
     after = requests.get(f"{srv.url}/api/v1/scanner").json()
     assert after["layersAnalyzed"] - before["layersAnalyzed"] == 1
     assert after["layersStreamed"] - before["layersStreamed"] == 1  # during the upload
+    # the same layer uploaded again into another repository: its stream
+    # stops at the commit (the bytes are known), nothing is analyzed twice
+    assert _chunked_push(srv, "stream/again", blob, chunks=4) == layer
+    assert requests.post(f"{srv.url}/v2/stream/again/blobs/uploads/", params={"digest": cd},
+                         data=cfg).status_code == 201
+    r = requests.put(f"{srv.url}/v2/stream/again/manifests/s", data=man,
+                     headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    assert r.status_code == 201, r.text
+    again = wait_done(srv, "stream/again", "s")
+    assert again["scan"]["state"] == "done"
+    c = requests.get(f"{srv.url}/api/v1/scanner").json()
+    assert c["layersAnalyzed"] == after["layersAnalyzed"], c
+    assert c["layersStreamed"] == after["layersStreamed"], c
+    after = c
     # an upload given up half-way: no analysis is kept, the server stays well
     other = gzip.compress(bytes(rnd.getrandbits(8) for _ in range(6 << 20)), 1)
     loc = _chunked_push(srv, "stream/app", other[: 5 << 20], chunks=2, finish=False)
