@@ -38,6 +38,7 @@ typedef struct dd_config {
     int64_t shutdown_grace;  /* shutdown-grace: seconds */
     int64_t list_max;        /* list-max: max page size for tags list / catalog */
     bool turbo;              /* turbo: MHD_USE_TURBO */
+    bool delete_enabled;     /* delete: DELETE of manifests, tags and blobs allowed */
     /* scanning (issue 4; see docs/config.md) */
     bool scan;               /* scan: scan images on push */
     char *scan_include;      /* scan-include: repository globs to scan ("" = all) */

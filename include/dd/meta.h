@@ -93,7 +93,7 @@ typedef struct dd_token_rec {
 } dd_token_rec_t;
 
 typedef struct dd_meta_ops {
-    int version; /* 2 (1: registry core; 2: appended users and tokens) */
+    int version; /* 3 (1: registry core; 2: appended users and tokens; 3: blob_repos) */
     const char *name;
     /* dsn: driver-specific (sqlite: a database file path). */
     int (*open)(const char *dsn, dd_meta_t **out, dd_err_t *e);
@@ -168,6 +168,11 @@ typedef struct dd_meta_ops {
     /* A counter bumped by every user or token change (also by other
      * processes sharing the store): cheap, called per request. */
     int (*auth_generation)(dd_meta_t *m, uint64_t *gen);
+
+    /* --- version 3 (issue 15) --- */
+    /* The repositories d is linked to, by name (a cross-repository mount
+     * without `from`); fn returns non-zero to stop. */
+    int (*blob_repos)(dd_meta_t *m, const dd_digest_t *d, int (*fn)(const char *repo, void *arg), void *arg);
 } dd_meta_ops_t;
 
 struct dd_meta {
@@ -181,6 +186,8 @@ int dd_meta_blob_link(dd_meta_t *m, const char *repo, const dd_digest_t *d, uint
 int dd_meta_blob_linked(dd_meta_t *m, const char *repo, const dd_digest_t *d, uint64_t *size);
 int dd_meta_blob_unlink(dd_meta_t *m, const char *repo, const dd_digest_t *d, dd_err_t *e);
 int dd_meta_blob_refs(dd_meta_t *m, const dd_digest_t *d, uint64_t *count);
+/* DD_EUNSUPPORTED from a driver older than version 3. */
+int dd_meta_blob_repos(dd_meta_t *m, const dd_digest_t *d, int (*fn)(const char *repo, void *arg), void *arg);
 int dd_meta_manifest_put(dd_meta_t *m, const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs,
                          const char *tag, dd_err_t *e);
 int dd_meta_manifest_get(dd_meta_t *m, const char *repo, const char *reference, dd_manifest_rec_t *out);

@@ -33,6 +33,7 @@ typedef struct dd_registry_opts {
     int64_t upload_max_age_ms;   /* idle upload sessions expire after this; default 24 h */
     int64_t janitor_interval_ms; /* how often the janitor runs; default 5 min */
     size_t list_max;             /* cap on n for tags list / catalog; default 10000 */
+    bool delete_disabled;        /* DELETE of manifests, tags, blobs: 405 UNSUPPORTED (the spec's "disabled") */
 } dd_registry_opts_t;
 
 /* Event hooks for the scanner. Called on the HTTP thread after the store has
@@ -41,7 +42,7 @@ typedef struct dd_registry_opts {
 typedef struct dd_registry_hooks {
     void *ctx;
     void (*on_blob_committed)(void *ctx, const char *repo, const char *digest, uint64_t size);
-    /* tag is NULL for a push by digest */
+    /* tag is NULL for a push by digest; called once per tag a PUT sets */
     void (*on_manifest_put)(void *ctx, const char *repo, const char *digest, const char *media_type,
                             const char *tag);
     void (*on_manifest_deleted)(void *ctx, const char *repo, const char *digest);
@@ -51,6 +52,10 @@ typedef struct dd_registry_hooks {
     /* The session ended: committed as digest, or dropped (digest NULL).
      * Called before on_blob_committed. */
     void (*on_upload_end)(void *ctx, const char *uuid, const char *digest);
+    /* A tag was deleted (DELETE /v2/<repo>/manifests/<tag>); the manifest it
+     * named stays in the repository, reachable by digest. A tag moved to
+     * another manifest is an on_manifest_put with that tag instead. */
+    void (*on_tag_deleted)(void *ctx, const char *repo, const char *tag);
 } dd_registry_hooks_t;
 
 int dd_registry_new(const dd_registry_opts_t *opts, dd_registry_t **out, dd_err_t *e);

@@ -13,6 +13,9 @@
  *                        rescan;
  *   manifest deleted  -> the repository's reference goes; results go with
  *                        the last reference.
+ *   tag deleted       -> the tag's reference goes; the image stays listed in
+ *                        the repository untagged (a tag moved by a push
+ *                        leaves its previous image untagged the same way).
  *   upload progress   -> (past 4 MiB) the upload goes on the stream queue: a
  *                        worker opens its bytes through the blob store and,
  *                        if they start like a layer, a stream thread

@@ -137,7 +137,8 @@ int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, i
 int dd_scanstore_layer_count(dd_scanstore_t *s, int64_t *n, dd_err_t *e);
 
 /* ---- images and their references ---- */
-/* Records that repo holds digest (tag may be NULL). A new image is created
+/* Records that repo holds digest (tag may be NULL; a tag that named another
+ * digest in repo moves, leaving that one untagged). A new image is created
  * QUEUED with a job when enqueue, else UNSUPPORTED with DD_SCAN_OFF_REASON;
  * an image left that way is queued when a later push has enqueue set.
  * *created tells whether a job was made. */
@@ -147,6 +148,12 @@ int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *d
                               bool *created, dd_err_t *e);
 /* Removes repo's reference; when none is left the image and its results go. */
 int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *digest, dd_err_t *e);
+/* Tag deleted in repo (issue 15): its reference goes; the manifest it named
+ * stays in the repository by digest, so that image keeps an untagged
+ * reference there (it is listed with no tags, not dropped). Tags are
+ * references with tag != "": a tag moved by dd_scanstore_image_pushed
+ * leaves the previous image untagged the same way. */
+int dd_scanstore_tag_removed(dd_scanstore_t *s, const char *repo, const char *tag, dd_err_t *e);
 /* DD_ENOTFOUND when the store does not know digest. */
 int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out, dd_err_t *e);
 /* Stores state, error and the summary fields of rec (by rec->digest). */

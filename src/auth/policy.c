@@ -4,7 +4,11 @@
  *
  * The matrix follows Azure Container Registry's built-in roles (AcrPull,
  * AcrPush, AcrDelete, Owner) plus the "Security Reader" of the scanning
- * product: see the table in docs/auth.md.
+ * product: see the table in docs/auth.md. Every role that may pull a
+ * repository may also read its scan results (issue 15): whoever can pull an
+ * image can scan it themselves, and the people who push and deploy it are
+ * the ones who must see its findings (Harbor shows a project's scans to its
+ * members). Repository globs bound both alike.
  */
 #include "dd/auth.h"
 
@@ -21,8 +25,9 @@ static const struct role {
     const char *name;
     unsigned allows;
 } roles[] = {
-    {DD_ROLE_READER, "reader", A(DD_ACT_PULL) | A(DD_ACT_CATALOG) | A(DD_ACT_AUTHENTICATED)},
-    {DD_ROLE_WRITER, "writer", A(DD_ACT_PULL) | A(DD_ACT_PUSH) | A(DD_ACT_CATALOG) | A(DD_ACT_AUTHENTICATED)},
+    {DD_ROLE_READER, "reader", A(DD_ACT_PULL) | A(DD_ACT_CATALOG) | A(DD_ACT_SCAN_READ) | A(DD_ACT_AUTHENTICATED)},
+    {DD_ROLE_WRITER, "writer",
+     A(DD_ACT_PULL) | A(DD_ACT_PUSH) | A(DD_ACT_CATALOG) | A(DD_ACT_SCAN_READ) | A(DD_ACT_AUTHENTICATED)},
     {DD_ROLE_DELETER, "deleter", A(DD_ACT_DELETE) | A(DD_ACT_CATALOG) | A(DD_ACT_AUTHENTICATED)},
     {DD_ROLE_OWNER, "owner",
      A(DD_ACT_PULL) | A(DD_ACT_PUSH) | A(DD_ACT_DELETE) | A(DD_ACT_CATALOG) | A(DD_ACT_SCAN_READ) |

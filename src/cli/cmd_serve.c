@@ -155,6 +155,7 @@ int cmd_serve(int argc, char **argv)
         .upload_max_age_ms = cfg.upload_max_age * 1000,
         .janitor_interval_ms = cfg.janitor_interval * 1000,
         .list_max = (size_t)cfg.list_max,
+        .delete_disabled = !cfg.delete_enabled,
     };
     if ((rc = dd_registry_new(&ro, &reg, &e))) {
         cli_error("%s", e.msg);

@@ -55,6 +55,8 @@ static const struct key {
      "data directory (also $DRYDOCK_DATA)"},
     {"db-poll-interval", T_DURATION, offsetof(dd_config_t, db_poll_interval), "1s", 1, 3600,
      "how often the server looks for a new vulnerability database"},
+    {"delete", T_BOOL, offsetof(dd_config_t, delete_enabled), "true", 0, 0,
+     "allow DELETE of manifests, tags and blobs (false: 405 UNSUPPORTED)"},
     {"header-timeout", T_DURATION, offsetof(dd_config_t, header_timeout), "30s", 1, 3600,
      "request headers must arrive within this (slow clients are dropped)"},
     {"idle-timeout", T_DURATION, offsetof(dd_config_t, idle_timeout), "60s", 1, 86400,

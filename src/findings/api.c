@@ -154,18 +154,52 @@ static void image_or_standin(dd_findings_api_t *api, const char *digest, dd_imag
 
 static const char *sev_names[DD_NSEV] = {"unknown", "negligible", "low", "medium", "high", "critical"};
 
-/* Aggregate of an index's children (or just the image). */
+/* Aggregate of an index's children (or just the image). For an index
+ * (issue 15): counts add up its platform images' (one finding per platform,
+ * as `drydock findings` lists them), size is the sum of theirs, platforms
+ * their platforms in index order; a child the index lists twice counts once. */
 typedef struct agg {
     int counts[DD_NSEV];
     int n_fixable, n_packages;
     const char *status;
     char reason[600];
     int64_t db_version, scanned_ms;
+    int64_t size;
+    dd_buf_t platforms;     /* comma-separated, each once ("" if none); agg_release */
 } agg_t;
+
+static void agg_release(agg_t *a)
+{
+    dd_buf_release(&a->platforms);
+}
+
+/* Adds p to the comma-separated list b unless it is empty or there already. */
+static void platform_add(dd_buf_t *b, const char *p)
+{
+    if (!p || !*p) return;
+    size_t n = strlen(p);
+    for (const char *q = b->len ? b->ptr : ""; *q;) {
+        const char *comma = strchr(q, ',');
+        size_t len = comma ? (size_t)(comma - q) : strlen(q);
+        if (len == n && !memcmp(q, p, n)) return;
+        q += len + (comma ? 1 : 0);
+    }
+    if (b->len) dd_buf_putc(b, ',');
+    dd_buf_puts(b, p);
+}
+
+/* True if ch[i]'s digest appeared at an earlier position. */
+static bool child_repeated(const dd_image_child_t *ch, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(ch[j].digest, ch[i].digest)) return true;
+    return false;
+}
 
 static void aggregate(dd_findings_api_t *api, const dd_image_rec_t *r, agg_t *a)
 {
     memset(a, 0, sizeof *a);
+    dd_buf_init(&a->platforms, 0);
     if (!r->is_index || r->state != DD_SCAN_DONE) {
         memcpy(a->counts, r->counts, sizeof a->counts);
         a->n_fixable = r->n_fixable;
@@ -173,6 +207,8 @@ static void aggregate(dd_findings_api_t *api, const dd_image_rec_t *r, agg_t *a)
         a->status = dd_scanner_assess(api->o.scanner, r, a->reason, sizeof a->reason);
         a->db_version = r->db_version;
         a->scanned_ms = r->scanned_ms;
+        a->size = r->size;
+        platform_add(&a->platforms, r->platform);
         return;
     }
     dd_image_child_t *ch;
@@ -181,12 +217,15 @@ static void aggregate(dd_findings_api_t *api, const dd_image_rec_t *r, agg_t *a)
     bool any_unhealthy = false, any_assessed = false;
     for (size_t i = 0; i < nch; i++) {
         dd_image_rec_t c;
+        if (child_repeated(ch, i)) continue;
         if (dd_scanstore_image_get(api->o.store, ch[i].digest, &c, NULL) != DD_OK) continue;
         char why[512];
         const char *st = dd_scanner_assess(api->o.scanner, &c, why, sizeof why);
         for (int k = 0; k < DD_NSEV; k++) a->counts[k] += c.counts[k];
         a->n_fixable += c.n_fixable;
         a->n_packages += c.n_packages;
+        a->size += c.size;
+        platform_add(&a->platforms, c.platform);
         if (c.db_version > a->db_version) a->db_version = c.db_version;
         if (c.scanned_ms > a->scanned_ms) a->scanned_ms = c.scanned_ms;
         if (!strcmp(st, "Unhealthy")) any_unhealthy = true;
@@ -246,10 +285,21 @@ static void image_summary_json(dd_findings_api_t *api, dd_buf_t *b, const char *
     dd_buf_json_str(b, r->os);
     dd_buf_puts(b, ",\"osName\":");
     dd_buf_json_str(b, r->os_pretty);
+    /* an index: its platforms, comma-separated here and as a list below */
     dd_buf_puts(b, ",\"platform\":");
-    dd_buf_json_str(b, r->platform);
-    dd_buf_printf(b, ",\"isIndex\":%s,\"size\":%lld,\"packages\":%d,\"fixable\":%d,\"counts\":{",
-                  r->is_index ? "true" : "false", (long long)r->size, a.n_packages, a.n_fixable);
+    dd_buf_json_str(b, a.platforms.len ? a.platforms.ptr : "");
+    dd_buf_puts(b, ",\"platforms\":[");
+    for (const char *q = a.platforms.len ? a.platforms.ptr : ""; *q;) {
+        const char *comma = strchr(q, ',');
+        size_t len = comma ? (size_t)(comma - q) : strlen(q);
+        char p[128]; /* a platform: "os/arch/variant" (64 bytes in dd_image_rec_t) */
+        snprintf(p, sizeof p, "%.*s", (int)(len < sizeof p ? len : sizeof p - 1), q);
+        if (q != a.platforms.ptr) dd_buf_putc(b, ',');
+        dd_buf_json_str(b, p);
+        q += len + (comma ? 1 : 0);
+    }
+    dd_buf_printf(b, "],\"isIndex\":%s,\"size\":%lld,\"packages\":%d,\"fixable\":%d,\"counts\":{",
+                  r->is_index ? "true" : "false", (long long)a.size, a.n_packages, a.n_fixable);
     int total = 0;
     for (int k = DD_NSEV - 1; k >= 0; k--) {
         dd_buf_printf(b, "\"%s\":%d,", sev_names[k], a.counts[k]);
@@ -271,6 +321,7 @@ static void image_summary_json(dd_findings_api_t *api, dd_buf_t *b, const char *
         free(ch);
     }
     dd_buf_putc(b, '}');
+    agg_release(&a);
 }
 
 /* ---- /api/v1/repositories/<name>/images/<ref> ---- */
@@ -424,6 +475,7 @@ static int h_findings(dd_req_t *req)
     aggregate(api, &r, &a);
     dd_buf_puts(&b, ",\"status\":");
     dd_buf_json_str(&b, a.status);
+    agg_release(&a);
     dd_buf_puts(&b, ",\"findings\":[");
     size_t total = 0;
     fctx_t c = {&b, 0, NULL, NULL};
@@ -436,6 +488,7 @@ static int h_findings(dd_req_t *req)
         src = dd_scanstore_children(api->o.store, r.digest, &ch, &nch, &se);
         for (size_t i = 0; src == DD_OK && i < nch; i++) {
             dd_image_rec_t cr;
+            if (child_repeated(ch, i)) continue; /* listed twice in the index: its findings once */
             if (dd_scanstore_image_get(api->o.store, ch[i].digest, &cr, NULL)) continue; /* not recorded yet */
             dd_findings_filter_t cf = f;
             cf.offset = 0;
@@ -498,6 +551,7 @@ static void tally(listctx_t *c, const dd_image_rec_t *r)
     if (!strcmp(a.status, "Healthy")) c->healthy++;
     else if (!strcmp(a.status, "Unhealthy")) c->unhealthy++;
     else c->not_assessed++;
+    agg_release(&a);
 }
 
 static int image_list_cb(const dd_image_rec_t *r, void *arg)
@@ -1470,6 +1524,7 @@ void dd_findings_assessment_json(dd_findings_api_t *api, const char *repo, const
     dd_buf_puts(b, "}}}");
     free(rid);
     free(id);
+    agg_release(&a);
 }
 
 static int as_image_cb(const dd_image_rec_t *r, void *arg)

@@ -68,6 +68,11 @@ void scanner_timed_wait(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms);
 /* Takes digest out of the single-flight set. Caller holds sc->mu. */
 void scanner_inflight_remove(dd_scanner_t *sc, const char *digest);
 
+/* hooks.c: brings the scan store's image references (tags, untagged
+ * manifests) in line with the metadata store's at start-up; *n: references
+ * fixed. Called by dd_scanner_reconcile. */
+int scanner_reconcile_tags(dd_scanner_t *sc, struct dd_meta *meta, size_t *n);
+
 /* stream.c */
 /* The upload hooks (HTTP threads): bookkeeping under sc->mu only. */
 void scanner_hook_upload_progress(void *ctx, const char *repo, const char *uuid, uint64_t size);

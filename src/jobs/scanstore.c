@@ -296,15 +296,23 @@ static int sq_image_pushed(dd_scanstore_t *base, const char *repo, const char *d
     if ((rc = step_done(s, st, e)) != DD_OK) { done(st); goto out; }
     done(st);
     if (tag && *tag) {
-        /* a tag names one digest per repository: drop its older reference */
-        st = prep(s, "DELETE FROM refs WHERE repo=? AND tag=? AND digest<>?", e);
-        if (!st) { rc = DD_EIO; goto out; }
-        sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
-        rc = step_done(s, st, e);
-        done(st);
-        if (rc != DD_OK) goto out;
+        /* a tag names one digest per repository: it moves, and the manifest
+         * it named stays in the repository untagged (issue 15) */
+        static const char *const moves[] = {
+            "INSERT OR IGNORE INTO refs(repo, digest, tag) SELECT repo, digest, '' FROM refs"
+            " WHERE repo=?1 AND tag=?2 AND digest<>?3",
+            "DELETE FROM refs WHERE repo=?1 AND tag=?2 AND digest<>?3",
+        };
+        for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
+            st = prep(s, moves[i], e);
+            if (!st) { rc = DD_EIO; goto out; }
+            sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
+            rc = step_done(s, st, e);
+            done(st);
+            if (rc != DD_OK) goto out;
+        }
     }
     if (made && enqueue) {
         st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)", e);
@@ -361,6 +369,33 @@ static int sq_image_unref(dd_scanstore_t *base, const char *repo, const char *di
     if (rc == DD_OK) rc = exec(s, "COMMIT", e);
     if (rc != DD_OK) exec(s, "ROLLBACK", NULL);
 done:
+    UNLOCK(s);
+    return rc;
+}
+
+static int sq_tag_removed(dd_scanstore_t *base, const char *repo, const char *tag, dd_err_t *e)
+{
+    sq_store_t *s = SQ(base);
+    if (!tag || !*tag) return dd_err(e, DD_EINVAL, NAME ": a tag to remove is needed");
+    static const char *const sqls[] = {
+        "INSERT OR IGNORE INTO refs(repo, digest, tag) SELECT repo, digest, '' FROM refs WHERE repo=?1 AND tag=?2",
+        "DELETE FROM refs WHERE repo=?1 AND tag=?2",
+    };
+    LOCK(s);
+    int rc = exec(s, "BEGIN IMMEDIATE", e);
+    for (size_t i = 0; rc == DD_OK && i < sizeof sqls / sizeof sqls[0]; i++) {
+        sqlite3_stmt *st = prep(s, sqls[i], e);
+        if (!st) {
+            rc = DD_EIO;
+            break;
+        }
+        sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
+        rc = step_done(s, st, e);
+        done(st);
+    }
+    if (rc == DD_OK) rc = exec(s, "COMMIT", e);
+    else exec(s, "ROLLBACK", NULL);
     UNLOCK(s);
     return rc;
 }
@@ -1180,6 +1215,7 @@ const dd_scanstore_ops_t dd_scanstore_sqlite_ops = {
     .layer_count = sq_layer_count,
     .image_pushed = sq_image_pushed,
     .image_unref = sq_image_unref,
+    .tag_removed = sq_tag_removed,
     .image_get = sq_image_get,
     .image_update = sq_image_update,
     .images = sq_images,

@@ -67,6 +67,11 @@ int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *di
     return s->ops->image_unref(s, repo, digest, e);
 }
 
+int dd_scanstore_tag_removed(dd_scanstore_t *s, const char *repo, const char *tag, dd_err_t *e)
+{
+    return s->ops->tag_removed(s, repo, tag, e);
+}
+
 int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out, dd_err_t *e)
 {
     return s->ops->image_get(s, digest, out, e);

@@ -24,6 +24,7 @@ typedef struct dd_scanstore_ops {
     int (*image_pushed)(dd_scanstore_t *s, const char *repo, const char *digest, const char *media_type,
         const char *tag, bool enqueue, bool *created, dd_err_t *e);
     int (*image_unref)(dd_scanstore_t *s, const char *repo, const char *digest, dd_err_t *e);
+    int (*tag_removed)(dd_scanstore_t *s, const char *repo, const char *tag, dd_err_t *e);
     int (*image_get)(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out, dd_err_t *e);
     int (*image_update)(dd_scanstore_t *s, const dd_image_rec_t *rec, dd_err_t *e);
     int (*images)(dd_scanstore_t *s, const char *repo, const char *after, size_t limit,

@@ -814,6 +814,11 @@ int dd_scanner_reconcile(dd_scanner_t *sc, dd_meta_t *meta, size_t *n, dd_err_t 
     if (r.rc != DD_OK) return dd_err(e, r.rc, "%s", r.e.msg);
     if (rc < 0) return dd_err(e, rc, "cannot walk the manifests of the metadata store");
     if (r.n) dd_log(DD_LOG_INFO, "scanner", "recorded %zu pushed images the scan store did not know", r.n);
+    size_t nt = 0;
+    if (scanner_reconcile_tags(sc, meta, &nt) != DD_OK)
+        dd_log(DD_LOG_WARN, "scanner", "cannot compare the scan store's tags with the registry's");
+    else if (nt)
+        dd_log(DD_LOG_INFO, "scanner", "brought %zu image references in line with the registry's tags", nt);
     return DD_OK;
 }
 

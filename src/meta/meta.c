@@ -58,6 +58,12 @@ int dd_meta_blob_refs(dd_meta_t *m, const dd_digest_t *d, uint64_t *count)
     return m->ops->blob_refs(m, d, count);
 }
 
+int dd_meta_blob_repos(dd_meta_t *m, const dd_digest_t *d, int (*fn)(const char *repo, void *arg), void *arg)
+{
+    if (m->ops->version < 3 || !m->ops->blob_repos) return DD_EUNSUPPORTED;
+    return m->ops->blob_repos(m, d, fn, arg);
+}
+
 int dd_meta_manifest_put(dd_meta_t *m, const dd_manifest_rec_t *rec, const dd_manifest_refs_t *refs,
                          const char *tag, dd_err_t *e)
 {

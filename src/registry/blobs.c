@@ -64,8 +64,7 @@ int reg_blob_get(dd_req_t *req)
     dd_digest_t d;
     if (!reg_parse_digest(req, dd_req_var(req, "digest"), &d)) return DD_OK;
     uint64_t size = 0;
-    if (dd_meta_blob_linked(r->o.meta, req->name, &d, &size) != DD_OK)
-        return dd_registry_error(req, DD_REGERR_BLOB_UNKNOWN, NULL);
+    if (dd_meta_blob_linked(r->o.meta, req->name, &d, &size) != DD_OK) return reg_not_found(req, DD_REGERR_BLOB_UNKNOWN);
     dd_resp_header(req, "Docker-Content-Digest", d.str);
     dd_resp_header(req, "Accept-Ranges", "bytes");
     dd_resp_headerf(req, "ETag", "\"%s\"", d.str);
@@ -121,11 +120,11 @@ int reg_blob_get(dd_req_t *req)
 int reg_blob_delete(dd_req_t *req)
 {
     dd_registry_t *r = req->ctx;
+    if (r->o.delete_disabled) return dd_registry_error(req, DD_REGERR_METHOD, "deletion is disabled on this registry");
     dd_digest_t d;
     if (!reg_parse_digest(req, dd_req_var(req, "digest"), &d)) return DD_OK;
     uint64_t size;
-    if (dd_meta_blob_linked(r->o.meta, req->name, &d, &size) != DD_OK)
-        return dd_registry_error(req, DD_REGERR_BLOB_UNKNOWN, NULL);
+    if (dd_meta_blob_linked(r->o.meta, req->name, &d, &size) != DD_OK) return reg_not_found(req, DD_REGERR_BLOB_UNKNOWN);
     dd_err_t e;
     int rc = dd_meta_blob_unlink(r->o.meta, req->name, &d, &e);
     if (rc == DD_ENOTFOUND) return dd_registry_error(req, DD_REGERR_BLOB_UNKNOWN, NULL);
@@ -405,12 +404,34 @@ static bool check_content_range(dd_req_t *req, upload_st_t *st)
     return true;
 }
 
+/* A mount's source found by the registry: a repository the caller may pull. */
+typedef struct {
+    dd_req_t *req;
+    const char *repo; /* in req's arena; NULL: none */
+} mount_src_t;
+
+static int mount_src_cb(const char *repo, void *arg)
+{
+    mount_src_t *m = arg;
+    if (!dd_repo_name_valid(repo) || !dd_auth_may(m->req, DD_ACT_PULL, repo)) return 0;
+    m->repo = dd_arena_strdup(&m->req->arena, repo);
+    return 1;
+}
+
 int reg_upload_start(dd_req_t *req)
 {
     dd_registry_t *r = req->ctx;
     dd_err_t e;
     const char *mount = dd_req_query(req, "mount");
     const char *from = dd_req_query(req, "from");
+    /* without `from` (the spec lets the registry find the blob itself): the
+     * first repository holding it that the caller may pull from (issue 15) */
+    mount_src_t src = {req, NULL};
+    if (mount && !from && !dd_req_query(req, "digest")) {
+        dd_digest_t d;
+        if (dd_digest_parse(mount, &d, NULL) == DD_OK) dd_meta_blob_repos(r->o.meta, &d, mount_src_cb, &src);
+        from = src.repo;
+    }
     /* mounting needs pull on the source (auth.h); else a plain upload */
     if (mount && from && dd_repo_name_valid(from) && dd_auth_may(req, DD_ACT_PULL, from)) {
         dd_digest_t d;
@@ -425,6 +446,13 @@ int reg_upload_start(dd_req_t *req)
         /* not mountable: fall back to a new upload session */
     }
     const char *dg = dd_req_query(req, "digest");
+    /* ?digest-algorithm= (end-4c, the spec after 1.1) announces the final
+     * digest's algorithm: one we cannot verify is refused now (400), not
+     * after the upload; the closing PUT's digest is verified as given */
+    const char *dalg = dd_req_query(req, "digest-algorithm");
+    if (dalg && strcmp(dalg, dd_digest_alg_name(DD_DIGEST_SHA256)) != 0 &&
+        strcmp(dalg, dd_digest_alg_name(DD_DIGEST_SHA512)) != 0)
+        return dd_registry_error(req, DD_REGERR_DIGEST_INVALID, "unsupported digest algorithm (sha256, sha512)");
     char uuid[64];
     new_uuid(uuid);
     dd_upload_t *u;

@@ -97,7 +97,7 @@ int reg_manifest_get(dd_req_t *req)
     dd_manifest_rec_t rec;
     memset(&rec, 0, sizeof rec);
     int rc = dd_meta_manifest_get(r->o.meta, req->name, is_digest ? d.str : tag, &rec);
-    if (rc == DD_ENOTFOUND) return dd_registry_error(req, DD_REGERR_MANIFEST_UNKNOWN, NULL);
+    if (rc == DD_ENOTFOUND) return reg_not_found(req, DD_REGERR_MANIFEST_UNKNOWN);
     if (rc) return dd_registry_error(req, DD_REGERR_INTERNAL, "manifest lookup failed");
     dd_resp_header(req, "Docker-Content-Digest", rec.digest.str);
     dd_resp_headerf(req, "ETag", "\"%s\"", rec.digest.str);
@@ -208,7 +208,11 @@ static int put_done(dd_req_t *req)
     dd_resp_headerf(req, "Location", "/v2/%s/manifests/%s", req->name, d.str);
     dd_resp_header(req, "Docker-Content-Digest", d.str);
     if (m.subject[0]) dd_resp_header(req, "OCI-Subject", m.subject);
-    if (r->hooks.on_manifest_put) r->hooks.on_manifest_put(r->hooks.ctx, req->name, d.str, m.media_type, tag);
+    /* once per tag: every ?tag= reaches the scanner, not only the first */
+    if (r->hooks.on_manifest_put) {
+        r->hooks.on_manifest_put(r->hooks.ctx, req->name, d.str, m.media_type, tag);
+        for (size_t i = 1; i < nq; i++) r->hooks.on_manifest_put(r->hooks.ctx, req->name, d.str, m.media_type, qtags[i]);
+    }
     return dd_resp_empty(req, 201);
 }
 
@@ -238,13 +242,15 @@ int reg_manifest_delete(dd_req_t *req)
     const char *tag;
     dd_digest_t d;
     bool is_digest;
+    if (r->o.delete_disabled) return dd_registry_error(req, DD_REGERR_METHOD, "deletion is disabled on this registry");
     if (!parse_reference(req, &tag, &d, &is_digest, 404)) return DD_OK;
     dd_err_t e;
     int rc = is_digest ? dd_meta_manifest_delete(r->o.meta, req->name, &d, &e)
                        : dd_meta_tag_delete(r->o.meta, req->name, tag, &e);
-    if (rc == DD_ENOTFOUND) return dd_registry_error(req, DD_REGERR_MANIFEST_UNKNOWN, NULL);
+    if (rc == DD_ENOTFOUND) return reg_not_found(req, DD_REGERR_MANIFEST_UNKNOWN);
     if (rc) return dd_registry_error(req, DD_REGERR_INTERNAL, e.msg);
     if (is_digest && r->hooks.on_manifest_deleted) r->hooks.on_manifest_deleted(r->hooks.ctx, req->name, d.str);
+    if (!is_digest && r->hooks.on_tag_deleted) r->hooks.on_tag_deleted(r->hooks.ctx, req->name, tag);
     return dd_resp_empty(req, 202);
 }
 

@@ -98,6 +98,14 @@ bool reg_parse_digest(dd_req_t *req, const char *s, dd_digest_t *out)
     return true;
 }
 
+int reg_not_found(dd_req_t *req, dd_regerr_t err)
+{
+    dd_registry_t *r = req->ctx;
+    if (dd_meta_repo_exists(r->o.meta, req->name) == DD_ENOTFOUND)
+        return dd_registry_error(req, DD_REGERR_NAME_UNKNOWN, NULL);
+    return dd_registry_error(req, err, NULL);
+}
+
 /* ---- janitor -------------------------------------------------------------*/
 
 typedef struct {

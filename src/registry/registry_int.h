@@ -38,6 +38,10 @@ int reg_referrers(dd_req_t *req);
 
 int dd_registry_http_error(dd_req_t *req, int status, const char *code, const char *message);
 
+/* Answers a miss: 404 NAME_UNKNOWN when req->name is no repository at all,
+ * else 404 err (BLOB_UNKNOWN, MANIFEST_UNKNOWN). Only on the miss path. */
+int reg_not_found(dd_req_t *req, dd_regerr_t err);
+
 /* Parses a digest from a request; answers 400 DIGEST_INVALID and returns
  * false when it is malformed or unsupported. */
 bool reg_parse_digest(dd_req_t *req, const char *s, dd_digest_t *out);

@@ -107,7 +107,8 @@ ALLOWED = {
     "push": {"owner", "writer"},
     "delete": {"owner", "deleter"},
     "catalog": {"owner", "reader", "writer", "deleter", "secreader", "teamreader"},
-    "scan": {"owner", "secreader"},
+    # issue 15: every role that may pull a repository reads its scan results
+    "scan": {"owner", "secreader", "reader", "writer", "teamreader"},
     "base": {"owner", "reader", "writer", "deleter", "secreader", "teamreader"},
 }
 
@@ -460,6 +461,41 @@ def test_findings_filtered(env):
     assert len(r.json()["repositories"]) >= 3
 
 
+def test_writer_reads_scans_of_its_repositories(env):
+    """Issue 15: a Writer limited to team/* pushes there and reads the scan
+    results there (image, findings, lists, summary), and nowhere else; a
+    Deleter (no pull) and an anonymous caller of an anonymous-pull
+    repository read none."""
+    url = env["url"]
+    cli(env["data"], "user", "add", "teampush", "--role", "writer", "--repos", "team/*", "--password", "tp-pw-1")
+    a = ("teampush", "tp-pw-1")
+    mdg, _, _ = push_image(url, "team/pushed", "v1", a, salt=b"tw")
+    for path in ("/api/v1/repositories/team/pushed/images/v1", "/api/v1/repositories/team/pushed/images/v1/findings",
+                 f"/api/v1/repositories/team/pushed/images/{mdg}", "/api/v1/repositories/team/pushed/images",
+                 "/api/v1/repositories/team/pushed/summary"):
+        r = requests.get(url + path, auth=a)
+        assert r.status_code == 200, (path, r.status_code, r.text)
+    assert requests.get(f"{url}/api/v1/repositories/team/pushed/images/v1", auth=a).json()["digest"] == mdg
+    for path in ("/api/v1/repositories/other/app/images/v1", "/api/v1/repositories/other/app/images/v1/findings",
+                 "/api/v1/repositories/other/app/images"):
+        r = requests.get(url + path, auth=a)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "DENIED", (path, r.status_code)
+    names = [x["repository"] for x in requests.get(f"{url}/api/v1/repositories", auth=a).json()["repositories"]]
+    assert "team/pushed" in names and all(n.startswith("team/") for n in names), names
+    imgs = requests.get(f"{url}/api/v1/images", auth=a).json()["images"]
+    assert imgs and all(i["repository"].startswith("team/") for i in imgs)
+    # the writer's robot token: the same rule
+    tok = json.loads(cli(env["data"], "token", "create", "--role", "writer", "--repos", "team/*", "--expires", "1h",
+                         "--json").stdout)["secret"]
+    assert requests.get(f"{url}/api/v1/repositories/team/pushed/images/v1", headers=bearer(tok)).status_code == 200
+    assert requests.get(f"{url}/api/v1/repositories/other/app/images/v1", headers=bearer(tok)).status_code == 403
+    # no pull, no scan results
+    r = requests.get(f"{url}/api/v1/repositories/team/pushed/images/v1", auth=creds("deleter"))
+    assert r.status_code == 403
+    r = requests.get(f"{url}/api/v1/repositories/public/img/images/v1")
+    assert r.status_code == 401
+
+
 def test_user_changes_apply_at_once(env):
     url, data = env["url"], env["data"]
     cli(data, "user", "add", "temp", "--role", "reader", "--password", "temp-pw-1")
@@ -613,7 +649,10 @@ def test_cli_clients_with_credentials(env):
     assert "team/app" in p.stdout
     p = subprocess.run([BIN, "images", "--server", url, "--json"], capture_output=True, text=True, timeout=60,
                        env=dict(base, DRYDOCK_USER="reader", DRYDOCK_PASSWORD=PASSWORDS["reader"]))
-    assert p.returncode != 0  # a reader may pull, not read scan results
+    assert p.returncode == 0 and "team/app" in p.stdout, p.stderr  # a reader sees what it may pull (issue 15)
+    p = subprocess.run([BIN, "images", "--server", url, "--json"], capture_output=True, text=True, timeout=60,
+                       env=dict(base, DRYDOCK_USER="deleter", DRYDOCK_PASSWORD=PASSWORDS["deleter"]))
+    assert p.returncode != 0  # a deleter may not pull, nor read scan results
 
 
 def test_findings_summary_and_history_filtered(server_factory, tmp_path):

@@ -84,7 +84,7 @@ def test_errors_are_spec_json(server):
     assert r.json()["errors"][0]["code"] == "NAME_INVALID"
     r = requests.get(server.url + "/v2/a/manifests/x")
     assert r.status_code == 404
-    assert r.json()["errors"][0]["code"] == "MANIFEST_UNKNOWN"
+    assert r.json()["errors"][0]["code"] == "NAME_UNKNOWN"  # no repository 'a' (issue 15)
     r = requests.request("PATCH", server.url + "/v2/a/manifests/x")
     assert r.status_code == 405
 

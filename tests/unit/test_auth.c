@@ -46,8 +46,9 @@ TEST(role_matrix)
         dd_role_t r;
         int want[7];
     } m[] = {
-        {DD_ROLE_READER, {1, 0, 0, 1, 0, 0, 1}},
-        {DD_ROLE_WRITER, {1, 1, 0, 1, 0, 0, 1}},
+        /* issue 15: a role that may pull reads scan results */
+        {DD_ROLE_READER, {1, 0, 0, 1, 1, 0, 1}},
+        {DD_ROLE_WRITER, {1, 1, 0, 1, 1, 0, 1}},
         {DD_ROLE_DELETER, {0, 0, 1, 1, 0, 0, 1}},
         {DD_ROLE_OWNER, {1, 1, 1, 1, 1, 1, 1}},
         {DD_ROLE_SECURITY_READER, {0, 0, 0, 1, 1, 0, 1}},

@@ -138,6 +138,36 @@ TEST(blob_links)
     dd_meta_close(m);
 }
 
+static int collect_repo(const char *repo, void *arg)
+{
+    dd_buf_t *b = arg;
+    dd_buf_printf(b, "%s;", repo);
+    return 0;
+}
+
+/* issue 15: the repositories holding a blob, for a mount without `from` */
+TEST(blob_repos)
+{
+    dd_meta_t *m = fresh();
+    dd_digest_t a = dg("a"), b = dg("b");
+    dd_err_t e;
+    dd_buf_t got;
+    dd_buf_init(&got, 0);
+    CHECK_INT(dd_meta_blob_repos(m, &a, collect_repo, &got), DD_OK);
+    CHECK_INT(got.len, 0);
+    CHECK_INT(dd_meta_blob_link(m, "lib/y", &a, 1, &e), DD_OK);
+    CHECK_INT(dd_meta_blob_link(m, "lib/x", &a, 1, &e), DD_OK);
+    CHECK_INT(dd_meta_blob_link(m, "lib/z", &b, 1, &e), DD_OK);
+    CHECK_INT(dd_meta_blob_repos(m, &a, collect_repo, &got), DD_OK);
+    CHECK_STR(got.ptr, "lib/x;lib/y;");
+    CHECK_INT(dd_meta_blob_unlink(m, "lib/x", &a, &e), DD_OK);
+    dd_buf_reset(&got);
+    CHECK_INT(dd_meta_blob_repos(m, &a, collect_repo, &got), DD_OK);
+    CHECK_STR(got.ptr, "lib/y;");
+    dd_buf_release(&got);
+    dd_meta_close(m);
+}
+
 TEST(manifests_and_tags)
 {
     dd_meta_t *m = fresh();
@@ -714,7 +744,7 @@ static void cleanup(void)
     dir[0] = '\0';
 }
 
-TEST_MAIN(RUN(open_bad); RUN(blob_links); RUN(manifests_and_tags); RUN(manifest_delete_cascades);
+TEST_MAIN(RUN(open_bad); RUN(blob_links); RUN(blob_repos); RUN(manifests_and_tags); RUN(manifest_delete_cascades);
           RUN(tags_list_pagination); RUN(catalog_pagination); RUN(referrers); RUN(concurrent_same_tag);
           RUN(reopen_persists); RUN(newer_schema_refused); RUN(uploads); RUN(write_inside_callbacks); RUN(stale_delete_under_concurrent_writes);
           RUN(walks); RUN(walks_batches_with_deletes); cleanup())

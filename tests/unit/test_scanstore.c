@@ -254,5 +254,48 @@ TEST(errors_reported_to_the_caller)
     unlink(dbpath);
 }
 
+/* (repo, digest, tag) references as "repo digest tag;" ("-" for no tag) */
+static int ref_cb(const char *repo, const char *digest, const char *tag, void *arg)
+{
+    dd_buf_printf(arg, "%s %c %s;", repo, digest[7], tag ? tag : "-");
+    return 0;
+}
+
+static const char *refs(dd_scanstore_t *s, dd_buf_t *b)
+{
+    dd_buf_reset(b);
+    CHECK_INT(dd_scanstore_refs(s, NULL, ref_cb, b, NULL), DD_OK);
+    dd_buf_putc(b, 0);
+    return b->ptr;
+}
+
+/* issue 15: a deleted or moved tag leaves the image untagged, not listed
+ * under the tag; a digest delete removes the repository's references */
+TEST(tags_removed_and_moved)
+{
+    dd_scanstore_t *s = fresh();
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    CHECK_INT(dd_scanstore_image_pushed(s, "r", D1, "m", "a", false, NULL, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_image_pushed(s, "r", D1, "m", "b", false, NULL, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_image_pushed(s, "q", D1, "m", "a", false, NULL, NULL), DD_OK);
+    CHECK_STR(refs(s, &b), "q 1 a;r 1 a;r 1 b;");
+    CHECK_INT(dd_scanstore_tag_removed(s, "r", "a", NULL), DD_OK);
+    CHECK_STR(refs(s, &b), "q 1 a;r 1 -;r 1 b;");
+    CHECK_INT(dd_scanstore_tag_removed(s, "r", "nope", NULL), DD_OK);
+    CHECK_INT(dd_scanstore_tag_removed(s, "r", "", NULL), DD_EINVAL);
+    /* b moves to D2: D1 keeps its untagged reference */
+    CHECK_INT(dd_scanstore_image_pushed(s, "r", D2, "m", "b", false, NULL, NULL), DD_OK);
+    CHECK_STR(refs(s, &b), "q 1 a;r 1 -;r 2 b;");
+    /* the digest delete in r: q's reference and the image stay */
+    CHECK_INT(dd_scanstore_image_unref(s, "r", D1, NULL), DD_OK);
+    CHECK_STR(refs(s, &b), "q 1 a;r 2 b;");
+    dd_image_rec_t rec;
+    CHECK_INT(dd_scanstore_image_get(s, D1, &rec, NULL), DD_OK);
+    dd_buf_release(&b);
+    dd_scanstore_close(s);
+    unlink(dbpath);
+}
+
 TEST_MAIN(RUN(images_and_jobs); RUN(findings_and_history); RUN(layer_cache); RUN(index_children_as_rows);
-          RUN(children_migrate_from_json); RUN(errors_reported_to_the_caller))
+          RUN(children_migrate_from_json); RUN(errors_reported_to_the_caller); RUN(tags_removed_and_moved))

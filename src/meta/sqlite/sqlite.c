@@ -73,6 +73,7 @@ enum {
     S_MAN_ALL,
     S_REFS_OF,
     S_LINKS_ALL,
+    S_LINK_REPOS,
     S_COUNT
 };
 
@@ -127,6 +128,8 @@ static const char *const sql_text[S_COUNT] = {
     [S_MAN_ALL] = "SELECT " MAN_COLS ", r.name, m.id FROM repos r JOIN manifests m ON m.repo_id = r.id"
                   " WHERE (r.name, m.digest) > (?1, ?2) ORDER BY r.name, m.digest LIMIT 64",
     [S_REFS_OF] = "SELECT kind, digest FROM manifest_refs WHERE manifest_id = ?1 ORDER BY kind, digest",
+    [S_LINK_REPOS] = "SELECT r.name FROM repos r JOIN blob_links l ON l.repo_id = r.id WHERE l.digest = ?1"
+                      " ORDER BY r.name",
     [S_LINKS_ALL] = "SELECT r.name, l.digest, l.size FROM repos r JOIN blob_links l ON l.repo_id = r.id"
                     " WHERE (r.name, l.digest) > (?1, ?2) ORDER BY r.name, l.digest LIMIT 64",
 };
@@ -606,6 +609,17 @@ static int list_names(conn_t *c, sqlite3_stmt *s, int (*fn)(const char *name, vo
     return res;
 }
 
+static int sq_blob_repos(dd_meta_t *mm, const dd_digest_t *d, int (*fn)(const char *repo, void *arg), void *arg)
+{
+    conn_t *c;
+    int rc = get_conn((sq_meta_t *)mm, &c, NULL);
+    if (rc != DD_OK) return rc;
+    sqlite3_stmt *s = stmt(c, S_LINK_REPOS, NULL);
+    if (!s) return DD_EIO;
+    bind_text(s, 1, d->str);
+    return list_names(c, s, fn, arg);
+}
+
 static int sq_tags_list(dd_meta_t *mm, const char *repo, const char *last, size_t n,
                         int (*fn)(const char *tag, void *arg), void *arg)
 {
@@ -942,7 +956,7 @@ static int sq_links_each(dd_meta_t *mm, int (*fn)(const char *repo, const dd_dig
 }
 
 const dd_meta_ops_t dd_meta_sqlite_ops = {
-    .version = 2,
+    .version = 3,
     .name = "sqlite",
     .open = sq_open,
     .close = sq_close,
@@ -973,6 +987,8 @@ const dd_meta_ops_t dd_meta_sqlite_ops = {
     .token_revoke = dd_sq_token_revoke,
     .tokens_each = dd_sq_tokens_each,
     .auth_generation = dd_sq_auth_generation,
+    /* version 3: the repositories holding a blob (mount without from) */
+    .blob_repos = sq_blob_repos,
 };
 
 /* For the driver's other files (auth.c): the calling thread's connection. */

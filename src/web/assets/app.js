@@ -87,7 +87,7 @@ async function route() {
       if (e instanceof AuthError) { await loadSession(); return showSignIn('Your session ended; sign in again.'); }
       if (e.status === 403) {
         return mount(main, h('h1', null, 'Not permitted'), h('p', { class: 'error', role: 'alert' },
-          `Your role (${ctx.session?.role || 'none'}) may not read this page's data: scan results need the securityreader or owner role.`));
+          `Your role (${ctx.session?.role || 'none'}) may not read this page's data: scan results need a role that may pull the repository (reader, writer, owner) or securityreader.`));
       }
       mount(main, h('h1', null, 'Error'), h('p', { class: 'error', role: 'alert' }, e.message));
     }
