@@ -1560,6 +1560,18 @@ bool dd_findings_may_see(dd_findings_api_t *api, dd_req_t *req, const char *repo
     return dd_auth_may(req, DD_ACT_SCAN_READ, repo); /* auth.h: the caller's role and repository globs */
 }
 
+const char *dd_findings_image_health(dd_findings_api_t *api, const dd_image_rec_t *r, int counts[DD_NSEV],
+                                     char *reason, size_t reasonsz)
+{
+    agg_t a;
+    aggregate(api, r, &a);
+    memcpy(counts, a.counts, sizeof a.counts);
+    snprintf(reason, reasonsz, "%s", a.reason);
+    const char *st = a.status;
+    agg_release(&a);
+    return st;
+}
+
 void dd_findings_image_summary(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b)
 {
     image_summary_json(api, b, repo, r, true);
@@ -1592,5 +1604,6 @@ void dd_findings_api_register(dd_findings_api_t *api, dd_http_server_t *srv)
 {
     dd_http_register_routes(srv, routes, sizeof routes / sizeof routes[0], api);
     dd_findings_ui_register(api, srv); /* packages and SBOM (ui_api.c) */
+    dd_findings_overview_register(api, srv); /* the console's overview (overview_api.c) */
     dd_http_set_error_fn(srv, "/api/", api_error_fn);
 }

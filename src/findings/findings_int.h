@@ -14,6 +14,13 @@ dd_scanner_t *dd_findings_api_scanner(dd_findings_api_t *api);
 bool dd_findings_may_see(dd_findings_api_t *api, dd_req_t *req, const char *repo);
 /* The image summary object (as GET .../images/<ref> answers). */
 void dd_findings_image_summary(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b);
+/* An image's health as the summaries count it: "Healthy", "Unhealthy" or
+ * "NotAssessed" (reason filled, else ""); counts gets its findings by
+ * severity (an index: its platform images' summed). */
+const char *dd_findings_image_health(dd_findings_api_t *api, const dd_image_rec_t *r, int counts[DD_NSEV],
+                                     char *reason, size_t reasonsz);
+/* GET /api/v1/overview (overview_api.c) */
+void dd_findings_overview_register(dd_findings_api_t *api, dd_http_server_t *srv);
 /* The Azure assessment object of one image. */
 void dd_findings_assessment_json(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b);
 /* GET .../images/<ref>/packages and .../sbom (ui_api.c) */

@@ -227,6 +227,53 @@ def test_packages_and_sbom(loaded):
                         auth=("secreader", READER_PW)).status_code == 403
 
 
+SUB = 'securityresources | where type == "microsoft.security/assessments/subassessments"'
+
+
+def test_overview_api(loaded):
+    """GET /api/v1/overview: the summary's numbers, the SQL aggregates equal
+    the KQL queries the overview used to run, a cached second answer, a
+    restricted caller's own view and a bad parameter."""
+    srv = loaded
+    auth = ("owner", OWNER_PW)
+    r = requests.get(srv.url + "/api/v1/overview", auth=auth)
+    assert r.status_code == 200, r.text
+    o = r.json()
+    summ = requests.get(srv.url + "/api/v1/summary", auth=auth).json()
+    for k in ("images", "healthy", "unhealthy", "notAssessed", "counts", "dbVersion"):
+        assert o[k] == summ[k], k
+    assert o["images"] == 2 and o["counts"]["total"] > 0
+    q = lambda text: requests.post(srv.url + "/api/v1/query", auth=auth, json={"query": text}).json()["data"]
+    kev = q(SUB + " | where tobool(properties.additionalData.knownExploited) == true | count")
+    assert o["knownExploited"] == kev[0]["Count"]
+    top = q(SUB + " | summarize images = dcount(tostring(properties.additionalData.imageDigest))"
+            " by id = tostring(properties.id) | top 100 by images desc")
+    by_id = {x["id"]: x["images"] for x in top}
+    assert o["topVulnerabilities"] and len(o["topVulnerabilities"]) <= 10
+    for v in o["topVulnerabilities"]:
+        assert by_id[v["id"]] == v["images"], v
+        assert v["severity"] in ("critical", "high", "medium", "low", "negligible", "unknown")
+    imgs = [v["images"] for v in o["topVulnerabilities"]]
+    assert imgs == sorted(imgs, reverse=True)
+    repos = {x["repository"]: x for x in requests.get(srv.url + "/api/v1/repositories", auth=auth).json()["repositories"]}
+    for x in o["topRepositories"]:
+        assert x["counts"] == repos[x["repository"]]["counts"], x
+    assert {x["repository"] for x in o["topRepositories"]} == set(repos)
+    assert o["notAssessedReasons"] == [] and isinstance(o["days"], list)
+    again = requests.get(srv.url + "/api/v1/overview", auth=auth).json()
+    assert again["cached"] is True and again["topVulnerabilities"] == o["topVulnerabilities"]
+    assert len(requests.get(srv.url + "/api/v1/overview?top=1", auth=auth).json()["topVulnerabilities"]) == 1
+    for bad in ("top=0", "top=101", "top=x", "top="):
+        r = requests.get(srv.url + "/api/v1/overview?" + bad, auth=auth)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PARAMETER", bad
+    # a security reader limited to team/* sees team/app only
+    mine = requests.get(srv.url + "/api/v1/overview", auth=("secreader", READER_PW)).json()
+    assert mine["cached"] is False and [x["repository"] for x in mine["topRepositories"]] == ["team/app"]
+    team = requests.get(srv.url + "/api/v1/repositories/team/app/summary", auth=auth).json()
+    assert mine["images"] == team["images"] and mine["counts"] == team["counts"]
+    assert all(v["images"] == 1 for v in mine["topVulnerabilities"])
+
+
 def test_xss_payload_is_data_in_the_api(loaded):
     """The payload reaches the API as plain JSON text (the console shows it
     with textContent; the browser test checks that it never runs)."""

@@ -62,8 +62,14 @@ test('sign in and see the overview with the API numbers', async () => {
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
   await settle();
   await page.waitForFunction(() => performance.getEntriesByName('dd-overview-complete').length > 0);
-  assert.equal(await page.locator('#kev-count').textContent(), '0');
+  const ov = await apiGet('/api/v1/overview');
+  assert.equal(await page.locator('#kev-count').textContent(), String(ov.knownExploited));
   const sum = await apiGet('/api/v1/summary');
+  assert.equal(ov.images, sum.images);
+  // the most widespread vulnerabilities: the API's, in its order
+  const topCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'Most widespread vulnerabilities' }) });
+  assert.deepEqual(await topCard.locator('a').allTextContents(), ov.topVulnerabilities.map((v) => v.id));
+  assert.deepEqual(await topCard.locator('text.val').allTextContents(), ov.topVulnerabilities.map((v) => String(v.images)));
   const tile = async (label) => (await page.locator('.tile', { hasText: label }).first().locator('.tile-v').textContent()).replace(/,/g, '');
   assert.equal(await tile('Images'), String(sum.images));
   assert.equal(await tile('Unhealthy'), String(sum.unhealthy));
