@@ -193,6 +193,41 @@ def test_admin_tokens_api(loaded):
     assert '"event":"token_revoke","actor":"owner"' in audit and t["secret"] not in audit
 
 
+def test_admin_user_role(loaded):
+    """PUT /api/v1/admin/users/<name>: role and repository globs, CSRF,
+    Owner only, audited, bad input, and the last Owner keeps the role."""
+    srv = loaded
+    add_user(srv.data_dir, "dev", "reader", "console-dev-pw-1")
+    s, r = sign_in(srv, "owner", OWNER_PW)
+    csrf = {"X-CSRF-Token": r.json()["csrf"]}
+    url = srv.url + "/api/v1/admin/users/dev"
+    body = {"role": "writer", "repos": "team/*"}
+    assert s.put(url, json=body).status_code == 403  # no CSRF token
+    r = s.put(url, json=body, headers=csrf)
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "dev" and r.json()["role"] == "writer" and r.json()["repos"] == "team/*"
+    users = {u["name"]: u for u in s.get(srv.url + "/api/v1/admin/users").json()["users"]}
+    assert users["dev"]["role"] == "writer" and users["dev"]["repos"] == "team/*"
+    # it applies at once: dev may now push to team/* and not elsewhere
+    dev = ("dev", "console-dev-pw-1")
+    assert requests.post(srv.url + "/v2/team/x/blobs/uploads/", auth=dev).status_code == 202
+    assert requests.post(srv.url + "/v2/other/x/blobs/uploads/", auth=dev).status_code == 403
+    r = s.put(url, json={"role": "reader"}, headers=csrf)  # repos absent: unchanged
+    assert r.status_code == 200 and r.json()["repos"] == "team/*"
+    for bad in ({"role": "king"}, {}, {"role": "reader", "repos": 5}, {"role": "reader", "repos": "x" * 5000}):
+        r = s.put(url, json=bad, headers=csrf)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PARAMETER", (bad, r.text)
+    assert s.put(url, data="x", headers=csrf).status_code == 415
+    assert s.put(srv.url + "/api/v1/admin/users/nobody", json=body, headers=csrf).status_code == 404
+    r = s.put(srv.url + "/api/v1/admin/users/owner", json={"role": "reader"}, headers=csrf)
+    assert r.status_code == 409, r.text
+    r2, _ = sign_in(srv, "secreader", READER_PW)
+    assert r2.put(url, json=body).status_code == 403
+    assert requests.put(url, json=body, auth=("secreader", READER_PW)).status_code == 403
+    audit = open(os.path.join(srv.data_dir, "audit.log")).read()
+    assert '"event":"user_role","actor":"owner","target":"dev"' in audit
+
+
 def test_packages_and_sbom(loaded):
     srv = loaded
     auth = ("owner", OWNER_PW)
