@@ -1,4 +1,5 @@
-// admin.js: administration for Owners: users, robot tokens (create, with
+// admin.js: administration for Owners: users (role and repositories
+// editable), robot tokens (create, with
 // the secret shown once; revoke), the vulnerability database and scanner
 // status. Users are added with the CLI (`drydock user add`): passwords do
 // not travel through the browser.
@@ -45,10 +46,25 @@ export async function render(main, _p, ctx) {
     } catch (e) { err.textContent = e.message; }
   });
 
+  const userMsg = h('p', { 'aria-live': 'polite', id: 'user-msg' });
+  // a user's role and repository globs (PUT /api/v1/admin/users/<name>)
+  const userRow = (u) => {
+    const r = h('select', { 'aria-label': 'Role of ' + u.name }, ROLES.map((x) => h('option', { value: x, selected: x === u.role }, x)));
+    const g = h('input', { 'aria-label': 'Repositories of ' + u.name, value: u.repos, placeholder: 'all' });
+    const save = h('button', { type: 'button', class: 'small', 'aria-label': 'Save ' + u.name, onclick: async () => {
+      userMsg.className = '';
+      try {
+        const x = await api('/api/v1/admin/users/' + encodeURIComponent(u.name), { method: 'PUT', json: { role: r.value, repos: g.value.trim() } });
+        userMsg.textContent = `${x.name}: role ${x.role}, repositories ${x.repos || 'all'}.`;
+      } catch (e) { userMsg.className = 'error'; userMsg.textContent = e.message; }
+    } }, 'Save');
+    return [u.name, r, g, when(u.created), save];
+  };
   mount(main, h('h1', null, 'Administration'),
     h('section', { class: 'card' }, h('h2', null, 'Users'),
       users.error ? h('p', { class: 'error' }, users.error.message)
-        : table(['User', 'Role', 'Repositories', 'Created'], users.users.map((u) => [u.name, u.role, u.repos || 'all', when(u.created)]), { empty: 'No users: the server is open on loopback.' }),
+        : table(['User', 'Role', 'Repositories', 'Created', ''], users.users.map(userRow), { empty: 'No users: the server is open on loopback.' }),
+      userMsg,
       h('p', { class: 'muted' }, 'Add users with ', h('code', null, 'drydock user add NAME --role ROLE'), '.')),
     h('section', { class: 'card' }, h('h2', null, 'Robot tokens'), form, err, secretBox, tokBox),
     h('section', { class: 'card' }, h('h2', null, 'Vulnerability database'),
