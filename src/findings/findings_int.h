@@ -4,6 +4,7 @@
 #ifndef DD_FINDINGS_INT_H
 #define DD_FINDINGS_INT_H
 
+#include "dd/auth.h"
 #include "dd/findings.h"
 
 const char *dd_findings_api_host(dd_findings_api_t *api);
@@ -19,6 +20,12 @@ void dd_findings_image_summary(dd_findings_api_t *api, const char *repo, const d
  * severity (an index: its platform images' summed). */
 const char *dd_findings_image_health(dd_findings_api_t *api, const dd_image_rec_t *r, int counts[DD_NSEV],
                                      char *reason, size_t reasonsz);
+const char *dd_findings_api_data_dir(dd_findings_api_t *api);
+dd_audit_t *dd_findings_api_audit(dd_findings_api_t *api);
+/* The scan scope DATA/scan-scope.json saved, if any, into sc (scope_api.c). */
+int dd_findings_scope_load(dd_scanner_t *sc, const char *data_dir, dd_err_t *e);
+/* GET/PUT /api/v1/admin/scan-scope (scope_api.c) */
+void dd_findings_scope_register(dd_findings_api_t *api, dd_http_server_t *srv);
 /* GET /api/v1/overview (overview_api.c) */
 void dd_findings_overview_register(dd_findings_api_t *api, dd_http_server_t *srv);
 /* The Azure assessment object of one image. */

@@ -228,6 +228,52 @@ def test_admin_user_role(loaded):
     assert '"event":"user_role","actor":"owner","target":"dev"' in audit
 
 
+def test_admin_scan_scope(tmp_path):
+    """GET/PUT /api/v1/admin/scan-scope: pushes follow the new globs at
+    once, the change survives a restart (DATA/scan-scope.json), is audited,
+    needs CSRF with a session and the Owner role, and bad globs are 400."""
+    data = tmp_path / "data"
+    lay = tmp_path / "layout"
+    ocigen.layout(str(lay), [ocigen.alpine_rootfs("3.10.2", [("musl", "1.1.22-r2", None)])], tag="a1")
+    srv = Server(data).start()
+    try:
+        url = srv.url + "/api/v1/admin/scan-scope"
+        assert requests.get(url).json() == {"enabled": True, "include": "", "exclude": "", "source": "config"}
+        r = requests.put(url, json={"include": "", "exclude": "skip/*,tmp-?"})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"enabled": True, "include": "", "exclude": "skip/*,tmp-?", "source": "console"}
+        push(lay, "a1", srv, "skip/app:1")
+        skipped = wait_done(srv, "skip/app", "1")
+        assert skipped["scan"]["state"] == "unsupported" and "scanning is off" in json.dumps(skipped), skipped
+        push(lay, "a1", srv, "keep/app:1")  # the same image in a scanned repository: scanned now
+        assert wait_done(srv, "keep/app", "1")["scan"]["state"] == "done"
+        for bad in ({"include": "["}, {"include": "", "exclude": 3}, {"include": "x" * 1000, "exclude": ""}, []):
+            r = requests.put(url, json=bad)
+            assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PARAMETER", (bad, r.text)
+        assert requests.put(url, data="x").status_code == 415
+        assert srv.stop() == 0
+        assert json.load(open(data / "scan-scope.json")) == {"exclude": "skip/*,tmp-?", "include": ""}
+        assert oct(os.stat(data / "scan-scope.json").st_mode & 0o777) == "0o600"
+        srv.start()
+        assert requests.get(url).json()["exclude"] == "skip/*,tmp-?"
+        audit = open(data / "audit.log").read()
+        assert '"event":"scan_scope","actor":"local","target":"scan-scope"' in audit and "skip/*" in audit
+        # with users: Owner only, CSRF with a session
+        add_user(data, "owner", "owner", OWNER_PW)
+        add_user(data, "secreader", "securityreader", READER_PW)
+        assert requests.get(url, auth=("secreader", READER_PW)).status_code == 403
+        s, r = sign_in(srv, "owner", OWNER_PW)
+        assert s.put(url, json={"include": "team/*", "exclude": ""}).status_code == 403  # no CSRF token
+        r = s.put(url, json={"include": "team/*", "exclude": ""}, headers={"X-CSRF-Token": r.json()["csrf"]})
+        assert r.status_code == 200 and r.json()["include"] == "team/*"
+    finally:
+        srv.stop()
+    # a damaged file stops the server with a clear message
+    (data / "scan-scope.json").write_text("{")
+    with pytest.raises(RuntimeError, match="scan scope"):
+        Server(data).start()
+
+
 def test_packages_and_sbom(loaded):
     srv = loaded
     auth = ("owner", OWNER_PW)
