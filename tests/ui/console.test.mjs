@@ -209,6 +209,21 @@ test('edit a user\'s role and repositories (admin)', async () => {
   assert.equal((await who()).role, before.role);
 });
 
+test('change the scan scope (admin)', async () => {
+  const before = await apiGet('/api/v1/admin/scan-scope');
+  await page.getByLabel('Never scan').fill('scratch/*');
+  await page.getByRole('button', { name: 'Save scope' }).click();
+  await page.locator('#scope-msg', { hasText: 'except scratch/*' }).waitFor();
+  assert.equal((await apiGet('/api/v1/admin/scan-scope')).exclude, 'scratch/*');
+  await page.getByLabel('Never scan').fill('[');
+  await page.getByRole('button', { name: 'Save scope' }).click();
+  await page.locator('#scope-msg.error').waitFor();
+  await page.getByLabel('Never scan').fill(before.exclude);
+  await page.getByRole('button', { name: 'Save scope' }).click();
+  await page.locator('#scope-msg:not(.error)').waitFor();
+  assert.equal((await apiGet('/api/v1/admin/scan-scope')).exclude, before.exclude);
+});
+
 test('dark theme, phone width, sign out', async () => {
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto(URL_ + '/#/');

@@ -1,5 +1,5 @@
 // admin.js: administration for Owners: users (role and repositories
-// editable), robot tokens (create, with
+// editable), the scan scope, robot tokens (create, with
 // the secret shown once; revoke), the vulnerability database and scanner
 // status. Users are added with the CLI (`drydock user add`): passwords do
 // not travel through the browser.
@@ -9,9 +9,10 @@ import { api } from '../api.js';
 const ROLES = ['reader', 'writer', 'deleter', 'securityreader', 'owner'];
 
 export async function render(main, _p, ctx) {
-  const [users, tokens, db, sc] = await Promise.all([
+  const [users, tokens, db, sc, scope] = await Promise.all([
     api('/api/v1/admin/users').catch((e) => ({ error: e })), api('/api/v1/admin/tokens').catch((e) => ({ error: e })),
-    api('/api/v1/db').catch(() => null), api('/api/v1/scanner').catch(() => null)]);
+    api('/api/v1/db').catch(() => null), api('/api/v1/scanner').catch(() => null),
+    api('/api/v1/admin/scan-scope').catch(() => null)]);
   if (!ctx.current()) return;
   const tokBox = h('div', { id: 'tokens' });
   const secretBox = h('div', { id: 'token-secret', 'aria-live': 'polite' });
@@ -60,6 +61,20 @@ export async function render(main, _p, ctx) {
     } }, 'Save');
     return [u.name, r, g, when(u.created), save];
   };
+  // the scan scope (PUT /api/v1/admin/scan-scope)
+  const scopeMsg = h('p', { 'aria-live': 'polite', id: 'scope-msg' });
+  const inc = h('input', { id: 's-include', value: scope?.include || '', placeholder: 'all repositories' });
+  const exc = h('input', { id: 's-exclude', value: scope?.exclude || '', placeholder: 'none' });
+  const scopeForm = h('form', { class: 'filters', 'aria-label': 'Scan scope' },
+    field('s-include', 'Scan only', inc), field('s-exclude', 'Never scan', exc), h('button', { type: 'submit' }, 'Save scope'));
+  scopeForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    scopeMsg.className = '';
+    try {
+      const x = await api('/api/v1/admin/scan-scope', { method: 'PUT', json: { include: inc.value.trim(), exclude: exc.value.trim() } });
+      scopeMsg.textContent = `Saved: scanning ${x.include || 'every repository'}${x.exclude ? ', except ' + x.exclude : ''}. Pushes from now on follow it.`;
+    } catch (e) { scopeMsg.className = 'error'; scopeMsg.textContent = e.message; }
+  });
   mount(main, h('h1', null, 'Administration'),
     h('section', { class: 'card' }, h('h2', null, 'Users'),
       users.error ? h('p', { class: 'error' }, users.error.message)
@@ -67,6 +82,11 @@ export async function render(main, _p, ctx) {
       userMsg,
       h('p', { class: 'muted' }, 'Add users with ', h('code', null, 'drydock user add NAME --role ROLE'), '.')),
     h('section', { class: 'card' }, h('h2', null, 'Robot tokens'), form, err, secretBox, tokBox),
+    h('section', { class: 'card' }, h('h2', null, 'Scan scope'),
+      !scope ? h('p', { class: 'muted' }, 'Not available.')
+        : !scope.enabled ? h('p', { class: 'muted' }, 'Scanning is off on this server (the scan setting).')
+          : h('div', null, h('p', { class: 'muted' }, 'Comma-separated repository globs (team/*, lib-?). Images pushed before a change keep their state until pushed again.'),
+            scopeForm, scopeMsg)),
     h('section', { class: 'card' }, h('h2', null, 'Vulnerability database'),
       db ? h('p', null, `Status ${db.status}, version ${num(db.version)}, updated ${ago(db.updated)}.`) : h('p', { class: 'muted' }, 'Not available.'),
       h('p', { class: 'muted' }, 'Update it with ', h('code', null, 'drydock db update'), '; the server picks the new data up by itself.')),
