@@ -46,7 +46,7 @@ static int h_users(dd_req_t *req)
 {
     dd_auth_t *a = req->ctx;
     dd_buf_t b;
-    dd_buf_init(&b, 1024);
+    dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"users\":[");
     if (dd_meta_users_each(a->meta, user_one, &b) != DD_OK) {
         dd_buf_release(&b);
@@ -80,7 +80,7 @@ static int h_tokens(dd_req_t *req)
 {
     dd_auth_t *a = req->ctx;
     dd_buf_t b;
-    dd_buf_init(&b, 1024);
+    dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"tokens\":[");
     if (dd_meta_tokens_each(a->meta, token_one, &b) != DD_OK) {
         dd_buf_release(&b);
@@ -153,7 +153,7 @@ static int create_done(dd_req_t *req)
     char ts[32] = "never";
     if (t.expires_ms) dd_time_rfc3339(t.expires_ms / 1000, ts);
     dd_buf_t b;
-    dd_buf_init(&b, 512);
+    dd_buf_init(&b, 0);
     dd_buf_printf(&b, "{\"id\":\"%s\",\"secret\":\"%s\",\"name\":", t.id, secret);
     dd_buf_json_str(&b, t.name);
     dd_buf_printf(&b, ",\"role\":\"%s\",\"repos\":", t.role);
@@ -243,12 +243,12 @@ static int user_put_done(dd_req_t *req)
         return dd_resp_error(req, 500, "INTERNAL_ERROR", "cannot store the user");
     dd_audit_change(a->audit, "user_role", dd_auth_actor(req), u.name, detail);
     dd_buf_t b;
-    dd_buf_init(&b, 512);
+    dd_buf_init(&b, 0);
     dd_buf_puts(&b, "[");
     user_one(&u, &b);
     dd_resp_header(req, "Cache-Control", "no-store");
     dd_buf_t out;
-    dd_buf_init(&out, b.len);
+    dd_buf_init(&out, 0);
     dd_buf_append(&out, b.ptr + 1, b.len - 1); /* user_one writes a list item */
     dd_buf_release(&b);
     return dd_resp_json(req, 200, &out);

@@ -22,6 +22,7 @@ struct dd_findings_api {
     dd_findings_api_opts_t o;
     char *host;
     char *data_dir;     /* NULL = none (scope_api.c) */
+    char *vulndb_path;  /* NULL = none (dbupdate_api.c) */
     dd_audit_t *audit;  /* DATA/audit.log for the admin routes, NULL = none */
 };
 
@@ -1556,6 +1557,7 @@ dd_scanstore_t *dd_findings_api_store(dd_findings_api_t *api) { return api->o.st
 dd_meta_t *dd_findings_api_meta(dd_findings_api_t *api) { return api->o.meta; }
 dd_scanner_t *dd_findings_api_scanner(dd_findings_api_t *api) { return api->o.scanner; }
 const char *dd_findings_api_data_dir(dd_findings_api_t *api) { return api->data_dir; }
+const char *dd_findings_api_vulndb_path(dd_findings_api_t *api) { return api->vulndb_path; }
 dd_audit_t *dd_findings_api_audit(dd_findings_api_t *api) { return api->audit; }
 
 bool dd_findings_may_see(dd_findings_api_t *api, dd_req_t *req, const char *repo)
@@ -1593,6 +1595,7 @@ int dd_findings_api_new(const dd_findings_api_opts_t *o, dd_findings_api_t **out
     api->o = *o;
     if (!api->o.page_max) api->o.page_max = 1000;
     api->host = dd_strdup(o->registry_host ? o->registry_host : "localhost");
+    api->vulndb_path = o->vulndb_path ? dd_strdup(o->vulndb_path) : NULL;
     if (o->data_dir) { /* the scan scope saved by the console, the audit log (scope_api.c) */
         api->data_dir = dd_strdup(o->data_dir);
         int rc = dd_findings_scope_load(o->scanner, o->data_dir, e);
@@ -1613,6 +1616,7 @@ void dd_findings_api_free(dd_findings_api_t *api)
     if (!api) return;
     free(api->host);
     free(api->data_dir);
+    free(api->vulndb_path);
     dd_audit_close(api->audit);
     free(api);
 }
@@ -1623,5 +1627,6 @@ void dd_findings_api_register(dd_findings_api_t *api, dd_http_server_t *srv)
     dd_findings_ui_register(api, srv); /* packages and SBOM (ui_api.c) */
     dd_findings_overview_register(api, srv); /* the console's overview (overview_api.c) */
     dd_findings_scope_register(api, srv);    /* the scan scope for Owners (scope_api.c) */
+    dd_findings_dbupdate_register(api, srv); /* "update now" for Owners (dbupdate_api.c) */
     dd_http_set_error_fn(srv, "/api/", api_error_fn);
 }

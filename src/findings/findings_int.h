@@ -22,6 +22,9 @@ const char *dd_findings_image_health(dd_findings_api_t *api, const dd_image_rec_
                                      char *reason, size_t reasonsz);
 const char *dd_findings_api_data_dir(dd_findings_api_t *api);
 dd_audit_t *dd_findings_api_audit(dd_findings_api_t *api);
+const char *dd_findings_api_vulndb_path(dd_findings_api_t *api);
+/* GET/POST /api/v1/admin/db/update (dbupdate_api.c) */
+void dd_findings_dbupdate_register(dd_findings_api_t *api, dd_http_server_t *srv);
 /* The scan scope DATA/scan-scope.json saved, if any, into sc (scope_api.c). */
 int dd_findings_scope_load(dd_scanner_t *sc, const char *data_dir, dd_err_t *e);
 /* GET/PUT /api/v1/admin/scan-scope (scope_api.c) */

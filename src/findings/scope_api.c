@@ -83,7 +83,7 @@ static int scope_json(dd_req_t *req, dd_findings_api_t *api)
         saved = access(path, F_OK) == 0;
     }
     dd_buf_t b;
-    dd_buf_init(&b, 256);
+    dd_buf_init(&b, 0);
     dd_buf_printf(&b, "{\"enabled\":%s,\"include\":", enabled ? "true" : "false");
     dd_buf_json_str(&b, in);
     dd_buf_puts(&b, ",\"exclude\":");

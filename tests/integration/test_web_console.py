@@ -212,6 +212,11 @@ def test_admin_user_role(loaded):
     dev = ("dev", "console-dev-pw-1")
     assert requests.post(srv.url + "/v2/team/x/blobs/uploads/", auth=dev).status_code == 202
     assert requests.post(srv.url + "/v2/other/x/blobs/uploads/", auth=dev).status_code == 403
+    long = ",".join("team/x%03d" % i for i in range(90))  # ~900 bytes: answers are not cut short
+    r = s.put(url, json={"role": "reader", "repos": long}, headers=csrf)
+    assert r.status_code == 200 and r.json()["repos"] == long
+    assert {u["name"]: u for u in s.get(srv.url + "/api/v1/admin/users").json()["users"]}["dev"]["repos"] == long
+    assert s.put(url, json=body, headers=csrf).status_code == 200
     r = s.put(url, json={"role": "reader"}, headers=csrf)  # repos absent: unchanged
     assert r.status_code == 200 and r.json()["repos"] == "team/*"
     for bad in ({"role": "king"}, {}, {"role": "reader", "repos": 5}, {"role": "reader", "repos": "x" * 5000}):
@@ -256,6 +261,8 @@ def test_admin_scan_scope(tmp_path):
         assert oct(os.stat(data / "scan-scope.json").st_mode & 0o777) == "0o600"
         srv.start()
         assert requests.get(url).json()["exclude"] == "skip/*,tmp-?"
+        long = ",".join("lib-%03d" % i for i in range(100))  # ~800 bytes
+        assert requests.put(url, json={"include": long, "exclude": "skip/*,tmp-?"}).json()["include"] == long
         audit = open(data / "audit.log").read()
         assert '"event":"scan_scope","actor":"local","target":"scan-scope"' in audit and "skip/*" in audit
         # with users: Owner only, CSRF with a session
@@ -272,6 +279,57 @@ def test_admin_scan_scope(tmp_path):
     (data / "scan-scope.json").write_text("{")
     with pytest.raises(RuntimeError, match="scan scope"):
         Server(data).start()
+
+
+def test_admin_db_update_now(tmp_path):
+    """POST /api/v1/admin/db/update runs `drydock db update` in the
+    background (the feeds from a slow local server that answers 404), its
+    status and output are visible, a second run is refused while the first
+    goes, and both ends are audited."""
+    import http.server
+    import threading
+    import time
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(0.3)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    feeds = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=feeds.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % feeds.server_address[1]
+    env = {k: base + "/" + k.lower() for k in (
+        "DRYDOCK_OSV_URL", "DRYDOCK_DEBIAN_TRACKER_URL", "DRYDOCK_ALPINE_SECDB_URL", "DRYDOCK_NVD_URL",
+        "DRYDOCK_KEV_URL", "DRYDOCK_EPSS_URL", "DRYDOCK_VULNRICHMENT_URL", "DRYDOCK_REDHAT_CSAF_URL")}
+    env["DRYDOCK_ALAS_URLS"] = "2023=" + base + "/alas/updateinfo.xml.gz"
+    env["DRYDOCK_FETCH_BACKOFF_MS"] = "1"
+    srv = Server(tmp_path / "data", env=env).start()
+    try:
+        url = srv.url + "/api/v1/admin/db/update"
+        assert requests.get(url).json()["state"] == "idle"
+        r = requests.post(url)
+        assert r.status_code == 202, r.text
+        assert r.json()["state"] == "running" and r.json()["actor"] == "local"
+        r2 = requests.post(url)
+        assert r2.status_code == 409 and r2.json()["error"]["code"] == "CONFLICT"
+        deadline = time.time() + 60
+        while (st := requests.get(url).json())["state"] == "running":
+            assert time.time() < deadline, st
+            time.sleep(0.2)
+        assert st["state"] in ("succeeded", "failed") and st["finished"] and st["exitCode"] is not None, st
+        assert "kev" in st["output"], st  # the same per-feed lines as the command line
+        audit = open(tmp_path / "data" / "audit.log").read()
+        assert '"event":"db_update","actor":"local"' in audit and '"event":"db_update_end"' in audit
+        # a new run is possible once it ended
+        assert requests.post(url).status_code == 202
+    finally:
+        srv.stop()
+        feeds.shutdown()
 
 
 def test_packages_and_sbom(loaded):
