@@ -1,5 +1,6 @@
 // admin.js: administration for Owners: users (role and repositories
-// editable), the scan scope, robot tokens (create, with
+// editable), the scan scope, robot tokens, "update now" for the
+// vulnerability database (create, with
 // the secret shown once; revoke), the vulnerability database and scanner
 // status. Users are added with the CLI (`drydock user add`): passwords do
 // not travel through the browser.
@@ -75,6 +76,22 @@ export async function render(main, _p, ctx) {
       scopeMsg.textContent = `Saved: scanning ${x.include || 'every repository'}${x.exclude ? ', except ' + x.exclude : ''}. Pushes from now on follow it.`;
     } catch (e) { scopeMsg.className = 'error'; scopeMsg.textContent = e.message; }
   });
+  // "update now" (POST /api/v1/admin/db/update), its status polled while it runs
+  const updBox = h('div', { id: 'db-update', 'aria-live': 'polite' });
+  const updBtn = h('button', { type: 'button', id: 'db-update-now' }, 'Update now');
+  const showUpd = (u) => {
+    updBtn.disabled = u.state === 'running';
+    mount(updBox, u.state === 'idle' ? null : h('div', null,
+      h('p', { id: 'db-update-state', class: u.state === 'failed' ? 'error' : null },
+        u.state === 'running' ? `Running since ${when(u.started)} (started by ${u.actor})…`
+          : `Last update ${u.state} (exit code ${u.exitCode}), ${when(u.finished)}, started by ${u.actor}.`),
+      u.output ? h('pre', { class: 'wrap' }, u.output) : null));
+    if (u.state === 'running') setTimeout(() => ctx.current() && api('/api/v1/admin/db/update').then(showUpd).catch(() => {}), 1500);
+  };
+  updBtn.addEventListener('click', async () => {
+    try { showUpd(await api('/api/v1/admin/db/update', { method: 'POST' })); } catch (e) { mount(updBox, h('p', { class: 'error', role: 'alert' }, e.message)); }
+  });
+  api('/api/v1/admin/db/update').then((u) => ctx.current() && showUpd(u)).catch(() => {});
   mount(main, h('h1', null, 'Administration'),
     h('section', { class: 'card' }, h('h2', null, 'Users'),
       users.error ? h('p', { class: 'error' }, users.error.message)
@@ -89,7 +106,8 @@ export async function render(main, _p, ctx) {
             scopeForm, scopeMsg)),
     h('section', { class: 'card' }, h('h2', null, 'Vulnerability database'),
       db ? h('p', null, `Status ${db.status}, version ${num(db.version)}, updated ${ago(db.updated)}.`) : h('p', { class: 'muted' }, 'Not available.'),
-      h('p', { class: 'muted' }, 'Update it with ', h('code', null, 'drydock db update'), '; the server picks the new data up by itself.')),
+      h('p', { class: 'muted' }, '“Update now” runs ', h('code', null, 'drydock db update'), ' on the server in the background; the server picks the new data up by itself.'),
+      updBtn, updBox),
     h('section', { class: 'card' }, h('h2', null, 'Scanner'),
       sc ? table(['Counter', 'Value'], Object.entries(sc).map(([k, v]) => [k, num(v)])) : h('p', { class: 'muted' }, 'Not available.')));
   if (tokens.error) mount(tokBox, h('p', { class: 'error' }, tokens.error.message));
