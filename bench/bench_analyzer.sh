@@ -22,7 +22,7 @@ fi
 bin=$out/bench_analyzer
 cc -O2 -g -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -Isrc \
   bench/bench_analyzer.c src/core/*.c src/catalog/*.c src/analyzer/*.c -o "$bin" \
-  -larchive -lzstd -ljansson -lcurl -lcrypto -lisal -lrpm -lrpmio -lsqlite3 -lm -lpthread
+  -larchive -lzstd -ljansson -lcurl -lcrypto -lisal -lrpm -lrpmio -lsqlite3 -lz -lm -lpthread
 size=$(stat -c %s "$layer")
 # Interleaved runs, best of each. The machine may be shared and loaded, so
 # besides wall-clock MB/s the CPU time (user+sys) of both is compared: that

@@ -1,24 +1,38 @@
 /*
- * gate.c: the accept gate in front of libmicrohttpd for plain HTTP (issue 20
- * item 4). Debian 12's libmicrohttpd 0.9.75 answers a request whose
- * Content-Length is not a number (`-1`, `abc`) or too large by itself, before
- * any callback of ours, and sends that answer's status line and headers
- * twice (see docs/http.md). So the server owns the listening socket: this
- * thread accepts, peeks (MSG_PEEK, the bytes stay for MHD) at the first
- * request's header block, answers a malformed Content-Length with one clean
- * 400 (or 413 for a number of 10^18 or more) and closes, and hands every other
- * connection to MHD with MHD_add_connection().
+ * gate.c: the accept gate in front of libmicrohttpd for plain HTTP (issue 15
+ * item 1). A client that speaks TLS to a plain-HTTP port (the docker CLI and
+ * every Go client try https:// first for an insecure registry) must get an
+ * HTTP response, so that it reports "server gave HTTP response to HTTPS
+ * client" and falls back to http://. libmicrohttpd 0.9.75 closes such a
+ * connection without a word whenever the ClientHello's bytes up to its first
+ * 0x0a hold no space (about one in ten: the hello is random bytes), and
+ * before this gate waited for a header block a hello never has. So the
+ * server owns the listening socket: this thread accepts, peeks (MSG_PEEK,
+ * the bytes stay for MHD) at the first bytes, answers a connection that does
+ * not start like an HTTP request line (a TLS record, binary junk) with one
+ * 400 and a lingering close, and hands every other connection to MHD with
+ * MHD_add_connection() as soon as its method and the space after it are
+ * there. Malformed request framing (Content-Length) is server.c's, for
+ * every request of a connection and under TLS too.
  *
  * Design notes:
- *   - Pending connections wait in an edge-triggered epoll set (peeked bytes
- *     stay readable, so level-triggered would spin). A connection is handed
- *     over as soon as its header block is complete, or GATE_PEEK bytes have
- *     arrived, or GATE_WAIT_MS has passed (a slow client is then MHD's and
- *     the header watchdog's), or more than GATE_MAX connections wait.
- *   - Only the first request of a connection passes the gate; a keep-alive
- *     follow-up with a malformed Content-Length still meets the library's
- *     answer. Under TLS the bytes are ciphertext: no gate, MHD listens.
- *   - Stop: the thread closes the listening socket and hands over what waits.
+ *   - A connection here is WAITING (no verdict yet) or CLOSING (refused:
+ *     the answer is sent and the write side shut; we read and drop what the
+ *     client still sends until it closes or GATE_LINGER_MS pass, so that our
+ *     close never meets unread bytes, which would send an RST that can
+ *     destroy the answer before the client reads it).
+ *   - Both wait in one edge-triggered epoll set (peeked bytes stay readable,
+ *     so level-triggered would spin). A WAITING connection is handed over
+ *     once its verdict is "HTTP", or when GATE_WAIT_MS passed with no
+ *     verdict (a slow client is then MHD's and the header watchdog's), or
+ *     when more than GATE_MAX connections wait.
+ *   - The verdict (dd_http_gate_sniff) needs only the first bytes: a first
+ *     byte 0x16 is a TLS handshake record; otherwise a method token (RFC
+ *     9110 tchar, shorter than GATE_METHOD_MAX) followed by a space is HTTP and
+ *     anything else is junk. Leading empty lines are allowed (RFC 9112 2.2).
+ *   - Under TLS the bytes are ciphertext: no gate, MHD listens itself.
+ *   - Stop: the thread closes the listening socket, hands over what waits
+ *     and closes what is closing.
  */
 #include "http/gate_int.h"
 
@@ -29,18 +43,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define GATE_PEEK 8192      /* bytes of the first request looked at */
-#define GATE_WAIT_MS 2000   /* longest a connection waits at the gate */
-#define GATE_MAX 4096       /* connections waiting at once; beyond, handed over at once */
+#define GATE_PEEK 64          /* bytes looked at: leading CRLFs and a method */
+#define GATE_METHOD_MAX 32    /* longest method token taken for HTTP */
+#define GATE_WAIT_MS 2000     /* longest a connection waits for its first bytes */
+#define GATE_LINGER_MS 2000   /* longest a refused connection is drained */
+#define GATE_MAX 4096         /* connections here at once; beyond, handed over at once */
 
 typedef struct pending {
     int fd;
+    bool closing; /* refused, answer sent: draining until EOF */
     struct sockaddr_storage addr;
     socklen_t alen;
     int64_t t0_ms;
@@ -54,7 +70,7 @@ struct dd_http_gate {
     pthread_t th;
     bool running;
     atomic_bool stop;
-    pending_t *pend; /* waiting connections (unordered list) */
+    pending_t *pend; /* connections here (unordered list) */
     size_t n_pend;
 };
 
@@ -94,59 +110,28 @@ unsigned dd_http_gate_port(dd_http_gate_t *g)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-/* ---- the first request's Content-Length ---- */
+/* ---- the verdict on a connection's first bytes ---- */
 
-int dd_http_gate_verdict(const char *buf, size_t n)
+static bool is_tchar(unsigned char c)
 {
-    const char *p = memchr(buf, '\n', n);
-    while (p && (size_t)(p + 1 - buf) < n) {
-        const char *line = p + 1, *end = memchr(line, '\n', n - (size_t)(line - buf));
-        if (!end) break;
-        size_t len = (size_t)(end - line);
-        if (len && line[len - 1] == '\r') len--;
-        if (len == 0) break; /* end of the header block */
-        if (len > 15 && !strncasecmp(line, "Content-Length:", 15)) {
-            const char *v = line + 15, *ve = line + len;
-            while (v < ve && (*v == ' ' || *v == '\t')) v++;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-            if (v == ve) return 400;
-            for (const char *q = v; q < ve; q++)
-                if (*q < '0' || *q > '9') return 400;
-            while (ve - v > 1 && *v == '0') v++;
-            if (ve - v > 18) return 413; /* 10^18 and up: no body limit comes near */
-        }
-        p = end;
-    }
-    return 0;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-/* Answers status and closes fd: the peeked bytes are read first, so the
- * close sends FIN, not the RST that unread data would cause and that could
- * destroy the answer before the client reads it. */
-static void refuse(int fd, int status, const char *buf, size_t n)
+dd_gate_verdict_t dd_http_gate_sniff(const unsigned char *buf, size_t n)
 {
-    const char *sp = memchr(buf, ' ', n);
-    bool v2 = sp && (size_t)(sp - buf) + 4 <= n && !strncmp(sp + 1, "/v2", 3);
-    char body[256], out[512];
-    const char *what = status == 413 ? "Content-Length too large" : "invalid Content-Length header";
-    if (v2)
-        snprintf(body, sizeof body, "{\"errors\":[{\"code\":\"%s\",\"message\":\"%s\"}]}",
-                 status == 413 ? "SIZE_INVALID" : "UNSUPPORTED", what);
-    else
-        snprintf(body, sizeof body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-                 status == 413 ? "TOO_LARGE" : "BAD_REQUEST", what);
-    int k = snprintf(out, sizeof out,
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                     "Connection: close\r\n\r\n%s",
-                     status, status == 413 ? "Content Too Large" : "Bad Request", strlen(body), body);
-    char sink[GATE_PEEK];
-    while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
-    }
-    (void)!send(fd, out, (size_t)k, MSG_NOSIGNAL | MSG_DONTWAIT);
-    shutdown(fd, SHUT_WR);
-    close(fd);
-    dd_log(DD_LOG_INFO, NULL, "refused a request with %s (%d)", what, status);
+    size_t i = 0;
+    while (i < n && (buf[i] == '\r' || buf[i] == '\n')) i++;
+    if (i == n) return DD_GATE_MORE;
+    if (buf[i] == 0x16) return DD_GATE_TLS; /* TLS record type "handshake" */
+    size_t m = i;
+    while (m < n && is_tchar(buf[m])) m++;
+    if (m - i >= GATE_METHOD_MAX) return DD_GATE_JUNK;
+    if (m == n) return DD_GATE_MORE;
+    return m > i && buf[m] == ' ' ? DD_GATE_HTTP : DD_GATE_JUNK;
 }
+
+/* ---- connections ---- */
 
 static void forget(dd_http_gate_t *g, pending_t *p)
 {
@@ -160,6 +145,13 @@ static void forget(dd_http_gate_t *g, pending_t *p)
     free(p);
 }
 
+static void drop(dd_http_gate_t *g, pending_t *p)
+{
+    int fd = p->fd;
+    forget(g, p);
+    close(fd);
+}
+
 static void hand_over(dd_http_gate_t *g, pending_t *p)
 {
     int fd = p->fd;
@@ -170,29 +162,60 @@ static void hand_over(dd_http_gate_t *g, pending_t *p)
     MHD_add_connection(g->d, fd, (const struct sockaddr *)&addr, alen);
 }
 
+/* Reads and drops what the client sent. Returns false once it has closed
+ * (or failed): time to close our side. */
+static bool drain(int fd)
+{
+    char sink[4096];
+    for (;;) {
+        ssize_t k = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (k > 0) continue;
+        return k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+    }
+}
+
+/* Answers 400 with the server's generic JSON error body and starts the
+ * lingering close: the bytes received so far are read, the answer sent, the
+ * write side shut (FIN after the answer), and the connection stays here,
+ * CLOSING, until the client closes. */
+static void refuse(dd_http_gate_t *g, pending_t *p, dd_gate_verdict_t v)
+{
+    const char *what = v == DD_GATE_TLS ? "tls handshake sent to a plain http port (use http://)"
+                                        : "not an http request";
+    char body[160], out[400];
+    snprintf(body, sizeof body, "{\"errors\":[{\"code\":\"BAD_REQUEST\",\"message\":\"%s\"}]}", what);
+    int k = snprintf(out, sizeof out,
+                     "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     strlen(body), body);
+    bool open = drain(p->fd);
+    (void)!send(p->fd, out, (size_t)k, MSG_NOSIGNAL | MSG_DONTWAIT); /* a fresh socket's buffer takes it */
+    shutdown(p->fd, SHUT_WR);
+    dd_log(DD_LOG_DEBUG, NULL, "refused a connection at the accept gate: %s", what);
+    if (!open) {
+        drop(g, p);
+        return;
+    }
+    p->closing = true;
+    p->t0_ms = now_ms();
+}
+
 /* Looks at p's bytes so far; hands it over, refuses it, or lets it wait. */
 static void look(dd_http_gate_t *g, pending_t *p, bool timed_out)
 {
-    char buf[GATE_PEEK];
-    ssize_t n = recv(p->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        int fd = p->fd;
-        forget(g, p);
-        close(fd); /* gone before sending a request */
+    if (p->closing) {
+        if (timed_out || !drain(p->fd)) drop(g, p);
         return;
     }
-    if (n < 0) n = 0;
-    bool complete = memmem(buf, (size_t)n, "\r\n\r\n", 4) || memmem(buf, (size_t)n, "\n\n", 2);
-    if (complete) {
-        int v = dd_http_gate_verdict(buf, (size_t)n);
-        if (v) {
-            int fd = p->fd;
-            forget(g, p);
-            refuse(fd, v, buf, (size_t)n);
-            return;
-        }
+    unsigned char buf[GATE_PEEK];
+    ssize_t n = recv(p->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        drop(g, p); /* gone before sending a request */
+        return;
     }
-    if (complete || (size_t)n == sizeof buf || timed_out) hand_over(g, p);
+    dd_gate_verdict_t v = dd_http_gate_sniff(buf, n < 0 ? 0 : (size_t)n);
+    if (v == DD_GATE_TLS || v == DD_GATE_JUNK) refuse(g, p, v);
+    else if (v == DD_GATE_HTTP || n == (ssize_t)sizeof buf || timed_out) hand_over(g, p);
 }
 
 static void accept_all(dd_http_gate_t *g)
@@ -223,7 +246,7 @@ static void accept_all(dd_http_gate_t *g)
             hand_over(g, p);
             continue;
         }
-        look(g, p, false); /* the request may be there already */
+        look(g, p, false); /* the first bytes may be there already */
     }
 }
 
@@ -240,10 +263,13 @@ static void *gate_main(void *arg)
         int64_t t = now_ms();
         for (pending_t *p = g->pend, *next; p; p = next) {
             next = p->next;
-            if (t - p->t0_ms >= GATE_WAIT_MS) look(g, p, true);
+            if (t - p->t0_ms >= (p->closing ? GATE_LINGER_MS : GATE_WAIT_MS)) look(g, p, true);
         }
     }
-    while (g->pend) hand_over(g, g->pend);
+    while (g->pend) {
+        if (g->pend->closing) drop(g, g->pend);
+        else hand_over(g, g->pend);
+    }
     return NULL;
 }
 

@@ -1,9 +1,9 @@
 /*
  * gate_int.h: the accept gate of plain HTTP (gate.c), used by server.c only.
  * Lifecycle: open (bind + listen) -> MHD started with no listen socket ->
- * run (the thread accepts, checks each first request's Content-Length,
- * hands connections to MHD) -> close_listen (at stop: no new connections)
- * -> free.
+ * run (the thread accepts, answers a connection that does not start like an
+ * HTTP request, e.g. a TLS ClientHello, with a 400, hands the others to MHD)
+ * -> close_listen (at stop: no new connections) -> free.
  */
 #ifndef DD_HTTP_GATE_INT_H
 #define DD_HTTP_GATE_INT_H
@@ -20,10 +20,16 @@ unsigned dd_http_gate_port(dd_http_gate_t *g);
 int dd_http_gate_run(dd_http_gate_t *g, struct MHD_Daemon *d, dd_err_t *e);
 void dd_http_gate_close_listen(dd_http_gate_t *g);
 void dd_http_gate_free(dd_http_gate_t *g);
-/* The verdict on a request's header block (buf, n bytes, from the request
- * line up to the blank line or cut short): 0 when every Content-Length is a
- * decimal number under 10^18 (or there is none), 400 when one is not a
- * number, 413 when one is 10^18 or more. Exposed for the fuzz driver. */
-int dd_http_gate_verdict(const char *buf, size_t n);
+
+typedef enum {
+    DD_GATE_HTTP, /* a method token and a space: hand it to MHD */
+    DD_GATE_MORE, /* not enough bytes to tell yet */
+    DD_GATE_TLS,  /* a TLS handshake record: answer 400 */
+    DD_GATE_JUNK, /* anything else: answer 400 */
+} dd_gate_verdict_t;
+
+/* The verdict on a connection's first n bytes (any bytes, n may be 0).
+ * Exposed for the unit test and the fuzz driver. */
+dd_gate_verdict_t dd_http_gate_sniff(const unsigned char *buf, size_t n);
 
 #endif

@@ -4,8 +4,14 @@
  *
  * Design notes (request state machine, one MHD connection thread per request):
  *
- *   uri_log_cb            -> NEW        req allocated, raw URI kept, id assigned
- *   access_cb (1st call)  -> READY      path decoded, route matched, auth hook,
+ *   uri_log_cb            -> NEW        req allocated, raw URI kept, id assigned;
+ *                                       on the header-phase list (see below)
+ *   access_cb (1st call)  -> READY      off the list; framing checked (two
+ *                                       different Content-Lengths, Content-Length
+ *                                       with Transfer-Encoding, a coding other
+ *                                       than chunked: answered and closed by
+ *                                       refuse_now()); path decoded, route
+ *                                       matched, auth hook,
  *                                       handler run. If it set a response: with a
  *                                       request body, it is queued now (MHD skips
  *                                       the body and closes); without one, it is
@@ -18,12 +24,29 @@
  *                                       so not refused at the 1st call) is
  *                                       answered at once: early_answer() writes
  *                                       the handler's response (413) to the
- *                                       socket itself, as MHD 0.9.75 queues only
- *                                       before or after a whole body; then the
- *                                       rest is dropped and the connection closed
+ *                                       socket (or TLS session) itself, as MHD
+ *                                       0.9.75 queues only before or after a
+ *                                       whole body; then the rest is dropped and
+ *                                       the connection closed
  *   access_cb (size 0)    -> DONE       on_done answers; response queued
  *   completed_cb          -> freed      log line, arena released (cleanups run:
  *                                       upload handles, fds), req freed
+ *
+ * A malformed Content-Length (issue 20 item 4): libmicrohttpd 0.9.75 answers
+ * it itself, before access_cb, and sends its status line and headers twice
+ * (parse_connection_headers() builds the answer's header, then its caller
+ * overwrites the connection state and the header is built again). It logs
+ * the error first, through mhd_logger(), in the connection's own thread,
+ * while the connection is in the state MHD_CONNECTION_HEADERS_RECEIVED. So
+ * every request between uri_log_cb and its first access_cb call sits on a
+ * header-phase list with its thread; mhd_logger() picks the one of its own
+ * thread whose headers are complete (MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE
+ * answers only from that state on, and a request leaves the list at the
+ * first access_cb call, which follows that state in the same pass: no other
+ * can match), and refuse_now() writes one clean answer to the socket (or
+ * the TLS session) and shuts the write side; the library's own bytes then
+ * fail to send and it closes the connection. This holds for every request
+ * of a keep-alive connection, plain or TLS.
  *
  * Invariants: a response is queued exactly once; every req reaches
  * completed_cb (MHD calls it once uri_log_cb made the connection
@@ -41,6 +64,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -86,6 +110,11 @@ struct dd_http_server {
     pthread_t watchdog;
     bool watchdog_running, stopping;
     pthread_cond_t stop_cv;
+    bool tls;
+    /* requests between uri_log_cb and their first access_cb call (see the
+     * design notes: the malformed Content-Length answer) */
+    pthread_mutex_t hdr_mu;
+    struct dd_req_priv *hdr_list;
 };
 
 /* A connection, tracked so a watchdog can end those whose request headers
@@ -125,9 +154,13 @@ struct dd_req_priv {
     dd_buf_t body;
     bool head;
     bool queued;
-    bool capture;              /* early_answer(): keep a copy of the response body */
-    bool early_sent;           /* the response went out by early_answer() */
+    bool capture;              /* send_now() follows: keep a copy of the response body */
+    bool early_sent;           /* the response went out by send_now() */
     dd_buf_t early_body;
+    dd_req_t *req;             /* the request this belongs to */
+    bool in_hdr_list;          /* on srv->hdr_list (owner thread: thr) */
+    pthread_t thr;
+    struct dd_req_priv *hdr_prev, *hdr_next;
 };
 
 /* ---- small helpers --------------------------------------------------------*/
@@ -434,7 +467,30 @@ static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     unsigned long long id = atomic_fetch_add(&s->next_id, 1);
     snprintf(req->id, sizeof req->id, "%s%010llx", s->id_prefix, id & 0xffffffffffULL);
     atomic_fetch_add(&s->inflight, 1);
+    struct dd_req_priv *p = req->priv;
+    p->req = req;
+    p->thr = pthread_self();
+    pthread_mutex_lock(&s->hdr_mu);
+    p->hdr_next = s->hdr_list;
+    if (s->hdr_list) s->hdr_list->hdr_prev = p;
+    s->hdr_list = p;
+    p->in_hdr_list = true;
+    pthread_mutex_unlock(&s->hdr_mu);
     return req;
+}
+
+/* Takes p off the header-phase list (no-op if it is not on it). */
+static void hdr_list_remove(dd_http_server_t *s, struct dd_req_priv *p)
+{
+    pthread_mutex_lock(&s->hdr_mu);
+    if (p->in_hdr_list) {
+        if (p->hdr_prev) p->hdr_prev->hdr_next = p->hdr_next;
+        else s->hdr_list = p->hdr_next;
+        if (p->hdr_next) p->hdr_next->hdr_prev = p->hdr_prev;
+        p->hdr_prev = p->hdr_next = NULL;
+        p->in_hdr_list = false;
+    }
+    pthread_mutex_unlock(&s->hdr_mu);
 }
 
 static void log_request(dd_req_t *req, enum MHD_RequestTerminationCode toe)
@@ -479,6 +535,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
                      dd_mono_ns() + (int64_t)s->opts.header_timeout_s * 1000000000LL);
     if (!req) return;
     *con_cls = NULL;
+    hdr_list_remove(s, req->priv);
     log_request(req, toe);
     if (req->priv->resp && !req->priv->queued) MHD_destroy_response(req->priv->resp);
     dd_buf_release(&req->priv->body);
@@ -577,6 +634,45 @@ static enum MHD_Result queue(dd_req_t *req)
     return ret;
 }
 
+/* send(2)s n bytes to a non-blocking socket, waiting at most 2 s for room. */
+static int plain_write(int fd, const char *buf, size_t n)
+{
+    size_t off = 0;
+    int64_t deadline = dd_mono_ns() + 2000000000LL;
+    while (off < n && dd_mono_ns() < deadline) {
+        ssize_t w = send(fd, buf + off, n - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            struct pollfd pf = {fd, POLLOUT, 0};
+            poll(&pf, 1, 100);
+        } else {
+            return DD_EIO;
+        }
+    }
+    return off == n ? DD_OK : DD_EIO;
+}
+
+/* Writes n bytes to the client now, from one of the connection's own
+ * callbacks (MHD writes nothing meanwhile): to the socket, or under TLS as
+ * application data on the connection's session (tls.c). A small answer: the
+ * send buffer takes it; waits at most 2 s for room. The socket is uncorked
+ * after: libmicrohttpd leaves a TLS connection's socket corked between
+ * responses (it pushes with TCP_NODELAY), so the bytes would wait for the
+ * cork's 200 ms ceiling, and a close before that (the body dropped, an RST)
+ * would discard them. No response follows on this connection, so the
+ * library's idea of the cork state no longer matters. */
+static int conn_write(dd_http_server_t *s, struct dd_req_priv *p, const char *buf, size_t n)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return DD_EIO;
+    int fd = ci->connect_fd;
+    int rc = s->tls ? dd_http_tls_write(p->conn, fd, buf, n) : plain_write(fd, buf, n);
+    int off = 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    return rc;
+}
+
 static enum MHD_Result early_hdr(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
@@ -585,27 +681,12 @@ static enum MHD_Result early_hdr(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-/* Answers now, while the client is still sending a body that went over its
- * buffer limit (issue 20 item 5): runs on_done (which sees DD_ELIMIT and sets
- * the 413), then writes that response, with "Connection: close", to the
- * socket itself. libmicrohttpd 0.9.75 refuses MHD_queue_response() between
- * the first call and the end of the body, and a client that reads while it
- * sends (as HTTP/1.1 clients should) would otherwise wait for up to DROP_MAX
- * bytes and then see a cut connection. Plain HTTP only: under TLS the socket
- * carries GnuTLS records, so the old path (drop, then answer or close) stays.
- * Returns true when the response was written. */
-static bool early_answer(dd_http_server_t *s, dd_req_t *req)
+/* Sends the request's response (set while p->capture was on, so its body is
+ * in p->early_body) with "Connection: close" by conn_write(), instead of
+ * queuing it with MHD. Returns true when it went out. */
+static bool send_now(dd_http_server_t *s, dd_req_t *req)
 {
     struct dd_req_priv *p = req->priv;
-    if (s->opts.tls_cert_pem && *s->opts.tls_cert_pem) return false;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (!ci) return false;
-    int fd = ci->connect_fd;
-    p->capture = true;
-    dd_buf_init(&p->early_body, 0);
-    int rc = p->on_done(req);
-    p->capture = false;
-    if (rc != DD_OK && !p->resp) dd_resp_error(req, 500, "INTERNAL", "internal error");
     if (!p->resp) {
         dd_buf_release(&p->early_body);
         return false;
@@ -623,25 +704,131 @@ static bool early_answer(dd_http_server_t *s, dd_req_t *req)
     MHD_get_response_headers(p->resp, early_hdr, &out);
     dd_buf_printf(&out, "Content-Length: %zu\r\nConnection: close\r\n\r\n", p->early_body.len);
     if (!p->head) dd_buf_append(&out, p->early_body.ptr ? p->early_body.ptr : "", p->early_body.len);
-    size_t off = 0;
-    int64_t deadline = dd_mono_ns() + 2000000000LL; /* a small response: the send buffer takes it */
-    while (off < out.len && dd_mono_ns() < deadline) {
-        ssize_t w = send(fd, out.ptr + off, out.len - off, MSG_NOSIGNAL);
-        if (w > 0) {
-            off += (size_t)w;
-        } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            struct pollfd pf = {fd, POLLOUT, 0};
-            poll(&pf, 1, 100);
-        } else {
-            break;
-        }
-    }
+    int rc = conn_write(s, p, out.ptr, out.len);
     dd_buf_release(&out);
+    p->bytes_out = p->head ? 0 : p->early_body.len;
     dd_buf_release(&p->early_body);
     MHD_destroy_response(p->resp);
     p->resp = NULL;
     p->early_sent = true;
-    return true;
+    return rc == DD_OK;
+}
+
+/* Answers now, while the client is still sending a body that went over its
+ * buffer limit (issue 20 item 5): runs on_done (which sees DD_ELIMIT and sets
+ * the 413), then sends that response with send_now(). libmicrohttpd 0.9.75
+ * refuses MHD_queue_response() between the first call and the end of the
+ * body, and a client that reads while it sends (as HTTP/1.1 clients should)
+ * would otherwise wait for up to DROP_MAX bytes and then see a cut
+ * connection. Plain and TLS alike. Returns true when the response was sent. */
+static bool early_answer(dd_http_server_t *s, dd_req_t *req)
+{
+    struct dd_req_priv *p = req->priv;
+    p->capture = true;
+    dd_buf_init(&p->early_body, 0);
+    int rc = p->on_done(req);
+    if (rc != DD_OK && !p->resp) dd_resp_error(req, 500, "INTERNAL", "internal error");
+    p->capture = false;
+    return send_now(s, req);
+}
+
+/* Answers status (the path's error format, code and message) with
+ * "Connection: close" and shuts our side of the connection: TLS
+ * close_notify, then FIN; what the client sent so far is read and dropped,
+ * so that the close that follows does not turn into an RST. The caller then
+ * has MHD close the connection (access_cb returns MHD_NO; after
+ * mhd_logger() the library's own answer fails to send). */
+static void refuse_now(dd_http_server_t *s, dd_req_t *req, int status, const char *code, const char *message)
+{
+    struct dd_req_priv *p = req->priv;
+    p->capture = true;
+    dd_buf_init(&p->early_body, 0);
+    dd_resp_error(req, status, code, message);
+    p->capture = false;
+    send_now(s, req);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return;
+    int fd = ci->connect_fd;
+    if (s->tls) dd_http_tls_close_write(p->conn);
+    shutdown(fd, SHUT_WR);
+    char sink[4096];
+    while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+    }
+    dd_log(DD_LOG_DEBUG, req->id, "refused a request: %s (%d)", message, status);
+}
+
+/* A header-phase request of the calling thread whose headers are complete:
+ * the one libmicrohttpd is parsing now (see the design notes), or NULL. */
+static dd_req_t *parsing_now(dd_http_server_t *s)
+{
+    dd_req_t *found = NULL;
+    pthread_t self = pthread_self();
+    pthread_mutex_lock(&s->hdr_mu);
+    for (struct dd_req_priv *p = s->hdr_list; p; p = p->hdr_next)
+        if (pthread_equal(p->thr, self) &&
+            MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE) != NULL) {
+            found = p->req;
+            break;
+        }
+    pthread_mutex_unlock(&s->hdr_mu);
+    if (found) hdr_list_remove(s, found->priv);
+    return found;
+}
+
+typedef struct {
+    int n_cl, n_te;
+    const char *cl, *te;
+    bool cl_differ;
+} framing_t;
+
+static enum MHD_Result framing_hdr(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    framing_t *f = cls;
+    (void)kind;
+    if (!strcasecmp(key, "Content-Length")) {
+        if (f->n_cl++ && strcmp(f->cl, value)) f->cl_differ = true;
+        f->cl = value;
+    } else if (!strcasecmp(key, "Transfer-Encoding")) {
+        f->n_te++;
+        f->te = value;
+    }
+    return MHD_YES;
+}
+
+/* The request's framing as RFC 9112 section 6 wants it, beyond what
+ * libmicrohttpd checks (it takes the first of several Content-Lengths and
+ * lets Transfer-Encoding win over Content-Length: both are how requests get
+ * smuggled past a proxy). Returns 0, or the status to refuse with (message
+ * in *msg). */
+static int framing_error(dd_req_t *req, const char **msg)
+{
+    framing_t f = {0};
+    MHD_get_connection_values(req->priv->conn, MHD_HEADER_KIND, framing_hdr, &f);
+    if (f.cl_differ) {
+        *msg = "conflicting Content-Length headers";
+        return 400;
+    }
+    if (f.n_cl && f.n_te) {
+        *msg = "Content-Length together with Transfer-Encoding";
+        return 400;
+    }
+    if (f.n_te && (f.n_te > 1 || strcasecmp(f.te, "chunked"))) {
+        *msg = "unsupported Transfer-Encoding (only chunked)";
+        return 501;
+    }
+    return 0;
+}
+
+/* True when the client has closed its side and nothing more is to be read
+ * (a peek returns 0). After an early answer the client stops sending and
+ * closes; libmicrohttpd 0.9.75 (edge-triggered epoll) takes a short read
+ * as "drained", so when the FIN came with the last bytes it never reads
+ * again and holds the connection until its idle timeout. */
+static bool peer_closed(struct dd_req_priv *p)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char c;
+    return ci && recv(ci->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -657,11 +844,23 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         *con_cls = req;
     }
     struct dd_req_priv *p = req->priv;
+    if (p->state == ST_NEW && p->early_sent) { /* refused by mhd_logger() (should not get here) */
+        *upload_data_size = 0;
+        return MHD_NO;
+    }
     if (p->state == ST_NEW) {
+        hdr_list_remove(s, p);
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         if (ci && ci->socket_context) atomic_store(&((conn_t *)ci->socket_context)->deadline_ns, 0);
         req->method = method;
         p->head = !strcmp(method, "HEAD");
+        const char *msg = NULL;
+        int bad = framing_error(req, &msg);
+        if (bad) {
+            p->state = ST_DONE;
+            refuse_now(s, req, bad, "UNSUPPORTED", msg);
+            return MHD_NO;
+        }
         dispatch(s, req);
         if (p->resp || p->body_mode == BODY_NONE) {
             /* Queuing in this first call makes MHD close the connection
@@ -693,6 +892,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         req->bytes_in += n;
         if (p->body_rc != DD_OK) {
             p->dropped += n;
+            if (p->early_sent && peer_closed(p)) return MHD_NO;
             return p->dropped > DROP_MAX ? MHD_NO : MHD_YES;
         }
         if (p->body_mode == BODY_STREAM) {
@@ -767,9 +967,20 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
+/* libmicrohttpd's messages (debug level). Two of them say that the request
+ * being parsed has a malformed Content-Length: the library is about to send
+ * its doubled answer, so refuse_now() answers first (see the design notes).
+ * The texts are libmicrohttpd 0.9.75's (0.9.77's are the same). */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    dd_http_server_t *s = cls;
+    if (s && strstr(fmt, "Content-Length' header")) {
+        bool big = strstr(fmt, "Too large") != NULL;
+        dd_req_t *req = parsing_now(s);
+        if (req)
+            refuse_now(s, req, big ? 413 : 400, big ? "SIZE_INVALID" : "UNSUPPORTED",
+                       big ? "Content-Length too large" : "invalid Content-Length header");
+    }
     if (!dd_log_enabled(DD_LOG_DEBUG)) return;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -793,6 +1004,7 @@ int dd_http_server_new(const dd_http_opts_t *o, dd_http_server_t **out, dd_err_t
     snprintf(s->id_prefix, sizeof s->id_prefix, "%02x%02x%02x", rnd[0], rnd[1], rnd[2]);
     if (!s->opts.header_timeout_s) s->opts.header_timeout_s = 30;
     pthread_mutex_init(&s->conns_mu, NULL);
+    pthread_mutex_init(&s->hdr_mu, NULL);
     pthread_cond_init(&s->stop_cv, NULL);
     atomic_init(&s->inflight, 0);
     atomic_init(&s->next_id, 1);
@@ -873,6 +1085,9 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
     if (s->opts.turbo) flags |= MHD_USE_TURBO;
     struct MHD_OptionItem ops[20];
     int k = 0;
+    /* first, so that no message goes to the library's own logger */
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, s};
+    s->tls = s->opts.tls_cert_pem != NULL;
     if (s->opts.tls_cert_pem) {
         ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     } else {
@@ -892,7 +1107,7 @@ int dd_http_start(dd_http_server_t *s, dd_err_t *e)
                                            (intptr_t)s->opts.thread_stack_size, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_cb, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed_cb, s};
-    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
+
     if (!s->gate) ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_conn_cb, s};
     if (s->opts.tls_cert_pem) k += dd_http_tls_options(&s->opts, &ops[k], &flags); /* tls.c */
@@ -963,6 +1178,7 @@ void dd_http_server_free(dd_http_server_t *s)
     if (!s) return;
     if (s->d) dd_http_stop(s);
     pthread_mutex_destroy(&s->conns_mu);
+    pthread_mutex_destroy(&s->hdr_mu);
     pthread_cond_destroy(&s->stop_cv);
     free(s->listen);
     free(s);

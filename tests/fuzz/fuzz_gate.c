@@ -1,7 +1,8 @@
 /*
- * fuzz_gate.c: libFuzzer driver for the accept gate's look at a request's
- * header block (dd_http_gate_verdict, src/http/gate.c): any bytes, a verdict
- * of 0, 400 or 413 and no read outside them.
+ * fuzz_gate.c: libFuzzer driver for the accept gate's look at a
+ * connection's first bytes (dd_http_gate_sniff, src/http/gate.c): any
+ * bytes, one of the four verdicts, no read outside them, and a verdict that
+ * more bytes cannot turn from HTTP or TLS into something else.
  */
 #include "http/gate_int.h"
 
@@ -10,10 +11,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *buf = malloc(size ? size : 1);
+    unsigned char *buf = malloc(size ? size : 1);
     memcpy(buf, data, size);
-    int v = dd_http_gate_verdict(buf, size);
-    if (v != 0 && v != 400 && v != 413) abort();
+    dd_gate_verdict_t v = dd_http_gate_sniff(buf, size);
+    if (v != DD_GATE_HTTP && v != DD_GATE_MORE && v != DD_GATE_TLS && v != DD_GATE_JUNK) abort();
+    for (size_t k = 0; k < size; k++) {
+        dd_gate_verdict_t w = dd_http_gate_sniff(buf, k); /* a prefix: MORE or the same verdict */
+        if (w != DD_GATE_MORE && w != v) abort();
+    }
     free(buf);
     return 0;
 }

@@ -3,13 +3,21 @@
  * loopback port with a test route table, driven with libcurl. Covers route
  * registration, variables and {name}, 404/405, the auth hook (401 with
  * WWW-Authenticate, 403), streamed and buffered bodies (with the cap),
- * response helpers (fd/sendfile, HEAD), X-Request-Id and the error function.
+ * response helpers (fd/sendfile, HEAD), X-Request-Id and the error function;
+ * on raw sockets: the accept gate's verdict and its 400 to a TLS ClientHello
+ * (issue 15 item 1), one clean answer to a malformed Content-Length on a
+ * keep-alive connection's second request (issue 20 item 4).
  */
 #include "dd/http.h"
+#include "http/gate_int.h"
 #include "test.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static dd_http_server_t *srv;
@@ -301,6 +309,111 @@ TEST(error_fn_by_prefix)
     resp_release(&r);
 }
 
+/* The gate's verdict on first bytes (issue 15 item 1). */
+TEST(gate_sniff)
+{
+#define SNIFF(lit) dd_http_gate_sniff((const unsigned char *)(lit), sizeof(lit) - 1)
+    CHECK_INT(SNIFF("GET / HTTP/1.1\r\n"), DD_GATE_HTTP);
+    CHECK_INT(SNIFF("\r\nPUT /v2/"), DD_GATE_HTTP);
+    CHECK_INT(SNIFF("M-SEARCH * "), DD_GATE_HTTP);
+    CHECK_INT(SNIFF(""), DD_GATE_MORE);
+    CHECK_INT(SNIFF("\r\n"), DD_GATE_MORE);
+    CHECK_INT(SNIFF("GE"), DD_GATE_MORE);
+    CHECK_INT(SNIFF("\x16"), DD_GATE_TLS);
+    CHECK_INT(SNIFF("\x16\x03\x01\x02\x00\x01"), DD_GATE_TLS);
+    CHECK_INT(SNIFF("\r\n\x16\x03"), DD_GATE_TLS);
+    CHECK_INT(SNIFF(" GET /"), DD_GATE_JUNK);
+    CHECK_INT(SNIFF("hello\n"), DD_GATE_JUNK);
+    CHECK_INT(SNIFF("GET\t/"), DD_GATE_JUNK);
+    CHECK_INT(SNIFF("\x80\x01"), DD_GATE_JUNK);
+    CHECK_INT(SNIFF("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF"), DD_GATE_JUNK); /* 32: no method is that long */
+    CHECK_INT(SNIFF("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDE"), DD_GATE_MORE);
+#undef SNIFF
+}
+
+static int raw_connect(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)dd_http_port(srv))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    CHECK_INT(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Reads until the server closes (or 5 s pass); out is NUL-terminated. */
+static size_t raw_read_all(int fd, char *out, size_t cap)
+{
+    size_t n = 0;
+    ssize_t k;
+    while (n + 1 < cap && (k = recv(fd, out + n, cap - 1 - n, 0)) > 0) n += (size_t)k;
+    out[n] = '\0';
+    return n;
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t c = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++) c++;
+    return c;
+}
+
+/* A TLS ClientHello on the plain port gets an HTTP 400 at once, also when
+ * its first byte arrives alone (issue 15 item 1). */
+TEST(tls_hello_gets_http_400)
+{
+    static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03,
+                                          0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a, 0x0a};
+    for (int split = 0; split < 2; split++) {
+        int fd = raw_connect();
+        if (split) {
+            CHECK_INT(send(fd, hello, 1, 0), 1);
+            usleep(50 * 1000);
+            (void)!send(fd, hello + 1, sizeof hello - 1, MSG_NOSIGNAL);
+        } else {
+            CHECK_INT(send(fd, hello, sizeof hello, 0), (long long)sizeof hello);
+        }
+        char out[2048];
+        raw_read_all(fd, out, sizeof out);
+        close(fd);
+        CHECK(strncmp(out, "HTTP/1.1 400 ", 13) == 0);
+        CHECK_INT(count_of(out, "HTTP/1.1"), 1);
+        CHECK(strstr(out, "\"BAD_REQUEST\"") != NULL);
+    }
+}
+
+/* A keep-alive connection: a good request, then one with a malformed
+ * Content-Length, gets one clean 400 (issue 20 item 4). */
+TEST(bad_content_length_on_second_request)
+{
+    const char *bad[] = {"Content-Length: -1", "Content-Length: +5", "Content-Length: 1e3",
+                         "Content-Length: 3\r\nContent-Length: 4", "Content-Length: 3\r\nTransfer-Encoding: chunked"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int fd = raw_connect();
+        const char *first = "GET /t/hello/x HTTP/1.1\r\nHost: x\r\n\r\n";
+        CHECK_INT(send(fd, first, strlen(first), 0), (long long)strlen(first));
+        char out[4096] = "";
+        size_t n = 0;
+        while (n < sizeof out - 1 && !strstr(out, "hello - -")) { /* the first answer's body */
+            ssize_t k = recv(fd, out + n, sizeof out - 1 - n, 0);
+            if (k <= 0) break;
+            n += (size_t)k;
+            out[n] = '\0';
+        }
+        CHECK(strncmp(out, "HTTP/1.1 200 ", 13) == 0);
+        char req[256];
+        int k = snprintf(req, sizeof req, "POST /t/echo HTTP/1.1\r\nHost: x\r\n%s\r\n\r\nabc", bad[i]);
+        CHECK_INT(send(fd, req, (size_t)k, 0), k);
+        raw_read_all(fd, out, sizeof out);
+        close(fd);
+        CHECK(strncmp(out, "HTTP/1.1 400 ", 13) == 0);
+        CHECK_INT(count_of(out, "HTTP/1.1"), 1);
+        CHECK(strstr(out, "Connection: close\r\n") != NULL);
+        CHECK(strstr(out, "\"UNSUPPORTED\"") != NULL);
+    }
+}
+
 TEST(stop)
 {
     dd_http_stop(srv);
@@ -310,4 +423,5 @@ TEST(stop)
 }
 
 TEST_MAIN(curl_global_init(CURL_GLOBAL_DEFAULT); RUN(start); RUN(routing); RUN(auth_hook); RUN(bodies);
-          RUN(fd_response); RUN(error_fn_by_prefix); RUN(stop); curl_global_cleanup())
+          RUN(fd_response); RUN(gate_sniff); RUN(tls_hello_gets_http_400); RUN(bad_content_length_on_second_request);
+          RUN(error_fn_by_prefix); RUN(stop); curl_global_cleanup())
