@@ -197,13 +197,29 @@ static int day_cb(const char *day, int64_t n_new, int64_t n_resolved, void *arg)
     return 0;
 }
 
-/* The overview document (without "cached" and the closing brace) into b. */
-static void compute(dd_findings_api_t *api, bool restricted, size_t top, dd_buf_t *b)
+static void ov_release(ov_t *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->img[i].digest);
+        free(o->img[i].reason);
+    }
+    free(o->img);
+    for (size_t i = 0; i < o->n_rp; i++) free(o->rp[i].name);
+    free(o->rp);
+}
+
+/* The overview document (without "cached" and the closing brace) into b;
+ * an error of the scan store (e filled) leaves b unspecified. */
+static int compute(dd_findings_api_t *api, bool restricted, size_t top, dd_buf_t *b, dd_err_t *e)
 {
     dd_scanstore_t *store = dd_findings_api_store(api);
     ov_t o = {.api = api, .restricted = restricted};
-    dd_scanstore_images(store, NULL, NULL, 0, image_cb, &o);
-    dd_scanstore_refs(store, NULL, ref_cb, &o);
+    int rc = dd_scanstore_images(store, NULL, NULL, 0, image_cb, &o, e);
+    if (rc == DD_OK) rc = dd_scanstore_refs(store, NULL, ref_cb, &o, e);
+    if (rc != DD_OK) {
+        ov_release(&o);
+        return rc;
+    }
 
     int images = 0, healthy = 0, unhealthy = 0, not_assessed = 0, counts[DD_NSEV] = {0};
     char **why = dd_malloc((o.n ? o.n : 1) * sizeof *why);
@@ -249,24 +265,24 @@ static void compute(dd_findings_api_t *api, bool restricted, size_t top, dd_buf_
     dd_buf_t tv;
     dd_buf_init(&tv, 0);
     emit_t ev = {&tv, 0};
-    dd_scanstore_vuln_stats(store, restricted ? set.ptr : NULL, top, vuln_cb, &ev, &kev);
+    rc = dd_scanstore_vuln_stats(store, restricted ? set.ptr : NULL, top, vuln_cb, &ev, &kev, e);
     dd_buf_printf(b, ",\"knownExploited\":%lld,\"notAssessedReasons\":[", (long long)kev);
 
     qsort(why, n_why, sizeof *why, str_ptr_cmp);
-    reason_count_t *rc = dd_malloc((n_why ? n_why : 1) * sizeof *rc);
+    reason_count_t *rcs = dd_malloc((n_why ? n_why : 1) * sizeof *rcs);
     size_t n_rc = 0;
     for (size_t i = 0; i < n_why; i++) {
-        if (n_rc && !strcmp(rc[n_rc - 1].reason, why[i])) rc[n_rc - 1].images++;
-        else rc[n_rc++] = (reason_count_t){why[i], 1};
+        if (n_rc && !strcmp(rcs[n_rc - 1].reason, why[i])) rcs[n_rc - 1].images++;
+        else rcs[n_rc++] = (reason_count_t){why[i], 1};
     }
-    qsort(rc, n_rc, sizeof *rc, reason_cmp);
+    qsort(rcs, n_rc, sizeof *rcs, reason_cmp);
     for (size_t i = 0; i < n_rc && i < TOP_MAX; i++) {
         if (i) dd_buf_putc(b, ',');
         dd_buf_puts(b, "{\"reason\":");
-        dd_buf_json_str(b, rc[i].reason);
-        dd_buf_printf(b, ",\"images\":%d}", rc[i].images);
+        dd_buf_json_str(b, rcs[i].reason);
+        dd_buf_printf(b, ",\"images\":%d}", rcs[i].images);
     }
-    free(rc);
+    free(rcs);
     free(why);
 
     dd_buf_puts(b, "],\"topVulnerabilities\":[");
@@ -290,7 +306,7 @@ static void compute(dd_findings_api_t *api, bool restricted, size_t top, dd_buf_
     emit_t ed = {b, 0};
     int64_t since = dd_now_ms() - (int64_t)DAYS * 86400 * 1000;
     since -= since % (86400 * 1000); /* from the start of that day */
-    dd_scanstore_history_days(store, restricted ? set.ptr : NULL, since, day_cb, &ed);
+    if (rc == DD_OK) rc = dd_scanstore_history_days(store, restricted ? set.ptr : NULL, since, day_cb, &ed, e);
     dd_buf_release(&set);
 
     dd_scanner_counters_t ctr;
@@ -300,13 +316,8 @@ static void compute(dd_findings_api_t *api, bool restricted, size_t top, dd_buf_
     dd_buf_printf(b, "],\"dbVersion\":%lld,\"jobsPending\":%lld,\"computedAt\":\"%s\"", (long long)ctr.db_version,
                   (long long)ctr.jobs_pending, at);
 
-    for (size_t i = 0; i < o.n; i++) {
-        free(o.img[i].digest);
-        free(o.img[i].reason);
-    }
-    free(o.img);
-    for (size_t i = 0; i < o.n_rp; i++) free(o.rp[i].name);
-    free(o.rp);
+    ov_release(&o);
+    return rc;
 }
 
 /* The cached overview of unrestricted callers (see the header comment). */
@@ -331,6 +342,13 @@ static int bad_param(dd_req_t *req, const char *param, const char *message)
     return dd_resp_json(req, 400, &b);
 }
 
+static int store_error(dd_req_t *req, dd_buf_t *b, const dd_err_t *e)
+{
+    dd_buf_release(b);
+    dd_log(DD_LOG_ERROR, req->id, "overview: %s", e->msg);
+    return dd_resp_error(req, 500, "INTERNAL_ERROR", "cannot read the scan store");
+}
+
 static int h_overview(dd_req_t *req)
 {
     dd_findings_api_t *api = req->ctx;
@@ -349,8 +367,9 @@ static int h_overview(dd_req_t *req)
     bool restricted = !dd_auth_current_unrestricted(DD_ACT_SCAN_READ);
     dd_buf_t b;
     dd_buf_init(&b, 0);
+    dd_err_t e;
     if (restricted) {
-        compute(api, true, top, &b);
+        if (compute(api, true, top, &b, &e) != DD_OK) return store_error(req, &b, &e);
         dd_buf_puts(&b, ",\"cached\":false}");
         return dd_resp_json(req, 200, &b);
     }
@@ -367,7 +386,7 @@ static int h_overview(dd_req_t *req)
         return dd_resp_json(req, 200, &b);
     }
     pthread_mutex_unlock(&cache.mu);
-    compute(api, false, top, &b);
+    if (compute(api, false, top, &b, &e) != DD_OK) return store_error(req, &b, &e);
     pthread_mutex_lock(&cache.mu);
     free(cache.json);
     cache.json = dd_malloc(b.len ? b.len : 1);
