@@ -77,6 +77,10 @@ def main():
                 break
             time.sleep(1)
         print(f"scanned in {time.time() - t0:.1f} s: {j['images']} images, {j['counts']['total']} findings", flush=True)
+        for k in ("computed", "cached"):  # GET /api/v1/overview: first computed, then from the cache
+            t1 = time.time()
+            o = s.get(srv.url + "/api/v1/overview").json()
+            print(f"GET /api/v1/overview ({k}: {o['cached']}): {(time.time() - t1) * 1000:.0f} ms", flush=True)
         chromium = shutil.which("chromium") or "/usr/bin/chromium"
         p = subprocess.run(["node", str(ROOT / "bench" / "ui" / "overview.mjs")], cwd=ROOT / "tests" / "ui",
                            env=dict(os.environ, DD_URL=srv.url, DD_CHROMIUM=chromium))

@@ -41,6 +41,8 @@ typedef struct dd_findings_api_opts {
     dd_scanner_t *scanner;      /* borrowed */
     const char *registry_host;  /* "127.0.0.1:5000", used in Azure ids */
     size_t page_max;            /* largest page (default 1000) */
+    const char *data_dir;       /* DATA: scan-scope.json and audit.log (admin routes); NULL = none */
+    const char *vulndb_path;    /* the database "update now" updates (admin routes); NULL = none */
 } dd_findings_api_opts_t;
 
 int dd_findings_api_new(const dd_findings_api_opts_t *o, dd_findings_api_t **out, dd_err_t *e);

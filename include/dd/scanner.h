@@ -88,6 +88,12 @@ void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out);
 
 /* Is scanning on for this repository (global switch + include/exclude)? */
 bool dd_scanner_repo_enabled(dd_scanner_t *sc, const char *repo);
+/* The scan scope now (issue 16): copies of the include and exclude globs
+ * (free() them; "" = none) and the global switch (enabled may be NULL). */
+void dd_scanner_scope_get(dd_scanner_t *sc, char **include, char **exclude, bool *enabled);
+/* Replaces the include and exclude globs at run time (the caller validated
+ * them); pushes from now on follow them. */
+void dd_scanner_scope_set(dd_scanner_t *sc, const char *include, const char *exclude);
 
 /* Scans one stored manifest now, on the calling thread (workers and tests). */
 int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *repo, dd_err_t *e);

@@ -216,6 +216,28 @@ int dd_scanstore_images_with_vuln(dd_scanstore_t *s, const char *vuln_id,
 int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms, size_t limit,
                          int (*fn)(const dd_history_row_t *r, void *arg), void *arg, dd_err_t *e);
 
+/* ---- aggregates (the console's overview, issue 16) ---- */
+/* One vulnerability with the number of distinct images (manifests) whose
+ * findings include it, and its highest severity among them. */
+typedef struct dd_vuln_stat {
+    const char *vuln_id;
+    int severity;
+    int64_t images;
+} dd_vuln_stat_t;
+/* The limit vulnerabilities found in the most images (ties by id) and the
+ * number of known-exploited findings (CISA KEV). images_json NULL = every
+ * image, else a JSON array of the manifest digests to count. */
+int dd_scanstore_vuln_stats(dd_scanstore_t *s, const char *images_json, size_t limit,
+                            int (*fn)(const dd_vuln_stat_t *v, void *arg), void *arg, int64_t *kev_findings,
+                            dd_err_t *e);
+/* New and resolved history rows per UTC day ("YYYY-MM-DD") from since_ms,
+ * oldest day first; images_json as above. */
+int dd_scanstore_history_days(dd_scanstore_t *s, const char *images_json, int64_t since_ms,
+                              int (*fn)(const char *day, int64_t n_new, int64_t n_resolved, void *arg), void *arg,
+                              dd_err_t *e);
+/* A counter that grows with every row the store writes (cache validation). */
+int64_t dd_scanstore_changes(dd_scanstore_t *s);
+
 /* ---- durable job queue ---- */
 int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo, dd_err_t *e);
 /* Claims the oldest queued job (marks it running). DD_ENOTFOUND if none. */

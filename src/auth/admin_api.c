@@ -8,6 +8,9 @@
  *   POST   /api/v1/admin/tokens         {"role", "expires", "repos"?, "name"?}
  *                                       -> 201 {id, secret, role, repos, expires}: the secret only now
  *   DELETE /api/v1/admin/tokens/{id}    -> 204; 404 for an unknown id
+ *   PUT    /api/v1/admin/users/{user}   {"role", "repos"?} -> 200 the user (role and repository
+ *                                       globs changed; repos absent = unchanged); 404 for an unknown
+ *                                       user, 409 when it would leave no Owner
  *
  * Every route needs DD_ACT_ADMIN (Owner). Changes go to the audit log with
  * the caller as actor; the secret never does. Password hashes are never
@@ -43,7 +46,7 @@ static int h_users(dd_req_t *req)
 {
     dd_auth_t *a = req->ctx;
     dd_buf_t b;
-    dd_buf_init(&b, 1024);
+    dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"users\":[");
     if (dd_meta_users_each(a->meta, user_one, &b) != DD_OK) {
         dd_buf_release(&b);
@@ -77,7 +80,7 @@ static int h_tokens(dd_req_t *req)
 {
     dd_auth_t *a = req->ctx;
     dd_buf_t b;
-    dd_buf_init(&b, 1024);
+    dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"tokens\":[");
     if (dd_meta_tokens_each(a->meta, token_one, &b) != DD_OK) {
         dd_buf_release(&b);
@@ -150,7 +153,7 @@ static int create_done(dd_req_t *req)
     char ts[32] = "never";
     if (t.expires_ms) dd_time_rfc3339(t.expires_ms / 1000, ts);
     dd_buf_t b;
-    dd_buf_init(&b, 512);
+    dd_buf_init(&b, 0);
     dd_buf_printf(&b, "{\"id\":\"%s\",\"secret\":\"%s\",\"name\":", t.id, secret);
     dd_buf_json_str(&b, t.name);
     dd_buf_printf(&b, ",\"role\":\"%s\",\"repos\":", t.role);
@@ -181,10 +184,89 @@ static int h_token_revoke(dd_req_t *req)
     return dd_resp_empty(req, 204);
 }
 
+static int count_owner(const dd_user_rec_t *u, void *arg)
+{
+    if (!strcmp(u->role, "owner")) ++*(int *)arg;
+    return 0;
+}
+
+static int user_put_done(dd_req_t *req)
+{
+    dd_auth_t *a = req->ctx;
+    if (dd_req_body_rc(req) == DD_ELIMIT) return dd_resp_error(req, 413, "BAD_REQUEST", "body too large");
+    const char *name = dd_req_var(req, "user");
+    size_t n = 0;
+    const char *body = dd_req_body(req, &n);
+    json_error_t je;
+    json_t *j = body ? json_loadb(body, n, 0, &je) : NULL;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return bad(req, "expected a JSON object {\"role\", \"repos\"}");
+    }
+    const char *role_s = json_string_value(json_object_get(j, "role"));
+    json_t *rj = json_object_get(j, "repos");
+    const char *repos = json_string_value(rj);
+    dd_role_t role;
+    dd_err_t e;
+    int rc = 1;
+    if (!role_s || dd_role_parse(role_s, &role) != DD_OK) {
+        rc = bad(req, "invalid role (reader, writer, deleter, owner, securityreader)");
+    } else if ((rj && !repos) ||
+               (repos && (strlen(repos) >= DD_AUTH_REPOS_MAX || dd_globs_validate(repos, &e) != DD_OK))) {
+        rc = bad(req, "invalid repos globs");
+    }
+    if (rc != 1) {
+        json_decref(j);
+        return rc;
+    }
+    dd_user_rec_t u;
+    if (dd_meta_user_get(a->meta, name, &u) != DD_OK) {
+        json_decref(j);
+        return dd_resp_error(req, 404, "NOT_FOUND", "no such user");
+    }
+    if (!strcmp(u.role, "owner") && role != DD_ROLE_OWNER) {
+        int owners = 0;
+        dd_meta_users_each(a->meta, count_owner, &owners);
+        if (owners <= 1) {
+            json_decref(j);
+            return dd_resp_error(req, 409, "CONFLICT", "the last owner keeps the owner role");
+        }
+    }
+    char detail[1200];
+    snprintf(detail, sizeof detail, "role %s -> %s, repos '%s' -> '%s'", u.role, dd_role_name(role), u.repos,
+             repos ? repos : u.repos);
+    snprintf(u.role, sizeof u.role, "%s", dd_role_name(role));
+    if (repos) snprintf(u.repos, sizeof u.repos, "%s", repos);
+    json_decref(j);
+    u.updated_ms = dd_now_ms();
+    if (dd_meta_user_put(a->meta, &u, false, &e) != DD_OK)
+        return dd_resp_error(req, 500, "INTERNAL_ERROR", "cannot store the user");
+    dd_audit_change(a->audit, "user_role", dd_auth_actor(req), u.name, detail);
+    dd_buf_t b;
+    dd_buf_init(&b, 0);
+    dd_buf_puts(&b, "[");
+    user_one(&u, &b);
+    dd_resp_header(req, "Cache-Control", "no-store");
+    dd_buf_t out;
+    dd_buf_init(&out, 0);
+    dd_buf_append(&out, b.ptr + 1, b.len - 1); /* user_one writes a list item */
+    dd_buf_release(&b);
+    return dd_resp_json(req, 200, &out);
+}
+
+static int h_user_put(dd_req_t *req)
+{
+    const char *ct = dd_req_header(req, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/json", 16))
+        return dd_resp_error(req, 415, "UNSUPPORTED", "expected application/json");
+    return dd_req_buffer_body(req, BODY_MAX, user_put_done);
+}
+
 const dd_route_t auth_admin_routes[] = {
     {"DELETE", "/api/v1/admin/tokens/{id}", h_token_revoke, DD_ACT_ADMIN, 0},
     {"GET", "/api/v1/admin/tokens", h_tokens, DD_ACT_ADMIN, 0},
     {"GET", "/api/v1/admin/users", h_users, DD_ACT_ADMIN, 0},
     {"POST", "/api/v1/admin/tokens", h_token_create, DD_ACT_ADMIN, 0},
+    {"PUT", "/api/v1/admin/users/{user}", h_user_put, DD_ACT_ADMIN, 0},
 };
 const size_t auth_n_admin_routes = sizeof auth_admin_routes / sizeof auth_admin_routes[0];

@@ -229,7 +229,8 @@ int cmd_serve(int argc, char **argv)
         dd_scanner_registry_hooks(scanner, &hooks);
         dd_registry_set_hooks(reg, &hooks);
         dd_findings_api_opts_t fo = {.meta = meta, .store = scans, .scanner = scanner,
-                                     .registry_host = so.registry_host};
+                                     .registry_host = so.registry_host, .data_dir = cfg.data_dir,
+                                     .vulndb_path = cfg.vulndb_path};
         if ((rc = dd_findings_api_new(&fo, &fapi, &e))) {
             cli_error("%s", e.msg);
             goto out;

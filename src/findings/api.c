@@ -21,6 +21,9 @@
 struct dd_findings_api {
     dd_findings_api_opts_t o;
     char *host;
+    char *data_dir;     /* NULL = none (scope_api.c) */
+    char *vulndb_path;  /* NULL = none (dbupdate_api.c) */
+    dd_audit_t *audit;  /* DATA/audit.log for the admin routes, NULL = none */
 };
 
 /* ---- helpers ---- */
@@ -1626,11 +1629,26 @@ const char *dd_findings_api_host(dd_findings_api_t *api) { return api->host; }
 dd_scanstore_t *dd_findings_api_store(dd_findings_api_t *api) { return api->o.store; }
 dd_meta_t *dd_findings_api_meta(dd_findings_api_t *api) { return api->o.meta; }
 dd_scanner_t *dd_findings_api_scanner(dd_findings_api_t *api) { return api->o.scanner; }
+const char *dd_findings_api_data_dir(dd_findings_api_t *api) { return api->data_dir; }
+const char *dd_findings_api_vulndb_path(dd_findings_api_t *api) { return api->vulndb_path; }
+dd_audit_t *dd_findings_api_audit(dd_findings_api_t *api) { return api->audit; }
 
 bool dd_findings_may_see(dd_findings_api_t *api, dd_req_t *req, const char *repo)
 {
     (void)api;
     return dd_auth_may(req, DD_ACT_SCAN_READ, repo); /* auth.h: the caller's role and repository globs */
+}
+
+const char *dd_findings_image_health(dd_findings_api_t *api, const dd_image_rec_t *r, int counts[DD_NSEV],
+                                     char *reason, size_t reasonsz)
+{
+    agg_t a;
+    aggregate(api, r, &a);
+    memcpy(counts, a.counts, sizeof a.counts);
+    snprintf(reason, reasonsz, "%s", a.reason);
+    const char *st = a.status;
+    agg_release(&a);
+    return st;
 }
 
 void dd_findings_image_summary(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b)
@@ -1650,6 +1668,18 @@ int dd_findings_api_new(const dd_findings_api_opts_t *o, dd_findings_api_t **out
     api->o = *o;
     if (!api->o.page_max) api->o.page_max = 1000;
     api->host = dd_strdup(o->registry_host ? o->registry_host : "localhost");
+    api->vulndb_path = o->vulndb_path ? dd_strdup(o->vulndb_path) : NULL;
+    if (o->data_dir) { /* the scan scope saved by the console, the audit log (scope_api.c) */
+        api->data_dir = dd_strdup(o->data_dir);
+        int rc = dd_findings_scope_load(o->scanner, o->data_dir, e);
+        char *path = dd_asprintf("%s/audit.log", o->data_dir);
+        if (rc == DD_OK) rc = dd_audit_open(path, &api->audit, e);
+        free(path);
+        if (rc != DD_OK) {
+            dd_findings_api_free(api);
+            return rc;
+        }
+    }
     *out = api;
     return DD_OK;
 }
@@ -1658,6 +1688,9 @@ void dd_findings_api_free(dd_findings_api_t *api)
 {
     if (!api) return;
     free(api->host);
+    free(api->data_dir);
+    free(api->vulndb_path);
+    dd_audit_close(api->audit);
     free(api);
 }
 
@@ -1665,5 +1698,8 @@ void dd_findings_api_register(dd_findings_api_t *api, dd_http_server_t *srv)
 {
     dd_http_register_routes(srv, routes, sizeof routes / sizeof routes[0], api);
     dd_findings_ui_register(api, srv); /* packages and SBOM (ui_api.c) */
+    dd_findings_overview_register(api, srv); /* the console's overview (overview_api.c) */
+    dd_findings_scope_register(api, srv);    /* the scan scope for Owners (scope_api.c) */
+    dd_findings_dbupdate_register(api, srv); /* "update now" for Owners (dbupdate_api.c) */
     dd_http_set_error_fn(srv, "/api/", api_error_fn);
 }

@@ -34,9 +34,33 @@ static bool glob_list_match(const char *list, const char *repo)
 bool dd_scanner_repo_enabled(dd_scanner_t *sc, const char *repo)
 {
     if (!sc->o.enabled) return false;
-    if (sc->exclude && glob_list_match(sc->exclude, repo)) return false;
-    if (sc->include && *sc->include) return glob_list_match(sc->include, repo);
-    return true;
+    pthread_mutex_lock(&sc->scope_mu);
+    bool on = true;
+    if (sc->exclude && glob_list_match(sc->exclude, repo)) on = false;
+    else if (sc->include && *sc->include) on = glob_list_match(sc->include, repo);
+    pthread_mutex_unlock(&sc->scope_mu);
+    return on;
+}
+
+void dd_scanner_scope_get(dd_scanner_t *sc, char **include, char **exclude, bool *enabled)
+{
+    pthread_mutex_lock(&sc->scope_mu);
+    *include = dd_strdup(sc->include ? sc->include : "");
+    *exclude = dd_strdup(sc->exclude ? sc->exclude : "");
+    pthread_mutex_unlock(&sc->scope_mu);
+    if (enabled) *enabled = sc->o.enabled;
+}
+
+void dd_scanner_scope_set(dd_scanner_t *sc, const char *include, const char *exclude)
+{
+    char *in = dd_strdup(include ? include : ""), *ex = dd_strdup(exclude ? exclude : "");
+    pthread_mutex_lock(&sc->scope_mu);
+    char *old_in = sc->include, *old_ex = sc->exclude;
+    sc->include = in;
+    sc->exclude = ex;
+    pthread_mutex_unlock(&sc->scope_mu);
+    free(old_in);
+    free(old_ex);
 }
 
 /* ---- hooks (HTTP threads: quick) ---- */

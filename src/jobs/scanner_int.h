@@ -26,6 +26,7 @@ struct dd_scanner {
     char *vulndb_path, *include, *exclude, *registry_host;
 
     pthread_mutex_t mu;        /* queue, inflight, running flags, counters */
+    pthread_mutex_t scope_mu;  /* include, exclude (changed at run time: dd_scanner_scope_set) */
     pthread_cond_t work_cond;  /* work arrived, or stop: workers wait here */
     pthread_cond_t done_cond;  /* a layer analysis finished: single-flight waiters */
     pthread_cond_t watch_cond; /* stop, or a stream request: the watcher waits here between polls */

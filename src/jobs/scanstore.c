@@ -1206,6 +1206,112 @@ static int sq_kv_set(dd_scanstore_t *base, const char *key, int64_t v, dd_err_t 
     return rc;
 }
 
+/* ---- aggregates (the console's overview) ---- */
+
+/* ?1: NULL (every image) or a JSON array of digests */
+#define IMAGE_SET " (?1 IS NULL OR image IN (SELECT value FROM json_each(?1)))"
+
+static int sq_vuln_stats(dd_scanstore_t *base, const char *images_json, size_t limit,
+                         int (*fn)(const dd_vuln_stat_t *v, void *arg), void *arg, int64_t *kev_findings,
+                         dd_err_t *e)
+{
+    sq_store_t *s = SQ(base);
+    LOCK(s);
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM findings WHERE" IMAGE_SET
+                               " AND json_extract(json, '$.knownExploited') = 1", e);
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO; /* e filled by prep */
+    }
+    if (images_json) sqlite3_bind_text(st, 1, images_json, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    int64_t kev = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    done(st);
+    if (src != SQLITE_ROW) {
+        int rc = fail(s, e);
+        UNLOCK(s);
+        return rc;
+    }
+    if (kev_findings) *kev_findings = kev;
+    st = prep(s, "SELECT vuln_id, max(severity), count(DISTINCT image) AS n FROM findings WHERE" IMAGE_SET
+                 " GROUP BY vuln_id ORDER BY n DESC, vuln_id LIMIT ?2", e);
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO; /* e filled by prep */
+    }
+    if (images_json) sqlite3_bind_text(st, 1, images_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    size_t n = 0, cap = 0;
+    struct vs { char *id; int sev; int64_t images; } *rows = NULL;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            rows = dd_realloc(rows, cap * sizeof *rows);
+        }
+        rows[n].id = dd_strdup(col_text(st, 0));
+        rows[n].sev = sqlite3_column_int(st, 1);
+        rows[n].images = sqlite3_column_int64(st, 2);
+        n++;
+    }
+    done(st);
+    int rc = src == SQLITE_DONE ? DD_OK : fail(s, e);
+    UNLOCK(s);
+    size_t i = 0;
+    for (; rc == DD_OK && i < n; i++) {
+        dd_vuln_stat_t v = {rows[i].id, rows[i].sev, rows[i].images};
+        if (fn(&v, arg)) break;
+    }
+    for (i = 0; i < n; i++) free(rows[i].id);
+    free(rows);
+    return rc;
+}
+
+static int sq_history_days(dd_scanstore_t *base, const char *images_json, int64_t since_ms,
+                           int (*fn)(const char *day, int64_t n_new, int64_t n_resolved, void *arg), void *arg,
+                           dd_err_t *e)
+{
+    sq_store_t *s = SQ(base);
+    LOCK(s);
+    sqlite3_stmt *st = prep(s, "SELECT date(ts_ms / 1000, 'unixepoch') AS day, sum(change = 'new'),"
+                               " sum(change = 'resolved') FROM history WHERE" IMAGE_SET " AND ts_ms >= ?2"
+                               " GROUP BY day ORDER BY day", e);
+    if (!st) {
+        UNLOCK(s);
+        return DD_EIO; /* e filled by prep */
+    }
+    if (images_json) sqlite3_bind_text(st, 1, images_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since_ms);
+    size_t n = 0, cap = 0;
+    struct hd { char day[16]; int64_t a, r; } *rows = NULL;
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            rows = dd_realloc(rows, cap * sizeof *rows);
+        }
+        snprintf(rows[n].day, sizeof rows[n].day, "%s", col_text(st, 0));
+        rows[n].a = sqlite3_column_int64(st, 1);
+        rows[n].r = sqlite3_column_int64(st, 2);
+        n++;
+    }
+    done(st);
+    int rc = src == SQLITE_DONE ? DD_OK : fail(s, e);
+    UNLOCK(s);
+    for (size_t i = 0; rc == DD_OK && i < n; i++)
+        if (fn(rows[i].day, rows[i].a, rows[i].r, arg)) break;
+    free(rows);
+    return rc;
+}
+
+static int64_t sq_changes(dd_scanstore_t *base)
+{
+    sq_store_t *s = SQ(base);
+    LOCK(s);
+    int64_t n = (int64_t)sqlite3_total_changes64(s->db);
+    UNLOCK(s);
+    return n;
+}
+
 const dd_scanstore_ops_t dd_scanstore_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1239,4 +1345,7 @@ const dd_scanstore_ops_t dd_scanstore_sqlite_ops = {
     .jobs_pending = sq_jobs_pending,
     .kv_get = sq_kv_get,
     .kv_set = sq_kv_set,
+    .vuln_stats = sq_vuln_stats,
+    .history_days = sq_history_days,
+    .changes = sq_changes,
 };

@@ -196,3 +196,22 @@ int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v, dd_err_t 
 {
     return s->ops->kv_set(s, key, v, e);
 }
+
+int dd_scanstore_vuln_stats(dd_scanstore_t *s, const char *images_json, size_t limit,
+                            int (*fn)(const dd_vuln_stat_t *v, void *arg), void *arg, int64_t *kev_findings,
+                            dd_err_t *e)
+{
+    return s->ops->vuln_stats(s, images_json, limit, fn, arg, kev_findings, e);
+}
+
+int dd_scanstore_history_days(dd_scanstore_t *s, const char *images_json, int64_t since_ms,
+                              int (*fn)(const char *day, int64_t n_new, int64_t n_resolved, void *arg), void *arg,
+                              dd_err_t *e)
+{
+    return s->ops->history_days(s, images_json, since_ms, fn, arg, e);
+}
+
+int64_t dd_scanstore_changes(dd_scanstore_t *s)
+{
+    return s->ops->changes(s);
+}

@@ -56,6 +56,11 @@ typedef struct dd_scanstore_ops {
     int (*jobs_pending)(dd_scanstore_t *s, int64_t *n, dd_err_t *e);
     int (*kv_get)(dd_scanstore_t *s, const char *key, int64_t *out, dd_err_t *e);
     int (*kv_set)(dd_scanstore_t *s, const char *key, int64_t v, dd_err_t *e);
+    int (*vuln_stats)(dd_scanstore_t *s, const char *images_json, size_t limit,
+        int (*fn)(const dd_vuln_stat_t *v, void *arg), void *arg, int64_t *kev_findings, dd_err_t *e);
+    int (*history_days)(dd_scanstore_t *s, const char *images_json, int64_t since_ms,
+        int (*fn)(const char *day, int64_t n_new, int64_t n_resolved, void *arg), void *arg, dd_err_t *e);
+    int64_t (*changes)(dd_scanstore_t *s);
 } dd_scanstore_ops_t;
 
 struct dd_scanstore {

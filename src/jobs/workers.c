@@ -119,6 +119,7 @@ int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e)
     if (!sc->o.db_poll_ms) sc->o.db_poll_ms = 1000;
     sc->layer_q = dd_calloc(LAYER_QUEUE_MAX, sizeof *sc->layer_q);
     pthread_mutex_init(&sc->mu, NULL);
+    pthread_mutex_init(&sc->scope_mu, NULL);
     pthread_cond_init(&sc->work_cond, NULL);
     pthread_cond_init(&sc->done_cond, NULL);
     pthread_cond_init(&sc->watch_cond, NULL);
@@ -148,6 +149,7 @@ void dd_scanner_free(dd_scanner_t *sc)
     pthread_cond_destroy(&sc->watch_cond);
     pthread_cond_destroy(&sc->stream_cond);
     pthread_mutex_destroy(&sc->rematch_mu);
+    pthread_mutex_destroy(&sc->scope_mu);
     free(sc->layer_q);
     free(sc->vulndb_path);
     free(sc->include);

@@ -193,6 +193,145 @@ def test_admin_tokens_api(loaded):
     assert '"event":"token_revoke","actor":"owner"' in audit and t["secret"] not in audit
 
 
+def test_admin_user_role(loaded):
+    """PUT /api/v1/admin/users/<name>: role and repository globs, CSRF,
+    Owner only, audited, bad input, and the last Owner keeps the role."""
+    srv = loaded
+    add_user(srv.data_dir, "dev", "reader", "console-dev-pw-1")
+    s, r = sign_in(srv, "owner", OWNER_PW)
+    csrf = {"X-CSRF-Token": r.json()["csrf"]}
+    url = srv.url + "/api/v1/admin/users/dev"
+    body = {"role": "writer", "repos": "team/*"}
+    assert s.put(url, json=body).status_code == 403  # no CSRF token
+    r = s.put(url, json=body, headers=csrf)
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "dev" and r.json()["role"] == "writer" and r.json()["repos"] == "team/*"
+    users = {u["name"]: u for u in s.get(srv.url + "/api/v1/admin/users").json()["users"]}
+    assert users["dev"]["role"] == "writer" and users["dev"]["repos"] == "team/*"
+    # it applies at once: dev may now push to team/* and not elsewhere
+    dev = ("dev", "console-dev-pw-1")
+    assert requests.post(srv.url + "/v2/team/x/blobs/uploads/", auth=dev).status_code == 202
+    assert requests.post(srv.url + "/v2/other/x/blobs/uploads/", auth=dev).status_code == 403
+    long = ",".join("team/x%03d" % i for i in range(90))  # ~900 bytes: answers are not cut short
+    r = s.put(url, json={"role": "reader", "repos": long}, headers=csrf)
+    assert r.status_code == 200 and r.json()["repos"] == long
+    assert {u["name"]: u for u in s.get(srv.url + "/api/v1/admin/users").json()["users"]}["dev"]["repos"] == long
+    assert s.put(url, json=body, headers=csrf).status_code == 200
+    r = s.put(url, json={"role": "reader"}, headers=csrf)  # repos absent: unchanged
+    assert r.status_code == 200 and r.json()["repos"] == "team/*"
+    for bad in ({"role": "king"}, {}, {"role": "reader", "repos": 5}, {"role": "reader", "repos": "x" * 5000}):
+        r = s.put(url, json=bad, headers=csrf)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PARAMETER", (bad, r.text)
+    assert s.put(url, data="x", headers=csrf).status_code == 415
+    assert s.put(srv.url + "/api/v1/admin/users/nobody", json=body, headers=csrf).status_code == 404
+    r = s.put(srv.url + "/api/v1/admin/users/owner", json={"role": "reader"}, headers=csrf)
+    assert r.status_code == 409, r.text
+    r2, _ = sign_in(srv, "secreader", READER_PW)
+    assert r2.put(url, json=body).status_code == 403
+    assert requests.put(url, json=body, auth=("secreader", READER_PW)).status_code == 403
+    audit = open(os.path.join(srv.data_dir, "audit.log")).read()
+    assert '"event":"user_role","actor":"owner","target":"dev"' in audit
+
+
+def test_admin_scan_scope(tmp_path):
+    """GET/PUT /api/v1/admin/scan-scope: pushes follow the new globs at
+    once, the change survives a restart (DATA/scan-scope.json), is audited,
+    needs CSRF with a session and the Owner role, and bad globs are 400."""
+    data = tmp_path / "data"
+    lay = tmp_path / "layout"
+    ocigen.layout(str(lay), [ocigen.alpine_rootfs("3.10.2", [("musl", "1.1.22-r2", None)])], tag="a1")
+    srv = Server(data).start()
+    try:
+        url = srv.url + "/api/v1/admin/scan-scope"
+        assert requests.get(url).json() == {"enabled": True, "include": "", "exclude": "", "source": "config"}
+        r = requests.put(url, json={"include": "", "exclude": "skip/*,tmp-?"})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"enabled": True, "include": "", "exclude": "skip/*,tmp-?", "source": "console"}
+        push(lay, "a1", srv, "skip/app:1")
+        skipped = wait_done(srv, "skip/app", "1")
+        assert skipped["scan"]["state"] == "unsupported" and "scanning is off" in json.dumps(skipped), skipped
+        push(lay, "a1", srv, "keep/app:1")  # the same image in a scanned repository: scanned now
+        assert wait_done(srv, "keep/app", "1")["scan"]["state"] == "done"
+        for bad in ({"include": "["}, {"include": "", "exclude": 3}, {"include": "x" * 1000, "exclude": ""}, []):
+            r = requests.put(url, json=bad)
+            assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PARAMETER", (bad, r.text)
+        assert requests.put(url, data="x").status_code == 415
+        assert srv.stop() == 0
+        assert json.load(open(data / "scan-scope.json")) == {"exclude": "skip/*,tmp-?", "include": ""}
+        assert oct(os.stat(data / "scan-scope.json").st_mode & 0o777) == "0o600"
+        srv.start()
+        assert requests.get(url).json()["exclude"] == "skip/*,tmp-?"
+        long = ",".join("lib-%03d" % i for i in range(100))  # ~800 bytes
+        assert requests.put(url, json={"include": long, "exclude": "skip/*,tmp-?"}).json()["include"] == long
+        audit = open(data / "audit.log").read()
+        assert '"event":"scan_scope","actor":"local","target":"scan-scope"' in audit and "skip/*" in audit
+        # with users: Owner only, CSRF with a session
+        add_user(data, "owner", "owner", OWNER_PW)
+        add_user(data, "secreader", "securityreader", READER_PW)
+        assert requests.get(url, auth=("secreader", READER_PW)).status_code == 403
+        s, r = sign_in(srv, "owner", OWNER_PW)
+        assert s.put(url, json={"include": "team/*", "exclude": ""}).status_code == 403  # no CSRF token
+        r = s.put(url, json={"include": "team/*", "exclude": ""}, headers={"X-CSRF-Token": r.json()["csrf"]})
+        assert r.status_code == 200 and r.json()["include"] == "team/*"
+    finally:
+        srv.stop()
+    # a damaged file stops the server with a clear message
+    (data / "scan-scope.json").write_text("{")
+    with pytest.raises(RuntimeError, match="scan scope"):
+        Server(data).start()
+
+
+def test_admin_db_update_now(tmp_path):
+    """POST /api/v1/admin/db/update runs `drydock db update` in the
+    background (the feeds from a slow local server that answers 404), its
+    status and output are visible, a second run is refused while the first
+    goes, and both ends are audited."""
+    import http.server
+    import threading
+    import time
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(0.3)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    feeds = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=feeds.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % feeds.server_address[1]
+    env = {k: base + "/" + k.lower() for k in (
+        "DRYDOCK_OSV_URL", "DRYDOCK_DEBIAN_TRACKER_URL", "DRYDOCK_ALPINE_SECDB_URL", "DRYDOCK_NVD_URL",
+        "DRYDOCK_KEV_URL", "DRYDOCK_EPSS_URL", "DRYDOCK_VULNRICHMENT_URL", "DRYDOCK_REDHAT_CSAF_URL")}
+    env["DRYDOCK_ALAS_URLS"] = "2023=" + base + "/alas/updateinfo.xml.gz"
+    env["DRYDOCK_FETCH_BACKOFF_MS"] = "1"
+    srv = Server(tmp_path / "data", env=env).start()
+    try:
+        url = srv.url + "/api/v1/admin/db/update"
+        assert requests.get(url).json()["state"] == "idle"
+        r = requests.post(url)
+        assert r.status_code == 202, r.text
+        assert r.json()["state"] == "running" and r.json()["actor"] == "local"
+        r2 = requests.post(url)
+        assert r2.status_code == 409 and r2.json()["error"]["code"] == "CONFLICT"
+        deadline = time.time() + 60
+        while (st := requests.get(url).json())["state"] == "running":
+            assert time.time() < deadline, st
+            time.sleep(0.2)
+        assert st["state"] in ("succeeded", "failed") and st["finished"] and st["exitCode"] is not None, st
+        assert "kev" in st["output"], st  # the same per-feed lines as the command line
+        audit = open(tmp_path / "data" / "audit.log").read()
+        assert '"event":"db_update","actor":"local"' in audit and '"event":"db_update_end"' in audit
+        # a new run is possible once it ended
+        assert requests.post(url).status_code == 202
+    finally:
+        srv.stop()
+        feeds.shutdown()
+
+
 def test_packages_and_sbom(loaded):
     srv = loaded
     auth = ("owner", OWNER_PW)
@@ -225,6 +364,53 @@ def test_packages_and_sbom(loaded):
     assert requests.get(base + "/packages", auth=("secreader", READER_PW)).status_code == 200
     assert requests.get(srv.url + "/api/v1/repositories/other/app/images/v1/sbom",
                         auth=("secreader", READER_PW)).status_code == 403
+
+
+SUB = 'securityresources | where type == "microsoft.security/assessments/subassessments"'
+
+
+def test_overview_api(loaded):
+    """GET /api/v1/overview: the summary's numbers, the SQL aggregates equal
+    the KQL queries the overview used to run, a cached second answer, a
+    restricted caller's own view and a bad parameter."""
+    srv = loaded
+    auth = ("owner", OWNER_PW)
+    r = requests.get(srv.url + "/api/v1/overview", auth=auth)
+    assert r.status_code == 200, r.text
+    o = r.json()
+    summ = requests.get(srv.url + "/api/v1/summary", auth=auth).json()
+    for k in ("images", "healthy", "unhealthy", "notAssessed", "counts", "dbVersion"):
+        assert o[k] == summ[k], k
+    assert o["images"] == 2 and o["counts"]["total"] > 0
+    q = lambda text: requests.post(srv.url + "/api/v1/query", auth=auth, json={"query": text}).json()["data"]
+    kev = q(SUB + " | where tobool(properties.additionalData.knownExploited) == true | count")
+    assert o["knownExploited"] == kev[0]["Count"]
+    top = q(SUB + " | summarize images = dcount(tostring(properties.additionalData.imageDigest))"
+            " by id = tostring(properties.id) | top 100 by images desc")
+    by_id = {x["id"]: x["images"] for x in top}
+    assert o["topVulnerabilities"] and len(o["topVulnerabilities"]) <= 10
+    for v in o["topVulnerabilities"]:
+        assert by_id[v["id"]] == v["images"], v
+        assert v["severity"] in ("critical", "high", "medium", "low", "negligible", "unknown")
+    imgs = [v["images"] for v in o["topVulnerabilities"]]
+    assert imgs == sorted(imgs, reverse=True)
+    repos = {x["repository"]: x for x in requests.get(srv.url + "/api/v1/repositories", auth=auth).json()["repositories"]}
+    for x in o["topRepositories"]:
+        assert x["counts"] == repos[x["repository"]]["counts"], x
+    assert {x["repository"] for x in o["topRepositories"]} == set(repos)
+    assert o["notAssessedReasons"] == [] and isinstance(o["days"], list)
+    again = requests.get(srv.url + "/api/v1/overview", auth=auth).json()
+    assert again["cached"] is True and again["topVulnerabilities"] == o["topVulnerabilities"]
+    assert len(requests.get(srv.url + "/api/v1/overview?top=1", auth=auth).json()["topVulnerabilities"]) == 1
+    for bad in ("top=0", "top=101", "top=x", "top="):
+        r = requests.get(srv.url + "/api/v1/overview?" + bad, auth=auth)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_PARAMETER", bad
+    # a security reader limited to team/* sees team/app only
+    mine = requests.get(srv.url + "/api/v1/overview", auth=("secreader", READER_PW)).json()
+    assert mine["cached"] is False and [x["repository"] for x in mine["topRepositories"]] == ["team/app"]
+    team = requests.get(srv.url + "/api/v1/repositories/team/app/summary", auth=auth).json()
+    assert mine["images"] == team["images"] and mine["counts"] == team["counts"]
+    assert all(v["images"] == 1 for v in mine["topVulnerabilities"])
 
 
 def test_xss_payload_is_data_in_the_api(loaded):

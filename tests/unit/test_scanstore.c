@@ -297,5 +297,63 @@ TEST(tags_removed_and_moved)
     unlink(dbpath);
 }
 
+static int vstat_cb(const dd_vuln_stat_t *v, void *arg)
+{
+    dd_buf_printf(arg, "%s/%d/%lld;", v->vuln_id, v->severity, (long long)v->images);
+    return 0;
+}
+
+static int day_cb(const char *day, int64_t n_new, int64_t n_resolved, void *arg)
+{
+    dd_buf_printf(arg, "%zu:%lld:%lld;", strlen(day), (long long)n_new, (long long)n_resolved);
+    return 0;
+}
+
+/* the overview's aggregates (issue 16): top vulnerabilities by distinct
+ * images, the KEV count, history per day, the change counter */
+TEST(overview_aggregates)
+{
+    dd_scanstore_t *s = fresh();
+    int64_t c0 = dd_scanstore_changes(s);
+    CHECK_INT(dd_scanstore_image_pushed(s, "r", D1, "m", "a", true, NULL, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_image_pushed(s, "r", D2, "m", "b", true, NULL, NULL), DD_OK);
+    CHECK(dd_scanstore_changes(s) > c0);
+    dd_finding_row_t a[] = {
+        {"CVE-1", "openssl", "1.0", "1.1", "fixed", 4, 0, "{\"knownExploited\":true}"},
+        {"CVE-1", "libssl", "1.0", "1.1", "fixed", 5, 0, "{\"knownExploited\":true}"},
+        {"CVE-2", "zlib", "1.2", "", "not-fixed", 2, 0, "{}"},
+    };
+    dd_finding_row_t b[] = {{"CVE-1", "openssl", "1.0", "1.1", "fixed", 3, 0, "{}"}};
+    size_t nn, nr;
+    CHECK_INT(dd_scanstore_findings_replace(s, D1, a, 3, "h1", 1, false, &nn, &nr, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_findings_replace(s, D2, b, 1, "h2", 1, true, &nn, &nr, NULL), DD_OK);
+    dd_buf_t buf;
+    dd_buf_init(&buf, 0);
+    int64_t kev = -1;
+    CHECK_INT(dd_scanstore_vuln_stats(s, NULL, 10, vstat_cb, &buf, &kev, NULL), DD_OK);
+    CHECK_STR(buf.ptr, "CVE-1/5/2;CVE-2/2/1;"); /* two images, the highest severity; then by count */
+    CHECK_INT(kev, 2);
+    dd_buf_reset(&buf);
+    char set[200];
+    snprintf(set, sizeof set, "[\"%s\"]", D2); /* only D2's findings */
+    CHECK_INT(dd_scanstore_vuln_stats(s, set, 1, vstat_cb, &buf, &kev, NULL), DD_OK);
+    CHECK_STR(buf.ptr, "CVE-1/3/1;");
+    CHECK_INT(kev, 0);
+    dd_buf_reset(&buf);
+    CHECK_INT(dd_scanstore_history_days(s, NULL, 0, day_cb, &buf, NULL), DD_OK);
+    CHECK_STR(buf.ptr, "10:1:0;"); /* D2's re-assessment: CVE-1/openssl new, one day */
+    dd_buf_reset(&buf);
+    snprintf(set, sizeof set, "[\"%s\"]", D1);
+    CHECK_INT(dd_scanstore_history_days(s, set, 0, day_cb, &buf, NULL), DD_OK);
+    CHECK_STR(buf.ptr ? buf.ptr : "", "");
+    int64_t c1 = dd_scanstore_changes(s);
+    dd_scanstore_vuln_stats(s, NULL, 10, vstat_cb, &buf, &kev, NULL);
+    CHECK(dd_scanstore_changes(s) == c1); /* reads change nothing */
+    dd_buf_release(&buf);
+    dd_scanstore_close(s);
+    unlink(dbpath);
+}
+
 TEST_MAIN(RUN(images_and_jobs); RUN(findings_and_history); RUN(layer_cache); RUN(index_children_as_rows);
-          RUN(children_migrate_from_json); RUN(errors_reported_to_the_caller); RUN(tags_removed_and_moved))
+          RUN(children_migrate_from_json); RUN(errors_reported_to_the_caller); RUN(tags_removed_and_moved);
+          RUN(overview_aggregates))
