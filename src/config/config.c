@@ -84,6 +84,8 @@ static const struct key {
     {"meta-driver", T_STR, offsetof(dd_config_t, meta_driver), "sqlite", 0, 0, "metadata store driver"},
     {"meta-dsn", T_STR, offsetof(dd_config_t, meta_dsn), "", 0, 0,
      "metadata store location (default DATA/meta.db)"},
+    {"metrics-token", T_STR, offsetof(dd_config_t, metrics_token), "", 0, 0,
+     "bearer token that may read /metrics besides admins (\"\" = admins only)"},
     {"registry-host", T_STR, offsetof(dd_config_t, registry_host), "", 0, 0,
      "registry host name in findings and reports (default: the listen address)"},
     {"scan", T_BOOL, offsetof(dd_config_t, scan), "true", 0, 0, "scan images when they are pushed"},

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dd/metrics.h"
 #include "dd/analyzer.h"
 #include "dd/findout.h"
 #include "dd/manifest.h"
@@ -439,6 +440,7 @@ static int scan_image(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_manifest_t
 int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *repo, dd_err_t *e)
 {
     dd_image_rec_t rec;
+    int64_t t0 = dd_mono_ns();
     int rc = dd_scanstore_image_get(sc->o.store, digest, &rec);
     if (rc) return dd_err(e, rc, "no image %s in the scan store", digest);
     rec.state = DD_SCAN_ANALYZING;
@@ -493,6 +495,7 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
     if (rc == DD_OK) sc->ctr.images_scanned++;
     else sc->ctr.images_failed++;
     pthread_mutex_unlock(&sc->mu);
+    dd_metrics_scan_observe(dd_mono_ns() - t0);
     if (rc != DD_OK) dd_log(DD_LOG_WARN, "scanner", "scan of %s failed: %s", digest, rec.error);
     return rc;
 }
