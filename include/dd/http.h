@@ -128,7 +128,7 @@ struct dd_req {
     const char *path;        /* percent-decoded path, without the query */
     const char *raw_uri;     /* as received */
     const char *query;       /* raw query string after '?', "" if none */
-    char id[20];             /* request id, also sent as X-Request-Id */
+    char id[64];             /* request id, also sent as X-Request-Id (a sane incoming one is kept) */
     dd_arena_t arena;        /* per-request memory, released after the response */
     void *ctx;               /* the ctx given with the route table */
     const dd_route_t *route;

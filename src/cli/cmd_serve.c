@@ -173,6 +173,12 @@ int cmd_serve(int argc, char **argv)
     }
     free(rest);
     dd_log_set_level(dd_log_level_parse(cfg.log_level));
+    if (strcmp(cfg.log_format, "text") && strcmp(cfg.log_format, "json")) {
+        int r = cli_usage_error("serve", "invalid log-format '%s' (text or json)", cfg.log_format);
+        dd_config_release(&cfg);
+        return r;
+    }
+    dd_log_set_json(!strcmp(cfg.log_format, "json"));
 
     /* Signals are handled by sigwait in this thread only: block them before
      * any thread starts so every thread inherits the mask. */

@@ -71,6 +71,8 @@ static const struct key {
      "largest page (n) for tags list and catalog"},
     {"listen", T_STR, offsetof(dd_config_t, listen), "127.0.0.1:5000", 0, 0,
      "address to listen on, HOST:PORT"},
+    {"log-format", T_STR, offsetof(dd_config_t, log_format), "text", 0, 0,
+     "application log lines: text (key=value) or json (the request log is JSON either way)"},
     {"log-level", T_LOGLEVEL, offsetof(dd_config_t, log_level), "info", 0, 0,
      "debug, info, warn or error (requests log at info)"},
     {"login-fail-burst", T_INT, offsetof(dd_config_t, login_fail_burst), "10", 1, 100000,

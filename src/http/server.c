@@ -63,6 +63,7 @@
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -579,9 +580,23 @@ static const dd_route_t *find_route(dd_http_server_t *s, dd_req_t *req)
     return NULL;
 }
 
+/* A client's X-Request-Id replaces the generated one when it is sane: 1 to
+ * sizeof id - 1 characters of [A-Za-z0-9._:-] (it goes into logs as is). */
+static void adopt_request_id(dd_req_t *req)
+{
+    const char *h = dd_req_header(req, "X-Request-Id");
+    if (!h) return;
+    size_t n = strlen(h);
+    if (n == 0 || n >= sizeof req->id) return;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)h[i]) && !strchr("._:-", h[i])) return;
+    memcpy(req->id, h, n + 1);
+}
+
 /* Phase 1: route, authorize, run the handler. */
 static void dispatch(dd_http_server_t *s, dd_req_t *req)
 {
+    adopt_request_id(req);
     const char *raw = req->raw_uri;
     const char *q = strchr(raw, '?');
     size_t plen = q ? (size_t)(q - raw) : strlen(raw);

@@ -133,3 +133,34 @@ def test_metrics_auth(tmp_path):
     finally:
         assert srv.stop() == 0
     check_sanitizer_log(srv)
+
+
+def test_json_logs_and_request_id(server_factory):
+    srv = server_factory(["--log-format", "json", "--scan", "false"]).start()
+    r = requests.get(srv.url + "/v2/", headers={"X-Request-Id": "abc-123.DEF:9"})
+    assert r.headers["X-Request-Id"] == "abc-123.DEF:9"
+    for bad in ("has space", "x" * 64, "quote\"d", "semi;colon"):
+        r = requests.get(srv.url + "/v2/", headers={"X-Request-Id": bad})
+        assert r.headers["X-Request-Id"] != bad and len(r.headers["X-Request-Id"]) >= 8
+    r = requests.get(srv.url + "/healthz")
+    own = r.headers["X-Request-Id"]
+    assert srv.stop() == 0
+    lines = [ln for ln in srv.read_log().splitlines() if ln.strip()]
+    objs = []
+    for ln in lines:
+        if ln.startswith("drydock: created user"):
+            continue
+        objs.append(json.loads(ln))  # every log line is one JSON object
+    assert all({"ts", "level", "msg"} <= set(o) for o in objs)
+    reqs = [o for o in objs if o["msg"] == "request"]
+    assert any(o["id"] == "abc-123.DEF:9" and o["path"] == "/v2/" and o["status"] == 200 for o in reqs)
+    assert any(o["id"] == own and o["path"] == "/healthz" for o in reqs)
+    assert any(o["msg"].startswith("drydock serving on") for o in objs)
+    assert any(o["msg"] == "stopped" for o in objs)
+
+
+def test_bad_log_format(tmp_path):
+    p = subprocess.run([BIN, "serve", "--data-dir", str(tmp_path / "d"), "--log-format", "xml"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "invalid log-format 'xml'" in p.stderr
