@@ -46,6 +46,12 @@ typedef struct dd_metrics_gauges {
     int64_t scan_queue;
     int64_t layers_analyzed, layers_reused, images_scanned, images_failed;
     int64_t db_version, db_age_s;
+    /* findings by severity of the stored images: n_sev pairs (0 = left out) */
+    size_t n_sev;
+    const char *sev_names[8]; /* label values, static strings ("critical") */
+    int64_t findings[8];
+    /* images by health verdict (-1 = left out) */
+    int64_t healthy, unhealthy, not_assessed;
 } dd_metrics_gauges_t;
 
 /* Renders every metric in the Prometheus text format (version 0.0.4). */

@@ -38,6 +38,9 @@ typedef struct serve_ops {
     pthread_mutex_t mu;      /* guards the storage cache */
     int64_t storage_at_ms;   /* when storage_bytes/blobs were counted (0 = never) */
     int64_t storage_bytes, blobs;
+    dd_scanstore_t *scans;
+    int64_t findings[DD_NSEV];
+    int64_t health[3];       /* healthy, unhealthy, not assessed */
 } serve_ops_t;
 
 #define STORAGE_CACHE_MS 30000 /* the blob walk runs at most this often */
@@ -48,6 +51,24 @@ static int count_blob(const dd_digest_t *d, uint64_t size, void *arg)
     int64_t *acc = arg;
     acc[0] += (int64_t)size;
     acc[1]++;
+    return DD_OK;
+}
+
+/* Lowercase severity label for counts[i] (dd_severity_t order). */
+static const char *sev_label(int i)
+{
+    static const char *const names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
+    return i >= 0 && i < 6 ? names[i] : "unknown";
+}
+
+static int count_image(const dd_image_rec_t *r, void *arg)
+{
+    serve_ops_t *so = arg;
+    if (r->is_index) return DD_OK; /* its platform images count */
+    for (int i = 0; i < DD_NSEV; i++) so->findings[i] += r->counts[i];
+    char reason[256];
+    const char *v = so->scanner ? dd_scanner_assess(so->scanner, r, reason, sizeof reason) : "NotAssessed";
+    so->health[!strcmp(v, "Healthy") ? 0 : !strcmp(v, "Unhealthy") ? 1 : 2]++;
     return DD_OK;
 }
 
@@ -63,10 +84,21 @@ static void ops_collect(void *ctx, dd_metrics_gauges_t *g)
             so->blobs = acc[1];
             so->storage_at_ms = now;
         }
+        memset(so->findings, 0, sizeof so->findings);
+        memset(so->health, 0, sizeof so->health);
+        if (so->scans) dd_scanstore_images(so->scans, NULL, NULL, 0, count_image, so);
     }
     if (so->storage_at_ms) {
         g->storage_bytes = so->storage_bytes;
         g->blobs = so->blobs;
+        g->n_sev = DD_NSEV;
+        for (int i = 0; i < DD_NSEV; i++) {
+            g->sev_names[i] = sev_label(i);
+            g->findings[i] = so->findings[i];
+        }
+        g->healthy = so->health[0];
+        g->unhealthy = so->health[1];
+        g->not_assessed = so->health[2];
     }
     pthread_mutex_unlock(&so->mu);
     if (!so->scanner) return;
@@ -330,6 +362,7 @@ int cmd_serve(int argc, char **argv)
     if (serve_auth_setup(sauth, &cfg, meta, srv)) goto out;
     sops.bs = bs;
     sops.scanner = scanner;
+    sops.scans = scans;
     ops = dd_ops_register(srv, &(dd_ops_opts_t){.metrics_token = cfg.metrics_token, .collect = ops_collect,
                                                  .stores_ok = ops_stores_ok, .db_loaded = ops_db_loaded,
                                                  .ctx = &sops});

@@ -185,4 +185,15 @@ void dd_metrics_render(const dd_metrics_gauges_t *g, dd_buf_t *o)
     gauge(o, "drydock_images_scan_failed_total", "counter", "image scans that failed", g->images_failed);
     gauge(o, "drydock_vulndb_version", "gauge", "vulnerability database version in use (0 = none)", g->db_version);
     gauge(o, "drydock_vulndb_age_seconds", "gauge", "age of the vulnerability data", g->db_age_s);
+    if (g->n_sev > 0 && g->n_sev <= 8) {
+        head(o, "drydock_findings", "gauge", "findings of the stored images by severity");
+        for (size_t i = 0; i < g->n_sev; i++)
+            dd_buf_printf(o, "drydock_findings{severity=\"%s\"} %lld\n", g->sev_names[i], (long long)g->findings[i]);
+    }
+    if (g->healthy >= 0) {
+        head(o, "drydock_images", "gauge", "stored images by health verdict");
+        dd_buf_printf(o, "drydock_images{health=\"healthy\"} %lld\n", (long long)g->healthy);
+        dd_buf_printf(o, "drydock_images{health=\"unhealthy\"} %lld\n", (long long)g->unhealthy);
+        dd_buf_printf(o, "drydock_images{health=\"not_assessed\"} %lld\n", (long long)g->not_assessed);
+    }
 }

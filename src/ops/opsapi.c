@@ -61,6 +61,7 @@ static int h_metrics(dd_req_t *req)
     }
     dd_metrics_gauges_t g;
     memset(&g, 0xff, sizeof g); /* every gauge -1: unknown */
+    g.n_sev = 0;
     if (ops->o.collect) ops->o.collect(ops->o.ctx, &g);
     dd_buf_t b;
     dd_buf_init(&b, 0);

@@ -120,6 +120,7 @@ def test_metrics_auth(tmp_path):
     srv = Server(data, ["--scan", "false", "--metrics-token", "prom-token-123"]).start()
     try:
         url = srv.url
+        nbytes = push_image(url, "ops/app", "v1", auth=("boss", "boss-pw-1"))
         assert requests.get(url + "/healthz").status_code == 200  # public
         assert requests.get(url + "/readyz").status_code in (200, 503)  # public
         r = requests.get(url + "/metrics")
@@ -130,6 +131,12 @@ def test_metrics_auth(tmp_path):
         fams = scrape(url, headers={"Authorization": "Bearer prom-token-123"})
         assert sample(fams, "drydock_http_requests", "drydock_http_requests_total",
                       **{"class": "ops", "status": "401"}) >= 1
+        # gauges from the stores: the pushed image (scan off: not assessed), its blobs
+        assert sample(fams, "drydock_storage_blobs") == 3
+        assert sample(fams, "drydock_storage_bytes") == nbytes
+        assert sample(fams, "drydock_images", health="not_assessed") == 1
+        assert sample(fams, "drydock_images", health="healthy") == 0
+        assert sample(fams, "drydock_findings", severity="critical") == 0
     finally:
         assert srv.stop() == 0
     check_sanitizer_log(srv)

@@ -55,7 +55,9 @@ TEST(http_and_histogram)
     dd_metrics_scan_observe(400000000LL);
     dd_metrics_gauges_t g = {.storage_bytes = 123, .blobs = 4, .uploads_in_progress = -1, .scan_queue = 0,
                              .layers_analyzed = -1, .layers_reused = -1, .images_scanned = -1,
-                             .images_failed = -1, .db_version = 7, .db_age_s = 60};
+                             .images_failed = -1, .db_version = 7, .db_age_s = 60, .n_sev = 2,
+                             .sev_names = {"low", "critical"}, .findings = {5, 1}, .healthy = 2, .unhealthy = 1,
+                             .not_assessed = 0};
     dd_buf_t b;
     char *t = render(&g, &b);
     CHECK(strstr(t, "drydock_http_requests_total{class=\"registry\",status=\"201\"} 2\n") != NULL);
@@ -73,6 +75,9 @@ TEST(http_and_histogram)
     CHECK(strstr(t, "\ndrydock_scan_queue_depth 0\n") != NULL);
     CHECK(strstr(t, "\ndrydock_vulndb_age_seconds 60\n") != NULL);
     CHECK(!strstr(t, "drydock_uploads_in_progress"));
+    CHECK(strstr(t, "drydock_findings{severity=\"critical\"} 1\n") != NULL);
+    CHECK(strstr(t, "drydock_images{health=\"unhealthy\"} 1\n") != NULL);
+    CHECK(strstr(t, "drydock_images{health=\"not_assessed\"} 0\n") != NULL);
     dd_buf_release(&b);
 }
 
