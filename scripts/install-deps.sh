@@ -7,13 +7,14 @@ BUILD_PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libmicrohttpd-dev libgnutls28-dev libssl-dev libsqlite3-dev libarchive-dev
   libisal-dev libzstd-dev libjansson-dev libcurl4-openssl-dev libsodium-dev libyaml-dev
-  libargon2-dev librpm-dev libxml2-dev
+  libargon2-dev librpm-dev libxml2-dev zlib1g-dev
 )
 TEST_PKGS=(
   python3 python3-pytest python3-requests python3-packaging node-semver python3-jsonschema python3-prometheus-client
   dpkg-dev rpm python3-rpm skopeo podman umoci mmdebstrap debootstrap
-  isal zstd curl valgrind unzip zip docker-registry openssl
+  isal zstd curl valgrind unzip zip docker-registry openssl golang-go
   chromium
+  ruby php-cli php-composer-semver default-jre-headless libmaven3-core-java
 )
 BENCH_PKGS=( docker-registry nginx-light wrk )
 

@@ -39,7 +39,8 @@
 /* Bumped whenever what a layer result contains changes (new kept paths,
  * different whiteout handling): cached results with another version are
  * recomputed. */
-#define DD_ANALYZER_VERSION 2 /* 2: symlinks at OS release paths are kept as links */
+#define DD_ANALYZER_VERSION 3 /* 2: symlinks at OS release paths are kept as links;
+                                 3: application files (path rules) and extractor records */
 
 /* Output stays under 16 MiB before the ratio limit applies. */
 #define DD_ANALYZE_RATIO_GRACE (16u << 20)
@@ -52,7 +53,8 @@ typedef struct dd_analyze_limits {
     size_t max_kept_bytes;   /* kept file bytes + recorded paths (default 256 MiB) */
     /* Which paths to keep and their size cap. NULL = dd_catalog_wants /
      * dd_catalog_max_file_size (the one interest table). Tests and other
-     * callers may pass their own; arg is handed to both. */
+     * callers may pass their own; arg is handed to both. Extractors
+     * (catalog.h) only run with the default filter (wants == NULL). */
     bool (*wants)(const char *path, void *arg);
     size_t (*max_file_size)(const char *path, void *arg);
     void *filter_arg;

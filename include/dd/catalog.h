@@ -98,6 +98,9 @@ typedef struct dd_inventory {
     char **warnings;       /* problems that did not stop the run ("<db path>: <message>") */
     size_t nwarnings;      /* entries in warnings[] */
     size_t nwarnings_dropped; /* warnings beyond DD_CATALOG_MAX_WARNINGS, counted only */
+    size_t owned_dropped[DD_PKG_TYPE_LAST + 1]; /* per type: application packages not
+                              reported because an OS package owns their file (see
+                              dd_catalog_drop_owned) */
     dd_arena_t *mem;       /* borrowed arena holding the strings (a scan job's), or NULL:
                               then they live in own; use dd_inventory_arena() */
     dd_arena_t own;        /* the inventory's own arena */
@@ -138,8 +141,26 @@ bool dd_catalog_wants(const char *path);
  * resolves such links inside the fileset only. */
 bool dd_catalog_wants_link(const char *path);
 /* Max size of a kept file for that path (256 MiB for rpm dbs, 64 MiB for dpkg
- * status and apk installed, 64 KiB for os-release...); 0 if not wanted. */
+ * status and apk installed, 64 KiB for os-release, 1 MiB for a Python
+ * METADATA...); 0 if not wanted. */
 size_t dd_catalog_max_file_size(const char *path);
+
+/* Path rules (application files anywhere in the image: "METADATA" in a
+ * "*.dist-info" directory, "package.json" under a "node_modules"...; the
+ * table and its fields are in catalog.c). dd_catalog_wants,
+ * dd_catalog_max_file_size and the catalogers' wants answer for them too.
+ * This gives the owner (cataloger name) of the rule that wants path, NULL
+ * when no rule does (also for the exact OS paths above). A file a rule wants
+ * that is over its max size is not a layer error: the analyzer keeps a "!"
+ * record named after the owner instead (see the extractors below), which the
+ * cataloger reports as a warning. */
+const char *dd_catalog_rule_owner(const char *path);
+/* True if the interest-table row or path rule that wants path belongs to
+ * owner ("os", "owned", "dpkg", "apk", "rpm", "python", ...). */
+bool dd_catalog_wants_owner(const char *path, const char *owner);
+/* True if the interest and rule tables are sorted as their lookups need
+ * (for the unit test). */
+bool dd_catalog_rules_sorted(void);
 
 /* ---- extractors: binaries and archives ----------------------------------- */
 /* Application packages hide in files that can't be kept whole (a 100 MiB Go
@@ -185,6 +206,23 @@ typedef struct dd_extractor {
 /* The extractor that claims this file, or NULL (see dd_extractor_t.sniff). */
 const dd_extractor_t *dd_catalog_sniff(const char *path, const unsigned char *head, size_t n,
                                        uint64_t size);
+/* For tests: an extractor asked before the table (NULL to remove it). */
+void dd_catalog_test_extractor(const dd_extractor_t *x);
+/* Runs x over one file and leaves the whole record in rec (which the caller
+ * has dd_buf_init'ed with any cap; it is reset here): DD_EXTRACT_MAGIC, the
+ * name, '\n', the payload; when extract() fails, the payload is "!" and its
+ * message; rec->len is 0 when the file holds nothing of interest. The
+ * caller's read function must remember its own failures (a truncated layer
+ * is the layer's error, not the file's). */
+void dd_catalog_extract(const dd_extractor_t *x, dd_extract_read_fn read, void *arg, uint64_t size,
+                        const char *path, dd_buf_t *rec);
+/* Appends a failure record (magic, name, '\n', "!", msg) to rec. */
+int dd_catalog_record_error(dd_buf_t *rec, const char *name, const char *msg);
+/* If data is a record, true with its extractor (or rule owner) name and
+ * payload (borrowed, pointing into data; the name is not NUL-terminated);
+ * false for ordinary file contents. */
+bool dd_catalog_record(const unsigned char *data, size_t len, const char **name, size_t *name_len,
+                       const unsigned char **payload, size_t *payload_len);
 
 /* ---- catalogers ---------------------------------------------------------- */
 #define DD_CATALOGER_V1 1
@@ -264,6 +302,41 @@ int dd_rpmdb_sqlite_each(const uint8_t *data, size_t len, dd_rpmdb_blob_fn fn, v
 int dd_rpmdb_parse(const uint8_t *data, size_t len, const char *db_path, int layer,
                    dd_inventory_t *inv, dd_err_t *e);
 
+/* A Python distribution's core metadata (METADATA, PKG-INFO or an .egg-info
+ * file): RFC 822-style headers up to the first blank line. Adds one
+ * DD_PKG_PYPI package (name and version as published, License-Expression or
+ * License) with db_path and layer. DD_ECORRUPT (nothing added) for a file
+ * without Name or Version or with a malformed header line. */
+int dd_python_metadata_parse(const char *data, size_t len, const char *db_path, int layer,
+                             dd_inventory_t *inv, dd_err_t *e);
+
+/* ---- OS-file ownership ---------------------------------------------------- */
+/* The paths OS packages own (dpkg info/<pkg>.list files, apk F:/R: lines, rpm
+ * headers' BASENAMES/DIRNAMES/DIRINDEXES), as a sorted array of 64-bit
+ * hashes of the normalized paths (owned.c). An application package whose
+ * file (db_path; for "a.war!x.jar" the outer file) is owned is dropped by
+ * dd_catalog_run and counted in inv->owned_dropped[type]. */
+#define DD_OWNED_MAX 4000000 /* paths kept (32 MB); more are ignored (truncated) */
+typedef struct dd_owned {
+    uint64_t *h;
+    size_t n, cap;
+    bool sorted, truncated;
+} dd_owned_t;
+void dd_owned_init(dd_owned_t *o);
+void dd_owned_release(dd_owned_t *o);
+/* Adds one path (a leading "/" or "./" and trailing "/" are ignored). */
+void dd_owned_add(dd_owned_t *o, const char *path, size_t n);
+void dd_owned_add_dpkg_list(dd_owned_t *o, const char *data, size_t len);
+void dd_owned_add_apk(dd_owned_t *o, const char *data, size_t len);
+/* One rpm header blob's file list; DD_ECORRUPT for a malformed one (what was
+ * read before the fault stays). */
+int dd_owned_add_rpm_header(dd_owned_t *o, const uint8_t *blob, size_t len);
+/* Everything the OS package databases in fs own. */
+void dd_owned_build(dd_fileset_t *fs, dd_owned_t *o);
+bool dd_owned_has(dd_owned_t *o, const char *path);
+/* Drops the application packages whose file is owned; returns how many. */
+size_t dd_catalog_drop_owned(dd_inventory_t *inv, dd_owned_t *o);
+
 /* ---- which layer added each package -------------------------------------- */
 /* Refines pkg->layer from the history of the database files. hist[] holds the
  * versions of package database files as the layers wrote them (path, data,
@@ -279,7 +352,15 @@ int dd_catalog_attribute_layers(dd_inventory_t *inv, const dd_file_t *hist, size
 /* Loads the wanted files (dd_catalog_wants) from an unpacked root filesystem
  * directory, for tests and `drydock scan dir:PATH`. Symlinks are resolved
  * inside root (absolute targets and ".." stay within it) and never followed
- * out of it; directories reached through symlinks are not walked. Layer is 0. */
+ * out of it; directories reached through symlinks are not walked. Layer is 0.
+ * Every directory is walked (path rules match anywhere) except proc, sys and
+ * dev at the root, to DD_LOAD_MAX_DEPTH levels and DD_LOAD_MAX_ENTRIES
+ * entries; a regular file no rule wants is offered to the extractors as in a
+ * layer (its record is kept instead of its bytes). Kept bytes over
+ * DD_LOAD_MAX_KEPT are DD_ELIMIT. */
+#define DD_LOAD_MAX_DEPTH 64
+#define DD_LOAD_MAX_ENTRIES 1000000
+#define DD_LOAD_MAX_KEPT ((size_t)256 << 20)
 int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e);
 
 #endif

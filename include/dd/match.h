@@ -9,6 +9,10 @@
  *   dpkg  source package name and source version (the feeds name sources)
  *   apk   origin (source) name and the package version
  *   rpm   binary name, then source rpm name
+ * Application packages (dd_pkg_type_is_app) are matched in their own OSV
+ * ecosystem (dd_pkg_type_ecosystem), whatever the image's OS, by their name
+ * as the importer stores it (PyPI: PEP 503); an image is assessed when every
+ * ecosystem it needs has data (docs/vulndb.md#matching).
  *
  * One finding per (installed package, vulnerability): an advisory (DSA,
  * DLA, USN, UBUNTU-CVE, GHSA...) that names CVEs yields one finding per CVE
@@ -51,6 +55,9 @@ typedef struct dd_finding {
     const char *source_name;     /* name that matched (source where the feed uses sources) */
     const char *source_version;  /* version compared */
     dd_pkg_type_t pkg_type;
+    const char *path;            /* application package: the file in the image it was read
+                                    from (db_path: METADATA, lock file, binary, "a.war!b.jar");
+                                    NULL for OS packages */
     int layer;                   /* layer index that added the package, -1 unknown */
     const char *ecosystem;
     const char *fixed_version;   /* NULL when there is no fix */
@@ -93,7 +100,8 @@ typedef struct dd_findings {
     size_t counts[DD_SEV_CRITICAL + 1]; /* by severity, unsuppressed findings */
     size_t n_reported;           /* unsuppressed findings */
     size_t n_suppressed;
-    bool assessed;               /* false: no data for this OS (see reason) */
+    bool assessed;               /* false: some ecosystem the image needs has no data
+                                    (see reason); findings of the others are still there */
     bool healthy;                /* assessed && n_reported == 0 */
     const char *reason;          /* why not assessed, or NULL */
     int64_t db_version;

@@ -68,6 +68,24 @@ int dd_cvss3_base_score(const char *vector, double *out);
  * "Alpine:v3.18"; others unchanged. out holds at least 128 bytes. */
 void dd_ecosystem_normalize(const char *in, char *out, size_t outsz);
 
+/* The lookup name of a package in an ecosystem: what the OSV importer
+ * stores and what the matcher must look up (docs/vulndb.md#package-names).
+ * The ecosystem's part before ':' is matched case-insensitively:
+ *   PyPI       PEP 503: lowercase, each run of '-', '_', '.' -> one '-'
+ *              ("PyYAML" -> "pyyaml", "zope.interface" -> "zope-interface")
+ *   NuGet      lowercase ("Newtonsoft.Json" -> "newtonsoft.json")
+ *   Packagist  lowercase "vendor/package"
+ *   npm, Maven ("group:artifact"), Go (module path), crates.io, RubyGems,
+ *   every OS ecosystem: unchanged.
+ * Writes at most n bytes (NUL included, truncated) into buf and returns
+ * buf; NULL name is "". Idempotent: normalizing twice changes nothing. */
+char *dd_pkgname_normalize(const char *ecosystem, const char *name, char *buf, size_t n);
+
+/* Who rated an OSV record's severity: "ghsa" for the GitHub advisory
+ * database's records (id "GHSA-..."), "osv" for other records of an OSV
+ * feed ("osv/..."), NULL for every other feed (whose vendor rates it). */
+const char *dd_osv_severity_source(const char *feed, const char *vuln_id);
+
 /* ---- affected entries --------------------------------------------------- */
 
 typedef enum {
@@ -222,7 +240,7 @@ int64_t dd_vulndb_version(dd_vulndb_t *db);
 int dd_vulndb_current_version(const char *path, int64_t *out, dd_err_t *e);
 
 /* Calls cb for every affected entry of (ecosystem, package), in a stable
- * order. ecosystem is normalized first. cb returning non-zero stops the walk
+ * order. ecosystem is normalized first, and pkg with dd_pkgname_normalize. cb returning non-zero stops the walk
  * and that value is returned. Entries are served from an in-memory cache
  * loaded per ecosystem on first use. */
 int dd_vulndb_each_affected(dd_vulndb_t *db, const char *ecosystem, const char *pkg,

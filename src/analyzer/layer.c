@@ -12,7 +12,14 @@
  *   hardlink             -> copy of a file kept earlier in this layer, if the
  *                           link's own path is wanted; otherwise a whiteout
  *                           of that path (content unknown, lower file hidden)
- *   regular, wanted      -> kept (size capped per path and in total)
+ *   regular, wanted      -> kept (size capped per path and in total); an
+ *                           application file (path rule) over its cap is
+ *                           kept as a "!" record instead (not an error)
+ *   regular, not wanted  -> its first DD_EXTRACT_HEAD bytes are offered to
+ *                           dd_catalog_sniff(); an extractor that claims it
+ *                           reads the rest as a stream and its record
+ *                           (catalog.h) is kept under the file's path
+ *                           (default filter only; records count as kept)
  *   symlink at an OS release path (dd_catalog_wants_link) -> kept as a link:
  *                           mode S_IFLNK, data = the target as written
  *   other type, wanted   -> whiteout (a symlink/device/dir replaces the file)
@@ -164,15 +171,43 @@ static int check_name(const char *name, char *norm, dd_err_t *e)
     return DD_OK;
 }
 
+/* Keeps a small buffer (a record) under path, within max_kept_bytes. */
+static int keep_bytes(ctx_t *c, struct archive_entry *ent, const char *path, const void *p, size_t n,
+                      dd_err_t *e)
+{
+    size_t kept_other = c->out->files.bytes;
+    const dd_file_t *old = dd_fileset_get(&c->out->files, path);
+    if (old) kept_other -= old->len;
+    c->meta_bytes += strlen(path) + 1 + sizeof(dd_file_t);
+    if (kept_other + c->meta_bytes + n > c->lim->max_kept_bytes)
+        return dd_err(e, DD_ELIMIT, "kept files exceed %zu bytes (at '%s')", c->lim->max_kept_bytes,
+                      path);
+    dd_fileset_put(&c->out->files, path, p, n, -1, (uint32_t)archive_entry_mode(ent));
+    return DD_OK;
+}
+
 static int keep_file(ctx_t *c, struct archive *a, struct archive_entry *ent, const char *path,
                      dd_err_t *e)
 {
     int64_t size = archive_entry_size_is_set(ent) ? archive_entry_size(ent) : 0;
     size_t cap = max_size(c, path);
     if (size < 0) return dd_err(e, DD_ECORRUPT, "corrupt tar: negative size for '%s'", path);
-    if ((uint64_t)size > cap)
-        return dd_err(e, DD_ELIMIT, "file '%s' is %lld bytes, over the %zu byte limit for it", path,
-                      (long long)size, cap);
+    if ((uint64_t)size > cap) {
+        const char *owner = c->lim->max_file_size ? NULL : dd_catalog_rule_owner(path);
+        if (!owner)
+            return dd_err(e, DD_ELIMIT, "file '%s' is %lld bytes, over the %zu byte limit for it", path,
+                          (long long)size, cap);
+        /* an application file: skipped with a "!" record for its cataloger */
+        char msg[128];
+        snprintf(msg, sizeof msg, "file is %lld bytes, over the %zu byte limit for it", (long long)size,
+                 cap);
+        dd_buf_t rec;
+        dd_buf_init(&rec, 0);
+        dd_catalog_record_error(&rec, owner, msg);
+        int rc = keep_bytes(c, ent, path, rec.ptr, rec.len, e);
+        dd_buf_release(&rec);
+        return rc;
+    }
     size_t kept_other = c->out->files.bytes;
     const dd_file_t *old = dd_fileset_get(&c->out->files, path);
     if (old) kept_other -= old->len;
@@ -206,6 +241,70 @@ static int keep_file(ctx_t *c, struct archive *a, struct archive_entry *ent, con
     f->len = got;
     c->out->files.bytes += got;
     return DD_OK;
+}
+
+/* Reads an entry's data for an extractor: first the head already read,
+ * then libarchive. A failure of the tar or the decompressor is remembered:
+ * it fails the layer, not just the file. */
+typedef struct xread {
+    ctx_t *c;
+    struct archive *a;
+    const unsigned char *head;
+    size_t nhead, off;
+    bool failed;
+} xread_t;
+
+static ssize_t xread_fn(void *arg, void *buf, size_t n)
+{
+    xread_t *x = arg;
+    if (x->off < x->nhead) {
+        size_t k = x->nhead - x->off < n ? x->nhead - x->off : n;
+        memcpy(buf, x->head + x->off, k);
+        x->off += k;
+        return (ssize_t)k;
+    }
+    if (x->failed) return -1;
+    la_ssize_t r = archive_read_data(x->a, buf, n);
+    if (r < 0) {
+        x->failed = true;
+        return -1;
+    }
+    return (ssize_t)r;
+}
+
+/* A regular file no rule wants: its head goes to the extractors. */
+static int sniff_file(ctx_t *c, struct archive *a, struct archive_entry *ent, const char *path,
+                      dd_err_t *e)
+{
+    int64_t size = archive_entry_size_is_set(ent) ? archive_entry_size(ent) : 0;
+    if (size <= 0) return DD_OK;
+    unsigned char head[DD_EXTRACT_HEAD];
+    size_t want = (uint64_t)size < sizeof head ? (size_t)size : sizeof head, nh = 0;
+    while (nh < want) {
+        la_ssize_t r = archive_read_data(a, head + nh, want - nh);
+        if (r < 0) {
+            if (c->drc) return dd_err(e, c->drc, "%s", c->derr.msg);
+            return dd_err(e, DD_ECORRUPT, "corrupt tar reading '%s': %s", path, archive_error_string(a));
+        }
+        if (r == 0) break;
+        nh += (size_t)r;
+    }
+    const dd_extractor_t *x = nh ? dd_catalog_sniff(path, head, nh, (uint64_t)size) : NULL;
+    if (!x) return DD_OK;
+    xread_t xr = {.c = c, .a = a, .head = head, .nhead = nh};
+    dd_buf_t rec;
+    dd_buf_init(&rec, 0);
+    dd_catalog_extract(x, xread_fn, &xr, (uint64_t)size, path, &rec);
+    int rc = DD_OK;
+    if (xr.failed) {
+        rc = c->drc ? dd_err(e, c->drc, "%s", c->derr.msg)
+                    : dd_err(e, DD_ECORRUPT, "corrupt tar reading '%s': %s", path,
+                             archive_error_string(a) ? archive_error_string(a) : "read error");
+    } else if (rec.len) {
+        rc = keep_bytes(c, ent, path, rec.ptr, rec.len, e);
+    }
+    dd_buf_release(&rec);
+    return rc;
 }
 
 /* Records a whiteout or opaque path; their bytes count against
@@ -254,11 +353,21 @@ static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_
 
     const char *link = archive_entry_hardlink(ent);
     if (link) {
-        if (!wants(c, path)) return DD_OK;
         char target[PATH_MAX_LEN];
         const dd_file_t *t = NULL;
         if (link[0] != '/' && dd_path_normalize(link, target, sizeof target) == DD_OK)
             t = dd_fileset_get(&c->out->files, target);
+        if (!wants(c, path)) {
+            /* a hard link to a file an extractor read: the same record */
+            if (!t || c->lim->wants || !dd_catalog_record(t->data, t->len, NULL, NULL, NULL, NULL))
+                return DD_OK;
+            size_t len = t->len;
+            unsigned char *copy = dd_malloc(len + 1);
+            memcpy(copy, t->data, len);
+            int rc2 = keep_bytes(c, ent, path, copy, len, e);
+            free(copy);
+            return rc2;
+        }
         if (!t) {
             dd_fileset_remove(&c->out->files, path);
             return record(c, &c->out->whiteouts, &c->out->n_whiteouts, path, e);
@@ -281,7 +390,10 @@ static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_
 
     mode_t type = archive_entry_filetype(ent);
     if (type == AE_IFDIR) return DD_OK;
-    if (!wants(c, path)) return DD_OK;
+    if (!wants(c, path)) {
+        if (type == AE_IFREG && !c->lim->wants) return sniff_file(c, a, ent, path, e);
+        return DD_OK;
+    }
     if (type == AE_IFREG) return keep_file(c, a, ent, path, e);
     if (type == AE_IFLNK && dd_catalog_wants_link(path)) {
         /* an OS release file that is a link: kept as one (target as data) */

@@ -35,7 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_OSV_ECOSYSTEMS "Debian,Ubuntu,Go,PyPI,AlmaLinux,Rocky Linux,SUSE,openSUSE"
+#define DEFAULT_OSV_ECOSYSTEMS \
+    "Debian,Ubuntu,AlmaLinux,Rocky Linux,SUSE,openSUSE,Go,PyPI,npm,Maven,RubyGems,crates.io,Packagist,NuGet"
 #define DEFAULT_SECDB_BRANCHES "v3.18,v3.19,v3.20,v3.21,v3.22"
 #define DEFAULT_FEEDS "osv,debian-tracker,alpine-secdb,nvd,kev,epss,vulnrichment,redhat-csaf,alas"
 #define MAX_DOWNLOAD (4LL << 30)

@@ -11,9 +11,13 @@
  *   the v3 base score computed; a severity of a vendor type ("Ubuntu", ...)
  *   or database_specific.severity -> vendor severity;
  *   affected[] -> one affected row per entry: normalized ecosystem, package
- *   name, ranges (ECOSYSTEM/SEMVER/GIT, known event keys only) and versions;
- *   fix state "fixed" when some range has a fixed event, else "not-fixed".
- *   Withdrawn records keep their vulns row but get no affected rows.
+ *   name as dd_pkgname_normalize() writes it (PyPI PEP 503, NuGet and
+ *   Packagist lowercase), ranges (ECOSYSTEM/SEMVER, known event keys only;
+ *   GIT ranges dropped and counted as ignored, an entry left with neither
+ *   ranges nor versions skipped) and versions; fix state "fixed" when some
+ *   range has a fixed event, else "not-fixed".
+ *   Withdrawn records keep their vulns row but get no affected rows (and a
+ *   withdrawn update drops the rows an earlier import of the record added).
  * Vendor rules: AlmaLinux/Rocky/SUSE/openSUSE advisories list their CVEs in
  *   `related` (taken as upstream ids); AlmaLinux/Rocky severity is the word
  *   before the summary's colon ("Important: ..."); a USN entry's severity is
@@ -36,9 +40,11 @@ static bool osv_detect(const uint8_t *head, size_t n)
            !feeds_has(head, n, "\"resultsPerPage\"") && !feeds_has(head, n, "\"distroversion\"");
 }
 
-/* Copies ranges keeping known types and event keys; *has_fixed / *first_fixed
- * report the first fixed event. Returns NULL and sets e on malformed input. */
-static json_t *clean_ranges(json_t *ranges, const char **first_fixed, const char *id, dd_err_t *e)
+/* Copies ranges keeping known types (ECOSYSTEM, SEMVER) and event keys;
+ * GIT ranges (commit hashes, which no package version can be compared with)
+ * are dropped and counted in *n_git; *first_fixed reports the first fixed
+ * event. Returns NULL and sets e on malformed input. */
+static json_t *clean_ranges(json_t *ranges, const char **first_fixed, long *n_git, const char *id, dd_err_t *e)
 {
     json_t *out = json_array();
     size_t i;
@@ -51,7 +57,11 @@ static json_t *clean_ranges(json_t *ranges, const char **first_fixed, const char
             dd_err(e, DD_EINVAL, "%s: range without type or events", id);
             return NULL;
         }
-        if (strcmp(type, "ECOSYSTEM") && strcmp(type, "SEMVER") && strcmp(type, "GIT")) continue;
+        if (!strcmp(type, "GIT")) {
+            (*n_git)++;
+            continue;
+        }
+        if (strcmp(type, "ECOSYSTEM") && strcmp(type, "SEMVER")) continue;
         json_t *cevs = json_array();
         size_t k;
         json_t *ev;
@@ -69,7 +79,7 @@ static json_t *clean_ranges(json_t *ranges, const char **first_fixed, const char
                 json_t *o = json_object();
                 json_object_set(o, keys[q], v);
                 json_array_append_new(cevs, o);
-                if (q == 1 && !*first_fixed && strcmp(type, "GIT")) *first_fixed = json_string_value(v);
+                if (q == 1 && !*first_fixed) *first_fixed = json_string_value(v);
                 break;
             }
         }
@@ -303,15 +313,30 @@ int feeds_osv_record(dd_vulndb_t *db, const char *feed_opt, json_t *rec, dd_feed
             (versions && !json_is_array(versions) && !json_is_null(versions)))
             return dd_err(e, DD_EINVAL, "%s: affected[%zu] ranges/versions are not arrays", id, i);
         const char *first_fixed = NULL;
-        json_t *cr = clean_ranges(ranges, &first_fixed, id, e);
+        long n_git = 0;
+        json_t *cr = clean_ranges(ranges, &first_fixed, &n_git, id, e);
         if (!cr) return e ? e->code : DD_EINVAL;
         json_t *cv = string_array(versions);
+        st->ignored += n_git;
+        if (n_git && json_array_size(cr) == 0 && json_array_size(cv) == 0) {
+            /* only commit ranges: nothing a package version can match */
+            json_decref(cr);
+            json_decref(cv);
+            continue;
+        }
         char normeco[128];
         dd_ecosystem_normalize(eco, normeco, sizeof normeco);
+        char normname[512];
+        if (strlen(name) >= sizeof normname) {
+            json_decref(cr);
+            json_decref(cv);
+            return dd_err(e, DD_EINVAL, "%s: affected[%zu] package name too long", id, i);
+        }
+        dd_pkgname_normalize(normeco, name, normname, sizeof normname);
         char *crj = feeds_jdump(cr), *cvj = feeds_jdump(cv);
         dd_affected_rec_t ar = {0};
         ar.ecosystem = normeco;
-        ar.package = name;
+        ar.package = normname;
         ar.ranges_json = crj;
         ar.versions_json = cvj;
         ar.fix_state = first_fixed ? DD_FIX_FIXED : DD_FIX_NOT_FIXED;

@@ -1236,6 +1236,43 @@ int dd_azure_subassessment_json(const char *registry_host, const char *repo, con
         dd_buf_printf(b, ",\"%s\":%s", objs[k], txt ? txt : "null");
         free(txt);
     }
+    /* Azure's softwareDetails (the MDVM shape: category "OS" or "Language",
+     * language, packageName, version, fixedVersion, fixStatus, evidence);
+     * evidence is the path in the image the package was read from, and
+     * packageType / path / layer carry Drydock's own names for them */
+    const char *ptype = json_str(j, "type");
+    const char *ppath = json_str(j, "path");
+    static const struct { const char *type, *language; } langs[] = {
+        {"cargo", "rust"}, {"composer", "php"}, {"gem", "ruby"},     {"golang", "go"},
+        {"maven", "java"}, {"npm", "javascript"}, {"nuget", ".net"}, {"pypi", "python"},
+    };
+    const char *lang = NULL;
+    for (size_t k = 0; ptype && k < sizeof langs / sizeof langs[0]; k++)
+        if (!strcmp(ptype, langs[k].type)) lang = langs[k].language;
+    dd_buf_puts(b, ",\"softwareDetails\":{\"category\":");
+    dd_buf_json_str(b, lang ? "Language" : "OS");
+    dd_buf_puts(b, ",\"language\":");
+    dd_buf_json_str(b, lang ? lang : "");
+    dd_buf_puts(b, ",\"packageName\":");
+    dd_buf_json_str(b, f->package);
+    dd_buf_puts(b, ",\"version\":");
+    dd_buf_json_str(b, f->version);
+    dd_buf_puts(b, ",\"fixedVersion\":");
+    dd_buf_json_str(b, f->fixed);
+    dd_buf_puts(b, ",\"fixStatus\":");
+    dd_buf_json_str(b, f->fixed[0] ? "FixAvailable"
+                       : !strcmp(f->fix_state, "will-not-fix") || !strcmp(f->fix_state, "end-of-life") ? "WontFix"
+                       : !strcmp(f->fix_state, "not-fixed") || !strcmp(f->fix_state, "deferred") ? "NoFixAvailable"
+                                                                                                  : "Unknown");
+    dd_buf_puts(b, ",\"evidence\":[");
+    if (ppath) dd_buf_json_str(b, ppath);
+    dd_buf_puts(b, "],\"packageType\":");
+    put_str_or_null(b, ptype);
+    dd_buf_puts(b, ",\"path\":");
+    put_str_or_null(b, ppath);
+    dd_buf_puts(b, ",\"layer\":");
+    put_str_or_null(b, json_str(j, "layer"));
+    dd_buf_puts(b, "}");
     dd_buf_printf(b, ",\"patchable\":%s,\"cve\":[", f->fixed[0] ? "true" : "false");
     /* the finding's CVE ids: its id and CVE aliases */
     int nc = 0;

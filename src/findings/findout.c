@@ -33,6 +33,7 @@ void dd_finding_jw(dd_jw_t *w, const dd_finding_t *f, const char *layer_digest)
     kv_str(w, "sourcePackage", f->source_name ? f->source_name : "");
     kv_str(w, "sourceVersion", f->source_version ? f->source_version : "");
     kv_str(w, "ecosystem", f->ecosystem ? f->ecosystem : "");
+    kv_str(w, "path", f->path);
     dd_jw_key(w, "layerIndex");
     dd_jw_int(w, f->layer);
     kv_str(w, "layer", layer_digest);

@@ -10,7 +10,11 @@
  *                      properties are the Azure-compatible view's objects
  *                      (a sub-assessment's additionalData carries
  *                      severitySource, vendorSeverity, cvss, knownExploited,
- *                      kev and epss);
+ *                      kev and epss, and softwareDetails); two columns of
+ *                      Drydock's own for sub-assessments: packageType
+ *                      ("dpkg", "pypi", "golang"...) and path (the file in
+ *                      the image an application package was read from,
+ *                      else null);
  *   resources          repositories and images: id, name, type
  *                      ("drydock/repositories" | "drydock/images"),
  *                      repository, tags, digest, pushedTime, size,
@@ -66,6 +70,12 @@ static int sub_cb(const dd_finding_row_t *r, void *arg)
     int rc = DD_OK;
     if (j) {
         json_object_set_new(j, "type", json_string("microsoft.security/assessments/subassessments"));
+        /* the package type and, for an application package, its path in the image */
+        json_t *fj = json_loads(r->json ? r->json : "{}", 0, NULL);
+        json_t *pt = json_object_get(fj, "type"), *pp = json_object_get(fj, "path");
+        json_object_set_new(j, "packageType", json_is_string(pt) ? json_copy(pt) : json_null());
+        json_object_set_new(j, "path", json_is_string(pp) ? json_copy(pp) : json_null());
+        json_decref(fj);
         rc = dd_qscan_emit_json(s->q->scan, j);
         json_decref(j);
     }
@@ -131,6 +141,8 @@ static const dd_qcolumn_t sr_columns[] = {
     {"id", DD_QT_STRING},       {"name", DD_QT_STRING},          {"type", DD_QT_STRING},
     {"tenantId", DD_QT_STRING}, {"subscriptionId", DD_QT_STRING}, {"resourceGroup", DD_QT_STRING},
     {"properties", DD_QT_DYNAMIC},
+    /* Drydock's columns (sub-assessments only; null for assessments) */
+    {"packageType", DD_QT_STRING}, {"path", DD_QT_STRING},
 };
 
 /* ---- resources ---- */

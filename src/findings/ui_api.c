@@ -4,7 +4,7 @@
  *
  *   GET /api/v1/repositories/<name>/images/<ref>/packages[?q=&limit=&offset=]
  *       {"repository", "digest", "os", "packages": [{name, version, type,
- *        sourceName, sourceVersion, arch, license, layerIndex, purl}],
+ *        sourceName, sourceVersion, arch, license, path, layerIndex, purl}],
  *        "total", "offset", "limit", "next"}
  *   GET /api/v1/repositories/<name>/images/<ref>/sbom
  *       the CycloneDX 1.5 JSON SBOM (the report module's writer, the same
@@ -117,7 +117,7 @@ static int h_packages(dd_req_t *req)
         return DD_OK;
     }
     dd_buf_t b, purl;
-    dd_buf_init(&b, 4096);
+    dd_buf_init(&b, 0); /* no cap: the page is bounded by `limit` */
     dd_buf_init(&purl, 256);
     dd_buf_puts(&b, "{\"repository\":");
     dd_buf_json_str(&b, req->name);
@@ -138,6 +138,7 @@ static int h_packages(dd_req_t *req)
         opt_str(&b, "sourceVersion", p->source_version);
         opt_str(&b, "arch", p->arch);
         opt_str(&b, "license", p->license);
+        opt_str(&b, "path", dd_pkg_type_is_app(p->type) ? p->db_path : NULL);
         if (p->layer >= 0) dd_buf_printf(&b, ",\"layerIndex\":%d", p->layer);
         else dd_buf_puts(&b, ",\"layerIndex\":null");
         purl.len = 0;

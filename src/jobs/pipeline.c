@@ -7,7 +7,9 @@
  * database file. The history of each database file (every version the layers
  * wrote, cut at the last whiteout or opaque directory that removed it) lets
  * dd_catalog_attribute_layers() find the first layer from which a package is
- * continuously present.
+ * continuously present. Application files (path rules), extractor records
+ * and dpkg file lists are left out of the history: an application package's
+ * layer is its file's (the overlay's).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,13 @@ int dd_scan_inventory(const dd_layer_result_t *layers, size_t n, dd_inventory_t 
         for (size_t k = 0; k < l->n_opaque; k++) drop_where(&h, l->opaque_dirs[k]);
         for (size_t k = 0; k < l->n_whiteouts; k++) drop_where(&h, l->whiteouts[k]);
         for (size_t k = 0; k < l->files.n; k++) {
+            /* only OS package databases have a history worth walking: an
+             * application file's package keeps its file's layer, and an
+             * image can hold tens of thousands of them (node_modules) */
+            const dd_file_t *kf = &l->files.files[k];
+            if (dd_catalog_rule_owner(kf->path) || dd_catalog_wants_owner(kf->path, "owned") ||
+                dd_catalog_record(kf->data, kf->len, NULL, NULL, NULL, NULL))
+                continue;
             if (h.n == h.cap) {
                 h.cap = h.cap ? h.cap * 2 : 16;
                 h.v = dd_realloc(h.v, h.cap * sizeof *h.v);

@@ -327,7 +327,9 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
     }
     rec->db_version = dbv;
     rec->n_packages = (int)inv->n;
-    if (!f.assessed && inv->n > 0 && db) {
+    /* not assessed (an ecosystem without data): unsupported unless findings
+     * from the ecosystems that have data already make it Unhealthy */
+    if (!f.assessed && inv->n > 0 && db && f.n_reported == 0) {
         rec->state = DD_SCAN_UNSUPPORTED;
         snprintf(rec->error, sizeof rec->error, "%s", f.reason ? f.reason : "no vulnerability data for this OS");
     } else {

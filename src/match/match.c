@@ -4,8 +4,11 @@
  * evaluates them with the OSV algorithm in the ecosystem's version ordering,
  * and folds the hits into one finding per (package, vulnerability id):
  *
- *   0. The ecosystem: the image's, or Red Hat:N for a CentOS:N image
- *      without CentOS data (dd_match_ecosystem).
+ *   0. The ecosystem: for OS packages the image's, or Red Hat:N for a
+ *      CentOS:N image without CentOS data (dd_match_ecosystem); for an
+ *      application package its own OSV ecosystem (PyPI, npm, Go...),
+ *      whatever the OS, looked up by the name the importer stores
+ *      (dd_pkgname_normalize). The assessment rule is at plan_build().
  *   1. An affected entry of record R matches (dd_match_affected), and its
  *      module stream fits the package's (dd_match_module).
  *   2. Its finding ids: R's id if it is a CVE, else the CVEs among R's
@@ -99,7 +102,9 @@ static int ev_cmp(dd_verscheme_t s, const dd_event_t *a, const dd_event_t *b)
 static bool in_range(dd_verscheme_t s, const char *v, const dd_range_t *r, const char **fixed_out)
 {
     if (r->type == DD_RANGE_GIT || r->n_events == 0) return false;
-    if (r->type == DD_RANGE_SEMVER) s = s == DD_VS_GO ? DD_VS_GO : DD_VS_SEMVER;
+    /* SEMVER ranges use semver precedence; Go and crates.io keep their own
+     * scheme (Go's "v" prefix and pseudo-versions, crates.io's "0.1" events) */
+    if (r->type == DD_RANGE_SEMVER) s = s == DD_VS_GO || s == DD_VS_CARGO ? s : DD_VS_SEMVER;
     bool has_limit = false, before = false;
     for (size_t i = 0; i < r->n_events; i++) {
         const dd_event_t *ev = &r->events[i];
@@ -181,7 +186,9 @@ typedef struct ctx {
     fmap_t map;
     const dd_inventory_t *inv;
     dd_findings_t *out;
-    dd_verscheme_t scheme;
+    dd_verscheme_t scheme;      /* of the package being matched */
+    const char *eco;            /* its ecosystem (the image's, or its own for an
+                                   application package) */
     size_t pkg_index;
     const char *name, *version; /* what is being matched */
 } ctx_t;
@@ -238,12 +245,15 @@ static const struct {
     {"suse", "suse"},            {"ubuntu", "ubuntu"},
 };
 
-static const char *vendor_of(const char *feed)
+static const char *vendor_of(const char *feed, const char *vuln_id)
 {
     if (!feed) return "osv";
     for (size_t i = 0; i < sizeof vendors / sizeof vendors[0]; i++)
         if (!strncasecmp(feed, vendors[i].prefix, strlen(vendors[i].prefix))) return vendors[i].vendor;
-    return "osv";
+    /* other OSV feeds (the language ecosystems): GitHub's reviewed records
+     * are rated by GitHub ("ghsa"), the rest by their OSV source */
+    const char *src = dd_osv_severity_source(feed, vuln_id);
+    return src ? src : "osv";
 }
 
 static int fix_rank(dd_fix_state_t s)
@@ -308,8 +318,9 @@ static dd_finding_t *finding_for(ctx_t *c, const char *id)
     f->source_name = adup(&o->arena, c->name);
     f->source_version = adup(&o->arena, c->version);
     f->pkg_type = p->type;
+    f->path = dd_pkg_type_is_app(p->type) ? adup(&o->arena, p->db_path) : NULL;
     f->layer = p->layer;
-    f->ecosystem = adup(&o->arena, c->inv->os.ecosystem);
+    f->ecosystem = adup(&o->arena, c->eco);
     return f;
 }
 
@@ -347,7 +358,7 @@ static void fold(ctx_t *c, dd_finding_t *f, const dd_affected_t *a, const char *
     }
     if (sev > f->severity) {
         f->severity = sev;
-        f->severity_source = vendor_of(a->feed);
+        f->severity_source = vendor_of(a->feed, a->vuln_id);
         f->vendor_severity = raw ? dd_arena_strdup(ar, raw) : dd_severity_name(sev);
     }
     if (rec) {
@@ -553,7 +564,7 @@ static int on_same_cve(const dd_affected_t *a, void *arg)
     same_cve_t *s = arg;
     if (a->severity > s->f->severity && !strcmp(a->vuln_id, s->f->id)) {
         s->f->severity = a->severity;
-        s->f->severity_source = vendor_of(a->feed);
+        s->f->severity_source = vendor_of(a->feed, a->vuln_id);
         s->f->vendor_severity = a->severity_raw ? dd_arena_strdup(s->arena, a->severity_raw) : NULL;
     }
     return 0;
@@ -636,8 +647,10 @@ static int finding_cmp(const void *pa, const void *pb)
     return a->pkg_index < b->pkg_index ? -1 : a->pkg_index > b->pkg_index;
 }
 
-/* The names and versions a package is looked up by (see the top of match.h). */
-static void lookup_names(const dd_package_t *p, const char *names[2], const char *vers[2])
+/* The names and versions a package is looked up by (see the top of match.h).
+ * buf holds two names of 256 bytes (a longer application name is cut there
+ * and matches nothing, as no ecosystem publishes such names). */
+static void lookup_names(const dd_package_t *p, const char *names[2], const char *vers[2], char buf[2][256])
 {
     switch (p->type) {
     case DD_PKG_DPKG:
@@ -648,7 +661,7 @@ static void lookup_names(const dd_package_t *p, const char *names[2], const char
         names[0] = p->source_name ? p->source_name : p->name;
         vers[0] = p->version;
         break;
-    default:
+    case DD_PKG_RPM:
         names[0] = p->name;
         vers[0] = p->version;
         if (p->source_name && strcmp(p->source_name, p->name)) {
@@ -656,7 +669,115 @@ static void lookup_names(const dd_package_t *p, const char *names[2], const char
             vers[1] = p->source_version ? p->source_version : p->version;
         }
         break;
+    default:
+        /* application packages: the name as the importer stores it
+         * (dd_pkgname_normalize: PyPI per PEP 503, NuGet and Packagist lowercase) */
+        names[0] = dd_pkgname_normalize(dd_pkg_type_ecosystem(p->type), p->name, buf[0], sizeof buf[0]);
+        vers[0] = p->version;
+        /* the Go toolchain: "stdlib" entries use versions without "go" */
+        if (p->type == DD_PKG_GOLANG && p->name && !strcmp(p->name, "stdlib") && vers[0] &&
+            !strncmp(vers[0], "go", 2))
+            vers[0] += 2;
+        break;
     }
+}
+
+/* ---- which ecosystems an inventory needs --------------------------------- */
+
+/* The assessment rule (docs/vulndb.md#matching, docs/catalog.md):
+ *   - OS packages match in the image's ecosystem (dd_match_ecosystem);
+ *     application packages in their own OSV ecosystem
+ *     (dd_pkg_type_ecosystem), whatever the image's OS.
+ *   - Needed: the image's ecosystem when the inventory holds OS packages or
+ *     no package at all; each application ecosystem holding a package.
+ *   - An image is assessed when every needed ecosystem is known, has a
+ *     version ordering and has data in the database. Otherwise it is not
+ *     assessed and the reason names each missing one; the ecosystems that
+ *     have data are matched all the same, so an image with findings is
+ *     Unhealthy either way, and one without is NotAssessed, never Healthy.
+ *     A distroless or scratch image with only application packages is
+ *     assessed once their language feeds are loaded. */
+typedef struct eco_need {
+    const char *eco;        /* NULL: the OS was not recognized */
+    dd_verscheme_t scheme;
+    int state;              /* 1 data, 0 no data, -1 no version ordering, -2 OS unknown */
+    size_t npkgs;
+} eco_need_t;
+
+typedef struct plan {
+    eco_need_t os;                       /* needed when os_needed */
+    bool os_needed;
+    eco_need_t app[DD_PKG_TYPE_LAST + 1]; /* by type; npkgs 0 = not needed */
+    char ebuf[128];
+} plan_t;
+
+static void need_check(dd_vulndb_t *db, eco_need_t *n)
+{
+    if (!n->eco) n->state = -2;
+    else if (dd_verscheme_from_ecosystem(n->eco, &n->scheme) != DD_OK) n->state = -1;
+    else n->state = dd_vulndb_count_ecosystem(db, n->eco) > 0 ? 1 : 0;
+}
+
+static void plan_build(dd_vulndb_t *db, const dd_inventory_t *inv, plan_t *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    size_t n_os = 0, n_app = 0;
+    for (size_t i = 0; i < inv->n; i++) {
+        dd_pkg_type_t t = inv->pkgs[i].type;
+        if (dd_pkg_type_is_app(t)) {
+            pl->app[t].npkgs++;
+            n_app++;
+        } else {
+            n_os++;
+        }
+    }
+    pl->os_needed = n_os > 0 || n_app == 0;
+    pl->os.npkgs = n_os;
+    pl->os.eco = dd_match_ecosystem(db, inv->os.ecosystem, pl->ebuf, sizeof pl->ebuf);
+    if (pl->os_needed) need_check(db, &pl->os);
+    for (int t = DD_PKG_PYPI; t <= DD_PKG_TYPE_LAST; t++) {
+        if (!pl->app[t].npkgs) continue;
+        pl->app[t].eco = dd_pkg_type_ecosystem((dd_pkg_type_t)t);
+        need_check(db, &pl->app[t]);
+    }
+}
+
+/* The ecosystem a package matches in, or NULL when it can't be matched. */
+static const eco_need_t *plan_for(const plan_t *pl, const dd_package_t *p)
+{
+    const eco_need_t *n = dd_pkg_type_is_app(p->type) ? &pl->app[p->type] : &pl->os;
+    return n->state == 1 ? n : NULL;
+}
+
+/* True when every needed ecosystem can be matched; else the reason in a. */
+static bool plan_assessed(const plan_t *pl, const dd_inventory_t *inv, dd_arena_t *a, const char **reason)
+{
+    dd_buf_t b;
+    dd_buf_init(&b, 4096);
+    if (pl->os_needed && pl->os.state != 1) {
+        if (pl->os.state == -2) dd_buf_puts(&b, "operating system not recognized");
+        else if (pl->os.state == -1)
+            dd_buf_printf(&b, "no version ordering for ecosystem '%s'", pl->os.eco);
+        else if (pl->os.eco != inv->os.ecosystem)
+            dd_buf_printf(&b, "no vulnerability data for '%s' nor '%s'", inv->os.ecosystem, pl->os.eco);
+        else
+            dd_buf_printf(&b, "no vulnerability data for '%s'", pl->os.eco);
+    }
+    for (int t = DD_PKG_PYPI; t <= DD_PKG_TYPE_LAST; t++) {
+        const eco_need_t *n = &pl->app[t];
+        if (!n->npkgs || n->state == 1) continue;
+        if (b.len) dd_buf_puts(&b, "; ");
+        if (n->state == -1)
+            dd_buf_printf(&b, "no version ordering for ecosystem '%s' (%zu %s package%s)", n->eco, n->npkgs,
+                          dd_pkg_type_name((dd_pkg_type_t)t), n->npkgs == 1 ? "" : "s");
+        else
+            dd_buf_printf(&b, "no vulnerability data for '%s' (%zu %s package%s)", n->eco, n->npkgs,
+                          dd_pkg_type_name((dd_pkg_type_t)t), n->npkgs == 1 ? "" : "s");
+    }
+    bool ok = b.len == 0;
+    if (!ok) *reason = dd_arena_strdup(a, b.ptr);
+    dd_buf_release(&b);
+    return ok;
 }
 
 typedef struct sig_ctx {
@@ -768,22 +889,29 @@ const char *dd_match_ecosystem(dd_vulndb_t *db, const char *eco, char *buf, size
 
 int dd_match_signature(dd_vulndb_t *db, const dd_inventory_t *inv, dd_hasher_t *h)
 {
-    char ebuf[128];
-    const char *eco = dd_match_ecosystem(db, inv->os.ecosystem, ebuf, sizeof ebuf);
+    plan_t pl;
+    plan_build(db, inv, &pl);
     sig_ctx_t c = {.db = db, .h = h};
-    if (!eco || dd_verscheme_from_ecosystem(eco, &c.scheme) != DD_OK || dd_vulndb_count_ecosystem(db, eco) == 0) {
-        hash_str(h, "not-assessed");
-        return DD_OK;
+    /* which ecosystems could be matched decides the verdict too */
+    int st[2] = {pl.os_needed, pl.os.state};
+    dd_hasher_update(h, st, sizeof st);
+    hash_str(h, pl.os.eco);
+    for (int t = DD_PKG_PYPI; t <= DD_PKG_TYPE_LAST; t++) {
+        int s2[2] = {t, pl.app[t].npkgs ? pl.app[t].state : 9};
+        dd_hasher_update(h, s2, sizeof s2);
     }
-    hash_str(h, eco);
     for (size_t i = 0; i < inv->n; i++) {
+        const eco_need_t *n = plan_for(&pl, &inv->pkgs[i]);
+        if (!n) continue;
         const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
-        lookup_names(&inv->pkgs[i], names, vers);
+        char nbuf[2][256];
+        lookup_names(&inv->pkgs[i], names, vers, nbuf);
         c.pkg_index = (uint32_t)i;
         c.module = inv->pkgs[i].module;
+        c.scheme = n->scheme;
         for (int k = 0; k < 2 && names[k]; k++) {
             c.version = vers[k];
-            dd_vulndb_each_affected(db, eco, names[k], on_affected_sig, &c);
+            dd_vulndb_each_affected(db, n->eco, names[k], on_affected_sig, &c);
         }
     }
     return DD_OK;
@@ -797,40 +925,31 @@ int dd_match_inventory(dd_vulndb_t *db, const dd_inventory_t *inv, const dd_matc
     if (!o) o = &none;
     out->opts = *o;
     out->db_version = dd_vulndb_version(db);
-    char ebuf[128];
-    const char *eco = dd_match_ecosystem(db, inv->os.ecosystem, ebuf, sizeof ebuf);
+    plan_t pl;
+    plan_build(db, inv, &pl);
     ctx_t c = {.db = db, .inv = inv, .out = out};
-    if (!eco) {
-        out->reason = "operating system not recognized";
-    } else if (dd_verscheme_from_ecosystem(eco, &c.scheme) != DD_OK) {
-        out->reason = dd_arena_printf(&out->arena, "no version ordering for ecosystem '%s'", eco);
-    } else if (dd_vulndb_count_ecosystem(db, eco) == 0) {
-        if (eco != inv->os.ecosystem)
-            out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s' nor '%s'",
-                                          inv->os.ecosystem, eco);
-        else
-            out->reason = dd_arena_printf(&out->arena, "no vulnerability data for '%s'", eco);
-    } else {
-        out->assessed = true;
-    }
-    if (out->assessed) {
-        for (size_t i = 0; i < inv->n; i++) {
-            const dd_package_t *p = &inv->pkgs[i];
-            c.pkg_index = i;
-            const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
-            lookup_names(p, names, vers);
-            for (int k = 0; k < 2 && names[k]; k++) {
-                c.name = names[k];
-                c.version = vers[k];
-                dd_vulndb_each_affected(db, eco, names[k], on_affected, &c);
-            }
+    out->assessed = plan_assessed(&pl, inv, &out->arena, &out->reason);
+    for (size_t i = 0; i < inv->n; i++) {
+        const dd_package_t *p = &inv->pkgs[i];
+        const eco_need_t *n = plan_for(&pl, p);
+        if (!n) continue;
+        c.pkg_index = i;
+        c.scheme = n->scheme;
+        c.eco = n->eco;
+        const char *names[2] = {NULL, NULL}, *vers[2] = {NULL, NULL};
+        char nbuf[2][256];
+        lookup_names(p, names, vers, nbuf);
+        for (int k = 0; k < 2 && names[k]; k++) {
+            c.name = names[k];
+            c.version = vers[k];
+            dd_vulndb_each_affected(db, n->eco, names[k], on_affected, &c);
         }
     }
-    for (size_t i = 0; out->assessed && i < out->n; i++) {
+    for (size_t i = 0; i < out->n; i++) {
         dd_finding_t *f = &out->v[i];
-        if (f->severity != DD_SEV_UNKNOWN || strncmp(f->id, "CVE-", 4) || !f->source_name) continue;
+        if (f->severity != DD_SEV_UNKNOWN || strncmp(f->id, "CVE-", 4) || !f->source_name || !f->ecosystem) continue;
         same_cve_t sc = {.f = f, .arena = &out->arena};
-        dd_vulndb_each_affected(db, eco, f->source_name, on_same_cve, &sc);
+        dd_vulndb_each_affected(db, f->ecosystem, f->source_name, on_same_cve, &sc);
     }
     for (size_t i = 0; i < out->n; i++) {
         dd_finding_t *f = &out->v[i];

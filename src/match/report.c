@@ -27,8 +27,9 @@ static void jarr(dd_buf_t *b, const char *key, const char *const *v, size_t n)
 
 static const char *status_of(const dd_findings_t *f)
 {
+    if (f->n_reported) return "Unhealthy"; /* findings decide, assessed or not */
     if (!f->assessed) return "NotAssessed";
-    return f->healthy ? "Healthy" : "Unhealthy";
+    return "Healthy";
 }
 
 int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd_findings_t *f, dd_buf_t *b)
@@ -75,9 +76,19 @@ int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd
             dd_buf_putc(b, ',');
             jstr(b, "module", p->module);
         }
+        if (dd_pkg_type_is_app(p->type)) {
+            dd_buf_putc(b, ',');
+            jstr(b, "path", p->db_path);
+        }
         dd_buf_printf(b, ",\"layer\":%d}", p->layer);
     }
-    dd_buf_puts(b, "],\"findings\":[");
+    dd_buf_puts(b, "],\"owned_by_os\":{");
+    /* application packages not listed because an OS package owns their file */
+    for (int t = DD_PKG_PYPI, n = 0; t <= DD_PKG_TYPE_LAST; t++)
+        if (inv->owned_dropped[t])
+            dd_buf_printf(b, "%s\"%s\":%zu", n++ ? "," : "", dd_pkg_type_name((dd_pkg_type_t)t), inv->owned_dropped[t]);
+    dd_buf_puts(b, "}");
+    dd_buf_puts(b, ",\"findings\":[");
     for (size_t i = 0; i < f->n; i++) {
         const dd_finding_t *x = &f->v[i];
         dd_buf_puts(b, i ? ",{" : "{");
@@ -96,6 +107,10 @@ int dd_report_json(const char *image_digest, const dd_inventory_t *inv, const dd
         jstr(b, "source_name", x->source_name);
         dd_buf_putc(b, ',');
         jstr(b, "source_version", x->source_version);
+        if (x->path) {
+            dd_buf_putc(b, ',');
+            jstr(b, "path", x->path);
+        }
         dd_buf_printf(b, ",\"layer\":%d},", x->layer);
         jstr(b, "ecosystem", x->ecosystem);
         dd_buf_putc(b, ',');

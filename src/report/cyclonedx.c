@@ -31,8 +31,60 @@ static const char *purl_type(dd_pkg_type_t t)
     return t == DD_PKG_DPKG ? "deb" : t == DD_PKG_APK ? "apk" : "rpm";
 }
 
+/* The purl of an application package (github.com/package-url/purl-spec,
+ * PURL-TYPES): type, then the namespace and name segments each
+ * percent-encoded, "@" and the version as published.
+ *   pypi      pkg:pypi/<name lowercased, "_" -> "-">@<v>
+ *   npm       pkg:npm/%40scope/name@<v> (the scope's "@" encoded), pkg:npm/name@<v>
+ *   golang    pkg:golang/<module path, "/" kept>@<v>
+ *   maven     pkg:maven/<group>/<artifact>@<v> (name "group:artifact")
+ *   composer  pkg:composer/<vendor>/<name>@<v>
+ *   gem, cargo, nuget: pkg:<type>/<name>@<v> */
+static void app_purl(const dd_package_t *p, dd_buf_t *b)
+{
+    const char *name = p->name ? p->name : "";
+    dd_buf_printf(b, "pkg:%s/", dd_pkg_type_name(p->type));
+    switch (p->type) {
+    case DD_PKG_PYPI:
+        for (const char *c = name; *c; c++) {
+            char ch = *c == '_' ? '-' : (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c;
+            char one[2] = {ch, 0};
+            dd_buf_pct_encode(b, one, NULL);
+        }
+        break;
+    case DD_PKG_MAVEN: {
+        const char *colon = strchr(name, ':');
+        if (colon) {
+            char *g = dd_strndup(name, (size_t)(colon - name));
+            dd_buf_pct_encode(b, g, NULL);
+            free(g);
+            dd_buf_putc(b, '/');
+            dd_buf_pct_encode(b, colon + 1, NULL);
+        } else {
+            dd_buf_pct_encode(b, name, NULL);
+        }
+        break;
+    }
+    case DD_PKG_NPM:
+    case DD_PKG_GOLANG:
+    case DD_PKG_COMPOSER:
+        /* segments split at "/"; each encoded ("@" of an npm scope too) */
+        dd_buf_pct_encode(b, name, "/");
+        break;
+    default:
+        dd_buf_pct_encode(b, name, NULL);
+        break;
+    }
+    dd_buf_putc(b, '@');
+    dd_buf_pct_encode(b, p->version ? p->version : "", NULL);
+}
+
 void dd_report_purl(const dd_inventory_t *inv, const dd_package_t *p, dd_buf_t *b)
 {
+    if (dd_pkg_type_is_app(p->type)) {
+        app_purl(p, b);
+        return;
+    }
     const char *ns = inv->os.id ? inv->os.id : "unknown";
     dd_buf_printf(b, "pkg:%s/", purl_type(p->type));
     dd_buf_pct_encode(b, ns, NULL);
@@ -361,7 +413,9 @@ static void image_components(dd_buf_t *b, const dd_report_image_t *im, size_t id
         dd_buf_puts(b, "},{\"name\":\"drydock:package:source\",\"value\":");
         dd_buf_json_str(b, p->source_name ? p->source_name : p->name);
         if (p->db_path) {
-            dd_buf_puts(b, "},{\"name\":\"drydock:package:database\",\"value\":");
+            /* an application package: the file in the image it was read from */
+            dd_buf_puts(b, dd_pkg_type_is_app(p->type) ? "},{\"name\":\"drydock:package:path\",\"value\":"
+                                                      : "},{\"name\":\"drydock:package:database\",\"value\":");
             dd_buf_json_str(b, p->db_path);
         }
         dd_buf_printf(b, "},{\"name\":\"drydock:layer\",\"value\":\"%d\"}]}", p->layer);

@@ -190,6 +190,7 @@ static void put_result(dd_buf_t *b, const dd_report_t *r, const dd_report_image_
                   x->package, x->version, x->id, dd_severity_name(x->severity),
                   x->fixed_version ? x->fixed_version : dd_fix_state_name(x->fix_state), name.ptr);
     if (*plat) dd_buf_printf(&msg, " (%s)", plat);
+    if (x->path) dd_buf_printf(&msg, "\nType: %s\nPath: %s", dd_pkg_type_name(x->pkg_type), x->path);
     if (x->known_exploited) dd_buf_puts(&msg, "\nKnown exploited (CISA KEV)");
     text_obj(b, "message", msg.ptr);
     const dd_package_t *p = &im->inv->pkgs[x->pkg_index];
@@ -202,6 +203,7 @@ static void put_result(dd_buf_t *b, const dd_report_t *r, const dd_report_image_
     text_obj(b, "message", msg.ptr);
     dd_buf_puts(b, "}],\"partialFingerprints\":{\"drydockFinding/v1\":");
     dd_buf_printf(&fp, "%s\n%s\n%s\n%s\n%s", name.ptr, plat, x->package, x->version, x->id);
+    if (x->path) dd_buf_printf(&fp, "\n%s\n%s", dd_pkg_type_name(x->pkg_type), x->path); /* OS: unchanged */
     char hex[65];
     report_sha256_hex(fp.ptr, fp.len, hex);
     dd_buf_json_str(b, hex);
@@ -217,6 +219,12 @@ static void put_result(dd_buf_t *b, const dd_report_t *r, const dd_report_image_
     }
     dd_buf_puts(b, ",\"package\":");
     dd_buf_json_str(b, x->package);
+    dd_buf_puts(b, ",\"packageType\":");
+    dd_buf_json_str(b, dd_pkg_type_name(x->pkg_type));
+    if (x->path) {
+        dd_buf_puts(b, ",\"path\":");
+        dd_buf_json_str(b, x->path);
+    }
     dd_buf_puts(b, ",\"installedVersion\":");
     dd_buf_json_str(b, x->version);
     if (x->fixed_version) {

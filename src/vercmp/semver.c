@@ -1,6 +1,6 @@
 /*
- * semver.c: Semantic Versioning 2.0.0 precedence, for npm (DD_VS_SEMVER)
- * and Go modules (DD_VS_GO).
+ * semver.c: Semantic Versioning 2.0.0 precedence, for npm (DD_VS_SEMVER),
+ * Go modules (DD_VS_GO) and crates.io (DD_VS_CARGO).
  *
  *   version    = [prefix] major "." minor "." patch ["-" prerelease] ["+" build]
  *   major etc. = "0" | [1-9][0-9]*            (no leading zeros)
@@ -22,6 +22,12 @@
  * v1.0.0 and v1.2.0 (only without prerelease or build). Pseudo-versions
  * (v0.0.0-20191109021931-daa7c04131f5, vX.Y.Z-pre.0.yyyymmdd...-hash) are
  * ordinary prereleases, and "+incompatible" is build metadata: ignored.
+ *
+ * crates.io (DD_VS_CARGO): Cargo's versions are semver 2.0.0 with the same
+ * precedence (the semver crate), and no "v"; a version of crates.io is valid
+ * under the npm rules minus the 2^53 and 256-byte limits. GHSA's crates.io
+ * ranges write events as "0.1" or "1": those compare as 0.1.0 and 1.0.0,
+ * as Cargo reads a partial version in a requirement (Go's shorthand rule).
  *
  * Invalid strings sort before valid ones and among themselves by strcmp
  * (golang.org/x/mod/semver makes them all equal; strcmp refines that into
@@ -169,11 +175,22 @@ static int cmp(const char *a, const char *b, bool go)
 
 int dd_vercmp_semver(const char *a, const char *b) { return cmp(a, b, false); }
 int dd_vercmp_go(const char *a, const char *b) { return cmp(a, b, true); }
+int dd_vercmp_cargo(const char *a, const char *b) { return cmp(a, b, true); }
 
 bool dd_version_valid_semver(const char *v)
 {
     semver_t s;
     return v && parse(v, &s, false);
+}
+
+bool dd_version_valid_cargo(const char *v)
+{
+    semver_t s;
+    /* a full semver version, no "v", no shorthand */
+    if (!v || *v == 'v' || !parse(v, &s, true)) return false;
+    size_t dots = 0;
+    for (const char *p = v; *p && *p != '-' && *p != '+'; p++) dots += *p == '.';
+    return dots == 2;
 }
 
 bool dd_version_valid_go(const char *v)

@@ -1,7 +1,7 @@
 /*
  * vercmp.c: the version-scheme registry: dispatch of dd_vercmp() and
  * dd_version_valid() to the per-scheme comparators (dpkg.c, apk.c, rpm.c,
- * semver.c, pep440.c), scheme names, and the mapping from feed/OSV
+ * semver.c, pep440.c, maven.c, gem.c, nuget.c, composer.c), scheme names, and the mapping from feed/OSV
  * ecosystem names to schemes.
  */
 #include <strings.h>
@@ -25,11 +25,16 @@ static const struct {
     [DD_VS_SEMVER] = { "semver", dd_vercmp_semver, dd_version_valid_semver },
     [DD_VS_PEP440] = { "pep440", dd_vercmp_pep440, dd_version_valid_pep440 },
     [DD_VS_GO] = { "go", dd_vercmp_go, dd_version_valid_go },
+    [DD_VS_MAVEN] = { "maven", dd_vercmp_maven, dd_version_valid_maven },
+    [DD_VS_GEM] = { "gem", dd_vercmp_gem, dd_version_valid_gem },
+    [DD_VS_NUGET] = { "nuget", dd_vercmp_nuget, dd_version_valid_nuget },
+    [DD_VS_COMPOSER] = { "composer", dd_vercmp_composer, dd_version_valid_composer },
+    [DD_VS_CARGO] = { "cargo", dd_vercmp_cargo, dd_version_valid_cargo },
 };
 
 static bool known(dd_verscheme_t s)
 {
-    return (int)s >= DD_VS_DPKG && (int)s <= DD_VS_GO;
+    return (int)s >= DD_VS_DPKG && (int)s <= DD_VS_CARGO;
 }
 
 int dd_vercmp(dd_verscheme_t s, const char *a, const char *b)
@@ -41,6 +46,11 @@ int dd_vercmp(dd_verscheme_t s, const char *a, const char *b)
     case DD_VS_SEMVER: return dd_vercmp_semver(a, b);
     case DD_VS_PEP440: return dd_vercmp_pep440(a, b);
     case DD_VS_GO: return dd_vercmp_go(a, b);
+    case DD_VS_MAVEN: return dd_vercmp_maven(a, b);
+    case DD_VS_GEM: return dd_vercmp_gem(a, b);
+    case DD_VS_NUGET: return dd_vercmp_nuget(a, b);
+    case DD_VS_COMPOSER: return dd_vercmp_composer(a, b);
+    case DD_VS_CARGO: return dd_vercmp_cargo(a, b);
     }
     return vc_sign(strcmp(a ? a : "", b ? b : ""));
 }
@@ -74,18 +84,23 @@ static const struct {
     { "CBL-Mariner", DD_VS_RPM },
     { "CentOS", DD_VS_RPM },
     { "Chainguard", DD_VS_APK },
+    { "crates.io", DD_VS_CARGO },
     { "Debian", DD_VS_DPKG },
     { "Fedora", DD_VS_RPM },
     { "Go", DD_VS_GO },
     { "Mageia", DD_VS_RPM },
+    { "Maven", DD_VS_MAVEN },
     { "npm", DD_VS_SEMVER },
+    { "NuGet", DD_VS_NUGET },
     { "openEuler", DD_VS_RPM },
     { "openSUSE", DD_VS_RPM },
     { "Oracle Linux", DD_VS_RPM },
+    { "Packagist", DD_VS_COMPOSER },
     { "Photon OS", DD_VS_RPM },
     { "PyPI", DD_VS_PEP440 },
     { "Red Hat", DD_VS_RPM },
     { "Rocky Linux", DD_VS_RPM },
+    { "RubyGems", DD_VS_GEM },
     { "SUSE", DD_VS_RPM },
     { "Ubuntu", DD_VS_DPKG },
     { "Wolfi", DD_VS_APK },

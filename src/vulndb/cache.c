@@ -211,6 +211,8 @@ int dd_vulndb_each_affected(dd_vulndb_t *db, const char *ecosystem, const char *
                             int (*cb)(const dd_affected_t *a, void *arg), void *arg)
 {
     if (!ecosystem || !pkg) return DD_OK;
+    char norm[1024];
+    if (strlen(pkg) < sizeof norm) pkg = dd_pkgname_normalize(ecosystem, pkg, norm, sizeof norm);
     vdb_eco_t *c = get_eco(db, ecosystem);
     /* lower bound of pkg */
     size_t lo = 0, hi = c->n;

@@ -223,6 +223,51 @@ void dd_ecosystem_normalize(const char *in, char *out, size_t outsz)
     snprintf(out, outsz, "%s", tmp);
 }
 
+/* Ecosystems whose package names are not looked up as written; sorted
+ * (case-insensitively). fold: lowercase; pep503: runs of -_. -> '-'. */
+static const struct {
+    const char *eco;
+    bool fold, pep503;
+} pkgname_rules[] = {
+    {"NuGet", true, false},
+    {"Packagist", true, false},
+    {"PyPI", true, true},
+};
+
+char *dd_pkgname_normalize(const char *ecosystem, const char *name, char *buf, size_t n)
+{
+    if (!buf || n == 0) return buf;
+    if (!name) name = "";
+    if (!ecosystem) ecosystem = "";
+    size_t el = strcspn(ecosystem, ":");
+    bool fold = false, pep503 = false;
+    for (size_t i = 0; i < sizeof pkgname_rules / sizeof pkgname_rules[0]; i++)
+        if (strlen(pkgname_rules[i].eco) == el && !strncasecmp(ecosystem, pkgname_rules[i].eco, el)) {
+            fold = pkgname_rules[i].fold;
+            pep503 = pkgname_rules[i].pep503;
+        }
+    size_t o = 0;
+    for (const char *p = name; *p && o + 1 < n; p++) {
+        char c = *p;
+        if (pep503 && (c == '-' || c == '_' || c == '.')) {
+            while (p[1] == '-' || p[1] == '_' || p[1] == '.') p++;
+            c = '-';
+        } else if (fold && c >= 'A' && c <= 'Z') {
+            c = (char)(c - 'A' + 'a');
+        }
+        buf[o++] = c;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+const char *dd_osv_severity_source(const char *feed, const char *vuln_id)
+{
+    if (!feed || strncmp(feed, "osv", 3) || (feed[3] && feed[3] != '/')) return NULL;
+    if (vuln_id && !strncmp(vuln_id, "GHSA-", 5)) return "ghsa";
+    return "osv";
+}
+
 dd_severity_t dd_severity_from_cvss_version(const char *version, double score)
 {
     if (version && version[0] == '2') {

@@ -1,8 +1,8 @@
 /*
  * fuzz_vercmp.c: libFuzzer target for the version comparators.
  *
- * Input: byte 0 picks the scheme (dpkg, apk, rpm, semver, pep440, go, or an
- * unknown one); the rest is split at NUL bytes into up to three strings a,
+ * Input: byte 0 picks the scheme (dpkg, apk, rpm, semver, pep440, go, maven,
+ * gem, nuget, composer, cargo, or an unknown one); the rest is split at NUL bytes into up to three strings a,
  * b, c. Checks the order laws every comparator promises on any input:
  *   cmp(a, a) == 0; sign(cmp(a, b)) == -sign(cmp(b, a));
  *   transitivity on (a, b, c); equal strings compare equal to the same
@@ -21,7 +21,7 @@ static int sgn(int x) { return (x > 0) - (x < 0); }
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 3 * MAXLEN) return 0;
-    dd_verscheme_t s = (dd_verscheme_t)(data[0] % 7 + 1); /* 7 = unknown scheme */
+    dd_verscheme_t s = (dd_verscheme_t)(data[0] % 12 + 1); /* 12 = unknown scheme */
     char buf[3][MAXLEN + 1];
     int n = 0;
     size_t len = 0;

@@ -219,7 +219,10 @@ def test_import_shipped_sample_tree(tmp_path):
     assert "now at version 1" in p.stdout
     st = status(data)
     byname = {f["name"]: f["records"] for f in st["feeds"]}
-    assert len(byname) == 26  # 18 secdb files, tracker, NVD, 4 OSV exports, KEV, CVE JSON 5
+    # 18 secdb files, tracker, NVD, 4 OSV exports, 6 GHSA ecosystems (ghsa-osv/), KEV, CVE JSON 5
+    assert len(byname) == 32
+    assert byname["osv/npm"] == 2 and byname["osv/Maven"] == 2 and byname["osv/NuGet"] == 1
+    assert byname["osv/RubyGems"] == 2 and byname["osv/crates.io"] == 2 and byname["osv/Packagist"] == 2
     assert byname["osv/Debian"] == 8940 and byname["osv/Ubuntu"] == 9
     assert byname["osv/Go"] == 4291 and byname["osv/PyPI"] == 2661
     assert byname["debian-tracker"] == 7 and byname["nvd"] == 39  # the slice page, imported last

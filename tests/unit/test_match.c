@@ -29,7 +29,7 @@ static void setup(void)
     if (dd_vulndb_update_begin(dbpath, &u, &e)) abort();
     static const char *const files[] = {
         "feeds/debian-osv/all.zip", "feeds/debian-tracker/debian.json", "feeds/alpine-secdb/v3.10/main.json",
-        "feeds/ubuntu-osv",         "feeds/go-osv/all.zip",
+        "feeds/ubuntu-osv",         "feeds/go-osv/all.zip",          "apps/pypi-osv",
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         dd_feed_stats_t st = {0};
@@ -451,6 +451,100 @@ TEST(concurrent_matching_one_handle)
     dd_vulndb_close(h);
 }
 
+/* Application packages: matched in their OSV ecosystem whatever the OS,
+ * PyPI names per PEP 503, Go's toolchain as stdlib, the assessment rule, and
+ * the match signature. */
+static void sig_of(const dd_inventory_t *inv, dd_digest_t *d)
+{
+    dd_hasher_t *h = dd_hasher_new(DD_DIGEST_SHA256);
+    dd_match_signature(db, inv, h);
+    dd_hasher_final(h, d);
+    dd_hasher_free(h);
+}
+
+TEST(application_packages)
+{
+    setup();
+    dd_package_t pk[4];
+    pk[0] = pkg(DD_PKG_PYPI, "PyYAML", "5.3", "PyYAML", "5.3");
+    pk[0].db_path = "app/PyYAML-5.3.dist-info/METADATA";
+    pk[0].layer = 2;
+    pk[1] = pkg(DD_PKG_PYPI, "URLLib3", "1.24.1", "URLLib3", "1.24.1"); /* any case: PEP 503 */
+    pk[1].db_path = "app/urllib3-1.24.1.dist-info/METADATA";
+    pk[2] = pkg(DD_PKG_GOLANG, "stdlib", "go1.19.5", "stdlib", "go1.19.5");
+    pk[2].db_path = "usr/local/bin/app";
+    pk[3] = pkg(DD_PKG_NPM, "left-pad", "1.0.0", "left-pad", "1.0.0");
+    /* no OS at all (a scratch image): assessed by the language feeds */
+    dd_inventory_t inv = inv_of(NULL, pk, 3);
+    dd_findings_t f;
+    dd_findings_init(&f);
+    dd_err_t e = {0};
+    CHECK_INT(dd_match_inventory(db, &inv, NULL, &f, &e), DD_OK);
+    CHECK(f.assessed && !f.healthy && f.reason == NULL);
+    const dd_finding_t *x = find(&f, "PyYAML", "CVE-2020-1747");
+    CHECK(x != NULL);
+    if (x) {
+        CHECK_STR(x->ecosystem, "PyPI");
+        CHECK_STR(x->fixed_version, "5.3.1");
+        CHECK_STR(x->path, "app/PyYAML-5.3.dist-info/METADATA");
+        CHECK_INT(x->layer, 2);
+        CHECK_INT(x->pkg_type, DD_PKG_PYPI);
+        CHECK(has(x->advisories, x->n_advisories, "PYSEC-2020-96"));
+    }
+    CHECK(find(&f, "URLLib3", "CVE-2019-11324") != NULL);
+    bool go = false;
+    for (size_t i = 0; i < f.n; i++)
+        if (!strcmp(f.v[i].package, "stdlib") && has(f.v[i].advisories, f.v[i].n_advisories, "GO-2023-1571")) {
+            go = true;
+            CHECK_STR(f.v[i].ecosystem, "Go");
+            CHECK_STR(f.v[i].fixed_version, "1.19.6");
+        }
+    CHECK(go);
+    size_t n3 = f.n_reported;
+    dd_findings_release(&f);
+
+    /* an ecosystem without data: not assessed, with the reason; the rest is matched */
+    inv = inv_of(NULL, pk, 4);
+    dd_findings_init(&f);
+    CHECK_INT(dd_match_inventory(db, &inv, NULL, &f, &e), DD_OK);
+    CHECK(!f.assessed && !f.healthy && f.reason != NULL);
+    CHECK(f.reason && strstr(f.reason, "no vulnerability data for 'npm' (1 npm package)") != NULL);
+    CHECK_INT(f.n_reported, n3);
+    dd_findings_release(&f);
+
+    /* OS packages in the image's ecosystem, the PyPI one in PyPI */
+    dd_package_t mix[2] = {pkg(DD_PKG_DPKG, "libssl1.1", "1.1.1n-0+deb11u3", "openssl", "1.1.1n-0+deb11u3"), pk[0]};
+    inv = inv_of("Debian:11", mix, 2);
+    dd_findings_init(&f);
+    CHECK_INT(dd_match_inventory(db, &inv, NULL, &f, &e), DD_OK);
+    CHECK(f.assessed);
+    CHECK(find(&f, "libssl1.1", "CVE-2023-0286") != NULL);
+    x = find(&f, "libssl1.1", "CVE-2023-0286");
+    CHECK(x && x->path == NULL && !strcmp(x->ecosystem, "Debian:11"));
+    CHECK(find(&f, "PyYAML", "CVE-2020-1747") != NULL);
+    dd_findings_release(&f);
+    /* an unknown OS with only application packages does not need OS data */
+    inv = inv_of("Nope:1", pk, 1);
+    dd_findings_init(&f);
+    CHECK_INT(dd_match_inventory(db, &inv, NULL, &f, &e), DD_OK);
+    CHECK(f.assessed);
+    dd_findings_release(&f);
+
+    /* the signature sees application packages */
+    dd_digest_t s1, s2, s3;
+    inv = inv_of("Debian:11", mix, 1);
+    sig_of(&inv, &s1);
+    inv = inv_of("Debian:11", mix, 2);
+    sig_of(&inv, &s2);
+    CHECK(strcmp(s1.str, s2.str) != 0);
+    dd_package_t fixed = pk[0];
+    fixed.version = "5.4";
+    dd_package_t mix2[2] = {mix[0], fixed};
+    inv = inv_of("Debian:11", mix2, 2);
+    sig_of(&inv, &s3);
+    CHECK(strcmp(s2.str, s3.str) != 0);
+}
+
 TEST(cleanup)
 {
     dd_vulndb_close(db);
@@ -462,4 +556,4 @@ TEST(cleanup)
 
 TEST_MAIN(RUN(debian_dsa_below_fix); RUN(debian_tracker_states); RUN(alpine_origin); RUN(ubuntu_versions_and_unfixed);
           RUN(go_semver_multiple_ranges); RUN(osv_semantics); RUN(nvd_severity_fallback_and_report); RUN(advisory_with_many_cves); RUN(concurrent_matching_one_handle);
-          RUN(cleanup))
+          RUN(application_packages); RUN(cleanup))

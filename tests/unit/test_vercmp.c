@@ -352,6 +352,12 @@ TEST(go_table)
         { "v1.2.3.4", "v0.0.0", -1 },
         { "1.20.5", "1.20.10", -1 },    /* OSV Go versions lack the "v" */
         { "v1.0.0-rc.1", "v1.0.0-rc.1.0.20230101000000-abcdefabcdef", -1 },
+        /* go.dev/ref/mod#pseudo-versions: vX.Y.(Z+1)-0.ts-hash sorts after vX.Y.Z, before
+         * vX.Y.(Z+1); "+incompatible" is build metadata (go.dev/ref/mod#incompatible-versions) */
+        { "v2.0.1-0.20190101000000-abcdefabcdef+incompatible", "v2.0.0+incompatible", 1 },
+        { "v2.0.1-0.20190101000000-abcdefabcdef+incompatible", "v2.0.1+incompatible", -1 },
+        { "v0.0.0-20230101000000-abcdefabcdef", "v0.0.0-20221231235959-ffffffffffff", 1 },
+        { "0.7.0", "v0.0.0-20230101000000-abcdefabcdef", 1 },
     };
     RUN_PAIRS(DD_VS_GO, pairs);
     static const valid_t valid[] = {
@@ -361,6 +367,210 @@ TEST(go_table)
         { "v1.2.3-", false },
     };
     RUN_VALID(DD_VS_GO, valid);
+}
+
+/* ---- Maven --------------------------------------------------------------- */
+
+TEST(maven_table)
+{
+    /* Maven's version order specification (maven.apache.org/pom.html#Version_Order_Specification)
+     * and ComparableVersionTest's VERSIONS_QUALIFIER / VERSIONS_NUMBER chains;
+     * checked against maven-artifact 3.8.7 (tests/integration/test_vercmp_tools.py). */
+    static const char *const qualifiers[] = {
+        "1-alpha2snapshot", "1-alpha2", "1-alpha-123", "1-beta-2", "1-beta123", "1-m2",
+        "1-m11", "1-rc", "1-cr2", "1-rc123", "1-SNAPSHOT", "1", "1-sp", "1-sp2", "1-sp123",
+        "1-abc", "1-def", "1-pom-1", "1-1-snapshot", "1-1", "1-2", "1-123",
+    };
+    RUN_CHAIN(DD_VS_MAVEN, qualifiers);
+    static const char *const numbers[] = {
+        "2.0", "2.0.a", "2-1", "2.0.2", "2.0.123", "2.1.0", "2.1-a", "2.1b",
+        "2.1-c", "2.1-1", "2.1.0.1", "2.2", "2.123", "11.a2", "11.a11", "11.b2", "11.b11",
+        "11.m2", "11.m11", "11", "11.a", "11b", "11c", "11m",
+    };
+    RUN_CHAIN(DD_VS_MAVEN, numbers);
+    static const char *const same1[] = { "1", "1.0", "1.0.0", "1-0", "1.0-0", "1-ga", "1-final",
+                                         "1-release", "1.GA", "1.FINAL", "1.0.0-ga" };
+    RUN_EQUAL(DD_VS_MAVEN, same1);
+    static const char *const same2[] = { "1a1", "1-a1", "1-alpha-1", "1.0alpha1", "1.0-ALPHA1" };
+    RUN_EQUAL(DD_VS_MAVEN, same2);
+    static const char *const same3[] = { "1.0.RC1", "1.0-cr1", "1-rc-1", "1.0.0-RC1" };
+    RUN_EQUAL(DD_VS_MAVEN, same3);
+    /* a trailing ".X" reads as "-X" (3.8.x; Maven 3.9 orders "2.0.a" above "2-1") */
+    static const char *const same4[] = { "2.0.a", "2.0.0.a", "2-a", "2.0-a" };
+    RUN_EQUAL(DD_VS_MAVEN, same4);
+    static const pair_t pairs[] = {
+        { "1.0.0.RC.1", "1", 1 },             /* Maven: -1; its order is not transitive there
+                                                 (docs/vercmp.md#maven, case b) */
+        { "1-0.snapshot", "1", -1 },
+        { "1-0-rc", "1", -1 },                 /* MNG-6964: a list against null */
+        { "1-sp", "1", 1 },
+        { "1-0-rc", "1-sp", -1 },              /* Maven: 1, a cycle with the two above */
+        { "2.0.2", "2-1", 1 },                 /* numbers above lists */
+        { "2.1.0.1", "2.1-1", 1 },
+        { "2.12.7.1", "2.12.7", 1 },          /* jackson-databind micro patches */
+        { "2.9.10.8", "2.9.10", 1 },
+        { "2.14.0-rc1", "2.14.0", -1 },
+        { "2.15.0", "2.14.9999", 1 },
+        { "2.17.0", "2.17.0-rc1", 1 },        /* log4j-core */
+        { "2.3.1", "2.3.0", 1 },
+        { "31.1-jre", "31.1-android", 1 },    /* unknown qualifiers by name */
+        { "1.0-SNAPSHOT", "1.0", -1 },
+        { "1.0-sp1", "1.0", 1 },
+        { "99999999999999999999", "99999999999999999998", 1 }, /* BigInteger items */
+        { "1.007", "1.7", 0 },
+    };
+    RUN_PAIRS(DD_VS_MAVEN, pairs);
+    static const valid_t valid[] = {
+        { "1.0", true }, { "2.17.0-rc1", true }, { "31.1-jre", true }, { "1.0-SNAPSHOT", true },
+        { "", false },   { "1.0 1", false },     { "[1.0,2.0)", false }, { "1.0\xe9", false },
+    };
+    RUN_VALID(DD_VS_MAVEN, valid);
+}
+
+/* ---- RubyGems ------------------------------------------------------------ */
+
+TEST(gem_table)
+{
+    /* Gem::Version's documentation (rubygems lib/rubygems/version.rb) and
+     * test_gem_version.rb; checked against ruby 3.1's RubyGems. */
+    static const char *const chain[] = {
+        "0.9", "1.0.a", "1.0.a.1", "1.0.a2", "1.0.b1", "1.0.pre", "1.0.rc1", "1.0",
+        "1.0.0.1", "1.0.1", "1.1.a", "1.1", "1.2.3", "1.2.10", "1.10", "2", "10.0",
+    };
+    RUN_CHAIN(DD_VS_GEM, chain);
+    static const char *const same[] = { "1.0", "1", "1.0.0", "1.00", " 1.0 ", "1.0.0.0" };
+    RUN_EQUAL(DD_VS_GEM, same);
+    static const char *const pre[] = { "1.0.a1", "1.0a1", "1.0.a.1", "1.0.a.1.0" };
+    RUN_EQUAL(DD_VS_GEM, pre);
+    static const pair_t pairs[] = {
+        { "1.0-1", "1.0", -1 },            /* "-" reads as ".pre.": a prerelease */
+        { "1.0-1", "1.0.pre.1", 0 },
+        { "1.0.A", "1.0.a", -1 },          /* letters are case-sensitive, bytewise */
+        { "1.13.10", "1.13.9", 1 },        /* nokogiri */
+        { "1.13.10.rc1", "1.13.10", -1 },
+        { "2.2.6.4", "2.2.6.3", 1 },       /* rack */
+        { "3.0.0.beta1", "2.2.8", 1 },
+        { "", "0", 0 },                    /* blank is "0" */
+        { "1..0", "0", -1 },               /* malformed: below every valid version */
+        { "99999999999999999999", "99999999999999999998", 1 },
+    };
+    RUN_PAIRS(DD_VS_GEM, pairs);
+    static const valid_t valid[] = {
+        { "1.0", true },   { "1.0.a", true },   { "1.0-rc.1", true }, { " 1.2 ", true },
+        { "", true },      { "1..0", false },   { "a1", false },      { "1.0.", false },
+        { "1.0-", false }, { "1.0+x", false },  { "1 0", false },
+    };
+    RUN_VALID(DD_VS_GEM, valid);
+}
+
+/* ---- NuGet --------------------------------------------------------------- */
+
+TEST(nuget_table)
+{
+    /* learn.microsoft.com/nuget/concepts/package-versioning (version
+     * precedence, normalization) and NuGet.Versioning's VersionComparer
+     * tests (case-insensitive labels, metadata ignored). */
+    static const char *const chain[] = {
+        "0.9.9", "1.0.0-0", "1.0.0-1", "1.0.0-10", "1.0.0-alpha", "1.0.0-alpha.1",
+        "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",
+        "1.0.0", "1.0.0.1-alpha", "1.0.0.1", "1.0.1", "1.1", "2.0.0.0", "13.0.1",
+    };
+    RUN_CHAIN(DD_VS_NUGET, chain);
+    static const char *const same[] = { "1.0", "1.0.0", "1.0.0.0", "1", "01.0.0", "1.0.0+build.5",
+                                        "1.0.0.0+abc", " 1.0.0 " };
+    RUN_EQUAL(DD_VS_NUGET, same);
+    static const char *const ci[] = { "1.0.0-RC.1", "1.0.0-rc.1", "1.0.0-Rc.01+x" };
+    RUN_EQUAL(DD_VS_NUGET, ci);
+    static const pair_t pairs[] = {
+        { "12.0.3", "13.0.1", -1 },          /* Newtonsoft.Json */
+        { "4.5.1", "4.7.2", -1 },            /* System.Text.Encodings.Web */
+        { "5.0.0-preview.8.20407.11", "5.0.0", -1 },
+        { "5.0.0-preview.8.20407.11", "5.0.0-preview.10.1", -1 },
+        { "1.0.0--1", "1.0.0-0", -1 },       /* int.TryParse("-1"): a negative number */
+        { "1.0.0-2147483648", "1.0.0-a", -1 }, /* not an int: a string; "2" < "A" */
+        { "1.0.0-2147483647", "1.0.0-2147483648", -1 },
+        { "2147483648.0.0", "0.0.1", -1 },   /* out of range: invalid, lowest */
+    };
+    RUN_PAIRS(DD_VS_NUGET, pairs);
+    static const valid_t valid[] = {
+        { "1.0.0", true },     { "1.0.0.0", true },   { "1", true },        { "1.0.0-beta.1+m.2", true },
+        { "1.0.0.0.0", false }, { "1.0.0-", false },  { "1.0.0-a..b", false }, { "1.0.0+", false },
+        { "v1.0.0", false },   { "1.0.0-a_b", false }, { "", false },        { "2147483648", false },
+    };
+    RUN_VALID(DD_VS_NUGET, valid);
+}
+
+/* ---- Cargo (crates.io) --------------------------------------------------- */
+
+TEST(cargo_table)
+{
+    /* semver.org section 11 precedence (Cargo's semver crate), plus GHSA's
+     * partial event versions ("0.1" in GHSA-wcg3-cvx6-7396) read as 0.1.0 */
+    static const char *const chain[] = {
+        "0.0.1", "0.1.0-alpha.1", "0.1", "0.1.45", "0.2.7", "0.2.22", "0.2.23", "0.3.0",
+        "1.0.0-rc.1", "1", "1.6.1", "10.0.0",
+    };
+    RUN_CHAIN(DD_VS_CARGO, chain);
+    static const char *const same[] = { "0.1.0", "0.1", "0.1.0+build.7" };
+    RUN_EQUAL(DD_VS_CARGO, same);
+    static const valid_t valid[] = {
+        { "0.1.0", true }, { "1.0.0-alpha.1+b", true }, { "0.1", false }, { "v1.0.0", false },
+        { "01.0.0", false }, { "", false },
+    };
+    RUN_VALID(DD_VS_CARGO, valid);
+}
+
+/* ---- Composer (Packagist) ------------------------------------------------ */
+
+TEST(composer_table)
+{
+    /* composer/semver's VersionParserTest (normalization) and PHP's
+     * version_compare() documentation (special forms); checked against
+     * php 8.2 + composer/semver 3.3. */
+    static const char *const chain[] = {
+        "1.0.0-dev", "1.0.0-alpha", "1.0.0-alpha1", "1.0.0-beta1-dev", "1.0.0-beta1",
+        "1.0.0-b2", "1.0.0-RC1", "1.0.0-rc2", "1.0.0", "1.0.0-patch1", "1.0.0-pl2", "1.0.1",
+        "1.1.x-dev", "2.0", "7.4.5", "2010.01.02.5", "20100102", /* PHP: 2010 < 20100102 */
+    };
+    RUN_CHAIN(DD_VS_COMPOSER, chain);
+    static const char *const same[] = { "1.0.0", "v1.0.0", "1.0", "1", "1.0.0.0", "1.0.0-stable",
+                                         "1.0.0+build.1", "1.0.0@stable", " 1.0.0 ", "1.0.0 as 2.0" };
+    RUN_EQUAL(DD_VS_COMPOSER, same);
+    static const char *const same2[] = { "1.0.0-beta.2", "1.0.0beta2", "1.0.0-b2", "1.0.0.0-beta-2",
+                                         "1.0.0_BETA2" };
+    RUN_EQUAL(DD_VS_COMPOSER, same2);
+    static const pair_t pairs[] = {
+        { "7.4.4", "7.4.5", -1 },            /* guzzlehttp/guzzle */
+        { "6.5.8", "7.0.0", -1 },
+        { "4.4.50", "4.4.51", -1 },          /* symfony/http-kernel */
+        { "5.4.20", "5.4.9", 1 },
+        { "dev-main", "0.0.1", -1 },         /* branches: below numbered versions */
+        { "dev-main", "dev-master", -1 },
+        { "1.0.0-dev", "dev-main", 1 },
+        { "foo", "dev-main", -1 },           /* invalid: lowest */
+    };
+    RUN_PAIRS(DD_VS_COMPOSER, pairs);
+    static const valid_t valid[] = {
+        { "1.0.0", true }, { "v2.1", true }, { "1.0.0-beta2", true }, { "2.x-dev", true },
+        { "20100102", true }, { "dev-main", false }, { "1.0.0-foo", false }, { "", false },
+        { "123456.1", true /* date-based */ }, { "1.0.0.0.0", false }, { "1.0.0-beta-foo", false },
+        { "a+dev", false /* fuzz: the metadata cut moved the end */ },
+    };
+    RUN_VALID(DD_VS_COMPOSER, valid);
+    static const struct {
+        const char *in, *out;
+    } norm[] = {
+        { "1.0.0", "1.0.0.0" },        { "v1.2", "1.2.0.0" },          { "1.0b2", "1.0.0.0-beta2" },
+        { "1.0.0-rc1", "1.0.0.0-RC1" }, { "1.0-p1", "1.0.0.0-patch1" }, { "1.2.x-dev", "1.2.9999999.9999999-dev" },
+        { "2010-01-02", "2010.01.02" }, { "dev-feature/x", "dev-feature/x" }, { "master", "dev-master" },
+        { "1.0.0-beta.1-dev", "1.0.0.0-beta1-dev" },
+    };
+    for (size_t i = 0; i < sizeof norm / sizeof norm[0]; i++) {
+        char buf[64];
+        CHECK_INT(dd_version_normalize_composer(norm[i].in, buf, sizeof buf), 0);
+        CHECK_STR(buf, norm[i].out);
+    }
+    CHECK_INT(dd_version_normalize_composer("foo", NULL, 0), -1);
 }
 
 /* ---- PEP 440 ------------------------------------------------------------- */
@@ -444,14 +654,17 @@ TEST(ecosystems)
         { "Wolfi", DD_VS_APK },             { "Chainguard", DD_VS_APK },
         { "Amazon Linux:2023", DD_VS_RPM }, { "openSUSE:Leap 15.5", DD_VS_RPM },
         { "openEuler:22.03-LTS", DD_VS_RPM }, { "Mageia:9", DD_VS_RPM },
+        { "crates.io", DD_VS_CARGO },       { "Maven", DD_VS_MAVEN },
+        { "RubyGems", DD_VS_GEM },          { "NuGet", DD_VS_NUGET },
+        { "Packagist", DD_VS_COMPOSER },    { "nuget", DD_VS_NUGET },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         dd_verscheme_t s = 0;
         CHECK_INT(dd_verscheme_from_ecosystem(ok[i].eco, &s), DD_OK);
         CHECK_INT(s, ok[i].s);
     }
-    static const char *const bad[] = { "", "Deb", "Debian 12", "crates.io", "Maven", "Alpine3",
-                                       ":Debian", "Gox" };
+    static const char *const bad[] = { "", "Deb", "Debian 12", "crates", "Mavenx", "Alpine3",
+                                       ":Debian", "Gox", "Hex", "Pub" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         dd_verscheme_t s = DD_VS_GO;
         CHECK_INT(dd_verscheme_from_ecosystem(bad[i], &s), DD_ENOTFOUND);
@@ -464,6 +677,11 @@ TEST(ecosystems)
     CHECK_STR(dd_verscheme_name(DD_VS_SEMVER), "semver");
     CHECK_STR(dd_verscheme_name(DD_VS_PEP440), "pep440");
     CHECK_STR(dd_verscheme_name(DD_VS_GO), "go");
+    CHECK_STR(dd_verscheme_name(DD_VS_MAVEN), "maven");
+    CHECK_STR(dd_verscheme_name(DD_VS_GEM), "gem");
+    CHECK_STR(dd_verscheme_name(DD_VS_NUGET), "nuget");
+    CHECK_STR(dd_verscheme_name(DD_VS_COMPOSER), "composer");
+    CHECK_STR(dd_verscheme_name(DD_VS_CARGO), "cargo");
     CHECK_STR(dd_verscheme_name((dd_verscheme_t)0), "unknown");
     CHECK_STR(dd_verscheme_name((dd_verscheme_t)99), "unknown");
     /* unknown scheme: strcmp order; NULL is "" everywhere */
@@ -639,6 +857,7 @@ TEST(go_valid_tool) { run_real_list(DD_VS_GO, "vercmp/go_valid.txt", true); }
 TEST(pep440_valid_tool) { run_real_list(DD_VS_PEP440, "vercmp/pep440_valid.txt", true); }
 
 TEST_MAIN(RUN(dpkg_table); RUN(apk_table); RUN(rpm_table); RUN(semver_table); RUN(go_table);
+          RUN(maven_table); RUN(gem_table); RUN(nuget_table); RUN(composer_table); RUN(cargo_table);
           RUN(pep440_table); RUN(ecosystems); RUN(dpkg_real_tool); RUN(rpm_real_tool);
           RUN(pep440_real_tool); RUN(semver_real_tool); RUN(apk_real_versions);
           RUN(go_real_versions); RUN(pypi_real_versions); RUN(semver_valid_tool);
