@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@ typedef struct serve_ops {
     dd_blobstore_t *bs;
     dd_scanner_t *scanner;
     const char *data_dir;
+    char *uploads_dir;       /* the fs driver's upload sessions; NULL for other drivers */
     pthread_mutex_t mu;      /* guards the storage cache */
     int64_t storage_at_ms;   /* when storage_bytes/blobs were counted (0 = never) */
     int64_t storage_bytes, blobs;
@@ -87,6 +89,16 @@ static void ops_collect(void *ctx, dd_metrics_gauges_t *g)
         memset(so->findings, 0, sizeof so->findings);
         memset(so->health, 0, sizeof so->health);
         if (so->scans) dd_scanstore_images(so->scans, NULL, NULL, 0, count_image, so);
+    }
+    if (so->uploads_dir) {
+        DIR *d = opendir(so->uploads_dir);
+        if (d) {
+            int64_t n = 0;
+            for (struct dirent *de; (de = readdir(d));)
+                if (de->d_name[0] != '.') n++;
+            closedir(d);
+            g->uploads_in_progress = n;
+        }
     }
     if (so->storage_at_ms) {
         g->storage_bytes = so->storage_bytes;
@@ -363,6 +375,7 @@ int cmd_serve(int argc, char **argv)
     sops.bs = bs;
     sops.scanner = scanner;
     sops.scans = scans;
+    if (!strcmp(cfg.blob_driver, "fs")) sops.uploads_dir = dd_asprintf("%s/_uploads", cfg.blob_root);
     ops = dd_ops_register(srv, &(dd_ops_opts_t){.metrics_token = cfg.metrics_token, .collect = ops_collect,
                                                  .stores_ok = ops_stores_ok, .db_loaded = ops_db_loaded,
                                                  .ctx = &sops});
@@ -391,6 +404,7 @@ out:
     dd_web_free(web);
     dd_ops_free(ops);
     pthread_mutex_destroy(&sops.mu);
+    free(sops.uploads_dir);
     serve_auth_free(sauth);
     dd_registry_free(reg);
     dd_findings_api_free(fapi);

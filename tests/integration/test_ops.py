@@ -137,6 +137,11 @@ def test_metrics_auth(tmp_path):
         assert sample(fams, "drydock_images", health="not_assessed") == 1
         assert sample(fams, "drydock_images", health="healthy") == 0
         assert sample(fams, "drydock_findings", severity="critical") == 0
+        assert sample(fams, "drydock_uploads_in_progress") == 0
+        r = requests.post(f"{url}/v2/ops/app/blobs/uploads/", auth=("boss", "boss-pw-1"))
+        assert r.status_code == 202
+        fams = scrape(url, headers={"Authorization": "Bearer prom-token-123"})
+        assert sample(fams, "drydock_uploads_in_progress") == 1
     finally:
         assert srv.stop() == 0
     check_sanitizer_log(srv)
