@@ -88,7 +88,9 @@ static void ops_collect(void *ctx, dd_metrics_gauges_t *g)
         }
         memset(so->findings, 0, sizeof so->findings);
         memset(so->health, 0, sizeof so->health);
-        if (so->scans) dd_scanstore_images(so->scans, NULL, NULL, 0, count_image, so);
+        dd_err_t ie;
+        if (so->scans && dd_scanstore_images(so->scans, NULL, NULL, 0, count_image, so, &ie) != DD_OK)
+            dd_log(DD_LOG_WARN, NULL, "metrics: cannot count the images: %s", ie.msg);
     }
     if (so->uploads_dir) {
         DIR *d = opendir(so->uploads_dir);
