@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libargon2-dev librpm-dev libxml2-dev zlib1g-dev
 )
 TEST_PKGS=(
-  python3 python3-pytest python3-requests python3-packaging node-semver python3-jsonschema
+  python3 python3-pytest python3-requests python3-packaging node-semver python3-jsonschema python3-prometheus-client
   dpkg-dev rpm python3-rpm skopeo podman umoci mmdebstrap debootstrap
   isal zstd curl valgrind unzip zip docker-registry openssl golang-go
   chromium

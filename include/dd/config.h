@@ -63,6 +63,9 @@ typedef struct dd_config {
     char *tls_cert;          /* tls-cert: PEM file */
     char *tls_key;           /* tls-key: PEM file */
     char *tls_priorities;    /* tls-priorities: GnuTLS priority string */
+    /* operations (issue 17; see docs/operations.md) */
+    char *log_format;        /* log-format: "text" or "json" application log lines */
+    char *metrics_token;     /* metrics-token: bearer token for /metrics ("" = none) */
     char *config_file;       /* the file that was loaded, NULL if none */
 } dd_config_t;
 

@@ -152,6 +152,9 @@ enum { DD_LOG_DEBUG = 0, DD_LOG_INFO = 1, DD_LOG_WARN = 2, DD_LOG_ERROR = 3 };
 /* Sets the minimum level (default INFO) and output (default stderr). */
 void dd_log_set_level(int level);
 int dd_log_level_parse(const char *s);   /* "debug"|"info"|"warn"|"error", -1 if bad */
+/* Application log lines as JSON objects ({"ts","level","id","msg"}) instead of
+ * key=value text; the request log is JSON either way. */
+void dd_log_set_json(bool json);
 /* One line: ts=... level=... id=<ctx> msg="...". ctx is a request or job id
  * (may be NULL). Never pass secrets. */
 void dd_log(int level, const char *ctx, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -107,6 +107,11 @@ int dd_http_server_new(const dd_http_opts_t *o, dd_http_server_t **out, dd_err_t
 void dd_http_register_routes(dd_http_server_t *s, const dd_route_t *routes, size_t n, void *ctx);
 void dd_http_set_auth_hook(dd_http_server_t *s, dd_auth_hook_fn fn, void *ctx);
 void dd_http_set_error_fn(dd_http_server_t *s, const char *path_prefix, dd_error_fn fn);
+/* Runs the auth hook for action from a handler (a DD_ACT_NONE route that
+ * allows some callers itself, e.g. /metrics with its own token). DD_OK when
+ * allowed or no hook is set; otherwise the 401/403 response is set and the
+ * rc (DD_EAUTH/DD_EDENIED) is returned for the handler to return. */
+int dd_http_authorize(dd_req_t *req, dd_action_t action, const char *repo);
 /* Starts listening; the port is known afterwards. */
 int dd_http_start(dd_http_server_t *s, dd_err_t *e);
 unsigned dd_http_port(dd_http_server_t *s);
@@ -123,7 +128,7 @@ struct dd_req {
     const char *path;        /* percent-decoded path, without the query */
     const char *raw_uri;     /* as received */
     const char *query;       /* raw query string after '?', "" if none */
-    char id[20];             /* request id, also sent as X-Request-Id */
+    char id[64];             /* request id, also sent as X-Request-Id (a sane incoming one is kept) */
     dd_arena_t arena;        /* per-request memory, released after the response */
     void *ctx;               /* the ctx given with the route table */
     const dd_route_t *route;

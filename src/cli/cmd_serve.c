@@ -11,6 +11,7 @@
 #include "dd/blobstore.h"
 #include "dd/config.h"
 #include "dd/http.h"
+#include "dd/metrics.h"
 #include "dd/meta.h"
 #include "dd/findings.h"
 #include "dd/registry.h"
@@ -18,15 +19,129 @@
 #include "dd/scanstore.h"
 #include "dd/web.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* ---- /metrics and /readyz glue (src/ops, issue 17) ---- */
+typedef struct serve_ops {
+    dd_blobstore_t *bs;
+    dd_scanner_t *scanner;
+    const char *data_dir;
+    char *uploads_dir;       /* the fs driver's upload sessions; NULL for other drivers */
+    pthread_mutex_t mu;      /* guards the storage cache */
+    int64_t storage_at_ms;   /* when storage_bytes/blobs were counted (0 = never) */
+    int64_t storage_bytes, blobs;
+    dd_scanstore_t *scans;
+    int64_t findings[DD_NSEV];
+    int64_t health[3];       /* healthy, unhealthy, not assessed */
+} serve_ops_t;
+
+#define STORAGE_CACHE_MS 30000 /* the blob walk runs at most this often */
+
+static int count_blob(const dd_digest_t *d, uint64_t size, void *arg)
+{
+    (void)d;
+    int64_t *acc = arg;
+    acc[0] += (int64_t)size;
+    acc[1]++;
+    return DD_OK;
+}
+
+/* Lowercase severity label for counts[i] (dd_severity_t order). */
+static const char *sev_label(int i)
+{
+    static const char *const names[] = {"unknown", "negligible", "low", "medium", "high", "critical"};
+    return i >= 0 && i < 6 ? names[i] : "unknown";
+}
+
+static int count_image(const dd_image_rec_t *r, void *arg)
+{
+    serve_ops_t *so = arg;
+    if (r->is_index) return DD_OK; /* its platform images count */
+    for (int i = 0; i < DD_NSEV; i++) so->findings[i] += r->counts[i];
+    char reason[256];
+    const char *v = so->scanner ? dd_scanner_assess(so->scanner, r, reason, sizeof reason) : "NotAssessed";
+    so->health[!strcmp(v, "Healthy") ? 0 : !strcmp(v, "Unhealthy") ? 1 : 2]++;
+    return DD_OK;
+}
+
+static void ops_collect(void *ctx, dd_metrics_gauges_t *g)
+{
+    serve_ops_t *so = ctx;
+    pthread_mutex_lock(&so->mu);
+    int64_t now = dd_now_ms();
+    if (!so->storage_at_ms || now - so->storage_at_ms >= STORAGE_CACHE_MS) {
+        int64_t acc[2] = {0, 0};
+        if (dd_blobstore_each(so->bs, count_blob, acc) == DD_OK) {
+            so->storage_bytes = acc[0];
+            so->blobs = acc[1];
+            so->storage_at_ms = now;
+        }
+        memset(so->findings, 0, sizeof so->findings);
+        memset(so->health, 0, sizeof so->health);
+        dd_err_t ie;
+        if (so->scans && dd_scanstore_images(so->scans, NULL, NULL, 0, count_image, so, &ie) != DD_OK)
+            dd_log(DD_LOG_WARN, NULL, "metrics: cannot count the images: %s", ie.msg);
+    }
+    if (so->uploads_dir) {
+        DIR *d = opendir(so->uploads_dir);
+        if (d) {
+            int64_t n = 0;
+            for (struct dirent *de; (de = readdir(d));)
+                if (de->d_name[0] != '.') n++;
+            closedir(d);
+            g->uploads_in_progress = n;
+        }
+    }
+    if (so->storage_at_ms) {
+        g->storage_bytes = so->storage_bytes;
+        g->blobs = so->blobs;
+        g->n_sev = DD_NSEV;
+        for (int i = 0; i < DD_NSEV; i++) {
+            g->sev_names[i] = sev_label(i);
+            g->findings[i] = so->findings[i];
+        }
+        g->healthy = so->health[0];
+        g->unhealthy = so->health[1];
+        g->not_assessed = so->health[2];
+    }
+    pthread_mutex_unlock(&so->mu);
+    if (!so->scanner) return;
+    dd_scanner_counters_t c;
+    dd_scanner_counters(so->scanner, &c);
+    g->scan_queue = c.jobs_pending;
+    g->layers_analyzed = (int64_t)c.layers_analyzed;
+    g->layers_reused = (int64_t)c.layer_cache_hits;
+    g->images_scanned = (int64_t)c.images_scanned;
+    g->images_failed = (int64_t)c.images_failed;
+    g->db_version = c.db_version;
+    if (c.db_updated_s > 0) g->db_age_s = now / 1000 > c.db_updated_s ? now / 1000 - c.db_updated_s : 0;
+}
+
+static bool ops_stores_ok(void *ctx)
+{
+    serve_ops_t *so = ctx;
+    struct stat st;
+    return so->bs && stat(so->data_dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool ops_db_loaded(void *ctx)
+{
+    serve_ops_t *so = ctx;
+    if (!so->scanner) return false;
+    dd_scanner_counters_t c;
+    dd_scanner_counters(so->scanner, &c);
+    return c.db_version > 0;
+}
 
 static void print_line(const char *line, void *arg)
 {
@@ -104,6 +219,12 @@ int cmd_serve(int argc, char **argv)
     }
     free(rest);
     dd_log_set_level(dd_log_level_parse(cfg.log_level));
+    if (strcmp(cfg.log_format, "text") && strcmp(cfg.log_format, "json")) {
+        int r = cli_usage_error("serve", "invalid log-format '%s' (text or json)", cfg.log_format);
+        dd_config_release(&cfg);
+        return r;
+    }
+    dd_log_set_json(!strcmp(cfg.log_format, "json"));
 
     /* Signals are handled by sigwait in this thread only: block them before
      * any thread starts so every thread inherits the mask. */
@@ -123,6 +244,9 @@ int cmd_serve(int argc, char **argv)
     dd_findings_api_t *fapi = NULL;
     serve_auth_t *sauth = NULL; /* auth + TLS (serve_auth.c) */
     dd_web_t *web = NULL;       /* the web console (src/web) */
+    dd_ops_t *ops = NULL;       /* /healthz, /readyz, /metrics (src/ops) */
+    serve_ops_t sops = {.data_dir = cfg.data_dir};
+    pthread_mutex_init(&sops.mu, NULL);
     char **ignore = NULL;
     size_t n_ignore = 0;
     int status = 1;
@@ -251,6 +375,13 @@ int cmd_serve(int argc, char **argv)
     }
     /* later subsystems (auth, web UI) register here */
     if (serve_auth_setup(sauth, &cfg, meta, srv)) goto out;
+    sops.bs = bs;
+    sops.scanner = scanner;
+    sops.scans = scans;
+    if (!strcmp(cfg.blob_driver, "fs")) sops.uploads_dir = dd_asprintf("%s/_uploads", cfg.blob_root);
+    ops = dd_ops_register(srv, &(dd_ops_opts_t){.metrics_token = cfg.metrics_token, .collect = ops_collect,
+                                                 .stores_ok = ops_stores_ok, .db_loaded = ops_db_loaded,
+                                                 .ctx = &sops});
     web = dd_web_register(srv, &(dd_web_opts_t){.tls = ho.tls_cert_pem != NULL});
     if ((rc = dd_http_start(srv, &e))) {
         cli_error("%s", e.msg);
@@ -267,12 +398,16 @@ int cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&sigs, &sig);
     dd_log(DD_LOG_INFO, NULL, "received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    dd_ops_set_shutting_down(ops);
     dd_http_stop(srv);
     status = 0;
 out:
     if (scanner) dd_scanner_stop(scanner);
     dd_http_server_free(srv);
     dd_web_free(web);
+    dd_ops_free(ops);
+    pthread_mutex_destroy(&sops.mu);
+    free(sops.uploads_dir);
     serve_auth_free(sauth);
     dd_registry_free(reg);
     dd_findings_api_free(fapi);

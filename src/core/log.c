@@ -4,6 +4,10 @@
  *
  *   ts=2026-11-23T03:15:00.123Z level=info id=r-1a2b msg="..."
  *
+ * or, after dd_log_set_json(true) (log-format=json), one JSON object:
+ *
+ *   {"ts":"2026-11-23T03:15:00.123Z","level":"info","id":"r-1a2b","msg":"..."}
+ *
  * Request and audit logs write JSON objects through dd_log_raw().
  */
 #include "dd/core.h"
@@ -15,7 +19,13 @@
 #include <unistd.h>
 
 static int min_level = DD_LOG_INFO;
+static bool json_lines; /* set once at startup, before threads */
 static const char *level_names[] = {"debug", "info", "warn", "error"};
+
+void dd_log_set_json(bool json)
+{
+    json_lines = json;
+}
 
 void dd_log_set_level(int level)
 {
@@ -58,6 +68,29 @@ void dd_log(int level, const char *ctx, const char *fmt, ...)
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, (int)(tv.tv_usec / 1000),
                      level_names[level < 0 ? 0 : level > 3 ? 3 : level]);
+    if (json_lines) {
+        /* ts and level were written above as text: rewrite as JSON */
+        char ts[40];
+        snprintf(ts, sizeof ts, "%.24s", line + 3);
+        char msg[1600];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        dd_buf_t b;
+        dd_buf_init(&b, 0);
+        dd_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\"", ts, level_names[level < 0 ? 0 : level > 3 ? 3 : level]);
+        if (ctx) {
+            dd_buf_puts(&b, ",\"id\":");
+            dd_buf_json_str(&b, ctx);
+        }
+        dd_buf_puts(&b, ",\"msg\":");
+        dd_buf_json_str(&b, msg);
+        dd_buf_puts(&b, "}\n");
+        dd_log_raw(b.ptr, b.len);
+        dd_buf_release(&b);
+        return;
+    }
     if (ctx && n < (int)sizeof line)
         n += snprintf(line + n, sizeof line - (size_t)n, " id=%s", ctx);
     if (n < (int)sizeof line - 8) {

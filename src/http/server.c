@@ -55,6 +55,7 @@
  * dd_http_stop() waits for it to reach zero after quiescing the listen socket.
  */
 #include "dd/http.h"
+#include "dd/metrics.h"
 #include "dd/reference.h"
 #include "http/gate_int.h"
 #include "http/tls_int.h"
@@ -62,6 +63,7 @@
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -536,6 +538,8 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req) return;
     *con_cls = NULL;
     hdr_list_remove(s, req->priv);
+    dd_metrics_http_done(req->path ? req->path : req->raw_uri, req->priv->status, dd_mono_ns() - req->priv->t0,
+                         req->bytes_in, req->priv->bytes_out);
     log_request(req, toe);
     if (req->priv->resp && !req->priv->queued) MHD_destroy_response(req->priv->resp);
     dd_buf_release(&req->priv->body);
@@ -576,9 +580,23 @@ static const dd_route_t *find_route(dd_http_server_t *s, dd_req_t *req)
     return NULL;
 }
 
+/* A client's X-Request-Id replaces the generated one when it is sane: 1 to
+ * sizeof id - 1 characters of [A-Za-z0-9._:-] (it goes into logs as is). */
+static void adopt_request_id(dd_req_t *req)
+{
+    const char *h = dd_req_header(req, "X-Request-Id");
+    if (!h) return;
+    size_t n = strlen(h);
+    if (n == 0 || n >= sizeof req->id) return;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)h[i]) && !strchr("._:-", h[i])) return;
+    memcpy(req->id, h, n + 1);
+}
+
 /* Phase 1: route, authorize, run the handler. */
 static void dispatch(dd_http_server_t *s, dd_req_t *req)
 {
+    adopt_request_id(req);
     const char *raw = req->raw_uri;
     const char *q = strchr(raw, '?');
     size_t plen = q ? (size_t)(q - raw) : strlen(raw);
@@ -610,6 +628,20 @@ static void dispatch(dd_http_server_t *s, dd_req_t *req)
     int rc = r->fn(req);
     if (rc != DD_OK && !dd_resp_is_set(req) && req->priv->body_mode == BODY_NONE)
         dd_resp_error(req, 500, "INTERNAL", "internal error");
+}
+
+int dd_http_authorize(dd_req_t *req, dd_action_t action, const char *repo)
+{
+    dd_http_server_t *s = req->priv->srv;
+    if (!s->auth_fn) return DD_OK;
+    int rc = s->auth_fn(s->auth_ctx, req, action, repo);
+    if (rc == DD_OK) return DD_OK;
+    if (rc == DD_EAUTH) {
+        if (!dd_resp_is_set(req)) dd_resp_error(req, 401, "UNAUTHORIZED", "authentication required");
+        return rc;
+    }
+    if (!dd_resp_is_set(req)) dd_resp_error(req, 403, "DENIED", "access denied");
+    return rc == DD_EDENIED ? rc : DD_EDENIED;
 }
 
 static bool request_has_body(dd_req_t *req)

@@ -40,6 +40,7 @@
 #include "dd/findout.h"
 #include "dd/manifest.h"
 #include "dd/meta.h"
+#include "dd/metrics.h"
 #include "dd/vulndb.h"
 
 
@@ -453,6 +454,7 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
     if (!e) e = &local;
     dd_err_clear(e);
     dd_image_rec_t rec;
+    int64_t t0 = dd_mono_ns();
     int rc = dd_scanstore_image_get(sc->o.store, digest, &rec, e);
     if (rc != DD_OK) return rc;
     rec.state = DD_SCAN_ANALYZING;
@@ -486,6 +488,7 @@ int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *rep
     if (rc == DD_OK) sc->ctr.images_scanned++;
     else sc->ctr.images_failed++;
     pthread_mutex_unlock(&sc->mu);
+    dd_metrics_scan_observe(dd_mono_ns() - t0);
     dd_err_t ue;
     int urc = dd_scanstore_image_update(sc->o.store, &rec, &ue);
     if (urc != DD_OK && rc == DD_OK) {
