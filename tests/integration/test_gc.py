@@ -1,0 +1,81 @@
+"""drydock gc: offline garbage collection of a stopped server (docs/operations.md)."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import BIN, Server
+from regclient import Registry
+
+pytestmark = pytest.mark.skipif(os.environ.get("DD_TEST_TARGET", "drydock") != "drydock",
+                                reason="drydock-only tests")
+
+
+def run(cmd, data, *args):
+    return subprocess.run([BIN, cmd, "--data-dir", str(data), *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=120)
+
+
+def test_gc_removes_deleted_images_keeps_the_rest(tmp_path):
+    data = tmp_path / "data"
+    srv = Server(data).start()
+    try:
+        reg = Registry(srv.url)
+        shared = b"shared-layer" * 1000
+        gone_only = b"only-in-the-deleted-image" * 2000
+        keep_body, keep_dg, keep_blobs = reg.push_image("gc/app", "keep", layers=(shared, b"keep-only"))
+        _, del_dg, del_blobs = reg.push_image("gc/app", "old", layers=(shared, gone_only))
+        # the same layer also linked (by a push) into a second repository with a live image
+        reg.push_image("gc/other", "t", layers=(gone_only,))
+        # a blob pushed into a third repository with no manifest at all
+        lonely = reg.push_blob("gc/lonely", b"never-referenced" * 100)
+        assert reg.delete_manifest("gc/app", del_dg).status_code == 202
+        # a running server holds the lock: a real run refuses, a dry run works
+        p = run("gc", data)
+        assert p.returncode == 1 and b"a server is using it" in p.stderr, p.stderr
+        p = run("gc", data, "--dry-run")
+        assert p.returncode == 0, p.stderr
+    finally:
+        assert srv.stop() == 0
+    p = run("gc", data, "--dry-run")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode()
+    # the deleted image's manifest bytes and its config go; the layer the
+    # other repository's image uses and the shared layer stay
+    assert f"would remove: blob {del_dg}" in out, out
+    assert f"would remove: blob {del_blobs[0]}" in out, out  # its config
+    assert f"would remove: blob {lonely}" in out, out
+    assert f"blob {del_blobs[2]}" not in out and f"blob {keep_blobs[1]}" not in out, out
+    assert f"would remove: link gc/app -> {del_blobs[2]}" in out, out
+    assert "gc (dry run):" in out and "bytes)" in out
+    # a dry run changed nothing
+    assert run("gc", data, "--dry-run").stdout == p.stdout
+    p = run("gc", data)
+    assert p.returncode == 0, p.stderr
+    assert b"blobs: 3 removed" in p.stdout, p.stdout
+    # nothing left to do, and the store is consistent with no orphans
+    p = run("gc", data, "--dry-run")
+    assert b"0 to remove (0 bytes)" in p.stdout, p.stdout
+    f = run("fsck", data, "--hash-all")
+    assert f.returncode == 0 and b" 0 orphans" in f.stdout and b" 0 problems" in f.stdout, f.stdout
+    # what stayed is pullable byte for byte
+    srv = Server(data).start()
+    try:
+        reg = Registry(srv.url)
+        r = reg.get_manifest("gc/app", "keep")
+        assert r.status_code == 200 and r.content == keep_body
+        for d in keep_blobs:
+            assert reg.get_blob("gc/app", d).status_code == 200
+        assert reg.get_manifest("gc/other", "t").status_code == 200
+        assert reg.get_blob("gc/app", del_blobs[0]).status_code == 404
+        assert reg.get_blob("gc/lonely", lonely).status_code == 404
+    finally:
+        assert srv.stop() == 0
+
+
+def test_gc_usage_and_bad_dir(tmp_path):
+    p = subprocess.run([BIN, "gc", "--bogus"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.returncode == 2
+    p = run("gc", tmp_path)
+    assert p.returncode == 1 and b"not a drydock data directory" in p.stderr
+    assert p.stderr.count(b"\n") == 1
