@@ -79,3 +79,35 @@ def test_gc_usage_and_bad_dir(tmp_path):
     p = run("gc", tmp_path)
     assert p.returncode == 1 and b"not a drydock data directory" in p.stderr
     assert p.stderr.count(b"\n") == 1
+
+
+def test_immutable_tags(tmp_path):
+    """immutable-tags: a covered tag never moves to another manifest (403 DENIED)."""
+    srv = Server(tmp_path / "data", extra_args=("--immutable-tags", "v*, prod/*:release-*")).start()
+    try:
+        reg = Registry(srv.url)
+        _, d1, _ = reg.push_image("app", "v1", layers=(b"one",))
+        # the same manifest again under the same tag: fine
+        body, d1b, _ = reg.push_image("app", "v1", layers=(b"one",))
+        assert d1b == d1
+        # another manifest under v1: refused with the rule and the digest it names
+        with pytest.raises(AssertionError) as ex:
+            reg.push_image("app", "v1", layers=(b"two",))
+        assert "403" in str(ex.value) and "DENIED" in str(ex.value), ex.value
+        assert "immutable" in str(ex.value) and "v*" in str(ex.value) and d1 in str(ex.value)
+        assert reg.get_manifest("app", "v1").content == body
+        # by digest with ?tag=: refused as well
+        other, d2, _ = reg.push_image("app", None, layers=(b"two",))
+        r = reg.req("PUT", f"/v2/app/manifests/{d2}?tag=v1", data=other,
+                    headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+        assert r.status_code == 403 and r.json()["errors"][0]["code"] == "DENIED", r.text
+        # tags no rule covers move freely; the repository-scoped rule only binds its repositories
+        reg.push_image("app", "latest", layers=(b"one",))
+        reg.push_image("app", "latest", layers=(b"two",))
+        reg.push_image("dev/app", "release-1", layers=(b"one",))
+        reg.push_image("dev/app", "release-1", layers=(b"two",))
+        reg.push_image("prod/app", "release-1", layers=(b"one",))
+        with pytest.raises(AssertionError):
+            reg.push_image("prod/app", "release-1", layers=(b"two",))
+    finally:
+        assert srv.stop() == 0
