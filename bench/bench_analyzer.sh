@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Layer analysis throughput vs `igzip -dc` (the ceiling), in MB/s of
 # compressed layer. Usage: bench/bench_analyzer.sh [LAYER.tar.gz]
+# (DD_BENCH_ELF=1: an ELF-only layer, see below)
 # Without an argument it builds a ~${DD_BENCH_MB:-512} MB tar of files
 # under /usr, gzips it (gzip -6, like docker) into bench/out/usr-layer.tar.gz
 # (reused by later runs). The driver is compiled with -O2 straight from the
@@ -10,6 +11,35 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out; mkdir -p "$out"
 layer=${1:-}
+# DD_BENCH_ELF=1: a layer of ELF binaries only (the elf extractor's worst
+# case; docs/PERFORMANCE.md), ~400 MB of /usr without Go binaries.
+if [ -z "$layer" ] && [ "${DD_BENCH_ELF:-0}" = 1 ]; then
+  layer=$out/elf-layer.tar.gz
+  if [ ! -s "$layer" ]; then
+    /usr/bin/python3 - "$out/elf-files.txt" <<'PY'
+import os, sys
+out, tot = open(sys.argv[1], "w"), 0
+for root, dirs, files in os.walk("/usr"):
+    if any(x in root for x in ("/usr/lib/go", "/usr/share/go", "/usr/lib/cni", "/usr/lib/podman")):
+        continue
+    for f in files:
+        p = os.path.join(root, f)
+        try:
+            if os.path.islink(p) or not 1024 <= os.path.getsize(p) <= 8 << 20:
+                continue
+            with open(p, "rb") as fh:
+                if fh.read(4) != b"\x7fELF":
+                    continue
+        except OSError:
+            continue
+        out.write(p + "\n")
+        tot += os.path.getsize(p)
+        if tot > 400e6:
+            sys.exit(0)
+PY
+    tar --no-recursion -cf - -T "$out/elf-files.txt" 2>/dev/null | gzip -6 -n > "$layer"
+  fi
+fi
 if [ -z "$layer" ]; then
   layer=$out/usr-layer.tar.gz
   if [ ! -s "$layer" ]; then

@@ -14,6 +14,9 @@ Measures, each bounded in time:
     also given as the median of the per-round ratios); then the same with
     each server held to CPU 0 and curl to CPU 1, as with a remote client
   - single-stream pushes: median of 3 rounds
+  - first pull after push: the largest blob, new each round, pulled (curl)
+    right after its push was acknowledged (nginx: right after the file was
+    written); median of 3 rounds. CI pipelines pull what they just pushed
   - 16 concurrent pushers (aggregate MB/s, and the server's CPU use), then the
     same with the server held to one CPU (taskset): the scaling with cores;
     and with the server in a cgroup limited to 0.5, 1 and 1.5 CPUs (CFS
@@ -28,7 +31,9 @@ and prints a table with drydock/reference and drydock/nginx ratios.
 
 Environment: DRYDOCK_BIN (default build/drydock; skipped if missing),
 BENCH_QUICK=1 (sizes up to 64 MiB, 2 s per request-rate run), BENCH_SECONDS
-(request-rate run length, default 4), BENCH_OUT (results file).
+(request-rate run length, default 4), BENCH_OUT (results file),
+BENCH_ONLY=firstpull (only the largest size: its monolithic push, the first
+pull after push and the later pulls; about 3 min).
 """
 import hashlib
 import http.client
@@ -52,6 +57,10 @@ QUICK = bool(os.environ.get("BENCH_QUICK"))
 SECS = float(os.environ.get("BENCH_SECONDS", "2" if QUICK else "4"))
 MiB = 1 << 20
 SIZES = [1 * MiB, 16 * MiB, 64 * MiB] if QUICK else [1 * MiB, 16 * MiB, 128 * MiB, 512 * MiB]
+ONLY = os.environ.get("BENCH_ONLY", "")
+if ONLY == "firstpull":
+    SIZES = SIZES[-1:]
+FIRST_ROUNDS = 3
 CHUNK = 8 * MiB
 CONC = 16
 CONC_SIZE = 16 * MiB if QUICK else 32 * MiB
@@ -337,8 +346,8 @@ def pull_rates(pairs, size, cpu=None):
     the targets taking turns round by round (this machine's speed drifts by
     2x within minutes, so servers measured minutes apart can't be
     compared), each pull over one keep-alive connection after one untimed
-    pull (every server then serves from the page cache: drydock writes large
-    pushes with O_DIRECT, so its first pull after a push reads the disk).
+    pull (so every server serves from the page cache; the first pull after
+    a push has its own row, first_pull_rate).
     Each round moves at least 256 MiB. Also returns, for each target, the
     median over rounds of its rate divided by the first target's in the
     same round: the drift cancels out of such a ratio."""
@@ -355,6 +364,24 @@ def pull_rates(pairs, size, cpu=None):
     meds = [statistics.median(r) for r in rates]
     paired = [statistics.median(a / b for a, b in zip(r, rates[0]) if b) for r in rates]
     return meds, paired
+
+
+def first_pull_rate(t, data, size):
+    """Median MB/s of FIRST_ROUNDS pulls each made right after the push of
+    a new blob of data's size (nginx: right after its file was written):
+    whether a fresh blob is served from memory."""
+    rates = []
+    for rnd in range(FIRST_ROUNDS):
+        d, g = variant(data, f"first{rnd}")
+        if isinstance(t, Nginx):
+            t.put_file(f"/v2/bench/first/blobs/{g}", d)
+        else:
+            push(t, "bench/first", d, g)
+        n, secs = curl_pull(t, f"/v2/bench/first/blobs/{g}")
+        assert n == size, (t.name, n, size)
+        rates.append(mbps(n, secs))
+        unspool(d)
+    return statistics.median(rates)
 
 
 def mbps(nbytes, secs):
@@ -478,7 +505,7 @@ def bench_registry(t, blobs, manifest):
     for data, _ in blobs.values():
         spooled(data)
     for size, (data, dg) in blobs.items():
-        for mode in ("mono", "chunk"):
+        for mode in ("mono", "chunk") if ONLY != "firstpull" else ("mono",):
             # median of 3 rounds, each of at least 8 MiB (one push for 16 MiB and up)
             reps = max(1, (8 * MiB) // size)
             rates = []
@@ -494,6 +521,8 @@ def bench_registry(t, blobs, manifest):
                     unspool(d)
             R[f"push {mode} {size // MiB} MiB (MB/s)"] = statistics.median(rates)
         push(t, repo, data, dg)
+    big, (bdata, _) = max(blobs.items())
+    R[f"first pull after push {big // MiB} MiB (MB/s)"] = first_pull_rate(t, bdata, big)
     ncpu = os.cpu_count() or 1
     for size, (data, dg) in blobs.items():
         key = f"pull {size // MiB} MiB (MB/s)"
@@ -502,7 +531,7 @@ def bench_registry(t, blobs, manifest):
             pairs = [(t, f"/v2/{repo}/blobs/{dg}"), (NGINX, f"/v2/bench/img/blobs/{dg}")]
             (R[key], NGINX.results[key]), (_, back) = pull_rates(pairs, size)
             R[f"pull {size // MiB} MiB: drydock/nginx, median of rounds"] = 1 / back if back else None
-            if ncpu > 1 and shutil.which("taskset"):
+            if ncpu > 1 and shutil.which("taskset") and ONLY != "firstpull":
                 # as with a client on another machine: each server on CPU 0,
                 # curl on CPU 1 (unpinned, the scheduler sometimes puts
                 # curl on the server's core, which costs the servers unevenly)
@@ -517,6 +546,8 @@ def bench_registry(t, blobs, manifest):
                 R[f"pull {size // MiB} MiB pinned: drydock/nginx, median of rounds"] = 1 / back if back else None
         else:
             (R[key],), _ = pull_rates([(t, f"/v2/{repo}/blobs/{dg}")], size)
+    if ONLY == "firstpull":
+        return
     # concurrent pushers: distinct blobs
     cblobs = [os.urandom(CONC_SIZE) for _ in range(CONC)]
     cdig = ["sha256:" + hashlib.sha256(b).hexdigest() for b in cblobs]
@@ -593,11 +624,13 @@ def nginx_files(t, blobs, manifest):
 
 def bench_nginx(t, blobs, manifest):
     R = t.results
+    big, (bdata, _) = max(blobs.items())
+    R[f"first pull after push {big // MiB} MiB (MB/s)"] = first_pull_rate(t, bdata, big)
     for size, (data, dg) in blobs.items():
         key = f"pull {size // MiB} MiB (MB/s)"
         if key not in R:  # not measured beside drydock
             (R[key],), _ = pull_rates([(t, f"/v2/bench/img/blobs/{dg}")], size)
-    if "manifest GET (req/s)" not in R:
+    if "manifest GET (req/s)" not in R and ONLY != "firstpull":
         request_rates(t)
 
 

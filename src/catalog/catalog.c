@@ -129,10 +129,18 @@ static const struct rule {
     const char *owner;
     size_t max_size;
 } rules[] = {
+    {"*.deps.json", NULL, NULL, "nuget", 16 * MiB},          /* .NET: <app>.deps.json */
     {"*.egg-info", NULL, NULL, "python", 1 * MiB},          /* egg-info file form */
+    {"*.gemspec", "default", "specifications", "gem", 1 * MiB}, /* Ruby's default gems */
+    {"*.gemspec", "specifications", NULL, "gem", 1 * MiB},
     {"Cargo.lock", NULL, NULL, "cargo", 16 * MiB},
     {"METADATA", "*.dist-info", NULL, "python", 1 * MiB},
     {"PKG-INFO", "*.egg-info", NULL, "python", 1 * MiB},
+    {"installed.json", "composer", NULL, "composer", 16 * MiB}, /* vendor/composer/ */
+    {"package-lock.json", NULL, NULL, "npm", 32 * MiB},
+    {"package.json", NULL, "node_modules", "npm", 1 * MiB},
+    {"pnpm-lock.yaml", NULL, NULL, "npm", 32 * MiB},
+    {"yarn.lock", NULL, NULL, "npm", 32 * MiB},
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 
@@ -239,8 +247,13 @@ bool dd_catalog_rules_sorted(void)
 static const dd_cataloger_t *const catalogers[] = {
     &dd_cataloger_apk,
     &dd_cataloger_cargo,
+    &dd_cataloger_composer,
     &dd_cataloger_dpkg,
+    &dd_cataloger_gem,
     &dd_cataloger_golang,
+    &dd_cataloger_maven,
+    &dd_cataloger_npm,
+    &dd_cataloger_nuget,
     &dd_cataloger_python,
     &dd_cataloger_rpm,
 };
@@ -653,6 +666,7 @@ int dd_fileset_load_dir(dd_fileset_t *fs, const char *root, dd_err_t *e)
  * file (declared in catalog_int.h). NULL entries are placeholders. */
 static const dd_extractor_t *const extractors[] = {
     &dd_extractor_elf,
+    &dd_extractor_jar,
 };
 #define N_EXTRACTORS (sizeof extractors / sizeof extractors[0])
 

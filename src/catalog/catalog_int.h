@@ -18,9 +18,16 @@ extern const dd_cataloger_t dd_cataloger_dpkg;
 extern const dd_cataloger_t dd_cataloger_golang;
 extern const dd_cataloger_t dd_cataloger_python;
 extern const dd_cataloger_t dd_cataloger_rpm;
+/* application packages (node.c, ruby.c, php.c, dotnet.c, java.c) */
+extern const dd_cataloger_t dd_cataloger_composer;
+extern const dd_cataloger_t dd_cataloger_gem;
+extern const dd_cataloger_t dd_cataloger_maven;
+extern const dd_cataloger_t dd_cataloger_npm;
+extern const dd_cataloger_t dd_cataloger_nuget;
 
 /* The extractors (one per file), referenced by the table in catalog.c. */
 extern const dd_extractor_t dd_extractor_elf;
+extern const dd_extractor_t dd_extractor_jar;
 
 /* Copies [s, s+n) into a with surrounding blanks (space, tab, CR) removed;
  * NULL when the result is empty or longer than DD_CATALOG_MAX_FIELD. */

@@ -121,7 +121,8 @@ typedef struct {
     int bi;                    /* capture of the buildinfo, -1 until found */
     bool bi_inline, bi_parsed;
     uint64_t bi_vaddr[2];      /* pointer layout: addresses of the two string headers */
-    int bi_hdr[2];             /* their captures, -1 */
+    int bi_hdr[2];             /* their captures, -1 (-3: already held) */
+    bool bi_strs;              /* the strings' captures are registered */
     /* Rust */
     int shdr, shstr, dep;      /* captures, -1 */
     bool sh_parsed, shstr_parsed;
@@ -392,6 +393,33 @@ static void bi_header(ex_t *x)
     x->psz = opsz;
 }
 
+/* Pointer layout, once a string header is held: its bytes are captured when
+ * they are still ahead (bi_string reads them at the end). */
+static void bi_want_strings(ex_t *x)
+{
+    if (x->bi < 0 || !x->bi_parsed || x->bi_inline || x->bi_strs) return;
+    const cap_t *c = &x->cap[x->bi];
+    unsigned psz = c->data[14];
+    int done = 0;
+    for (int k = 0; k < 2; k++) {
+        int64_t hoff = va2off(x, x->bi_vaddr[k], 2u * psz);
+        const unsigned char *h = hoff < 0 ? NULL : held(x, (uint64_t)hoff, 2u * psz);
+        if (hoff < 0 || (!h && x->bi_hdr[k] == -1)) {
+            done++; /* never to be read: reported at the end */
+            continue;
+        }
+        if (!h) continue;
+        done++;
+        bool be = x->be;
+        x->be = (c->data[15] & 1) != 0;
+        uint64_t va = rd(x, h, psz), n = rd(x, h + psz, psz);
+        x->be = be;
+        int64_t off = n && n <= MAX_GO_STR ? va2off(x, va, n) : -1;
+        if (off >= 0 && !held(x, (uint64_t)off, n)) (void)want(x, (uint64_t)off, n);
+    }
+    if (done == 2) x->bi_strs = true;
+}
+
 static void put_field(dd_buf_t *rec, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) dd_buf_putc(rec, s[i] == '\n' || s[i] == '\t' || s[i] == '\r' ? ' ' : s[i]);
@@ -547,7 +575,7 @@ static void emit_rust(ex_t *x, dd_buf_t *rec)
     inflateEnd(&zs);
     if (zr != Z_STREAM_END) {
         free(out);
-        if (zr == Z_BUF_ERROR && n == room)
+        if (zs.avail_out == 0)
             return warnf(x, "cargo-auditable data%s inflates to more than %llu bytes", "", (uint64_t)room);
         return warnf(x, "cargo-auditable data%s: bad zlib stream (offset %llu)", "", x->dep_off);
     }
@@ -568,6 +596,7 @@ static void emit_rust(ex_t *x, dd_buf_t *rec)
 static void progress(ex_t *x)
 {
     bi_header(x);
+    bi_want_strings(x);
     sections(x);
     sections(x);
 }

@@ -117,7 +117,7 @@ static int h_packages(dd_req_t *req)
         return DD_OK;
     }
     dd_buf_t b, purl;
-    dd_buf_init(&b, 4096);
+    dd_buf_init(&b, 0); /* no cap: the page is bounded by `limit` */
     dd_buf_init(&purl, 256);
     dd_buf_puts(&b, "{\"repository\":");
     dd_buf_json_str(&b, req->name);

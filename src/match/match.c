@@ -102,7 +102,9 @@ static int ev_cmp(dd_verscheme_t s, const dd_event_t *a, const dd_event_t *b)
 static bool in_range(dd_verscheme_t s, const char *v, const dd_range_t *r, const char **fixed_out)
 {
     if (r->type == DD_RANGE_GIT || r->n_events == 0) return false;
-    if (r->type == DD_RANGE_SEMVER) s = s == DD_VS_GO ? DD_VS_GO : DD_VS_SEMVER;
+    /* SEMVER ranges use semver precedence; Go and crates.io keep their own
+     * scheme (Go's "v" prefix and pseudo-versions, crates.io's "0.1" events) */
+    if (r->type == DD_RANGE_SEMVER) s = s == DD_VS_GO || s == DD_VS_CARGO ? s : DD_VS_SEMVER;
     bool has_limit = false, before = false;
     for (size_t i = 0; i < r->n_events; i++) {
         const dd_event_t *ev = &r->events[i];
@@ -243,12 +245,15 @@ static const struct {
     {"suse", "suse"},            {"ubuntu", "ubuntu"},
 };
 
-static const char *vendor_of(const char *feed)
+static const char *vendor_of(const char *feed, const char *vuln_id)
 {
     if (!feed) return "osv";
     for (size_t i = 0; i < sizeof vendors / sizeof vendors[0]; i++)
         if (!strncasecmp(feed, vendors[i].prefix, strlen(vendors[i].prefix))) return vendors[i].vendor;
-    return "osv";
+    /* other OSV feeds (the language ecosystems): GitHub's reviewed records
+     * are rated by GitHub ("ghsa"), the rest by their OSV source */
+    const char *src = dd_osv_severity_source(feed, vuln_id);
+    return src ? src : "osv";
 }
 
 static int fix_rank(dd_fix_state_t s)
@@ -353,7 +358,7 @@ static void fold(ctx_t *c, dd_finding_t *f, const dd_affected_t *a, const char *
     }
     if (sev > f->severity) {
         f->severity = sev;
-        f->severity_source = vendor_of(a->feed);
+        f->severity_source = vendor_of(a->feed, a->vuln_id);
         f->vendor_severity = raw ? dd_arena_strdup(ar, raw) : dd_severity_name(sev);
     }
     if (rec) {
@@ -559,7 +564,7 @@ static int on_same_cve(const dd_affected_t *a, void *arg)
     same_cve_t *s = arg;
     if (a->severity > s->f->severity && !strcmp(a->vuln_id, s->f->id)) {
         s->f->severity = a->severity;
-        s->f->severity_source = vendor_of(a->feed);
+        s->f->severity_source = vendor_of(a->feed, a->vuln_id);
         s->f->vendor_severity = a->severity_raw ? dd_arena_strdup(s->arena, a->severity_raw) : NULL;
     }
     return 0;

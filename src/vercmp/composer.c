@@ -307,7 +307,7 @@ static int normalize(const char *s, out_t *o)
         }
     }
     /* numeric branches: (.*?)[.-]?dev$ */
-    if (len >= 3 && iprefix(e - 3, e, "dev")) {
+    if (e - p >= 3 && iprefix(e - 3, e, "dev")) { /* e may have moved (metadata) */
         const char *b = e - 3;
         if (b > p && (b[-1] == '.' || b[-1] == '-')) b--;
         out_t t = *o;

@@ -21,14 +21,27 @@
  * Normalization: every list (innermost first) drops its trailing "null"
  * items: 0, "" and empty sub-lists; a sub-list is always the last element
  * of its list, so the version is a chain of lists.
- * Comparison, element by element, a missing element being "null":
- *   number vs number: by value; number > word; number > list;
- *   word vs word: qualifier order; word < list;
- *   anything vs null: 0 is null, "" is null; a word compares with "" by
- *   qualifier order (1-rc < 1 < 1-sp); a number is above; a list compares
- *   as its first element that is not equal to null (MNG-6964).
+ * Comparison, element by element, a missing element being null, with the
+ * elements in six classes:
+ *   words below "" (alpha < beta < milestone < rc < snapshot)
+ *   < lists below null (their first element that is not null is below it)
+ *   < null ( = missing = "")
+ *   < words above "" (sp, then any other word by its bytes)
+ *   < lists above null
+ *   < numbers (by value, 0 included);
+ * within a class: words by qualifier, lists element by element (the same
+ * rule, recursively), numbers by value. Trailing zeros are gone by then
+ * (normalization), so 1.0 == 1 and 1-0 == 1.
  * So 1-alpha < 1-beta < 1-milestone < 1-rc == 1-cr < 1-snapshot < 1 ==
- * 1.0 == 1-ga == 1-final < 1-sp < 1-foo < 1-1 < 1.1.
+ * 1.0 == 1-ga == 1-final < 1-sp < 1-foo < 1-1 < 1.0.1 < 1.1.
+ *
+ * Maven's own compareTo() is not transitive on some inputs: it puts numbers
+ * above lists above words whatever the null in between says, so "1-sp" >
+ * "1" > "1-0-rc" > "1-sp", and "1.0.alpha.1" > "1-1" > "1" > "1.0.alpha.1".
+ * The classes above are a total order that agrees with Maven except where
+ * (a) a list below null meets a word above "", (b) a middle 0 is followed
+ * by a word below "" ("1.0.0.RC.1" is above "1" here, below it in Maven),
+ * (c) a middle "" ("ga", "final", "release" followed by more) meets a list.
  *
  * Limits: Java lowercases and classifies digits by Unicode; here only ASCII
  * letters are lowercased and only ASCII digits are digits. A version of
@@ -234,41 +247,40 @@ static int qcmp(const mitem_t *a, const mitem_t *b)
 
 static int list_cmp(const mver_t *a, int da, const mver_t *b, int db);
 
-static int cmp_null(const mver_t *v, elem_t x)
+/* The class of an element in the total order (see the header comment):
+ * 0 words below "" (alpha..snapshot), 1 lists below null, 2 null (missing,
+ * ""), 3 words above "" (sp, others), 4 lists above null, 5 numbers. */
+static int elem_class(const mver_t *v, elem_t x)
 {
     switch (x.kind) {
-    case K_INT: return x.it->n == 0 ? 0 : 1;
-    case K_STR: return x.it->q == Q_RELEASE ? 0 : x.it->q < Q_RELEASE ? -1 : 1;
-    case K_LIST: { /* every element against null until one differs (MNG-6964) */
+    case K_INT: return 5;
+    case K_STR: return x.it->q == Q_RELEASE ? 2 : x.it->q < Q_RELEASE ? 0 : 3;
+    case K_LIST: { /* its elements against null until one differs (MNG-6964) */
         cursor_t c;
         cur_init(&c, v, x.depth);
         for (;;) {
             elem_t y = cur_next(&c);
-            if (y.kind == K_NONE) return 0;
-            int r = cmp_null(v, y);
-            if (r) return r;
+            if (y.kind == K_NONE) return 2; /* not reached: a kept list is not null */
+            int k = elem_class(v, y);
+            if (k != 2) return k < 2 ? 1 : 4;
         }
     }
     }
-    return 0;
+    return 2;
 }
 
 static int elem_cmp(const mver_t *a, elem_t x, const mver_t *b, elem_t y)
 {
-    if (x.kind == K_NONE) return y.kind == K_NONE ? 0 : -cmp_null(b, y);
-    if (y.kind == K_NONE) return cmp_null(a, x);
-    switch (x.kind) {
-    case K_INT:
-        if (y.kind == K_INT) return vc_numcmp(x.it->p, x.it->n, y.it->p, y.it->n);
-        return 1;
-    case K_STR:
-        if (y.kind == K_STR) return qcmp(x.it, y.it);
-        return -1;
-    default: /* K_LIST */
-        if (y.kind == K_INT) return -1;
-        if (y.kind == K_STR) return 1;
-        return list_cmp(a, x.depth, b, y.depth);
+    int ka = elem_class(a, x), kb = elem_class(b, y);
+    if (ka != kb) return ka < kb ? -1 : 1;
+    switch (ka) {
+    case 0:
+    case 3: return qcmp(x.it, y.it);
+    case 1:
+    case 4: return list_cmp(a, x.depth, b, y.depth);
+    case 5: return vc_numcmp(x.it->p, x.it->n, y.it->p, y.it->n);
     }
+    return 0;
 }
 
 static int list_cmp(const mver_t *a, int da, const mver_t *b, int db)

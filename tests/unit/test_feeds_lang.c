@@ -273,6 +273,8 @@ TEST(git_ranges_and_withdrawn)
     CHECK_INT(affected(db, "npm", "gitonly", "1.0.0", "GHSA-test-git0-0000"), -1);
     CHECK_INT(affected(db, "npm", "listed", "0.1.1", "GHSA-test-git0-0000"), 1); /* explicit versions */
     CHECK_INT(affected(db, "npm", "listed", "0.1.2", "GHSA-test-git0-0000"), 0);
+    CHECK_INT(affected(db, "npm", "limited", "1.9.9", "GHSA-test-git0-0000"), 1); /* limit */
+    CHECK_INT(affected(db, "npm", "limited", "2.0.0", "GHSA-test-git0-0000"), 0);
     dd_vulndb_close(db);
 
     /* the same record withdrawn: its entries go, its vulns row stays marked */

@@ -399,9 +399,14 @@ TEST(maven_table)
     static const char *const same4[] = { "2.0.a", "2.0.0.a", "2-a", "2.0-a" };
     RUN_EQUAL(DD_VS_MAVEN, same4);
     static const pair_t pairs[] = {
-        { "1.0.0.RC.1", "1", -1 },            /* ".rc" not at the end stays in place */
+        { "1.0.0.RC.1", "1", 1 },             /* Maven: -1; its order is not transitive there
+                                                 (docs/vercmp.md#maven, case b) */
         { "1-0.snapshot", "1", -1 },
-        { "m0.release.snapshot.10", "milestone", -1 }, /* MNG-6964: whole list vs null */
+        { "1-0-rc", "1", -1 },                 /* MNG-6964: a list against null */
+        { "1-sp", "1", 1 },
+        { "1-0-rc", "1-sp", -1 },              /* Maven: 1, a cycle with the two above */
+        { "2.0.2", "2-1", 1 },                 /* numbers above lists */
+        { "2.1.0.1", "2.1-1", 1 },
         { "2.12.7.1", "2.12.7", 1 },          /* jackson-databind micro patches */
         { "2.9.10.8", "2.9.10", 1 },
         { "2.14.0-rc1", "2.14.0", -1 },
@@ -549,6 +554,7 @@ TEST(composer_table)
         { "1.0.0", true }, { "v2.1", true }, { "1.0.0-beta2", true }, { "2.x-dev", true },
         { "20100102", true }, { "dev-main", false }, { "1.0.0-foo", false }, { "", false },
         { "123456.1", true /* date-based */ }, { "1.0.0.0.0", false }, { "1.0.0-beta-foo", false },
+        { "a+dev", false /* fuzz: the metadata cut moved the end */ },
     };
     RUN_VALID(DD_VS_COMPOSER, valid);
     static const struct {
