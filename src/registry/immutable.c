@@ -14,6 +14,20 @@
 #include <stdio.h>
 #include <string.h>
 
+int reg_immutable_validate(const char *rules, dd_err_t *e)
+{
+    for (const char *p = rules ? rules : ""; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *colon = memchr(p, ':', len);
+        size_t tlen = colon ? len - (size_t)(colon - p) - 1 : len;
+        if (len >= 512 || strspn(colon ? colon + 1 : p, " ") >= tlen)
+            return dd_err(e, DD_EINVAL, "invalid immutable-tags rule '%.*s'", (int)(len < 512 ? len : 64), p);
+        p += len;
+        if (*p == ',') p++;
+    }
+    return DD_OK;
+}
+
 bool reg_immutable_rule(const char *rules, const char *repo, const char *tag, char *rule, size_t rule_n)
 {
     if (!rules || !tag) return false;

@@ -48,6 +48,8 @@ int reg_not_found(dd_req_t *req, dd_regerr_t err);
 bool reg_parse_digest(dd_req_t *req, const char *s, dd_digest_t *out);
 
 /* ---- immutable.c ---- */
+/* DD_EINVAL for an empty or over-long rule (checked once, at dd_registry_new). */
+int reg_immutable_validate(const char *rules, dd_err_t *e);
 /* Whether a rule of rules ("[REPOGLOB:]TAGGLOB,...") covers repo's tag;
  * the first matching rule is copied to rule. */
 bool reg_immutable_rule(const char *rules, const char *repo, const char *tag, char *rule, size_t rule_n);

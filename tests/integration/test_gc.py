@@ -111,3 +111,11 @@ def test_immutable_tags(tmp_path):
             reg.push_image("prod/app", "release-1", layers=(b"two",))
     finally:
         assert srv.stop() == 0
+
+
+def test_immutable_tags_bad_rule_stops_serve(tmp_path):
+    for bad in ("app:", "v*,,x"):
+        p = subprocess.run([BIN, "serve", "--data-dir", str(tmp_path / "d"), "--listen", "127.0.0.1:0",
+                            "--immutable-tags", bad], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=30)
+        assert p.returncode != 0 and b"invalid immutable-tags rule" in p.stderr, (bad, p.stderr)
