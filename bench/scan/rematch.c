@@ -87,11 +87,11 @@ int main(int argc, char **argv)
         dd_scanstore_image_pushed(st, "bench/repo", digest, "application/vnd.oci.image.manifest.v1+json", NULL,
                                   false, NULL, NULL);
         dd_image_rec_t r;
-        dd_scanstore_image_get(st, digest, &r);
+        dd_scanstore_image_get(st, digest, &r, NULL);
         r.state = DD_SCAN_DONE;
         r.error[0] = '\0';
-        dd_scanstore_image_update(st, &r);
-        dd_scanstore_inventory_put(st, digest, b.ptr, b.len);
+        dd_scanstore_image_update(st, &r, NULL);
+        dd_scanstore_inventory_put(st, digest, b.ptr, b.len, NULL);
         dd_buf_release(&b);
         dd_inventory_release(&inv);
     }

@@ -22,10 +22,14 @@
  *                        analyzes them while they arrive;
  *   upload end        -> the stream gets the verified digest (or stops).
  *
- * A bounded pool of worker threads runs the jobs (never on HTTP threads):
- * manifest -> config + layers (cached analyses, or analyze now) -> overlay
- * -> catalog -> inventory (stored) -> match -> findings (stored). An index
- * records its children and makes sure each has a job.
+ * A bounded pool of worker threads runs the jobs (never on HTTP threads)
+ * through the pipeline `drydock scan` uses, the registry's blob store being
+ * the image source (store:, dd_image_open_store in image.h) and the scan
+ * store its layer cache: manifest -> config + layers (dd_image_analyze:
+ * cached analyses, or analyze now; a layer is analyzed by one thread while
+ * the others wait for its result) -> dd_scan_inventory (overlay -> catalog
+ * -> attribution) -> inventory (stored) -> match -> findings (stored). An
+ * index records its children and makes sure each has a job.
  *
  * A watcher thread polls the vulnerability database's version; when it
  * changes, the new database is swapped in as the live snapshot (vulndb.h)
@@ -111,7 +115,7 @@ typedef struct dd_scanner_counters {
     uint64_t rematches;           /* re-assessment passes */
     int64_t db_version;           /* vulnerability DB version in use (0 = none) */
     int64_t db_updated_s;         /* its last-update time, epoch seconds (0 = unknown) */
-    int64_t jobs_pending;
+    int64_t jobs_pending;         /* -1 when the scan store cannot say */
 } dd_scanner_counters_t;
 void dd_scanner_counters(dd_scanner_t *sc, dd_scanner_counters_t *out);
 

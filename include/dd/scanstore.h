@@ -114,20 +114,27 @@ typedef struct dd_job {
     int attempts;
 } dd_job_t;
 
+/* Every call that can fail returns DD_OK or a negative DD_E* code and fills
+ * e (may be NULL) where it failed: the store's own message ("scan store:
+ * ..."; DD_EBUSY when the database stayed locked past its busy timeout,
+ * DD_EIO for other SQLite failures), or DD_ENOTFOUND with what was missing.
+ * Nothing is logged here: callers decide. */
 int dd_scanstore_open(const char *path, dd_scanstore_t **out, dd_err_t *e);
 void dd_scanstore_close(dd_scanstore_t *s);
 
 /* ---- layer analysis cache (key: layer digest + analyzer version) ---- */
-/* DD_OK with the serialized result in out, DD_ENOTFOUND, or DD_DECLINED if
- * the blob is known not to be a layer (error text in why if given). */
+/* DD_OK when the layer is known: *status (OUT) is DD_OK with the serialized
+ * result in out (may be NULL), DD_DECLINED if the blob is not a layer, or
+ * the rc its analysis failed with for good; why (may be NULL) gets the
+ * stored error text. DD_ENOTFOUND when it is not known. */
 int dd_scanstore_layer_get(dd_scanstore_t *s, const char *digest, int version, dd_buf_t *out,
-                           char *why, size_t whysz);
+                           char *why, size_t whysz, int *status, dd_err_t *e);
 /* status: DD_OK (result = serialized), DD_DECLINED (not a layer) or an
  * error rc (error text kept). */
 int dd_scanstore_layer_put(dd_scanstore_t *s, const char *digest, int version, int status,
-                           const void *result, size_t n, const char *error);
+                           const void *result, size_t n, const char *error, dd_err_t *e);
 /* number of cached layer analyses (for the counters in the API) */
-int64_t dd_scanstore_layer_count(dd_scanstore_t *s);
+int dd_scanstore_layer_count(dd_scanstore_t *s, int64_t *n, dd_err_t *e);
 
 /* ---- images and their references ---- */
 /* Records that repo holds digest (tag may be NULL; a tag that named another
@@ -140,20 +147,22 @@ int dd_scanstore_image_pushed(dd_scanstore_t *s, const char *repo, const char *d
                               const char *media_type, const char *tag, bool enqueue,
                               bool *created, dd_err_t *e);
 /* Removes repo's reference; when none is left the image and its results go. */
-int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *digest);
+int dd_scanstore_image_unref(dd_scanstore_t *s, const char *repo, const char *digest, dd_err_t *e);
 /* Tag deleted in repo (issue 15): its reference goes; the manifest it named
  * stays in the repository by digest, so that image keeps an untagged
  * reference there (it is listed with no tags, not dropped). Tags are
  * references with tag != "": a tag moved by dd_scanstore_image_pushed
  * leaves the previous image untagged the same way. */
-int dd_scanstore_tag_removed(dd_scanstore_t *s, const char *repo, const char *tag);
-int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out);
+int dd_scanstore_tag_removed(dd_scanstore_t *s, const char *repo, const char *tag, dd_err_t *e);
+/* DD_ENOTFOUND when the store does not know digest. */
+int dd_scanstore_image_get(dd_scanstore_t *s, const char *digest, dd_image_rec_t *out, dd_err_t *e);
 /* Stores state, error and the summary fields of rec (by rec->digest). */
-int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *rec);
+int dd_scanstore_image_update(dd_scanstore_t *s, const dd_image_rec_t *rec, dd_err_t *e);
 /* Images, optionally only those referenced by repo, in digest order after
- * `after` (NULL = start), at most limit (0 = all). */
+ * `after` (NULL = start), at most limit (0 = all). fn returns nonzero to
+ * stop. */
 int dd_scanstore_images(dd_scanstore_t *s, const char *repo, const char *after, size_t limit,
-                        int (*fn)(const dd_image_rec_t *r, void *arg), void *arg);
+                        int (*fn)(const dd_image_rec_t *r, void *arg), void *arg, dd_err_t *e);
 /* Replaces the child manifests of index digest with children[0..n), kept
  * in index order, one row each (no limit on their number). */
 int dd_scanstore_children_set(dd_scanstore_t *s, const char *digest, const char *const *children, size_t n,
@@ -164,17 +173,20 @@ int dd_scanstore_children(dd_scanstore_t *s, const char *digest, dd_image_child_
                           dd_err_t *e);
 /* Repositories holding digest. */
 int dd_scanstore_image_repos(dd_scanstore_t *s, const char *digest,
-                             int (*fn)(const char *repo, const char *tag, void *arg), void *arg);
+                             int (*fn)(const char *repo, const char *tag, void *arg), void *arg, dd_err_t *e);
 /* Repositories with their image references (repo, digest, tag or NULL). */
 int dd_scanstore_refs(dd_scanstore_t *s, const char *repo,
-                      int (*fn)(const char *repo, const char *digest, const char *tag, void *arg), void *arg);
+                      int (*fn)(const char *repo, const char *digest, const char *tag, void *arg), void *arg,
+                      dd_err_t *e);
 
 /* ---- inventories ---- */
-int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void *p, size_t n);
-int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *out);
+int dd_scanstore_inventory_put(dd_scanstore_t *s, const char *digest, const void *p, size_t n, dd_err_t *e);
+/* DD_ENOTFOUND when digest has no stored inventory. */
+int dd_scanstore_inventory_get(dd_scanstore_t *s, const char *digest, dd_buf_t *out, dd_err_t *e);
 /* Every image with a stored inventory (for re-assessment). */
 int dd_scanstore_each_inventory(dd_scanstore_t *s,
-                                int (*fn)(const char *digest, const void *p, size_t n, void *arg), void *arg);
+                                int (*fn)(const char *digest, const void *p, size_t n, void *arg), void *arg,
+                                dd_err_t *e);
 
 /* ---- findings ---- */
 /* Replaces digest's findings with rows[] and records, in the same
@@ -186,33 +198,38 @@ int dd_scanstore_each_inventory(dd_scanstore_t *s,
 int dd_scanstore_findings_replace(dd_scanstore_t *s, const char *digest, const dd_finding_row_t *rows,
                                   size_t n, const char *hash, int64_t db_version, bool record_history,
                                   size_t *n_new, size_t *n_resolved, dd_err_t *e);
-/* The hash stored with digest's findings ("" if none). */
-int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out, size_t outsz);
+/* The hash stored with digest's findings ("" if none); DD_ENOTFOUND for an
+ * unknown image. */
+int dd_scanstore_findings_hash(dd_scanstore_t *s, const char *digest, char *out, size_t outsz, dd_err_t *e);
 /* Records db_version on every done image (after a re-assessment pass). */
-int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version);
+int dd_scanstore_set_db_version(dd_scanstore_t *s, int64_t db_version, dd_err_t *e);
 /* Findings of digest matching f; *total gets the count before offset/limit.
  * fn may be NULL to count only. */
 int dd_scanstore_findings(dd_scanstore_t *s, const char *digest, const dd_findings_filter_t *f,
-                          int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total);
+                          int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total,
+                          dd_err_t *e);
 /* Images whose findings include vuln_id. */
 int dd_scanstore_images_with_vuln(dd_scanstore_t *s, const char *vuln_id,
                                   int (*fn)(const char *digest, const dd_finding_row_t *r, void *arg),
-                                  void *arg);
+                                  void *arg, dd_err_t *e);
 /* History rows, newest first; image NULL = all; since_ms 0 = all. */
 int dd_scanstore_history(dd_scanstore_t *s, const char *image, int64_t since_ms, size_t limit,
-                         int (*fn)(const dd_history_row_t *r, void *arg), void *arg);
+                         int (*fn)(const dd_history_row_t *r, void *arg), void *arg, dd_err_t *e);
 
 /* ---- durable job queue ---- */
-int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo);
+int dd_scanstore_job_add(dd_scanstore_t *s, const char *digest, const char *repo, dd_err_t *e);
 /* Claims the oldest queued job (marks it running). DD_ENOTFOUND if none. */
-int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out);
-int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id);
-/* Puts running jobs back in the queue (at startup). Returns how many. */
-int dd_scanstore_jobs_requeue(dd_scanstore_t *s, size_t *n);
-int64_t dd_scanstore_jobs_pending(dd_scanstore_t *s);
+int dd_scanstore_job_claim(dd_scanstore_t *s, dd_job_t *out, dd_err_t *e);
+int dd_scanstore_job_done(dd_scanstore_t *s, int64_t id, dd_err_t *e);
+/* Puts running jobs back in the queue (at startup); *n (may be NULL) says
+ * how many. */
+int dd_scanstore_jobs_requeue(dd_scanstore_t *s, size_t *n, dd_err_t *e);
+/* Jobs queued or running. */
+int dd_scanstore_jobs_pending(dd_scanstore_t *s, int64_t *n, dd_err_t *e);
 
 /* ---- key/value settings (db version seen, counters) ---- */
-int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out);
-int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v);
+/* DD_ENOTFOUND when key was never set. */
+int dd_scanstore_kv_get(dd_scanstore_t *s, const char *key, int64_t *out, dd_err_t *e);
+int dd_scanstore_kv_set(dd_scanstore_t *s, const char *key, int64_t v, dd_err_t *e);
 
 #endif

@@ -196,19 +196,27 @@ static int walk(lister_t *L, const dd_manifest_t *m, const dd_digest_t *dg, cons
     return DD_OK;
 }
 
-int dd_source_list_generic(dd_image_source_t *src, dd_image_desc_t **imgs, size_t *n, dd_err_t *e)
+/* The root document parsed into m, and its digest (of the bytes read when
+ * the transport gives none). */
+static int root_doc(dd_image_source_t *src, dd_manifest_t *m, dd_digest_t *dg, dd_err_t *e)
 {
     dd_buf_t b;
     dd_buf_init(&b, DD_MANIFEST_MAX);
     char *mt = NULL;
-    dd_digest_t dg;
-    memset(&dg, 0, sizeof dg);
-    int rc = src->ops->fetch(src, DD_FETCH_ROOT, NULL, DD_MANIFEST_MAX, &b, &mt, &dg, e);
-    dd_manifest_t m;
-    if (rc == DD_OK) rc = dd_manifest_parse(b.ptr, b.len, mt, &m, e);
+    memset(dg, 0, sizeof *dg);
+    int rc = src->ops->fetch(src, DD_FETCH_ROOT, NULL, DD_MANIFEST_MAX, &b, &mt, dg, e);
+    if (rc == DD_OK) rc = dd_manifest_parse(b.ptr, b.len, mt, m, e);
     free(mt);
-    if (rc == DD_OK && !dg.str[0]) dd_digest_buf(DD_DIGEST_SHA256, b.ptr, b.len, &dg);
+    if (rc == DD_OK && !dg->str[0]) dd_digest_buf(DD_DIGEST_SHA256, b.ptr, b.len, dg);
     dd_buf_release(&b);
+    return rc;
+}
+
+int dd_source_list_generic(dd_image_source_t *src, dd_image_desc_t **imgs, size_t *n, dd_err_t *e)
+{
+    dd_digest_t dg;
+    dd_manifest_t m;
+    int rc = root_doc(src, &m, &dg, e);
     if (rc != DD_OK) return rc;
     lister_t L = {.src = src};
     rc = walk(&L, &m, &dg, NULL, src->tag_filter, 0, true, e);
@@ -263,26 +271,79 @@ int dd_source_analyze_verified(dd_image_source_t *src, const dd_descriptor_t *d,
     return rc;
 }
 
+int dd_image_analyze_layer(dd_image_source_t *src, const dd_descriptor_t *d, const dd_layer_cache_t *cache,
+                           dd_layer_result_t *out, bool *analyzed, dd_err_t *e)
+{
+    dd_err_t local;
+    if (!e) e = &local;
+    dd_err_clear(e);
+    if (analyzed) *analyzed = false;
+    if (!src->ops->analyze_layer)
+        return dd_err(e, DD_EUNSUPPORTED, "%s images are not analyzed layer by layer", src->ops->prefix);
+    if (cache) {
+        int rc = cache->get(cache->arg, &d->digest, out, e);
+        if (rc != DD_ENOTFOUND) return rc;
+        dd_err_clear(e);
+    }
+    int rc = src->ops->analyze_layer(src, d, out, e);
+    if (analyzed) *analyzed = true;
+    if (cache) cache->put(cache->arg, &d->digest, rc, rc == DD_OK ? out : NULL, rc == DD_OK ? NULL : e->msg);
+    return rc;
+}
+
+/* Layer by layer: each one's cache turn ends before the next begins, so
+ * two images sharing layers in another order never wait on each other. */
+static int analyze_each(dd_image_source_t *src, const dd_image_desc_t *img, const dd_layer_cache_t *cache,
+                        dd_layer_result_t *res, size_t *count, dd_err_t *e)
+{
+    for (size_t i = 0; i < img->n_layers; i++) {
+        bool now = false;
+        dd_layer_result_init(&res[i]);
+        int rc = dd_image_analyze_layer(src, &img->layers[i], cache, &res[i], &now, e);
+        if (now) (*count)++;
+        if (rc == DD_DECLINED) {
+            /* not a tar, gzip or zstd stream (foreign media): no files */
+            dd_layer_result_release(&res[i]);
+            dd_layer_result_init(&res[i]);
+            rc = DD_OK;
+        }
+        if (rc != DD_OK) return rc;
+    }
+    return DD_OK;
+}
+
+/* In one pass of the transport over the layers the cache does not have. */
+static int analyze_batch(dd_image_source_t *src, const dd_image_desc_t *img, const dd_layer_cache_t *cache,
+                         dd_layer_result_t *res, size_t *count, dd_err_t *e)
+{
+    size_t n = img->n_layers;
+    bool *todo = dd_calloc(n ? n : 1, sizeof *todo);
+    int rc = DD_OK;
+    for (size_t i = 0; i < n; i++) {
+        dd_layer_result_init(&res[i]);
+        /* anything but a result is analyzed again: the transport says why */
+        todo[i] = !cache || cache->get(cache->arg, &img->layers[i].digest, &res[i], NULL) != DD_OK;
+        if (todo[i]) {
+            dd_layer_result_release(&res[i]);
+            (*count)++;
+        }
+    }
+    if (*count) rc = src->ops->analyze(src, img, todo, res, e);
+    if (cache)
+        for (size_t i = 0; i < n; i++)
+            if (todo[i]) cache->put(cache->arg, &img->layers[i].digest, rc == DD_OK ? DD_OK : DD_EBUSY,
+                                    rc == DD_OK ? &res[i] : NULL, NULL);
+    free(todo);
+    return rc;
+}
+
 int dd_image_analyze(dd_image_source_t *src, const dd_image_desc_t *img, const dd_layer_cache_t *cache,
                      dd_layer_result_t **layers_out, size_t *n_analyzed, dd_err_t *e)
 {
-    size_t n = img->n_layers;
+    size_t n = img->n_layers, count = 0;
     dd_layer_result_t *res = dd_calloc(n ? n : 1, sizeof *res);
-    bool *todo = dd_calloc(n ? n : 1, sizeof *todo);
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        dd_layer_result_init(&res[i]);
-        todo[i] = !cache || cache->get(cache->arg, &img->layers[i].digest, &res[i]) != DD_OK;
-        if (todo[i]) {
-            dd_layer_result_release(&res[i]);
-            count++;
-        }
-    }
-    int rc = count ? src->ops->analyze(src, img, todo, res, e) : DD_OK;
-    if (rc == DD_OK && cache)
-        for (size_t i = 0; i < n; i++)
-            if (todo[i]) cache->put(cache->arg, &img->layers[i].digest, &res[i]);
-    free(todo);
+    int rc = src->ops->analyze_layer ? analyze_each(src, img, cache, res, &count, e)
+                                     : analyze_batch(src, img, cache, res, &count, e);
     if (rc != DD_OK) {
         for (size_t i = 0; i < n; i++) dd_layer_result_release(&res[i]);
         free(res);
@@ -290,5 +351,22 @@ int dd_image_analyze(dd_image_source_t *src, const dd_image_desc_t *img, const d
     }
     *layers_out = res;
     if (n_analyzed) *n_analyzed = count;
+    return DD_OK;
+}
+
+int dd_image_root(dd_image_source_t *src, dd_manifest_t *out, dd_err_t *e)
+{
+    dd_digest_t dg;
+    return root_doc(src, out, &dg, e);
+}
+
+int dd_source_check_blob(const dd_descriptor_t *d, const dd_buf_t *b, dd_err_t *e)
+{
+    if ((int64_t)b->len != d->size)
+        return dd_err(e, DD_EDIGEST, "blob %s has %zu bytes, not %lld", d->digest.str, b->len, (long long)d->size);
+    dd_digest_t got;
+    dd_digest_buf(d->digest.alg, b->ptr, b->len, &got);
+    if (strcmp(got.str, d->digest.str) != 0)
+        return dd_err(e, DD_EDIGEST, "blob digest mismatch: expected %s, got %s", d->digest.str, got.str);
     return DD_OK;
 }

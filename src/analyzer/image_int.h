@@ -2,7 +2,8 @@
  * image_int.h: the image-source vtable shared by image.c and the source_*.c
  * transports (not installed).
  *
- * A transport registers one dd_source_ops_t in the sorted table in image.c.
+ * A transport registers one dd_source_ops_t in the sorted table in image.c
+ * (store:, opened only through dd_image_open_store, is not in it).
  * Transports that serve content-addressed manifests (oci:, docker://)
  * implement fetch() and let dd_source_list_generic() walk indexes; the
  * docker-archive transport lists its images itself.
@@ -26,7 +27,7 @@ struct dd_image_source {
 enum { DD_FETCH_ROOT = 0, DD_FETCH_MANIFEST = 1, DD_FETCH_BLOB = 2 };
 
 struct dd_source_ops {
-    int version;              /* 1 */
+    int version;              /* 1, or 2 with analyze_layer */
     const char *prefix;       /* "docker-archive:", "docker://", "fs:", "oci:", "rootfs:": table sorted by it */
     /* rest is the reference without the prefix. */
     int (*open)(const char *rest, dd_image_source_t **out, dd_err_t *e);
@@ -43,10 +44,15 @@ struct dd_source_ops {
     int (*analyze)(dd_image_source_t *src, const dd_image_desc_t *img, const bool *todo,
                    dd_layer_result_t *res, dd_err_t *e);
     void (*close)(dd_image_source_t *src);
+    /* version 2, optional: analyzes the one layer d names into out (init'ed):
+     * DD_OK, DD_DECLINED when the blob is not a layer (out empty), or an
+     * error. When set, dd_image_analyze goes layer by layer through it
+     * (analyze is then unused). */
+    int (*analyze_layer)(dd_image_source_t *src, const dd_descriptor_t *d, dd_layer_result_t *out, dd_err_t *e);
 };
 
 extern const dd_source_ops_t dd_source_oci, dd_source_docker_archive, dd_source_registry, dd_source_fs,
-    dd_source_rootfs;
+    dd_source_rootfs, dd_source_store;
 
 int dd_source_list_generic(dd_image_source_t *src, dd_image_desc_t **imgs, size_t *n, dd_err_t *e);
 /* Fills img->cfg/platform from config bytes and appends; used by transports. */
@@ -61,6 +67,8 @@ typedef struct dd_hashing_reader {
     uint64_t max;             /* fail past this many bytes (the descriptor size) */
 } dd_hashing_reader_t;
 ssize_t dd_hashing_read(void *arg, void *buf, size_t n);
+/* Checks a fetched document b against its descriptor's size and digest. */
+int dd_source_check_blob(const dd_descriptor_t *d, const dd_buf_t *b, dd_err_t *e);
 /* Analyzes one layer through a hashing reader and checks digest and size. */
 int dd_source_analyze_verified(dd_image_source_t *src, const dd_descriptor_t *d, dd_read_fn fn,
                                void *arg, dd_layer_result_t *out, dd_err_t *e);

@@ -71,14 +71,7 @@ static int oci_fetch(dd_image_source_t *src, int kind, const dd_descriptor_t *d,
         return dd_err(e, DD_ELIMIT, "blob %s is %lld bytes, over %zu", d->digest.str, (long long)d->size, max);
     blob_path(s, &d->digest, p, sizeof p);
     int rc = dd_file_read(p, max, out, e);
-    if (rc != DD_OK) return rc;
-    if ((int64_t)out->len != d->size)
-        return dd_err(e, DD_EDIGEST, "blob %s has %zu bytes, not %lld", d->digest.str, out->len, (long long)d->size);
-    dd_digest_t got;
-    dd_digest_buf(d->digest.alg, out->ptr, out->len, &got);
-    if (strcmp(got.str, d->digest.str) != 0)
-        return dd_err(e, DD_EDIGEST, "blob digest mismatch: expected %s, got %s", d->digest.str, got.str);
-    return DD_OK;
+    return rc == DD_OK ? dd_source_check_blob(d, out, e) : rc;
 }
 
 static ssize_t fd_read(void *arg, void *buf, size_t n)

@@ -1,7 +1,8 @@
 /*
  * cmd_scan.c: `drydock scan TARGET`: scans an image (OCI layout,
  * docker-archive tarball, registry), a directory tree (fs:, rootfs:) or an
- * SBOM (sbom:), writes the report in the chosen format (dd_report_write),
+ * SBOM (sbom:), or an image of the --data-dir registry's own stores (store:),
+ * writes the report in the chosen format (dd_report_write),
  * and acts as a CI gate.
  *
  * Pipeline per platform image: dd_image_analyze (layers, cached in the data
@@ -36,6 +37,7 @@
 #include "dd/catalog.h"
 #include "dd/image.h"
 #include "dd/match.h"
+#include "dd/meta.h"
 #include "dd/report.h"
 #include "dd/sbom.h"
 #include "dd/scanner.h"
@@ -53,7 +55,8 @@ static void usage(FILE *out)
             "  docker://HOST[:PORT]/REPO[:TAG|@DIGEST]  an image in a registry\n"
             "  NAME[:TAG|@DIGEST]            an image in --registry / $DRYDOCK_REGISTRY\n"
             "  fs:DIR, rootfs:DIR            a directory tree (an unpacked root filesystem)\n"
-            "  sbom:FILE                     a CycloneDX 1.4-1.6 or SPDX 2.2/2.3 JSON SBOM\n\n"
+            "  sbom:FILE                     a CycloneDX 1.4-1.6 or SPDX 2.2/2.3 JSON SBOM\n"
+            "  store:REPO[:TAG|@DIGEST]      an image in the --data-dir registry's own stores\n\n"
             "output:\n"
             "  --format FORMAT               table, json, cyclonedx, cyclonedx-vex, spdx, sarif, github\n"
             "                                (default: table, also when piped; json for scripts)\n"
@@ -92,22 +95,29 @@ static int sev_from(const char *s, dd_severity_t *out)
 
 /* ---- layer cache over the scan store ---- */
 
-static int cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out)
+static int cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out, dd_err_t *e)
 {
+    (void)e;
     dd_buf_t b;
     dd_buf_init(&b, 0);
-    int rc = dd_scanstore_layer_get(arg, layer->str, DD_ANALYZER_VERSION, &b, NULL, 0);
-    if (rc == DD_OK) rc = dd_layer_result_deserialize(b.ptr, b.len, out, NULL);
+    int status = DD_EIO;
+    int rc = dd_scanstore_layer_get(arg, layer->str, DD_ANALYZER_VERSION, &b, NULL, 0, &status, NULL);
+    if (rc == DD_OK && status == DD_OK) rc = dd_layer_result_deserialize(b.ptr, b.len, out, NULL);
+    else rc = DD_ENOTFOUND; /* unknown, not a result, or the cache failed: analyzed here */
     dd_buf_release(&b);
     return rc == DD_OK ? DD_OK : DD_ENOTFOUND;
 }
 
-static void cache_put(void *arg, const dd_digest_t *layer, const dd_layer_result_t *r)
+/* Only results are kept: a failure is the transport's to report each time. */
+static void cache_put(void *arg, const dd_digest_t *layer, int status, const dd_layer_result_t *r, const char *error)
 {
+    (void)error;
+    if (status != DD_OK) return;
     dd_buf_t b;
     dd_buf_init(&b, 0);
     if (dd_layer_result_serialize(r, &b) == DD_OK)
-        dd_scanstore_layer_put(arg, layer->str, DD_ANALYZER_VERSION, DD_OK, b.ptr, b.len, NULL);
+        dd_scanstore_layer_put(arg, layer->str, DD_ANALYZER_VERSION, DD_OK, b.ptr, b.len, NULL,
+                               NULL); /* a cache that cannot keep it costs the next run time only */
     dd_buf_release(&b);
 }
 
@@ -136,7 +146,8 @@ static void on_bytes(void *arg, uint64_t in, uint64_t out)
 
 /* ---- targets ---- */
 
-static const char *const transports[] = {"docker-archive:", "docker://", "fs:", "oci:", "rootfs:", "sbom:"};
+static const char *const transports[] = {"docker-archive:", "docker://", "fs:", "oci:", "rootfs:", "sbom:",
+                                         "store:"};
 
 /* Does the first path component of a bare name name a registry host? */
 static bool has_host(const char *name)
@@ -163,10 +174,50 @@ static char *resolve_target(const char *ref, const char *registry, char *msg, si
     }
     snprintf(msg, msgsz,
              "cannot tell where '%.200s' is: name it docker://HOST/NAME:TAG (or set --registry / "
-             "DRYDOCK_REGISTRY for bare names), oci:DIR[:TAG], docker-archive:FILE, fs:DIR, rootfs:DIR or "
-             "sbom:FILE",
+             "DRYDOCK_REGISTRY for bare names), oci:DIR[:TAG], docker-archive:FILE, fs:DIR, rootfs:DIR, "
+             "sbom:FILE or store:REPO[:TAG]",
              ref);
     return NULL;
+}
+
+/* ---- store: the data directory's own registry ---- */
+
+/* The stores of data_dir, read by a server's scan workers the same way:
+ * REPO[:TAG|@DIGEST] (tag "latest" by default) is resolved in the metadata
+ * store and opened as a store: image source on the blob store. */
+typedef struct store_ref {
+    dd_blobstore_t *bs;
+    dd_meta_t *meta;
+} store_ref_t;
+
+static int open_store_ref(const char *data_dir, const char *rest, const dd_image_opts_t *io, store_ref_t *st,
+                          dd_image_source_t **src, dd_err_t *e)
+{
+    char repo[DD_REPO_MAX + 1];
+    const char *at = strchr(rest, '@'), *slash = strrchr(rest, '/');
+    const char *colon = strrchr(slash ? slash : rest, ':');
+    const char *end = at ? at : colon ? colon : rest + strlen(rest);
+    const char *reference = at ? at + 1 : colon ? colon + 1 : "latest";
+    if (end == rest || (size_t)(end - rest) >= sizeof repo || !*reference)
+        return dd_err(e, DD_EINVAL, "store: needs REPO[:TAG|@DIGEST], not '%.200s'", rest);
+    snprintf(repo, sizeof repo, "%.*s", (int)(end - rest), rest);
+    char *meta_path = dd_asprintf("%s/meta.db", data_dir), *blobs = dd_asprintf("%s/blobs", data_dir);
+    struct stat sb;
+    int rc = stat(meta_path, &sb) == 0 ? DD_OK
+                                       : dd_err(e, DD_ENOTFOUND, "'%s' is not a drydock data directory (no meta.db)",
+                                                data_dir);
+    if (rc == DD_OK) rc = dd_meta_open("sqlite", meta_path, &st->meta, e);
+    if (rc == DD_OK) rc = dd_blobstore_open("fs", blobs, &st->bs, e);
+    free(meta_path);
+    free(blobs);
+    dd_manifest_rec_t m;
+    if (rc == DD_OK && dd_meta_manifest_get(st->meta, repo, reference, &m) != DD_OK)
+        rc = dd_err(e, DD_ENOTFOUND, "no image '%s' in repository '%s' of '%s'", reference, repo, data_dir);
+    else if (rc == DD_OK) {
+        rc = dd_image_open_store(st->bs, m.digest.str, m.media_type, io, src, e);
+        dd_manifest_rec_release(&m);
+    }
+    return rc;
 }
 
 /* ---- the gate ---- */
@@ -462,6 +513,7 @@ int cmd_scan(int argc, char **argv)
     dd_image_source_t *src = NULL;
     dd_image_desc_t *imgs = NULL;
     size_t n_imgs = 0;
+    store_ref_t sref = {NULL, NULL};
     FILE *out = stdout;
     dd_buf_t all;
     dd_buf_init(&all, 0);
@@ -568,7 +620,9 @@ int cmd_scan(int argc, char **argv)
         }
         dd_image_opts_t io = {.platform = platform, .insecure = insecure, .limits = &lim};
         if (prog.on) fprintf(stderr, "\r\033[Kopening %s ...", target);
-        if ((rc = dd_image_open(target, &io, &src, &e)) || (rc = dd_image_list(src, &imgs, &n_imgs, &e))) {
+        if (dd_str_startswith(target, "store:")) rc = open_store_ref(data_dir, target + 6, &io, &sref, &src, &e);
+        else rc = dd_image_open(target, &io, &src, &e);
+        if (rc || (rc = dd_image_list(src, &imgs, &n_imgs, &e))) {
             if (prog.on) fprintf(stderr, "\r\033[K");
             status = fail;
             cli_error("cannot read image '%s': %s", target, e.msg);
@@ -698,6 +752,8 @@ done:
     dd_buf_release(&all);
     dd_image_descs_free(imgs, n_imgs && !is_sbom ? n_imgs : 0);
     dd_image_close(src);
+    dd_blobstore_close(sref.bs);
+    dd_meta_close(sref.meta);
     if (cache_store) dd_scanstore_close(cache_store);
     if (db) dd_vulndb_close(db);
     dd_suppress_release(&sup);

@@ -37,6 +37,15 @@ static int api_error(dd_req_t *req, int status, const char *code, const char *me
     return dd_resp_json(req, status, &b);
 }
 
+/* A scan-store failure while answering (e from the dd_scanstore_* call):
+ * logged, 500 with the store's message; the body built so far is dropped. */
+static int store_error(dd_req_t *req, dd_buf_t *b, const dd_err_t *e)
+{
+    if (b) dd_buf_release(b);
+    dd_log(DD_LOG_ERROR, "findings", "%s", e->msg);
+    return api_error(req, 500, "INTERNAL_ERROR", e->msg);
+}
+
 /* Copies v into out (n bytes), cut on a UTF-8 character boundary so that a
  * message quoting a long value never ends in half a character. Returns out. */
 static const char *clip(const char *v, char *out, size_t n)
@@ -134,7 +143,7 @@ static int resolve(dd_findings_api_t *api, dd_req_t *req, const char *repo, cons
  * (scanning off, or pushed before scanning was on). */
 static void image_or_standin(dd_findings_api_t *api, const char *digest, dd_image_rec_t *r, bool *known)
 {
-    *known = dd_scanstore_image_get(api->o.store, digest, r) == DD_OK;
+    *known = dd_scanstore_image_get(api->o.store, digest, r, NULL) == DD_OK;
     if (!*known) {
         memset(r, 0, sizeof *r);
         snprintf(r->digest, sizeof r->digest, "%s", digest);
@@ -209,7 +218,7 @@ static void aggregate(dd_findings_api_t *api, const dd_image_rec_t *r, agg_t *a)
     for (size_t i = 0; i < nch; i++) {
         dd_image_rec_t c;
         if (child_repeated(ch, i)) continue;
-        if (dd_scanstore_image_get(api->o.store, ch[i].digest, &c) != DD_OK) continue;
+        if (dd_scanstore_image_get(api->o.store, ch[i].digest, &c, NULL) != DD_OK) continue;
         char why[512];
         const char *st = dd_scanner_assess(api->o.scanner, &c, why, sizeof why);
         for (int k = 0; k < DD_NSEV; k++) a->counts[k] += c.counts[k];
@@ -257,7 +266,7 @@ static void image_summary_json(dd_findings_api_t *api, dd_buf_t *b, const char *
     /* tags of this digest in this repository */
     dd_buf_puts(b, ",\"tags\":[");
     tagctx_t tc = {b, repo, 0};
-    dd_scanstore_image_repos(api->o.store, r->digest, tag_cb, &tc);
+    dd_scanstore_image_repos(api->o.store, r->digest, tag_cb, &tc, NULL); /* no tags then */
     dd_buf_puts(b, "],\"scan\":{\"state\":");
     dd_buf_json_str(b, known ? dd_scan_state_name(r->state) : "not-scanned");
     dd_buf_puts(b, ",\"error\":");
@@ -470,21 +479,23 @@ static int h_findings(dd_req_t *req)
     dd_buf_puts(&b, ",\"findings\":[");
     size_t total = 0;
     fctx_t c = {&b, 0, NULL, NULL};
+    dd_err_t se;
+    int src = DD_OK;
     if (r.is_index) {
         /* findings of every platform image, each tagged with its platform */
         dd_image_child_t *ch;
         size_t nch, skip = f.offset, left = f.limit;
-        dd_scanstore_children(api->o.store, r.digest, &ch, &nch, NULL);
-        for (size_t i = 0; i < nch; i++) {
+        src = dd_scanstore_children(api->o.store, r.digest, &ch, &nch, &se);
+        for (size_t i = 0; src == DD_OK && i < nch; i++) {
             dd_image_rec_t cr;
             if (child_repeated(ch, i)) continue; /* listed twice in the index: its findings once */
-            if (dd_scanstore_image_get(api->o.store, ch[i].digest, &cr)) continue;
+            if (dd_scanstore_image_get(api->o.store, ch[i].digest, &cr, NULL)) continue; /* not recorded yet */
             dd_findings_filter_t cf = f;
             cf.offset = 0;
             cf.limit = 0;
             size_t ctot = 0;
             /* count first, then page across children */
-            dd_scanstore_findings(api->o.store, cr.digest, &cf, NULL, NULL, &ctot);
+            if ((src = dd_scanstore_findings(api->o.store, cr.digest, &cf, NULL, NULL, &ctot, &se)) != DD_OK) break;
             total += ctot;
             if (left == 0 || skip >= ctot) {
                 skip -= skip >= ctot ? ctot : skip;
@@ -496,13 +507,14 @@ static int h_findings(dd_req_t *req)
             c.child = cr.digest;
             c.platform = cr.platform;
             int before = c.n;
-            dd_scanstore_findings(api->o.store, cr.digest, &cf, finding_cb, &c, NULL);
+            if ((src = dd_scanstore_findings(api->o.store, cr.digest, &cf, finding_cb, &c, NULL, &se)) != DD_OK) break;
             left -= (size_t)(c.n - before) < left ? (size_t)(c.n - before) : left;
         }
         free(ch);
     } else {
-        dd_scanstore_findings(api->o.store, digest, &f, finding_cb, &c, &total);
+        src = dd_scanstore_findings(api->o.store, digest, &f, finding_cb, &c, &total, &se);
     }
+    if (src != DD_OK) return store_error(req, &b, &se);
     dd_buf_printf(&b, "],\"total\":%zu,\"offset\":%zu,\"limit\":%zu,\"next\":", total, f.offset, f.limit);
     if (f.offset + (size_t)c.n < total) {
         dd_buf_puts(&b, "\"");
@@ -562,7 +574,9 @@ static int h_repo_images(dd_req_t *req)
     dd_buf_json_str(&b, req->name);
     dd_buf_puts(&b, ",\"images\":[");
     listctx_t c = {.api = api, .b = &b, .repo = req->name};
-    dd_scanstore_images(api->o.store, req->name, NULL, 0, image_list_cb, &c);
+    dd_err_t se;
+    if (dd_scanstore_images(api->o.store, req->name, NULL, 0, image_list_cb, &c, &se) != DD_OK)
+        return store_error(req, &b, &se);
     dd_buf_puts(&b, "]}");
     return dd_resp_json(req, 200, &b);
 }
@@ -586,7 +600,7 @@ static bool image_visible(dd_findings_api_t *api, const char *digest)
 {
     if (dd_auth_current_unrestricted(DD_ACT_SCAN_READ)) return true;
     bool v = false;
-    dd_scanstore_image_repos(api->o.store, digest, visible_repo_cb, &v);
+    dd_scanstore_image_repos(api->o.store, digest, visible_repo_cb, &v, NULL); /* not visible then */
     return v;
 }
 
@@ -616,7 +630,9 @@ static int h_repo_summary(dd_req_t *req)
         return repo_unknown(req, req->name);
     }
     listctx_t c = {.api = api, .repo = req->name};
-    dd_scanstore_images(api->o.store, req->name, NULL, 0, tally_cb, &c);
+    dd_err_t se;
+    if (dd_scanstore_images(api->o.store, req->name, NULL, 0, tally_cb, &c, &se) != DD_OK)
+        return store_error(req, NULL, &se);
     dd_buf_t b;
     dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"repository\":");
@@ -638,7 +654,7 @@ static int repo_cb(const char *repo, void *arg)
     repos_ctx_t *rc = arg;
     if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     listctx_t c = {.api = rc->api, .repo = repo};
-    dd_scanstore_images(rc->api->o.store, repo, NULL, 0, tally_cb, &c);
+    dd_scanstore_images(rc->api->o.store, repo, NULL, 0, tally_cb, &c, NULL);
     if (rc->n++) dd_buf_putc(rc->b, ',');
     dd_buf_puts(rc->b, "{\"repository\":");
     dd_buf_json_str(rc->b, repo);
@@ -671,7 +687,7 @@ static int images_repo_cb(const char *repo, void *arg)
     images_ctx_t *ic = arg;
     if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     listctx_t c = {.api = ic->api, .b = ic->b, .n = ic->n, .repo = repo};
-    dd_scanstore_images(ic->api->o.store, repo, NULL, 0, image_list_cb, &c);
+    dd_scanstore_images(ic->api->o.store, repo, NULL, 0, image_list_cb, &c, NULL);
     ic->n = c.n;
     return 0;
 }
@@ -694,7 +710,9 @@ static int h_summary(dd_req_t *req)
 {
     dd_findings_api_t *api = req->ctx;
     listctx_t c = {.api = api};
-    dd_scanstore_images(api->o.store, NULL, NULL, 0, tally_visible_cb, &c);
+    dd_err_t se;
+    if (dd_scanstore_images(api->o.store, NULL, NULL, 0, tally_visible_cb, &c, &se) != DD_OK)
+        return store_error(req, NULL, &se);
     dd_scanner_counters_t ctr;
     dd_scanner_counters(api->o.scanner, &ctr);
     dd_buf_t b;
@@ -756,7 +774,7 @@ static int vuln_image_cb(const char *digest, const dd_finding_row_t *r, void *ar
     if (!strcmp(c->last, digest)) return 0; /* one entry per image */
     snprintf(c->last, sizeof c->last, "%s", digest);
     repoof_t x = {c, digest, r, ""};
-    dd_scanstore_image_repos(c->api->o.store, digest, repo_of, &x);
+    dd_scanstore_image_repos(c->api->o.store, digest, repo_of, &x, NULL);
     return 0;
 }
 
@@ -781,7 +799,9 @@ static int h_vuln_images(dd_req_t *req)
     dd_buf_json_str(&b, id);
     dd_buf_puts(&b, ",\"images\":[");
     vctx_t c = {api, &b, 0, ""};
-    dd_scanstore_images_with_vuln(api->o.store, id, vuln_image_cb, &c);
+    dd_err_t se;
+    if (dd_scanstore_images_with_vuln(api->o.store, id, vuln_image_cb, &c, &se) != DD_OK)
+        return store_error(req, &b, &se);
     dd_buf_puts(&b, "]}");
     return dd_resp_json(req, 200, &b);
 }
@@ -848,22 +868,25 @@ static int h_vuln_fixed(dd_req_t *req)
     dd_buf_t b;
     dd_buf_init(&b, 0);
     fixed_ctx_t c = {api, id, &b, 0, NULL, 0, NULL, 0};
-    dd_scanstore_images_with_vuln(api->o.store, id, collect_affected, &c);
-    if (repo) collect_repo(repo, NULL, &c);
+    dd_err_t se;
+    int src = dd_scanstore_images_with_vuln(api->o.store, id, collect_affected, &c, &se);
+    if (src == DD_OK && repo) collect_repo(repo, NULL, &c);
     else
-        for (size_t i = 0; i < c.n_affected; i++) dd_scanstore_image_repos(api->o.store, c.affected[i], collect_repo, &c);
+        for (size_t i = 0; src == DD_OK && i < c.n_affected; i++)
+            src = dd_scanstore_image_repos(api->o.store, c.affected[i], collect_repo, &c, &se);
     dd_buf_puts(&b, "{\"id\":");
     dd_buf_json_str(&b, id);
     dd_buf_puts(&b, ",\"images\":[");
-    for (size_t i = 0; i < c.n_repos; i++) {
+    for (size_t i = 0; src == DD_OK && i < c.n_repos; i++) {
         fixed_repo = c.repos[i];
-        dd_scanstore_images(api->o.store, c.repos[i], NULL, 0, fixed_image_cb, &c);
+        src = dd_scanstore_images(api->o.store, c.repos[i], NULL, 0, fixed_image_cb, &c, &se);
     }
     dd_buf_puts(&b, "]}");
     for (size_t i = 0; i < c.n_affected; i++) free(c.affected[i]);
     for (size_t i = 0; i < c.n_repos; i++) free(c.repos[i]);
     free(c.affected);
     free(c.repos);
+    if (src != DD_OK) return store_error(req, &b, &se);
     return dd_resp_json(req, 200, &b);
 }
 
@@ -983,7 +1006,9 @@ static int h_vuln(dd_req_t *req)
     dd_scanner_with_db(api->o.scanner, vuln_detail_db, &d);
     dd_buf_puts(&b, ",\"images\":[");
     vctx_t c = {api, &b, 0, ""};
-    dd_scanstore_images_with_vuln(api->o.store, id, vuln_image_cb, &c);
+    dd_err_t se;
+    if (dd_scanstore_images_with_vuln(api->o.store, id, vuln_image_cb, &c, &se) != DD_OK)
+        return store_error(req, &b, &se);
     dd_buf_puts(&b, "]}");
     if (!d.found && c.n == 0) {
         dd_buf_release(&b);
@@ -1086,7 +1111,9 @@ static int h_history(dd_req_t *req)
     dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"changes\":[");
     hctx_t c = {&b, 0, api};
-    dd_scanstore_history(api->o.store, image, since_s * 1000, limit, history_cb, &c);
+    dd_err_t se;
+    if (dd_scanstore_history(api->o.store, image, since_s * 1000, limit, history_cb, &c, &se) != DD_OK)
+        return store_error(req, &b, &se);
     dd_buf_puts(&b, "]}");
     return dd_resp_json(req, 200, &b);
 }
@@ -1096,6 +1123,9 @@ static int h_scanner(dd_req_t *req)
     dd_findings_api_t *api = req->ctx;
     dd_scanner_counters_t c;
     dd_scanner_counters(api->o.scanner, &c);
+    int64_t cached = 0;
+    dd_err_t se;
+    if (dd_scanstore_layer_count(api->o.store, &cached, &se) != DD_OK) return store_error(req, NULL, &se);
     dd_buf_t b;
     dd_buf_init(&b, 0);
     dd_buf_printf(&b,
@@ -1104,7 +1134,7 @@ static int h_scanner(dd_req_t *req)
                   "\"jobsPending\":%lld}",
                   (unsigned long long)c.layers_analyzed, (unsigned long long)c.layers_streamed,
                   (unsigned long long)c.layer_cache_hits,
-                  (unsigned long long)c.layers_declined, (long long)dd_scanstore_layer_count(api->o.store),
+                  (unsigned long long)c.layers_declined, (long long)cached,
                   (unsigned long long)c.images_scanned, (unsigned long long)c.images_failed,
                   (unsigned long long)c.rematches, (long long)c.db_version, (long long)c.jobs_pending);
     return dd_resp_json(req, 200, &b);
@@ -1350,6 +1380,8 @@ typedef struct azctx {
     const char *repo, *digest;
     int64_t time_ms;
     int known_exploited;        /* the known_exploited filter (dd_findings_filter_t) */
+    int src;                    /* a scan-store failure ends the walk: its rc, */
+    dd_err_t se;                /* and why */
 } azctx_t;
 
 static int az_finding_cb(const dd_finding_row_t *r, void *arg)
@@ -1371,7 +1403,7 @@ static void az_image(azctx_t *c, const char *repo, const dd_image_rec_t *r)
         dd_scanstore_children(c->api->o.store, r->digest, &ch, &nch, NULL);
         for (size_t i = 0; i < nch; i++) {
             dd_image_rec_t cr;
-            if (dd_scanstore_image_get(c->api->o.store, ch[i].digest, &cr) == DD_OK) az_image(c, repo, &cr);
+            if (dd_scanstore_image_get(c->api->o.store, ch[i].digest, &cr, NULL) == DD_OK) az_image(c, repo, &cr);
         }
         free(ch);
         return;
@@ -1384,12 +1416,12 @@ static void az_image(azctx_t *c, const char *repo, const dd_image_rec_t *r)
     size_t total = 0;
     dd_findings_filter_t f = {.min_severity = -1, .severity = -1, .known_exploited = c->known_exploited};
     /* count-only when the whole image lies before the page */
-    dd_scanstore_findings(c->api->o.store, r->digest, &f, NULL, NULL, &total);
+    dd_scanstore_findings(c->api->o.store, r->digest, &f, NULL, NULL, &total, NULL);
     if (c->seen + total <= c->skip || c->emitted >= c->top) {
         c->seen += total;
         return;
     }
-    dd_scanstore_findings(c->api->o.store, r->digest, &f, az_finding_cb, c, NULL);
+    dd_scanstore_findings(c->api->o.store, r->digest, &f, az_finding_cb, c, NULL, NULL);
 }
 
 static int az_image_cb(const dd_image_rec_t *r, void *arg)
@@ -1405,9 +1437,9 @@ static int az_repo_cb(const char *repo, void *arg)
     if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     char *keep = dd_strdup(repo);
     c->repo = keep;
-    dd_scanstore_images(c->api->o.store, keep, NULL, 0, az_image_cb, c);
+    c->src = dd_scanstore_images(c->api->o.store, keep, NULL, 0, az_image_cb, c, &c->se);
     free(keep);
-    return 0;
+    return c->src != DD_OK;
 }
 
 static int parse_top_skip(dd_req_t *req, size_t page_max, size_t *top, size_t *skip)
@@ -1434,7 +1466,7 @@ static int h_subassessments(dd_req_t *req)
     if (ref && !repo) return bad_param(req, "repository", "repository is required with a digest%s", "");
     dd_buf_t b;
     dd_buf_init(&b, 0);
-    azctx_t c = {api, &b, skip, top, 0, 0, NULL, NULL, 0, 0};
+    azctx_t c = {api, &b, skip, top, 0, 0, NULL, NULL, 0, 0, DD_OK, {0}};
     static const char *const akeys[] = {"repository", "digest", "reference", "known_exploited"};
     if (check_filter_values(req, akeys, sizeof akeys / sizeof akeys[0]) ||
         parse_kev_filter(req, &c.known_exploited)) {
@@ -1450,7 +1482,7 @@ static int h_subassessments(dd_req_t *req)
         dd_image_rec_t r;
         dd_buf_puts(&b, "{\"value\":[");
         c.repo = repo;
-        if (dd_scanstore_image_get(api->o.store, digest, &r) == DD_OK) az_image(&c, repo, &r);
+        if (dd_scanstore_image_get(api->o.store, digest, &r, NULL) == DD_OK) az_image(&c, repo, &r);
     } else if (repo) {
         if (dd_meta_repo_exists(api->o.meta, repo) != DD_OK) {
             dd_buf_release(&b);
@@ -1462,6 +1494,7 @@ static int h_subassessments(dd_req_t *req)
         dd_buf_puts(&b, "{\"value\":[");
         dd_meta_catalog(api->o.meta, NULL, 0, az_repo_cb, &c);
     }
+    if (c.src != DD_OK) return store_error(req, &b, &c.se);
     dd_buf_puts(&b, "],\"nextLink\":");
     if (c.seen > skip + c.emitted) {
         dd_buf_printf(&b, "\"/api/v1/subAssessments?$top=%zu&$skipToken=%zu", top, skip + c.emitted);
@@ -1481,6 +1514,8 @@ typedef struct asctx {
     int n;
     const char *repo;
     dd_req_t *req;
+    int src;                    /* a scan-store failure ends the walk: its rc, */
+    dd_err_t se;                /* and why */
 } asctx_t;
 
 void dd_findings_assessment_json(dd_findings_api_t *api, const char *repo, const dd_image_rec_t *r, dd_buf_t *b)
@@ -1544,9 +1579,9 @@ static int as_repo_cb(const char *repo, void *arg)
     if (!dd_auth_may_current(DD_ACT_SCAN_READ, repo)) return 0; /* auth.h: only what the caller may see */
     char *keep = dd_strdup(repo);
     c->repo = keep;
-    dd_scanstore_images(c->api->o.store, keep, NULL, 0, as_image_cb, c);
+    c->src = dd_scanstore_images(c->api->o.store, keep, NULL, 0, as_image_cb, c, &c->se);
     free(keep);
-    return 0;
+    return c->src != DD_OK;
 }
 
 static int h_assessments(dd_req_t *req)
@@ -1556,9 +1591,10 @@ static int h_assessments(dd_req_t *req)
     dd_buf_t b;
     dd_buf_init(&b, 0);
     dd_buf_puts(&b, "{\"value\":[");
-    asctx_t c = {api, &b, 0, NULL, req};
+    asctx_t c = {api, &b, 0, NULL, req, DD_OK, {0}};
     if (repo) as_repo_cb(repo, &c);
     else dd_meta_catalog(api->o.meta, NULL, 0, as_repo_cb, &c);
+    if (c.src != DD_OK) return store_error(req, &b, &c.se);
     dd_buf_puts(&b, "],\"nextLink\":null}");
     return dd_resp_json(req, 200, &b);
 }

@@ -39,8 +39,17 @@ typedef struct qctx {
     dd_findings_api_t *api;
     dd_req_t *req;
     dd_qscan_t *scan;
-    int rc;        /* first emit result that stops the walk */
+    int rc;        /* first emit or scan-store result that stops the walk */
 } qctx_t;
+
+/* A scan-store failure stops the walk (logged with its reason). */
+static int store_failed(qctx_t *q, int rc, const dd_err_t *e)
+{
+    if (rc == DD_OK) return 0;
+    dd_log(DD_LOG_ERROR, "query", "%s", e->msg);
+    if (q->rc == DD_OK) q->rc = rc;
+    return 1;
+}
 
 /* ---- securityresources ---- */
 
@@ -119,7 +128,8 @@ static int sr_image(srctx_t *s, const dd_image_rec_t *r)
     s->digest = r->digest;
     s->time_ms = r->scanned_ms;
     dd_findings_filter_t f = {.min_severity = -1, .severity = -1};
-    dd_scanstore_findings(dd_findings_api_store(q->api), r->digest, &f, sub_cb, s, NULL);
+    dd_err_t se;
+    store_failed(q, dd_scanstore_findings(dd_findings_api_store(q->api), r->digest, &f, sub_cb, s, NULL, &se), &se);
     return q->rc != DD_OK;
 }
 
@@ -131,7 +141,8 @@ static int sr_repo_cb(const char *repo, void *arg)
     dd_buf_init(&s.b, 0);
     char *keep = dd_strdup(repo);
     s.repo = keep;
-    dd_scanstore_images(dd_findings_api_store(q->api), keep, NULL, 0, sr_image_cb, &s);
+    dd_err_t se;
+    store_failed(q, dd_scanstore_images(dd_findings_api_store(q->api), keep, NULL, 0, sr_image_cb, &s, &se), &se);
     free(keep);
     dd_buf_release(&s.b);
     return q->rc != DD_OK;
@@ -193,7 +204,13 @@ static int rs_image_cb(const dd_image_rec_t *r, void *arg)
         /* how many of its findings are in the CISA KEV catalog */
         dd_findings_filter_t kf = {.min_severity = -1, .severity = -1, .known_exploited = 1};
         size_t nkev = 0;
-        dd_scanstore_findings(dd_findings_api_store(q->api), r->digest, &kf, NULL, NULL, &nkev);
+        dd_err_t se;
+        if (store_failed(q, dd_scanstore_findings(dd_findings_api_store(q->api), r->digest, &kf, NULL, NULL, &nkev,
+                                                  &se), &se)) {
+            json_decref(row);
+            json_decref(sum);
+            return 1;
+        }
         json_object_set_new(sum, "knownExploitedFindings", json_integer((json_int_t)nkev));
     }
     json_object_set(row, "properties", sum);
@@ -215,7 +232,8 @@ static int rs_repo_cb(const char *repo, void *arg)
     if (!dd_findings_may_see(q->api, q->req, repo)) return 0;
     char *keep = dd_strdup(repo);
     rsctx_t s = {.q = q, .repo = keep};
-    dd_scanstore_images(dd_findings_api_store(q->api), keep, NULL, 0, rs_image_cb, &s);
+    dd_err_t se;
+    store_failed(q, dd_scanstore_images(dd_findings_api_store(q->api), keep, NULL, 0, rs_image_cb, &s, &se), &se);
     if (q->rc == DD_OK) {
         static const char *names[DD_NSEV] = {"unknown", "negligible", "low", "medium", "high", "critical"};
         json_t *row = json_object();

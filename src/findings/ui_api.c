@@ -64,7 +64,15 @@ static int load(dd_findings_api_t *api, dd_req_t *req, char digest[DD_DIGEST_MAX
     dd_manifest_rec_release(&m);
     dd_buf_t raw;
     dd_buf_init(&raw, 0);
-    if (dd_scanstore_inventory_get(dd_findings_api_store(api), digest, &raw) != DD_OK) {
+    dd_err_t se;
+    int src = dd_scanstore_inventory_get(dd_findings_api_store(api), digest, &raw, &se);
+    if (src != DD_OK && src != DD_ENOTFOUND) {
+        dd_buf_release(&raw);
+        dd_log(DD_LOG_ERROR, req->id, "%s", se.msg);
+        err(req, 500, "INTERNAL_ERROR", NULL, se.msg);
+        return src;
+    }
+    if (src != DD_OK) {
         dd_buf_release(&raw);
         err(req, 404, "NOT_FOUND", NULL,
             "no package inventory for this image (not scanned yet, not supported, or an index: "

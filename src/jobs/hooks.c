@@ -77,7 +77,9 @@ static void hook_manifest_put(void *ctx, const char *repo, const char *digest, c
 static void hook_manifest_deleted(void *ctx, const char *repo, const char *digest)
 {
     dd_scanner_t *sc = ctx;
-    dd_scanstore_image_unref(sc->o.store, repo, digest);
+    dd_err_t e;
+    if (dd_scanstore_image_unref(sc->o.store, repo, digest, &e) != DD_OK)
+        dd_log(DD_LOG_ERROR, "scanner", "cannot forget %s@%s: %s", repo, digest, e.msg);
 }
 
 /* A deleted tag leaves the scan side too (issue 15): its reference goes, the
@@ -85,8 +87,9 @@ static void hook_manifest_deleted(void *ctx, const char *repo, const char *diges
 static void hook_tag_deleted(void *ctx, const char *repo, const char *tag)
 {
     dd_scanner_t *sc = ctx;
-    if (dd_scanstore_tag_removed(sc->o.store, repo, tag) != DD_OK)
-        dd_log(DD_LOG_ERROR, "scanner", "cannot record the deletion of tag %s:%s", repo, tag);
+    dd_err_t e;
+    if (dd_scanstore_tag_removed(sc->o.store, repo, tag, &e) != DD_OK)
+        dd_log(DD_LOG_ERROR, "scanner", "cannot record the deletion of tag %s:%s: %s", repo, tag, e.msg);
 }
 
 void dd_scanner_registry_hooks(dd_scanner_t *sc, dd_registry_hooks_t *out)
@@ -135,9 +138,11 @@ static int check_ref(const char *repo, const char *digest, const char *tag, void
     memset(&m, 0, sizeof m);
     int rc = dd_meta_manifest_get(t->meta, repo, tag ? tag : digest, &m);
     if (rc == DD_ENOTFOUND) {
-        if (tag) dd_scanstore_tag_removed(t->sc->o.store, repo, tag);
-        else dd_scanstore_image_unref(t->sc->o.store, repo, digest);
-        t->fixed++;
+        dd_err_t e;
+        rc = tag ? dd_scanstore_tag_removed(t->sc->o.store, repo, tag, &e)
+                 : dd_scanstore_image_unref(t->sc->o.store, repo, digest, &e);
+        if (rc == DD_OK) t->fixed++;
+        else dd_log(DD_LOG_WARN, "scanner", "cannot forget %s %s: %s", repo, tag ? tag : digest, e.msg);
     } else if (rc == DD_OK && tag && strcmp(m.digest.str, digest) != 0) {
         tag_record(t, repo, &m, tag);
     }
@@ -186,7 +191,7 @@ static int has_tag_cb(const char *repo, const char *tag, void *arg)
 int scanner_reconcile_tags(dd_scanner_t *sc, dd_meta_t *meta, size_t *n)
 {
     tagfix_t t = {sc, meta, 0};
-    int rc = dd_scanstore_refs(sc->o.store, NULL, check_ref, &t);
+    int rc = dd_scanstore_refs(sc->o.store, NULL, check_ref, &t, NULL); /* the caller logs a failure */
     strlist_t repos = {0};
     if (rc == DD_OK) rc = dd_meta_catalog(meta, NULL, 0, strlist_add, &repos);
     for (size_t i = 0; rc == DD_OK && i < repos.n; i++) {
@@ -197,7 +202,7 @@ int scanner_reconcile_tags(dd_scanner_t *sc, dd_meta_t *meta, size_t *n)
                 memset(&m, 0, sizeof m);
                 if (dd_meta_manifest_get(meta, repos.v[i], tags.v[k], &m) == DD_OK) {
                     has_tag_t h = {repos.v[i], tags.v[k], false};
-                    dd_scanstore_image_repos(sc->o.store, m.digest.str, has_tag_cb, &h);
+                    dd_scanstore_image_repos(sc->o.store, m.digest.str, has_tag_cb, &h, NULL); /* else recorded again */
                     if (!h.found) tag_record(&t, repos.v[i], &m, tags.v[k]);
                 }
                 dd_manifest_rec_release(&m);

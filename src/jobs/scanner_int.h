@@ -1,14 +1,16 @@
 /*
  * scanner_int.h: the scanner's state shared by its three files: hooks.c
  * (registry hooks, HTTP threads: record work and return), stream.c (layers
- * analyzed while their upload arrives) and scanner.c (workers, one image's
- * scan, re-assessment). Not a public header.
+ * analyzed while their upload arrives) and workers.c (the worker pool, the
+ * layer cache, one image's scan through the shared pipeline,
+ * re-assessment). Not a public header.
  */
 #ifndef DD_SCANNER_INT_H
 #define DD_SCANNER_INT_H
 
 #include <pthread.h>
 
+#include "dd/image.h"
 #include "dd/scanner.h"
 #include "dd/vulndb.h"
 
@@ -29,7 +31,7 @@ struct dd_scanner {
     pthread_cond_t watch_cond; /* stop, or a stream request: the watcher waits here between polls */
     char (*layer_q)[DD_DIGEST_MAX];
     size_t lq_head, lq_len;
-    char inflight[MAX_INFLIGHT][DD_DIGEST_MAX];
+    char inflight[MAX_INFLIGHT][DD_DIGEST_MAX]; /* layers being analyzed: one thread's turn each */
     size_t n_inflight;
     unsigned busy;             /* workers running a job or layer task */
     bool running;
@@ -40,6 +42,10 @@ struct dd_scanner {
     dd_scanner_counters_t ctr;
 
     dd_vulndb_live_t *live;    /* the vulnerability DB snapshots */
+    /* the pipeline's layer cache: the scan store behind the single-flight
+     * set `inflight` (workers.c), used by jobs, layer tasks and streams */
+    dd_layer_cache_t cache;
+    dd_image_source_t *layers_src; /* store: without a manifest, for layer tasks */
     pthread_mutex_t rematch_mu; /* one re-assessment at a time */
 
     /* layers analyzed while their upload is still arriving (stream_*) */

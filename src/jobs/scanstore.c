@@ -64,9 +64,9 @@ static const dd_sql_migration_t migrations[] = {
     "ALTER TABLE images DROP COLUMN children;"},
 };
 
-static int exec(sq_store_t *s, const char *sql)
+static int exec(sq_store_t *s, const char *sql, dd_err_t *e)
 {
-    return dd_sqldb_exec(s->db, NAME, sql, NULL);
+    return dd_sqldb_exec(s->db, NAME, sql, e);
 }
 
 static int sq_open(const char *path, dd_scanstore_t **out, dd_err_t *e)
@@ -108,13 +108,29 @@ static void sq_close(dd_scanstore_t *base)
 
 /* A cached prepared statement for sql, a string literal, so the hot paths
  * (the manifest-push hook, the findings API) don't parse SQL on every call.
- * Hand it back with done() before unlocking. */
-static sqlite3_stmt *prep(sq_store_t *s, const char *sql)
+ * Hand it back with done() before unlocking. NULL, with e filled, if it does
+ * not prepare. */
+static sqlite3_stmt *prep(sq_store_t *s, const char *sql, dd_err_t *e)
 {
-    dd_err_t e;
-    sqlite3_stmt *st = dd_sqlcache_get(&s->cache, sql, &e);
-    if (!st) dd_log(DD_LOG_ERROR, NULL, "%s", e.msg);
-    return st;
+    return dd_sqlcache_get(&s->cache, sql, e);
+}
+
+/* The rc of the store's last failed call (mu held), its message in e. */
+static int fail(sq_store_t *s, dd_err_t *e)
+{
+    return dd_sqldb_err(s->db, NAME, sqlite3_extended_errcode(s->db), e);
+}
+
+/* Steps a statement that returns no rows. */
+static int step_done(sq_store_t *s, sqlite3_stmt *st, dd_err_t *e)
+{
+    return sqlite3_step(st) == SQLITE_DONE ? DD_OK : fail(s, e);
+}
+
+/* The end of a rows loop: DD_OK at the end, else the failure. */
+static int rows_end(sq_store_t *s, int src, dd_err_t *e)
+{
+    return src == SQLITE_DONE ? DD_OK : fail(s, e);
 }
 
 #define LOCK(s) pthread_mutex_lock(&(s)->mu)
@@ -134,40 +150,44 @@ static void copy_str(char *dst, size_t n, const char *src)
 /* ---- layers ---- */
 
 static int sq_layer_get(dd_scanstore_t *base, const char *digest, int version, dd_buf_t *out, char *why,
-                           size_t whysz)
+                           size_t whysz, int *status, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = DD_ENOTFOUND;
-    sqlite3_stmt *st = prep(s, "SELECT status, result, error FROM layers WHERE digest=? AND version=?");
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "SELECT status, result, error FROM layers WHERE digest=? AND version=?", e);
     if (st) {
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, version);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            rc = sqlite3_column_int(st, 0);
+        int src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
+            rc = DD_OK;
+            *status = sqlite3_column_int(st, 0);
             if (why) copy_str(why, whysz, col_text(st, 2));
-            if (rc == DD_OK && out) {
+            if (*status == DD_OK && out) {
                 dd_buf_reset(out);
                 if (dd_buf_append(out, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)))
-                    rc = DD_ELIMIT;
+                    rc = dd_err(e, DD_ELIMIT, NAME ": the analysis of layer '%s' is too large", digest);
             }
+        } else if (src == SQLITE_DONE) {
+            rc = dd_err(e, DD_ENOTFOUND, NAME ": no analysis of layer '%s'", digest);
+        } else {
+            rc = fail(s, e);
         }
         done(st);
-    } else {
-        rc = DD_EIO;
     }
     UNLOCK(s);
     return rc;
 }
 
 static int sq_layer_put(dd_scanstore_t *base, const char *digest, int version, int status, const void *result,
-                           size_t n, const char *error)
+                           size_t n, const char *error, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO layers(digest, version, status, result, error, analyzed_ms)"
-                               " VALUES (?,?,?,?,?,?)");
+                               " VALUES (?,?,?,?,?,?)", e);
     if (st) {
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, version);
@@ -176,31 +196,35 @@ static int sq_layer_put(dd_scanstore_t *base, const char *digest, int version, i
         else sqlite3_bind_null(st, 4);
         sqlite3_bind_text(st, 5, error ? error : "", -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, dd_now_ms());
-        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        rc = step_done(s, st, e);
         done(st);
     }
     UNLOCK(s);
     return rc;
 }
 
-static int64_t scalar_i64(sq_store_t *s, const char *sql, const char *arg)
+/* One integer from sql (with arg bound to ?1 if not NULL) into *out. */
+static int scalar_i64(sq_store_t *s, const char *sql, const char *arg, int64_t *out, dd_err_t *e)
 {
-    int64_t v = 0;
-    sqlite3_stmt *st = prep(s, sql);
-    if (!st) return -1;
+    *out = 0;
+    sqlite3_stmt *st = prep(s, sql, e);
+    if (!st) return DD_EIO;
     if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    int src = sqlite3_step(st);
+    int rc = DD_OK;
+    if (src == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    else rc = rows_end(s, src, e);
     done(st);
-    return v;
+    return rc;
 }
 
-static int64_t sq_layer_count(dd_scanstore_t *base)
+static int sq_layer_count(dd_scanstore_t *base, int64_t *n, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int64_t v = scalar_i64(s, "SELECT count(*) FROM layers WHERE status=0", NULL);
+    int rc = scalar_i64(s, "SELECT count(*) FROM layers WHERE status=0", NULL, n, e);
     UNLOCK(s);
-    return v;
+    return rc;
 }
 
 /* ---- images ---- */
@@ -236,40 +260,40 @@ static int sq_image_pushed(dd_scanstore_t *base, const char *repo, const char *d
     LOCK(s);
     int rc = DD_EIO;
     bool made = false;
-    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) {
+    if ((rc = exec(s, "BEGIN IMMEDIATE", e)) != DD_OK) {
         UNLOCK(s);
-        return dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+        return rc;
     }
     /* a push into a repository that is not scanned records the image as
      * unsupported with DD_SCAN_OFF_REASON; a later push of the same digest
      * into a scanned repository queues it after all */
     sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO images(digest, media_type, state, error, pushed_ms)"
-                               " VALUES (?,?,?,?,?)");
-    if (!st) goto out;
+                               " VALUES (?,?,?,?,?)", e);
+    if (!st) { rc = DD_EIO; goto out; }
     sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, media_type ? media_type : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, enqueue ? DD_SCAN_QUEUED : DD_SCAN_UNSUPPORTED);
     sqlite3_bind_text(st, 4, enqueue ? "" : DD_SCAN_OFF_REASON, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, dd_now_ms());
-    if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
+    if ((rc = step_done(s, st, e)) != DD_OK) { done(st); goto out; }
     made = sqlite3_changes(s->db) > 0;
     done(st);
     if (!made && enqueue) {
-        st = prep(s, "UPDATE images SET state=0, error='' WHERE digest=? AND state=? AND error=?");
-        if (!st) goto out;
+        st = prep(s, "UPDATE images SET state=0, error='' WHERE digest=? AND state=? AND error=?", e);
+        if (!st) { rc = DD_EIO; goto out; }
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, DD_SCAN_UNSUPPORTED);
         sqlite3_bind_text(st, 3, DD_SCAN_OFF_REASON, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
+        if ((rc = step_done(s, st, e)) != DD_OK) { done(st); goto out; }
         made = sqlite3_changes(s->db) > 0;
         done(st);
     }
-    st = prep(s, "INSERT OR IGNORE INTO refs(repo, digest, tag) VALUES (?,?,?)");
-    if (!st) goto out;
+    st = prep(s, "INSERT OR IGNORE INTO refs(repo, digest, tag) VALUES (?,?,?)", e);
+    if (!st) { rc = DD_EIO; goto out; }
     sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, tag ? tag : "", -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
+    if ((rc = step_done(s, st, e)) != DD_OK) { done(st); goto out; }
     done(st);
     if (tag && *tag) {
         /* a tag names one digest per repository: it moves, and the manifest
@@ -280,37 +304,34 @@ static int sq_image_pushed(dd_scanstore_t *base, const char *repo, const char *d
             "DELETE FROM refs WHERE repo=?1 AND tag=?2 AND digest<>?3",
         };
         for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
-            st = prep(s, moves[i]);
-            if (!st) goto out;
+            st = prep(s, moves[i], e);
+            if (!st) { rc = DD_EIO; goto out; }
             sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
-            int src = sqlite3_step(st);
+            rc = step_done(s, st, e);
             done(st);
-            if (src != SQLITE_DONE) goto out;
+            if (rc != DD_OK) goto out;
         }
     }
     if (made && enqueue) {
-        st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)");
-        if (!st) goto out;
+        st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)", e);
+        if (!st) { rc = DD_EIO; goto out; }
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, repo, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, dd_now_ms());
-        if (sqlite3_step(st) != SQLITE_DONE) { done(st); goto out; }
+        if ((rc = step_done(s, st, e)) != DD_OK) { done(st); goto out; }
         done(st);
     }
-    rc = exec(s, "COMMIT");
+    rc = exec(s, "COMMIT", e);
 out:
-    if (rc != DD_OK) {
-        dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
-        exec(s, "ROLLBACK");
-    }
+    if (rc != DD_OK) exec(s, "ROLLBACK", NULL);
     UNLOCK(s);
     if (created) *created = made && rc == DD_OK;
     return rc;
 }
 
-static void delete_image_locked(sq_store_t *s, const char *digest)
+static int delete_image_locked(sq_store_t *s, const char *digest, dd_err_t *e)
 {
     static const char *const sqls[] = {
         "DELETE FROM images WHERE digest=?", "DELETE FROM findings WHERE image=?",
@@ -318,93 +339,98 @@ static void delete_image_locked(sq_store_t *s, const char *digest)
         "DELETE FROM image_children WHERE image=?",
     };
     for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++) {
-        sqlite3_stmt *st = prep(s, sqls[i]);
-        if (!st) continue;
+        sqlite3_stmt *st = prep(s, sqls[i], e);
+        if (!st) return DD_EIO;
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-        sqlite3_step(st);
+        int rc = step_done(s, st, e);
         done(st);
+        if (rc != DD_OK) return rc;
     }
+    return DD_OK;
 }
 
-static int sq_image_unref(dd_scanstore_t *base, const char *repo, const char *digest)
+static int sq_image_unref(dd_scanstore_t *base, const char *repo, const char *digest, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = DD_EIO;
-    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto done;
-    sqlite3_stmt *st = prep(s, "DELETE FROM refs WHERE repo=? AND digest=?");
+    int rc = exec(s, "BEGIN IMMEDIATE", e);
+    if (rc != DD_OK) goto done;
+    sqlite3_stmt *st = prep(s, "DELETE FROM refs WHERE repo=? AND digest=?", e);
+    if (!st) rc = DD_EIO;
     if (st) {
         sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
-        sqlite3_step(st);
+        rc = step_done(s, st, e);
         done(st);
     }
-    if (scalar_i64(s, "SELECT count(*) FROM refs WHERE digest=?", digest) == 0) delete_image_locked(s, digest);
-    rc = exec(s, "COMMIT");
-    if (rc != DD_OK) exec(s, "ROLLBACK");
+    int64_t left = 0;
+    if (rc == DD_OK) rc = scalar_i64(s, "SELECT count(*) FROM refs WHERE digest=?", digest, &left, e);
+    if (rc == DD_OK && left == 0) rc = delete_image_locked(s, digest, e);
+    if (rc == DD_OK) rc = exec(s, "COMMIT", e);
+    if (rc != DD_OK) exec(s, "ROLLBACK", NULL);
 done:
     UNLOCK(s);
     return rc;
 }
 
-static int sq_tag_removed(dd_scanstore_t *base, const char *repo, const char *tag)
+static int sq_tag_removed(dd_scanstore_t *base, const char *repo, const char *tag, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
-    if (!tag || !*tag) return DD_EINVAL;
+    if (!tag || !*tag) return dd_err(e, DD_EINVAL, NAME ": a tag to remove is needed");
     static const char *const sqls[] = {
         "INSERT OR IGNORE INTO refs(repo, digest, tag) SELECT repo, digest, '' FROM refs WHERE repo=?1 AND tag=?2",
         "DELETE FROM refs WHERE repo=?1 AND tag=?2",
     };
     LOCK(s);
-    int rc = DD_EIO;
-    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto done;
-    for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++) {
-        sqlite3_stmt *st = prep(s, sqls[i]);
-        if (!st) goto rollback;
+    int rc = exec(s, "BEGIN IMMEDIATE", e);
+    for (size_t i = 0; rc == DD_OK && i < sizeof sqls / sizeof sqls[0]; i++) {
+        sqlite3_stmt *st = prep(s, sqls[i], e);
+        if (!st) {
+            rc = DD_EIO;
+            break;
+        }
         sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
-        int src = sqlite3_step(st);
+        rc = step_done(s, st, e);
         done(st);
-        if (src != SQLITE_DONE) goto rollback;
     }
-    rc = exec(s, "COMMIT");
-    if (rc == DD_OK) goto done;
-rollback:
-    rc = DD_EIO;
-    exec(s, "ROLLBACK");
-done:
+    if (rc == DD_OK) rc = exec(s, "COMMIT", e);
+    else exec(s, "ROLLBACK", NULL);
     UNLOCK(s);
     return rc;
 }
 
-static int sq_image_get(dd_scanstore_t *base, const char *digest, dd_image_rec_t *out)
+static int sq_image_get(dd_scanstore_t *base, const char *digest, dd_image_rec_t *out, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = DD_ENOTFOUND;
-    sqlite3_stmt *st = prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest=?");
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest=?", e);
     if (st) {
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
             read_image(st, out);
             rc = DD_OK;
+        } else if (src == SQLITE_DONE) {
+            rc = dd_err(e, DD_ENOTFOUND, "no image '%s' in the scan store", digest);
+        } else {
+            rc = fail(s, e);
         }
         done(st);
-    } else {
-        rc = DD_EIO;
     }
     UNLOCK(s);
     return rc;
 }
 
-static int sq_image_update(dd_scanstore_t *base, const dd_image_rec_t *r)
+static int sq_image_update(dd_scanstore_t *base, const dd_image_rec_t *r, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE images SET media_type=?, is_index=?, state=?, error=?, os=?, os_pretty=?,"
                                " platform=?, scanned_ms=?, db_version=?, size=?, n_packages=?, c0=?, c1=?, c2=?,"
-                               " c3=?, c4=?, c5=?, n_fixable=? WHERE digest=?");
+                               " c3=?, c4=?, c5=?, n_fixable=? WHERE digest=?", e);
     if (st) {
         int i = 1;
         sqlite3_bind_text(st, i++, r->media_type, -1, SQLITE_STATIC);
@@ -421,7 +447,9 @@ static int sq_image_update(dd_scanstore_t *base, const dd_image_rec_t *r)
         for (int k = 0; k < DD_NSEV; k++) sqlite3_bind_int(st, i++, r->counts[k]);
         sqlite3_bind_int(st, i++, r->n_fixable);
         sqlite3_bind_text(st, i++, r->digest, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? (sqlite3_changes(s->db) ? DD_OK : DD_ENOTFOUND) : DD_EIO;
+        rc = step_done(s, st, e);
+        if (rc == DD_OK && !sqlite3_changes(s->db))
+            rc = dd_err(e, DD_ENOTFOUND, "no image '%s' in the scan store", r->digest);
         done(st);
     }
     UNLOCK(s);
@@ -429,15 +457,15 @@ static int sq_image_update(dd_scanstore_t *base, const dd_image_rec_t *r)
 }
 
 static int sq_images(dd_scanstore_t *base, const char *repo, const char *after, size_t limit,
-                        int (*fn)(const dd_image_rec_t *r, void *arg), void *arg)
+                        int (*fn)(const dd_image_rec_t *r, void *arg), void *arg, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = repo ? prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest IN"
                                       " (SELECT digest FROM refs WHERE repo=?1) AND digest > ?2"
-                                      " ORDER BY digest LIMIT ?3")
+                                      " ORDER BY digest LIMIT ?3", e)
                             : prep(s, "SELECT " IMAGE_COLS " FROM images WHERE digest > ?2"
-                                      " ORDER BY digest LIMIT ?3");
+                                      " ORDER BY digest LIMIT ?3", e);
     if (!st) {
         UNLOCK(s);
         return DD_EIO;
@@ -448,17 +476,18 @@ static int sq_images(dd_scanstore_t *base, const char *repo, const char *after, 
     /* collect first so callbacks may call back into the store */
     size_t n = 0, cap = 0;
     dd_image_rec_t *recs = NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             recs = dd_realloc(recs, cap * sizeof *recs);
         }
         read_image(st, &recs[n++]);
     }
+    int rc = rows_end(s, src, e);
     done(st);
     UNLOCK(s);
-    int rc = DD_OK;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; rc == DD_OK && i < n; i++)
         if (fn(&recs[i], arg)) break;
     free(recs);
     return rc;
@@ -466,13 +495,13 @@ static int sq_images(dd_scanstore_t *base, const char *repo, const char *after, 
 
 typedef struct strrow { char *a, *b, *c; } strrow_t;
 
-static int collect_rows(sq_store_t *s, sqlite3_stmt *st, int ncol, strrow_t **rows, size_t *n)
+static int collect_rows(sq_store_t *s, sqlite3_stmt *st, int ncol, strrow_t **rows, size_t *n, dd_err_t *e)
 {
-    (void)s;
     size_t cap = 0;
     *rows = NULL;
     *n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             *rows = dd_realloc(*rows, cap * sizeof **rows);
@@ -482,8 +511,9 @@ static int collect_rows(sq_store_t *s, sqlite3_stmt *st, int ncol, strrow_t **ro
         r->b = ncol > 1 ? dd_strdup(col_text(st, 1)) : NULL;
         r->c = ncol > 2 ? dd_strdup(col_text(st, 2)) : NULL;
     }
+    int rc = rows_end(s, src, e);
     done(st);
-    return DD_OK;
+    return rc;
 }
 
 static void free_rows(strrow_t *rows, size_t n)
@@ -501,17 +531,17 @@ static int sq_children_set(dd_scanstore_t *base, const char *digest, const char 
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = exec(s, "BEGIN IMMEDIATE");
-    sqlite3_stmt *st = rc == DD_OK ? prep(s, "DELETE FROM image_children WHERE image=?") : NULL;
+    int rc = exec(s, "BEGIN IMMEDIATE", e);
+    sqlite3_stmt *st = rc == DD_OK ? prep(s, "DELETE FROM image_children WHERE image=?", e) : NULL;
     if (st) {
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        rc = step_done(s, st, e);
         done(st);
     } else {
-        rc = DD_EIO;
+        rc = rc == DD_OK ? DD_EIO : rc;
     }
     for (size_t i = 0; rc == DD_OK && i < n; i++) {
-        st = prep(s, "INSERT OR REPLACE INTO image_children(image, idx, child) VALUES (?,?,?)");
+        st = prep(s, "INSERT OR REPLACE INTO image_children(image, idx, child) VALUES (?,?,?)", e);
         if (!st) {
             rc = DD_EIO;
             break;
@@ -519,14 +549,11 @@ static int sq_children_set(dd_scanstore_t *base, const char *digest, const char 
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (int64_t)i);
         sqlite3_bind_text(st, 3, children[i], -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        rc = step_done(s, st, e);
         done(st);
     }
-    if (rc == DD_OK) rc = exec(s, "COMMIT");
-    if (rc != DD_OK) {
-        dd_err(e, rc, "scan store: children of '%s': %s", digest, sqlite3_errmsg(s->db));
-        exec(s, "ROLLBACK");
-    }
+    if (rc == DD_OK) rc = exec(s, "COMMIT", e);
+    if (rc != DD_OK) exec(s, "ROLLBACK", NULL);
     UNLOCK(s);
     return rc;
 }
@@ -537,10 +564,10 @@ static int sq_children(dd_scanstore_t *base, const char *digest, dd_image_child_
     *out = NULL;
     *n = 0;
     LOCK(s);
-    sqlite3_stmt *st = prep(s, "SELECT child FROM image_children WHERE image=? ORDER BY idx");
+    sqlite3_stmt *st = prep(s, "SELECT child FROM image_children WHERE image=? ORDER BY idx", e);
     if (!st) {
         UNLOCK(s);
-        return dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+        return DD_EIO;
     }
     sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
     size_t cap = 0;
@@ -552,18 +579,18 @@ static int sq_children(dd_scanstore_t *base, const char *digest, dd_image_child_
         }
         copy_str((*out)[(*n)++].digest, DD_DIGEST_MAX, col_text(st, 0));
     }
-    int rc = r == SQLITE_DONE ? DD_OK : dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
+    int rc = rows_end(s, r, e);
     done(st);
     UNLOCK(s);
     return rc;
 }
 
 static int sq_image_repos(dd_scanstore_t *base, const char *digest,
-                             int (*fn)(const char *repo, const char *tag, void *arg), void *arg)
+                             int (*fn)(const char *repo, const char *tag, void *arg), void *arg, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    sqlite3_stmt *st = prep(s, "SELECT repo, tag FROM refs WHERE digest=? ORDER BY repo, tag");
+    sqlite3_stmt *st = prep(s, "SELECT repo, tag FROM refs WHERE digest=? ORDER BY repo, tag", e);
     if (!st) {
         UNLOCK(s);
         return DD_EIO;
@@ -571,21 +598,22 @@ static int sq_image_repos(dd_scanstore_t *base, const char *digest,
     sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
     strrow_t *rows;
     size_t n;
-    collect_rows(s, st, 2, &rows, &n);
+    int rc = collect_rows(s, st, 2, &rows, &n, e);
     UNLOCK(s);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; rc == DD_OK && i < n; i++)
         if (fn(rows[i].a, rows[i].b[0] ? rows[i].b : NULL, arg)) break;
     free_rows(rows, n);
-    return DD_OK;
+    return rc;
 }
 
 static int sq_refs(dd_scanstore_t *base, const char *repo,
-                      int (*fn)(const char *repo, const char *digest, const char *tag, void *arg), void *arg)
+                      int (*fn)(const char *repo, const char *digest, const char *tag, void *arg), void *arg,
+                      dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    sqlite3_stmt *st = repo ? prep(s, "SELECT repo, digest, tag FROM refs WHERE repo=? ORDER BY repo, tag, digest")
-                            : prep(s, "SELECT repo, digest, tag FROM refs ORDER BY repo, tag, digest");
+    sqlite3_stmt *st = repo ? prep(s, "SELECT repo, digest, tag FROM refs WHERE repo=? ORDER BY repo, tag, digest", e)
+                            : prep(s, "SELECT repo, digest, tag FROM refs ORDER BY repo, tag, digest", e);
     if (!st) {
         UNLOCK(s);
         return DD_EIO;
@@ -593,54 +621,59 @@ static int sq_refs(dd_scanstore_t *base, const char *repo,
     if (repo) sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
     strrow_t *rows;
     size_t n;
-    collect_rows(s, st, 3, &rows, &n);
+    int rc = collect_rows(s, st, 3, &rows, &n, e);
     UNLOCK(s);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; rc == DD_OK && i < n; i++)
         if (fn(rows[i].a, rows[i].b, rows[i].c[0] ? rows[i].c : NULL, arg)) break;
     free_rows(rows, n);
-    return DD_OK;
+    return rc;
 }
 
 /* ---- inventories ---- */
 
-static int sq_inventory_put(dd_scanstore_t *base, const char *digest, const void *p, size_t n)
+static int sq_inventory_put(dd_scanstore_t *base, const char *digest, const void *p, size_t n, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
-    sqlite3_stmt *st = prep(s, "UPDATE images SET inventory=? WHERE digest=?");
+    sqlite3_stmt *st = prep(s, "UPDATE images SET inventory=? WHERE digest=?", e);
     if (st) {
         sqlite3_bind_blob64(st, 1, p, n, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        rc = step_done(s, st, e);
         done(st);
     }
     UNLOCK(s);
     return rc;
 }
 
-static int sq_inventory_get(dd_scanstore_t *base, const char *digest, dd_buf_t *out)
+static int sq_inventory_get(dd_scanstore_t *base, const char *digest, dd_buf_t *out, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = DD_ENOTFOUND;
-    sqlite3_stmt *st = prep(s, "SELECT inventory FROM images WHERE digest=? AND inventory IS NOT NULL");
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "SELECT inventory FROM images WHERE digest=? AND inventory IS NOT NULL", e);
     if (st) {
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
             dd_buf_reset(out);
             rc = dd_buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+            if (rc != DD_OK) rc = dd_err(e, rc, NAME ": the inventory of '%s' is too large", digest);
+        } else if (src == SQLITE_DONE) {
+            rc = dd_err(e, DD_ENOTFOUND, "no inventory of '%s' in the scan store", digest);
+        } else {
+            rc = fail(s, e);
         }
         done(st);
-    } else {
-        rc = DD_EIO;
     }
     UNLOCK(s);
     return rc;
 }
 
 static int sq_each_inventory(dd_scanstore_t *base,
-                                int (*fn)(const char *digest, const void *p, size_t n, void *arg), void *arg)
+                                int (*fn)(const char *digest, const void *p, size_t n, void *arg), void *arg,
+                                dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     /* Walk in digest order, a batch at a time, so the callback runs unlocked
@@ -649,7 +682,7 @@ static int sq_each_inventory(dd_scanstore_t *base,
     for (;;) {
         LOCK(s);
         sqlite3_stmt *st = prep(s, "SELECT digest, inventory FROM images WHERE inventory IS NOT NULL AND digest > ?"
-                                   " ORDER BY digest LIMIT 256");
+                                   " ORDER BY digest LIMIT 256", e);
         if (!st) {
             UNLOCK(s);
             return DD_EIO;
@@ -657,7 +690,8 @@ static int sq_each_inventory(dd_scanstore_t *base,
         sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
         size_t n = 0, cap = 0;
         struct item { char digest[DD_DIGEST_MAX]; void *p; size_t len; } *items = NULL;
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int src;
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 64;
                 items = dd_realloc(items, cap * sizeof *items);
@@ -668,15 +702,17 @@ static int sq_each_inventory(dd_scanstore_t *base,
             memcpy(items[n].p, sqlite3_column_blob(st, 1), items[n].len);
             n++;
         }
+        int rc = rows_end(s, src, e);
         done(st);
         UNLOCK(s);
-        int stop = 0;
+        int stop = rc != DD_OK;
         for (size_t i = 0; i < n; i++) {
             if (!stop) stop = fn(items[i].digest, items[i].p, items[i].len, arg);
             free(items[i].p);
         }
         if (n) copy_str(after, sizeof after, items[n - 1].digest);
         free(items);
+        if (rc != DD_OK) return rc;
         if (stop || n < 256) return DD_OK;
     }
 }
@@ -692,17 +728,22 @@ static int fkey_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->pkg, y->pkg);
 }
 
-static int sq_findings_hash(dd_scanstore_t *base, const char *digest, char *out, size_t outsz)
+static int sq_findings_hash(dd_scanstore_t *base, const char *digest, char *out, size_t outsz, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = DD_ENOTFOUND;
-    sqlite3_stmt *st = prep(s, "SELECT findings_hash FROM images WHERE digest=?");
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "SELECT findings_hash FROM images WHERE digest=?", e);
     if (st) {
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
             copy_str(out, outsz, col_text(st, 0));
             rc = DD_OK;
+        } else if (src == SQLITE_DONE) {
+            rc = dd_err(e, DD_ENOTFOUND, "no image '%s' in the scan store", digest);
+        } else {
+            rc = fail(s, e);
         }
         done(st);
     }
@@ -721,12 +762,13 @@ static int sq_findings_replace(dd_scanstore_t *base, const char *digest, const d
     fkey_t *old = NULL, *cur = NULL;
     size_t nold = 0, oldcap = 0;
     sqlite3_stmt *st;
-    if (exec(s, "BEGIN IMMEDIATE") != DD_OK) goto out;
+    if ((rc = exec(s, "BEGIN IMMEDIATE", e)) != DD_OK) goto out;
     if (record_history) {
-        st = prep(s, "SELECT DISTINCT vuln_id, package FROM findings WHERE image=?");
-        if (!st) goto out;
+        st = prep(s, "SELECT DISTINCT vuln_id, package FROM findings WHERE image=?", e);
+        if (!st) { rc = DD_EIO; goto out; }
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        int src;
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
             if (nold == oldcap) {
                 oldcap = oldcap ? oldcap * 2 : 64;
                 old = dd_realloc(old, oldcap * sizeof *old);
@@ -735,16 +777,19 @@ static int sq_findings_replace(dd_scanstore_t *base, const char *digest, const d
             old[nold].pkg = dd_strdup(col_text(st, 1));
             nold++;
         }
+        rc = rows_end(s, src, e);
         done(st);
+        if (rc != DD_OK) goto out;
     }
-    st = prep(s, "DELETE FROM findings WHERE image=?");
-    if (!st) goto out;
+    st = prep(s, "DELETE FROM findings WHERE image=?", e);
+    if (!st) { rc = DD_EIO; goto out; }
     sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-    sqlite3_step(st);
+    rc = step_done(s, st, e);
     done(st);
+    if (rc != DD_OK) goto out;
     st = prep(s, "INSERT INTO findings(image, vuln_id, package, version, fixed, fix_state, severity, layer, json)"
-                 " VALUES (?,?,?,?,?,?,?,?,?)");
-    if (!st) goto out;
+                 " VALUES (?,?,?,?,?,?,?,?,?)", e);
+    if (!st) { rc = DD_EIO; goto out; }
     for (size_t i = 0; i < n; i++) {
         const dd_finding_row_t *r = &rows[i];
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
@@ -756,7 +801,7 @@ static int sq_findings_replace(dd_scanstore_t *base, const char *digest, const d
         sqlite3_bind_int(st, 7, r->severity);
         sqlite3_bind_int(st, 8, r->layer);
         sqlite3_bind_text(st, 9, r->json ? r->json : "{}", -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
+        if ((rc = step_done(s, st, e)) != DD_OK) {
             done(st);
             goto out;
         }
@@ -771,8 +816,8 @@ static int sq_findings_replace(dd_scanstore_t *base, const char *digest, const d
         }
         qsort(cur, n, sizeof *cur, fkey_cmp);
         if (nold) qsort(old, nold, sizeof *old, fkey_cmp);
-        st = prep(s, "INSERT INTO history(image, ts_ms, change, vuln_id, package, db_version) VALUES (?,?,?,?,?,?)");
-        if (!st) goto out;
+        st = prep(s, "INSERT INTO history(image, ts_ms, change, vuln_id, package, db_version) VALUES (?,?,?,?,?,?)", e);
+        if (!st) { rc = DD_EIO; goto out; }
         int64_t now = dd_now_ms();
         size_t i = 0, j = 0;
         while (i < nold || j < n) {
@@ -800,7 +845,7 @@ static int sq_findings_replace(dd_scanstore_t *base, const char *digest, const d
             sqlite3_bind_text(st, 4, k->vuln, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 5, k->pkg, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 6, db_version);
-            if (sqlite3_step(st) != SQLITE_DONE) {
+            if ((rc = step_done(s, st, e)) != DD_OK) {
                 done(st);
                 goto out;
             }
@@ -808,17 +853,16 @@ static int sq_findings_replace(dd_scanstore_t *base, const char *digest, const d
         }
         done(st);
     }
-    st = prep(s, "UPDATE images SET findings_hash=? WHERE digest=?");
-    if (!st) goto out;
+    st = prep(s, "UPDATE images SET findings_hash=? WHERE digest=?", e);
+    if (!st) { rc = DD_EIO; goto out; }
     sqlite3_bind_text(st, 1, hash ? hash : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
-    sqlite3_step(st);
+    rc = step_done(s, st, e);
     done(st);
-    rc = exec(s, "COMMIT");
+    if (rc == DD_OK) rc = exec(s, "COMMIT", e);
 out:
     if (rc != DD_OK) {
-        dd_err(e, DD_EIO, "scan store: %s", sqlite3_errmsg(s->db));
-        exec(s, "ROLLBACK");
+        exec(s, "ROLLBACK", NULL);
         nn = nr = 0;
     }
     UNLOCK(s);
@@ -848,11 +892,13 @@ static void frow_free(frow_t *r, size_t n)
     free(r);
 }
 
-static size_t collect_findings(sqlite3_stmt *st, frow_t **out, bool with_image)
+static int collect_findings(sq_store_t *s, sqlite3_stmt *st, frow_t **out, size_t *nout, bool with_image,
+                            dd_err_t *e)
 {
     size_t n = 0, cap = 0;
     frow_t *rows = NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             rows = dd_realloc(rows, cap * sizeof *rows);
@@ -868,9 +914,11 @@ static size_t collect_findings(sqlite3_stmt *st, frow_t **out, bool with_image)
         r->json = dd_strdup(col_text(st, 7));
         r->image = with_image ? dd_strdup(col_text(st, 8)) : NULL;
     }
+    int rc = rows_end(s, src, e);
     done(st);
     *out = rows;
-    return n;
+    *nout = n;
+    return rc;
 }
 
 static void to_row(const frow_t *f, dd_finding_row_t *r)
@@ -910,25 +958,27 @@ static void bind_filter(sqlite3_stmt *st, const char *digest, const dd_findings_
 }
 
 static int sq_findings(dd_scanstore_t *base, const char *digest, const dd_findings_filter_t *f,
-                          int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total)
+                          int (*fn)(const dd_finding_row_t *r, void *arg), void *arg, size_t *total, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM findings" FINDING_WHERE);
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM findings" FINDING_WHERE, e);
     if (!st) {
         UNLOCK(s);
         return DD_EIO;
     }
     bind_filter(st, digest, f);
-    size_t tot = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    int src = sqlite3_step(st);
+    size_t tot = src == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    int rc = src == SQLITE_ROW ? DD_OK : fail(s, e);
     done(st);
     if (total) *total = tot;
-    if (!fn) {
+    if (!fn || rc != DD_OK) {
         UNLOCK(s);
-        return DD_OK;
+        return rc;
     }
     st = prep(s, "SELECT " FINDING_COLS " FROM findings" FINDING_WHERE
-                 " ORDER BY severity DESC, vuln_id, package LIMIT ?7 OFFSET ?8");
+                 " ORDER BY severity DESC, vuln_id, package LIMIT ?7 OFFSET ?8", e);
     if (!st) {
         UNLOCK(s);
         return DD_EIO;
@@ -937,48 +987,52 @@ static int sq_findings(dd_scanstore_t *base, const char *digest, const dd_findin
     sqlite3_bind_int64(st, 7, f && f->limit ? (int64_t)f->limit : -1);
     sqlite3_bind_int64(st, 8, f ? (int64_t)f->offset : 0);
     frow_t *rows;
-    size_t n = collect_findings(st, &rows, false);
+    size_t n;
+    rc = collect_findings(s, st, &rows, &n, false, e);
     UNLOCK(s);
     if (total) *total = tot;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rc == DD_OK && i < n; i++) {
         dd_finding_row_t r;
         to_row(&rows[i], &r);
         if (fn(&r, arg)) break;
     }
     frow_free(rows, n);
-    return DD_OK;
+    return rc;
 }
 
 static int sq_images_with_vuln(dd_scanstore_t *base, const char *vuln_id,
-                                  int (*fn)(const char *digest, const dd_finding_row_t *r, void *arg), void *arg)
+                                  int (*fn)(const char *digest, const dd_finding_row_t *r, void *arg), void *arg,
+                                  dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    sqlite3_stmt *st = prep(s, "SELECT " FINDING_COLS ", image FROM findings WHERE vuln_id=? ORDER BY image, package");
+    sqlite3_stmt *st =
+        prep(s, "SELECT " FINDING_COLS ", image FROM findings WHERE vuln_id=? ORDER BY image, package", e);
     if (!st) {
         UNLOCK(s);
         return DD_EIO;
     }
     sqlite3_bind_text(st, 1, vuln_id, -1, SQLITE_STATIC);
     frow_t *rows;
-    size_t n = collect_findings(st, &rows, true);
+    size_t n;
+    int rc = collect_findings(s, st, &rows, &n, true, e);
     UNLOCK(s);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rc == DD_OK && i < n; i++) {
         dd_finding_row_t r;
         to_row(&rows[i], &r);
         if (fn(rows[i].image, &r, arg)) break;
     }
     frow_free(rows, n);
-    return DD_OK;
+    return rc;
 }
 
 static int sq_history(dd_scanstore_t *base, const char *image, int64_t since_ms, size_t limit,
-                         int (*fn)(const dd_history_row_t *r, void *arg), void *arg)
+                         int (*fn)(const dd_history_row_t *r, void *arg), void *arg, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     sqlite3_stmt *st = prep(s, "SELECT id, image, ts_ms, change, vuln_id, package, db_version FROM history"
-                               " WHERE (?1 IS NULL OR image=?1) AND ts_ms >= ?2 ORDER BY id DESC LIMIT ?3");
+                               " WHERE (?1 IS NULL OR image=?1) AND ts_ms >= ?2 ORDER BY id DESC LIMIT ?3", e);
     if (!st) {
         UNLOCK(s);
         return DD_EIO;
@@ -989,7 +1043,8 @@ static int sq_history(dd_scanstore_t *base, const char *image, int64_t since_ms,
     sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
     size_t n = 0, cap = 0;
     struct h { int64_t id, ts, dbv; char *img, *chg, *vuln, *pkg; } *rows = NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             rows = dd_realloc(rows, cap * sizeof *rows);
@@ -1003,9 +1058,10 @@ static int sq_history(dd_scanstore_t *base, const char *image, int64_t since_ms,
         rows[n].dbv = sqlite3_column_int64(st, 6);
         n++;
     }
+    int rc = rows_end(s, src, e);
     done(st);
     UNLOCK(s);
-    bool stop = false;
+    bool stop = rc != DD_OK;
     for (size_t i = 0; i < n; i++) {
         if (!stop) {
             dd_history_row_t r = {rows[i].id, rows[i].img, rows[i].ts, rows[i].chg, rows[i].vuln, rows[i].pkg,
@@ -1015,114 +1071,118 @@ static int sq_history(dd_scanstore_t *base, const char *image, int64_t since_ms,
         free(rows[i].img); free(rows[i].chg); free(rows[i].vuln); free(rows[i].pkg);
     }
     free(rows);
-    return DD_OK;
+    return rc;
 }
 
 /* ---- jobs ---- */
 
-static int sq_job_add(dd_scanstore_t *base, const char *digest, const char *repo)
+static int sq_job_add(dd_scanstore_t *base, const char *digest, const char *repo, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
-    sqlite3_stmt *st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)");
+    sqlite3_stmt *st = prep(s, "INSERT INTO jobs(digest, repo, state, created_ms) VALUES (?,?,0,?)", e);
     if (st) {
         sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, repo ? repo : "", -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, dd_now_ms());
-        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        rc = step_done(s, st, e);
         done(st);
     }
     UNLOCK(s);
     return rc;
 }
 
-static int sq_job_claim(dd_scanstore_t *base, dd_job_t *out)
+static int sq_job_claim(dd_scanstore_t *base, dd_job_t *out, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = DD_ENOTFOUND;
+    int rc = DD_EIO;
     sqlite3_stmt *st = prep(s, "UPDATE jobs SET state=1, attempts=attempts+1 WHERE id ="
                                " (SELECT id FROM jobs WHERE state=0 ORDER BY id LIMIT 1)"
-                               " RETURNING id, digest, repo, attempts");
+                               " RETURNING id, digest, repo, attempts", e);
     if (st) {
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int src = sqlite3_step(st);
+        rc = src == SQLITE_ROW    ? DD_OK
+             : src == SQLITE_DONE ? dd_err(e, DD_ENOTFOUND, "no queued scan job")
+                                  : fail(s, e);
+        if (src == SQLITE_ROW) {
             out->id = sqlite3_column_int64(st, 0);
             copy_str(out->digest, sizeof out->digest, col_text(st, 1));
             copy_str(out->repo, sizeof out->repo, col_text(st, 2));
             out->attempts = sqlite3_column_int(st, 3);
-            rc = DD_OK;
         }
         done(st);
-    } else {
-        rc = DD_EIO;
     }
     UNLOCK(s);
     return rc;
 }
 
-static int sq_job_done(dd_scanstore_t *base, int64_t id)
+static int sq_job_done(dd_scanstore_t *base, int64_t id, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
-    sqlite3_stmt *st = prep(s, "DELETE FROM jobs WHERE id=?");
+    sqlite3_stmt *st = prep(s, "DELETE FROM jobs WHERE id=?", e);
     if (st) {
         sqlite3_bind_int64(st, 1, id);
-        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        rc = step_done(s, st, e);
         done(st);
     }
     UNLOCK(s);
     return rc;
 }
 
-static int sq_jobs_requeue(dd_scanstore_t *base, size_t *n)
+static int sq_jobs_requeue(dd_scanstore_t *base, size_t *n, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = exec(s, "UPDATE jobs SET state=0 WHERE state=1");
-    if (n) *n = (size_t)sqlite3_changes(s->db);
+    int rc = exec(s, "UPDATE jobs SET state=0 WHERE state=1", e);
+    if (n) *n = rc == DD_OK ? (size_t)sqlite3_changes(s->db) : 0;
     UNLOCK(s);
     return rc;
 }
 
-static int64_t sq_jobs_pending(dd_scanstore_t *base)
+static int sq_jobs_pending(dd_scanstore_t *base, int64_t *n, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int64_t v = scalar_i64(s, "SELECT count(*) FROM jobs", NULL);
+    int rc = scalar_i64(s, "SELECT count(*) FROM jobs", NULL, n, e);
     UNLOCK(s);
-    return v;
+    return rc;
 }
 
-static int sq_set_db_version(dd_scanstore_t *base, int64_t db_version)
+static int sq_set_db_version(dd_scanstore_t *base, int64_t db_version, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
-    sqlite3_stmt *st = prep(s, "UPDATE images SET db_version=? WHERE state=? AND db_version<>?");
+    sqlite3_stmt *st = prep(s, "UPDATE images SET db_version=? WHERE state=? AND db_version<>?", e);
     if (st) {
         sqlite3_bind_int64(st, 1, db_version);
         sqlite3_bind_int(st, 2, DD_SCAN_DONE);
         sqlite3_bind_int64(st, 3, db_version);
-        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        rc = step_done(s, st, e);
         done(st);
     }
     UNLOCK(s);
     return rc;
 }
 
-static int sq_kv_get(dd_scanstore_t *base, const char *key, int64_t *out)
+static int sq_kv_get(dd_scanstore_t *base, const char *key, int64_t *out, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
-    int rc = DD_ENOTFOUND;
-    sqlite3_stmt *st = prep(s, "SELECT value FROM kv WHERE key=?");
+    int rc = DD_EIO;
+    sqlite3_stmt *st = prep(s, "SELECT value FROM kv WHERE key=?", e);
     if (st) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int src = sqlite3_step(st);
+        if (src == SQLITE_ROW) {
             *out = sqlite3_column_int64(st, 0);
             rc = DD_OK;
+        } else {
+            rc = src == SQLITE_DONE ? dd_err(e, DD_ENOTFOUND, "no setting '%s' in the scan store", key) : fail(s, e);
         }
         done(st);
     }
@@ -1130,16 +1190,16 @@ static int sq_kv_get(dd_scanstore_t *base, const char *key, int64_t *out)
     return rc;
 }
 
-static int sq_kv_set(dd_scanstore_t *base, const char *key, int64_t v)
+static int sq_kv_set(dd_scanstore_t *base, const char *key, int64_t v, dd_err_t *e)
 {
     sq_store_t *s = SQ(base);
     LOCK(s);
     int rc = DD_EIO;
-    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO kv(key, value) VALUES (?,?)");
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO kv(key, value) VALUES (?,?)", e);
     if (st) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, v);
-        rc = sqlite3_step(st) == SQLITE_DONE ? DD_OK : DD_EIO;
+        rc = step_done(s, st, e);
         done(st);
     }
     UNLOCK(s);

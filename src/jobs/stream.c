@@ -43,6 +43,7 @@ typedef struct stream {
     int64_t touched_ms;   /* last progress */
     int state;
     bool waiting;         /* the stream thread waits for more bytes */
+    bool checked;         /* the cache was asked once the digest was known */
     pthread_t thread;
 } stream_t;
 
@@ -75,6 +76,15 @@ static ssize_t stream_read(void *arg, void *buf, size_t n)
             st->waiting = false;
         }
         pthread_mutex_unlock(&sc->mu);
+        if (state == STREAM_COMMITTED && !st->checked) {
+            /* the bytes were known before this upload (pushed again to
+             * another repository): nothing to analyze twice */
+            st->checked = true;
+            int known;
+            if (dd_scanstore_layer_get(sc->o.store, st->digest, DD_ANALYZER_VERSION, NULL, NULL, 0, &known, NULL) ==
+                DD_OK)
+                return -1;
+        }
         if (state == STREAM_COMMITTED) {
             /* every byte is on disk now: a second empty read is the end */
             got = dd_blob_reader_pread(&st->rd, st->off, buf, n);
@@ -95,28 +105,32 @@ static void *stream_main(void *arg)
     dd_err_t e;
     dd_err_clear(&e);
     int rc = dd_layer_analyze_stream(stream_read, st, NULL, &res, &e);
+    /* Decided under the lock, once: either the upload committed (the hook
+     * put its digest in the single-flight set for this stream, and the
+     * cache put below ends that turn) or the stream is over for the hook
+     * too, which then claims nothing for it. */
     pthread_mutex_lock(&sc->mu);
     bool committed = st->state == STREAM_COMMITTED;
+    if (!committed) st->state = STREAM_ABANDONED;
     pthread_mutex_unlock(&sc->mu);
-    if (committed && (rc == DD_OK || rc == DD_DECLINED || rc == DD_ECORRUPT || rc == DD_ELIMIT)) {
-        dd_buf_t ser;
-        dd_buf_init(&ser, 0);
-        if (rc == DD_OK) dd_layer_result_serialize(&res, &ser);
-        dd_scanstore_layer_put(sc->o.store, st->digest, DD_ANALYZER_VERSION, rc, rc == DD_OK ? ser.ptr : NULL,
-                               rc == DD_OK ? ser.len : 0, rc == DD_OK ? NULL : e.msg);
-        dd_buf_release(&ser);
+    if (committed && rc == DD_OK) {
+        /* counted before the put publishes the result (see images_scanned) */
+        pthread_mutex_lock(&sc->mu);
+        sc->ctr.layers_streamed++;
+        pthread_mutex_unlock(&sc->mu);
+    }
+    if (committed) {
+        dd_digest_t d;
+        memset(&d, 0, sizeof d);
+        snprintf(d.str, sizeof d.str, "%s", st->digest);
+        /* a stream cut short (known layer, stop, read error) stores nothing */
+        int status = rc == DD_EIO ? DD_EBUSY : rc;
+        sc->cache.put(sc, &d, status, rc == DD_OK ? &res : NULL, e.msg);
     }
     dd_layer_result_release(&res);
     dd_blob_reader_close(&st->rd);
     pthread_mutex_lock(&sc->mu);
-    if (committed && rc == DD_OK) {
-        sc->ctr.layers_analyzed++;
-        sc->ctr.layers_streamed++;
-    }
-    else if (committed && rc == DD_DECLINED) sc->ctr.layers_declined++;
-    /* out of the single-flight set and the stream table; the thread is
-     * detached, so st is ours to free */
-    if (committed) scanner_inflight_remove(sc, st->digest);
+    /* out of the stream table; the thread is detached, so st is ours to free */
     for (size_t i = 0; i < sc->n_streams; i++)
         if (sc->streams[i] == st) {
             sc->streams[i] = sc->streams[--sc->n_streams];

@@ -9,7 +9,7 @@ import requests
 
 import ocigen
 from regclient import OCI_CONFIG, OCI_INDEX, OCI_LAYER, Registry, config_bytes, descriptor, oci_index, oci_manifest, sha256
-from test_scan_push import golden_db, scan_server, wait_done  # noqa: F401 (fixtures)
+from test_scan_push import drydock, golden_db, scan_server, wait_done  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(os.environ.get("DD_TEST_TARGET", "drydock") != "drydock",
                                 reason="drydock-only tests")
@@ -56,3 +56,8 @@ def test_index_with_100_children_is_listed_whole(scan_server):
     assert r.status_code == 200, r.text
     listed = [i for i in r.json()["images"] if i["digest"] == sha256(idx)]
     assert listed and len(listed[0]["manifests"]) == N
+    # drydock scan store: walks the same index through the registry's own
+    # stores, and --platform picks one child
+    p = drydock("scan", "--data-dir", srv.data_dir, "--platform", "linux/arch7", "--format", "json",
+                f"store:{repo}:all")
+    assert kids[7]["digest"].encode() in p.stdout and kids[8]["digest"].encode() not in p.stdout

@@ -183,6 +183,25 @@ def test_findings_filters_and_errors(scan_server, debian_layout):
         assert r.status_code == 404 and "error" in r.json(), path
 
 
+def test_cli_scan_store_reads_the_registry(scan_server, debian_layout):
+    """drydock scan store:REPO:TAG reads the data directory's own stores
+    through the same store: source and pipeline as the server's workers
+    (issue 12), and finds what the server found."""
+    srv = scan_server
+    push(debian_layout, "v1", srv, "cli/store:1")
+    img = wait_done(srv, "cli/store", "1")
+    p = drydock("scan", "--data-dir", srv.data_dir, "--format", "json", "store:cli/store:1")
+    rep = json.loads(p.stdout)
+    assert rep["os"]["ecosystem"] == "Debian:11"
+    assert sorted(x["name"] for x in rep["inventory"]) == ["bash", "libssl1.1", "openssl", "zlib1g"]
+    assert len(rep["findings"]) == img["counts"]["total"]
+    by_digest = drydock("scan", "--data-dir", srv.data_dir, "--format", "json", f"store:cli/store@{img['digest']}")
+    assert json.loads(by_digest.stdout)["os"]["ecosystem"] == "Debian:11"
+    bad = drydock("scan", "--data-dir", srv.data_dir, "store:cli/store:nope", check=False)
+    assert bad.returncode != 0
+    assert b"no image 'nope' in repository 'cli/store'" in bad.stderr
+
+
 def test_shared_layers_analyzed_once(scan_server, tmp_path):
     srv = scan_server
     base = ocigen.debian_rootfs("11", "bullseye", OLD_DEBIAN)
@@ -595,6 +614,20 @@ def test_layer_analyzed_while_uploading(scan_server):
     after = requests.get(f"{srv.url}/api/v1/scanner").json()
     assert after["layersAnalyzed"] - before["layersAnalyzed"] == 1
     assert after["layersStreamed"] - before["layersStreamed"] == 1  # during the upload
+    # the same layer uploaded again into another repository: its stream
+    # stops at the commit (the bytes are known), nothing is analyzed twice
+    assert _chunked_push(srv, "stream/again", blob, chunks=4) == layer
+    assert requests.post(f"{srv.url}/v2/stream/again/blobs/uploads/", params={"digest": cd},
+                         data=cfg).status_code == 201
+    r = requests.put(f"{srv.url}/v2/stream/again/manifests/s", data=man,
+                     headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    assert r.status_code == 201, r.text
+    again = wait_done(srv, "stream/again", "s")
+    assert again["scan"]["state"] == "done"
+    c = requests.get(f"{srv.url}/api/v1/scanner").json()
+    assert c["layersAnalyzed"] == after["layersAnalyzed"], c
+    assert c["layersStreamed"] == after["layersStreamed"], c
+    after = c
     # an upload given up half-way: no analysis is kept, the server stays well
     other = gzip.compress(bytes(rnd.getrandbits(8) for _ in range(6 << 20)), 1)
     loc = _chunked_push(srv, "stream/app", other[: 5 << 20], chunks=2, finish=False)

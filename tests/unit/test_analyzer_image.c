@@ -295,8 +295,9 @@ typedef struct mcache {
     int n, hits;
 } mcache_t;
 
-static int mc_get(void *arg, const dd_digest_t *d, dd_layer_result_t *out)
+static int mc_get(void *arg, const dd_digest_t *d, dd_layer_result_t *out, dd_err_t *e)
 {
+    (void)e;
     mcache_t *c = arg;
     for (int i = 0; i < c->n; i++)
         if (strcmp(c->key[i], d->str) == 0) {
@@ -306,10 +307,11 @@ static int mc_get(void *arg, const dd_digest_t *d, dd_layer_result_t *out)
     return DD_ENOTFOUND;
 }
 
-static void mc_put(void *arg, const dd_digest_t *d, const dd_layer_result_t *r)
+static void mc_put(void *arg, const dd_digest_t *d, int status, const dd_layer_result_t *r, const char *error)
 {
     mcache_t *c = arg;
-    if (c->n == 8) return;
+    (void)error;
+    if (c->n == 8 || status != DD_OK) return;
     snprintf(c->key[c->n], DD_DIGEST_MAX, "%s", d->str);
     dd_buf_init(&c->val[c->n], 0);
     dd_layer_result_serialize(r, &c->val[c->n]);

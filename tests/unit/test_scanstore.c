@@ -35,40 +35,43 @@ TEST(images_and_jobs)
     CHECK(created);
     CHECK_INT(dd_scanstore_image_pushed(s, "other", D1, "x", NULL, true, &created, NULL), DD_OK);
     CHECK(!created); /* same digest: no rescan */
-    CHECK_INT(dd_scanstore_jobs_pending(s), 1);
+    int64_t pending = -1;
+    CHECK_INT(dd_scanstore_jobs_pending(s, &pending, NULL), DD_OK);
+    CHECK_INT(pending, 1);
     dd_job_t j;
-    CHECK_INT(dd_scanstore_job_claim(s, &j), DD_OK);
+    CHECK_INT(dd_scanstore_job_claim(s, &j, NULL), DD_OK);
     CHECK_STR(j.digest, D1);
-    CHECK_INT(dd_scanstore_job_claim(s, &j), DD_ENOTFOUND);
+    CHECK_INT(dd_scanstore_job_claim(s, &j, NULL), DD_ENOTFOUND);
     size_t n = 0;
-    CHECK_INT(dd_scanstore_jobs_requeue(s, &n), DD_OK); /* restart */
+    CHECK_INT(dd_scanstore_jobs_requeue(s, &n, NULL), DD_OK); /* restart */
     CHECK_INT(n, 1);
-    CHECK_INT(dd_scanstore_job_claim(s, &j), DD_OK);
+    CHECK_INT(dd_scanstore_job_claim(s, &j, NULL), DD_OK);
     CHECK_INT(j.attempts, 2);
-    CHECK_INT(dd_scanstore_job_done(s, j.id), DD_OK);
-    CHECK_INT(dd_scanstore_jobs_pending(s), 0);
+    CHECK_INT(dd_scanstore_job_done(s, j.id, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_jobs_pending(s, &pending, NULL), DD_OK);
+    CHECK_INT(pending, 0);
 
     dd_image_rec_t r;
-    CHECK_INT(dd_scanstore_image_get(s, D1, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r, NULL), DD_OK);
     CHECK_INT(r.state, DD_SCAN_QUEUED);
     r.state = DD_SCAN_DONE;
     r.counts[4] = 3;
     snprintf(r.os, sizeof r.os, "Debian:12");
-    CHECK_INT(dd_scanstore_image_update(s, &r), DD_OK);
-    CHECK_INT(dd_scanstore_image_get(s, D1, &r), DD_OK);
+    CHECK_INT(dd_scanstore_image_update(s, &r, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r, NULL), DD_OK);
     CHECK_INT(r.counts[4], 3);
     CHECK_STR(r.os, "Debian:12");
     int cnt = 0;
-    dd_scanstore_images(s, "team/app", NULL, 0, count_cb, &cnt);
+    dd_scanstore_images(s, "team/app", NULL, 0, count_cb, &cnt, NULL);
     CHECK_INT(cnt, 1);
     cnt = 0;
-    dd_scanstore_images(s, "nope", NULL, 0, count_cb, &cnt);
+    dd_scanstore_images(s, "nope", NULL, 0, count_cb, &cnt, NULL);
     CHECK_INT(cnt, 0);
     /* unref from one repo keeps it; from the last removes it */
-    CHECK_INT(dd_scanstore_image_unref(s, "other", D1), DD_OK);
-    CHECK_INT(dd_scanstore_image_get(s, D1, &r), DD_OK);
-    CHECK_INT(dd_scanstore_image_unref(s, "team/app", D1), DD_OK);
-    CHECK_INT(dd_scanstore_image_get(s, D1, &r), DD_ENOTFOUND);
+    CHECK_INT(dd_scanstore_image_unref(s, "other", D1, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_image_unref(s, "team/app", D1, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r, NULL), DD_ENOTFOUND);
     dd_scanstore_close(s);
 }
 
@@ -107,13 +110,13 @@ TEST(findings_and_history)
     CHECK_INT(nr, 1);
     dd_buf_t buf;
     dd_buf_init(&buf, 0);
-    dd_scanstore_history(s, D2, 0, 0, hist_cb, &buf);
+    dd_scanstore_history(s, D2, 0, 0, hist_cb, &buf, NULL);
     CHECK(strstr(buf.ptr, "new:CVE-3:curl;") != NULL);
     CHECK(strstr(buf.ptr, "resolved:CVE-1:openssl;") != NULL);
     dd_buf_reset(&buf);
     dd_findings_filter_t f = {.min_severity = 4, .severity = -1, .limit = 1};
     size_t total = 0;
-    dd_scanstore_findings(s, D2, &f, find_cb, &buf, &total);
+    dd_scanstore_findings(s, D2, &f, find_cb, &buf, &total, NULL);
     CHECK_INT(total, 2);
     CHECK_STR(buf.ptr, "CVE-3/curl;");
     dd_buf_release(&buf);
@@ -126,16 +129,23 @@ TEST(layer_cache)
     dd_scanstore_t *s = fresh();
     dd_buf_t b;
     dd_buf_init(&b, 0);
-    CHECK_INT(dd_scanstore_layer_get(s, D1, 1, &b, NULL, 0), DD_ENOTFOUND);
-    CHECK_INT(dd_scanstore_layer_put(s, D1, 1, DD_OK, "abc", 3, NULL), DD_OK);
-    CHECK_INT(dd_scanstore_layer_get(s, D1, 1, &b, NULL, 0), DD_OK);
+    int test_status = -1;
+    dd_err_t e;
+    CHECK_INT(dd_scanstore_layer_get(s, D1, 1, &b, NULL, 0, &test_status, &e), DD_ENOTFOUND);
+    CHECK(strstr(e.msg, D1) != NULL); /* the error says what was missing */
+    CHECK_INT(dd_scanstore_layer_put(s, D1, 1, DD_OK, "abc", 3, NULL, NULL), DD_OK);
+    CHECK_INT(dd_scanstore_layer_get(s, D1, 1, &b, NULL, 0, &test_status, NULL), DD_OK);
+    CHECK_INT(test_status, DD_OK);
     CHECK_INT(b.len, 3);
-    CHECK_INT(dd_scanstore_layer_get(s, D1, 2, &b, NULL, 0), DD_ENOTFOUND);
-    CHECK_INT(dd_scanstore_layer_put(s, D2, 1, DD_DECLINED, NULL, 0, "not a layer"), DD_OK);
+    CHECK_INT(dd_scanstore_layer_get(s, D1, 2, &b, NULL, 0, &test_status, NULL), DD_ENOTFOUND);
+    CHECK_INT(dd_scanstore_layer_put(s, D2, 1, DD_DECLINED, NULL, 0, "not a layer", NULL), DD_OK);
     char why[64];
-    CHECK_INT(dd_scanstore_layer_get(s, D2, 1, &b, why, sizeof why), DD_DECLINED);
+    CHECK_INT(dd_scanstore_layer_get(s, D2, 1, &b, why, sizeof why, &test_status, NULL), DD_OK);
+    CHECK_INT(test_status, DD_DECLINED);
     CHECK_STR(why, "not a layer");
-    CHECK_INT(dd_scanstore_layer_count(s), 1);
+    int64_t cached = -1;
+    CHECK_INT(dd_scanstore_layer_count(s, &cached, NULL), DD_OK);
+    CHECK_INT(cached, 1);
     dd_buf_release(&b);
     dd_scanstore_close(s);
     unlink(dbpath);
@@ -170,7 +180,7 @@ TEST(index_children_as_rows)
     if (n == 2) CHECK_STR(ch[0].digest, dig[98]);
     free(ch);
     /* the index's last reference goes: so do its children */
-    CHECK_INT(dd_scanstore_image_unref(s, "team/app", D1), DD_OK);
+    CHECK_INT(dd_scanstore_image_unref(s, "team/app", D1, NULL), DD_OK);
     CHECK_INT(dd_scanstore_children(s, D1, &ch, &n, &e), DD_OK);
     CHECK_INT(n, 0);
     CHECK(ch == NULL);
@@ -211,6 +221,39 @@ TEST(children_migrate_from_json)
     unlink(dbpath);
 }
 
+/* Errors come back to the caller, filled where they happened (issue 12):
+ * what is missing for DD_ENOTFOUND, SQLite's message for a store failure
+ * (here a table dropped behind the store's back). */
+TEST(errors_reported_to_the_caller)
+{
+    dd_scanstore_t *s = fresh();
+    dd_err_t e;
+    dd_image_rec_t r;
+    CHECK_INT(dd_scanstore_image_get(s, D1, &r, &e), DD_ENOTFOUND);
+    CHECK(strstr(e.msg, D1) != NULL);
+    memset(&r, 0, sizeof r);
+    snprintf(r.digest, sizeof r.digest, "%s", D2);
+    CHECK_INT(dd_scanstore_image_update(s, &r, &e), DD_ENOTFOUND);
+    CHECK(strstr(e.msg, D2) != NULL);
+    int64_t v = 0;
+    CHECK_INT(dd_scanstore_kv_get(s, "nothing", &v, &e), DD_ENOTFOUND);
+    CHECK(strstr(e.msg, "'nothing'") != NULL);
+    dd_job_t j;
+    CHECK_INT(dd_scanstore_job_claim(s, &j, &e), DD_ENOTFOUND);
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "DROP TABLE kv; DROP TABLE history", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    dd_err_clear(&e);
+    CHECK_INT(dd_scanstore_kv_set(s, "k", 1, &e), DD_EIO);
+    CHECK(strstr(e.msg, "scan store") != NULL && strstr(e.msg, "kv") != NULL);
+    dd_err_clear(&e);
+    CHECK(dd_scanstore_history(s, NULL, 0, 0, NULL, NULL, &e) != DD_OK);
+    CHECK(strstr(e.msg, "history") != NULL);
+    dd_scanstore_close(s);
+    unlink(dbpath);
+}
+
 /* (repo, digest, tag) references as "repo digest tag;" ("-" for no tag) */
 static int ref_cb(const char *repo, const char *digest, const char *tag, void *arg)
 {
@@ -221,7 +264,7 @@ static int ref_cb(const char *repo, const char *digest, const char *tag, void *a
 static const char *refs(dd_scanstore_t *s, dd_buf_t *b)
 {
     dd_buf_reset(b);
-    CHECK_INT(dd_scanstore_refs(s, NULL, ref_cb, b), DD_OK);
+    CHECK_INT(dd_scanstore_refs(s, NULL, ref_cb, b, NULL), DD_OK);
     dd_buf_putc(b, 0);
     return b->ptr;
 }
@@ -237,22 +280,22 @@ TEST(tags_removed_and_moved)
     CHECK_INT(dd_scanstore_image_pushed(s, "r", D1, "m", "b", false, NULL, NULL), DD_OK);
     CHECK_INT(dd_scanstore_image_pushed(s, "q", D1, "m", "a", false, NULL, NULL), DD_OK);
     CHECK_STR(refs(s, &b), "q 1 a;r 1 a;r 1 b;");
-    CHECK_INT(dd_scanstore_tag_removed(s, "r", "a"), DD_OK);
+    CHECK_INT(dd_scanstore_tag_removed(s, "r", "a", NULL), DD_OK);
     CHECK_STR(refs(s, &b), "q 1 a;r 1 -;r 1 b;");
-    CHECK_INT(dd_scanstore_tag_removed(s, "r", "nope"), DD_OK);
-    CHECK_INT(dd_scanstore_tag_removed(s, "r", ""), DD_EINVAL);
+    CHECK_INT(dd_scanstore_tag_removed(s, "r", "nope", NULL), DD_OK);
+    CHECK_INT(dd_scanstore_tag_removed(s, "r", "", NULL), DD_EINVAL);
     /* b moves to D2: D1 keeps its untagged reference */
     CHECK_INT(dd_scanstore_image_pushed(s, "r", D2, "m", "b", false, NULL, NULL), DD_OK);
     CHECK_STR(refs(s, &b), "q 1 a;r 1 -;r 2 b;");
     /* the digest delete in r: q's reference and the image stay */
-    CHECK_INT(dd_scanstore_image_unref(s, "r", D1), DD_OK);
+    CHECK_INT(dd_scanstore_image_unref(s, "r", D1, NULL), DD_OK);
     CHECK_STR(refs(s, &b), "q 1 a;r 2 b;");
     dd_image_rec_t rec;
-    CHECK_INT(dd_scanstore_image_get(s, D1, &rec), DD_OK);
+    CHECK_INT(dd_scanstore_image_get(s, D1, &rec, NULL), DD_OK);
     dd_buf_release(&b);
     dd_scanstore_close(s);
     unlink(dbpath);
 }
 
 TEST_MAIN(RUN(images_and_jobs); RUN(findings_and_history); RUN(layer_cache); RUN(index_children_as_rows);
-          RUN(children_migrate_from_json); RUN(tags_removed_and_moved))
+          RUN(children_migrate_from_json); RUN(errors_reported_to_the_caller); RUN(tags_removed_and_moved))

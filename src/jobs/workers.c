@@ -1,6 +1,8 @@
 /*
- * scanner.c: the scanner's workers: the worker pool, single-flight cached
- * layer analysis, one image's scan, continuous re-assessment and the
+ * workers.c: the scanner's workers: the worker pool, the layer cache the
+ * pipeline calls (the scan store behind a single-flight set), one image's
+ * scan through the pipeline shared with `drydock scan` (a store: image
+ * source, analyze -> catalog -> match), continuous re-assessment and the
  * database watcher (see include/dd/scanner.h for the design; the registry
  * hooks are in hooks.c, layers analyzed during their upload in stream.c).
  *
@@ -8,12 +10,15 @@
  *   - HTTP threads call the hooks: they append to the in-memory layer queue
  *     or write one job row, signal the workers and return.
  *   - N workers: layer tasks first (so a manifest usually finds its layers
- *     analyzed), then durable jobs from the scan store.
+ *     analyzed), then durable jobs from the scan store; each job's memory
+ *     (inventory, layer digests) lives in one arena released at its end.
  *   - one watcher: polls the vulnerability DB version every db_poll_ms and
  *     runs dd_scanner_rematch_all() when it changes.
  *
- * Layer analysis is single-flight: a digest being analyzed is in `inflight`;
- * a second worker wanting it waits on `cond` instead of streaming it again.
+ * Layer analysis is single-flight: a digest being analyzed is in `inflight`
+ * (the turn a layer-cache get hands out, ended by its put, or taken by an
+ * upload stream when the upload commits); anyone else wanting it waits on
+ * done_cond in get instead of analyzing it again.
  *
  * The vulnerability database is a live snapshot (dd_vulndb_live_t in
  * vulndb.h): a match or an API call takes a reference and runs without any
@@ -97,6 +102,10 @@ int dd_scanner_with_db(dd_scanner_t *sc, int (*fn)(dd_vulndb_t *db, void *arg), 
 
 /* ---- lifecycle ---- */
 
+static int layer_cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out, dd_err_t *e);
+static void layer_cache_put(void *arg, const dd_digest_t *layer, int status, const dd_layer_result_t *r,
+                            const char *error);
+
 int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e)
 {
     if (!o->blobs || !o->store) return dd_err(e, DD_EINVAL, "scanner needs a blob store and a scan store");
@@ -116,6 +125,12 @@ int dd_scanner_new(const dd_scanner_opts_t *o, dd_scanner_t **out, dd_err_t *e)
     pthread_cond_init(&sc->stream_cond, NULL);
     pthread_mutex_init(&sc->rematch_mu, NULL);
     dd_vulndb_live_new(sc->vulndb_path, &sc->live, NULL);
+    sc->cache = (dd_layer_cache_t){layer_cache_get, layer_cache_put, sc};
+    int rc = dd_image_open_store(o->blobs, NULL, NULL, NULL, &sc->layers_src, e);
+    if (rc != DD_OK) {
+        dd_scanner_free(sc);
+        return rc;
+    }
     db_refresh(sc);
     *out = sc;
     return DD_OK;
@@ -126,6 +141,7 @@ void dd_scanner_free(dd_scanner_t *sc)
     if (!sc) return;
     dd_scanner_stop(sc);
     dd_vulndb_live_free(sc->live);
+    dd_image_close(sc->layers_src);
     pthread_mutex_destroy(&sc->mu);
     pthread_cond_destroy(&sc->work_cond);
     pthread_cond_destroy(&sc->done_cond);
@@ -141,145 +157,115 @@ void dd_scanner_free(dd_scanner_t *sc)
 }
 
 
-/* ---- layer analysis (single-flight, cached) ---- */
+/* ---- the layer cache: the scan store behind a single-flight set ----
+ *
+ * The pipeline (dd_image_analyze_layer) calls get before and put after each
+ * layer it analyzes; so do the eager layer tasks and, for put, the upload
+ * streams (stream.c). get waits while the digest is in `inflight` (another
+ * thread analyzes it), then reads the scan store; a miss puts the digest in
+ * `inflight` (the caller's turn) until its put. Both steps run under sc->mu,
+ * so no two threads ever analyze the same layer, and the counters are kept
+ * in one place. */
 
-static ssize_t reader_read(void *arg, void *buf, size_t n)
+static bool inflight_has(const dd_scanner_t *sc, const char *digest)
 {
-    struct { dd_blob_reader_t *r; uint64_t off; } *st = arg;
-    if (st->off >= st->r->size) return 0;
-    if (n > st->r->size - st->off) n = (size_t)(st->r->size - st->off);
-    ssize_t got = dd_blob_reader_pread(st->r, st->off, buf, n);
-    if (got > 0) st->off += (uint64_t)got;
-    return got;
+    for (size_t i = 0; i < sc->n_inflight; i++)
+        if (strcmp(sc->inflight[i], digest) == 0) return true;
+    return false;
 }
 
-/* Analyzes digest unless cached. DD_OK with the result in out (if non-NULL),
- * DD_DECLINED if the blob is not a layer, or an error. */
-static int layer_get_or_analyze(dd_scanner_t *sc, const char *digest, dd_layer_result_t *out, dd_err_t *e)
+static int layer_cache_get(void *arg, const dd_digest_t *layer, dd_layer_result_t *out, dd_err_t *e)
 {
+    dd_scanner_t *sc = arg;
+    const char *digest = layer->str;
     dd_buf_t buf;
     dd_buf_init(&buf, 0);
     char why[512] = "";
-    int rc;
-    /* single flight */
     pthread_mutex_lock(&sc->mu);
-    for (;;) {
-        bool busy = false;
-        for (size_t i = 0; i < sc->n_inflight; i++)
-            if (strcmp(sc->inflight[i], digest) == 0) busy = true;
-        if (!busy) break;
-        pthread_cond_wait(&sc->done_cond, &sc->mu);
-    }
-    rc = dd_scanstore_layer_get(sc->o.store, digest, DD_ANALYZER_VERSION, &buf, why, sizeof why);
-    bool mine = false;
-    if (rc == DD_ENOTFOUND && sc->n_inflight < MAX_INFLIGHT) {
-        snprintf(sc->inflight[sc->n_inflight++], DD_DIGEST_MAX, "%s", digest);
-        mine = true;
-    }
-    pthread_mutex_unlock(&sc->mu);
-
-    if (rc == DD_OK || rc == DD_DECLINED || (rc != DD_ENOTFOUND)) {
-        if (rc == DD_OK) {
-            pthread_mutex_lock(&sc->mu);
-            sc->ctr.layer_cache_hits++;
-            pthread_mutex_unlock(&sc->mu);
-            if (out) rc = dd_layer_result_deserialize(buf.ptr, buf.len, out, e);
-            if (rc == DD_DECLINED) rc = DD_ENOTFOUND; /* another analyzer version: redo below */
-        } else if (rc == DD_DECLINED) {
-            dd_err(e, DD_DECLINED, "not a layer: %s", why);
-        } else if (rc != DD_ENOTFOUND) {
-            dd_err(e, rc, "layer %s failed earlier: %s", digest, why);
-        }
-        if (rc != DD_ENOTFOUND) {
-            dd_buf_release(&buf);
-            return rc;
-        }
-    }
-    dd_buf_release(&buf);
-
-    /* analyze now */
-    dd_digest_t d;
-    dd_layer_result_t res;
-    dd_layer_result_init(&res);
-    dd_blob_reader_t rd;
-    rc = dd_digest_parse(digest, &d, e);
-    if (rc == DD_OK) rc = dd_blobstore_open_read(sc->o.blobs, &d, &rd, e);
-    if (rc == DD_OK) {
-        unsigned char head[512];
-        ssize_t got = dd_blob_reader_pread(&rd, 0, head, sizeof head);
-        const char *comp = NULL;
-        if (got < 0) {
-            rc = dd_err(e, DD_EIO, "cannot read blob %s", digest);
-        } else if (dd_layer_sniff(head, (size_t)got, &comp) != DD_OK) {
-            rc = dd_err(e, DD_DECLINED, "blob is not a tar, gzip or zstd stream");
-        } else {
-            struct { dd_blob_reader_t *r; uint64_t off; } st = {&rd, 0};
-            rc = dd_layer_analyze_stream(reader_read, &st, NULL, &res, e);
-        }
-        dd_blob_reader_close(&rd);
+    /* wait for another thread's turn on this layer, or for room in the set */
+    while (inflight_has(sc, digest) || sc->n_inflight >= MAX_INFLIGHT) pthread_cond_wait(&sc->done_cond, &sc->mu);
+    int status = DD_OK;
+    dd_err_t se;
+    int rc = dd_scanstore_layer_get(sc->o.store, digest, DD_ANALYZER_VERSION, &buf, why, sizeof why, &status, &se);
+    if (rc == DD_OK) rc = status; /* known: its result, or why it is no layer */
+    else if (rc != DD_ENOTFOUND) {
+        /* the store failed: this scan fails, nobody's turn was taken */
+        pthread_mutex_unlock(&sc->mu);
+        dd_buf_release(&buf);
+        return dd_err(e, rc, "%s", se.msg);
     }
     if (rc == DD_OK) {
-        dd_buf_t ser;
-        dd_buf_init(&ser, 0);
-        dd_layer_result_serialize(&res, &ser);
-        dd_scanstore_layer_put(sc->o.store, digest, DD_ANALYZER_VERSION, DD_OK, ser.ptr, ser.len, NULL);
-        dd_buf_release(&ser);
-    } else if (rc == DD_DECLINED || rc == DD_ECORRUPT || rc == DD_ELIMIT) {
-        /* remembered: the same bytes give the same answer */
-        dd_scanstore_layer_put(sc->o.store, digest, DD_ANALYZER_VERSION, rc, NULL, 0, e ? e->msg : "");
-    }
-    pthread_mutex_lock(&sc->mu);
-    if (rc == DD_OK) sc->ctr.layers_analyzed++;
-    else if (rc == DD_DECLINED) sc->ctr.layers_declined++;
-    if (mine) {
-        scanner_inflight_remove(sc, digest);
-        pthread_cond_broadcast(&sc->done_cond);
-    }
-    pthread_mutex_unlock(&sc->mu);
-    if (rc == DD_OK && out) {
-        *out = res;
+        sc->ctr.layer_cache_hits++;
+        pthread_mutex_unlock(&sc->mu);
+        rc = dd_layer_result_deserialize(buf.ptr, buf.len, out, e);
+        dd_buf_release(&buf);
+        if (rc != DD_DECLINED) return rc;
+        /* written by another analyzer version: this caller redoes it */
+        pthread_mutex_lock(&sc->mu);
+        while (inflight_has(sc, digest) || sc->n_inflight >= MAX_INFLIGHT)
+            pthread_cond_wait(&sc->done_cond, &sc->mu);
+        rc = DD_ENOTFOUND;
     } else {
-        dd_layer_result_release(&res);
+        dd_buf_release(&buf);
     }
+    if (rc == DD_ENOTFOUND) snprintf(sc->inflight[sc->n_inflight++], DD_DIGEST_MAX, "%s", digest);
+    pthread_mutex_unlock(&sc->mu);
+    if (rc == DD_DECLINED) return dd_err(e, DD_DECLINED, "not a layer: %s", why);
+    if (rc != DD_OK && rc != DD_ENOTFOUND) return dd_err(e, rc, "layer %s failed earlier: %s", digest, why);
     return rc;
 }
 
-
-/* ---- one image ---- */
-
-static int read_blob(dd_scanner_t *sc, const dd_digest_t *d, size_t max, dd_buf_t *out, dd_err_t *e)
+static void layer_cache_put(void *arg, const dd_digest_t *layer, int status, const dd_layer_result_t *r,
+                            const char *error)
 {
-    dd_blob_reader_t rd;
-    int rc = dd_blobstore_open_read(sc->o.blobs, d, &rd, e);
-    if (rc) return rc;
-    if (rd.size > max) {
-        dd_blob_reader_close(&rd);
-        return dd_err(e, DD_ELIMIT, "blob %s is larger than %zu bytes", d->str, max);
+    dd_scanner_t *sc = arg;
+    int rc = DD_OK;
+    dd_err_t se;
+    dd_err_clear(&se);
+    if (status == DD_OK) {
+        dd_buf_t ser;
+        dd_buf_init(&ser, 0);
+        rc = dd_layer_result_serialize(r, &ser);
+        if (rc == DD_OK)
+            rc = dd_scanstore_layer_put(sc->o.store, layer->str, DD_ANALYZER_VERSION, DD_OK, ser.ptr, ser.len, NULL,
+                                        &se);
+        else
+            dd_err(&se, rc, "cannot serialize the analysis");
+        dd_buf_release(&ser);
+    } else if (status == DD_DECLINED || status == DD_ECORRUPT || status == DD_ELIMIT) {
+        /* remembered: the same bytes give the same answer */
+        rc = dd_scanstore_layer_put(sc->o.store, layer->str, DD_ANALYZER_VERSION, status, NULL, 0,
+                                    error ? error : "", &se);
     }
-    dd_buf_reset(out);
-    char tmp[65536];
-    uint64_t off = 0;
-    while (off < rd.size) {
-        size_t want = rd.size - off > sizeof tmp ? sizeof tmp : (size_t)(rd.size - off);
-        ssize_t got = dd_blob_reader_pread(&rd, off, tmp, want);
-        if (got <= 0) {
-            dd_blob_reader_close(&rd);
-            return dd_err(e, DD_EIO, "cannot read blob %s", d->str);
-        }
-        dd_buf_append(out, tmp, (size_t)got);
-        off += (uint64_t)got;
-    }
-    dd_blob_reader_close(&rd);
-    if (!out->ptr) dd_buf_append(out, "", 0);
-    return DD_OK;
+    /* not cached: the next scan analyzes the layer again (no result is
+     * lost, the caller has it), so a warning is enough here */
+    if (rc != DD_OK) dd_log(DD_LOG_WARN, "scanner", "cannot cache the analysis of layer %s: %s", layer->str, se.msg);
+    pthread_mutex_lock(&sc->mu);
+    if (status == DD_OK) sc->ctr.layers_analyzed++;
+    else if (status == DD_DECLINED) sc->ctr.layers_declined++;
+    scanner_inflight_remove(sc, layer->str);
+    pthread_cond_broadcast(&sc->done_cond);
+    pthread_mutex_unlock(&sc->mu);
 }
 
-typedef struct scan_ctx {
-    dd_image_rec_t rec;
-    dd_inventory_t inv;
-    char **layer_digests;
-    size_t n_layers;
-} scan_ctx_t;
+/* A layer task: a committed blob analyzed before its manifest arrives (a
+ * blob that is not a layer is remembered as such). */
+static void layer_task(dd_scanner_t *sc, const char *digest)
+{
+    dd_err_t e;
+    dd_err_clear(&e);
+    dd_descriptor_t d;
+    memset(&d, 0, sizeof d);
+    d.size = -1; /* whatever the store holds */
+    dd_layer_result_t res;
+    dd_layer_result_init(&res);
+    int rc = dd_digest_parse(digest, &d.digest, &e);
+    if (rc == DD_OK) rc = dd_image_analyze_layer(sc->layers_src, &d, &sc->cache, &res, NULL, &e);
+    dd_layer_result_release(&res);
+    if (rc != DD_OK && rc != DD_DECLINED) dd_log(DD_LOG_WARN, "scanner", "layer %s: %s", digest, e.msg);
+}
+
+/* ---- one image ---- */
 
 /* Matches inv and stores findings + summary into rec. Caller fills rec's
  * identity fields. */
@@ -309,8 +295,8 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
     dd_hasher_final(h, &hd);
     dd_hasher_free(h);
     char stored[DD_DIGEST_MAX] = "";
-    if (record_history && dd_scanstore_findings_hash(sc->o.store, rec->digest, stored, sizeof stored) == DD_OK &&
-        !strcmp(stored, hd.str)) {
+    if (record_history && dd_scanstore_findings_hash(sc->o.store, rec->digest, stored, sizeof stored, NULL) == DD_OK &&
+        !strcmp(stored, hd.str)) { /* a failed read only means a rewrite */
         dd_vulndb_snap_release(snap);
         rec->db_version = dbv;
         return DD_OK;
@@ -367,9 +353,13 @@ static int match_and_store(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_inven
     return rc;
 }
 
-static int scan_image(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_manifest_t *m, const char *repo, dd_err_t *e)
+/* One image manifest through the pipeline shared with `drydock scan`:
+ * dd_image_list (config) -> dd_image_analyze (layers, through the layer
+ * cache) -> dd_scan_inventory -> match_and_store. The inventory lives in
+ * the job's arena. */
+static int scan_image(dd_scanner_t *sc, dd_image_rec_t *rec, dd_image_source_t *src, const dd_manifest_t *m,
+                      dd_arena_t *job, dd_err_t *e)
 {
-    (void)repo;
     /* artifacts are not container images */
     const char *cmt = m->config.media_type ? m->config.media_type : "";
     if (m->artifact_type || (strcmp(cmt, DD_MT_OCI_CONFIG) != 0 && strcmp(cmt, DD_MT_DOCKER_CONFIG) != 0)) {
@@ -378,44 +368,29 @@ static int scan_image(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_manifest_t
                  m->artifact_type ? m->artifact_type : cmt);
         return DD_OK;
     }
-    dd_buf_t cfgbuf;
-    dd_buf_init(&cfgbuf, 0);
-    int rc = read_blob(sc, &m->config.digest, DD_CONFIG_MAX, &cfgbuf, e);
-    if (rc == DD_OK) {
-        dd_image_config_t cfg;
-        if (dd_image_config_parse(cfgbuf.ptr, cfgbuf.len, &cfg, NULL) == DD_OK) {
-            snprintf(rec->platform, sizeof rec->platform, "%s/%s%s%s", cfg.os ? cfg.os : "?",
-                     cfg.architecture ? cfg.architecture : "?", cfg.variant ? "/" : "", cfg.variant ? cfg.variant : "");
-            dd_image_config_release(&cfg);
-        }
+    dd_image_desc_t *imgs = NULL;
+    size_t n_imgs = 0;
+    int rc = dd_image_list(src, &imgs, &n_imgs, e);
+    if (rc != DD_OK) return rc;
+    dd_image_desc_t *img = &imgs[0];
+    const dd_image_config_t *cfg = &img->cfg;
+    snprintf(rec->platform, sizeof rec->platform, "%s/%s%s%s", cfg->os ? cfg->os : "?",
+             cfg->architecture ? cfg->architecture : "?", cfg->variant ? "/" : "", cfg->variant ? cfg->variant : "");
+    rec->size = img->config.size;
+    char **ldig = dd_arena_alloc(job, (img->n_layers ? img->n_layers : 1) * sizeof *ldig);
+    for (size_t i = 0; i < img->n_layers; i++) {
+        rec->size += img->layers[i].size;
+        ldig[i] = img->layers[i].digest.str;
     }
-    dd_buf_release(&cfgbuf);
-    if (rc) return rc;
-    rec->size = m->config.size;
-    dd_layer_result_t *layers = dd_calloc(m->n_layers ? m->n_layers : 1, sizeof *layers);
-    char **ldig = dd_calloc(m->n_layers ? m->n_layers : 1, sizeof *ldig);
-    size_t nl = 0;
-    for (size_t i = 0; i < m->n_layers && rc == DD_OK; i++) {
-        rec->size += m->layers[i].size;
-        ldig[i] = m->layers[i].digest.str;
-        dd_layer_result_init(&layers[nl]);
-        int lrc = layer_get_or_analyze(sc, m->layers[i].digest.str, &layers[nl], e);
-        if (lrc == DD_OK) {
-            nl++;
-        } else if (lrc == DD_DECLINED) {
-            /* a non-tar layer (e.g. foreign media): contributes no files */
-            dd_layer_result_release(&layers[nl]);
-            dd_layer_result_init(&layers[nl]);
-            nl++;
-        } else {
-            rc = lrc;
-        }
-    }
+    dd_layer_result_t *layers = NULL;
+    rc = dd_image_analyze(src, img, &sc->cache, &layers, NULL, e);
     dd_inventory_t inv;
-    dd_inventory_init(&inv);
-    if (rc == DD_OK) rc = dd_scan_inventory(layers, nl, &inv, e);
-    for (size_t i = 0; i < nl; i++) dd_layer_result_release(&layers[i]);
-    free(layers);
+    dd_inventory_init_in(&inv, job);
+    if (rc == DD_OK) {
+        rc = dd_scan_inventory(layers, img->n_layers, &inv, e);
+        for (size_t i = 0; i < img->n_layers; i++) dd_layer_result_release(&layers[i]);
+        free(layers);
+    }
     if (rc == DD_OK) {
         snprintf(rec->os, sizeof rec->os, "%s", inv.os.ecosystem ? inv.os.ecosystem : "");
         snprintf(rec->os_pretty, sizeof rec->os_pretty, "%s",
@@ -427,74 +402,100 @@ static int scan_image(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_manifest_t
         } else {
             dd_buf_t enc;
             dd_buf_init(&enc, 0);
-            dd_inventory_encode(&inv, ldig, m->n_layers, &enc);
-            dd_scanstore_inventory_put(sc->o.store, rec->digest, enc.ptr, enc.len);
+            rc = dd_inventory_encode(&inv, ldig, img->n_layers, &enc);
+            if (rc != DD_OK) dd_err(e, rc, "cannot encode the inventory of %s", rec->digest);
+            else rc = dd_scanstore_inventory_put(sc->o.store, rec->digest, enc.ptr, enc.len, e);
             dd_buf_release(&enc);
-            rc = match_and_store(sc, rec, &inv, ldig, m->n_layers, false, NULL, NULL, e);
+            if (rc == DD_OK) rc = match_and_store(sc, rec, &inv, ldig, img->n_layers, false, NULL, NULL, e);
         }
     }
     dd_inventory_release(&inv);
-    free(ldig);
+    dd_image_descs_free(imgs, n_imgs);
+    return rc;
+}
+
+/* An index: each child gets its image row and job; the children are kept
+ * as rows in index order. */
+static int scan_index(dd_scanner_t *sc, dd_image_rec_t *rec, const dd_manifest_t *m, const char *repo,
+                      dd_arena_t *job, dd_err_t *e)
+{
+    rec->is_index = true;
+    const char **kids = dd_arena_alloc(job, (m->n_manifests ? m->n_manifests : 1) * sizeof *kids);
+    int rc = DD_OK;
+    for (size_t i = 0; rc == DD_OK && i < m->n_manifests; i++) {
+        kids[i] = m->manifests[i].digest.str;
+        /* make sure each platform image has a job */
+        dd_image_rec_t child;
+        rc = dd_scanstore_image_get(sc->o.store, m->manifests[i].digest.str, &child, e);
+        if (rc == DD_ENOTFOUND)
+            rc = dd_scanstore_image_pushed(sc->o.store, repo && *repo ? repo : "_", m->manifests[i].digest.str,
+                                           m->manifests[i].media_type, NULL, true, NULL, e);
+        else if (rc == DD_OK && repo && *repo)
+            rc = dd_scanstore_image_pushed(sc->o.store, repo, m->manifests[i].digest.str,
+                                           m->manifests[i].media_type, NULL, false, NULL, e);
+    }
+    if (rc == DD_OK) rc = dd_scanstore_children_set(sc->o.store, rec->digest, kids, m->n_manifests, e);
+    pthread_mutex_lock(&sc->mu);
+    pthread_cond_broadcast(&sc->work_cond);
+    pthread_mutex_unlock(&sc->mu);
+    if (rc == DD_OK) {
+        rec->state = DD_SCAN_DONE;
+        rec->error[0] = '\0';
+    }
     return rc;
 }
 
 int dd_scanner_scan_digest(dd_scanner_t *sc, const char *digest, const char *repo, dd_err_t *e)
 {
+    dd_err_t local;
+    if (!e) e = &local;
+    dd_err_clear(e);
     dd_image_rec_t rec;
-    int rc = dd_scanstore_image_get(sc->o.store, digest, &rec);
-    if (rc) return dd_err(e, rc, "no image %s in the scan store", digest);
+    int rc = dd_scanstore_image_get(sc->o.store, digest, &rec, e);
+    if (rc != DD_OK) return rc;
     rec.state = DD_SCAN_ANALYZING;
-    dd_scanstore_image_update(sc->o.store, &rec);
+    if ((rc = dd_scanstore_image_update(sc->o.store, &rec, e)) != DD_OK) return rc;
 
-    dd_digest_t d;
-    dd_buf_t mbuf;
-    dd_buf_init(&mbuf, 0);
+    /* the job's arena: its inventory and scratch, released at the end */
+    dd_arena_t job;
+    dd_arena_init(&job);
+    dd_image_source_t *src = NULL;
     dd_manifest_t m;
     bool have_m = false;
-    rc = dd_digest_parse(digest, &d, e);
-    if (rc == DD_OK) rc = read_blob(sc, &d, DD_MANIFEST_MAX, &mbuf, e);
+    rc = dd_image_open_store(sc->o.blobs, digest, rec.media_type, NULL, &src, e);
     if (rc == DD_OK) {
-        rc = dd_manifest_parse(mbuf.ptr, mbuf.len, rec.media_type[0] ? rec.media_type : NULL, &m, e);
+        rc = dd_image_root(src, &m, e);
         have_m = rc == DD_OK;
     }
-    if (rc == DD_OK && m.kind == DD_MANIFEST_INDEX) {
-        rec.is_index = true;
-        const char **kids = dd_calloc(m.n_manifests ? m.n_manifests : 1, sizeof *kids);
-        for (size_t i = 0; i < m.n_manifests; i++) {
-            kids[i] = m.manifests[i].digest.str;
-            /* make sure each platform image has a job */
-            dd_image_rec_t child;
-            if (dd_scanstore_image_get(sc->o.store, m.manifests[i].digest.str, &child) == DD_ENOTFOUND)
-                dd_scanstore_image_pushed(sc->o.store, repo && *repo ? repo : "_", m.manifests[i].digest.str,
-                                          m.manifests[i].media_type, NULL, true, NULL, NULL);
-            else if (repo && *repo)
-                dd_scanstore_image_pushed(sc->o.store, repo, m.manifests[i].digest.str, m.manifests[i].media_type,
-                                          NULL, false, NULL, NULL);
-        }
-        rc = dd_scanstore_children_set(sc->o.store, digest, kids, m.n_manifests, e);
-        free(kids);
-        pthread_mutex_lock(&sc->mu);
-        pthread_cond_broadcast(&sc->work_cond);
-        pthread_mutex_unlock(&sc->mu);
-        if (rc == DD_OK) {
-            rec.state = DD_SCAN_DONE;
-            rec.error[0] = '\0';
-        }
-    } else if (rc == DD_OK) {
-        rc = scan_image(sc, &rec, &m, repo, e);
-    }
+    if (rc == DD_OK && m.kind == DD_MANIFEST_INDEX) rc = scan_index(sc, &rec, &m, repo, &job, e);
+    else if (rc == DD_OK) rc = scan_image(sc, &rec, src, &m, &job, e);
     if (have_m) dd_manifest_release(&m);
-    dd_buf_release(&mbuf);
+    dd_image_close(src);
+    dd_arena_release(&job);
     rec.scanned_ms = dd_now_ms();
     if (rc != DD_OK) {
         rec.state = DD_SCAN_FAILED;
-        snprintf(rec.error, sizeof rec.error, "%s", e && e->msg[0] ? e->msg : dd_rc_name(rc));
+        snprintf(rec.error, sizeof rec.error, "%s", e->msg[0] ? e->msg : dd_rc_name(rc));
     }
-    dd_scanstore_image_update(sc->o.store, &rec);
+    /* counted before the state is published: whoever sees the image done
+     * sees it counted (the counters were read a moment too early under
+     * load: test_shared_layers_analyzed_once) */
     pthread_mutex_lock(&sc->mu);
     if (rc == DD_OK) sc->ctr.images_scanned++;
     else sc->ctr.images_failed++;
     pthread_mutex_unlock(&sc->mu);
+    dd_err_t ue;
+    int urc = dd_scanstore_image_update(sc->o.store, &rec, &ue);
+    if (urc != DD_OK && rc == DD_OK) {
+        /* the scan's outcome is lost */
+        rc = urc;
+        *e = ue;
+        snprintf(rec.error, sizeof rec.error, "%s", ue.msg);
+        pthread_mutex_lock(&sc->mu);
+        sc->ctr.images_scanned--;
+        sc->ctr.images_failed++;
+        pthread_mutex_unlock(&sc->mu);
+    }
     if (rc != DD_OK) dd_log(DD_LOG_WARN, "scanner", "scan of %s failed: %s", digest, rec.error);
     return rc;
 }
@@ -525,18 +526,30 @@ typedef struct rematch_ctx {
     bool end;                /* the walk is over */
 } rematch_ctx_t;
 
-static void rematch_one(rematch_ctx_t *ctx, const char *digest, const void *p, size_t n)
+/* One image, its inventory decoded into the thread's arena (reset to mark
+ * afterwards: one image's memory at a time). */
+static void rematch_one(rematch_ctx_t *ctx, dd_arena_t *arena, const char *digest, const void *p, size_t n)
 {
     dd_scanner_t *sc = ctx->sc;
     dd_image_rec_t rec;
-    if (dd_scanstore_image_get(sc->o.store, digest, &rec) != DD_OK) return;
+    dd_err_t e;
+    int grc = dd_scanstore_image_get(sc->o.store, digest, &rec, &e);
+    if (grc == DD_ENOTFOUND) return; /* deleted since the walk read it */
+    if (grc != DD_OK) {
+        dd_log(DD_LOG_WARN, "scanner", "re-assessment of %s: %s", digest, e.msg);
+        pthread_mutex_lock(&ctx->mu);
+        ctx->st->images++;
+        ctx->st->failed++;
+        pthread_mutex_unlock(&ctx->mu);
+        return;
+    }
     if (rec.state != DD_SCAN_DONE && rec.state != DD_SCAN_UNSUPPORTED) return;
     dd_inventory_t inv;
     char **layers = NULL;
     size_t n_layers = 0;
-    dd_err_t e;
     size_t nn = 0, nr = 0;
-    dd_inventory_init(&inv);
+    dd_arena_mark_t mark = dd_arena_mark(arena);
+    dd_inventory_init_in(&inv, arena);
     bool failed = dd_inventory_decode(p, n, &inv, &layers, &n_layers, &e) != DD_OK;
     if (!failed) {
         dd_image_rec_t before = rec;
@@ -548,11 +561,13 @@ static void rematch_one(rematch_ctx_t *ctx, const char *digest, const void *p, s
             before.db_version = rec.db_version;
             if (memcmp(&before, &rec, sizeof rec) != 0) {
                 rec.scanned_ms = dd_now_ms();
-                dd_scanstore_image_update(sc->o.store, &rec);
+                failed = dd_scanstore_image_update(sc->o.store, &rec, &e) != DD_OK;
             }
         }
     }
+    if (failed) dd_log(DD_LOG_WARN, "scanner", "re-assessment of %s: %s", digest, e.msg);
     dd_inventory_release(&inv);
+    dd_arena_reset(arena, mark);
     pthread_mutex_lock(&ctx->mu);
     ctx->st->images++;
     if (failed) {
@@ -586,6 +601,8 @@ static int rematch_enqueue(const char *digest, const void *p, size_t n, void *ar
 static void *rematch_main(void *arg)
 {
     rematch_ctx_t *ctx = arg;
+    dd_arena_t arena;
+    dd_arena_init(&arena);
     pthread_mutex_lock(&ctx->mu);
     for (;;) {
         while (ctx->len == 0 && !ctx->end) pthread_cond_wait(&ctx->cond, &ctx->mu);
@@ -595,11 +612,12 @@ static void *rematch_main(void *arg)
         ctx->len--;
         pthread_cond_broadcast(&ctx->cond);
         pthread_mutex_unlock(&ctx->mu);
-        rematch_one(ctx, it.digest, it.p, it.n);
+        rematch_one(ctx, &arena, it.digest, it.p, it.n);
         free(it.p);
         pthread_mutex_lock(&ctx->mu);
     }
     pthread_mutex_unlock(&ctx->mu);
+    dd_arena_release(&arena);
     return NULL;
 }
 
@@ -623,8 +641,9 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
     for (unsigned i = 0; i < nt; i++)
         if (pthread_create(&th[started], &attr, rematch_main, ctx) == 0) started++;
     pthread_attr_destroy(&attr);
-    int rc = DD_EIO;
-    if (started) rc = dd_scanstore_each_inventory(sc->o.store, rematch_enqueue, ctx);
+    dd_err_t we;
+    int rc = started ? dd_scanstore_each_inventory(sc->o.store, rematch_enqueue, ctx, &we)
+                     : dd_err(&we, DD_EIO, "cannot start re-assessment threads");
     pthread_mutex_lock(&ctx->mu);
     ctx->end = true;
     pthread_cond_broadcast(&ctx->cond);
@@ -635,17 +654,18 @@ int dd_scanner_rematch_all(dd_scanner_t *sc, dd_rematch_stats_t *st, dd_err_t *e
     pthread_mutex_destroy(&ctx->mu);
     free(ctx);
     st->db_version = dd_vulndb_live_version(sc->live, NULL);
-    dd_scanstore_set_db_version(sc->o.store, st->db_version);
+    if (rc == DD_OK) rc = dd_scanstore_set_db_version(sc->o.store, st->db_version, &we);
     st->seconds = (double)(dd_mono_ns() - t0) / 1e9;
     pthread_mutex_lock(&sc->mu);
     sc->ctr.rematches++;
     pthread_mutex_unlock(&sc->mu);
-    dd_scanstore_kv_set(sc->o.store, "rematched_db_version", st->db_version);
+    /* only a whole pass is recorded: after a restart a failed one runs again */
+    if (rc == DD_OK) rc = dd_scanstore_kv_set(sc->o.store, "rematched_db_version", st->db_version, &we);
     pthread_mutex_unlock(&sc->rematch_mu);
     dd_log(DD_LOG_INFO, "scanner",
            "re-assessed %zu images against database version %lld in %.3f s: %zu changed, %zu new, %zu resolved",
            st->images, (long long)st->db_version, st->seconds, st->changed, st->n_new, st->n_resolved);
-    if (rc) return dd_err(e, rc, "re-assessment failed");
+    if (rc) return dd_err(e, rc, "re-assessment failed: %s", we.msg);
     return DD_OK;
 }
 
@@ -688,11 +708,7 @@ static void *worker_main(void *arg)
             sc->lq_len--;
             sc->busy++;
             pthread_mutex_unlock(&sc->mu);
-            dd_err_t e;
-            dd_err_clear(&e);
-            int rc = layer_get_or_analyze(sc, digest, NULL, &e);
-            if (rc != DD_OK && rc != DD_DECLINED)
-                dd_log(DD_LOG_WARN, "scanner", "layer %s: %s", digest, e.msg);
+            layer_task(sc, digest);
             pthread_mutex_lock(&sc->mu);
             sc->busy--;
             continue;
@@ -700,12 +716,16 @@ static void *worker_main(void *arg)
         sc->busy++;
         pthread_mutex_unlock(&sc->mu);
         dd_job_t job;
-        int rc = dd_scanstore_job_claim(sc->o.store, &job);
+        dd_err_t e;
+        int rc = dd_scanstore_job_claim(sc->o.store, &job, &e);
         if (rc == DD_OK) {
-            dd_err_t e;
             dd_err_clear(&e);
             dd_scanner_scan_digest(sc, job.digest, job.repo, &e);
-            dd_scanstore_job_done(sc->o.store, job.id);
+            if (dd_scanstore_job_done(sc->o.store, job.id, &e) != DD_OK)
+                dd_log(DD_LOG_WARN, "scanner", "job %lld of %s stays queued: %s", (long long)job.id, job.digest,
+                       e.msg);
+        } else if (rc != DD_ENOTFOUND) {
+            dd_log(DD_LOG_WARN, "scanner", "cannot claim a scan job: %s", e.msg);
         }
         pthread_mutex_lock(&sc->mu);
         sc->busy--;
@@ -723,7 +743,9 @@ static void *watcher_main(void *arg)
 {
     dd_scanner_t *sc = arg;
     int64_t seen = 0;
-    dd_scanstore_kv_get(sc->o.store, "rematched_db_version", &seen);
+    dd_err_t e;
+    int krc = dd_scanstore_kv_get(sc->o.store, "rematched_db_version", &seen, &e);
+    if (krc != DD_OK && krc != DD_ENOTFOUND) dd_log(DD_LOG_WARN, "scanner", "%s", e.msg);
     pthread_mutex_lock(&sc->mu);
     while (sc->running) {
         if (stream_req_run(sc)) continue;
@@ -731,7 +753,8 @@ static void *watcher_main(void *arg)
         db_refresh(sc);
         int64_t v = dd_vulndb_live_version(sc->live, NULL);
         if (v != seen) {
-            if (seen != 0 || v != 0) dd_scanner_rematch_all(sc, NULL, NULL);
+            if ((seen != 0 || v != 0) && dd_scanner_rematch_all(sc, NULL, &e) != DD_OK)
+                dd_log(DD_LOG_WARN, "scanner", "%s", e.msg);
             seen = v;
         }
         pthread_mutex_lock(&sc->mu);
@@ -749,6 +772,8 @@ typedef struct {
     const char *repo;
     bool found;
     size_t n;
+    int rc;       /* a scan-store failure that stopped the walk, */
+    dd_err_t e;   /* and why */
 } recon_t;
 
 static int recon_ref(const char *repo, const char *tag, void *arg)
@@ -766,9 +791,14 @@ static int recon_manifest(const dd_manifest_rec_t *m, const dd_manifest_refs_t *
     (void)refs;
     r->repo = m->repo;
     r->found = false;
-    if (dd_scanstore_image_repos(r->sc->o.store, m->digest.str, recon_ref, r) != DD_OK || r->found) return 0;
-    bool created = false;
     dd_err_t e;
+    if (dd_scanstore_image_repos(r->sc->o.store, m->digest.str, recon_ref, r, &e) != DD_OK) {
+        r->rc = e.code;
+        r->e = e;
+        return 1; /* the walk stops: the store fails */
+    }
+    if (r->found) return 0;
+    bool created = false;
     if (dd_scanstore_image_pushed(r->sc->o.store, m->repo, m->digest.str, m->media_type, NULL,
                                   dd_scanner_repo_enabled(r->sc, m->repo), &created, &e) != DD_OK) {
         dd_log(DD_LOG_WARN, "scanner", "cannot record %s@%s for scanning: %s", m->repo, m->digest.str, e.msg);
@@ -783,6 +813,7 @@ int dd_scanner_reconcile(dd_scanner_t *sc, dd_meta_t *meta, size_t *n, dd_err_t 
     recon_t r = {.sc = sc};
     int rc = dd_meta_manifests_each(meta, recon_manifest, &r);
     if (n) *n = r.n;
+    if (r.rc != DD_OK) return dd_err(e, r.rc, "%s", r.e.msg);
     if (rc < 0) return dd_err(e, rc, "cannot walk the manifests of the metadata store");
     if (r.n) dd_log(DD_LOG_INFO, "scanner", "recorded %zu pushed images the scan store did not know", r.n);
     size_t nt = 0;
@@ -796,7 +827,8 @@ int dd_scanner_reconcile(dd_scanner_t *sc, dd_meta_t *meta, size_t *n, dd_err_t 
 int dd_scanner_start(dd_scanner_t *sc, dd_err_t *e)
 {
     size_t requeued = 0;
-    dd_scanstore_jobs_requeue(sc->o.store, &requeued);
+    int rc = dd_scanstore_jobs_requeue(sc->o.store, &requeued, e);
+    if (rc != DD_OK) return rc;
     if (requeued) dd_log(DD_LOG_INFO, "scanner", "re-queued %zu scan jobs left running by a previous run", requeued);
     pthread_mutex_lock(&sc->mu);
     sc->running = true;
@@ -842,7 +874,8 @@ bool dd_scanner_wait_idle(dd_scanner_t *sc, int64_t timeout_ms)
         pthread_mutex_lock(&sc->mu);
         bool idle = sc->lq_len == 0 && sc->n_stream_q == 0 && sc->busy == 0;
         pthread_mutex_unlock(&sc->mu);
-        if (idle && dd_scanstore_jobs_pending(sc->o.store) == 0) return true;
+        int64_t pending = 0;
+        if (idle && dd_scanstore_jobs_pending(sc->o.store, &pending, NULL) == DD_OK && pending == 0) return true;
         if (dd_mono_ns() > deadline) return false;
         struct timespec ts = {0, 5 * 1000000L};
         nanosleep(&ts, NULL);
@@ -855,7 +888,7 @@ void dd_scanner_counters(dd_scanner_t *sc, dd_scanner_counters_t *out)
     *out = sc->ctr;
     pthread_mutex_unlock(&sc->mu);
     out->db_version = dd_vulndb_live_version(sc->live, &out->db_updated_s);
-    out->jobs_pending = dd_scanstore_jobs_pending(sc->o.store);
+    if (dd_scanstore_jobs_pending(sc->o.store, &out->jobs_pending, NULL) != DD_OK) out->jobs_pending = -1;
 }
 
 const char *dd_scanner_assess(dd_scanner_t *sc, const dd_image_rec_t *img, char *reason, size_t reasonsz)
