@@ -39,6 +39,7 @@ typedef struct dd_config {
     int64_t list_max;        /* list-max: max page size for tags list / catalog */
     bool turbo;              /* turbo: MHD_USE_TURBO */
     bool delete_enabled;     /* delete: DELETE of manifests, tags and blobs allowed */
+    char *immutable_tags;    /* immutable-tags: "[REPOGLOB:]TAGGLOB,..." tags that never move */
     /* scanning (issue 4; see docs/config.md) */
     bool scan;               /* scan: scan images on push */
     char *scan_include;      /* scan-include: repository globs to scan ("" = all) */

@@ -34,6 +34,7 @@ typedef struct dd_registry_opts {
     int64_t janitor_interval_ms; /* how often the janitor runs; default 5 min */
     size_t list_max;             /* cap on n for tags list / catalog; default 10000 */
     bool delete_disabled;        /* DELETE of manifests, tags, blobs: 405 UNSUPPORTED (the spec's "disabled") */
+    const char *immutable_tags;  /* borrowed; "[REPOGLOB:]TAGGLOB,...": tags that never move (NULL = none) */
 } dd_registry_opts_t;
 
 /* Event hooks for the scanner. Called on the HTTP thread after the store has

@@ -21,6 +21,7 @@ int cmd_token(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 /* The data directory: --data-dir DIR (handled by each command), else
  * $DRYDOCK_DATA, else "./drydock-data". */

@@ -280,6 +280,7 @@ int cmd_serve(int argc, char **argv)
         .janitor_interval_ms = cfg.janitor_interval * 1000,
         .list_max = (size_t)cfg.list_max,
         .delete_disabled = !cfg.delete_enabled,
+        .immutable_tags = cfg.immutable_tags,
     };
     if ((rc = dd_registry_new(&ro, &reg, &e))) {
         cli_error("%s", e.msg);

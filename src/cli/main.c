@@ -20,6 +20,7 @@ static const struct command {
     {"db", cmd_db, "manage the vulnerability database (import, update, status)"},
     {"findings", cmd_findings, "show the findings of an image from a running server"},
     {"fsck", cmd_fsck, "check the stores of a stopped server for consistency"},
+    {"gc", cmd_gc, "remove blobs no manifest references from a stopped server (--dry-run)"},
     {"images", cmd_images, "list images and their scan status from a running server"},
     {"query", cmd_query, "run a Kusto-like query over registry and security data"},
     {"scan", cmd_scan, "scan an image (oci:DIR, docker-archive:FILE, docker://HOST/REPO:TAG)"},

@@ -61,6 +61,8 @@ static const struct key {
      "request headers must arrive within this (slow clients are dropped)"},
     {"idle-timeout", T_DURATION, offsetof(dd_config_t, idle_timeout), "60s", 1, 86400,
      "close idle or stalled connections after this long"},
+    {"immutable-tags", T_STR, offsetof(dd_config_t, immutable_tags), "", 0, 0,
+     "comma-separated [REPOGLOB:]TAGGLOB rules: such a tag never moves to another manifest (403 DENIED)"},
     {"insecure-http", T_BOOL, offsetof(dd_config_t, insecure_http), "false", 0, 0,
      "allow plain HTTP on a non-loopback address (no tls-cert)"},
     {"insecure-no-auth", T_BOOL, offsetof(dd_config_t, insecure_no_auth), "false", 0, 0,

@@ -187,6 +187,8 @@ static int put_done(dd_req_t *req)
     size_t nb = 0;
     for (size_t i = 0; i < m.n_blobs; i++)
         if (!m.blobs[i].foreign) blobs[nb++] = m.blobs[i].digest;
+    for (size_t i = 0; i < (nq ? nq : 1); i++) /* immutable tags never move (issue 17) */
+        if (reg_check_immutable(req, nq ? qtags[i] : tag, &d) != DD_OK) return DD_OK;
     rc = dd_blobstore_put(r->o.blobs, &d, body, n, &e);
     if (rc) return dd_registry_error(req, DD_REGERR_INTERNAL, e.msg);
     dd_manifest_rec_t rec;

@@ -46,6 +46,8 @@ static const dd_route_t routes[] = {
 int dd_registry_new(const dd_registry_opts_t *opts, dd_registry_t **out, dd_err_t *e)
 {
     if (!opts->blobs || !opts->meta) return dd_err(e, DD_EINVAL, "registry needs a blob store and a metadata store");
+    int vrc = reg_immutable_validate(opts->immutable_tags, e);
+    if (vrc != DD_OK) return vrc;
     dd_registry_t *r = dd_calloc(1, sizeof *r);
     r->o = *opts;
     if (!r->o.manifest_max) r->o.manifest_max = 4u << 20;

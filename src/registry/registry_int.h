@@ -5,6 +5,7 @@
  *   manifests.c       manifest PUT/GET/HEAD/DELETE and the referrers API
  *   manifest_check.c  manifest / index validation (jansson)
  *   name.c            name and tag grammars, the error table, Link headers
+ *   immutable.c       tag immutability rules (immutable-tags)
  */
 #ifndef DD_REGISTRY_INT_H
 #define DD_REGISTRY_INT_H
@@ -45,6 +46,16 @@ int reg_not_found(dd_req_t *req, dd_regerr_t err);
 /* Parses a digest from a request; answers 400 DIGEST_INVALID and returns
  * false when it is malformed or unsupported. */
 bool reg_parse_digest(dd_req_t *req, const char *s, dd_digest_t *out);
+
+/* ---- immutable.c ---- */
+/* DD_EINVAL for an empty or over-long rule (checked once, at dd_registry_new). */
+int reg_immutable_validate(const char *rules, dd_err_t *e);
+/* Whether a rule of rules ("[REPOGLOB:]TAGGLOB,...") covers repo's tag;
+ * the first matching rule is copied to rule. */
+bool reg_immutable_rule(const char *rules, const char *repo, const char *tag, char *rule, size_t rule_n);
+/* DD_OK when tag may point at d; else answers 403 DENIED with the rule and
+ * the digest the tag names, and returns DD_EDENIED. */
+int reg_check_immutable(dd_req_t *req, const char *tag, const dd_digest_t *d);
 
 /* ---- manifest_check.c ---- */
 typedef enum { MKIND_IMAGE = 1, MKIND_INDEX = 2 } mkind_t;
