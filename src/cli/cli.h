@@ -10,7 +10,9 @@
 #ifndef DD_CLI_H
 #define DD_CLI_H
 
+#include "dd/blobstore.h"
 #include "dd/core.h"
+#include "dd/meta.h"
 
 int cmd_serve(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
@@ -28,6 +30,21 @@ int cmd_gc(int argc, char **argv);
 const char *cli_default_data_dir(void);
 /* DATA/lock: `serve` holds it shared, `fsck --repair` exclusively */
 #define DD_DATA_LOCK "lock"
+
+/* ---- a stopped server's stores (stores.c), for fsck and gc ---- */
+typedef struct cli_stores {
+    dd_blobstore_t *bs;
+    dd_meta_t *meta;
+    int lockfd;            /* DATA/lock held exclusively, or -1 */
+} cli_stores_t;
+/* Opens DATA's blob and metadata stores after checking that DATA is a data
+ * directory (exists, holds meta.db: nothing is created). exclusive: take
+ * DATA/lock exclusively first; when a server holds it, the error line says
+ * busy_hint. verb names the command in error lines ("check", "collect").
+ * Returns 0, or prints one error line and returns 1 (s left closed). */
+int cli_stores_open(const char *data, const char *verb, bool exclusive, const char *busy_hint,
+                    cli_stores_t *s);
+void cli_stores_close(cli_stores_t *s);
 
 /* Prints "drydock: <msg>" to stderr and returns exit status 1 (or the given
  * status), git's error() idiom for the CLI. */

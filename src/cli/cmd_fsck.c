@@ -10,15 +10,9 @@
  * middle of an upload or a manifest push. Exit status 0 when consistent, 1
  * when problems were found (one line each), 2 on usage errors.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "dd/blobstore.h"
@@ -59,44 +53,13 @@ int cmd_fsck(int argc, char **argv)
         }
     }
     if (optind != argc) return cli_usage_error("fsck", "unexpected argument '%s'", argv[optind]);
-    char *blobs = dd_asprintf("%s/blobs", data), *meta_path = dd_asprintf("%s/meta.db", data);
-    dd_blobstore_t *bs = NULL;
-    dd_meta_t *meta = NULL;
+    cli_stores_t st;
+    if (cli_stores_open(data, "check", flags & DD_STORECHECK_REPAIR, "a server is using it (stop it first)", &st))
+        return 1;
     dd_err_t e;
     int status = 1;
-    int lockfd = -1;
-    /* checking a directory that holds no stores must not create them and
-     * report "0 problems": that would pass a wrong --data-dir silently */
-    struct stat st;
-    if (stat(data, &st) != 0) {
-        cli_error("cannot check '%s': %s", data, strerror(errno));
-        goto out;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        cli_error("cannot check '%s': not a directory", data);
-        goto out;
-    }
-    if (stat(meta_path, &st) != 0) {
-        cli_error("cannot check '%s': not a drydock data directory (no meta.db)", data);
-        goto out;
-    }
-    if (flags & DD_STORECHECK_REPAIR) {
-        char *lp = dd_asprintf("%s/%s", data, DD_DATA_LOCK);
-        lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        free(lp);
-        if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
-            cli_error("cannot repair '%s': %s", data,
-                      lockfd >= 0 && errno == EWOULDBLOCK ? "a server is using it (stop it first)"
-                                                           : "cannot lock the data directory");
-            goto out;
-        }
-    }
-    if (dd_blobstore_open("fs", blobs, &bs, &e) || dd_meta_open("sqlite", meta_path, &meta, &e)) {
-        cli_error("cannot open the stores in '%s': %s", data, e.msg);
-        goto out;
-    }
     dd_storecheck_report_t r;
-    if (dd_storage_check(bs, meta, flags, &r, on_problem, NULL, &e)) {
+    if (dd_storage_check(st.bs, st.meta, flags, &r, on_problem, NULL, &e)) {
         cli_error("check failed: %s", e.msg);
         goto out;
     }
@@ -107,10 +70,6 @@ int cmd_fsck(int argc, char **argv)
         printf("repair: removed %zu orphan blobs (%llu bytes)\n", r.removed, (unsigned long long)r.removed_bytes);
     status = r.problems ? 1 : 0;
 out:
-    if (lockfd >= 0) close(lockfd);
-    if (meta) dd_meta_close(meta);
-    if (bs) dd_blobstore_close(bs);
-    free(blobs);
-    free(meta_path);
+    cli_stores_close(&st);
     return status;
 }

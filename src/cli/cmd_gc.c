@@ -7,15 +7,9 @@
  * (`drydock serve` holds it shared), like `fsck --repair`. Exit status 0 on
  * success, 1 on errors, 2 on usage errors.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "dd/blobstore.h"
@@ -54,34 +48,13 @@ int cmd_gc(int argc, char **argv)
     }
     if (optind != argc) return cli_usage_error("gc", "unexpected argument '%s'", argv[optind]);
     bool dry = flags & DD_STOREGC_DRY_RUN;
-    char *blobs = dd_asprintf("%s/blobs", data), *meta_path = dd_asprintf("%s/meta.db", data);
-    dd_blobstore_t *bs = NULL;
-    dd_meta_t *meta = NULL;
+    cli_stores_t st;
+    if (cli_stores_open(data, "collect", !dry, "a server is using it (stop it first, or use --dry-run)", &st))
+        return 1;
     dd_err_t e;
     int status = 1;
-    int lockfd = -1;
-    struct stat st;
-    if (stat(meta_path, &st) != 0) {
-        cli_error("cannot collect '%s': not a drydock data directory (no meta.db)", data);
-        goto out;
-    }
-    if (!dry) {
-        char *lp = dd_asprintf("%s/%s", data, DD_DATA_LOCK);
-        lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        free(lp);
-        if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
-            cli_error("cannot collect '%s': %s", data,
-                      lockfd >= 0 && errno == EWOULDBLOCK ? "a server is using it (stop it first, or use --dry-run)"
-                                                           : "cannot lock the data directory");
-            goto out;
-        }
-    }
-    if (dd_blobstore_open("fs", blobs, &bs, &e) || dd_meta_open("sqlite", meta_path, &meta, &e)) {
-        cli_error("cannot open the stores in '%s': %s", data, e.msg);
-        goto out;
-    }
     dd_storegc_report_t r;
-    if (dd_storage_gc(bs, meta, flags, &r, on_item, dry ? "would remove" : "removed", &e)) {
+    if (dd_storage_gc(st.bs, st.meta, flags, &r, on_item, dry ? "would remove" : "removed", &e)) {
         cli_error("gc failed: %s", e.msg);
         goto out;
     }
@@ -90,10 +63,6 @@ int cmd_gc(int argc, char **argv)
            dry ? "to remove" : "removed", (unsigned long long)r.bytes_swept);
     status = 0;
 out:
-    if (lockfd >= 0) close(lockfd);
-    if (meta) dd_meta_close(meta);
-    if (bs) dd_blobstore_close(bs);
-    free(blobs);
-    free(meta_path);
+    cli_stores_close(&st);
     return status;
 }
