@@ -39,8 +39,9 @@
 /* Bumped whenever what a layer result contains changes (new kept paths,
  * different whiteout handling): cached results with another version are
  * recomputed. */
-#define DD_ANALYZER_VERSION 3 /* 2: symlinks at OS release paths are kept as links;
-                                 3: application files (path rules) and extractor records */
+#define DD_ANALYZER_VERSION 4 /* 2: symlinks at OS release paths are kept as links;
+                                 3: application files (path rules) and extractor records;
+                                 4: binaries without a record hide lower records */
 
 /* Output stays under 16 MiB before the ratio limit applies. */
 #define DD_ANALYZE_RATIO_GRACE (16u << 20)

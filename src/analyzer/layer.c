@@ -19,7 +19,10 @@
  *                           dd_catalog_sniff(); an extractor that claims it
  *                           reads the rest as a stream and its record
  *                           (catalog.h) is kept under the file's path
- *                           (default filter only; records count as kept)
+ *                           (default filter only; records count as kept);
+ *                           a claimed file without a record, or an
+ *                           executable no extractor claims, is a whiteout
+ *                           of its path (it replaces a lower binary's record)
  *   symlink at an OS release path (dd_catalog_wants_link) -> kept as a link:
  *                           mode S_IFLNK, data = the target as written
  *   other type, wanted   -> whiteout (a symlink/device/dir replaces the file)
@@ -272,6 +275,17 @@ static ssize_t xread_fn(void *arg, void *buf, size_t n)
     return (ssize_t)r;
 }
 
+static int record(ctx_t *c, char ***v, size_t *n, const char *path, dd_err_t *e);
+
+/* A file no rule wants and no record comes from, at path: it hides a record
+ * a lower layer (or an earlier entry of this layer) kept there, so it is a
+ * whiteout for the overlay. */
+static int hide_lower(ctx_t *c, const char *path, dd_err_t *e)
+{
+    dd_fileset_remove(&c->out->files, path);
+    return record(c, &c->out->whiteouts, &c->out->n_whiteouts, path, e);
+}
+
 /* A regular file no rule wants: its head goes to the extractors. */
 static int sniff_file(ctx_t *c, struct archive *a, struct archive_entry *ent, const char *path,
                       dd_err_t *e)
@@ -290,7 +304,12 @@ static int sniff_file(ctx_t *c, struct archive *a, struct archive_entry *ent, co
         nh += (size_t)r;
     }
     const dd_extractor_t *x = nh ? dd_catalog_sniff(path, head, nh, (uint64_t)size) : NULL;
-    if (!x) return DD_OK;
+    if (!x) {
+        /* an executable no extractor claims (a script, a C binary of another
+         * format) may replace a binary a lower layer's record came from */
+        if (archive_entry_mode(ent) & 0111) return hide_lower(c, path, e);
+        return DD_OK;
+    }
     xread_t xr = {.c = c, .a = a, .head = head, .nhead = nh};
     dd_buf_t rec;
     dd_buf_init(&rec, 0);
@@ -302,6 +321,10 @@ static int sniff_file(ctx_t *c, struct archive *a, struct archive_entry *ent, co
                              archive_error_string(a) ? archive_error_string(a) : "read error");
     } else if (rec.len) {
         rc = keep_bytes(c, ent, path, rec.ptr, rec.len, e);
+    } else {
+        /* claimed but nothing in it (a C binary, a jar without metadata):
+         * it still replaces whatever a lower layer had at this path */
+        rc = hide_lower(c, path, e);
     }
     dd_buf_release(&rec);
     return rc;

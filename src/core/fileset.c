@@ -104,9 +104,19 @@ size_t dd_fileset_remove_under(dd_fileset_t *fs, const char *dir)
 {
     dd_fileset_sort(fs);
     size_t dl = strlen(dir), removed = 0;
-    for (size_t i = 0; i < fs->n;) {
+    /* the paths starting with dir are one run of the sorted array: find its
+     * start by bisection, so an overlay applying thousands of whiteouts to
+     * a large fileset does not scan it once per whiteout */
+    size_t lo = 0, hi = fs->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strncmp(fs->files[mid].path, dir, dl) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i < fs->n;) {
         const char *p = fs->files[i].path;
-        if (dl == 0 || (strncmp(p, dir, dl) == 0 && p[dl] == '/')) {
+        if (strncmp(p, dir, dl) != 0) break;
+        if (dl == 0 || p[dl] == '/') {
             remove_at(fs, i);
             removed++;
         } else {

@@ -46,9 +46,12 @@ def layer_tar(files, compress="gzip"):
                 ti.mtime = 1700000000
                 t.addfile(ti, io.BytesIO(b""))
                 continue
+            mode = 0o644
+            if isinstance(data, tuple):  # (bytes, mode)
+                data, mode = data
             ti = tarfile.TarInfo(path)
             ti.size = len(data)
-            ti.mode = 0o644
+            ti.mode = mode
             ti.mtime = 1700000000
             t.addfile(ti, io.BytesIO(data))
     tar = raw.getvalue()

@@ -11,6 +11,7 @@ record of the Go all.zip naming stdlib, golang.org/x/net, golang.org/x/text
 or github.com/gorilla/websocket), evaluated here independently, through
 `drydock scan` and scan on push."""
 import os
+import pathlib
 import re
 import shutil
 import subprocess
@@ -266,3 +267,22 @@ def test_example_image_findings(tmp_path, gobin, example_db):
         assert {f["path"] for f in fs if f["type"] == "golang"} == {APP_PATH}
     finally:
         assert srv.stop() == 0
+
+
+def test_replaced_binary_leaves_no_stale_packages(tmp_path, gobin):
+    """A Go binary replaced in a higher layer by a C binary (an ELF with no
+    build info) or by an executable script takes its modules with it."""
+    binary, _ = gobin
+    c_binary = pathlib.Path("/bin/true").read_bytes()
+    cases = {"celf": (c_binary, 0o755), "script": (b"#!/bin/sh\nexec true\n", 0o755)}
+    for name, repl in cases.items():
+        lay = tmp_path / name
+        ocigen.layout(str(lay), [{"etc/motd": b"x\n", APP_PATH: (binary.read_bytes(), 0o755)},
+                                 {APP_PATH: repl}], tag="t")
+        rep = scan_json(tmp_path / "data", f"oci:{lay}:t")
+        assert [p for p in rep["inventory"] if p["type"] == "golang"] == [], name
+    # and the binary alone is still read (the test above would pass vacuously otherwise)
+    lay = tmp_path / "alone"
+    ocigen.layout(str(lay), [{"etc/motd": b"x\n", APP_PATH: (binary.read_bytes(), 0o755)}], tag="t")
+    rep = scan_json(tmp_path / "data", f"oci:{lay}:t")
+    assert any(p["type"] == "golang" for p in rep["inventory"])
