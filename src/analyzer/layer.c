@@ -275,7 +275,17 @@ static ssize_t xread_fn(void *arg, void *buf, size_t n)
     return (ssize_t)r;
 }
 
-static int record(ctx_t *c, char ***v, size_t *n, const char *path, dd_err_t *e);
+/* Records a whiteout or opaque path; their bytes count against
+ * max_kept_bytes together with the kept files, so a layer of a million long
+ * whiteouts can't exhaust memory. */
+static int record(ctx_t *c, char ***v, size_t *n, const char *path, dd_err_t *e)
+{
+    c->meta_bytes += strlen(path) + 1 + sizeof(char *);
+    if (c->meta_bytes + c->out->files.bytes > c->lim->max_kept_bytes)
+        return dd_err(e, DD_ELIMIT, "whiteouts and kept files exceed %zu bytes", c->lim->max_kept_bytes);
+    strv_push(v, n, path);
+    return DD_OK;
+}
 
 /* A file no rule wants and no record comes from, at path: it hides a record
  * a lower layer (or an earlier entry of this layer) kept there, so it is a
@@ -328,18 +338,6 @@ static int sniff_file(ctx_t *c, struct archive *a, struct archive_entry *ent, co
     }
     dd_buf_release(&rec);
     return rc;
-}
-
-/* Records a whiteout or opaque path; their bytes count against
- * max_kept_bytes together with the kept files, so a layer of a million long
- * whiteouts can't exhaust memory. */
-static int record(ctx_t *c, char ***v, size_t *n, const char *path, dd_err_t *e)
-{
-    c->meta_bytes += strlen(path) + 1 + sizeof(char *);
-    if (c->meta_bytes + c->out->files.bytes > c->lim->max_kept_bytes)
-        return dd_err(e, DD_ELIMIT, "whiteouts and kept files exceed %zu bytes", c->lim->max_kept_bytes);
-    strv_push(v, n, path);
-    return DD_OK;
 }
 
 static int entry(ctx_t *c, struct archive *a, struct archive_entry *ent, dd_err_t *e)
